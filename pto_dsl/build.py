@@ -1,0 +1,326 @@
+"""Build stage: Lark parse tree -> AST (`nodes`), checking the words the grammar leaves open.
+
+Core types, directions, dtypes and scope modes are names in the grammar; this stage
+validates them so that a misspelling gets a precise message. No name resolution here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lark import Token, Tree
+
+from pto_dsl import nodes as n
+from pto_dsl.diagnostics import DiagnosticSink, Stage, error
+from pto_dsl.source import SourceFile, Span
+from pto_dsl.types import DTYPES, SCALAR_TYPES
+
+CORES = ("aic", "aiv", "mix")
+MIX_SLOTS = ("aic", "aiv0", "aiv1")
+DIRECTIONS = ("in", "out", "inout")
+SCOPE_MODES = ("auto", "manual")
+
+
+def _closest(word: str, options: tuple[str, ...] | list[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+class Builder:
+    def __init__(self, source: SourceFile, sink: DiagnosticSink) -> None:
+        self.source = source
+        self.sink = sink
+
+    # ---- helpers -------------------------------------------------------------
+    def span(self, node: Tree[Token] | Token) -> Span:
+        if isinstance(node, Token):
+            start = node.start_pos or 0
+            end = node.end_pos if node.end_pos is not None else start + len(node.value)
+            return Span(self.source, start, end)
+        meta = node.meta
+        if getattr(meta, "empty", True):
+            return Span(self.source, 0, 0)
+        return Span(self.source, meta.start_pos, meta.end_pos)
+
+    def ident(self, tok: Token) -> n.Ident:
+        return n.Ident(str(tok), self.span(tok))
+
+    def word(self, tok: Token, options: tuple[str, ...], what: str) -> str:
+        value = str(tok)
+        if value not in options:
+            guess = _closest(value, options)
+            help_ = (f"did you mean '{guess}'?",) if guess else ()
+            self.sink.add(error("E010", f"unknown {what} '{value}'", self.span(tok),
+                                help=help_ + (f"expected one of: {', '.join(options)}",),
+                                stage=Stage.SYNTAX))
+        return value
+
+    # ---- declarations -------------------------------------------------------
+    def program(self, tree: Tree[Token]) -> n.Program:
+        kernels, entries, cases = [], [], []
+        for item in tree.children:
+            assert isinstance(item, Tree)
+            if item.data == "kernel":
+                kernels.append(self.kernel(item))
+            elif item.data == "entry":
+                entries.append(self.entry(item))
+            else:
+                cases.append(self.case(item))
+        return n.Program(tuple(kernels), tuple(entries), tuple(cases),
+                         Span(self.source, 0, len(self.source.text)))
+
+    def kernel(self, tree: Tree[Token]) -> n.Kernel:
+        name, core_spec, kparams, *attrs = tree.children
+        assert isinstance(name, Token) and isinstance(core_spec, Tree)
+        core, func_ids = self.core_spec(core_spec)
+        params = tuple(self.param(p) for p in _trees(kparams))
+        impl: str | None = None
+        cost: n.Expr | None = None
+        for attr in attrs:
+            assert isinstance(attr, Tree)
+            if attr.data == "impl_attr":
+                impl = str(attr.children[0])[1:-1]
+            else:
+                cost = self.expr(attr.children[0])
+        return n.Kernel(self.ident(name), core, func_ids, params, impl, cost, self.span(tree))
+
+    def core_spec(self, tree: Tree[Token]) -> tuple[str, tuple[tuple[str, int], ...]]:
+        core_tok = tree.children[0]
+        assert isinstance(core_tok, Token)
+        if tree.data == "single_core":
+            core = self.word(core_tok, ("aic", "aiv"), "core type") if str(core_tok) != "mix" \
+                else "mix"
+            if core == "mix":
+                self.sink.add(error("E010", "a mix kernel lists its slots", self.span(core_tok),
+                                    help=("write e.g. 'mix(aic 4, aiv0 5, aiv1 5)'",),
+                                    stage=Stage.SYNTAX))
+            fid = tree.children[1]
+            return core, ((core if core != "aiv" else "aiv0", int(str(fid))),)
+        if str(core_tok) != "mix":
+            self.sink.add(error("E010", f"only mix kernels take a slot list, not '{core_tok}'",
+                                self.span(core_tok), stage=Stage.SYNTAX))
+        slots: list[tuple[str, int]] = []
+        for slot in tree.children[1:]:
+            assert isinstance(slot, Tree)
+            slot_name, fid = slot.children
+            assert isinstance(slot_name, Token)
+            slots.append((self.word(slot_name, MIX_SLOTS, "mix slot"), int(str(fid))))
+        return "mix", tuple(slots)
+
+    def param(self, tree: Tree[Token]) -> n.Param:
+        if tree.data in ("tensor_param", "entry_tensor"):
+            direction, name, ttype = tree.children
+            assert isinstance(direction, Token) and isinstance(name, Token)
+            d = self.word(direction, DIRECTIONS, "direction")
+            tt = self.ttype(ttype) if isinstance(ttype, Tree) else None
+            return n.TensorParam(d, self.ident(name), tt, self.span(tree))
+        name, stype = tree.children
+        assert isinstance(name, Token) and isinstance(stype, Token)
+        return n.ScalarParam(self.ident(name), self.word(stype, SCALAR_TYPES, "scalar type"),
+                             self.span(tree))
+
+    def ttype(self, tree: Tree[Token]) -> n.TensorType:
+        dtype_tok, *dims = tree.children
+        assert isinstance(dtype_tok, Token)
+        dtype = self.word(dtype_tok, DTYPES, "dtype")
+        out: list[n.Ident | n.IntLit] = []
+        for d in dims:
+            if d is None:
+                continue
+            assert isinstance(d, Tree)
+            tok = d.children[0]
+            assert isinstance(tok, Token)
+            out.append(n.IntLit(int(str(tok)), self.span(tok)) if tok.type == "INT"
+                       else self.ident(tok))
+        return n.TensorType(dtype, tuple(out), self.span(tree))
+
+    def entry(self, tree: Tree[Token]) -> n.Entry:
+        name, eparams, body = tree.children
+        assert isinstance(name, Token) and isinstance(body, Tree)
+        params = tuple(self.param(p) for p in _trees(eparams))
+        return n.Entry(self.ident(name), params, self.block(body), self.span(tree))
+
+    def case(self, tree: Tree[Token]) -> n.Case:
+        default, name, seed, body = tree.children
+        assert isinstance(name, Token) and isinstance(body, Tree)
+        seed_value = int(str(seed)) if seed is not None else None
+        if body.data == "case_generator":
+            tok = body.children[0]
+            assert isinstance(tok, Token)
+            return n.Case(self.ident(name), default is not None, seed_value, (),
+                          str(tok)[1:-1], self.span(tok), self.span(tree))
+        items = []
+        for item in _trees(body):
+            item_name, value = item.children
+            assert isinstance(item_name, Token)
+            items.append(n.CaseItem(self.ident(item_name), self.expr(value), self.span(item)))
+        return n.Case(self.ident(name), default is not None, seed_value, tuple(items), None,
+                      None, self.span(tree))
+
+    # ---- statements ---------------------------------------------------------
+    def block(self, tree: Tree[Token]) -> n.Block:
+        return n.Block(tuple(self.stmt(s) for s in _trees(tree)), self.span(tree))
+
+    def stmt(self, tree: Tree[Token]) -> n.Stmt:
+        handler: Callable[[Tree[Token]], n.Stmt] = getattr(self, "stmt_" + str(tree.data))
+        return handler(tree)
+
+    def stmt_let_stmt(self, tree: Tree[Token]) -> n.Stmt:
+        name, value, deps = tree.children
+        assert isinstance(name, Token)
+        return n.Let(self.ident(name), self.expr(value), self.deps(deps), self.span(tree))
+
+    def stmt_assign_stmt(self, tree: Tree[Token]) -> n.Stmt:
+        name, value, deps = tree.children
+        assert isinstance(name, Token)
+        return n.Assign(self.ident(name), self.expr(value), self.deps(deps), self.span(tree))
+
+    def stmt_expr_stmt(self, tree: Tree[Token]) -> n.Stmt:
+        call, deps = tree.children
+        expr = self.expr(call)
+        assert isinstance(expr, n.Call)
+        return n.ExprStmt(expr, self.deps(deps), self.span(tree))
+
+    def stmt_for_stmt(self, tree: Tree[Token]) -> n.Stmt:
+        var, start, stop, step, body = tree.children
+        assert isinstance(var, Token) and isinstance(body, Tree)
+        return n.For(self.ident(var), self.expr(start), self.expr(stop),
+                     self.expr(step) if step is not None else None, self.block(body),
+                     self.span(tree))
+
+    def stmt_if_stmt(self, tree: Tree[Token]) -> n.Stmt:
+        cond, then, orelse = tree.children
+        assert isinstance(then, Tree)
+        other: n.Block | None = None
+        if isinstance(orelse, Tree):
+            if orelse.data == "block":
+                other = self.block(orelse)
+            else:
+                nested = self.stmt(orelse)
+                other = n.Block((nested,), nested.span)
+        return n.If(self.expr(cond), self.block(then), other, self.span(tree))
+
+    def stmt_scope_stmt(self, tree: Tree[Token]) -> n.Stmt:
+        mode, body = tree.children
+        assert isinstance(body, Tree)
+        manual = False
+        if isinstance(mode, Token):
+            manual = self.word(mode, SCOPE_MODES, "scope mode") == "manual"
+        return n.Scope(manual, self.block(body), self.span(tree))
+
+    def deps(self, tree: Tree[Token] | Token | None) -> tuple[n.DepItem, ...] | None:
+        if tree is None:
+            return None
+        assert isinstance(tree, Tree)
+        items = []
+        for item in _trees(tree):
+            name, guard = item.children
+            assert isinstance(name, Token)
+            items.append(n.DepItem(self.ident(name),
+                                   self.expr(guard) if guard is not None else None,
+                                   self.span(item)))
+        return tuple(items)
+
+    # ---- expressions --------------------------------------------------------
+    def expr(self, node: Tree[Token] | Token | None) -> n.Expr:
+        assert isinstance(node, Tree), node
+        handler: Callable[[Tree[Token]], n.Expr] = getattr(self, "expr_" + str(node.data))
+        return handler(node)
+
+    def expr_name(self, t: Tree[Token]) -> n.Expr:
+        return n.Name(str(t.children[0]), self.span(t))
+
+    def expr_int_lit(self, t: Tree[Token]) -> n.Expr:
+        return n.IntLit(int(str(t.children[0])), self.span(t))
+
+    def expr_float_lit(self, t: Tree[Token]) -> n.Expr:
+        return n.FloatLit(float(str(t.children[0])), self.span(t))
+
+    def expr_none_lit(self, t: Tree[Token]) -> n.Expr:
+        return n.NoneLit(self.span(t))
+
+    def expr_true_lit(self, t: Tree[Token]) -> n.Expr:
+        return n.BoolLit(True, self.span(t))
+
+    def expr_false_lit(self, t: Tree[Token]) -> n.Expr:
+        return n.BoolLit(False, self.span(t))
+
+    def expr_or_op(self, t: Tree[Token]) -> n.Expr:
+        return n.BinOp("or", self.expr(t.children[0]), self.expr(t.children[1]), self.span(t))
+
+    def expr_and_op(self, t: Tree[Token]) -> n.Expr:
+        return n.BinOp("and", self.expr(t.children[0]), self.expr(t.children[1]), self.span(t))
+
+    def expr_not_op(self, t: Tree[Token]) -> n.Expr:
+        return n.Unary("not", self.expr(t.children[0]), self.span(t))
+
+    def expr_neg_op(self, t: Tree[Token]) -> n.Expr:
+        return n.Unary("-", self.expr(t.children[0]), self.span(t))
+
+    def expr_cmp_op(self, t: Tree[Token]) -> n.Expr:
+        left, op, right = t.children
+        return n.Compare(str(op), self.expr(left), self.expr(right), self.span(t))
+
+    def expr_bin_op(self, t: Tree[Token]) -> n.Expr:
+        left, op, right = t.children
+        return n.BinOp(str(op), self.expr(left), self.expr(right), self.span(t))
+
+    def expr_index(self, t: Tree[Token]) -> n.Expr:
+        base, *subs = t.children
+        out: list[n.Subscript] = []
+        for s in subs:
+            assert isinstance(s, Tree)
+            if s.data == "sub_index":
+                out.append(self.expr(s.children[0]))
+            else:
+                lo, hi = s.children
+                out.append(n.Slice(self.expr(lo) if lo is not None else None,
+                                   self.expr(hi) if hi is not None else None, self.span(s)))
+        return n.Index(self.expr(base), tuple(out), self.span(t))
+
+    def expr_attr(self, t: Tree[Token]) -> n.Expr:
+        base, name = t.children
+        assert isinstance(name, Token)
+        return n.Attr(self.expr(base), self.ident(name), self.span(t))
+
+    def expr_call(self, t: Tree[Token]) -> n.Expr:
+        func, *args = t.children
+        assert isinstance(func, Token)
+        return n.Call(self.ident(func), tuple(self.expr(a) for a in args if a is not None),
+                      self.span(t))
+
+    def expr_new_tensor(self, t: Tree[Token]) -> n.Expr:
+        dtype, *dims = t.children
+        assert isinstance(dtype, Token)
+        return n.NewTensor(self.word(dtype, DTYPES, "dtype"),
+                           tuple(self.expr(d) for d in dims if d is not None), self.span(t))
+
+    def expr_alloc(self, t: Tree[Token]) -> n.Expr:
+        items = []
+        for item in _trees(t):
+            name, dtype, *dims = item.children
+            assert isinstance(name, Token) and isinstance(dtype, Token)
+            items.append(n.AllocItem(self.ident(name), self.word(dtype, DTYPES, "dtype"),
+                                     tuple(self.expr(d) for d in dims if d is not None),
+                                     self.span(item)))
+        return n.Alloc(tuple(items), self.span(t))
+
+    def expr_list_lit(self, t: Tree[Token]) -> n.Expr:
+        return n.ListLit(tuple(self.expr(c) for c in t.children if c is not None), self.span(t))
+
+
+def _trees(node: Tree[Token] | Token | None) -> list[Tree[Token]]:
+    if node is None:
+        return []
+    assert isinstance(node, Tree)
+    return [c for c in node.children if isinstance(c, Tree)]
+
+
+def build(tree: Tree[Token], source: SourceFile) -> n.Program:
+    """Convert a parse tree; raises CompileError if a word was not recognised."""
+    sink = DiagnosticSink()
+    program = Builder(source, sink).program(tree)
+    sink.raise_if_errors()
+    return program

@@ -1,0 +1,323 @@
+"""Cases: concrete values for an entry's shape symbols, scalars and tensor contents.
+
+A case is written in the program (`case NAME { B = 2, context_lens = [33, 17] }`) or
+comes from a Python generator (`case NAME from "gen.py:make"`). Tensor contents are
+produced lazily and seeded per tensor, so only the tensors a pass reads are made.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pto_dsl import ir
+from pto_dsl import nodes as n
+from pto_dsl.diagnostics import CompileError, DiagnosticSink, Note, Stage, error
+from pto_dsl.source import Span
+
+_NP_DTYPES = {"f32": np.float32, "f16": np.float16, "bf16": np.float32, "i8": np.int8,
+              "i16": np.int16, "i32": np.int32, "i64": np.int64, "u8": np.uint8,
+              "u16": np.uint16, "u32": np.uint32, "u64": np.uint64, "bool": np.bool_}
+_GENERATORS = ("uniform", "randint", "zeros", "fill")
+
+Value = int | float | bool | list[object]
+Maker = Callable[[tuple[int, ...], str, np.random.Generator], np.ndarray]
+
+
+@dataclass
+class CaseValues:
+    name: str
+    seed: int
+    symbols: dict[str, int]
+    scalars: dict[str, int | float | bool]
+    _makers: dict[str, Maker] = field(default_factory=dict)
+    _made: dict[str, np.ndarray] = field(default_factory=dict)
+    _shapes: dict[str, tuple[tuple[int, ...], str]] = field(default_factory=dict)
+
+    def shape(self, tensor: str) -> tuple[int, ...]:
+        return self._shapes[tensor][0]
+
+    def contents(self, tensor: str) -> np.ndarray:
+        """The tensor's contents (made on first use, reproducibly)."""
+        if tensor not in self._made:
+            shape, dtype = self._shapes[tensor]
+            rng = np.random.default_rng([self.seed, zlib.crc32(tensor.encode())])
+            maker = self._makers.get(tensor, _zeros)
+            self._made[tensor] = maker(shape, dtype, rng)
+        return self._made[tensor]
+
+
+def _zeros(shape: tuple[int, ...], dtype: str, rng: np.random.Generator) -> np.ndarray:
+    return np.zeros(shape, dtype=_NP_DTYPES[dtype])
+
+
+def case_names(program: ir.Program) -> list[str]:
+    return [c.name.name for c in program.cases]
+
+
+def default_case(program: ir.Program) -> n.Case | None:
+    marked = [c for c in program.cases if c.default]
+    return marked[0] if marked else (program.cases[0] if program.cases else None)
+
+
+def check_cases(program: ir.Program, sink: DiagnosticSink) -> None:
+    """Static checks of case declarations: unique names, one default, known items."""
+    seen: dict[str, Span] = {}
+    defaults = [c for c in program.cases if c.default]
+    for extra in defaults[1:]:
+        sink.add(error("E161", "only one case can be the default", extra.name.span,
+                       notes=[Note("the default case", defaults[0].name.span)],
+                       stage=Stage.CASE))
+    known = _known_names(program)
+    for case in program.cases:
+        if case.name.name in seen:
+            sink.add(error("E102", f"case '{case.name.name}' is already defined",
+                           case.name.span, notes=[Note("previous definition",
+                                                       seen[case.name.name])],
+                           stage=Stage.CASE))
+        seen[case.name.name] = case.name.span
+        items: dict[str, Span] = {}
+        for item in case.items:
+            if item.name.name not in known:
+                sink.add(error("E160", f"case item '{item.name.name}' is not a shape symbol, "
+                               "scalar or tensor of the entry", item.name.span,
+                               help=(f"the entry's names are: {', '.join(known)}",),
+                               stage=Stage.CASE))
+            elif item.name.name in items:
+                sink.add(error("E102", f"'{item.name.name}' is given twice", item.name.span,
+                               notes=[Note("first given here", items[item.name.name])],
+                               stage=Stage.CASE))
+            items[item.name.name] = item.name.span
+
+
+def _known_names(program: ir.Program) -> list[str]:
+    return (list(program.symbols) + [s.name for s in program.scalars]
+            + [t.name for t in program.tensors])
+
+
+def evaluate(program: ir.Program, case: n.Case, base_dir: Path) -> CaseValues:
+    """Evaluate one case; raises CompileError with located problems."""
+    sink = DiagnosticSink()
+    if case.generator is not None:
+        raw = _run_generator(case, base_dir, sink)
+    else:
+        raw = _evaluate_items(program, case, sink)
+    sink.raise_if_errors()
+    values = _bind(program, case, raw, sink)
+    sink.raise_if_errors()
+    return values
+
+
+def _evaluate_items(program: ir.Program, case: n.Case,
+                    sink: DiagnosticSink) -> dict[str, tuple[object, Span]]:
+    env: dict[str, object] = {}
+    raw: dict[str, tuple[object, Span]] = {}
+    tensors = {t.name for t in program.tensors}
+    for item in case.items:
+        try:
+            value = _eval(item.value, env, allow_gen=item.name.name in tensors)
+        except _CaseError as exc:
+            sink.add(error("E162", exc.message, exc.span, stage=Stage.CASE))
+            continue
+        env[item.name.name] = value
+        raw[item.name.name] = (value, item.value.span)
+    return raw
+
+
+class _CaseError(Exception):
+    def __init__(self, message: str, span: Span) -> None:
+        super().__init__(message)
+        self.message, self.span = message, span
+
+
+@dataclass(frozen=True)
+class _Gen:
+    kind: str
+    args: tuple[float, ...]
+
+
+def _eval(e: n.Expr, env: dict[str, object], allow_gen: bool = False) -> object:
+    if isinstance(e, (n.IntLit, n.FloatLit, n.BoolLit)):
+        return e.value
+    if isinstance(e, n.Name):
+        if e.name not in env:
+            raise _CaseError(f"'{e.name}' has no value yet in this case", e.span)
+        return env[e.name]
+    if isinstance(e, n.ListLit):
+        return [_eval(i, env) for i in e.items]
+    if isinstance(e, n.Unary) and e.op == "-":
+        v = _eval(e.operand, env)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return -v
+    elif isinstance(e, n.BinOp) and e.op in "+-*/%":
+        a, b = _eval(e.left, env), _eval(e.right, env)
+        if _num(a) and _num(b):
+            return _arith(e.op, a, b, e.span)  # type: ignore[arg-type]
+    elif isinstance(e, n.Call):
+        args = [_eval(a, env) for a in e.args]
+        return _call(e, args, allow_gen)
+    raise _CaseError("a case value is a number, a list, or uniform(lo, hi), randint(lo, hi), "
+                     "zeros() or fill(v)", e.span)
+
+
+def _num(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _arith(op: str, a: float, b: float, span: Span) -> float:
+    if op in "/%" and b == 0:
+        raise _CaseError("division by zero", span)
+    if op == "/" and isinstance(a, int) and isinstance(b, int):
+        return int(a / b)
+    return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if op == "/" else 0,
+            "%": a % b if op == "%" else 0}[op]
+
+
+def _call(e: n.Call, args: list[object], allow_gen: bool) -> object:
+    name = e.func.name
+    if name in ("min", "max", "cdiv") and len(args) >= 2 and all(_num(a) for a in args):
+        if name == "cdiv":
+            a, b = args[0], args[1]
+            assert isinstance(a, int) and isinstance(b, int)
+            if b == 0:
+                raise _CaseError("division by zero", e.span)
+            return -(-a // b)
+        return (min if name == "min" else max)(args)  # type: ignore[type-var]
+    arity = {"uniform": 2, "randint": 2, "zeros": 0, "fill": 1}
+    if name in arity:
+        if not allow_gen:
+            raise _CaseError(f"'{name}(...)' gives tensor contents; use it for a tensor",
+                             e.span)
+        if len(args) != arity[name] or not all(_num(a) for a in args):
+            raise _CaseError(f"'{name}' takes {arity[name]} number(s)", e.span)
+        return _Gen(name, tuple(float(a) for a in args))  # type: ignore[arg-type]
+    raise _CaseError(f"unknown function '{name}' in a case", e.func.span)
+
+
+def _run_generator(case: n.Case, base_dir: Path,
+                   sink: DiagnosticSink) -> dict[str, tuple[object, Span]]:
+    assert case.generator is not None and case.generator_span is not None
+    span = case.generator_span
+    target, _, func_name = case.generator.rpartition(":")
+    if not target or not func_name:
+        sink.add(error("E163", "a case generator is written \"file.py:function\" or "
+                       "\"package.module:function\"", span, stage=Stage.CASE))
+        return {}
+    try:
+        if target.endswith(".py"):
+            path = (base_dir / target).resolve()
+            spec = importlib.util.spec_from_file_location(f"pto_case_{path.stem}", path)
+            if spec is None or spec.loader is None or not path.exists():
+                raise FileNotFoundError(f"no such file: {path}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(target)
+        result = getattr(module, func_name)()
+    except Exception as exc:  # the user's generator: report, never a traceback
+        sink.add(error("E163", f"case generator failed: {type(exc).__name__}: {exc}", span,
+                       stage=Stage.CASE))
+        return {}
+    if not isinstance(result, dict):
+        sink.add(error("E163", "a case generator must return a dict of names to values",
+                       span, stage=Stage.CASE))
+        return {}
+    return {str(k): (v, span) for k, v in result.items()}
+
+
+def _bind(program: ir.Program, case: n.Case, raw: dict[str, tuple[object, Span]],
+          sink: DiagnosticSink) -> CaseValues:
+    symbols: dict[str, int] = {}
+    scalars: dict[str, int | float | bool] = {}
+    for name in program.symbols:
+        if name not in raw:
+            sink.add(error("E161", f"case '{case.name.name}' gives no value for shape symbol "
+                           f"'{name}'", case.name.span, stage=Stage.CASE))
+            continue
+        value, span = raw[name]
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+            sink.add(error("E162", f"shape symbol '{name}' needs a non-negative integer",
+                           span, stage=Stage.CASE))
+            continue
+        symbols[name] = int(value)
+    for s in program.scalars:
+        if s.name not in raw:
+            sink.add(error("E161", f"case '{case.name.name}' gives no value for scalar "
+                           f"'{s.name}'", case.name.span, stage=Stage.CASE))
+            continue
+        value, span = raw[s.name]
+        if not _num(value) and not isinstance(value, (bool, np.number)):
+            sink.add(error("E162", f"scalar '{s.name}' needs a number", span, stage=Stage.CASE))
+            continue
+        want = s.var.ty
+        scalars[s.name] = float(value) if want == ir.FLOAT else (  # type: ignore[arg-type]
+            bool(value) if want == ir.BOOL else int(value))  # type: ignore[call-overload]
+    known = set(_known_names(program))
+    for name, (_, span) in raw.items():
+        if name not in known and case.generator is not None:
+            sink.add(error("E160", f"the generator gives '{name}', which the entry does not "
+                           "have", span, stage=Stage.CASE))
+    values = CaseValues(case.name.name, case.seed or 0, symbols, scalars)
+    if sink.has_errors:
+        return values
+    for t in program.tensors:
+        shape = tuple(d if isinstance(d, int) else symbols[d] for d in t.dims)
+        values._shapes[t.name] = (shape, t.dtype)
+        if t.name in raw:
+            maker = _maker(t, shape, raw[t.name], sink)
+            if maker is not None:
+                values._makers[t.name] = maker
+    return values
+
+
+def _maker(t: ir.EntryTensor, shape: tuple[int, ...], given: tuple[object, Span],
+           sink: DiagnosticSink) -> Maker | None:
+    value, span = given
+    if isinstance(value, _Gen):
+        gen = value
+        return lambda shp, dt, rng: _generate(gen, shp, dt, rng)
+    try:
+        arr = np.asarray(value, dtype=_NP_DTYPES[t.dtype])
+    except (TypeError, ValueError) as exc:
+        sink.add(error("E162", f"contents of '{t.name}' are not {t.dtype} values: {exc}", span,
+                       stage=Stage.CASE))
+        return None
+    size = int(np.prod(shape))
+    if arr.shape != shape and arr.size != size:
+        sink.add(error("E162", f"contents of '{t.name}' have {arr.size} elements, its shape "
+                       f"{list(shape)} needs {size}", span, stage=Stage.CASE))
+        return None
+    fixed = arr.reshape(shape)
+    return lambda shp, dt, rng: fixed
+
+
+def _generate(gen: _Gen, shape: tuple[int, ...], dtype: str,
+              rng: np.random.Generator) -> np.ndarray:
+    np_dtype = _NP_DTYPES[dtype]
+    if gen.kind == "uniform":
+        return rng.uniform(gen.args[0], gen.args[1], size=shape).astype(np_dtype)
+    if gen.kind == "randint":
+        return rng.integers(int(gen.args[0]), int(gen.args[1]), size=shape).astype(np_dtype)
+    if gen.kind == "fill":
+        return np.full(shape, gen.args[0], dtype=np_dtype)
+    return np.zeros(shape, dtype=np_dtype)
+
+
+def find_case(program: ir.Program, name: str | None) -> n.Case:
+    """The named case (or the default one); raises CompileError if there is none."""
+    case = default_case(program) if name is None else next(
+        (c for c in program.cases if c.name.name == name), None)
+    if case is None:
+        names = ", ".join(case_names(program)) or "none"
+        what = f"no case named '{name}'" if name else "this program declares no case"
+        raise CompileError([error("E164", what, program.span and Span(program.span.source, 0, 0),
+                                  help=(f"cases in this file: {names}",), stage=Stage.CASE)])
+    return case

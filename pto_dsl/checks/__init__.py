@@ -1,0 +1,24 @@
+"""Structural checks on the lowered program (no case needed), one module per pass."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pto_dsl import ir
+from pto_dsl.checks import limits, nesting
+from pto_dsl.dialects import Dialect
+from pto_dsl.diagnostics import Diagnostic
+
+StructuralCheck = Callable[[ir.Program, Dialect], list[Diagnostic]]
+
+STRUCTURAL_CHECKS: tuple[tuple[str, StructuralCheck], ...] = (
+    ("scope-nesting", nesting.check),
+    ("dialect-limits", limits.check),
+)
+
+
+def run_structural(program: ir.Program, dialect: Dialect) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for _, check in STRUCTURAL_CHECKS:
+        found.extend(check(program, dialect))
+    return found

@@ -1,0 +1,45 @@
+"""Check: the per-task and entry limits of the target dialect (reference §1.5, §1.13, §2.7)."""
+
+from __future__ import annotations
+
+from pto_dsl import ir
+from pto_dsl.dialects import Dialect
+from pto_dsl.diagnostics import Diagnostic, error
+
+
+def check(program: ir.Program, dialect: Dialect) -> list[Diagnostic]:
+    found = []
+    for kernel in program.kernels.values():
+        for what, count, limit in (("tensor", len(kernel.tensor_params), dialect.max_tensors),
+                                   ("scalar", len(kernel.scalar_params), dialect.max_scalars)):
+            if count > limit:
+                found.append(error(
+                    "E150", f"kernel '{kernel.name}' takes {count} {what} arguments; the "
+                    f"{dialect.name} runtime allows {limit} per task", kernel.span,
+                    help=(f"{dialect.name}: {dialect.description}",)))
+    for stmt in _submits(program.body):
+        if dialect.max_deps is not None and len(stmt.deps) > dialect.max_deps:
+            found.append(error(
+                "E151", f"this submission lists {len(stmt.deps)} deps; the {dialect.name} "
+                f"runtime allows {dialect.max_deps} per task", stmt.deps[0].span.to(
+                    stmt.deps[-1].span),
+                help=("the 'current' dialect has no limit (set_dependencies)",)))
+    for what, count, limit in (("tensor", len(program.tensors), dialect.entry_max_tensors),
+                               ("scalar", len(program.scalars), dialect.entry_max_scalars)):
+        if count > limit and program.span is not None:
+            found.append(error(
+                "E152", f"the entry takes {count} {what} arguments; the {dialect.name} runtime "
+                f"passes at most {limit}", program.span))
+    return found
+
+
+def _submits(stmts: tuple[ir.Stmt, ...]) -> list[ir.Submit]:
+    out: list[ir.Submit] = []
+    for s in stmts:
+        if isinstance(s, ir.Submit):
+            out.append(s)
+        elif isinstance(s, (ir.ForStmt, ir.ScopeStmt)):
+            out.extend(_submits(s.body))
+        elif isinstance(s, ir.IfStmt):
+            out.extend(_submits(s.then) + _submits(s.orelse))
+    return out

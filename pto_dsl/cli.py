@@ -1,0 +1,171 @@
+"""Command-line tools: pto-check now; pto-compile, pto-run and pto-graph say what they lack.
+
+The only layer that ties the stages together for users. Exit codes: 0 clean (warnings
+allowed), 1 errors in the input, 2 usage errors, 3 a feature that is not available yet,
+70 an internal error (a bug in pto-dsl, reported without a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pto_dsl import __version__
+from pto_dsl.cases import case_names
+from pto_dsl.dialects import DEFAULT_DIALECT, DIALECTS
+from pto_dsl.diagnostics import CompileError, Diagnostic, Stage, error, render_text, to_json
+from pto_dsl.graph import TaskGraph
+from pto_dsl.pipeline import Checked, front_end, instantiate_case, read_source
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_INTERNAL = 0, 1, 2, 3, 70
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parser(prog: str, description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=description)
+    p.add_argument("file", type=Path, help="a .pto program")
+    p.add_argument("--case", metavar="NAME", help="instantiate this case (default: the "
+                   "program's default case)")
+    p.add_argument("--dialect", choices=sorted(DIALECTS), default=DEFAULT_DIALECT.name,
+                   help="runtime API dialect whose limits apply (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="print diagnostics as a JSON list")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return p
+
+
+def _emit(diags: Sequence[Diagnostic], as_json: bool) -> None:
+    if as_json:
+        print(to_json(diags))
+    elif diags:
+        sys.stderr.write(render_text(diags))
+
+
+def _guarded(prog: str, as_json: bool, body: Callable[[list[Diagnostic]], int]) -> int:
+    """Run a tool body; every failure becomes a diagnostic or a one-line message."""
+    diags: list[Diagnostic] = []
+    try:
+        code = body(diags)
+    except CompileError as exc:
+        diags.extend(exc.diagnostics)
+        code = EXIT_ERRORS
+    except UsageError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RecursionError:
+        diags.append(error("E006", "the program nests too deeply to be compiled", None,
+                           stage=Stage.SYNTAX))
+        code = EXIT_ERRORS
+    except Exception as exc:  # a bug in pto-dsl: say so, but never dump a traceback
+        print(f"{prog}: internal error: {type(exc).__name__}: {exc}\n"
+              f"{prog}: this is a bug in pto-dsl; please report it with the input file",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+    _emit(diags, as_json)
+    return code
+
+
+def _load(args: argparse.Namespace, diags: list[Diagnostic]) -> Checked:
+    try:
+        source = read_source(args.file)
+    except OSError as exc:
+        raise UsageError(f"cannot read '{args.file}': {exc.strerror or exc}") from None
+    checked = front_end(source, DIALECTS[args.dialect])
+    diags.extend(checked.warnings)
+    names = case_names(checked.program)
+    if args.case is not None and args.case not in names:
+        raise UsageError(f"no case named '{args.case}' in {args.file}; cases: "
+                         f"{', '.join(names) or 'none'}")
+    return checked
+
+
+# ---- pto-check ---------------------------------------------------------------------
+
+def check_main(argv: Sequence[str] | None = None) -> int:
+    p = _parser("pto-check", "Run every available check on a .pto program and summarise "
+                "its task graph.")
+    p.add_argument("--all-cases", action="store_true", help="check every case of the program")
+    args = p.parse_args(argv)
+
+    def body(diags: list[Diagnostic]) -> int:
+        checked = _load(args, diags)
+        names = case_names(checked.program)
+        chosen = names if args.all_cases else ([args.case] if args.case else names[:1])
+        if args.case is None and not args.all_cases:
+            chosen = [_default_name(checked)] if names else []
+        graphs = [(name, instantiate_case(checked, name)) for name in chosen]
+        if not args.json:
+            print(_summary(checked, graphs, diags))
+        return EXIT_OK
+    return _guarded("pto-check", args.json, body)
+
+
+def _default_name(checked: Checked) -> str:
+    from pto_dsl.cases import default_case
+
+    case = default_case(checked.program)
+    assert case is not None
+    return case.name.name
+
+
+def _summary(checked: Checked, graphs: list[tuple[str, TaskGraph]],
+             diags: list[Diagnostic]) -> str:
+    warnings = sum(1 for d in diags if not d.is_error)
+    prog = checked.program
+    lines = [f"{checked.source.name}: entry '{prog.name}': no errors, {warnings} warning"
+             f"{'' if warnings == 1 else 's'} (dialect {checked.dialect.name})",
+             f"  {len(prog.kernels)} kernels, {len(prog.sites)} submission sites, "
+             f"{len(prog.scopes)} scopes, {len(prog.cases)} cases"]
+    if not graphs:
+        lines.append("  no case to instantiate: structural checks only")
+    order = list(prog.kernels) + ["alloc"]
+    for name, g in graphs:
+        per_kernel = g.tasks_per_kernel()
+        lines.append(f"case {name}: {len(g)} tasks, {g.edge_count()} edges, "
+                     f"{len(g.scopes)} scopes, {len(g.host_reads)} orchestration reads")
+        lines.append("  tasks per kernel  " + _counts((k, per_kernel[k]) for k in order
+                                                      if per_kernel[k]))
+        lines.append("  scopes by mode    " + _counts(sorted(g.scopes_by_mode().items())))
+        lines.append("  edges by origin   " + _counts(sorted(g.edges_by_origin().items())))
+        lines.append("  tasks per ring    " + _counts(
+            (f"ring {r}", c) for r, c in sorted(g.tasks_per_ring().items())))
+    return "\n".join(lines)
+
+
+def _counts(items: object) -> str:
+    parts = [f"{k} {v}" for k, v in items]  # type: ignore[attr-defined]
+    return ", ".join(parts) if parts else "none"
+
+
+# ---- tools that later issues fill in -------------------------------------------------
+
+def _unavailable(prog: str, what: str, argv: Sequence[str] | None) -> int:
+    p = _parser(prog, f"{what} (not implemented yet: this version only runs the checks).")
+    args, _ = p.parse_known_args(argv)
+
+    def body(diags: list[Diagnostic]) -> int:
+        checked = _load(args, diags)
+        if checked.program.cases:
+            instantiate_case(checked, args.case)
+        _emit(diags, args.json)
+        diags.clear()
+        print(f"{prog}: {what} is not implemented yet in pto-dsl {__version__}; "
+              f"{args.file} passed every check, nothing was written", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    return _guarded(prog, args.json, body)
+
+
+def compile_main(argv: Sequence[str] | None = None) -> int:
+    return _unavailable("pto-compile", "C++ orchestration code generation", argv)
+
+
+def run_main(argv: Sequence[str] | None = None) -> int:
+    return _unavailable("pto-run", "simulation on the runtime model", argv)
+
+
+def graph_main(argv: Sequence[str] | None = None) -> int:
+    return _unavailable("pto-graph", "task-graph visualization", argv)

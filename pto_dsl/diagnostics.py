@@ -1,0 +1,159 @@
+"""Diagnostics: the one error hierarchy and its text and JSON renderings.
+
+Every stage reports problems as `Diagnostic`s; a stage that finds errors raises
+`CompileError` carrying all of them, sorted by position.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from pto_dsl.source import Span
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Stage(enum.Enum):
+    """Which part of the pipeline found a problem (the error hierarchy)."""
+
+    SYNTAX = "syntax"
+    SEMANTIC = "semantic"
+    CASE = "case"
+    INSTANTIATION = "instantiation"
+    VALIDATION = "validation"
+    UNSUPPORTED = "unsupported"
+    SIMULATION = "simulation"
+
+
+@dataclass(frozen=True)
+class Note:
+    message: str
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: Severity
+    code: str
+    message: str
+    span: Span | None
+    notes: tuple[Note, ...] = ()
+    help: tuple[str, ...] = ()
+    stage: Stage = Stage.SEMANTIC
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def sort_key(self) -> tuple[str, int, str]:
+        if self.span is None:
+            return ("", -1, self.code)
+        return (self.span.file, self.span.start, self.code)
+
+
+def error(code: str, message: str, span: Span | None, *, notes: Iterable[Note] = (),
+          help: Iterable[str] = (), stage: Stage = Stage.SEMANTIC) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, code, message, span, tuple(notes), tuple(help), stage)
+
+
+def warning(code: str, message: str, span: Span | None, *, notes: Iterable[Note] = (),
+            help: Iterable[str] = (), stage: Stage = Stage.VALIDATION) -> Diagnostic:
+    return Diagnostic(Severity.WARNING, code, message, span, tuple(notes), tuple(help), stage)
+
+
+class CompileError(Exception):
+    """Raised by a stage that found at least one error; carries every diagnostic it found."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
+        first = self.diagnostics[0] if self.diagnostics else None
+        super().__init__(first.message if first else "compilation failed")
+
+
+class DiagnosticSink:
+    """Collects the diagnostics of a stage; `raise_if_errors` ends the stage."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def add(self, diag: Diagnostic) -> None:
+        self.items.append(diag)
+
+    def extend(self, diags: Iterable[Diagnostic]) -> None:
+        self.items.extend(diags)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.is_error for d in self.items)
+
+    def raise_if_errors(self) -> None:
+        if self.has_errors:
+            raise CompileError(self.items)
+
+
+@dataclass
+class Renderer:
+    """Renders diagnostics the way compilers do: location, source line, caret run."""
+
+    color: bool = False
+    lines: list[str] = field(default_factory=list)
+
+    def render(self, diags: Iterable[Diagnostic]) -> str:
+        out: list[str] = []
+        for diag in diags:
+            out.extend(self._one(diag))
+        return "\n".join(out) + ("\n" if out else "")
+
+    def _one(self, diag: Diagnostic) -> list[str]:
+        head = f"{diag.severity.value}[{diag.code}]: {diag.message}"
+        out = [f"{diag.span}: {head}" if diag.span else head]
+        if diag.span:
+            out.extend(_excerpt(diag.span))
+        for note in diag.notes:
+            if note.span:
+                out.append(f"{note.span}: note: {note.message}")
+                out.extend(_excerpt(note.span))
+            else:
+                out.append(f"  = note: {note.message}")
+        out.extend(f"  = help: {h}" for h in diag.help)
+        return out
+
+
+def _excerpt(span: Span) -> list[str]:
+    """The first source line of a span with a caret run under the spanned part."""
+    src = span.source
+    line, col = src.line_col(span.start)
+    text = src.line_text(line).replace("\t", " ")
+    end_line, end_col = src.line_col(max(span.start, span.end - 1))
+    width = (end_col - col + 1) if end_line == line else max(1, len(text) - col + 1)
+    gutter = f"{line:>5} | "
+    caret = " " * (col - 1) + "^" * max(1, width)
+    return [gutter + text, " " * (len(gutter) - 2) + "| " + caret]
+
+
+def render_text(diags: Iterable[Diagnostic]) -> str:
+    return Renderer().render(diags)
+
+
+def to_json(diags: Iterable[Diagnostic]) -> str:
+    def loc(span: Span | None) -> dict[str, object]:
+        if span is None:
+            return {"file": None, "line": None, "col": None}
+        end_line, end_col = span.source.line_col(max(span.start, span.end - 1))
+        return {"file": span.file, "line": span.line, "col": span.col,
+                "end_line": end_line, "end_col": end_col + 1}
+
+    items = []
+    for d in diags:
+        item: dict[str, object] = {"code": d.code, "severity": d.severity.value,
+                                   "message": d.message, **loc(d.span)}
+        item["notes"] = [{"message": n.message, **loc(n.span)} for n in d.notes]
+        item["help"] = list(d.help)
+        items.append(item)
+    return json.dumps(items, indent=2)

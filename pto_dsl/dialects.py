@@ -1,0 +1,25 @@
+"""Target dialects of the runtime API and their per-task limits (reference §1.13, §2.7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    max_tensors: int  # tensor args per task (MAX_TENSOR_ARGS)
+    max_scalars: int  # scalar args per task (MAX_SCALAR_ARGS)
+    max_deps: int | None  # explicit deps per task; None: no limit
+    entry_max_tensors: int
+    entry_max_scalars: int
+    description: str
+
+
+V0 = Dialect("v0", 16, 32, 16, 64, 128,
+             "the manual-scope v0 API: Arg, add_dep, pto2_rt_* (commit 98870952c)")
+CURRENT = Dialect("current", 32, 16, None, 256, 128,
+                  "the current API: CoreTaskArgs, set_dependencies, rt_* (HEAD)")
+
+DIALECTS = {d.name: d for d in (V0, CURRENT)}
+DEFAULT_DIALECT = CURRENT

@@ -1,0 +1,198 @@
+"""The task graph: one program instantiated on one case.
+
+A `networkx.DiGraph` behind a small typed class. Nodes are task instances keyed by their
+submission index (alloc tasks included); edges carry their origins. Passes use the
+methods here, never the raw attribute dicts.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import networkx as nx
+
+from pto_dsl.ir import ScopeDecl, Tag
+from pto_dsl.regions import Region
+from pto_dsl.source import Span
+
+
+class Origin(enum.Enum):
+    """Why the runtime creates an edge (reference §2.1)."""
+
+    EXPLICIT = "explicit"  # add_dep / set_dependencies
+    CREATOR = "creator"  # Step A: the owner task of a runtime-allocated buffer
+    TENSORMAP = "tensormap"  # Step B: an overlapping earlier writer
+
+
+@dataclass(frozen=True, eq=False)
+class Buffer:
+    """A piece of memory: an entry tensor or one runtime-allocated output."""
+
+    id: int
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    owner: int | None  # creator task (owner_task_id), None for entry tensors
+
+    @property
+    def external(self) -> bool:
+        return self.owner is None
+
+
+class Access(NamedTuple):
+    buffer: Buffer
+    region: Region
+    tag: Tag
+    param: str
+    manual_dep: bool
+
+    @property
+    def writes(self) -> bool:
+        return self.tag is not Tag.INPUT
+
+    @property
+    def reads(self) -> bool:
+        return self.tag in (Tag.INPUT, Tag.INOUT)
+
+
+@dataclass(eq=False)
+class ScopeInstance:
+    id: int
+    decl: ScopeDecl
+    parent: ScopeInstance | None
+    instance: tuple[tuple[str, int], ...]
+
+    @property
+    def manual(self) -> bool:
+        return self.decl.manual
+
+    @property
+    def depth(self) -> int:
+        return self.decl.depth
+
+    def path(self) -> tuple[int, ...]:
+        ids: list[int] = []
+        s: ScopeInstance | None = self
+        while s is not None:
+            ids.append(s.id)
+            s = s.parent
+        return tuple(reversed(ids))
+
+
+@dataclass(slots=True, eq=False)
+class Task:
+    id: int
+    site: int
+    kernel: str  # kernel name, or "alloc"
+    core: str  # aic / aiv / mix / alloc
+    func_id: int | None
+    scope: ScopeInstance | None  # None: the entry's own level (depth 0)
+    in_manual: bool
+    ring: int
+    accesses: tuple[Access, ...]
+    scalars: tuple[int | float | bool, ...]
+    outputs: dict[str, Access]
+    instance: tuple[tuple[str, int], ...]
+    span: Span
+    explicit_deps: tuple[int, ...] = ()
+
+    @property
+    def scope_mode(self) -> str:
+        return "manual" if self.in_manual else "auto"
+
+    @property
+    def scope_path(self) -> tuple[int, ...]:
+        return self.scope.path() if self.scope else ()
+
+    @property
+    def label(self) -> str:
+        inst = ", ".join(f"{k}={v}" for k, v in self.instance)
+        return f"{self.kernel}#{self.id}" + (f" ({inst})" if inst else "")
+
+
+@dataclass(frozen=True)
+class HostRead:
+    """An orchestration-side read (`get_tensor_data`, reference §1.10)."""
+
+    span: Span
+    access: Access
+    after_tasks: int  # number of tasks submitted before the read
+    waits_for: tuple[int, ...]  # creator and overlapping TensorMap writers
+
+
+@dataclass
+class TaskGraph:
+    program: str
+    case: str
+    _graph: nx.DiGraph = field(default_factory=nx.DiGraph, repr=False)
+    _tasks: list[Task] = field(default_factory=list, repr=False)
+    scopes: list[ScopeInstance] = field(default_factory=list)
+    host_reads: list[HostRead] = field(default_factory=list)
+    buffers: list[Buffer] = field(default_factory=list)
+    tensormap_lookups: int = 0
+    tensormap_inserts: int = 0
+
+    # ---- building ----------------------------------------------------------
+    def add_task(self, task: Task, fanin: dict[int, list[Origin]]) -> None:
+        assert task.id == len(self._tasks)
+        self._tasks.append(task)
+        self._graph.add_node(task.id, task=task)
+        self._graph.add_edges_from((p, task.id, {"origins": tuple(o)}) for p, o in fanin.items())
+
+    # ---- queries -------------------------------------------------------------
+    @property
+    def nx(self) -> nx.DiGraph:
+        """The underlying networkx graph (read-only use)."""
+        return self._graph
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def tasks(self) -> Iterator[Task]:
+        return iter(self._tasks)
+
+    def task(self, task_id: int) -> Task:
+        return self._tasks[task_id]
+
+    def producers(self, task_id: int) -> list[int]:
+        return sorted(self._graph.predecessors(task_id))
+
+    def consumers(self, task_id: int) -> list[int]:
+        return sorted(self._graph.successors(task_id))
+
+    def origins(self, producer: int, consumer: int) -> tuple[Origin, ...]:
+        origins: tuple[Origin, ...] = self._graph.edges[producer, consumer]["origins"]
+        return origins
+
+    def edges(self) -> Iterator[tuple[int, int, tuple[Origin, ...]]]:
+        for u, v, origins in self._graph.edges(data="origins"):
+            yield u, v, origins
+
+    def edge_count(self) -> int:
+        return int(self._graph.number_of_edges())
+
+    def topo_order(self) -> list[int]:
+        """A topological order: submission order, since every edge points from an
+        earlier submission to a later one (a dep can only name a submitted task)."""
+        return [t.id for t in self._tasks]
+
+    # ---- summaries -----------------------------------------------------------
+    def tasks_per_kernel(self) -> Counter[str]:
+        return Counter(t.kernel for t in self._tasks)
+
+    def scopes_by_mode(self) -> Counter[str]:
+        return Counter(s.decl.mode for s in self.scopes)
+
+    def edges_by_origin(self) -> Counter[str]:
+        """Edges counted once per origin (an edge may have several)."""
+        counts: Counter[str] = Counter()
+        for _, _, origins in self.edges():
+            counts.update(o.value for o in origins)
+        return counts
+
+    def tasks_per_ring(self) -> Counter[int]:
+        return Counter(t.ring for t in self._tasks)

@@ -1,0 +1,208 @@
+"""Instantiation stage: structured IR + case values -> TaskGraph.
+
+The IR is compiled once into Python closures over a slot frame, then run: loops run,
+data-dependent reads read the case's tensor contents, and every submission becomes a
+task whose fanin follows the runtime's submit pipeline (reference §2.1-2.3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from pto_dsl import ir
+from pto_dsl.cases import CaseValues
+from pto_dsl.diagnostics import CompileError, Note, Stage, error
+from pto_dsl.graph import Access, Buffer, HostRead, Origin, ScopeInstance, Task, TaskGraph
+from pto_dsl.regions import Region
+from pto_dsl.source import Span
+from pto_dsl.tensormap import TensorMap
+
+Frame = list[Any]
+Eval = Callable[[Frame], Any]
+Run = Callable[[Frame], None]
+
+MAX_RING = 3  # ring = min(scope depth, 3) (reference §1.2, §2.7)
+
+
+class TensorVal(NamedTuple):
+    """A tensor descriptor: a buffer, the layout it is seen through and a box in it."""
+
+    buffer: Buffer
+    layout: tuple[int, ...]
+    offsets: tuple[int, ...]
+    shape: tuple[int, ...]
+    manual_dep: bool
+
+
+class InstantiationError(CompileError):
+    pass
+
+
+class Instantiator:
+    def __init__(self, program: ir.Program, case: CaseValues) -> None:
+        self.program = program
+        self.case = case
+        self.graph = TaskGraph(program.name, case.name)
+        self.tmap = TensorMap()
+        self.scope_stack: list[ScopeInstance] = []
+        self.manual_depth: int | None = None  # depth where the outermost manual scope began
+        self.instance: tuple[tuple[str, int], ...] = ()
+
+    # ---- errors ----------------------------------------------------------------
+    def fail(self, code: str, message: str, span: Span, help: tuple[str, ...] = ()) -> None:
+        notes = []
+        if self.instance:
+            inst = ", ".join(f"{k}={v}" for k, v in self.instance)
+            notes.append(Note(f"in the iteration {inst} of case '{self.case.name}'"))
+        else:
+            notes.append(Note(f"in case '{self.case.name}'"))
+        raise InstantiationError([error(code, message, span, notes=notes, help=help,
+                                        stage=Stage.INSTANTIATION)])
+
+    # ---- run -------------------------------------------------------------------
+    def run(self) -> TaskGraph:
+        frame: Frame = [None] * self.program.slot_count
+        for t in self.program.tensors:
+            shape = self.case.shape(t.name)
+            buf = self.new_buffer(t.name, t.dtype, shape, None)
+            frame[t.var.slot] = TensorVal(buf, shape, (0,) * len(shape), shape, False)
+        for s in self.program.scalars:
+            frame[s.var.slot] = self.case.scalars[s.name]
+        for name, var in self.program.symbols.items():
+            frame[var.slot] = self.case.symbols[name]
+        self.check_shapes(frame)
+        body = self.block(self.program.body)
+        body(frame)
+        self.graph.tensormap_lookups = self.tmap.lookups
+        self.graph.tensormap_inserts = self.tmap.inserts
+        return self.graph
+
+    def check_shapes(self, frame: Frame) -> None:
+        for t in self.program.tensors:
+            if len(t.dims) == 0:
+                continue
+            if any(d == 0 for d in self.case.shape(t.name)):
+                self.fail("E170", f"entry tensor '{t.name}' is empty in this case", t.span)
+
+    def new_buffer(self, name: str, dtype: str, shape: tuple[int, ...],
+                   owner: int | None) -> Buffer:
+        buf = Buffer(len(self.graph.buffers), name, dtype, shape, owner)
+        self.graph.buffers.append(buf)
+        return buf
+
+    # ---- statements ------------------------------------------------------------
+    def block(self, stmts: tuple[ir.Stmt, ...]) -> Run:
+        runs = [self.stmt(s) for s in stmts]
+        if len(runs) == 1:
+            return runs[0]
+
+        def run(f: Frame) -> None:
+            for r in runs:
+                r(f)
+        return run
+
+    def stmt(self, s: ir.Stmt) -> Run:
+        if isinstance(s, (ir.LetStmt, ir.AssignStmt)):
+            slot, value = s.var.slot, self.expr(s.value)
+
+            def assign(f: Frame) -> None:
+                f[slot] = value(f)
+            return assign
+        if isinstance(s, ir.Submit):
+            from pto_dsl.instantiate_submit import compile_submit
+            return compile_submit(self, s)
+        if isinstance(s, ir.AllocStmt):
+            from pto_dsl.instantiate_submit import compile_alloc
+            return compile_alloc(self, s)
+        if isinstance(s, ir.ForStmt):
+            return self.for_(s)
+        if isinstance(s, ir.IfStmt):
+            cond, then, orelse = self.expr(s.cond), self.block(s.then), self.block(s.orelse)
+
+            def if_(f: Frame) -> None:
+                (then if cond(f) else orelse)(f)
+            return if_
+        return self.scope(s)
+
+    def for_(self, s: ir.ForStmt) -> Run:
+        start, stop = self.expr(s.start), self.expr(s.stop)
+        step = self.expr(s.step) if s.step is not None else (lambda f: 1)
+        slot, name, body = s.var.slot, s.var.name, self.block(s.body)
+
+        def loop(f: Frame) -> None:
+            step_value = step(f)
+            if step_value <= 0:
+                self.fail("E170", f"the loop step is {step_value}; it must be positive",
+                          s.step.span if s.step else s.span)
+            outer = self.instance
+            for i in range(start(f), stop(f), step_value):
+                f[slot] = i
+                self.instance = outer + ((name, i),)
+                body(f)
+            self.instance = outer
+        return loop
+
+    def scope(self, s: ir.ScopeStmt) -> Run:
+        body, decl = self.block(s.body), s.scope
+
+        def scope(f: Frame) -> None:
+            parent = self.scope_stack[-1] if self.scope_stack else None
+            inst = ScopeInstance(len(self.graph.scopes), decl, parent, self.instance)
+            self.graph.scopes.append(inst)
+            self.scope_stack.append(inst)
+            began_manual = decl.manual and self.manual_depth is None
+            if began_manual:
+                self.manual_depth = len(self.scope_stack)
+            body(f)
+            if began_manual:
+                self.manual_depth = None
+            self.scope_stack.pop()
+        return scope
+
+    # ---- expressions -----------------------------------------------------------
+    def expr(self, e: ir.Expr) -> Eval:
+        from pto_dsl.instantiate_expr import compile_expr
+        return compile_expr(self, e)
+
+    def host_read(self, tv: TensorVal, index: tuple[int, ...], span: Span) -> Any:
+        """`get_tensor_data`: one TensorMap lookup, waits for creator and writers (§1.10)."""
+        region = Region(tv.layout, tuple(o + i for o, i in zip(tv.offsets, index)),
+                        (1,) * len(index))
+        waits = self.tmap.lookup(tv.buffer.id, region, remove_covered=False)
+        if tv.buffer.owner is not None:
+            waits = [tv.buffer.owner, *waits]
+        access = Access(tv.buffer, region, ir.Tag.INPUT, "", tv.manual_dep)
+        self.graph.host_reads.append(HostRead(span, access, len(self.graph),
+                                              tuple(dict.fromkeys(waits))))
+        if tv.buffer.owner is not None:
+            self.fail("E171", f"the contents of '{tv.buffer.name}' are computed by a task, so "
+                      "they are not known before the program runs", span,
+                      help=("only entry tensors given by the case can be read when "
+                            "instantiating; pto-run simulates computed values",))
+        data = self.case.contents(tv.buffer.name)
+        value = data[region.offsets]
+        return value.item()
+
+
+def instantiate(program: ir.Program, case: CaseValues) -> TaskGraph:
+    """Run the program on a case; raises InstantiationError at the first problem."""
+    return Instantiator(program, case).run()
+
+
+def task_for(inst: Instantiator, site: ir.Site, accesses: tuple[Access, ...],
+             scalars: tuple[Any, ...], outputs: dict[str, Access], span: Span) -> Task:
+    top = inst.scope_stack[-1] if inst.scope_stack else None
+    depth = len(inst.scope_stack)
+    kernel = site.kernel
+    return Task(len(inst.graph), site.id, site.label, kernel.core if kernel else "alloc",
+                kernel.func_id if kernel else None, top, inst.manual_depth is not None,
+                min(depth, MAX_RING), accesses, scalars, outputs, inst.instance, span)
+
+
+def add_fanin(fanin: dict[int, list[Origin]], producer: int, origin: Origin) -> None:
+    origins = fanin.get(producer)
+    if origins is None:
+        fanin[producer] = [origin]
+    elif origin not in origins:
+        origins.append(origin)

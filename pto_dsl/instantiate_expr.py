@@ -1,0 +1,152 @@
+"""Instantiation of expressions: typed IR expressions -> closures over the slot frame."""
+
+from __future__ import annotations
+
+import operator
+from typing import TYPE_CHECKING, Any
+
+from pto_dsl import ir
+from pto_dsl.source import Span
+
+if TYPE_CHECKING:
+    from pto_dsl.instantiate import Eval, Frame, Instantiator, TensorVal
+
+_DIRECT = {"+": operator.add, "-": operator.sub, "*": operator.mul, "==": operator.eq,
+           "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+           ">=": operator.ge, "min": min, "max": max}
+
+
+def compile_expr(inst: Instantiator, e: ir.Expr) -> Eval:
+    if isinstance(e, ir.Const):
+        value = e.value
+        return lambda f: value
+    if isinstance(e, ir.Load):
+        return operator.itemgetter(e.var.slot)
+    if isinstance(e, ir.Binary):
+        return _binary(inst, e)
+    if isinstance(e, ir.UnaryOp):
+        operand = compile_expr(inst, e.operand)
+        if e.op == "not":
+            return lambda f: not operand(f)
+        return lambda f: -operand(f)
+    if isinstance(e, ir.ElementRead):
+        return _element_read(inst, e)
+    if isinstance(e, ir.View):
+        return _view(inst, e)
+    if isinstance(e, ir.Reshape):
+        return _reshape(inst, e)
+    if isinstance(e, ir.ManualDep):
+        tensor = compile_expr(inst, e.tensor)
+        return lambda f: tensor(f)._replace(manual_dep=True)
+    return _output_of(inst, e)
+
+
+def _binary(inst: Instantiator, e: ir.Binary) -> Eval:
+    left, right = compile_expr(inst, e.left), compile_expr(inst, e.right)
+    op = e.op
+    if op == "and":
+        return lambda f: left(f) and right(f)
+    if op == "or":
+        return lambda f: left(f) or right(f)
+    direct = _DIRECT.get(op)
+    if direct is not None:
+        return lambda f: direct(left(f), right(f))
+    integer = e.ty == ir.INT
+    span = e.span
+
+    def divide(f: Frame) -> Any:
+        a, b = left(f), right(f)
+        if b == 0:
+            inst.fail("E170", "division by zero", span)
+        if not integer:
+            return a / b if op == "/" else a % b
+        if op == "cdiv":
+            return -(-a // b)
+        q = abs(a) // abs(b)  # C++ semantics: truncate toward zero
+        q = -q if (a < 0) != (b < 0) else q
+        return q if op == "/" else a - q * b
+    return divide
+
+
+def _element_read(inst: Instantiator, e: ir.ElementRead) -> Eval:
+    tensor = compile_expr(inst, e.tensor)
+    indices = [compile_expr(inst, i) for i in e.indices]
+    span = e.span
+
+    def read(f: Frame) -> Any:
+        tv = tensor(f)
+        index = tuple(i(f) for i in indices)
+        for dim, (i, size) in enumerate(zip(index, tv.shape)):
+            if not 0 <= i < size:
+                inst.fail("E172", f"index {i} is out of bounds for dimension {dim} of size "
+                          f"{size}", span)
+        return inst.host_read(tv, index, span)
+    return read
+
+
+def _view(inst: Instantiator, e: ir.View) -> Eval:
+    tensor = compile_expr(inst, e.tensor)
+    bounds = [(compile_expr(inst, s.lo) if s.lo else None,
+               compile_expr(inst, s.hi) if s.hi else None, s.span) for s in e.slices]
+
+    def view(f: Frame) -> TensorVal:
+        tv = tensor(f)
+        offsets, shape = [], []
+        for dim, (lo_e, hi_e, span) in enumerate(bounds):
+            size = tv.shape[dim]
+            lo = lo_e(f) if lo_e else 0
+            hi = hi_e(f) if hi_e else size
+            if not 0 <= lo < hi <= size:
+                _bad_slice(inst, lo, hi, dim, size, span)
+            offsets.append(tv.offsets[dim] + lo)
+            shape.append(hi - lo)
+        return tv._replace(offsets=tuple(offsets), shape=tuple(shape))
+    return view
+
+
+def _bad_slice(inst: Instantiator, lo: int, hi: int, dim: int, size: int, span: Span) -> None:
+    what = "is empty" if lo >= hi else "is out of bounds"
+    inst.fail("E172", f"slice {lo}:{hi} {what} for dimension {dim} of size {size}", span)
+
+
+def _reshape(inst: Instantiator, e: ir.Reshape) -> Eval:
+    tensor = compile_expr(inst, e.tensor)
+    dims = [compile_expr(inst, d) for d in e.dims]
+    span = e.span
+
+    def reshape(f: Frame) -> TensorVal:
+        tv = tensor(f)
+        shape = tuple(d(f) for d in dims)
+        if tv.shape != tv.layout or any(tv.offsets):
+            inst.fail("E173", "only a whole tensor can be reshaped, not a view", span,
+                      help=("reshape the tensor first, then take the view",))
+        old, new = _numel(tv.shape), _numel(shape)
+        if old != new or any(d <= 0 for d in shape):
+            inst.fail("E173", f"cannot reshape {list(tv.shape)} ({old} elements) to "
+                      f"{list(shape)} ({new} elements)", span)
+        return tv._replace(layout=shape, offsets=(0,) * len(shape), shape=shape)
+    return reshape
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    total = 1
+    for d in shape:
+        total *= d
+    return total
+
+
+def _output_of(inst: Instantiator, e: ir.Expr) -> Eval:
+    from pto_dsl.instantiate import TensorVal
+
+    assert isinstance(e, ir.OutputOf)
+    task_e, name, span = compile_expr(inst, e.task), e.name, e.span
+
+    def output(f: Frame) -> TensorVal:
+        task = task_e(f)
+        if task is None:
+            inst.fail("E174", f"the task variable is none here, so it has no output '{name}'",
+                      span, help=("guard the use, or assign a task first",))
+        acc = task.outputs[name]
+        return TensorVal(acc.buffer, acc.region.layout, acc.region.offsets, acc.region.sizes,
+                         False)
+    return output

@@ -1,0 +1,378 @@
+"""Structured program IR: resolved names, typed expressions, kernels bound to calls.
+
+Produced by `lower` from the AST; loops, scopes and data-dependent reads stay as they
+are written (the C++ backend lowers this, `instantiate` interprets it on a case).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Union
+
+from pto_dsl import nodes
+from pto_dsl.source import Span
+
+# ---- types -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScalarTy:
+    kind: str  # int / float / bool
+
+    def __str__(self) -> str:
+        return self.kind
+
+
+INT = ScalarTy("int")
+FLOAT = ScalarTy("float")
+BOOL = ScalarTy("bool")
+
+
+@dataclass(frozen=True)
+class TensorTy:
+    dtype: str
+    rank: int
+    writable: bool  # an `out`/`inout` entry tensor or a runtime-allocated one
+
+    def __str__(self) -> str:
+        return f"{self.dtype} tensor of rank {self.rank}"
+
+
+@dataclass(frozen=True)
+class TaskTy:
+    """A task value (or `none`): the submission sites it may come from."""
+
+    sites: frozenset[int]
+    maybe_none: bool
+
+    def __str__(self) -> str:
+        return "task" if self.sites else "none"
+
+
+@dataclass(frozen=True)
+class ListTy:
+    length: int
+
+    def __str__(self) -> str:
+        return "list"
+
+
+Ty = Union[ScalarTy, TensorTy, TaskTy, ListTy]
+
+
+class Tag(enum.Enum):
+    """How a tensor argument is handed to the runtime (reference §1.5)."""
+
+    INPUT = "INPUT"
+    OUTPUT = "OUTPUT"  # runtime-allocated (`new`)
+    OUTPUT_EXISTING = "OUTPUT_EXISTING"
+    INOUT = "INOUT"
+
+
+# ---- declarations ------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Var:
+    name: str
+    slot: int
+    ty: Ty
+    span: Span
+    task_var: bool = False  # holds task values / none: may be reassigned
+
+
+@dataclass(frozen=True)
+class KTensorParam:
+    name: str
+    direction: str
+    dtype: str | None
+    dims: tuple[str | int, ...] | None  # symbols are kernel-local; "_" matches anything
+    span: Span
+
+
+@dataclass(frozen=True)
+class KScalarParam:
+    name: str
+    type: str
+    span: Span
+
+
+KParam = Union[KTensorParam, KScalarParam]
+
+
+@dataclass(frozen=True)
+class Kernel:
+    name: str
+    core: str  # aic / aiv / mix
+    func_ids: tuple[tuple[str, int], ...]
+    params: tuple[KParam, ...]
+    impl: str | None
+    cost: nodes.Expr | None
+    span: Span
+
+    @property
+    def tensor_params(self) -> tuple[KTensorParam, ...]:
+        return tuple(p for p in self.params if isinstance(p, KTensorParam))
+
+    @property
+    def scalar_params(self) -> tuple[KScalarParam, ...]:
+        return tuple(p for p in self.params if isinstance(p, KScalarParam))
+
+    @property
+    def func_id(self) -> int:
+        return self.func_ids[0][1]
+
+
+@dataclass(frozen=True)
+class EntryTensor:
+    name: str
+    direction: str
+    dtype: str
+    dims: tuple[str | int, ...]
+    var: Var
+    span: Span
+
+
+@dataclass(frozen=True)
+class EntryScalar:
+    name: str
+    type: str
+    var: Var
+    span: Span
+
+
+@dataclass(eq=False)
+class ScopeDecl:
+    """A lexical `scope` block; `depth` 1 is the outermost user scope (ring 1)."""
+
+    id: int
+    manual: bool
+    depth: int
+    parent: ScopeDecl | None
+    span: Span
+
+    @property
+    def mode(self) -> str:
+        return "manual" if self.manual else "auto"
+
+
+@dataclass(eq=False)
+class Site:
+    """A submission site: one kernel call (or `alloc`) in the program text."""
+
+    id: int
+    kernel: Kernel | None  # None for alloc
+    outputs: tuple[tuple[str, TensorTy], ...]
+    scope: ScopeDecl | None
+    loop_vars: tuple[Var, ...]
+    span: Span
+
+    @property
+    def label(self) -> str:
+        return self.kernel.name if self.kernel else "alloc"
+
+
+# ---- expressions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Const:
+    value: int | float | bool | None
+    ty: Ty
+    span: Span
+
+
+@dataclass(frozen=True)
+class Load:
+    var: Var
+    ty: Ty
+    span: Span
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str  # + - * / % and or == != < <= > >= min max cdiv
+    left: Expr
+    right: Expr
+    ty: Ty
+    span: Span
+
+
+@dataclass(frozen=True)
+class UnaryOp:
+    op: str  # - not
+    operand: Expr
+    ty: Ty
+    span: Span
+
+
+@dataclass(frozen=True)
+class ElementRead:
+    """An orchestration-side read of tensor contents (`get_tensor_data`, reference §1.10)."""
+
+    tensor: Expr
+    indices: tuple[Expr, ...]
+    ty: Ty
+    span: Span
+
+
+@dataclass(frozen=True)
+class SliceIR:
+    lo: Expr | None
+    hi: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class View:
+    tensor: Expr
+    slices: tuple[SliceIR, ...]
+    ty: Ty
+    span: Span
+
+
+@dataclass(frozen=True)
+class Reshape:
+    tensor: Expr
+    dims: tuple[Expr, ...]
+    ty: Ty
+    span: Span
+
+
+@dataclass(frozen=True)
+class ManualDep:
+    """`manual_dep(t)`: the runtime's manual_dep=true flag on a tensor view."""
+
+    tensor: Expr
+    ty: Ty
+    span: Span
+
+
+@dataclass(frozen=True)
+class OutputOf:
+    task: Expr
+    name: str
+    ty: Ty
+    span: Span
+
+
+Expr = Union[Const, Load, Binary, UnaryOp, ElementRead, View, Reshape, ManualDep, OutputOf]
+
+
+# ---- statements ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TensorArg:
+    param: KTensorParam
+    tag: Tag
+    tensor: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class NewArg:
+    param: KTensorParam
+    dtype: str
+    dims: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class ScalarArg:
+    param: KScalarParam
+    value: Expr
+    span: Span
+
+
+Arg = Union[TensorArg, NewArg, ScalarArg]
+
+
+@dataclass(frozen=True)
+class Dep:
+    var: Var
+    guard: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Submit:
+    site: Site
+    args: tuple[Arg, ...]
+    deps: tuple[Dep, ...]
+    target: Var | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class AllocItemIR:
+    name: str
+    dtype: str
+    dims: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class AllocStmt:
+    site: Site
+    items: tuple[AllocItemIR, ...]
+    target: Var | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class LetStmt:
+    var: Var
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class AssignStmt:
+    var: Var
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class ForStmt:
+    var: Var
+    start: Expr
+    stop: Expr
+    step: Expr | None
+    body: tuple[Stmt, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class IfStmt:
+    cond: Expr
+    then: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class ScopeStmt:
+    scope: ScopeDecl
+    body: tuple[Stmt, ...]
+    span: Span
+
+
+Stmt = Union[LetStmt, AssignStmt, Submit, AllocStmt, ForStmt, IfStmt, ScopeStmt]
+
+
+@dataclass
+class Program:
+    name: str
+    kernels: dict[str, Kernel]
+    tensors: tuple[EntryTensor, ...]
+    scalars: tuple[EntryScalar, ...]
+    symbols: dict[str, Var]
+    body: tuple[Stmt, ...]
+    cases: tuple[nodes.Case, ...]
+    sites: list[Site] = field(default_factory=list)
+    scopes: list[ScopeDecl] = field(default_factory=list)
+    slot_count: int = 0
+    span: Span | None = None

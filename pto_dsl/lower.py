@@ -1,0 +1,554 @@
+"""Lowering stage: AST -> structured program IR, with name resolution and typing.
+
+Reports, all collected before failing: undefined and duplicate names, kernel-call arity,
+directions, scalar types, dtypes and ranks, deps on non-tasks or on tasks not submitted
+yet or out of lexical scope, and use of a task's outputs after its scope ended. Task
+variables are tracked flow-sensitively (which submission sites may reach each use).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+from collections.abc import Iterator
+
+from pto_dsl import ir
+from pto_dsl import nodes as n
+from pto_dsl.diagnostics import Diagnostic, DiagnosticSink, Note, error, warning
+from pto_dsl.source import Span
+from pto_dsl.types import FLOAT_TYPES, INT_TYPES, MAX_DIMS
+
+ERR = ir.ScalarTy("error")  # the type of an expression that already has an error
+BUILTINS = ("min", "max", "cdiv", "reshape", "manual_dep")
+NONE_SITE = -1
+State = dict[ir.Var, frozenset[int]]
+
+
+def _scalar_ty(type_name: str) -> ir.ScalarTy:
+    if type_name in FLOAT_TYPES:
+        return ir.FLOAT
+    return ir.BOOL if type_name == "bool" else ir.INT
+
+
+def _is(ty: ir.Ty, *kinds: ir.ScalarTy) -> bool:
+    return ty == ERR or ty in kinds
+
+
+class Lowerer:
+    def __init__(self, program: n.Program, sink: DiagnosticSink) -> None:
+        self.ast = program
+        self.sink = sink
+        self.kernels: dict[str, ir.Kernel] = {}
+        self.blocks: list[dict[str, ir.Var]] = []
+        self.closed: dict[str, tuple[ir.Var, Span]] = {}  # name -> (var, block it lived in)
+        self.decls: list[tuple[str, Span]] = []  # every `let` in the entry, for E131
+        self.state: State = {}
+        self.scopes: list[ir.ScopeDecl] = []
+        self.loops: list[ir.Var] = []
+        self.by_node: dict[int, object] = {}  # AST node id -> Var/Site/ScopeDecl (loop re-walks)
+        self.sites: list[ir.Site] = []
+        self.scope_decls: list[ir.ScopeDecl] = []
+        self.slots = 0
+
+    # ---- diagnostics ---------------------------------------------------------
+    def report(self, diag: Diagnostic) -> None:
+        self.sink.add(diag)
+
+    @contextlib.contextmanager
+    def muted(self) -> Iterator[None]:
+        saved, self.sink = self.sink, DiagnosticSink()
+        try:
+            yield
+        finally:
+            self.sink = saved
+
+    # ---- names ---------------------------------------------------------------
+    def new_var(self, node: object, name: str, ty: ir.Ty, span: Span,
+                task_var: bool = False) -> ir.Var:
+        var = self.by_node.get(id(node))
+        if not isinstance(var, ir.Var):
+            var = ir.Var(name, self.slots, ty, span, task_var)
+            self.slots += 1
+            self.by_node[id(node)] = var
+        var.ty, var.task_var = ty, task_var
+        return var
+
+    def declare(self, ident: n.Ident, var: ir.Var) -> None:
+        prev = self.visible(ident.name)
+        if prev is not None:
+            self.report(error("E102", f"'{ident.name}' is already defined", ident.span,
+                              notes=[Note("previous definition", prev.span)],
+                              help=("names cannot be redefined or shadowed; pick another name",)))
+        self.blocks[-1][ident.name] = var
+
+    def visible(self, name: str) -> ir.Var | None:
+        for block in reversed(self.blocks):
+            if name in block:
+                return block[name]
+        return None
+
+    def resolve(self, ident: n.Ident, what: str = "name") -> ir.Var | None:
+        var = self.visible(ident.name)
+        if var is not None:
+            return var
+        if ident.name in self.kernels:
+            self.report(error("E109", f"kernel '{ident.name}' is not a value", ident.span,
+                              help=("call it to submit a task: let t = "
+                                    f"{ident.name}(...)",)))
+            return None
+        later = [s for name, s in self.decls if name == ident.name and s.start > ident.span.start]
+        if ident.name in self.closed:
+            old, block = self.closed[ident.name]
+            self.report(error("E132", f"'{ident.name}' is out of scope here", ident.span,
+                              notes=[Note(f"'{ident.name}' was defined here", old.span),
+                                     Note("and lived only in this block", block)],
+                              help=("declare it in an enclosing block (e.g. 'let "
+                                    f"{ident.name} = none') and assign it inside",)))
+        elif later:
+            kind = "task" if what == "dep" else "name"
+            self.report(error("E131", f"{kind} '{ident.name}' is used before it is defined",
+                              ident.span, notes=[Note("defined later here", later[0])],
+                              help=("a dep can only name a task submitted earlier in program "
+                                    "order",) if what == "dep" else ()))
+        else:
+            names = [k for b in self.blocks for k in b] + list(self.kernels) + list(BUILTINS)
+            guess = difflib.get_close_matches(ident.name, names, n=1)
+            self.report(error("E101", f"undefined {what} '{ident.name}'", ident.span,
+                              help=(f"did you mean '{guess[0]}'?",) if guess else ()))
+        return None
+
+    @contextlib.contextmanager
+    def block(self, span: Span) -> Iterator[None]:
+        self.blocks.append({})
+        try:
+            yield
+        finally:
+            for name, var in self.blocks.pop().items():
+                self.closed[name] = (var, span)
+
+    def load_ty(self, var: ir.Var) -> ir.Ty:
+        if not var.task_var:
+            return var.ty
+        sites = self.state.get(var, frozenset({NONE_SITE}))
+        return ir.TaskTy(frozenset(s for s in sites if s != NONE_SITE), NONE_SITE in sites)
+
+    # ---- program -----------------------------------------------------------
+    def program(self) -> ir.Program | None:
+        for k in self.ast.kernels:
+            self.kernel(k)
+        if len(self.ast.entries) != 1:
+            span = self.ast.entries[1].name.span if self.ast.entries else \
+                Span(self.ast.span.source, 0, 0)
+            self.report(error("E119", "a program needs exactly one entry" if self.ast.entries
+                              else "this program has no entry", span,
+                              help=("declare one 'entry NAME(params) { ... }'",)))
+            if not self.ast.entries:
+                return None
+        entry = self.ast.entries[0]
+        self.decls = _collect_lets(entry.body)
+        self.blocks.append({})
+        tensors, scalars, symbols = self.entry_params(entry)
+        body = self.stmts(entry.body.stmts)
+        prog = ir.Program(entry.name.name, self.kernels, tensors, scalars, symbols, body,
+                          self.ast.cases, self.sites, self.scope_decls, self.slots,
+                          entry.span)
+        return prog
+
+    def kernel(self, k: n.Kernel) -> None:
+        if k.name.name in self.kernels:
+            self.report(error("E102", f"kernel '{k.name.name}' is already defined", k.name.span,
+                              notes=[Note("previous definition",
+                                          self.kernels[k.name.name].span)]))
+            return
+        for other in self.kernels.values():
+            if set(other.func_ids) & set(k.func_ids):
+                self.report(error("E118", f"kernel '{k.name.name}' reuses the func_id of "
+                                  f"'{other.name}'", k.name.span,
+                                  notes=[Note(f"'{other.name}' declared here", other.span)],
+                                  help=("each kernel is registered by its func_id; give it a "
+                                        "distinct one",)))
+        params: list[ir.KParam] = []
+        seen: dict[str, Span] = {}
+        for p in k.params:
+            if p.name.name in seen:
+                self.report(error("E102", f"parameter '{p.name.name}' is already defined",
+                                  p.name.span, notes=[Note("previous definition",
+                                                           seen[p.name.name])]))
+            seen[p.name.name] = p.name.span
+            if isinstance(p, n.TensorParam):
+                dims = None
+                if p.type is not None and p.type.dims is not None:
+                    self.check_rank(len(p.type.dims), p.type.span)
+                    dims = tuple(d.value if isinstance(d, n.IntLit) else d.name
+                                 for d in p.type.dims)
+                params.append(ir.KTensorParam(p.name.name, p.direction,
+                                              p.type.dtype if p.type else None, dims, p.span))
+            else:
+                params.append(ir.KScalarParam(p.name.name, p.type, p.span))
+        self.kernels[k.name.name] = ir.Kernel(k.name.name, k.core, k.func_ids, tuple(params),
+                                              k.impl, k.cost, k.span)
+
+    def check_rank(self, rank: int, span: Span) -> None:
+        if rank > MAX_DIMS:
+            self.report(error("E117", f"a tensor has at most {MAX_DIMS} dimensions, not {rank}",
+                              span, help=("the runtime's tensor descriptors hold 5 dims",)))
+
+    def entry_params(self, entry: n.Entry) -> tuple[
+            tuple[ir.EntryTensor, ...], tuple[ir.EntryScalar, ...], dict[str, ir.Var]]:
+        tensors: list[ir.EntryTensor] = []
+        scalars: list[ir.EntryScalar] = []
+        symbols: dict[str, ir.Var] = {}
+        for p in entry.params:
+            if isinstance(p, n.ScalarParam):
+                var = self.new_var(p, p.name.name, _scalar_ty(p.type), p.name.span)
+                self.declare(p.name, var)
+                scalars.append(ir.EntryScalar(p.name.name, p.type, var, p.span))
+                continue
+            assert p.type is not None and p.type.dtype is not None and p.type.dims is not None
+            self.check_rank(len(p.type.dims), p.type.span)
+            ty = ir.TensorTy(p.type.dtype, len(p.type.dims), p.direction != "in")
+            var = self.new_var(p, p.name.name, ty, p.name.span)
+            self.declare(p.name, var)
+            for d in p.type.dims:
+                if isinstance(d, n.Ident) and d.name not in symbols:
+                    sym = self.new_var(d, d.name, ir.INT, d.span)
+                    symbols[d.name] = sym
+                    self.declare(d, sym)
+            dims = tuple(d.value if isinstance(d, n.IntLit) else d.name for d in p.type.dims)
+            tensors.append(ir.EntryTensor(p.name.name, p.direction, p.type.dtype, dims, var,
+                                          p.span))
+        return tuple(tensors), tuple(scalars), symbols
+
+    # ---- statements --------------------------------------------------------
+    def stmts(self, stmts: tuple[n.Stmt, ...]) -> tuple[ir.Stmt, ...]:
+        out: list[ir.Stmt] = []
+        for s in stmts:
+            lowered = self.stmt(s)
+            if lowered is not None:
+                out.append(lowered)
+        return tuple(out)
+
+    def stmt(self, s: n.Stmt) -> ir.Stmt | None:
+        if isinstance(s, n.Let):
+            return self.let(s)
+        if isinstance(s, n.Assign):
+            return self.assign(s)
+        if isinstance(s, n.ExprStmt):
+            return self.expr_stmt(s)
+        if isinstance(s, n.For):
+            return self.for_(s)
+        if isinstance(s, n.If):
+            return self.if_(s)
+        return self.scope(s)
+
+    def let(self, s: n.Let) -> ir.Stmt | None:
+        value = s.value
+        if isinstance(value, (n.Call, n.Alloc)) and self.is_submission(value):
+            var = self.new_var(s, s.name.name, ir.TaskTy(frozenset(), False), s.name.span,
+                               task_var=True)
+            sub = self.submission(value, s.deps, var, s.span)
+            self.declare(s.name, var)
+            return sub
+        self.no_deps(s.deps)
+        expr = self.expr(value)
+        task_var = isinstance(expr.ty, ir.TaskTy)
+        var = self.new_var(s, s.name.name, expr.ty, s.name.span, task_var=task_var)
+        self.declare(s.name, var)
+        if task_var:
+            self.state[var] = self.sites_of(expr)
+        return ir.LetStmt(var, expr, s.span)
+
+    def assign(self, s: n.Assign) -> ir.Stmt | None:
+        var = self.resolve(s.name)
+        if var is None:
+            return None
+        if not var.task_var:
+            self.report(error("E111", f"'{s.name.name}' cannot be reassigned", s.name.span,
+                              notes=[Note(f"'{s.name.name}' is defined here as {var.ty}",
+                                          var.span)],
+                              help=("only task variables (a task or none) can be reassigned; "
+                                    "use a new 'let' for other values",)))
+            return None
+        value = s.value
+        if isinstance(value, (n.Call, n.Alloc)) and self.is_submission(value):
+            return self.submission(value, s.deps, var, s.span)
+        self.no_deps(s.deps)
+        expr = self.expr(value)
+        if not isinstance(expr.ty, ir.TaskTy) and expr.ty != ERR:
+            self.report(error("E111", f"a task variable cannot hold {expr.ty}", expr.span,
+                              notes=[Note(f"'{var.name}' is defined here", var.span)]))
+            return None
+        self.state[var] = self.sites_of(expr)
+        return ir.AssignStmt(var, expr, s.span)
+
+    def expr_stmt(self, s: n.ExprStmt) -> ir.Stmt | None:
+        if self.is_submission(s.call):
+            return self.submission(s.call, s.deps, None, s.span)
+        if s.call.func.name in BUILTINS:
+            self.report(error("E116", f"the value of '{s.call.func.name}(...)' is unused",
+                              s.span, help=("bind it with 'let'",)))
+        else:
+            self.expr(s.call)
+        return None
+
+    def no_deps(self, deps: tuple[n.DepItem, ...] | None) -> None:
+        if deps:
+            self.report(error("E115", "only a task submission can have a dep clause",
+                              deps[0].span.to(deps[-1].span)))
+
+    def for_(self, s: n.For) -> ir.Stmt:
+        start, stop = self.int_expr(s.start), self.int_expr(s.stop)
+        step = self.int_expr(s.step) if s.step is not None else None
+        if isinstance(step, ir.Const) and isinstance(step.value, int) and step.value <= 0:
+            self.report(error("E112", "a loop step must be positive", step.span))
+        head = dict(self.state)
+        while True:  # iterate the task-variable state to a fixpoint, quietly
+            self.state = dict(head)
+            with self.muted():
+                self.loop_body(s)
+            joined = _join(head, self.state)
+            if joined == head:
+                break
+            head = joined
+        self.state = dict(head)
+        var, body = self.loop_body(s)
+        self.state = _join(head, self.state)
+        return ir.ForStmt(var, start, stop, step, body, s.span)
+
+    def loop_body(self, s: n.For) -> tuple[ir.Var, tuple[ir.Stmt, ...]]:
+        with self.block(s.body.span):
+            var = self.new_var(s, s.var.name, ir.INT, s.var.span)
+            self.declare(s.var, var)
+            self.loops.append(var)
+            try:
+                body = self.stmts(s.body.stmts)
+            finally:
+                self.loops.pop()
+        return var, body
+
+    def if_(self, s: n.If) -> ir.Stmt:
+        cond = self.bool_expr(s.cond)
+        before = dict(self.state)
+        with self.block(s.then.span):
+            then = self.stmts(s.then.stmts)
+        after_then, self.state = self.state, before
+        orelse: tuple[ir.Stmt, ...] = ()
+        if s.orelse is not None:
+            with self.block(s.orelse.span):
+                orelse = self.stmts(s.orelse.stmts)
+        self.state = _join(after_then, self.state)
+        return ir.IfStmt(cond, then, orelse, s.span)
+
+    def scope(self, s: n.Scope) -> ir.Stmt:
+        decl = self.by_node.get(id(s))
+        if not isinstance(decl, ir.ScopeDecl):
+            parent = self.scopes[-1] if self.scopes else None
+            decl = ir.ScopeDecl(len(self.scope_decls), s.manual, len(self.scopes) + 1, parent,
+                                s.span)
+            self.scope_decls.append(decl)
+            self.by_node[id(s)] = decl
+        self.scopes.append(decl)
+        try:
+            with self.block(s.body.span):
+                body = self.stmts(s.body.stmts)
+        finally:
+            self.scopes.pop()
+        return ir.ScopeStmt(decl, body, s.span)
+
+    # ---- submissions -------------------------------------------------------
+    def is_submission(self, e: n.Call | n.Alloc) -> bool:
+        return isinstance(e, n.Alloc) or e.func.name in self.kernels
+
+    def site(self, node: object, kernel: ir.Kernel | None,
+             outputs: tuple[tuple[str, ir.TensorTy], ...], span: Span) -> ir.Site:
+        site = self.by_node.get(id(node))
+        if not isinstance(site, ir.Site):
+            site = ir.Site(len(self.sites), kernel, outputs,
+                           self.scopes[-1] if self.scopes else None, tuple(self.loops), span)
+            self.sites.append(site)
+            self.by_node[id(node)] = site
+        site.outputs = outputs
+        return site
+
+    def submission(self, call: n.Call | n.Alloc, deps: tuple[n.DepItem, ...] | None,
+                   target: ir.Var | None, span: Span) -> ir.Stmt:
+        if isinstance(call, n.Alloc):
+            if deps:
+                self.report(error("E115", "'alloc' takes no deps", deps[0].span.to(deps[-1].span),
+                                  help=("the runtime completes an alloc task at once; put the "
+                                        "deps on the tasks that use its tensors",)))
+            items = tuple(self.alloc_item(i) for i in call.items)
+            outputs = tuple((i.name, ir.TensorTy(i.dtype, len(i.dims), True)) for i in items)
+            self.unique_names([(i.name, i.span) for i in call.items])
+            site = self.site(call, None, outputs, span)
+            self.bind(target, site)
+            return ir.AllocStmt(site, items, target, span)
+        dep_ir = self.deps(deps or ())
+        kernel = self.kernels[call.func.name]
+        args = self.call_args(kernel, call)
+        outputs = tuple((a.param.name, ir.TensorTy(a.dtype, len(a.dims), True))
+                        for a in args if isinstance(a, ir.NewArg))
+        site = self.site(call, kernel, outputs, span)
+        self.bind(target, site)
+        return ir.Submit(site, args, dep_ir, target, span)
+
+    def unique_names(self, names: list[tuple[n.Ident, Span]]) -> None:
+        seen: dict[str, Span] = {}
+        for ident, _ in names:
+            if ident.name in seen:
+                self.report(error("E102", f"'{ident.name}' is already defined", ident.span,
+                                  notes=[Note("previous definition", seen[ident.name])]))
+            seen[ident.name] = ident.span
+
+    def bind(self, target: ir.Var | None, site: ir.Site) -> None:
+        if target is not None:
+            self.state[target] = frozenset({site.id})
+
+    def alloc_item(self, item: n.AllocItem) -> ir.AllocItemIR:
+        self.check_rank(len(item.dims), item.span)
+        return ir.AllocItemIR(item.name.name, item.dtype,
+                              tuple(self.int_expr(d) for d in item.dims), item.span)
+
+    def call_args(self, kernel: ir.Kernel, call: n.Call) -> tuple[ir.Arg, ...]:
+        if len(call.args) != len(kernel.params):
+            self.report(error("E104", f"kernel '{kernel.name}' takes {len(kernel.params)} "
+                              f"arguments, {len(call.args)} given", call.span,
+                              notes=[Note(f"'{kernel.name}' declared here", kernel.span)],
+                              help=("tensor and scalar parameters are all passed in "
+                                    "declaration order",)))
+            return ()
+        args: list[ir.Arg] = []
+        for param, arg in zip(kernel.params, call.args):
+            lowered = self.call_arg(kernel, param, arg)
+            if lowered is not None:
+                args.append(lowered)
+        return tuple(args)
+
+    def call_arg(self, kernel: ir.Kernel, param: ir.KParam, arg: n.Expr) -> ir.Arg | None:
+        where = f"parameter '{param.name}' of '{kernel.name}'"
+        if isinstance(param, ir.KScalarParam):
+            expr = self.expr(arg)
+            want = _scalar_ty(param.type)
+            ok = expr.ty == ERR or expr.ty == want or (want == ir.FLOAT and expr.ty == ir.INT) \
+                or (want == ir.INT and expr.ty == ir.BOOL)
+            if not ok:
+                self.report(error("E106", f"{where} is a {param.type} scalar, got {expr.ty}",
+                                  arg.span, notes=[Note("declared here", param.span)]))
+                return None
+            return ir.ScalarArg(param, expr, arg.span)
+        if isinstance(arg, n.NewTensor):
+            if param.direction != "out":
+                self.report(error("E105", f"'new' cannot be passed to {where}: it is "
+                                  f"'{param.direction}'", arg.span,
+                                  notes=[Note("declared here", param.span)],
+                                  help=("only an 'out' parameter can receive a tensor the "
+                                        "runtime allocates",)))
+                return None
+            self.check_rank(len(arg.dims), arg.span)
+            self.check_tensor_type(where, param, arg.dtype, len(arg.dims), arg.span)
+            return ir.NewArg(param, arg.dtype, tuple(self.int_expr(d) for d in arg.dims),
+                             arg.span)
+        expr = self.expr(arg)
+        if expr.ty == ERR:
+            return None
+        if not isinstance(expr.ty, ir.TensorTy):
+            self.report(error("E106", f"{where} expects a tensor, got {expr.ty}", arg.span,
+                              notes=[Note("declared here", param.span)]))
+            return None
+        self.check_tensor_type(where, param, expr.ty.dtype, expr.ty.rank, arg.span)
+        if param.direction != "in" and not expr.ty.writable:
+            self.report(error("E105", f"{where} is '{param.direction}' but this tensor is "
+                              "read-only", arg.span,
+                              help=("only 'out'/'inout' entry tensors and runtime-allocated "
+                                    "tensors can be written",)))
+        tag = {"in": ir.Tag.INPUT, "inout": ir.Tag.INOUT, "out": ir.Tag.OUTPUT_EXISTING}
+        return ir.TensorArg(param, tag[param.direction], expr, arg.span)
+
+    def check_tensor_type(self, where: str, param: ir.KTensorParam, dtype: str, rank: int,
+                          span: Span) -> None:
+        if param.dtype is not None and dtype != param.dtype:
+            self.report(error("E108", f"{where} is {param.dtype}, got {dtype}", span,
+                              notes=[Note("declared here", param.span)]))
+        if param.dims is not None and rank != len(param.dims):
+            self.report(error("E107", f"{where} has rank {len(param.dims)}, got rank {rank}",
+                              span, notes=[Note("declared here", param.span)]))
+
+    def deps(self, items: tuple[n.DepItem, ...]) -> tuple[ir.Dep, ...]:
+        out: list[ir.Dep] = []
+        seen: set[str] = set()
+        for item in items:
+            guard = self.bool_expr(item.guard) if item.guard is not None else None
+            var = self.resolve(item.name, "dep")
+            if var is None:
+                continue
+            if not var.task_var:
+                self.report(error("E130", f"dep '{item.name.name}' is not a task", item.name.span,
+                                  notes=[Note(f"'{var.name}' is {var.ty}", var.span)],
+                                  help=("a dep names a task variable (the value of a kernel "
+                                        "call or alloc)",)))
+                continue
+            ty = self.load_ty(var)
+            assert isinstance(ty, ir.TaskTy)
+            if not ty.sites:
+                self.report(warning("W102", f"dep '{var.name}' is always none here",
+                                    item.name.span, help=("this dep never adds an edge",)))
+            if item.guard is None and var.name in seen:
+                self.report(warning("W101", f"dep '{var.name}' is listed twice",
+                                    item.name.span, help=("the runtime keeps one edge; "
+                                                          "remove the repeat",)))
+            if item.guard is None:
+                seen.add(var.name)
+            out.append(ir.Dep(var, guard, item.span))
+        return tuple(out)
+
+    # ---- expressions -------------------------------------------------------
+    def int_expr(self, e: n.Expr) -> ir.Expr:
+        expr = self.expr(e)
+        if not _is(expr.ty, ir.INT):
+            self.report(error("E112", f"expected an integer, got {expr.ty}", e.span))
+        return expr
+
+    def bool_expr(self, e: n.Expr) -> ir.Expr:
+        expr = self.expr(e)
+        if not _is(expr.ty, ir.BOOL):
+            self.report(error("E112", f"expected a condition (bool), got {expr.ty}", e.span,
+                              help=("compare it, e.g. 'x != 0'",)))
+        return expr
+
+    def sites_of(self, expr: ir.Expr) -> frozenset[int]:
+        ty = expr.ty
+        if not isinstance(ty, ir.TaskTy):
+            return frozenset()
+        return ty.sites | ({NONE_SITE} if ty.maybe_none else frozenset())
+
+    def expr(self, e: n.Expr) -> ir.Expr:
+        from pto_dsl.lower_expr import lower_expr
+
+        return lower_expr(self, e)
+
+
+def _join(a: State, b: State) -> State:
+    out = dict(a)
+    for var, sites in b.items():
+        out[var] = out.get(var, frozenset()) | sites
+    return out
+
+
+def _collect_lets(block: n.Block) -> list[tuple[str, Span]]:
+    out: list[tuple[str, Span]] = []
+    for s in block.stmts:
+        if isinstance(s, n.Let):
+            out.append((s.name.name, s.name.span))
+        elif isinstance(s, (n.For, n.Scope)):
+            out.extend(_collect_lets(s.body))
+        elif isinstance(s, n.If):
+            out.extend(_collect_lets(s.then))
+            if s.orelse is not None:
+                out.extend(_collect_lets(s.orelse))
+    return out
+
+
+def lower(program: n.Program, sink: DiagnosticSink) -> ir.Program | None:
+    """Lower a whole program into `sink`; None (with errors in the sink) if it has errors."""
+    lowered = Lowerer(program, sink).program()
+    return None if sink.has_errors else lowered

@@ -1,0 +1,70 @@
+"""The pipeline: parse -> build -> lower -> structural checks -> instantiate -> graph checks.
+
+Each stage raises CompileError with all of its errors; warnings are collected in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pto_dsl import cases, checks, ir
+from pto_dsl.build import build
+from pto_dsl.dialects import DEFAULT_DIALECT, Dialect
+from pto_dsl.diagnostics import CompileError, Diagnostic, DiagnosticSink, Stage, error
+from pto_dsl.graph import TaskGraph
+from pto_dsl.instantiate import instantiate
+from pto_dsl.lower import lower
+from pto_dsl.parse import parse
+from pto_dsl.source import SourceFile, Span
+
+
+@dataclass
+class Checked:
+    """A program that passed the front end, with the warnings found on the way."""
+
+    source: SourceFile
+    program: ir.Program
+    dialect: Dialect
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+def read_source(path: Path, display_name: str | None = None) -> SourceFile:
+    """Read a file; bytes that are not UTF-8 are a located error (OSError is the caller's)."""
+    data = path.read_bytes()
+    name = display_name or str(path)
+    try:
+        return SourceFile(name, data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        source = SourceFile(name, data.decode("utf-8", errors="replace"))
+        raise CompileError([error("E005", "this file is not UTF-8 text", Span(
+            source, exc.start, exc.start + 1), stage=Stage.SYNTAX)]) from None
+
+
+def front_end(source: SourceFile, dialect: Dialect = DEFAULT_DIALECT) -> Checked:
+    tree = parse(source)
+    ast = build(tree, source)
+    sink = DiagnosticSink()
+    program = lower(ast, sink)
+    if program is not None:
+        sink.extend(checks.run_structural(program, dialect))
+        cases.check_cases(program, sink)
+    sink.raise_if_errors()
+    assert program is not None
+    return Checked(source, program, dialect, list(sink.items))
+
+
+def instantiate_case(checked: Checked, case_name: str | None) -> TaskGraph:
+    case = cases.find_case(checked.program, case_name)
+    base_dir = Path(checked.source.name).resolve().parent
+    values = cases.evaluate(checked.program, case, base_dir)
+    return instantiate(checked.program, values)
+
+
+def check_file(path: Path, case_name: str | None = None,
+               dialect: Dialect = DEFAULT_DIALECT) -> tuple[Checked, TaskGraph | None]:
+    """Everything pto-check runs on one file and (if it declares any) one case."""
+    checked = front_end(read_source(path), dialect)
+    if not checked.program.cases and case_name is None:
+        return checked, None
+    return checked, instantiate_case(checked, case_name)

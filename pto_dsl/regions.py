@@ -1,0 +1,67 @@
+"""Tensor regions and the runtime's overlap classification (reference §2.2).
+
+A region is a box (offsets, sizes) in the raw row-major layout of one buffer. Regions
+are NamedTuples rather than dataclasses: instantiation creates hundreds of thousands.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import NamedTuple
+
+
+class Overlap(enum.Enum):
+    NO_OVERLAP = 0
+    COVERED = 1  # the reader's region contains the entry's
+    OTHER = 2
+
+
+class Region(NamedTuple):
+    layout: tuple[int, ...]  # raw shape the offsets refer to
+    offsets: tuple[int, ...]
+    sizes: tuple[int, ...]
+
+    def flat_range(self) -> tuple[int, int]:
+        """[first, last + 1) in elements of the flat buffer; empty regions give (0, 0)."""
+        if 0 in self.sizes:
+            return (0, 0)
+        first = last = 0
+        stride = 1
+        for dim in range(len(self.layout) - 1, -1, -1):
+            first += self.offsets[dim] * stride
+            last += (self.offsets[dim] + self.sizes[dim] - 1) * stride
+            stride *= self.layout[dim]
+        return (first, last + 1)
+
+    @property
+    def numel(self) -> int:
+        total = 1
+        for s in self.sizes:
+            total *= s
+        return total
+
+    def __str__(self) -> str:
+        parts = [f"{o}:{o + s}" for o, s in zip(self.offsets, self.sizes)]
+        return "[" + ", ".join(parts) + "]"
+
+
+def classify(reader: Region, entry: Region) -> Overlap:
+    """How `reader` overlaps a TensorMap `entry` of the same buffer.
+
+    The strided rule of the current runtime (reference §2.2, HEAD): flat ranges first;
+    an exact per-dimension test when both share the layout; otherwise conservatively
+    OTHER. This never reports NO_OVERLAP for regions that share an element.
+    """
+    r_lo, r_hi = reader.flat_range()
+    e_lo, e_hi = entry.flat_range()
+    if r_lo >= e_hi or e_lo >= r_hi or r_lo == r_hi or e_lo == e_hi:
+        return Overlap.NO_OVERLAP
+    if reader.layout != entry.layout:
+        return Overlap.OTHER
+    covered = True
+    for ro, rs, eo, es in zip(reader.offsets, reader.sizes, entry.offsets, entry.sizes):
+        if ro >= eo + es or eo >= ro + rs:
+            return Overlap.NO_OVERLAP
+        if ro > eo or ro + rs < eo + es:
+            covered = False
+    return Overlap.COVERED if covered else Overlap.OTHER
