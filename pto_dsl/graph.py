@@ -1,8 +1,8 @@
 """The task graph: one program instantiated on one case.
 
 A `networkx.DiGraph` behind a small typed class. Nodes are task instances keyed by their
-submission index (alloc tasks included); edges carry their origins. Passes use the
-methods here, never the raw attribute dicts.
+submission index (alloc tasks included; `task(id)` gives the Task); edges carry their
+origins. Passes use the methods here, never the raw attribute dicts.
 """
 
 from __future__ import annotations
@@ -28,9 +28,11 @@ class Origin(enum.Enum):
     TENSORMAP = "tensormap"  # Step B: an overlapping earlier writer
 
 
-@dataclass(frozen=True, eq=False)
-class Buffer:
-    """A piece of memory: an entry tensor or one runtime-allocated output."""
+class Buffer(NamedTuple):
+    """A piece of memory: an entry tensor or one runtime-allocated output.
+
+    A NamedTuple for speed (instantiation makes one per output); `id` is unique.
+    """
 
     id: int
     name: str
@@ -121,7 +123,6 @@ class HostRead:
     span: Span
     access: Access
     after_tasks: int  # number of tasks submitted before the read
-    waits_for: tuple[int, ...]  # creator and overlapping TensorMap writers
 
 
 @dataclass
@@ -130,6 +131,8 @@ class TaskGraph:
     case: str
     _graph: nx.DiGraph = field(default_factory=nx.DiGraph, repr=False)
     _tasks: list[Task] = field(default_factory=list, repr=False)
+    _pending: list[tuple[int, int, dict[str, tuple[Origin, ...]]]] = field(
+        default_factory=list, repr=False)
     scopes: list[ScopeInstance] = field(default_factory=list)
     host_reads: list[HostRead] = field(default_factory=list)
     buffers: list[Buffer] = field(default_factory=list)
@@ -138,10 +141,16 @@ class TaskGraph:
 
     # ---- building ----------------------------------------------------------
     def add_task(self, task: Task, fanin: dict[int, list[Origin]]) -> None:
+        """Append a task; the networkx graph is built in bulk by `finish`."""
         assert task.id == len(self._tasks)
         self._tasks.append(task)
-        self._graph.add_node(task.id, task=task)
-        self._graph.add_edges_from((p, task.id, {"origins": tuple(o)}) for p, o in fanin.items())
+        self._pending.extend((p, task.id, {"origins": tuple(o)}) for p, o in fanin.items())
+
+    def finish(self) -> None:
+        """Materialise the networkx graph (one bulk insertion is much faster)."""
+        self._graph.add_nodes_from(range(self._graph.number_of_nodes(), len(self._tasks)))
+        self._graph.add_edges_from(self._pending)
+        self._pending.clear()
 
     # ---- queries -------------------------------------------------------------
     @property

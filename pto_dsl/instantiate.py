@@ -7,32 +7,26 @@ task whose fanin follows the runtime's submit pipeline (reference §2.1-2.3).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from pto_dsl import ir
 from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
-from pto_dsl.graph import Access, Buffer, HostRead, Origin, ScopeInstance, Task, TaskGraph
-from pto_dsl.regions import Region
+from pto_dsl.graph import Access, Buffer, HostRead, ScopeInstance, Task, TaskGraph
+from pto_dsl.instantiate_expr import compile_expr
+from pto_dsl.instantiate_submit import compile_alloc, compile_submit
+from pto_dsl.regions import Overlap, Region, classify
 from pto_dsl.source import Span
 from pto_dsl.tensormap import TensorMap
+from pto_dsl.values import TensorVal
 
 Frame = list[Any]
 Eval = Callable[[Frame], Any]
 Run = Callable[[Frame], None]
 
 MAX_RING = 3  # ring = min(scope depth, 3) (reference §1.2, §2.7)
-
-
-class TensorVal(NamedTuple):
-    """A tensor descriptor: a buffer, the layout it is seen through and a box in it."""
-
-    buffer: Buffer
-    layout: tuple[int, ...]
-    offsets: tuple[int, ...]
-    shape: tuple[int, ...]
-    manual_dep: bool
 
 
 class InstantiationError(CompileError):
@@ -48,6 +42,8 @@ class Instantiator:
         self.scope_stack: list[ScopeInstance] = []
         self.manual_depth: int | None = None  # depth where the outermost manual scope began
         self.instance: tuple[tuple[str, int], ...] = ()
+        # entry-tensor regions written by tasks so far (any mode), for orchestration reads
+        self.written: dict[int, list[tuple[Region, int]]] = {}
 
     # ---- errors ----------------------------------------------------------------
     def fail(self, code: str, message: str, span: Span, help: tuple[str, ...] = ()) -> None:
@@ -66,7 +62,7 @@ class Instantiator:
         for t in self.program.tensors:
             shape = self.case.shape(t.name)
             buf = self.new_buffer(t.name, t.dtype, shape, None)
-            frame[t.var.slot] = TensorVal(buf, shape, (0,) * len(shape), shape, False)
+            frame[t.var.slot] = TensorVal(buf, Region(shape, (0,) * len(shape), shape), False)
         for s in self.program.scalars:
             frame[s.var.slot] = self.case.scalars[s.name]
         for name, var in self.program.symbols.items():
@@ -74,6 +70,7 @@ class Instantiator:
         self.check_shapes(frame)
         body = self.block(self.program.body)
         body(frame)
+        self.graph.finish()
         self.graph.tensormap_lookups = self.tmap.lookups
         self.graph.tensormap_inserts = self.tmap.inserts
         return self.graph
@@ -110,10 +107,8 @@ class Instantiator:
                 f[slot] = value(f)
             return assign
         if isinstance(s, ir.Submit):
-            from pto_dsl.instantiate_submit import compile_submit
             return compile_submit(self, s)
         if isinstance(s, ir.AllocStmt):
-            from pto_dsl.instantiate_submit import compile_alloc
             return compile_alloc(self, s)
         if isinstance(s, ir.ForStmt):
             return self.for_(s)
@@ -162,47 +157,51 @@ class Instantiator:
 
     # ---- expressions -----------------------------------------------------------
     def expr(self, e: ir.Expr) -> Eval:
-        from pto_dsl.instantiate_expr import compile_expr
         return compile_expr(self, e)
 
+    def make_task(self, site: ir.Site, accesses: tuple[Access, ...], scalars: tuple[Any, ...],
+                  outputs: dict[str, Access], span: Span) -> Task:
+        """A task submitted now: scope, ring and manual mode come from the open scopes."""
+        top = self.scope_stack[-1] if self.scope_stack else None
+        kernel = site.kernel
+        return Task(len(self.graph), site.id, site.label, kernel.core if kernel else "alloc",
+                    kernel.func_id if kernel else None, top, self.manual_depth is not None,
+                    min(len(self.scope_stack), MAX_RING), accesses, scalars, outputs,
+                    self.instance, span)
+
     def host_read(self, tv: TensorVal, index: tuple[int, ...], span: Span) -> Any:
-        """`get_tensor_data`: one TensorMap lookup, waits for creator and writers (§1.10)."""
-        region = Region(tv.layout, tuple(o + i for o, i in zip(tv.offsets, index)),
-                        (1,) * len(index))
-        waits = self.tmap.lookup(tv.buffer.id, region, remove_covered=False)
-        if tv.buffer.owner is not None:
-            waits = [tv.buffer.owner, *waits]
-        access = Access(tv.buffer, region, ir.Tag.INPUT, "", tv.manual_dep)
-        self.graph.host_reads.append(HostRead(span, access, len(self.graph),
-                                              tuple(dict.fromkeys(waits))))
-        if tv.buffer.owner is not None:
-            self.fail("E171", f"the contents of '{tv.buffer.name}' are computed by a task, so "
-                      "they are not known before the program runs", span,
-                      help=("only entry tensors given by the case can be read when "
-                            "instantiating; pto-run simulates computed values",))
-        data = self.case.contents(tv.buffer.name)
-        value = data[region.offsets]
-        return value.item()
+        """`get_tensor_data` (reference §1.10): one TensorMap lookup, then the value.
+
+        Only contents the case gives can be read: an element that a task creates or has
+        written before this point is known only when the program runs.
+        """
+        region = Region(tv.region.layout,
+                        tuple(o + i for o, i in zip(tv.region.offsets, index)), (1,) * len(index))
+        self.tmap.lookups += 1
+        buf = tv.buffer
+        writer = buf.owner
+        for written, task in self.written.get(buf.id, ()):
+            if classify(region, written) is not Overlap.NO_OVERLAP:
+                writer = task
+        if writer is not None:
+            self.fail("E171", f"this element of '{buf.name}' is computed by task "
+                      f"{self.graph.task(writer).label}, so it is not known before the "
+                      "program runs", span,
+                      help=("only contents given by the case can be read when instantiating; "
+                            "read an entry tensor that no task writes first",))
+        self.graph.host_reads.append(HostRead(span, Access(buf, region, ir.Tag.INPUT, "",
+                                                           tv.manual_dep), len(self.graph)))
+        return self.case.contents(buf.name)[region.offsets].item()
 
 
 def instantiate(program: ir.Program, case: CaseValues) -> TaskGraph:
     """Run the program on a case; raises InstantiationError at the first problem."""
-    return Instantiator(program, case).run()
-
-
-def task_for(inst: Instantiator, site: ir.Site, accesses: tuple[Access, ...],
-             scalars: tuple[Any, ...], outputs: dict[str, Access], span: Span) -> Task:
-    top = inst.scope_stack[-1] if inst.scope_stack else None
-    depth = len(inst.scope_stack)
-    kernel = site.kernel
-    return Task(len(inst.graph), site.id, site.label, kernel.core if kernel else "alloc",
-                kernel.func_id if kernel else None, top, inst.manual_depth is not None,
-                min(depth, MAX_RING), accesses, scalars, outputs, inst.instance, span)
-
-
-def add_fanin(fanin: dict[int, list[Origin]], producer: int, origin: Origin) -> None:
-    origins = fanin.get(producer)
-    if origins is None:
-        fanin[producer] = [origin]
-    elif origin not in origins:
-        origins.append(origin)
+    # The graph is one long burst of acyclic allocations: cyclic GC passes over it cost
+    # about a third of the time on large cases and can never free anything.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return Instantiator(program, case).run()
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir
+from pto_dsl.regions import Region
 from pto_dsl.source import Span
+from pto_dsl.values import TensorVal
 
 if TYPE_CHECKING:
-    from pto_dsl.instantiate import Eval, Frame, Instantiator, TensorVal
+    from pto_dsl.instantiate import Eval, Frame, Instantiator
 
 _DIRECT = {"+": operator.add, "-": operator.sub, "*": operator.mul, "==": operator.eq,
            "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
@@ -17,6 +20,7 @@ _DIRECT = {"+": operator.add, "-": operator.sub, "*": operator.mul, "==": operat
 
 
 def compile_expr(inst: Instantiator, e: ir.Expr) -> Eval:
+
     if isinstance(e, ir.Const):
         value = e.value
         return lambda f: value
@@ -50,7 +54,7 @@ def _binary(inst: Instantiator, e: ir.Binary) -> Eval:
         return lambda f: left(f) or right(f)
     direct = _DIRECT.get(op)
     if direct is not None:
-        return lambda f: direct(left(f), right(f))
+        return _specialised(direct, e) or (lambda f: direct(left(f), right(f)))
     integer = e.ty == ir.INT
     span = e.span
 
@@ -68,6 +72,22 @@ def _binary(inst: Instantiator, e: ir.Binary) -> Eval:
     return divide
 
 
+def _specialised(op: Callable[[Any, Any], Any], e: ir.Binary) -> Eval | None:
+    """Closures for the common shapes `var op const`, `var op var`, `const op var`:
+    one call per operation instead of three (instantiation runs these millions of times)."""
+    a, b = e.left, e.right
+    if isinstance(a, ir.Load) and isinstance(b, ir.Const):
+        i, k = a.var.slot, b.value
+        return lambda f: op(f[i], k)
+    if isinstance(a, ir.Load) and isinstance(b, ir.Load):
+        i, j = a.var.slot, b.var.slot
+        return lambda f: op(f[i], f[j])
+    if isinstance(a, ir.Const) and isinstance(b, ir.Load):
+        k, j = a.value, b.var.slot
+        return lambda f: op(k, f[j])
+    return None
+
+
 def _element_read(inst: Instantiator, e: ir.ElementRead) -> Eval:
     tensor = compile_expr(inst, e.tensor)
     indices = [compile_expr(inst, i) for i in e.indices]
@@ -76,7 +96,7 @@ def _element_read(inst: Instantiator, e: ir.ElementRead) -> Eval:
     def read(f: Frame) -> Any:
         tv = tensor(f)
         index = tuple(i(f) for i in indices)
-        for dim, (i, size) in enumerate(zip(index, tv.shape)):
+        for dim, (i, size) in enumerate(zip(index, tv.region.sizes)):
             if not 0 <= i < size:
                 inst.fail("E172", f"index {i} is out of bounds for dimension {dim} of size "
                           f"{size}", span)
@@ -91,16 +111,18 @@ def _view(inst: Instantiator, e: ir.View) -> Eval:
 
     def view(f: Frame) -> TensorVal:
         tv = tensor(f)
+        region = tv.region
         offsets, shape = [], []
         for dim, (lo_e, hi_e, span) in enumerate(bounds):
-            size = tv.shape[dim]
+            size = region.sizes[dim]
             lo = lo_e(f) if lo_e else 0
             hi = hi_e(f) if hi_e else size
             if not 0 <= lo < hi <= size:
                 _bad_slice(inst, lo, hi, dim, size, span)
-            offsets.append(tv.offsets[dim] + lo)
+            offsets.append(region.offsets[dim] + lo)
             shape.append(hi - lo)
-        return tv._replace(offsets=tuple(offsets), shape=tuple(shape))
+        return TensorVal(tv.buffer, Region(region.layout, tuple(offsets), tuple(shape)),
+                         tv.manual_dep)
     return view
 
 
@@ -117,14 +139,14 @@ def _reshape(inst: Instantiator, e: ir.Reshape) -> Eval:
     def reshape(f: Frame) -> TensorVal:
         tv = tensor(f)
         shape = tuple(d(f) for d in dims)
-        if tv.shape != tv.layout or any(tv.offsets):
+        if tv.region.sizes != tv.region.layout or any(tv.region.offsets):
             inst.fail("E173", "only a whole tensor can be reshaped, not a view", span,
                       help=("reshape the tensor first, then take the view",))
-        old, new = _numel(tv.shape), _numel(shape)
+        old, new = tv.region.numel, _numel(shape)
         if old != new or any(d <= 0 for d in shape):
             inst.fail("E173", f"cannot reshape {list(tv.shape)} ({old} elements) to "
                       f"{list(shape)} ({new} elements)", span)
-        return tv._replace(layout=shape, offsets=(0,) * len(shape), shape=shape)
+        return TensorVal(tv.buffer, Region(shape, (0,) * len(shape), shape), tv.manual_dep)
     return reshape
 
 
@@ -136,8 +158,6 @@ def _numel(shape: tuple[int, ...]) -> int:
 
 
 def _output_of(inst: Instantiator, e: ir.Expr) -> Eval:
-    from pto_dsl.instantiate import TensorVal
-
     assert isinstance(e, ir.OutputOf)
     task_e, name, span = compile_expr(inst, e.task), e.name, e.span
 
@@ -147,6 +167,5 @@ def _output_of(inst: Instantiator, e: ir.Expr) -> Eval:
             inst.fail("E174", f"the task variable is none here, so it has no output '{name}'",
                       span, help=("guard the use, or assign a task first",))
         acc = task.outputs[name]
-        return TensorVal(acc.buffer, acc.region.layout, acc.region.offsets, acc.region.sizes,
-                         False)
+        return TensorVal(acc.buffer, acc.region, False)
     return output

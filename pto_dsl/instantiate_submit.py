@@ -4,25 +4,32 @@ Follows the V0 submit pipeline (reference §2.1): explicit deps first (both mode
 only outside manual scopes (§2.3), per non-OUTPUT argument a creator edge (Step A) and,
 for INPUT/INOUT without manual_dep, TensorMap lookups (Step B, INOUT removes COVERED
 entries); then INOUT/OUTPUT_EXISTING without manual_dep are inserted (Step 4).
+This is the hot path of instantiation: work that depends only on the site is done once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir
 from pto_dsl.graph import Access, Origin
-from pto_dsl.instantiate import add_fanin, task_for
 from pto_dsl.regions import Region
+from pto_dsl.tensormap import TensorMap
+from pto_dsl.values import add_fanin
 
 if TYPE_CHECKING:
     from pto_dsl.instantiate import Eval, Frame, Instantiator, Run
 
 INPUT, INOUT = ir.Tag.INPUT, ir.Tag.INOUT
 OUTPUT, OUTPUT_EXISTING = ir.Tag.OUTPUT, ir.Tag.OUTPUT_EXISTING
+EXPLICIT, CREATOR, TENSORMAP = Origin.EXPLICIT, Origin.CREATOR, Origin.TENSORMAP
+
+# (frame, task id, outputs) -> the argument's access; registers `new` outputs.
+AccessMaker = Callable[[Any, int, dict[str, Access]], Access]
 
 
-def _deps(inst: Instantiator, deps: tuple[ir.Dep, ...]) -> Eval:
+def _deps(inst: Instantiator, deps: tuple[ir.Dep, ...]) -> Callable[[Frame], list[int]]:
     plan = [(d.var.slot, inst.expr(d.guard) if d.guard is not None else None) for d in deps]
 
     def explicit(f: Frame) -> list[int]:
@@ -36,49 +43,143 @@ def _deps(inst: Instantiator, deps: tuple[ir.Dep, ...]) -> Eval:
     return explicit
 
 
+def _tensor_maker(inst: Instantiator, a: ir.TensorArg) -> AccessMaker:
+    value, tag, name = inst.expr(a.tensor), a.tag, a.param.name
+
+    def make(f: Frame, tid: int, outputs: dict[str, Access]) -> Access:
+        tv = value(f)
+        return Access(tv.buffer, tv.region, tag, name, tv.manual_dep)
+    return make
+
+
+def _new_maker(inst: Instantiator, kernel: ir.Kernel, a: ir.NewArg) -> AccessMaker:
+    dims, name, dtype, span = [inst.expr(d) for d in a.dims], a.param.name, a.dtype, a.span
+    label = f"{kernel.name}#{{}}.{name}"
+
+    def make(f: Frame, tid: int, outputs: dict[str, Access]) -> Access:
+        shape = tuple(d(f) for d in dims)
+        if min(shape) <= 0:
+            inst.fail("E170", f"output '{name}' has shape {list(shape)}; every dimension "
+                      "must be positive", span)
+        buf = inst.new_buffer(label.format(tid), dtype, shape, tid)
+        acc = Access(buf, Region(shape, (0,) * len(shape), shape), OUTPUT, name, False)
+        outputs[name] = acc
+        return acc
+    return make
+
+
+def _dim_groups(args: list[ir.TensorArg | ir.NewArg]) -> list[tuple[str | int, list[int]]]:
+    """Kernel-signature dims that constrain a call: (symbol or size, flat positions).
+
+    Positions index the concatenation of all tensor arguments' dims. A symbol used only
+    once constrains nothing and is left out.
+    """
+    groups: dict[str | int, list[int]] = {}
+    pos = 0
+    for a in args:
+        spec = a.param.dims or ()
+        for sym in spec:
+            if sym != "_":
+                groups.setdefault(sym if isinstance(sym, str) else f"#{pos}", []).append(pos)
+            pos += 1
+        if a.param.dims is None:
+            pos += len(a.dims) if isinstance(a, ir.NewArg) else _rank(a)
+    out: list[tuple[str | int, list[int]]] = []
+    for key, positions in groups.items():
+        if isinstance(key, str) and key.startswith("#"):
+            size = _literal_size(args, positions[0])
+            out.append((size, positions))
+        elif len(positions) > 1:
+            out.append((key, positions))
+    return out
+
+
+def _rank(a: ir.TensorArg) -> int:
+    ty = a.tensor.ty
+    assert isinstance(ty, ir.TensorTy)
+    return ty.rank
+
+
+def _literal_size(args: list[ir.TensorArg | ir.NewArg], pos: int) -> int:
+    for a in args:
+        spec = a.param.dims or ()
+        n = len(spec) if a.param.dims is not None else (
+            len(a.dims) if isinstance(a, ir.NewArg) else _rank(a))
+        if pos < n:
+            size = spec[pos]
+            assert isinstance(size, int)
+            return size
+        pos -= n
+    raise AssertionError("position out of range")
+
+
+def _dims_checker(inst: Instantiator, kernel: ir.Kernel,
+                  args: list[ir.TensorArg | ir.NewArg]) -> Callable[[list[Access]], None] | None:
+    groups = _dim_groups(args)
+    if not groups:
+        return None
+    owner: list[tuple[int, int]] = []  # flat position -> (argument index, dim)
+    for index, a in enumerate(args):
+        n = len(a.param.dims) if a.param.dims is not None else (
+            len(a.dims) if isinstance(a, ir.NewArg) else _rank(a))
+        owner.extend((index, d) for d in range(n))
+    plan = [(key if isinstance(key, int) else None, [owner[p] for p in positions])
+            for key, positions in groups]
+
+    def check(accesses: list[Access]) -> None:
+        for want, places in plan:
+            first = accesses[places[0][0]].region.sizes[places[0][1]] if want is None else want
+            for ai, d in places:
+                if accesses[ai].region.sizes[d] != first:
+                    _dim_error(inst, kernel, want, args, places, accesses, (ai, d))
+    return check
+
+
+def _dim_error(inst: Instantiator, kernel: ir.Kernel, want: int | None,
+               args: list[ir.TensorArg | ir.NewArg], places: list[tuple[int, int]],
+               accesses: list[Access], bad: tuple[int, int]) -> None:
+    arg = args[bad[0]]
+    got = accesses[bad[0]].region.sizes[bad[1]]
+    if want is not None:
+        inst.fail("E175", f"'{arg.param.name}' of '{kernel.name}' needs size {want} in "
+                  f"dimension {bad[1]}, got {got}", arg.span)
+    first_arg = args[places[0][0]]
+    assert first_arg.param.dims is not None
+    sym = first_arg.param.dims[places[0][1]]
+    size = accesses[places[0][0]].region.sizes[places[0][1]]
+    inst.fail("E175", f"dimension {sym} of '{kernel.name}' is {size} in "
+              f"'{first_arg.param.name}' but {got} in '{arg.param.name}'", arg.span,
+              help=(f"the kernel's signature uses {sym} for both",))
+
+
 def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     site, graph, tmap = s.site, inst.graph, inst.tmap
-    explicit_of = _deps(inst, s.deps)
-    plan = [_arg_plan(inst, a) for a in s.args]
-    target = s.target.slot if s.target is not None else None
     kernel = site.kernel
     assert kernel is not None
+    explicit_of = _deps(inst, s.deps)
+    tensor_args = [a for a in s.args if not isinstance(a, ir.ScalarArg)]
+    makers = [_tensor_maker(inst, a) if isinstance(a, ir.TensorArg) else
+              _new_maker(inst, kernel, a) for a in tensor_args]
+    scalar_evals = [inst.expr(a.value) for a in s.args if isinstance(a, ir.ScalarArg)]
+    check_dims = _dims_checker(inst, kernel, tensor_args)
+    target = s.target.slot if s.target is not None else None
+    span, written = s.span, inst.written
 
     def submit(f: Frame) -> None:
         explicit = explicit_of(f)
         tid = len(graph)
-        accesses: list[Access] = []
-        scalars: list[Any] = []
         outputs: dict[str, Access] = {}
-        dims: dict[str, tuple[int, str]] = {}
-        for kind, value, param, spec in plan:
-            if kind == "s":
-                scalars.append(value(f))
-                continue
-            if kind == "t":
-                tv = value(f)
-                acc = Access(tv.buffer, Region(tv.layout, tv.offsets, tv.shape), param.tag,
-                             param.param.name, tv.manual_dep)
-                shape = tv.shape
-            else:
-                shape = tuple(d(f) for d in value)
-                if any(d <= 0 for d in shape):
-                    inst.fail("E170", f"output '{param.param.name}' has shape {list(shape)}; "
-                              "every dimension must be positive", param.span)
-                buf = inst.new_buffer(f"{kernel.name}#{tid}.{param.param.name}", param.dtype,
-                                      shape, tid)
-                acc = Access(buf, Region(shape, (0,) * len(shape), shape), OUTPUT,
-                             param.param.name, False)
-                outputs[param.param.name] = acc
-            if spec:
-                _bind_dims(inst, kernel, param, spec, shape, dims)
-            accesses.append(acc)
-        fanin: dict[int, list[Origin]] = {}
-        for p in explicit:
-            add_fanin(fanin, p, Origin.EXPLICIT)
+        accesses = [make(f, tid, outputs) for make in makers]
+        if check_dims is not None:
+            check_dims(accesses)
+        fanin: dict[int, list[Origin]] = {p: [EXPLICIT] for p in explicit}
         if inst.manual_depth is None:
             _auto_fanin(tmap, accesses, tid, fanin)
-        task = task_for(inst, site, tuple(accesses), tuple(scalars), outputs, s.span)
+        for acc in accesses:
+            if acc.buffer.owner is None and acc.tag is not INPUT:
+                written.setdefault(acc.buffer.id, []).append((acc.region, tid))
+        task = inst.make_task(site, tuple(accesses), tuple(e(f) for e in scalar_evals),
+                              outputs, span)
         task.explicit_deps = tuple(explicit)
         graph.add_task(task, fanin)
         if target is not None:
@@ -86,53 +187,27 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     return submit
 
 
-def _auto_fanin(tmap: Any, accesses: list[Access], tid: int,
+def _auto_fanin(tmap: TensorMap, accesses: list[Access], tid: int,
                 fanin: dict[int, list[Origin]]) -> None:
     for acc in accesses:
         tag = acc.tag
         if tag is OUTPUT:
             continue
         owner = acc.buffer.owner
-        if owner is not None:
-            add_fanin(fanin, owner, Origin.CREATOR)
-        if not acc.manual_dep and (tag is INPUT or tag is INOUT):
+        if owner is not None:  # Step A: creator retention
+            add_fanin(fanin, owner, CREATOR)
+        if not acc.manual_dep and (tag is INPUT or tag is INOUT):  # Step B
             for p in tmap.lookup(acc.buffer.id, acc.region, tag is INOUT):
-                add_fanin(fanin, p, Origin.TENSORMAP)
-    for acc in accesses:
+                add_fanin(fanin, p, TENSORMAP)
+    for acc in accesses:  # Step 4: register this task as the latest writer
         if not acc.manual_dep and (acc.tag is INOUT or acc.tag is OUTPUT_EXISTING):
             tmap.insert(acc.buffer.id, acc.region, tid)
 
 
-def _arg_plan(inst: Instantiator, a: ir.Arg) -> tuple[str, Any, Any, tuple[str | int, ...]]:
-    if isinstance(a, ir.ScalarArg):
-        return ("s", inst.expr(a.value), a, ())
-    spec = a.param.dims or ()
-    if isinstance(a, ir.TensorArg):
-        return ("t", inst.expr(a.tensor), a, spec)
-    return ("n", [inst.expr(d) for d in a.dims], a, spec)
-
-
-def _bind_dims(inst: Instantiator, kernel: ir.Kernel, arg: Any, spec: tuple[str | int, ...],
-               shape: tuple[int, ...], dims: dict[str, tuple[int, str]]) -> None:
-    name = arg.param.name
-    for sym, size in zip(spec, shape):
-        if isinstance(sym, int):
-            if size != sym:
-                inst.fail("E175", f"'{name}' of '{kernel.name}' needs size {sym} here, got "
-                          f"{size}", arg.span)
-        elif sym != "_":
-            seen = dims.get(sym)
-            if seen is None:
-                dims[sym] = (size, name)
-            elif seen[0] != size:
-                inst.fail("E175", f"dimension {sym} of '{kernel.name}' is {seen[0]} in "
-                          f"'{seen[1]}' but {size} in '{name}'", arg.span,
-                          help=(f"the kernel's signature uses {sym} for both",))
-
-
 def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:
     site, graph = s.site, inst.graph
-    items = [(i.name, i.dtype, [inst.expr(d) for d in i.dims], i.span) for i in s.items]
+    items: list[tuple[str, str, list[Eval], Any]] = [
+        (i.name, i.dtype, [inst.expr(d) for d in i.dims], i.span) for i in s.items]
     target = s.target.slot if s.target is not None else None
 
     def alloc(f: Frame) -> None:
@@ -140,13 +215,13 @@ def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:
         outputs: dict[str, Access] = {}
         for name, dtype, dim_evals, span in items:
             shape = tuple(d(f) for d in dim_evals)
-            if any(d <= 0 for d in shape):
+            if min(shape) <= 0:
                 inst.fail("E170", f"'{name}' has shape {list(shape)}; every dimension must be "
                           "positive", span)
             buf = inst.new_buffer(f"alloc#{tid}.{name}", dtype, shape, tid)
             outputs[name] = Access(buf, Region(shape, (0,) * len(shape), shape), OUTPUT, name,
                                    False)
-        task = task_for(inst, site, tuple(outputs.values()), (), outputs, s.span)
+        task = inst.make_task(site, tuple(outputs.values()), (), outputs, s.span)
         graph.add_task(task, {})
         if target is not None:
             f[target] = task

@@ -1,0 +1,25 @@
+"""Run-time values of instantiation: tensor descriptors and fanin bookkeeping."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from pto_dsl.graph import Buffer, Origin
+from pto_dsl.regions import Region
+
+
+class TensorVal(NamedTuple):
+    """A tensor descriptor: a buffer, the box of it seen (in some layout), manual_dep."""
+
+    buffer: Buffer
+    region: Region
+    manual_dep: bool
+
+
+def add_fanin(fanin: dict[int, list[Origin]], producer: int, origin: Origin) -> None:
+    """Record one more reason for an edge; the runtime keeps one edge per producer."""
+    origins = fanin.get(producer)
+    if origins is None:
+        fanin[producer] = [origin]
+    elif origin not in origins:
+        origins.append(origin)
