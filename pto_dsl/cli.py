@@ -8,14 +8,15 @@ allowed), 1 errors in the input, 2 usage errors, 3 a feature that is not availab
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from pto_dsl import __version__
-from pto_dsl.cases import case_names
-from pto_dsl.dialects import DEFAULT_DIALECT, DIALECTS
+from pto_dsl.cases import case_names, default_case
 from pto_dsl.diagnostics import CompileError, Diagnostic, Stage, error, render_text, to_json
+from pto_dsl.dialects import DEFAULT_DIALECT, DIALECTS
 from pto_dsl.graph import TaskGraph
 from pto_dsl.pipeline import Checked, front_end, instantiate_case, read_source
 
@@ -56,6 +57,9 @@ def _guarded(prog: str, as_json: bool, body: Callable[[list[Diagnostic]], int]) 
     except UsageError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader of our output went away (e.g. `| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERRORS
     except RecursionError:
         diags.append(error("E006", "the program nests too deeply to be compiled", None,
                            stage=Stage.SYNTAX))
@@ -93,10 +97,11 @@ def check_main(argv: Sequence[str] | None = None) -> int:
 
     def body(diags: list[Diagnostic]) -> int:
         checked = _load(args, diags)
-        names = case_names(checked.program)
-        chosen = names if args.all_cases else ([args.case] if args.case else names[:1])
-        if args.case is None and not args.all_cases:
-            chosen = [_default_name(checked)] if names else []
+        if args.all_cases:
+            chosen = case_names(checked.program)
+        else:
+            default = default_case(checked.program)
+            chosen = [args.case] if args.case else [default.name.name] if default else []
         graphs = [(name, instantiate_case(checked, name)) for name in chosen]
         if not args.json:
             print(_summary(checked, graphs, diags))
@@ -104,40 +109,38 @@ def check_main(argv: Sequence[str] | None = None) -> int:
     return _guarded("pto-check", args.json, body)
 
 
-def _default_name(checked: Checked) -> str:
-    from pto_dsl.cases import default_case
-
-    case = default_case(checked.program)
-    assert case is not None
-    return case.name.name
-
-
 def _summary(checked: Checked, graphs: list[tuple[str, TaskGraph]],
              diags: list[Diagnostic]) -> str:
     warnings = sum(1 for d in diags if not d.is_error)
     prog = checked.program
-    lines = [f"{checked.source.name}: entry '{prog.name}': no errors, {warnings} warning"
-             f"{'' if warnings == 1 else 's'} (dialect {checked.dialect.name})",
-             f"  {len(prog.kernels)} kernels, {len(prog.sites)} submission sites, "
-             f"{len(prog.scopes)} scopes, {len(prog.cases)} cases"]
+    lines = [f"{checked.source.name}: entry '{prog.name}': no errors, "
+             f"{_plural(warnings, 'warning')} (dialect {checked.dialect.name})",
+             f"  {_plural(len(prog.kernels), 'kernel')}, "
+             f"{_plural(len(prog.sites), 'submission site')}, "
+             f"{_plural(len(prog.scopes), 'scope')}, {_plural(len(prog.cases), 'case')}"]
     if not graphs:
         lines.append("  no case to instantiate: structural checks only")
     order = list(prog.kernels) + ["alloc"]
     for name, g in graphs:
         per_kernel = g.tasks_per_kernel()
-        lines.append(f"case {name}: {len(g)} tasks, {g.edge_count()} edges, "
-                     f"{len(g.scopes)} scopes, {len(g.host_reads)} orchestration reads")
+        lines.append(f"case {name}: {_plural(len(g), 'task')}, {_plural(g.edge_count(), 'edge')}, "
+                     f"{_plural(len(g.scopes), 'scope')}, "
+                     f"{_plural(len(g.host_reads), 'orchestration read')}")
         lines.append("  tasks per kernel  " + _counts((k, per_kernel[k]) for k in order
                                                       if per_kernel[k]))
         lines.append("  scopes by mode    " + _counts(sorted(g.scopes_by_mode().items())))
         lines.append("  edges by origin   " + _counts(sorted(g.edges_by_origin().items())))
         lines.append("  tasks per ring    " + _counts(
-            (f"ring {r}", c) for r, c in sorted(g.tasks_per_ring().items())))
+            (f"ring {r}:", c) for r, c in sorted(g.tasks_per_ring().items())))
     return "\n".join(lines)
 
 
-def _counts(items: object) -> str:
-    parts = [f"{k} {v}" for k, v in items]  # type: ignore[attr-defined]
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _counts(items: Iterable[tuple[str, int]]) -> str:
+    parts = [f"{k} {v}" for k, v in items]
     return ", ".join(parts) if parts else "none"
 
 

@@ -178,8 +178,7 @@ class TaskGraph:
         return origins
 
     def edges(self) -> Iterator[tuple[int, int, tuple[Origin, ...]]]:
-        for u, v, origins in self._graph.edges(data="origins"):
-            yield u, v, origins
+        yield from self._graph.edges(data="origins")
 
     def edge_count(self) -> int:
         return int(self._graph.number_of_edges())

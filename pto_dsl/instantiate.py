@@ -159,12 +159,12 @@ class Instantiator:
     def expr(self, e: ir.Expr) -> Eval:
         return compile_expr(self, e)
 
-    def make_task(self, site: ir.Site, accesses: tuple[Access, ...], scalars: tuple[Any, ...],
-                  outputs: dict[str, Access], span: Span) -> Task:
+    def make_task(self, tid: int, site: ir.Site, accesses: tuple[Access, ...],
+                  scalars: tuple[Any, ...], outputs: dict[str, Access], span: Span) -> Task:
         """A task submitted now: scope, ring and manual mode come from the open scopes."""
         top = self.scope_stack[-1] if self.scope_stack else None
         kernel = site.kernel
-        return Task(len(self.graph), site.id, site.label, kernel.core if kernel else "alloc",
+        return Task(tid, site.id, site.label, kernel.core if kernel else "alloc",
                     kernel.func_id if kernel else None, top, self.manual_depth is not None,
                     min(len(self.scope_stack), MAX_RING), accesses, scalars, outputs,
                     self.instance, span)

@@ -14,7 +14,7 @@ from pto_dsl.values import TensorVal
 if TYPE_CHECKING:
     from pto_dsl.instantiate import Eval, Frame, Instantiator
 
-_DIRECT = {"+": operator.add, "-": operator.sub, "*": operator.mul, "==": operator.eq,
+_DIRECT: dict[str, Callable[[Any, Any], Any]] = {"+": operator.add, "-": operator.sub, "*": operator.mul, "==": operator.eq,
            "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
            ">=": operator.ge, "min": min, "max": max}
 
@@ -112,14 +112,14 @@ def _view(inst: Instantiator, e: ir.View) -> Eval:
     def view(f: Frame) -> TensorVal:
         tv = tensor(f)
         region = tv.region
-        offsets, shape = [], []
-        for dim, (lo_e, hi_e, span) in enumerate(bounds):
-            size = region.sizes[dim]
+        offsets: list[int] = []
+        shape: list[int] = []
+        for (lo_e, hi_e, span), size, base in zip(bounds, region.sizes, region.offsets):
             lo = lo_e(f) if lo_e else 0
             hi = hi_e(f) if hi_e else size
             if not 0 <= lo < hi <= size:
-                _bad_slice(inst, lo, hi, dim, size, span)
-            offsets.append(region.offsets[dim] + lo)
+                _bad_slice(inst, lo, hi, len(offsets), size, span)
+            offsets.append(base + lo)
             shape.append(hi - lo)
         return TensorVal(tv.buffer, Region(region.layout, tuple(offsets), tuple(shape)),
                          tv.manual_dep)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir
-from pto_dsl.graph import Access, Origin
+from pto_dsl.graph import Access, Buffer, Origin
 from pto_dsl.regions import Region
 from pto_dsl.tensormap import TensorMap
 from pto_dsl.values import add_fanin
@@ -54,16 +54,18 @@ def _tensor_maker(inst: Instantiator, a: ir.TensorArg) -> AccessMaker:
 
 def _new_maker(inst: Instantiator, kernel: ir.Kernel, a: ir.NewArg) -> AccessMaker:
     dims, name, dtype, span = [inst.expr(d) for d in a.dims], a.param.name, a.dtype, a.span
-    label = f"{kernel.name}#{{}}.{name}"
+    label, buffers = f".{name}", inst.graph.buffers
+    prefix = f"{kernel.name}#"
 
     def make(f: Frame, tid: int, outputs: dict[str, Access]) -> Access:
-        shape = tuple(d(f) for d in dims)
+        shape = tuple([d(f) for d in dims])
         if min(shape) <= 0:
             inst.fail("E170", f"output '{name}' has shape {list(shape)}; every dimension "
                       "must be positive", span)
-        buf = inst.new_buffer(label.format(tid), dtype, shape, tid)
-        acc = Access(buf, Region(shape, (0,) * len(shape), shape), OUTPUT, name, False)
-        outputs[name] = acc
+        buf = Buffer(len(buffers), prefix + str(tid) + label, dtype, shape, tid)
+        buffers.append(buf)
+        acc = outputs[name] = Access(buf, Region(shape, (0,) * len(shape), shape), OUTPUT,
+                                     name, False)
         return acc
     return make
 
@@ -163,11 +165,11 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     scalar_evals = [inst.expr(a.value) for a in s.args if isinstance(a, ir.ScalarArg)]
     check_dims = _dims_checker(inst, kernel, tensor_args)
     target = s.target.slot if s.target is not None else None
-    span, written = s.span, inst.written
+    span, written, tasks = s.span, inst.written, graph._tasks
 
     def submit(f: Frame) -> None:
         explicit = explicit_of(f)
-        tid = len(graph)
+        tid = len(tasks)
         outputs: dict[str, Access] = {}
         accesses = [make(f, tid, outputs) for make in makers]
         if check_dims is not None:
@@ -178,7 +180,7 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
         for acc in accesses:
             if acc.buffer.owner is None and acc.tag is not INPUT:
                 written.setdefault(acc.buffer.id, []).append((acc.region, tid))
-        task = inst.make_task(site, tuple(accesses), tuple(e(f) for e in scalar_evals),
+        task = inst.make_task(tid, site, tuple(accesses), tuple([e(f) for e in scalar_evals]),
                               outputs, span)
         task.explicit_deps = tuple(explicit)
         graph.add_task(task, fanin)
@@ -221,7 +223,7 @@ def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:
             buf = inst.new_buffer(f"alloc#{tid}.{name}", dtype, shape, tid)
             outputs[name] = Access(buf, Region(shape, (0,) * len(shape), shape), OUTPUT, name,
                                    False)
-        task = inst.make_task(site, tuple(outputs.values()), (), outputs, s.span)
+        task = inst.make_task(tid, site, tuple(outputs.values()), (), outputs, s.span)
         graph.add_task(task, {})
         if target is not None:
             f[target] = task

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from pto_dsl import cases, checks, ir
 from pto_dsl.build import build
-from pto_dsl.dialects import DEFAULT_DIALECT, Dialect
 from pto_dsl.diagnostics import CompileError, Diagnostic, DiagnosticSink, Stage, error
+from pto_dsl.dialects import DEFAULT_DIALECT, Dialect
 from pto_dsl.graph import TaskGraph
 from pto_dsl.instantiate import instantiate
 from pto_dsl.lower import lower

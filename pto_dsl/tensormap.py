@@ -21,7 +21,7 @@ class Entry(NamedTuple):
 
 
 class _BufferEntries:
-    __slots__ = ("starts", "entries", "max_extent")
+    __slots__ = ("entries", "max_extent", "starts")
 
     def __init__(self) -> None:
         self.starts: list[int] = []

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from pto_dsl import ir
 from pto_dsl.checks import limits, nesting
-from pto_dsl.dialects import Dialect
 from pto_dsl.diagnostics import Diagnostic
+from pto_dsl.dialects import Dialect
 
 StructuralCheck = Callable[[ir.Program, Dialect], list[Diagnostic]]
 

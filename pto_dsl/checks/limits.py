@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pto_dsl import ir
-from pto_dsl.dialects import Dialect
 from pto_dsl.diagnostics import Diagnostic, error
+from pto_dsl.dialects import Dialect
 
 
 def check(program: ir.Program, dialect: Dialect) -> list[Diagnostic]:

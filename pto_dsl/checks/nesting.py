@@ -7,8 +7,8 @@ The runtime rejects it when the scope opens, with fatal code 5 and the message
 from __future__ import annotations
 
 from pto_dsl import ir
-from pto_dsl.dialects import Dialect
 from pto_dsl.diagnostics import Diagnostic, Note, error
+from pto_dsl.dialects import Dialect
 
 
 def check(program: ir.Program, dialect: Dialect) -> list[Diagnostic]:
