@@ -1,0 +1,52 @@
+"""Overlap classification (reference §2.2) and the static TensorMap."""
+
+from __future__ import annotations
+
+from pto_dsl.regions import Overlap, Region, classify
+from pto_dsl.tensormap import TensorMap
+
+L = (8, 4)
+
+
+def box(r0: int, r1: int, c0: int = 0, c1: int = 4, layout: tuple[int, ...] = L) -> Region:
+    return Region(layout, (r0, c0), (r1 - r0, c1 - c0))
+
+
+def test_flat_range_of_a_box() -> None:
+    assert box(2, 4).flat_range() == (8, 16)
+    assert box(2, 4, 1, 2).flat_range() == (9, 14)
+    assert Region(L, (0, 0), (0, 4)).flat_range() == (0, 0)
+
+
+def test_same_layout_is_classified_exactly() -> None:
+    assert classify(box(0, 8), box(2, 4)) is Overlap.COVERED
+    assert classify(box(2, 4), box(0, 8)) is Overlap.OTHER
+    assert classify(box(0, 4), box(4, 8)) is Overlap.NO_OVERLAP
+    # flat ranges intersect, but the column boxes do not
+    assert classify(box(0, 4, 0, 2), box(0, 4, 2, 4)) is Overlap.NO_OVERLAP
+
+
+def test_different_layouts_are_conservative() -> None:
+    flat = Region((32,), (0,), (8,))
+    assert classify(flat, box(0, 2)) is Overlap.OTHER  # same elements, other layout
+    assert classify(Region((32,), (8,), (8,)), box(0, 2)) is Overlap.NO_OVERLAP
+
+
+def test_tensormap_finds_overlaps_and_removes_covered_entries() -> None:
+    tm = TensorMap()
+    tm.insert(1, box(0, 2), producer=10)
+    tm.insert(1, box(2, 4), producer=11)
+    tm.insert(2, box(0, 8), producer=12)
+    assert tm.lookup(1, box(1, 3), remove_covered=False) == [10, 11]
+    assert tm.lookup(1, box(0, 2), remove_covered=True) == [10]
+    assert tm.lookup(1, box(0, 8), remove_covered=False) == [11]
+    assert tm.lookup(3, box(0, 8), remove_covered=False) == []
+    assert (tm.lookups, tm.inserts) == (4, 3)
+
+
+def test_tensormap_window_finds_long_entries_that_start_early() -> None:
+    tm = TensorMap()
+    tm.insert(1, box(0, 8), producer=1)
+    for r in range(8):
+        tm.insert(1, box(r, r + 1), producer=2 + r)
+    assert tm.lookup(1, box(7, 8), remove_covered=False) == [1, 9]
