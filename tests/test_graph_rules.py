@@ -4,7 +4,7 @@ the ones that surprise people."""
 from __future__ import annotations
 
 import pytest
-from helpers import edges, graph
+from helpers import checked, edges, graph
 
 from pto_dsl.diagnostics import CompileError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pto_dsl import ir
-from pto_dsl.checks import limits, nesting
+from pto_dsl.checks import kernels, limits, nesting
 from pto_dsl.diagnostics import Diagnostic
 from pto_dsl.dialects import Dialect
 
@@ -14,6 +14,7 @@ StructuralCheck = Callable[[ir.Program, Dialect], list[Diagnostic]]
 STRUCTURAL_CHECKS: tuple[tuple[str, StructuralCheck], ...] = (
     ("scope-nesting", nesting.check),
     ("dialect-limits", limits.check),
+    ("kernel-attributes", kernels.check),
 )
 
 
