@@ -227,3 +227,15 @@ def test_instances_name_the_loop_values() -> None:
     assert [t.instance for t in g.tasks()] == [
         (("i", 0), ("j", 1)), (("i", 0), ("j", 3)), (("i", 1), ("j", 1)), (("i", 1), ("j", 3))]
     assert g.task(3).label == "READ#3 (i=1, j=3)"
+
+
+def test_kernel_cost_and_impl_are_checked() -> None:
+    ok = """
+kernel K aic 0 (in x: f32[M, N], s: f32) impl "pkg.mod:k" cost 2 * M * N + max(s, 1.5)
+entry e(in x: f32[A, B]) { }
+"""
+    checked(ok)
+    bad = ok.replace('"pkg.mod:k"', '"nocolon"').replace("max(s, 1.5)", "Q")
+    with pytest.raises(CompileError) as info:
+        checked(bad)
+    assert [d.code for d in info.value.diagnostics] == ["E153", "E154"]

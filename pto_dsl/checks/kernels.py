@@ -11,8 +11,8 @@ import re
 
 from pto_dsl import ir
 from pto_dsl import nodes as n
-from pto_dsl.dialects import Dialect
 from pto_dsl.diagnostics import Diagnostic, error
+from pto_dsl.dialects import Dialect
 
 _IMPL = re.compile(r"^[\w./-]+(\.py)?:[A-Za-z_]\w*$")
 _COST_FUNCS = ("min", "max", "cdiv")

@@ -10,12 +10,13 @@ from pto_dsl.dialects import Dialect
 def check(program: ir.Program, dialect: Dialect) -> list[Diagnostic]:
     found = []
     for kernel in program.kernels.values():
-        for what, count, limit in (("tensor", len(kernel.tensor_params), dialect.max_tensors),
-                                   ("scalar", len(kernel.scalar_params), dialect.max_scalars)):
-            if count > limit:
+        params: tuple[ir.KParam, ...]
+        for what, params, limit in (("tensor", kernel.tensor_params, dialect.max_tensors),
+                                    ("scalar", kernel.scalar_params, dialect.max_scalars)):
+            if len(params) > limit:  # point at the first argument over the limit
                 found.append(error(
-                    "E150", f"kernel '{kernel.name}' takes {count} {what} arguments; the "
-                    f"{dialect.name} runtime allows {limit} per task", kernel.span,
+                    "E150", f"kernel '{kernel.name}' takes {len(params)} {what} arguments; the "
+                    f"{dialect.name} runtime allows {limit} per task", params[limit].span,
                     help=(f"{dialect.name}: {dialect.description}",)))
     for stmt in _submits(program.body):
         if dialect.max_deps is not None and len(stmt.deps) > dialect.max_deps:
@@ -24,12 +25,14 @@ def check(program: ir.Program, dialect: Dialect) -> list[Diagnostic]:
                 f"runtime allows {dialect.max_deps} per task", stmt.deps[0].span.to(
                     stmt.deps[-1].span),
                 help=("the 'current' dialect has no limit (set_dependencies)",)))
-    for what, count, limit in (("tensor", len(program.tensors), dialect.entry_max_tensors),
-                               ("scalar", len(program.scalars), dialect.entry_max_scalars)):
-        if count > limit and program.span is not None:
+    entry_params: tuple[ir.EntryTensor | ir.EntryScalar, ...]
+    for what, entry_params, limit in (("tensor", program.tensors, dialect.entry_max_tensors),
+                                      ("scalar", program.scalars, dialect.entry_max_scalars)):
+        if len(entry_params) > limit:
             found.append(error(
-                "E152", f"the entry takes {count} {what} arguments; the {dialect.name} runtime "
-                f"passes at most {limit}", program.span))
+                "E152", f"the entry takes {len(entry_params)} {what} arguments; the "
+                f"{dialect.name} runtime passes at most {limit}", entry_params[limit].span,
+                help=(f"{dialect.name}: {dialect.description}",)))
     return found
 
 
