@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from pto_dsl import ir
 from pto_dsl.cases import CaseValues
@@ -20,7 +20,7 @@ from pto_dsl.instantiate_submit import compile_alloc, compile_submit
 from pto_dsl.regions import Overlap, Region, classify
 from pto_dsl.source import Span
 from pto_dsl.tensormap import TensorMap
-from pto_dsl.values import TensorVal
+from pto_dsl.values import Tensor, TensorVal
 
 Frame = list[Any]
 Eval = Callable[[Frame], Any]
@@ -42,11 +42,12 @@ class Instantiator:
         self.scope_stack: list[ScopeInstance] = []
         self.manual_depth: int | None = None  # depth where the outermost manual scope began
         self.instance: tuple[tuple[str, int], ...] = ()
+        self.placement = self.place()
         # entry-tensor regions written by tasks so far (any mode), for orchestration reads
         self.written: dict[int, list[tuple[Region, int]]] = {}
 
     # ---- errors ----------------------------------------------------------------
-    def fail(self, code: str, message: str, span: Span, help: tuple[str, ...] = ()) -> None:
+    def fail(self, code: str, message: str, span: Span, help: tuple[str, ...] = ()) -> NoReturn:
         notes = []
         if self.instance:
             inst = ", ".join(f"{k}={v}" for k, v in self.instance)
@@ -87,6 +88,11 @@ class Instantiator:
         buf = Buffer(len(self.graph.buffers), name, dtype, shape, owner)
         self.graph.buffers.append(buf)
         return buf
+
+    def place(self) -> tuple[ScopeInstance | None, bool, int]:
+        """Where a task submitted now goes: its scope, manual mode and ring (§1.2, §2.3)."""
+        top = self.scope_stack[-1] if self.scope_stack else None
+        return top, self.manual_depth is not None, min(len(self.scope_stack), MAX_RING)
 
     # ---- statements ------------------------------------------------------------
     def block(self, stmts: tuple[ir.Stmt, ...]) -> Run:
@@ -149,27 +155,33 @@ class Instantiator:
             began_manual = decl.manual and self.manual_depth is None
             if began_manual:
                 self.manual_depth = len(self.scope_stack)
+            outer, self.placement = self.placement, self.place()
             body(f)
             if began_manual:
                 self.manual_depth = None
             self.scope_stack.pop()
+            self.placement = outer
         return scope
 
     # ---- expressions -----------------------------------------------------------
     def expr(self, e: ir.Expr) -> Eval:
         return compile_expr(self, e)
 
-    def make_task(self, tid: int, site: ir.Site, accesses: tuple[Access, ...],
-                  scalars: tuple[Any, ...], outputs: dict[str, Access], span: Span) -> Task:
-        """A task submitted now: scope, ring and manual mode come from the open scopes."""
-        top = self.scope_stack[-1] if self.scope_stack else None
+    def task_maker(self, site: ir.Site) -> Callable[..., Task]:
+        """A constructor of this site's tasks; scope, ring and mode come from the open
+        scopes at submission time."""
         kernel = site.kernel
-        return Task(tid, site.id, site.label, kernel.core if kernel else "alloc",
-                    kernel.func_id if kernel else None, top, self.manual_depth is not None,
-                    min(len(self.scope_stack), MAX_RING), accesses, scalars, outputs,
-                    self.instance, span)
+        fixed = (site.id, site.label, kernel.core if kernel else "alloc",
+                 kernel.func_id if kernel else None)
 
-    def host_read(self, tv: TensorVal, index: tuple[int, ...], span: Span) -> Any:
+        def make(tid: int, accesses: tuple[Access, ...], scalars: tuple[Any, ...],
+                 outputs: dict[str, Access], explicit: tuple[int, ...]) -> Task:
+            top, manual, ring = self.placement
+            return Task(tid, *fixed, top, manual, ring, accesses, scalars, outputs,
+                        self.instance, site.span, explicit)
+        return make
+
+    def host_read(self, tv: Tensor, index: tuple[int, ...], span: Span) -> Any:
         """`get_tensor_data` (reference §1.10): one TensorMap lookup, then the value.
 
         Only contents the case gives can be read: an element that a task creates or has

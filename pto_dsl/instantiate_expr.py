@@ -7,16 +7,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir
+from pto_dsl.graph import Task
 from pto_dsl.regions import Region
 from pto_dsl.source import Span
-from pto_dsl.values import TensorVal
+from pto_dsl.values import Tensor, TensorVal
 
 if TYPE_CHECKING:
     from pto_dsl.instantiate import Eval, Frame, Instantiator
 
-_DIRECT: dict[str, Callable[[Any, Any], Any]] = {"+": operator.add, "-": operator.sub, "*": operator.mul, "==": operator.eq,
-           "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
-           ">=": operator.ge, "min": min, "max": max}
+_DIRECT: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "==": operator.eq,
+    "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "min": min, "max": max}
 
 
 def compile_expr(inst: Instantiator, e: ir.Expr) -> Eval:
@@ -41,7 +43,11 @@ def compile_expr(inst: Instantiator, e: ir.Expr) -> Eval:
         return _reshape(inst, e)
     if isinstance(e, ir.ManualDep):
         tensor = compile_expr(inst, e.tensor)
-        return lambda f: tensor(f)._replace(manual_dep=True)
+
+        def manual(f: Frame) -> TensorVal:
+            tv = tensor(f)
+            return TensorVal(tv.buffer, tv.region, True)
+        return manual
     return _output_of(inst, e)
 
 
@@ -161,11 +167,10 @@ def _output_of(inst: Instantiator, e: ir.Expr) -> Eval:
     assert isinstance(e, ir.OutputOf)
     task_e, name, span = compile_expr(inst, e.task), e.name, e.span
 
-    def output(f: Frame) -> TensorVal:
-        task = task_e(f)
+    def output(f: Frame) -> Tensor:
+        task: Task | None = task_e(f)
         if task is None:
             inst.fail("E174", f"the task variable is none here, so it has no output '{name}'",
                       span, help=("guard the use, or assign a task first",))
-        acc = task.outputs[name]
-        return TensorVal(acc.buffer, acc.region, False)
+        return task.outputs[name]  # an OUTPUT access: a whole buffer, manual_dep false
     return output

@@ -165,11 +165,11 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     scalar_evals = [inst.expr(a.value) for a in s.args if isinstance(a, ir.ScalarArg)]
     check_dims = _dims_checker(inst, kernel, tensor_args)
     target = s.target.slot if s.target is not None else None
-    span, written, tasks = s.span, inst.written, graph._tasks
+    written, make_task = inst.written, inst.task_maker(site)
 
     def submit(f: Frame) -> None:
         explicit = explicit_of(f)
-        tid = len(tasks)
+        tid = len(graph)
         outputs: dict[str, Access] = {}
         accesses = [make(f, tid, outputs) for make in makers]
         if check_dims is not None:
@@ -180,9 +180,8 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
         for acc in accesses:
             if acc.buffer.owner is None and acc.tag is not INPUT:
                 written.setdefault(acc.buffer.id, []).append((acc.region, tid))
-        task = inst.make_task(tid, site, tuple(accesses), tuple([e(f) for e in scalar_evals]),
-                              outputs, span)
-        task.explicit_deps = tuple(explicit)
+        task = make_task(tid, tuple(accesses), tuple([e(f) for e in scalar_evals]), outputs,
+                         tuple(explicit))
         graph.add_task(task, fanin)
         if target is not None:
             f[target] = task
@@ -211,6 +210,7 @@ def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:
     items: list[tuple[str, str, list[Eval], Any]] = [
         (i.name, i.dtype, [inst.expr(d) for d in i.dims], i.span) for i in s.items]
     target = s.target.slot if s.target is not None else None
+    make_task = inst.task_maker(site)
 
     def alloc(f: Frame) -> None:
         tid = len(graph)
@@ -223,7 +223,7 @@ def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:
             buf = inst.new_buffer(f"alloc#{tid}.{name}", dtype, shape, tid)
             outputs[name] = Access(buf, Region(shape, (0,) * len(shape), shape), OUTPUT, name,
                                    False)
-        task = inst.make_task(tid, site, tuple(outputs.values()), (), outputs, s.span)
+        task = make_task(tid, tuple(outputs.values()), (), outputs, ())
         graph.add_task(task, {})
         if target is not None:
             f[target] = task

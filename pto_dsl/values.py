@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from pto_dsl.graph import Buffer, Origin
 from pto_dsl.regions import Region
+
+
+class Tensor(Protocol):
+    """What a tensor value offers: a runtime descriptor's buffer, region and manual_dep.
+
+    A task output is used as it is (its `Access`), other values are `TensorVal`s.
+    """
+
+    @property
+    def buffer(self) -> Buffer: ...
+
+    @property
+    def region(self) -> Region: ...
+
+    @property
+    def manual_dep(self) -> bool: ...
 
 
 class TensorVal(NamedTuple):
