@@ -1,0 +1,204 @@
+"""Benchmark: time parse, the front end and instantiation of every bundled example.
+
+Run from the repository root with `python bench/run.py` (see docs/performance.md).
+Prints one row per (example, case) with the median and minimum over repeated runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import pto_dsl
+from pto_dsl import parse as parse_stage
+from pto_dsl.cases import case_names, default_case
+from pto_dsl.diagnostics import CompileError
+from pto_dsl.pipeline import Checked, front_end, instantiate_case, read_source
+
+ROOT = Path(__file__).resolve().parent.parent
+LARGE_CASES = ("Case1", "Case2")  # the reference's full-size cases, where a file has them
+FRONT_END_TARGET_MS = 50.0
+INSTANTIATE_TARGET_MS = 2000.0
+TARGET_FILE, TARGET_CASE = "examples/paged_attention/manual.pto", "Case1"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Timing:
+    median_ms: float
+    min_ms: float
+
+    def cell(self) -> str:
+        return f"{self.median_ms:.1f} ({self.min_ms:.1f})"
+
+
+@dataclass(frozen=True)
+class Row:
+    file: str
+    case: str
+    parse: Timing | None = None
+    front_end: Timing | None = None
+    instantiate: Timing | None = None
+    tasks: int | None = None
+    edges: int | None = None
+    note: str = ""
+
+
+def measure(fn: Callable[[], T], repeat: int) -> tuple[Timing, T]:
+    """Run fn `repeat` times after a collection; return the timing and the last result."""
+    samples: list[float] = []
+    result: T | None = None
+    for _ in range(repeat):
+        result = None  # free the previous result (large graphs) before the next run
+        gc.collect()
+        start = time.perf_counter()
+        result = fn()
+        samples.append((time.perf_counter() - start) * 1000.0)
+    assert result is not None
+    return Timing(statistics.median(samples), min(samples)), result
+
+
+def parser_construction(repeat: int) -> Timing:
+    """The Lark LALR parser is built once per process; time that build on its own."""
+    def build() -> object:
+        parse_stage.parser.cache_clear()
+        return parse_stage.parser()
+    timing, _ = measure(build, repeat)
+    return timing
+
+
+def bench_file(path: Path, repeat: int, large_repeat: int, large: bool) -> list[Row]:
+    name = str(path.relative_to(ROOT))
+    source = read_source(path, name)
+    try:
+        parse_t, _ = measure(lambda: parse_stage.parse(source), repeat)
+        front_t, checked = measure(lambda: front_end(source), repeat)
+    except CompileError as exc:
+        return [Row(name, "-", note=f"front end failed: {len(exc.diagnostics)} diagnostics")]
+    case = default_case(checked.program)
+    if case is None:
+        return [Row(name, "(no case)", parse_t, front_t, note="no case to instantiate")]
+    rows = [_instantiate_row(checked, name, case.name.name, repeat, parse_t, front_t)]
+    if large:
+        rows += [_instantiate_row(checked, name, extra, large_repeat)
+                 for extra in LARGE_CASES
+                 if extra in case_names(checked.program) and extra != case.name.name]
+    return rows
+
+
+def _instantiate_row(checked: Checked, file: str, case: str, repeat: int,
+                     parse_t: Timing | None = None, front_t: Timing | None = None) -> Row:
+    try:
+        inst_t, graph = measure(lambda: instantiate_case(checked, case), repeat)
+    except CompileError as exc:
+        return Row(file, case, parse_t, front_t,
+                   note=f"instantiation failed: {len(exc.diagnostics)} diagnostics")
+    return Row(file, case, parse_t, front_t, inst_t, len(graph), graph.edge_count())
+
+
+def render(rows: Sequence[Row], markdown: bool) -> str:
+    head = ["example", "case", "parse ms", "front end ms", "instantiate ms", "tasks", "edges"]
+    body = [[r.file, r.case, *(t.cell() if t else "-" for t in (r.parse, r.front_end,
+             r.instantiate)), _count(r.tasks), _count(r.edges)] for r in rows]
+    notes = [f"  {r.note}" if r.note else "" for r in rows]
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 2 + "---:|" * 5]
+        return "\n".join(lines + ["| " + " | ".join(cells) + " |" + note
+                                  for cells, note in zip(body, notes, strict=True)])
+    widths = [max(len(cells[i]) for cells in [head, *body]) for i in range(len(head))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+    return "\n".join([line(head)] + [line(c) + n for c, n in zip(body, notes, strict=True)])
+
+
+def _count(n: int | None) -> str:
+    return "-" if n is None else f"{n:,}"
+
+
+def verdicts(rows: Sequence[Row]) -> list[str]:
+    """Say plainly whether each performance target is met by these measurements."""
+    out: list[str] = []
+    checked = [r for r in rows if r.front_end is not None]
+    if checked:
+        worst = max(checked, key=lambda r: r.front_end.median_ms if r.front_end else 0.0)
+        assert worst.front_end is not None
+        ok = worst.front_end.median_ms < FRONT_END_TARGET_MS
+        out.append(f"parse + check of each example under {FRONT_END_TARGET_MS:.0f} ms: "
+                   f"{'MET' if ok else 'NOT MET'} (slowest {worst.file}: "
+                   f"{worst.front_end.median_ms:.1f} ms median)")
+    target = [r for r in rows if r.file == TARGET_FILE and r.case == TARGET_CASE]
+    if target and target[0].instantiate is not None:
+        ms = target[0].instantiate.median_ms
+        ok = ms < INSTANTIATE_TARGET_MS
+        out.append(f"instantiate {TARGET_CASE} of {TARGET_FILE} under "
+                   f"{INSTANTIATE_TARGET_MS / 1000:.0f} s: {'MET' if ok else 'NOT MET'} "
+                   f"({ms:.0f} ms median)")
+    else:
+        out.append(f"instantiate {TARGET_CASE} of {TARGET_FILE}: not measured")
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--repeat", type=int, default=20,
+                    help="runs per measurement of the default cases (default: %(default)s)")
+    ap.add_argument("--large-repeat", type=int, default=3,
+                    help="runs per measurement of Case1/Case2 (default: %(default)s)")
+    ap.add_argument("--no-large", action="store_true", help="skip Case1/Case2")
+    ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    args = ap.parse_args(argv)
+    if args.repeat < 1 or args.large_repeat < 1:
+        ap.error("repeat counts must be at least 1")
+
+    print(machine())
+    print(f"times in ms: median (min) of {args.repeat} runs, {args.large_repeat} for "
+          f"{'/'.join(LARGE_CASES)}")
+    start = time.perf_counter()
+    parse_stage.parser.cache_clear()
+    first = _time_once(parse_stage.parser)
+    again = parser_construction(min(args.repeat, 5))
+    print(f"parser construction (once per process): first {first:.1f} ms, "
+          f"rebuilt {again.cell()} ms\n")
+    examples = sorted((ROOT / "examples").rglob("*.pto"))
+    rows = [row for path in examples
+            for row in bench_file(path, args.repeat, args.large_repeat, not args.no_large)]
+    print(render(rows, args.markdown))
+    print()
+    for line in verdicts(rows):
+        print(line)
+    print(f"\ntotal benchmark time {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        models = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                  if line.startswith("model name")]
+        model = models[0] if models else model
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"python {platform.python_version()}, {os.cpu_count()} CPUs ({model}), "
+            f"load average {load:.2f}; pto_dsl from {Path(pto_dsl.__file__).parent}")
+
+
+def _time_once(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000.0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Packaging: build the wheel, install it in a fresh venv, run the CLIs outside the repository.
+
+Needs a package index for the build backend and the runtime dependencies. Offline, skip it
+explicitly with PTO_DSL_SKIP_PACKAGING=1; without that variable a network failure fails it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "paged_attention" / "manual.pto"
+SKIP_VAR = "PTO_DSL_SKIP_PACKAGING"
+UNAVAILABLE = ("pto-compile", "pto-run", "pto-graph")
+EXIT_UNAVAILABLE = 3
+README_OUTPUT = re.compile(r"^```text\n(.*?)\n```", re.M | re.S)
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get(SKIP_VAR) == "1", reason=f"{SKIP_VAR}=1: packaging test skipped on request")
+
+# Tree contents that must not leak into the build (stale build/ output, local caches).
+_NOT_SOURCE = shutil.ignore_patterns(
+    ".git", "build", "dist", "*.egg-info", "__pycache__", ".venv", ".*_cache", ".hypothesis")
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env["PIP_NO_INPUT"] = "1"
+    return env
+
+
+def _run(cmd: list[str | Path], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(c) for c in cmd], cwd=cwd, env=_env(), capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def _ok(cmd: list[str | Path], cwd: Path) -> subprocess.CompletedProcess[str]:
+    proc = _run(cmd, cwd)
+    assert proc.returncode == 0, f"{cmd} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the wheel from a clean copy of the source tree."""
+    work = tmp_path_factory.mktemp("build")
+    src = work / "src"
+    shutil.copytree(ROOT, src, ignore=_NOT_SOURCE)
+    out = work / "dist"
+    _ok([sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", out, src], work)
+    wheels = list(out.glob("pto_dsl-*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+@pytest.fixture(scope="module")
+def venv_bin(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment with only the wheel and its dependencies installed."""
+    venv = tmp_path_factory.mktemp("venv")
+    _ok([sys.executable, "-m", "venv", venv], venv)
+    bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
+    _ok([bin_dir / "python", "-m", "pip", "install", wheel], venv)
+    return bin_dir
+
+
+@pytest.fixture(scope="module")
+def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A working directory outside the repository holding a copy of one example."""
+    work = tmp_path_factory.mktemp("outside")
+    shutil.copy(EXAMPLE, work / EXAMPLE.name)
+    return work
+
+
+def test_wheel_holds_only_the_package(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as zf:
+        tops = {name.split("/", 1)[0] for name in zf.namelist()}
+        assert "pto_dsl/grammar/pto.lark" in zf.namelist()
+    # Only the package and its metadata: no top-level `grammar` (or `backends`) module.
+    others = tops - {"pto_dsl"}
+    assert len(others) == 1 and others.pop().endswith(".dist-info"), tops
+
+
+def test_installed_package_is_used_and_ships_the_grammar(venv_bin: Path, outside: Path) -> None:
+    code = ("import pto_dsl, pathlib; from importlib import resources; "
+            "g = resources.files('pto_dsl.grammar').joinpath('pto.lark'); "
+            "print(pathlib.Path(pto_dsl.__file__).resolve()); print(g.is_file()); "
+            "print(len(g.read_text('utf-8')))")
+    lines = _ok([venv_bin / "python", "-c", code], outside).stdout.splitlines()
+    installed = Path(lines[0])
+    assert installed.is_relative_to(venv_bin.parent.resolve()), installed
+    assert not installed.is_relative_to(ROOT)
+    assert lines[1] == "True" and int(lines[2]) > 0
+
+
+def test_pto_check_runs_outside_the_repository(venv_bin: Path, outside: Path) -> None:
+    proc = _run([venv_bin / "pto-check", EXAMPLE.name], outside)
+    assert proc.returncode == 0, proc.stderr
+    assert "case CaseSmall1: 13 tasks," in proc.stdout, proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    # The README shows this output for the same file under its repository path.
+    shown = README_OUTPUT.search((ROOT / "README.md").read_text("utf-8"))
+    assert shown is not None, "README.md has no ```text block with pto-check's output"
+    assert proc.stdout.rstrip("\n") == shown.group(1).replace(
+        str(EXAMPLE.relative_to(ROOT)), EXAMPLE.name), "README.md shows outdated output"
+
+
+@pytest.mark.parametrize("tool", UNAVAILABLE)
+def test_unavailable_tools_exit_3_with_a_message(venv_bin: Path, outside: Path,
+                                                 tool: str) -> None:
+    proc = _run([venv_bin / tool, EXAMPLE.name], outside)
+    assert proc.returncode == EXIT_UNAVAILABLE, proc.stdout + proc.stderr
+    assert f"{tool}: " in proc.stderr and "not implemented yet" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
