@@ -102,7 +102,15 @@ def check_main(argv: Sequence[str] | None = None) -> int:
         else:
             default = default_case(checked.program)
             chosen = [args.case] if args.case else [default.name.name] if default else []
-        graphs = [(name, instantiate_case(checked, name)) for name in chosen]
+        graphs: list[tuple[str, TaskGraph]] = []
+        failed: list[Diagnostic] = []
+        for name in chosen:  # every case is checked, even after one fails
+            try:
+                graphs.append((name, instantiate_case(checked, name)))
+            except CompileError as exc:
+                failed.extend(exc.diagnostics)
+        if failed:
+            raise CompileError(failed)
         if not args.json:
             print(_summary(checked, graphs, diags))
         return EXIT_OK
@@ -148,14 +156,12 @@ def _counts(items: Iterable[tuple[str, int]]) -> str:
 
 def _unavailable(prog: str, what: str, argv: Sequence[str] | None) -> int:
     p = _parser(prog, f"{what} (not implemented yet: this version only runs the checks).")
-    args, _ = p.parse_known_args(argv)
+    args = p.parse_args(argv)
 
     def body(diags: list[Diagnostic]) -> int:
         checked = _load(args, diags)
         if checked.program.cases:
             instantiate_case(checked, args.case)
-        _emit(diags, args.json)
-        diags.clear()
         print(f"{prog}: {what} is not implemented yet in pto-dsl {__version__}; "
               f"{args.file} passed every check, nothing was written", file=sys.stderr)
         return EXIT_UNAVAILABLE

@@ -127,8 +127,8 @@ def _view(inst: Instantiator, e: ir.View) -> Eval:
                 _bad_slice(inst, lo, hi, len(offsets), size, span)
             offsets.append(base + lo)
             shape.append(hi - lo)
-        return TensorVal(tv.buffer, Region(region.layout, tuple(offsets), tuple(shape)),
-                         tv.manual_dep)
+        # like the runtime's view(), a view does not inherit manual_dep
+        return TensorVal(tv.buffer, Region(region.layout, tuple(offsets), tuple(shape)), False)
     return view
 
 
@@ -150,9 +150,9 @@ def _reshape(inst: Instantiator, e: ir.Reshape) -> Eval:
                       help=("reshape the tensor first, then take the view",))
         old, new = tv.region.numel, _numel(shape)
         if old != new or any(d <= 0 for d in shape):
-            inst.fail("E173", f"cannot reshape {list(tv.shape)} ({old} elements) to "
+            inst.fail("E173", f"cannot reshape {list(tv.region.sizes)} ({old} elements) to "
                       f"{list(shape)} ({new} elements)", span)
-        return TensorVal(tv.buffer, Region(shape, (0,) * len(shape), shape), tv.manual_dep)
+        return TensorVal(tv.buffer, Region(shape, (0,) * len(shape), shape), False)
     return reshape
 
 

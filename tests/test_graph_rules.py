@@ -239,3 +239,21 @@ entry e(in x: f32[A, B]) { }
     with pytest.raises(CompileError) as info:
         checked(bad)
     assert [d.code for d in info.value.diagnostics] == ["E153", "E154"]
+
+
+def test_a_view_does_not_inherit_manual_dep() -> None:
+    # like the runtime's view(shapes, offsets, manual_dep=false)
+    g = graph(prog("""
+        let m = manual_dep(buf)
+        scope {
+            UPDATE(m[0 : N, :])
+            READ(buf)
+        }"""))
+    assert edges(g) == {("UPDATE#0", "READ#1"): {"tensormap"}}
+
+
+def test_reshape_to_another_element_count_is_located() -> None:
+    with pytest.raises(CompileError) as info:
+        graph(prog("let r = reshape(buf, [3, 2])"))
+    (diag,) = info.value.diagnostics
+    assert diag.code == "E173" and "[8, 4] (32 elements) to [3, 2] (6 elements)" in diag.message
