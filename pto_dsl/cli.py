@@ -94,6 +94,8 @@ def check_main(argv: Sequence[str] | None = None) -> int:
                 "its task graph.")
     p.add_argument("--all-cases", action="store_true", help="check every case of the program")
     args = p.parse_args(argv)
+    if args.all_cases and args.case:
+        p.error("--case and --all-cases cannot be combined")
 
     def body(diags: list[Diagnostic]) -> int:
         checked = _load(args, diags)

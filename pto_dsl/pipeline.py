@@ -1,6 +1,7 @@
-"""The pipeline: parse -> build -> lower -> structural checks -> instantiate -> graph checks.
+"""The pipeline: parse -> build -> lower -> structural checks -> cases -> instantiate.
 
 Each stage raises CompileError with all of its errors; warnings are collected in order.
+Checks on the instantiated graph (races, retention, capacity) are not part of it yet.
 """
 
 from __future__ import annotations
