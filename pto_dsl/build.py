@@ -19,19 +19,37 @@ CORES = ("aic", "aiv", "mix")
 MIX_SLOTS = ("aic", "aiv0", "aiv1")
 DIRECTIONS = ("in", "out", "inout")
 SCOPE_MODES = ("auto", "manual")
+# Nesting limits: every later stage recurses over the tree, so these keep all of them
+# well inside Python's recursion limit (and no real program comes close).
+MAX_STMT_DEPTH = 50
+MAX_EXPR_DEPTH = 200
+MAX_INT = 2**64 - 1  # integers are int64/uint64 in the generated C++
+
+
+# Spellings from other languages, for a "did you mean" when no close match exists.
+_ALIASES = {"int": "i32", "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64",
+            "long": "i64", "uint8": "u8", "uint16": "u16", "uint32": "u32", "uint64": "u64",
+            "float": "f32", "float32": "f32", "half": "f16", "float16": "f16",
+            "bfloat16": "bf16", "double": "f64", "float64": "f64", "input": "in",
+            "output": "out", "cube": "aic", "vector": "aiv"}
 
 
 def _closest(word: str, options: tuple[str, ...] | list[str]) -> str | None:
     import difflib
 
     found = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return found[0] if found else None
+    if found:
+        return found[0]
+    alias = _ALIASES.get(word.lower())
+    return alias if alias in options else None
 
 
 class Builder:
     def __init__(self, source: SourceFile, sink: DiagnosticSink) -> None:
         self.source = source
         self.sink = sink
+        self.stmt_depth = 0
+        self.expr_depth = 0
 
     # ---- helpers -------------------------------------------------------------
     def span(self, node: Tree[Token] | Token) -> Span:
@@ -46,6 +64,15 @@ class Builder:
 
     def ident(self, tok: Token) -> n.Ident:
         return n.Ident(str(tok), self.span(tok))
+
+    def integer(self, tok: Token) -> int:
+        """An integer literal; one beyond 64 bits is an error (and 0 from then on)."""
+        digits = str(tok).lstrip("0") or "0"
+        if len(digits) > 20 or int(digits) > MAX_INT:  # no int() of thousands of digits
+            self.sink.add(error("E112", "this integer does not fit in 64 bits", self.span(tok),
+                                help=(f"the largest integer is {MAX_INT}",), stage=Stage.SYNTAX))
+            return 0
+        return int(digits)
 
     def word(self, tok: Token, options: tuple[str, ...], what: str) -> str:
         value = str(tok)
@@ -97,7 +124,8 @@ class Builder:
                                     help=("write e.g. 'mix(aic 4, aiv0 5, aiv1 5)'",),
                                     stage=Stage.SYNTAX))
             fid = tree.children[1]
-            return core, ((core if core != "aiv" else "aiv0", int(str(fid))),)
+            assert isinstance(fid, Token)
+            return core, ((core if core != "aiv" else "aiv0", self.integer(fid)),)
         if str(core_tok) != "mix":
             self.sink.add(error("E010", f"only mix kernels take a slot list, not '{core_tok}'",
                                 self.span(core_tok), stage=Stage.SYNTAX))
@@ -106,7 +134,8 @@ class Builder:
             assert isinstance(slot, Tree)
             slot_name, fid = slot.children
             assert isinstance(slot_name, Token)
-            slots.append((self.word(slot_name, MIX_SLOTS, "mix slot"), int(str(fid))))
+            assert isinstance(fid, Token)
+            slots.append((self.word(slot_name, MIX_SLOTS, "mix slot"), self.integer(fid)))
         return "mix", tuple(slots)
 
     def param(self, tree: Tree[Token]) -> n.Param:
@@ -132,7 +161,7 @@ class Builder:
             assert isinstance(d, Tree)
             tok = d.children[0]
             assert isinstance(tok, Token)
-            out.append(n.IntLit(int(str(tok)), self.span(tok)) if tok.type == "INT"
+            out.append(n.IntLit(self.integer(tok), self.span(tok)) if tok.type == "INT"
                        else self.ident(tok))
         return n.TensorType(dtype, tuple(out), self.span(tree))
 
@@ -145,7 +174,7 @@ class Builder:
     def case(self, tree: Tree[Token]) -> n.Case:
         default, name, seed, body = tree.children
         assert isinstance(name, Token) and isinstance(body, Tree)
-        seed_value = int(str(seed)) if seed is not None else None
+        seed_value = self.integer(seed) if isinstance(seed, Token) else None
         if body.data == "case_generator":
             tok = body.children[0]
             assert isinstance(tok, Token)
@@ -165,7 +194,19 @@ class Builder:
 
     def stmt(self, tree: Tree[Token]) -> n.Stmt:
         handler: Callable[[Tree[Token]], n.Stmt] = getattr(self, "stmt_" + str(tree.data))
-        return handler(tree)
+        if self.stmt_depth >= MAX_STMT_DEPTH:
+            self.too_deep(tree, f"statements nest more than {MAX_STMT_DEPTH} levels deep",
+                          "move the inner part into fewer nested blocks")
+            return n.Scope(False, n.Block((), self.span(tree)), self.span(tree))
+        self.stmt_depth += 1
+        try:
+            return handler(tree)
+        finally:
+            self.stmt_depth -= 1
+
+    def too_deep(self, tree: Tree[Token], message: str, help_: str) -> None:
+        self.sink.add(error("E006", message, self.span(tree), help=(help_,),
+                            stage=Stage.SYNTAX))
 
     def stmt_let_stmt(self, tree: Tree[Token]) -> n.Stmt:
         name, value, deps = tree.children
@@ -227,13 +268,23 @@ class Builder:
     def expr(self, node: Tree[Token] | Token | None) -> n.Expr:
         assert isinstance(node, Tree), node
         handler: Callable[[Tree[Token]], n.Expr] = getattr(self, "expr_" + str(node.data))
-        return handler(node)
+        if self.expr_depth >= MAX_EXPR_DEPTH:
+            self.too_deep(node, f"an expression nests more than {MAX_EXPR_DEPTH} levels deep",
+                          "split it into several 'let' bindings")
+            return n.IntLit(0, self.span(node))
+        self.expr_depth += 1
+        try:
+            return handler(node)
+        finally:
+            self.expr_depth -= 1
 
     def expr_name(self, t: Tree[Token]) -> n.Expr:
         return n.Name(str(t.children[0]), self.span(t))
 
     def expr_int_lit(self, t: Tree[Token]) -> n.Expr:
-        return n.IntLit(int(str(t.children[0])), self.span(t))
+        tok = t.children[0]
+        assert isinstance(tok, Token)
+        return n.IntLit(self.integer(tok), self.span(t))
 
     def expr_float_lit(self, t: Tree[Token]) -> n.Expr:
         return n.FloatLit(float(str(t.children[0])), self.span(t))

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import math
+import operator
 import sys
+import warnings
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,11 +24,13 @@ from pto_dsl import ir
 from pto_dsl import nodes as n
 from pto_dsl.diagnostics import CompileError, DiagnosticSink, Note, Stage, error
 from pto_dsl.source import Span
+from pto_dsl.types import FLOAT_TYPES
 
 _NP_DTYPES = {"f32": np.float32, "f16": np.float16, "bf16": np.float32, "i8": np.int8,
               "i16": np.int16, "i32": np.int32, "i64": np.int64, "u8": np.uint8,
               "u16": np.uint16, "u32": np.uint32, "u64": np.uint64, "bool": np.bool_}
 _GENERATORS = ("uniform", "randint", "zeros", "fill")
+MAX_DIM = 2**32 - 1  # shapes are uint32 in the runtime's tensors (reference §1.4)
 
 Value = int | float | bool | list[object]
 Maker = Callable[[tuple[int, ...], str, np.random.Generator], np.ndarray]
@@ -40,6 +45,7 @@ class CaseValues:
     _makers: dict[str, Maker] = field(default_factory=dict)
     _made: dict[str, np.ndarray] = field(default_factory=dict)
     _shapes: dict[str, tuple[tuple[int, ...], str]] = field(default_factory=dict)
+    _spans: dict[str, Span] = field(default_factory=dict)
 
     def shape(self, tensor: str) -> tuple[int, ...]:
         return self._shapes[tensor][0]
@@ -50,7 +56,12 @@ class CaseValues:
             shape, dtype = self._shapes[tensor]
             rng = np.random.default_rng([self.seed, zlib.crc32(tensor.encode())])
             maker = self._makers.get(tensor, _zeros)
-            self._made[tensor] = maker(shape, dtype, rng)
+            try:
+                self._made[tensor] = maker(shape, dtype, rng)
+            except (MemoryError, ValueError) as exc:  # e.g. a shape too large to hold
+                raise CompileError([error(
+                    "E162", f"the contents of '{tensor}' (shape {list(shape)}) cannot be made: "
+                    f"{exc}", self._spans.get(tensor), stage=Stage.CASE)]) from None
         return self._made[tensor]
 
 
@@ -171,24 +182,36 @@ def _num(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+_ARITH: dict[str, Callable[[float, float], float]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "%": operator.mod}
+
+
 def _arith(op: str, a: float, b: float, span: Span) -> float:
     if op in "/%" and b == 0:
         raise _CaseError("division by zero", span)
     if op == "/" and isinstance(a, int) and isinstance(b, int):
-        return int(a / b)
-    return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if op == "/" else 0,
-            "%": a % b if op == "%" else 0}[op]
+        q = abs(a) // abs(b)  # truncate toward zero, exactly (int(a / b) rounds big values)
+        return -q if (a < 0) != (b < 0) else q
+    try:
+        return _ARITH[op](a, b)
+    except OverflowError:  # an integer too large to mix with a float
+        raise _CaseError("this value is too large", span) from None
 
 
 def _call(e: n.Call, args: list[object], allow_gen: bool) -> object:
     name = e.func.name
-    if name in ("min", "max", "cdiv") and len(args) >= 2 and all(_num(a) for a in args):
-        if name == "cdiv":
-            a, b = args[0], args[1]
-            assert isinstance(a, int) and isinstance(b, int)
-            if b == 0:
-                raise _CaseError("division by zero", e.span)
-            return -(-a // b)
+    if name == "cdiv":
+        a, b = (args + [None, None])[:2]
+        if len(args) != 2 or not isinstance(a, int) or not isinstance(b, int) \
+                or isinstance(a, bool) or isinstance(b, bool):
+            raise _CaseError("'cdiv' takes 2 integers", e.span)
+        if b == 0:
+            raise _CaseError("division by zero", e.span)
+        return -(-a // b)
+    if name in ("min", "max"):
+        if len(args) < 2 or not all(_num(a) for a in args):
+            raise _CaseError(f"'{name}' takes 2 or more numbers", e.span)
         return (min if name == "min" else max)(args)  # type: ignore[type-var]
     arity = {"uniform": 2, "randint": 2, "zeros": 0, "fill": 1}
     if name in arity:
@@ -197,7 +220,10 @@ def _call(e: n.Call, args: list[object], allow_gen: bool) -> object:
                              e.span)
         if len(args) != arity[name] or not all(_num(a) for a in args):
             raise _CaseError(f"'{name}' takes {arity[name]} number(s)", e.span)
-        return _Gen(name, tuple(float(a) for a in args))  # type: ignore[arg-type]
+        try:
+            return _Gen(name, tuple(float(a) for a in args))  # type: ignore[arg-type]
+        except OverflowError:
+            raise _CaseError(f"the arguments of '{name}' are too large", e.span) from None
     raise _CaseError(f"unknown function '{name}' in a case", e.func.span)
 
 
@@ -214,15 +240,18 @@ def _run_generator(case: n.Case, base_dir: Path,
         if target.endswith(".py"):
             path = (base_dir / target).resolve()
             spec = importlib.util.spec_from_file_location(f"pto_case_{path.stem}", path)
-            if spec is None or spec.loader is None or not path.exists():
-                raise FileNotFoundError(f"no such file: {path}")
+            if spec is None or spec.loader is None or not path.is_file():
+                sink.add(error("E163", f"case generator file '{target}' not found", span,
+                               help=("the path is relative to the directory of the .pto "
+                                     "file",), stage=Stage.CASE))
+                return {}
             module = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = module
             spec.loader.exec_module(module)
         else:
             module = importlib.import_module(target)
         result = getattr(module, func_name)()
-    except Exception as exc:  # the user's generator: report, never a traceback
+    except (Exception, SystemExit) as exc:  # the user's generator: report, never a traceback
         sink.add(error("E163", f"case generator failed: {type(exc).__name__}: {exc}", span,
                        stage=Stage.CASE))
         return {}
@@ -247,6 +276,10 @@ def _bind(program: ir.Program, case: n.Case, raw: dict[str, tuple[object, Span]]
             sink.add(error("E162", f"shape symbol '{name}' needs a non-negative integer",
                            span, stage=Stage.CASE))
             continue
+        if value > MAX_DIM:
+            sink.add(error("E162", f"shape symbol '{name}' is {value}; the runtime's shapes are "
+                           f"uint32 (at most {MAX_DIM})", span, stage=Stage.CASE))
+            continue
         symbols[name] = int(value)
     for s in program.scalars:
         if s.name not in raw:
@@ -254,8 +287,9 @@ def _bind(program: ir.Program, case: n.Case, raw: dict[str, tuple[object, Span]]
                            f"'{s.name}'", case.name.span, stage=Stage.CASE))
             continue
         value, span = raw[s.name]
-        if not _num(value) and not isinstance(value, (bool, np.number)):
-            sink.add(error("E162", f"scalar '{s.name}' needs a number", span, stage=Stage.CASE))
+        problem = _scalar_problem(s.type, value)
+        if problem is not None:
+            sink.add(error("E162", f"scalar '{s.name}' {problem}", span, stage=Stage.CASE))
             continue
         want = s.var.ty
         scalars[s.name] = float(value) if want == ir.FLOAT else (  # type: ignore[arg-type]
@@ -271,6 +305,7 @@ def _bind(program: ir.Program, case: n.Case, raw: dict[str, tuple[object, Span]]
     for t in program.tensors:
         shape = tuple(d if isinstance(d, int) else symbols[d] for d in t.dims)
         values._shapes[t.name] = (shape, t.dtype)
+        values._spans[t.name] = t.span
         if t.name in raw:
             maker = _maker(t, shape, raw[t.name], sink)
             if maker is not None:
@@ -283,10 +318,16 @@ def _maker(t: ir.EntryTensor, shape: tuple[int, ...], given: tuple[object, Span]
     value, span = given
     if isinstance(value, _Gen):
         gen = value
+        problem = _generator_problem(gen, t.dtype)
+        if problem is not None:
+            sink.add(error("E162", f"contents of '{t.name}': {problem}", span, stage=Stage.CASE))
+            return None
         return lambda shp, dt, rng: _generate(gen, shp, dt, rng)
-    try:
-        arr = np.asarray(value, dtype=_NP_DTYPES[t.dtype])
-    except (TypeError, ValueError) as exc:
+    try:  # out-of-range values raise (older numpy only warns, and then wraps them)
+        with np.errstate(all="raise"), warnings.catch_warnings():
+            warnings.simplefilter("error")
+            arr: np.ndarray = np.asarray(value, dtype=_NP_DTYPES[t.dtype])
+    except (TypeError, ValueError, OverflowError, FloatingPointError, Warning) as exc:
         sink.add(error("E162", f"contents of '{t.name}' are not {t.dtype} values: {exc}", span,
                        stage=Stage.CASE))
         return None
@@ -297,6 +338,46 @@ def _maker(t: ir.EntryTensor, shape: tuple[int, ...], given: tuple[object, Span]
         return None
     fixed = arr.reshape(shape)
     return lambda shp, dt, rng: fixed
+
+
+def _scalar_problem(type_name: str, value: object) -> str | None:
+    """Why `value` cannot be a scalar of this type (None: it can)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if not isinstance(value, (int, float)):
+        return "needs a number"
+    if isinstance(value, int) and abs(value) > 2**64:
+        return "is too large"
+    if type_name in _NP_DTYPES and type_name not in FLOAT_TYPES and type_name != "bool":
+        if isinstance(value, float) and not value.is_integer():
+            return f"is {type_name}, so it needs an integer, not {value}"
+        info = np.iinfo(_NP_DTYPES[type_name])
+        if not info.min <= value <= info.max:
+            return f"is {type_name}: {value} is outside [{info.min}, {info.max}]"
+    return None
+
+
+def _generator_problem(gen: _Gen, dtype: str) -> str | None:
+    """Why a generator cannot fill a tensor of `dtype` (None: it can)."""
+    if not all(math.isfinite(a) for a in gen.args):
+        return f"'{gen.kind}' needs finite numbers"
+    np_dtype = np.dtype(_NP_DTYPES[dtype])
+    if np_dtype.kind in "iu":
+        lo, hi = float(np.iinfo(np_dtype.name).min), float(np.iinfo(np_dtype.name).max)
+    elif np_dtype.kind == "b":
+        lo, hi = 0.0, 1.0
+    else:
+        lo, hi = float(np.finfo(np_dtype.name).min), float(np.finfo(np_dtype.name).max)
+    values = gen.args
+    if gen.kind == "randint":
+        if not gen.args[0] < gen.args[1]:
+            return "randint(lo, hi) needs lo < hi (hi is excluded)"
+        values = (gen.args[0], gen.args[1] - 1)
+    if not all(lo <= v <= hi for v in values):
+        return f"'{gen.kind}' gives values outside the range of {dtype}"
+    if gen.kind == "uniform" and not math.isfinite(gen.args[1] - gen.args[0]):
+        return "the range of 'uniform' is too wide"
+    return None
 
 
 def _generate(gen: _Gen, shape: tuple[int, ...], dtype: str,

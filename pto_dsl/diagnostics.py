@@ -129,7 +129,7 @@ def _excerpt(span: Span) -> list[str]:
     """The first source line of a span with a caret run under the spanned part."""
     src = span.source
     line, col = src.line_col(span.start)
-    text = src.line_text(line).replace("\t", " ")
+    text = src.line_text(line).rstrip("\r").replace("\t", " ")  # CRLF files show no '\r'
     end_line, end_col = src.line_col(max(span.start, span.end - 1))
     width = (end_col - col + 1) if end_line == line else max(1, len(text) - col + 1)
     gutter = f"{line:>5} | "

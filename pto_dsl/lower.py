@@ -16,7 +16,7 @@ from pto_dsl import ir
 from pto_dsl import nodes as n
 from pto_dsl.diagnostics import Diagnostic, DiagnosticSink, Note, error, warning
 from pto_dsl.source import Span
-from pto_dsl.types import FLOAT_TYPES, INT_TYPES, MAX_DIMS
+from pto_dsl.types import FLOAT_TYPES, MAX_DIMS
 
 ERR = ir.ScalarTy("error")  # the type of an expression that already has an error
 BUILTINS = ("min", "max", "cdiv", "reshape", "manual_dep")
@@ -49,6 +49,9 @@ class Lowerer:
         self.sites: list[ir.Site] = []
         self.scope_decls: list[ir.ScopeDecl] = []
         self.slots = 0
+        self.quiet = 0  # > 0 inside a muted pass (an enclosing loop's fixpoint iteration)
+        self.loop_heads: dict[tuple[int, frozenset[tuple[ir.Var, frozenset[int]]]],
+                              tuple[State, ir.Var, tuple[ir.Stmt, ...]]] = {}
 
     # ---- diagnostics ---------------------------------------------------------
     def report(self, diag: Diagnostic) -> None:
@@ -57,10 +60,12 @@ class Lowerer:
     @contextlib.contextmanager
     def muted(self) -> Iterator[None]:
         saved, self.sink = self.sink, DiagnosticSink()
+        self.quiet += 1
         try:
             yield
         finally:
             self.sink = saved
+            self.quiet -= 1
 
     # ---- names ---------------------------------------------------------------
     def new_var(self, node: object, name: str, ty: ir.Ty, span: Span,
@@ -301,19 +306,34 @@ class Lowerer:
         step = self.int_expr(s.step) if s.step is not None else None
         if isinstance(step, ir.Const) and isinstance(step.value, int) and step.value <= 0:
             self.report(error("E112", "a loop step must be positive", step.span))
+        head, var, body = self.loop_fixpoint(s)
+        self.state = dict(head)
+        if not self.quiet:  # the pass that reports; an enclosing loop's fixpoint needs no report
+            var, body = self.loop_body(s)
+            self.state = _join(head, self.state)
+        return ir.ForStmt(var, start, stop, step, body, s.span)
+
+    def loop_fixpoint(self, s: n.For) -> tuple[State, ir.Var, tuple[ir.Stmt, ...]]:
+        """The task-variable state at the loop head, iterated quietly to a fixpoint.
+
+        Memoised per entry state: the passes of enclosing loops reach a loop again with the
+        same state, and would otherwise cost 2 ** depth passes for nested loops.
+        """
+        key = (id(s), frozenset(self.state.items()))
+        cached = self.loop_heads.get(key)
+        if cached is not None:
+            return cached
         head = dict(self.state)
-        while True:  # iterate the task-variable state to a fixpoint, quietly
+        while True:
             self.state = dict(head)
             with self.muted():
-                self.loop_body(s)
+                var, body = self.loop_body(s)
             joined = _join(head, self.state)
             if joined == head:
                 break
             head = joined
-        self.state = dict(head)
-        var, body = self.loop_body(s)
-        self.state = _join(head, self.state)
-        return ir.ForStmt(var, start, stop, step, body, s.span)
+        self.loop_heads[key] = (head, var, body)
+        return head, var, body
 
     def loop_body(self, s: n.For) -> tuple[ir.Var, tuple[ir.Stmt, ...]]:
         with self.block(s.body.span):

@@ -13,7 +13,7 @@ from pathlib import Path
 import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from pto_dsl.diagnostics import CompileError, Diagnostic, Stage, error
+from pto_dsl.diagnostics import CompileError, Diagnostic, Note, Stage, error
 from pto_dsl.source import SourceFile, Span
 
 # What the user sees instead of Lark's terminal names.
@@ -25,8 +25,20 @@ _TOKEN_NAMES = {
     "MINUS": "'-'", "DEFAULT": "'default'", "$END": "end of file",
 }
 
+# Every token that can start an operand (and 'not' a condition): shown as "an expression".
+_OPERAND_START = frozenset({"NAME", "INT", "FLOAT", "LPAR", "LSQB", "MINUS", "NEW", "ALLOC",
+                            "NONE", "TRUE", "FALSE"})
+_CLOSERS = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
+# Unexpected tokens that suggest an earlier bracket was left open.
+_AFTER_UNCLOSED = frozenset({"KERNEL", "ENTRY", "CASE", "DEFAULT", "RPAR", "RSQB", "RBRACE"})
+# Words the contextual lexer reads as a name where their keyword is not allowed.
+_KEYWORDS = frozenset({"kernel", "entry", "case", "default", "let", "for", "if", "else", "scope",
+                       "dep", "when", "step", "seed", "from", "impl", "cost"})
+
 _MLIR_MARKERS = re.compile(
     r"^\s*(module\b.*\{|func\.func\b|%[\w.]+\s*=|\"?builtin\.module|pto\.\w+|!pto\.)", re.M)
+# A file with pto-dsl declarations is not MLIR, whatever a typo made one line look like.
+_PTO_DECLARATION = re.compile(r"^\s*(kernel|entry|(default\s+)?case)\s+\w", re.M)
 
 
 def grammar_text() -> str:
@@ -51,7 +63,7 @@ def parse(source: SourceFile) -> lark.Tree[lark.Token]:
 
 
 def looks_like_mlir(text: str) -> bool:
-    return bool(_MLIR_MARKERS.search(text))
+    return bool(_MLIR_MARKERS.search(text)) and not _PTO_DECLARATION.search(text)
 
 
 def _describe(tok: lark.Token) -> str:
@@ -61,7 +73,12 @@ def _describe(tok: lark.Token) -> str:
 
 
 def _expected(names: set[str]) -> str:
+    whole_expr = names >= _OPERAND_START
+    if whole_expr:
+        names = names - _OPERAND_START - {"NOT"}
     shown = sorted(_TOKEN_NAMES.get(n, f"'{n.lower()}'") for n in names)
+    if whole_expr:
+        shown.append("an expression")
     if len(shown) > 6:
         shown = shown[:6] + ["..."]
     return ", ".join(shown)
@@ -82,17 +99,79 @@ def _syntax_diagnostic(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
         ch = source.text[pos] if pos < len(source.text) else ""
         return error("E001", f"unexpected character {ch!r}", Span(source, pos, pos + 1),
                      help=_char_help(ch), stage=Stage.SYNTAX)
+    expected = _accepted(exc)
+    notes = _unclosed(source, exc, expected)
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
+        keyword = _misplaced_keyword(exc, expected)
+        if keyword is not None:
+            return _keyword_diagnostic(source, keyword)
         tok = exc.token
         start = tok.start_pos if tok.start_pos is not None else pos
         end = tok.end_pos if tok.end_pos is not None else start + 1
         return error("E002", f"unexpected {_describe(tok)}", Span(source, start, end),
-                     help=(f"expected {_expected(set(exc.expected))}",), stage=Stage.SYNTAX)
-    expected = set(exc.expected) if isinstance(exc, (UnexpectedEOF, UnexpectedToken)) else set()
+                     notes=notes if tok.type in _AFTER_UNCLOSED else (),
+                     help=(f"expected {_expected(expected)}",) + _token_help(source, tok),
+                     stage=Stage.SYNTAX)
     end = len(source.text)
     return error("E003", "unexpected end of file", Span(source, max(0, end - 1), end),
-                 help=(f"expected {_expected(expected)}",) if expected else (),
+                 notes=notes, help=(f"expected {_expected(expected)}",) if expected else (),
                  stage=Stage.SYNTAX)
+
+
+def _accepted(exc: UnexpectedInput) -> set[str]:
+    """The terminals the parser accepts here (the lexer's own list folds keywords into NAME)."""
+    if not isinstance(exc, (UnexpectedEOF, UnexpectedToken)):
+        return set()
+    if isinstance(exc, UnexpectedToken) and exc.interactive_parser is not None:
+        return set(exc.accepts)
+    return set(exc.expected)
+
+
+def _stack_tokens(exc: UnexpectedInput) -> list[lark.Token]:
+    parser_ = getattr(exc, "interactive_parser", None)
+    if parser_ is None:
+        return []
+    return [v for v in parser_.parser_state.value_stack if isinstance(v, lark.Token)]
+
+
+def _unclosed(source: SourceFile, exc: UnexpectedInput, expected: set[str]) -> list[Note]:
+    """A note on the innermost bracket still open, when the parser wants it closed."""
+    opened: list[lark.Token] = []
+    for tok in _stack_tokens(exc):
+        if tok.type in _CLOSERS:
+            opened.append(tok)
+        elif opened and tok.type == _CLOSERS[opened[-1].type]:
+            opened.pop()
+    if not opened or _CLOSERS[opened[-1].type] not in expected:
+        return []
+    start = opened[-1].start_pos or 0
+    return [Note(f"this '{opened[-1].value}' is not closed", Span(source, start, start + 1))]
+
+
+def _misplaced_keyword(exc: UnexpectedToken, expected: set[str]) -> lark.Token | None:
+    """A keyword read as the name starting a statement (e.g. 'kernel' inside the entry)."""
+    before = _stack_tokens(exc)[-1:]
+    if expected == {"LPAR", "EQUAL"} and before and before[0].value in _KEYWORDS:
+        return before[0]
+    return None
+
+
+def _token_help(source: SourceFile, tok: lark.Token) -> tuple[str, ...]:
+    if tok.value == "/" and source.text.startswith("//", tok.start_pos or 0):
+        return ("comments start with '#'",)
+    if tok.type == "ELSE":
+        return ("'else' must follow the '}' of an 'if' block",)
+    return ()
+
+
+def _keyword_diagnostic(source: SourceFile, tok: lark.Token) -> Diagnostic:
+    word, start = str(tok.value), tok.start_pos or 0
+    if word in ("kernel", "entry", "case", "default"):
+        help_ = f"'{word}' declarations go at the top level, not inside the entry's body"
+    else:
+        help_ = f"'{word}' is a keyword and cannot start a statement here"
+    return error("E002", f"unexpected '{word}'", Span(source, start, start + len(word)),
+                 help=(help_,), stage=Stage.SYNTAX)
 
 
 def _char_help(ch: str) -> tuple[str, ...]:
@@ -102,4 +181,6 @@ def _char_help(ch: str) -> tuple[str, ...]:
         return ("strings use double quotes",)
     if ch == "/":
         return ("comments start with '#'",)
+    if ch == '"':
+        return ("a string ends with '\"' on the same line",)
     return ()
