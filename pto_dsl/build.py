@@ -11,7 +11,7 @@ from collections.abc import Callable
 from lark import Token, Tree
 
 from pto_dsl import nodes as n
-from pto_dsl.diagnostics import DiagnosticSink, Stage, error
+from pto_dsl.diagnostics import DiagnosticSink, Note, Stage, error
 from pto_dsl.source import SourceFile, Span
 from pto_dsl.types import DTYPES, SCALAR_TYPES
 
@@ -24,6 +24,9 @@ SCOPE_MODES = ("auto", "manual")
 MAX_STMT_DEPTH = 50
 MAX_EXPR_DEPTH = 200
 MAX_INT = 2**64 - 1  # integers are int64/uint64 in the generated C++
+KEYWORDS = frozenset({"kernel", "entry", "case", "default", "seed", "from", "impl", "cost", "let",
+                      "for", "in", "step", "if", "else", "scope", "dep", "when", "new", "alloc",
+                      "none", "true", "false", "and", "or", "not"})
 
 
 # Spellings from other languages, for a "did you mean" when no close match exists.
@@ -63,7 +66,17 @@ class Builder:
         return Span(self.source, meta.start_pos, meta.end_pos)
 
     def ident(self, tok: Token) -> n.Ident:
+        self.not_keyword(tok)
         return n.Ident(str(tok), self.span(tok))
+
+    def not_keyword(self, tok: Token, in_expression: bool = False) -> None:
+        """The contextual lexer reads a keyword as a name where the keyword cannot stand;
+        such a name is always a mistake, in an expression most often one that ended early."""
+        if str(tok) in KEYWORDS:
+            help_ = ("if this starts a new statement, the expression before it is incomplete",
+                     ) if in_expression else ("choose another name",)
+            self.sink.add(error("E011", f"'{tok}' is a keyword and cannot be a name",
+                                self.span(tok), help=help_, stage=Stage.SYNTAX))
 
     def integer(self, tok: Token) -> int:
         """An integer literal; one beyond 64 bits is an error (and 0 from then on)."""
@@ -103,14 +116,23 @@ class Builder:
         assert isinstance(name, Token) and isinstance(core_spec, Tree)
         core, func_ids = self.core_spec(core_spec)
         params = tuple(self.param(p) for p in _trees(kparams))
-        impl: str | None = None
+        impl: n.StringLit | None = None
         cost: n.Expr | None = None
+        seen: dict[str, Span] = {}
         for attr in attrs:
             assert isinstance(attr, Tree)
-            if attr.data == "impl_attr":
-                impl = str(attr.children[0])[1:-1]
+            word = "impl" if attr.data == "impl_attr" else "cost"
+            if word in seen:
+                self.sink.add(error("E012", f"'{word}' is given twice", self.span(attr),
+                                    notes=[Note("first given here", seen[word])],
+                                    stage=Stage.SYNTAX))
+            seen[word] = self.span(attr)
+            value = attr.children[0]
+            if word == "impl":
+                assert isinstance(value, Token)
+                impl = n.StringLit(str(value)[1:-1], self.span(value))
             else:
-                cost = self.expr(attr.children[0])
+                cost = self.expr(value)
         return n.Kernel(self.ident(name), core, func_ids, params, impl, cost, self.span(tree))
 
     def core_spec(self, tree: Tree[Token]) -> tuple[str, tuple[tuple[str, int], ...]]:
@@ -135,7 +157,15 @@ class Builder:
             slot_name, fid = slot.children
             assert isinstance(slot_name, Token)
             assert isinstance(fid, Token)
-            slots.append((self.word(slot_name, MIX_SLOTS, "mix slot"), self.integer(fid)))
+            name = self.word(slot_name, MIX_SLOTS, "mix slot")
+            if any(name == other for other, _ in slots):
+                self.sink.add(error("E010", f"slot '{name}' is listed twice",
+                                    self.span(slot_name), stage=Stage.SYNTAX))
+            slots.append((name, self.integer(fid)))
+        if len(slots) < 2:
+            self.sink.add(error("E010", "a mix kernel uses at least two slots", self.span(tree),
+                                help=("a one-slot kernel is 'aic ID' or 'aiv ID'",),
+                                stage=Stage.SYNTAX))
         return "mix", tuple(slots)
 
     def param(self, tree: Tree[Token]) -> n.Param:
@@ -279,7 +309,10 @@ class Builder:
             self.expr_depth -= 1
 
     def expr_name(self, t: Tree[Token]) -> n.Expr:
-        return n.Name(str(t.children[0]), self.span(t))
+        tok = t.children[0]
+        assert isinstance(tok, Token)
+        self.not_keyword(tok, in_expression=True)
+        return n.Name(str(tok), self.span(t))
 
     def expr_int_lit(self, t: Tree[Token]) -> n.Expr:
         tok = t.children[0]

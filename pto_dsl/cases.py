@@ -24,13 +24,12 @@ from pto_dsl import ir
 from pto_dsl import nodes as n
 from pto_dsl.diagnostics import CompileError, DiagnosticSink, Note, Stage, error
 from pto_dsl.source import Span
-from pto_dsl.types import FLOAT_TYPES
+from pto_dsl.types import FLOAT_TYPES, MAX_DIM
 
 _NP_DTYPES = {"f32": np.float32, "f16": np.float16, "bf16": np.float32, "i8": np.int8,
               "i16": np.int16, "i32": np.int32, "i64": np.int64, "u8": np.uint8,
               "u16": np.uint16, "u32": np.uint32, "u64": np.uint64, "bool": np.bool_}
 _GENERATORS = ("uniform", "randint", "zeros", "fill")
-MAX_DIM = 2**32 - 1  # shapes are uint32 in the runtime's tensors (reference §1.4)
 
 Value = int | float | bool | list[object]
 Maker = Callable[[tuple[int, ...], str, np.random.Generator], np.ndarray]
@@ -190,9 +189,11 @@ _ARITH: dict[str, Callable[[float, float], float]] = {
 def _arith(op: str, a: float, b: float, span: Span) -> float:
     if op in "/%" and b == 0:
         raise _CaseError("division by zero", span)
-    if op == "/" and isinstance(a, int) and isinstance(b, int):
-        q = abs(a) // abs(b)  # truncate toward zero, exactly (int(a / b) rounds big values)
-        return -q if (a < 0) != (b < 0) else q
+    if op in "/%" and isinstance(a, int) and isinstance(b, int):
+        # as in the program body (C++): truncate toward zero, exactly
+        q = abs(a) // abs(b)
+        q = -q if (a < 0) != (b < 0) else q
+        return q if op == "/" else a - q * b
     try:
         return _ARITH[op](a, b)
     except OverflowError:  # an integer too large to mix with a float
@@ -399,6 +400,6 @@ def find_case(program: ir.Program, name: str | None) -> n.Case:
     if case is None:
         names = ", ".join(case_names(program)) or "none"
         what = f"no case named '{name}'" if name else "this program declares no case"
-        raise CompileError([error("E164", what, program.span and Span(program.span.source, 0, 0),
-                                  help=(f"cases in this file: {names}",), stage=Stage.CASE)])
+        raise CompileError([error("E164", what, None, help=(f"cases in this file: {names}",),
+                                  stage=Stage.CASE)])
     return case

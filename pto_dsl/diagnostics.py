@@ -144,7 +144,7 @@ def render_text(diags: Iterable[Diagnostic]) -> str:
 def to_json(diags: Iterable[Diagnostic]) -> str:
     def loc(span: Span | None) -> dict[str, object]:
         if span is None:
-            return {"file": None, "line": None, "col": None}
+            return {"file": None, "line": None, "col": None, "end_line": None, "end_col": None}
         end_line, end_col = span.source.line_col(max(span.start, span.end - 1))
         return {"file": span.file, "line": span.line, "col": span.col,
                 "end_line": end_line, "end_col": end_col + 1}

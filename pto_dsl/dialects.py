@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pto_dsl.types import DTYPES
+
 
 @dataclass(frozen=True)
 class Dialect:
@@ -14,12 +16,16 @@ class Dialect:
     entry_max_tensors: int
     entry_max_scalars: int
     description: str
+    dtypes: frozenset[str]  # tensor dtypes its DataType enum has (reference §1.4)
 
+
+_V0_DTYPES = frozenset(DTYPES) - {"bool"}  # BOOL was appended to DataType after v0
 
 V0 = Dialect("v0", 16, 32, 16, 64, 128,
-             "the manual-scope v0 API: Arg, add_dep, pto2_rt_* (commit 98870952c)")
+             "the manual-scope v0 API: Arg, add_dep, pto2_rt_* (commit 98870952c)", _V0_DTYPES)
 CURRENT = Dialect("current", 32, 16, None, 256, 128,
-                  "the current API: CoreTaskArgs, set_dependencies, rt_* (HEAD)")
+                  "the current API: CoreTaskArgs, set_dependencies, rt_* (HEAD)",
+                  frozenset(DTYPES))
 
 DIALECTS = {d.name: d for d in (V0, CURRENT)}
 DEFAULT_DIALECT = CURRENT

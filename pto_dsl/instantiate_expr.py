@@ -10,6 +10,7 @@ from pto_dsl import ir
 from pto_dsl.graph import Task
 from pto_dsl.regions import Region
 from pto_dsl.source import Span
+from pto_dsl.types import MAX_DIM
 from pto_dsl.values import Tensor, TensorVal
 
 if TYPE_CHECKING:
@@ -59,17 +60,27 @@ def _binary(inst: Instantiator, e: ir.Binary) -> Eval:
     if op == "or":
         return lambda f: left(f) or right(f)
     direct = _DIRECT.get(op)
+    span = e.span
+    if direct is not None and e.ty == ir.FLOAT:  # int -> float can overflow
+        def checked(f: Frame) -> Any:
+            try:
+                return direct(left(f), right(f))
+            except OverflowError:
+                inst.fail("E170", "this value is too large for a float", span)
+        return checked
     if direct is not None:
         return _specialised(direct, e) or (lambda f: direct(left(f), right(f)))
     integer = e.ty == ir.INT
-    span = e.span
 
     def divide(f: Frame) -> Any:
         a, b = left(f), right(f)
         if b == 0:
             inst.fail("E170", "division by zero", span)
         if not integer:
-            return a / b if op == "/" else a % b
+            try:
+                return a / b if op == "/" else a % b
+            except OverflowError:
+                inst.fail("E170", "this value is too large for a float", span)
         if op == "cdiv":
             return -(-a // b)
         q = abs(a) // abs(b)  # C++ semantics: truncate toward zero
@@ -149,7 +160,7 @@ def _reshape(inst: Instantiator, e: ir.Reshape) -> Eval:
             inst.fail("E173", "only a whole tensor can be reshaped, not a view", span,
                       help=("reshape the tensor first, then take the view",))
         old, new = tv.region.numel, _numel(shape)
-        if old != new or any(d <= 0 for d in shape):
+        if old != new or not all(0 < d <= MAX_DIM for d in shape):
             inst.fail("E173", f"cannot reshape {list(tv.region.sizes)} ({old} elements) to "
                       f"{list(shape)} ({new} elements)", span)
         return TensorVal(tv.buffer, Region(shape, (0,) * len(shape), shape), False)

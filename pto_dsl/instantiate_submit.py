@@ -16,6 +16,7 @@ from pto_dsl import ir
 from pto_dsl.graph import Access, Buffer, Origin
 from pto_dsl.regions import Region
 from pto_dsl.tensormap import TensorMap
+from pto_dsl.types import MAX_DIM
 from pto_dsl.values import add_fanin
 
 if TYPE_CHECKING:
@@ -59,9 +60,9 @@ def _new_maker(inst: Instantiator, kernel: ir.Kernel, a: ir.NewArg) -> AccessMak
 
     def make(f: Frame, tid: int, outputs: dict[str, Access]) -> Access:
         shape = tuple([d(f) for d in dims])
-        if min(shape) <= 0:
+        if min(shape) <= 0 or max(shape) > MAX_DIM:
             inst.fail("E170", f"output '{name}' has shape {list(shape)}; every dimension "
-                      "must be positive", span)
+                      "must be positive and fit in a uint32", span)
         buf = Buffer(len(buffers), prefix + str(tid) + label, dtype, shape, tid)
         buffers.append(buf)
         acc = outputs[name] = Access(buf, Region(shape, (0,) * len(shape), shape), OUTPUT,
@@ -217,9 +218,9 @@ def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:
         outputs: dict[str, Access] = {}
         for name, dtype, dim_evals, span in items:
             shape = tuple(d(f) for d in dim_evals)
-            if min(shape) <= 0:
+            if not all(0 < d <= MAX_DIM for d in shape):
                 inst.fail("E170", f"'{name}' has shape {list(shape)}; every dimension must be "
-                          "positive", span)
+                          "positive and fit in a uint32", span)
             buf = inst.new_buffer(f"alloc#{tid}.{name}", dtype, shape, tid)
             outputs[name] = Access(buf, Region(shape, (0,) * len(shape), shape), OUTPUT, name,
                                    False)

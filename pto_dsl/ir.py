@@ -107,7 +107,7 @@ class Kernel:
     core: str  # aic / aiv / mix
     func_ids: tuple[tuple[str, int], ...]
     params: tuple[KParam, ...]
-    impl: str | None
+    impl: nodes.StringLit | None
     cost: nodes.Expr | None
     span: Span
 

@@ -80,7 +80,12 @@ class Lowerer:
 
     def declare(self, ident: n.Ident, var: ir.Var) -> None:
         prev = self.visible(ident.name)
-        if prev is not None:
+        if ident.name in self.kernels:
+            self.report(error("E102", f"'{ident.name}' is already defined as a kernel",
+                              ident.span, notes=[Note("the kernel",
+                                                      self.kernels[ident.name].span)],
+                              help=("names of values and kernels share one namespace",)))
+        elif prev is not None:
             self.report(error("E102", f"'{ident.name}' is already defined", ident.span,
                               notes=[Note("previous definition", prev.span)],
                               help=("names cannot be redefined or shadowed; pick another name",)))
@@ -166,12 +171,14 @@ class Lowerer:
                                           self.kernels[k.name.name].span)]))
             return
         for other in self.kernels.values():
-            if set(other.func_ids) & set(k.func_ids):
-                self.report(error("E118", f"kernel '{k.name.name}' reuses the func_id of "
+            clash = _func_id_clash(k, other)
+            if clash is not None:
+                self.report(error("E118", f"kernel '{k.name.name}' reuses func_id {clash} of "
                                   f"'{other.name}'", k.name.span,
                                   notes=[Note(f"'{other.name}' declared here", other.span)],
-                                  help=("each kernel is registered by its func_id; give it a "
-                                        "distinct one",)))
+                                  help=("a func_id names one registered in-core kernel of one "
+                                        "core type; only mix kernels may share it with the "
+                                        "kernel of that slot",)))
         params: list[ir.KParam] = []
         seen: dict[str, Span] = {}
         for p in k.params:
@@ -215,7 +222,11 @@ class Lowerer:
             var = self.new_var(p, p.name.name, ty, p.name.span)
             self.declare(p.name, var)
             for d in p.type.dims:
-                if isinstance(d, n.Ident) and d.name not in symbols:
+                if isinstance(d, n.Ident) and d.name == "_":
+                    self.report(error("E121", "an entry shape names each dimension", d.span,
+                                      help=("use a symbol (bound by the case) or a number; '_' "
+                                            "matches any size only in kernel signatures",)))
+                elif isinstance(d, n.Ident) and d.name not in symbols:
                     sym = self.new_var(d, d.name, ir.INT, d.span)
                     symbols[d.name] = sym
                     self.declare(d, sym)
@@ -452,7 +463,8 @@ class Lowerer:
             ok = expr.ty == ERR or expr.ty == want or (want == ir.FLOAT and expr.ty == ir.INT) \
                 or (want == ir.INT and expr.ty == ir.BOOL)
             if not ok:
-                self.report(error("E106", f"{where} is a {param.type} scalar, got {expr.ty}",
+                self.report(error("E106", f"{where} is a scalar of type {param.type}, got "
+                                  f"{expr.ty}",
                                   arg.span, notes=[Note("declared here", param.span)]))
                 return None
             return ir.ScalarArg(param, expr, arg.span)
@@ -545,6 +557,19 @@ class Lowerer:
         from pto_dsl.lower_expr import lower_expr
 
         return lower_expr(self, e)
+
+
+def _func_id_clash(k: n.Kernel, other: ir.Kernel) -> int | None:
+    """The func_id two kernels cannot share: the same id on different core types, or
+    on two single-core kernels (a mix kernel may reuse the id of a slot's kernel)."""
+    for slot, fid in k.func_ids:
+        for other_slot, other_fid in other.func_ids:
+            if fid != other_fid:
+                continue
+            cube, other_cube = slot == "aic", other_slot == "aic"
+            if cube != other_cube or (k.core != "mix" and other.core != "mix"):
+                return fid
+    return None
 
 
 def _join(a: State, b: State) -> State:

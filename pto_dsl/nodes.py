@@ -228,12 +228,18 @@ Param = Union[TensorParam, ScalarParam]
 
 
 @dataclass(frozen=True)
+class StringLit:
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True)
 class Kernel:
     name: Ident
     core: str  # aic / aiv / mix
     func_ids: tuple[tuple[str, int], ...]  # (slot, func_id): aic, aiv0, aiv1
     params: tuple[Param, ...]
-    impl: str | None
+    impl: StringLit | None
     cost: Expr | None
     span: Span
 

@@ -6,7 +6,9 @@ Knows nothing of the AST classes (see `build`); loads the grammar from package d
 from __future__ import annotations
 
 import functools
+import os
 import re
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -50,8 +52,24 @@ def grammar_text() -> str:
 
 @functools.cache
 def parser() -> lark.Lark:
+    """The parser, built once per process. Building it (with strict mode's collision
+    checks) takes about 0.3 s, so the tables are cached on disk, keyed by the grammar."""
     return lark.Lark(grammar_text(), parser="lalr", strict=True, propagate_positions=True,
-                     maybe_placeholders=True, cache=False)
+                     maybe_placeholders=True, cache=_cache_file())
+
+
+def _cache_file() -> str | bool:
+    """A writable cache file for the parser tables, or False to build without one."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "pto-dsl")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return False
+    if not os.access(folder, os.W_OK):
+        return False
+    tag = f"{lark.__version__}-py{sys.version_info[0]}{sys.version_info[1]}"
+    return os.path.join(folder, f"grammar-{tag}.lark-cache")
 
 
 def parse(source: SourceFile) -> lark.Tree[lark.Token]:

@@ -26,6 +26,7 @@ SCALAR_TYPES: tuple[str, ...] = ("f32", "f16", "bf16", "f64", "i8", "i16", "i32"
                                  "u8", "u16", "u32", "u64", "bool")
 
 MAX_DIMS = 5  # RUNTIME_MAX_TENSOR_DIMS / MAX_TENSOR_DIMS (reference §1.4)
+MAX_DIM = 2**32 - 1  # descriptors hold each dimension as a uint32 (reference §1.4)
 
 
 def dtype_size(dtype: str) -> int:

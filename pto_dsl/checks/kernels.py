@@ -21,9 +21,10 @@ _COST_FUNCS = ("min", "max", "cdiv")
 def check(program: ir.Program, dialect: Dialect) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for kernel in program.kernels.values():
-        if kernel.impl is not None and not _IMPL.match(kernel.impl):
+        if kernel.impl is not None and not _IMPL.match(kernel.impl.value):
             found.append(error("E153", f"impl of kernel '{kernel.name}' must be written "
-                               "\"module:function\" or \"file.py:function\"", kernel.span))
+                               "\"module:function\" or \"file.py:function\"",
+                               kernel.impl.span))
         if kernel.cost is not None:
             names = _names(kernel)
             found.extend(_cost(kernel, kernel.cost, names))

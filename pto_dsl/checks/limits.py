@@ -5,6 +5,7 @@ from __future__ import annotations
 from pto_dsl import ir
 from pto_dsl.diagnostics import Diagnostic, error
 from pto_dsl.dialects import Dialect
+from pto_dsl.source import Span
 
 
 def check(program: ir.Program, dialect: Dialect) -> list[Diagnostic]:
@@ -18,6 +19,7 @@ def check(program: ir.Program, dialect: Dialect) -> list[Diagnostic]:
                     "E150", f"kernel '{kernel.name}' takes {len(params)} {what} arguments; the "
                     f"{dialect.name} runtime allows {limit} per task", params[limit].span,
                     help=(f"{dialect.name}: {dialect.description}",)))
+    found.extend(_dtypes(program, dialect))
     for stmt in _submits(program.body):
         if dialect.max_deps is not None and len(stmt.deps) > dialect.max_deps:
             found.append(error(
@@ -36,13 +38,32 @@ def check(program: ir.Program, dialect: Dialect) -> list[Diagnostic]:
     return found
 
 
+def _dtypes(program: ir.Program, dialect: Dialect) -> list[Diagnostic]:
+    """Tensor dtypes the dialect's DataType enum lacks, at each place they are written."""
+    used: list[tuple[str, Span]] = [(t.dtype, t.span) for t in program.tensors]
+    for kernel in program.kernels.values():
+        used.extend((p.dtype, p.span) for p in kernel.tensor_params if p.dtype is not None)
+    for stmt in _statements(program.body):
+        if isinstance(stmt, ir.Submit):
+            used.extend((a.dtype, a.span) for a in stmt.args if isinstance(a, ir.NewArg))
+        elif isinstance(stmt, ir.AllocStmt):
+            used.extend((i.dtype, i.span) for i in stmt.items)
+    return [error("E155", f"dtype {dtype} does not exist in the {dialect.name} runtime", span,
+                  help=("the current dialect has it",)) for dtype, span in used
+            if dtype not in dialect.dtypes]
+
+
 def _submits(stmts: tuple[ir.Stmt, ...]) -> list[ir.Submit]:
-    out: list[ir.Submit] = []
+    return [s for s in _statements(stmts) if isinstance(s, ir.Submit)]
+
+
+def _statements(stmts: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
+    """Every statement, nested ones included, in program order."""
+    out: list[ir.Stmt] = []
     for s in stmts:
-        if isinstance(s, ir.Submit):
-            out.append(s)
-        elif isinstance(s, (ir.ForStmt, ir.ScopeStmt)):
-            out.extend(_submits(s.body))
+        out.append(s)
+        if isinstance(s, (ir.ForStmt, ir.ScopeStmt)):
+            out.extend(_statements(s.body))
         elif isinstance(s, ir.IfStmt):
-            out.extend(_submits(s.then) + _submits(s.orelse))
+            out.extend(_statements(s.then) + _statements(s.orelse))
     return out
