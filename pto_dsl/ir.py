@@ -27,6 +27,9 @@ class ScalarTy:
 INT = ScalarTy("int")
 FLOAT = ScalarTy("float")
 BOOL = ScalarTy("bool")
+# The type of an expression that already has an error: compatible with everything, so one
+# mistake gives one diagnostic. It never survives a successful lowering.
+ERR = ScalarTy("error")
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from pto_dsl import ir
 from pto_dsl import nodes as n
 from pto_dsl.diagnostics import Diagnostic, DiagnosticSink, Note, error, warning
+from pto_dsl.lower_expr import BUILTINS, lower_expr
 from pto_dsl.source import Span
 from pto_dsl.types import FLOAT_TYPES, MAX_DIMS
 
-ERR = ir.ScalarTy("error")  # the type of an expression that already has an error
-BUILTINS = ("min", "max", "cdiv", "reshape", "manual_dep")
+ERR = ir.ERR
 NONE_SITE = -1
 State = dict[ir.Var, frozenset[int]]
 
@@ -554,8 +554,6 @@ class Lowerer:
         return ty.sites | ({NONE_SITE} if ty.maybe_none else frozenset())
 
     def expr(self, e: n.Expr) -> ir.Expr:
-        from pto_dsl.lower_expr import lower_expr
-
         return lower_expr(self, e)
 
 

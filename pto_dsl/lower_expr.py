@@ -16,12 +16,11 @@ from pto_dsl.types import FLOAT_TYPES
 if TYPE_CHECKING:
     from pto_dsl.lower import Lowerer
 
-_ARITH = {"+", "-", "*", "/", "%"}
+BUILTINS = ("min", "max", "cdiv", "reshape", "manual_dep")
+ERR = ir.ERR
 
 
 def lower_expr(lw: Lowerer, e: n.Expr) -> ir.Expr:
-    from pto_dsl.lower import ERR
-
     if isinstance(e, n.IntLit):
         return ir.Const(e.value, ir.INT, e.span)
     if isinstance(e, n.FloatLit):
@@ -59,14 +58,10 @@ def lower_expr(lw: Lowerer, e: n.Expr) -> ir.Expr:
 
 
 def _numeric(ty: ir.Ty) -> bool:
-    from pto_dsl.lower import ERR
-
     return ty in (ir.INT, ir.FLOAT, ERR)
 
 
 def _binary(lw: Lowerer, e: n.BinOp) -> ir.Expr:
-    from pto_dsl.lower import ERR
-
     left, right = lower_expr(lw, e.left), lower_expr(lw, e.right)
     if ERR in (left.ty, right.ty):
         return ir.Binary(e.op, left, right, ERR, e.span)
@@ -86,8 +81,6 @@ def _binary(lw: Lowerer, e: n.BinOp) -> ir.Expr:
 
 
 def _compare(lw: Lowerer, e: n.Compare) -> ir.Expr:
-    from pto_dsl.lower import ERR
-
     left, right = lower_expr(lw, e.left), lower_expr(lw, e.right)
     ok = (_numeric(left.ty) and _numeric(right.ty)) or (
         e.op in ("==", "!=") and left.ty == right.ty == ir.BOOL) or ERR in (left.ty, right.ty)
@@ -97,8 +90,6 @@ def _compare(lw: Lowerer, e: n.Compare) -> ir.Expr:
 
 
 def _unary(lw: Lowerer, e: n.Unary) -> ir.Expr:
-    from pto_dsl.lower import ERR
-
     operand = lower_expr(lw, e.operand)
     if e.op == "not":
         if operand.ty not in (ir.BOOL, ERR):
@@ -114,8 +105,6 @@ def _unary(lw: Lowerer, e: n.Unary) -> ir.Expr:
 
 
 def _call(lw: Lowerer, e: n.Call) -> ir.Expr:
-    from pto_dsl.lower import BUILTINS, ERR
-
     name = e.func.name
     if name in lw.kernels:
         lw.report(error("E113", f"a call of kernel '{name}' must be a statement of its own",
@@ -159,8 +148,6 @@ def _call(lw: Lowerer, e: n.Call) -> ir.Expr:
 
 
 def _reshape(lw: Lowerer, e: n.Call) -> ir.Expr:
-    from pto_dsl.lower import ERR
-
     if len(e.args) != 2 or not isinstance(e.args[1], n.ListLit):
         lw.report(error("E104", "'reshape' takes a tensor and a list of dims", e.span,
                         help=("write: reshape(t, [m * n, k])",)))
@@ -176,8 +163,6 @@ def _reshape(lw: Lowerer, e: n.Call) -> ir.Expr:
 
 
 def _index(lw: Lowerer, e: n.Index) -> ir.Expr:
-    from pto_dsl.lower import ERR
-
     base = lower_expr(lw, e.base)
     if base.ty == ERR:
         return ir.Const(0, ERR, e.span)
@@ -208,8 +193,6 @@ def _index(lw: Lowerer, e: n.Index) -> ir.Expr:
 
 
 def _attr(lw: Lowerer, e: n.Attr) -> ir.Expr:
-    from pto_dsl.lower import ERR
-
     base = lower_expr(lw, e.base)
     if base.ty == ERR:
         return ir.Const(0, ERR, e.span)
