@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pto_dsl.source import Span
 
@@ -97,32 +97,20 @@ class DiagnosticSink:
             raise CompileError(self.items)
 
 
-@dataclass
-class Renderer:
-    """Renders diagnostics the way compilers do: location, source line, caret run."""
-
-    color: bool = False
-    lines: list[str] = field(default_factory=list)
-
-    def render(self, diags: Iterable[Diagnostic]) -> str:
-        out: list[str] = []
-        for diag in diags:
-            out.extend(self._one(diag))
-        return "\n".join(out) + ("\n" if out else "")
-
-    def _one(self, diag: Diagnostic) -> list[str]:
-        head = f"{diag.severity.value}[{diag.code}]: {diag.message}"
-        out = [f"{diag.span}: {head}" if diag.span else head]
-        if diag.span:
-            out.extend(_excerpt(diag.span))
-        for note in diag.notes:
-            if note.span:
-                out.append(f"{note.span}: note: {note.message}")
-                out.extend(_excerpt(note.span))
-            else:
-                out.append(f"  = note: {note.message}")
-        out.extend(f"  = help: {h}" for h in diag.help)
-        return out
+def _render_one(diag: Diagnostic) -> list[str]:
+    """One diagnostic the way compilers print it: location, source line, caret run."""
+    head = f"{diag.severity.value}[{diag.code}]: {diag.message}"
+    out = [f"{diag.span}: {head}" if diag.span else head]
+    if diag.span:
+        out.extend(_excerpt(diag.span))
+    for note in diag.notes:
+        if note.span:
+            out.append(f"{note.span}: note: {note.message}")
+            out.extend(_excerpt(note.span))
+        else:
+            out.append(f"  = note: {note.message}")
+    out.extend(f"  = help: {h}" for h in diag.help)
+    return out
 
 
 def _excerpt(span: Span) -> list[str]:
@@ -138,7 +126,8 @@ def _excerpt(span: Span) -> list[str]:
 
 
 def render_text(diags: Iterable[Diagnostic]) -> str:
-    return Renderer().render(diags)
+    lines = [line for diag in diags for line in _render_one(diag)]
+    return "\n".join(lines) + ("\n" if lines else "")
 
 
 def to_json(diags: Iterable[Diagnostic]) -> str:

@@ -12,6 +12,7 @@ from typing import Union
 
 from pto_dsl import nodes
 from pto_dsl.source import Span
+from pto_dsl.types import FLOAT_TYPES
 
 # ---- types -------------------------------------------------------------------
 
@@ -30,6 +31,13 @@ BOOL = ScalarTy("bool")
 # The type of an expression that already has an error: compatible with everything, so one
 # mistake gives one diagnostic. It never survives a successful lowering.
 ERR = ScalarTy("error")
+
+
+def scalar_ty(type_name: str) -> ScalarTy:
+    """The value type of a declared scalar type (f32 -> float, i32 -> int, ...)."""
+    if type_name in FLOAT_TYPES:
+        return FLOAT
+    return BOOL if type_name == "bool" else INT
 
 
 @dataclass(frozen=True)

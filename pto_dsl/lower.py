@@ -12,22 +12,16 @@ import contextlib
 import difflib
 from collections.abc import Iterator
 
-from pto_dsl import ir
+from pto_dsl import ir, lower_submit
 from pto_dsl import nodes as n
-from pto_dsl.diagnostics import Diagnostic, DiagnosticSink, Note, error, warning
+from pto_dsl.diagnostics import Diagnostic, DiagnosticSink, Note, error
 from pto_dsl.lower_expr import BUILTINS, lower_expr
 from pto_dsl.source import Span
-from pto_dsl.types import FLOAT_TYPES, MAX_DIMS
+from pto_dsl.types import MAX_DIMS
 
 ERR = ir.ERR
 NONE_SITE = -1
 State = dict[ir.Var, frozenset[int]]
-
-
-def _scalar_ty(type_name: str) -> ir.ScalarTy:
-    if type_name in FLOAT_TYPES:
-        return ir.FLOAT
-    return ir.BOOL if type_name == "bool" else ir.INT
 
 
 def _is(ty: ir.Ty, *kinds: ir.ScalarTy) -> bool:
@@ -212,7 +206,7 @@ class Lowerer:
         symbols: dict[str, ir.Var] = {}
         for p in entry.params:
             if isinstance(p, n.ScalarParam):
-                var = self.new_var(p, p.name.name, _scalar_ty(p.type), p.name.span)
+                var = self.new_var(p, p.name.name, ir.scalar_ty(p.type), p.name.span)
                 self.declare(p.name, var)
                 scalars.append(ir.EntryScalar(p.name.name, p.type, var, p.span))
                 continue
@@ -259,10 +253,10 @@ class Lowerer:
 
     def let(self, s: n.Let) -> ir.Stmt | None:
         value = s.value
-        if isinstance(value, (n.Call, n.Alloc)) and self.is_submission(value):
+        if isinstance(value, (n.Call, n.Alloc)) and lower_submit.is_submission(self, value):
             var = self.new_var(s, s.name.name, ir.TaskTy(frozenset(), False), s.name.span,
                                task_var=True)
-            sub = self.submission(value, s.deps, var, s.span)
+            sub = lower_submit.submission(self, value, s.deps, var, s.span)
             self.declare(s.name, var)
             return sub
         self.no_deps(s.deps)
@@ -286,8 +280,8 @@ class Lowerer:
                                     "use a new 'let' for other values",)))
             return None
         value = s.value
-        if isinstance(value, (n.Call, n.Alloc)) and self.is_submission(value):
-            return self.submission(value, s.deps, var, s.span)
+        if isinstance(value, (n.Call, n.Alloc)) and lower_submit.is_submission(self, value):
+            return lower_submit.submission(self, value, s.deps, var, s.span)
         self.no_deps(s.deps)
         expr = self.expr(value)
         if not isinstance(expr.ty, ir.TaskTy) and expr.ty != ERR:
@@ -298,8 +292,8 @@ class Lowerer:
         return ir.AssignStmt(var, expr, s.span)
 
     def expr_stmt(self, s: n.ExprStmt) -> ir.Stmt | None:
-        if self.is_submission(s.call):
-            return self.submission(s.call, s.deps, None, s.span)
+        if lower_submit.is_submission(self, s.call):
+            return lower_submit.submission(self, s.call, s.deps, None, s.span)
         if s.call.func.name in BUILTINS:
             self.report(error("E116", f"the value of '{s.call.func.name}(...)' is unused",
                               s.span, help=("bind it with 'let'",)))
@@ -385,153 +379,6 @@ class Lowerer:
         finally:
             self.scopes.pop()
         return ir.ScopeStmt(decl, body, s.span)
-
-    # ---- submissions -------------------------------------------------------
-    def is_submission(self, e: n.Call | n.Alloc) -> bool:
-        return isinstance(e, n.Alloc) or e.func.name in self.kernels
-
-    def site(self, node: object, kernel: ir.Kernel | None,
-             outputs: tuple[tuple[str, ir.TensorTy], ...], span: Span) -> ir.Site:
-        site = self.by_node.get(id(node))
-        if not isinstance(site, ir.Site):
-            site = ir.Site(len(self.sites), kernel, outputs,
-                           self.scopes[-1] if self.scopes else None, tuple(self.loops), span)
-            self.sites.append(site)
-            self.by_node[id(node)] = site
-        site.outputs = outputs
-        return site
-
-    def submission(self, call: n.Call | n.Alloc, deps: tuple[n.DepItem, ...] | None,
-                   target: ir.Var | None, span: Span) -> ir.Stmt:
-        if isinstance(call, n.Alloc):
-            if deps:
-                self.report(error("E115", "'alloc' takes no deps", deps[0].span.to(deps[-1].span),
-                                  help=("the runtime completes an alloc task at once; put the "
-                                        "deps on the tasks that use its tensors",)))
-            items = tuple(self.alloc_item(i) for i in call.items)
-            outputs = tuple((i.name, ir.TensorTy(i.dtype, len(i.dims), True)) for i in items)
-            self.unique_names([(i.name, i.span) for i in call.items])
-            site = self.site(call, None, outputs, span)
-            self.bind(target, site)
-            return ir.AllocStmt(site, items, target, span)
-        dep_ir = self.deps(deps or ())
-        kernel = self.kernels[call.func.name]
-        args = self.call_args(kernel, call)
-        outputs = tuple((a.param.name, ir.TensorTy(a.dtype, len(a.dims), True))
-                        for a in args if isinstance(a, ir.NewArg))
-        site = self.site(call, kernel, outputs, span)
-        self.bind(target, site)
-        return ir.Submit(site, args, dep_ir, target, span)
-
-    def unique_names(self, names: list[tuple[n.Ident, Span]]) -> None:
-        seen: dict[str, Span] = {}
-        for ident, _ in names:
-            if ident.name in seen:
-                self.report(error("E102", f"'{ident.name}' is already defined", ident.span,
-                                  notes=[Note("previous definition", seen[ident.name])]))
-            seen[ident.name] = ident.span
-
-    def bind(self, target: ir.Var | None, site: ir.Site) -> None:
-        if target is not None:
-            self.state[target] = frozenset({site.id})
-
-    def alloc_item(self, item: n.AllocItem) -> ir.AllocItemIR:
-        self.check_rank(len(item.dims), item.span)
-        return ir.AllocItemIR(item.name.name, item.dtype,
-                              tuple(self.int_expr(d) for d in item.dims), item.span)
-
-    def call_args(self, kernel: ir.Kernel, call: n.Call) -> tuple[ir.Arg, ...]:
-        if len(call.args) != len(kernel.params):
-            self.report(error("E104", f"kernel '{kernel.name}' takes {len(kernel.params)} "
-                              f"arguments, {len(call.args)} given", call.span,
-                              notes=[Note(f"'{kernel.name}' declared here", kernel.span)],
-                              help=("tensor and scalar parameters are all passed in "
-                                    "declaration order",)))
-            return ()
-        args: list[ir.Arg] = []
-        for param, arg in zip(kernel.params, call.args):
-            lowered = self.call_arg(kernel, param, arg)
-            if lowered is not None:
-                args.append(lowered)
-        return tuple(args)
-
-    def call_arg(self, kernel: ir.Kernel, param: ir.KParam, arg: n.Expr) -> ir.Arg | None:
-        where = f"parameter '{param.name}' of '{kernel.name}'"
-        if isinstance(param, ir.KScalarParam):
-            expr = self.expr(arg)
-            want = _scalar_ty(param.type)
-            ok = expr.ty == ERR or expr.ty == want or (want == ir.FLOAT and expr.ty == ir.INT) \
-                or (want == ir.INT and expr.ty == ir.BOOL)
-            if not ok:
-                self.report(error("E106", f"{where} is a scalar of type {param.type}, got "
-                                  f"{expr.ty}",
-                                  arg.span, notes=[Note("declared here", param.span)]))
-                return None
-            return ir.ScalarArg(param, expr, arg.span)
-        if isinstance(arg, n.NewTensor):
-            if param.direction != "out":
-                self.report(error("E105", f"'new' cannot be passed to {where}: it is "
-                                  f"'{param.direction}'", arg.span,
-                                  notes=[Note("declared here", param.span)],
-                                  help=("only an 'out' parameter can receive a tensor the "
-                                        "runtime allocates",)))
-                return None
-            self.check_rank(len(arg.dims), arg.span)
-            self.check_tensor_type(where, param, arg.dtype, len(arg.dims), arg.span)
-            return ir.NewArg(param, arg.dtype, tuple(self.int_expr(d) for d in arg.dims),
-                             arg.span)
-        expr = self.expr(arg)
-        if expr.ty == ERR:
-            return None
-        if not isinstance(expr.ty, ir.TensorTy):
-            self.report(error("E106", f"{where} expects a tensor, got {expr.ty}", arg.span,
-                              notes=[Note("declared here", param.span)]))
-            return None
-        self.check_tensor_type(where, param, expr.ty.dtype, expr.ty.rank, arg.span)
-        if param.direction != "in" and not expr.ty.writable:
-            self.report(error("E105", f"{where} is '{param.direction}' but this tensor is "
-                              "read-only", arg.span,
-                              help=("only 'out'/'inout' entry tensors and runtime-allocated "
-                                    "tensors can be written",)))
-        tag = {"in": ir.Tag.INPUT, "inout": ir.Tag.INOUT, "out": ir.Tag.OUTPUT_EXISTING}
-        return ir.TensorArg(param, tag[param.direction], expr, arg.span)
-
-    def check_tensor_type(self, where: str, param: ir.KTensorParam, dtype: str, rank: int,
-                          span: Span) -> None:
-        if param.dtype is not None and dtype != param.dtype:
-            self.report(error("E108", f"{where} is {param.dtype}, got {dtype}", span,
-                              notes=[Note("declared here", param.span)]))
-        if param.dims is not None and rank != len(param.dims):
-            self.report(error("E107", f"{where} has rank {len(param.dims)}, got rank {rank}",
-                              span, notes=[Note("declared here", param.span)]))
-
-    def deps(self, items: tuple[n.DepItem, ...]) -> tuple[ir.Dep, ...]:
-        out: list[ir.Dep] = []
-        seen: set[str] = set()
-        for item in items:
-            guard = self.bool_expr(item.guard) if item.guard is not None else None
-            var = self.resolve(item.name, "dep")
-            if var is None:
-                continue
-            if not var.task_var:
-                self.report(error("E130", f"dep '{item.name.name}' is not a task", item.name.span,
-                                  notes=[Note(f"'{var.name}' is {var.ty}", var.span)],
-                                  help=("a dep names a task variable (the value of a kernel "
-                                        "call or alloc)",)))
-                continue
-            ty = self.load_ty(var)
-            assert isinstance(ty, ir.TaskTy)
-            if not ty.sites:
-                self.report(warning("W102", f"dep '{var.name}' is always none here",
-                                    item.name.span, help=("this dep never adds an edge",)))
-            if item.guard is None and var.name in seen:
-                self.report(warning("W101", f"dep '{var.name}' is listed twice",
-                                    item.name.span, help=("the runtime keeps one edge; "
-                                                          "remove the repeat",)))
-            if item.guard is None:
-                seen.add(var.name)
-            out.append(ir.Dep(var, guard, item.span))
-        return tuple(out)
 
     # ---- expressions -------------------------------------------------------
     def int_expr(self, e: n.Expr) -> ir.Expr:

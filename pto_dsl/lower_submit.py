@@ -1,0 +1,173 @@
+"""Lowering of submissions (part of the lowering stage): kernel calls and `alloc`.
+
+Checks arity, directions, scalar types, dtypes and ranks of kernel arguments and the targets
+of `dep` clauses; creates one submission site per call in the program text.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pto_dsl import ir
+from pto_dsl import nodes as n
+from pto_dsl.diagnostics import Note, error, warning
+from pto_dsl.source import Span
+
+if TYPE_CHECKING:
+    from pto_dsl.lower import Lowerer
+
+
+def is_submission(lw: Lowerer, e: n.Call | n.Alloc) -> bool:
+    return isinstance(e, n.Alloc) or e.func.name in lw.kernels
+
+
+def _site(lw: Lowerer, node: object, kernel: ir.Kernel | None,
+          outputs: tuple[tuple[str, ir.TensorTy], ...], span: Span) -> ir.Site:
+    site = lw.by_node.get(id(node))
+    if not isinstance(site, ir.Site):
+        site = ir.Site(len(lw.sites), kernel, outputs,
+                       lw.scopes[-1] if lw.scopes else None, tuple(lw.loops), span)
+        lw.sites.append(site)
+        lw.by_node[id(node)] = site
+    site.outputs = outputs
+    return site
+
+
+def submission(lw: Lowerer, call: n.Call | n.Alloc, deps: tuple[n.DepItem, ...] | None,
+               target: ir.Var | None, span: Span) -> ir.Stmt:
+    if isinstance(call, n.Alloc):
+        if deps:
+            lw.report(error("E115", "'alloc' takes no deps", deps[0].span.to(deps[-1].span),
+                            help=("the runtime completes an alloc task at once; put the "
+                                  "deps on the tasks that use its tensors",)))
+        items = tuple(_alloc_item(lw, i) for i in call.items)
+        outputs = tuple((i.name, ir.TensorTy(i.dtype, len(i.dims), True)) for i in items)
+        _unique_names(lw, [(i.name, i.span) for i in call.items])
+        site = _site(lw, call, None, outputs, span)
+        _bind(lw, target, site)
+        return ir.AllocStmt(site, items, target, span)
+    dep_ir = _deps(lw, deps or ())
+    kernel = lw.kernels[call.func.name]
+    args = _call_args(lw, kernel, call)
+    outputs = tuple((a.param.name, ir.TensorTy(a.dtype, len(a.dims), True))
+                    for a in args if isinstance(a, ir.NewArg))
+    site = _site(lw, call, kernel, outputs, span)
+    _bind(lw, target, site)
+    return ir.Submit(site, args, dep_ir, target, span)
+
+
+def _unique_names(lw: Lowerer, names: list[tuple[n.Ident, Span]]) -> None:
+    seen: dict[str, Span] = {}
+    for ident, _ in names:
+        if ident.name in seen:
+            lw.report(error("E102", f"'{ident.name}' is already defined", ident.span,
+                            notes=[Note("previous definition", seen[ident.name])]))
+        seen[ident.name] = ident.span
+
+
+def _bind(lw: Lowerer, target: ir.Var | None, site: ir.Site) -> None:
+    if target is not None:
+        lw.state[target] = frozenset({site.id})
+
+
+def _alloc_item(lw: Lowerer, item: n.AllocItem) -> ir.AllocItemIR:
+    lw.check_rank(len(item.dims), item.span)
+    return ir.AllocItemIR(item.name.name, item.dtype,
+                          tuple(lw.int_expr(d) for d in item.dims), item.span)
+
+
+def _call_args(lw: Lowerer, kernel: ir.Kernel, call: n.Call) -> tuple[ir.Arg, ...]:
+    if len(call.args) != len(kernel.params):
+        lw.report(error("E104", f"kernel '{kernel.name}' takes {len(kernel.params)} "
+                        f"arguments, {len(call.args)} given", call.span,
+                        notes=[Note(f"'{kernel.name}' declared here", kernel.span)],
+                        help=("tensor and scalar parameters are all passed in "
+                              "declaration order",)))
+        return ()
+    args: list[ir.Arg] = []
+    for param, arg in zip(kernel.params, call.args):
+        lowered = _call_arg(lw, kernel, param, arg)
+        if lowered is not None:
+            args.append(lowered)
+    return tuple(args)
+
+
+def _call_arg(lw: Lowerer, kernel: ir.Kernel, param: ir.KParam, arg: n.Expr) -> ir.Arg | None:
+    where = f"parameter '{param.name}' of '{kernel.name}'"
+    if isinstance(param, ir.KScalarParam):
+        expr = lw.expr(arg)
+        want = ir.scalar_ty(param.type)
+        ok = expr.ty == ir.ERR or expr.ty == want or (want == ir.FLOAT and expr.ty == ir.INT) \
+            or (want == ir.INT and expr.ty == ir.BOOL)
+        if not ok:
+            lw.report(error("E106", f"{where} is a scalar of type {param.type}, got "
+                            f"{expr.ty}",
+                            arg.span, notes=[Note("declared here", param.span)]))
+            return None
+        return ir.ScalarArg(param, expr, arg.span)
+    if isinstance(arg, n.NewTensor):
+        if param.direction != "out":
+            lw.report(error("E105", f"'new' cannot be passed to {where}: it is "
+                            f"'{param.direction}'", arg.span,
+                            notes=[Note("declared here", param.span)],
+                            help=("only an 'out' parameter can receive a tensor the "
+                                  "runtime allocates",)))
+            return None
+        lw.check_rank(len(arg.dims), arg.span)
+        _check_tensor_type(lw, where, param, arg.dtype, len(arg.dims), arg.span)
+        return ir.NewArg(param, arg.dtype, tuple(lw.int_expr(d) for d in arg.dims),
+                         arg.span)
+    expr = lw.expr(arg)
+    if expr.ty == ir.ERR:
+        return None
+    if not isinstance(expr.ty, ir.TensorTy):
+        lw.report(error("E106", f"{where} expects a tensor, got {expr.ty}", arg.span,
+                        notes=[Note("declared here", param.span)]))
+        return None
+    _check_tensor_type(lw, where, param, expr.ty.dtype, expr.ty.rank, arg.span)
+    if param.direction != "in" and not expr.ty.writable:
+        lw.report(error("E105", f"{where} is '{param.direction}' but this tensor is "
+                        "read-only", arg.span,
+                        help=("only 'out'/'inout' entry tensors and runtime-allocated "
+                              "tensors can be written",)))
+    tag = {"in": ir.Tag.INPUT, "inout": ir.Tag.INOUT, "out": ir.Tag.OUTPUT_EXISTING}
+    return ir.TensorArg(param, tag[param.direction], expr, arg.span)
+
+
+def _check_tensor_type(lw: Lowerer, where: str, param: ir.KTensorParam, dtype: str, rank: int,
+                       span: Span) -> None:
+    if param.dtype is not None and dtype != param.dtype:
+        lw.report(error("E108", f"{where} is {param.dtype}, got {dtype}", span,
+                        notes=[Note("declared here", param.span)]))
+    if param.dims is not None and rank != len(param.dims):
+        lw.report(error("E107", f"{where} has rank {len(param.dims)}, got rank {rank}",
+                        span, notes=[Note("declared here", param.span)]))
+
+
+def _deps(lw: Lowerer, items: tuple[n.DepItem, ...]) -> tuple[ir.Dep, ...]:
+    out: list[ir.Dep] = []
+    seen: set[str] = set()
+    for item in items:
+        guard = lw.bool_expr(item.guard) if item.guard is not None else None
+        var = lw.resolve(item.name, "dep")
+        if var is None:
+            continue
+        if not var.task_var:
+            lw.report(error("E130", f"dep '{item.name.name}' is not a task", item.name.span,
+                            notes=[Note(f"'{var.name}' is {var.ty}", var.span)],
+                            help=("a dep names a task variable (the value of a kernel "
+                                  "call or alloc)",)))
+            continue
+        ty = lw.load_ty(var)
+        assert isinstance(ty, ir.TaskTy)
+        if not ty.sites:
+            lw.report(warning("W102", f"dep '{var.name}' is always none here",
+                              item.name.span, help=("this dep never adds an edge",)))
+        if item.guard is None and var.name in seen:
+            lw.report(warning("W101", f"dep '{var.name}' is listed twice",
+                              item.name.span, help=("the runtime keeps one edge; "
+                                                    "remove the repeat",)))
+        if item.guard is None:
+            seen.add(var.name)
+        out.append(ir.Dep(var, guard, item.span))
+    return tuple(out)
