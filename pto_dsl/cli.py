@@ -18,7 +18,7 @@ from pto_dsl.cases import case_names, default_case
 from pto_dsl.diagnostics import CompileError, Diagnostic, Stage, error, render_text, to_json
 from pto_dsl.dialects import DEFAULT_DIALECT, DIALECTS
 from pto_dsl.graph import TaskGraph
-from pto_dsl.pipeline import Checked, front_end, instantiate_case, read_source
+from pto_dsl.pipeline import Checked, check_graph, front_end, instantiate_case, read_source
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
@@ -108,7 +108,9 @@ def check_main(argv: Sequence[str] | None = None) -> int:
         failed: list[Diagnostic] = []
         for name in chosen:  # every case is checked, even after one fails
             try:
-                graphs.append((name, instantiate_case(checked, name)))
+                graph = instantiate_case(checked, name)
+                diags.extend(check_graph(checked, graph))
+                graphs.append((name, graph))
             except CompileError as exc:
                 failed.extend(exc.diagnostics)
         if failed:
@@ -163,7 +165,7 @@ def _unavailable(prog: str, what: str, argv: Sequence[str] | None) -> int:
     def body(diags: list[Diagnostic]) -> int:
         checked = _load(args, diags)
         if checked.program.cases:
-            instantiate_case(checked, args.case)
+            diags.extend(check_graph(checked, instantiate_case(checked, args.case)))
         print(f"{prog}: {what} is not implemented yet in pto-dsl {__version__}; "
               f"{args.file} passed every check, nothing was written", file=sys.stderr)
         return EXIT_UNAVAILABLE

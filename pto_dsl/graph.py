@@ -168,6 +168,11 @@ class TaskGraph:
     def task(self, task_id: int) -> Task:
         return self._tasks[task_id]
 
+    def fanin_lists(self) -> list[tuple[int, ...]]:
+        """The producers of every task, indexed by task id (for passes that walk a lot)."""
+        pred = self._graph.pred
+        return [tuple(pred[t]) for t in range(len(self._tasks))]
+
     def producers(self, task_id: int) -> list[int]:
         return sorted(self._graph.predecessors(task_id))
 

@@ -7,7 +7,6 @@ task whose fanin follows the runtime's submit pipeline (reference §2.1-2.3).
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from typing import Any, NoReturn
 
@@ -17,6 +16,7 @@ from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.graph import Access, Buffer, HostRead, ScopeInstance, Task, TaskGraph
 from pto_dsl.instantiate_expr import compile_expr
 from pto_dsl.instantiate_submit import compile_alloc, compile_submit
+from pto_dsl.perf import paused_gc
 from pto_dsl.regions import Overlap, Region, classify
 from pto_dsl.source import Span
 from pto_dsl.tensormap import TensorMap
@@ -208,12 +208,5 @@ class Instantiator:
 
 def instantiate(program: ir.Program, case: CaseValues) -> TaskGraph:
     """Run the program on a case; raises InstantiationError at the first problem."""
-    # The graph is one long burst of acyclic allocations: cyclic GC passes over it cost
-    # about a third of the time on large cases and can never free anything.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return Instantiator(program, case).run()
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -178,6 +178,9 @@ class Site:
     scope: ScopeDecl | None
     loop_vars: tuple[Var, ...]
     span: Span
+    # The task variables visible at the submission and the sites whose tasks they may hold
+    # there (from the flow-sensitive lowering): which name reaches which earlier task.
+    reaching: dict[str, frozenset[int]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:

@@ -30,6 +30,8 @@ def _site(lw: Lowerer, node: object, kernel: ir.Kernel | None,
         lw.sites.append(site)
         lw.by_node[id(node)] = site
     site.outputs = outputs
+    site.reaching = {name: frozenset(s for s in lw.state.get(var, ()) if s >= 0)
+                     for block in lw.blocks for name, var in block.items() if var.task_var}
     return site
 
 

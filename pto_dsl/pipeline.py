@@ -1,7 +1,7 @@
-"""The pipeline: parse -> build -> lower -> structural checks -> cases -> instantiate.
+"""The pipeline: parse -> build -> lower -> structural checks -> cases -> instantiate ->
+graph checks.
 
 Each stage raises CompileError with all of its errors; warnings are collected in order.
-Checks on the instantiated graph (races, retention, capacity) are not part of it yet.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pto_dsl.graph import TaskGraph
 from pto_dsl.instantiate import instantiate
 from pto_dsl.lower import lower
 from pto_dsl.parse import parse
+from pto_dsl.safety import run_graph_checks
 from pto_dsl.source import SourceFile, Span
 
 
@@ -62,10 +63,21 @@ def instantiate_case(checked: Checked, case_name: str | None) -> TaskGraph:
     return instantiate(checked.program, values)
 
 
+def check_graph(checked: Checked, graph: TaskGraph) -> list[Diagnostic]:
+    """Run the checks on an instantiated graph; raises CompileError if one finds an error,
+    returns the warnings otherwise."""
+    sink = DiagnosticSink()
+    sink.extend(run_graph_checks(checked.program, graph))
+    sink.raise_if_errors()
+    return sink.items
+
+
 def check_file(path: Path, case_name: str | None = None,
                dialect: Dialect = DEFAULT_DIALECT) -> tuple[Checked, TaskGraph | None]:
     """Everything pto-check runs on one file and (if it declares any) one case."""
     checked = front_end(read_source(path), dialect)
     if not checked.program.cases and case_name is None:
         return checked, None
-    return checked, instantiate_case(checked, case_name)
+    graph = instantiate_case(checked, case_name)
+    checked.warnings.extend(check_graph(checked, graph))
+    return checked, graph

@@ -56,6 +56,11 @@ def classify(reader: Region, entry: Region) -> Overlap:
     e_lo, e_hi = entry.flat_range()
     if r_lo >= e_hi or e_lo >= r_hi or r_lo == r_hi or e_lo == e_hi:
         return Overlap.NO_OVERLAP
+    return classify_boxes(reader, entry)
+
+
+def classify_boxes(reader: Region, entry: Region) -> Overlap:
+    """`classify` for two regions whose flat ranges are known to intersect."""
     if reader.layout != entry.layout:
         return Overlap.OTHER
     covered = True

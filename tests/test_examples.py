@@ -10,7 +10,7 @@ import pytest
 
 from pto_dsl.cases import case_names
 from pto_dsl.graph import TaskGraph
-from pto_dsl.pipeline import front_end, instantiate_case, read_source
+from pto_dsl.pipeline import check_graph, front_end, instantiate_case, read_source
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 ALL = sorted(EXAMPLES.rglob("*.pto"))
@@ -37,6 +37,7 @@ def test_example_checks_clean(path: Path, case: str) -> None:
     assert checked.warnings == []
     g = instantiate_case(checked, case)
     assert len(g) > 0
+    assert check_graph(checked, g) == []  # no races, no warnings
     expected = (UNROLL_TASKS if path.stem.startswith("unroll") else TASKS).get(case)
     if path.parent == PA:
         assert len(g) == expected

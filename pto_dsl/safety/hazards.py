@@ -1,0 +1,159 @@
+"""Hazards: pairs of accesses to overlapping regions of one buffer, at least one a write.
+
+Accesses are visited in submission order. Per buffer a frontier keeps the accesses a later
+one can still conflict with; a write removes the entries its region covers, since anything
+ordered after that write is ordered after them too. Each conflict is handed to a callback
+together with the pair, so a pass decides what an unordered one means.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+from collections.abc import Callable
+from typing import NamedTuple
+
+from pto_dsl.graph import Access, TaskGraph
+from pto_dsl.ir import Tag
+from pto_dsl.regions import Overlap, classify_boxes
+
+
+class Kind(enum.Enum):
+    RAW = "read after write"
+    WAR = "write after read"
+    WAW = "write after write"
+
+
+class Use(NamedTuple):
+    task: int
+    access: Access
+    writes: bool
+    reads: bool
+    lo: int  # flat element range of the access
+    hi: int
+
+
+class Hazard(NamedTuple):
+    kind: Kind
+    earlier: Use
+    later: Use
+
+
+class _Index:
+    """Uses of one buffer, searchable by flat element range (like the TensorMap's)."""
+
+    __slots__ = ("entries", "max_extent", "starts")
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.entries: list[Use] = []  # sorted by start
+        self.max_extent = 0
+
+    def overlapping(self, use: Use) -> list[tuple[int, Use, Overlap]]:
+        lo, hi = use.lo, use.hi
+        i = bisect.bisect_left(self.starts, lo - self.max_extent + 1)
+        j = bisect.bisect_left(self.starts, hi)
+        found: list[tuple[int, Use, Overlap]] = []
+        for k in range(i, j):
+            old = self.entries[k]
+            if old.hi <= lo or old.task == use.task:
+                continue
+            overlap = classify_boxes(use.access.region, old.access.region)
+            if overlap is not Overlap.NO_OVERLAP:
+                found.append((k, old, overlap))
+        return found
+
+    def remove(self, ks: list[int]) -> None:
+        for k in sorted(ks, reverse=True):
+            del self.entries[k]
+            del self.starts[k]
+
+    def add(self, use: Use) -> None:
+        k = bisect.bisect_right(self.starts, use.lo)
+        self.starts.insert(k, use.lo)
+        self.entries.insert(k, use)
+        self.max_extent = max(self.max_extent, use.hi - use.lo)
+
+
+def _kind(earlier: Use, later: Use) -> Kind | None:
+    if earlier.writes and later.reads:
+        return Kind.RAW
+    if earlier.writes and later.writes:
+        return Kind.WAW
+    if earlier.reads and later.writes:
+        return Kind.WAR
+    return None
+
+
+def _use(task: int, acc: Access) -> Use:
+    lo, hi = acc.region.flat_range()
+    return Use(task, acc, acc.tag is not Tag.INPUT, acc.tag in (Tag.INPUT, Tag.INOUT), lo, hi)
+
+
+def by_buffer(graph: TaskGraph) -> dict[int, list[tuple[int, Access]]]:
+    """Every data access of every task, per buffer, in submission order. An alloc task
+    creates its buffers without writing them, so it has none."""
+    out: dict[int, list[tuple[int, Access]]] = {}
+    for task in graph.tasks():
+        if task.core == "alloc":
+            continue
+        tid = task.id
+        for acc in task.accesses:
+            bucket = out.get(acc.buffer.id)
+            if bucket is None:
+                out[acc.buffer.id] = [(tid, acc)]
+            else:
+                bucket.append((tid, acc))
+    return out
+
+
+def find(graph: TaskGraph, on_hazard: Callable[[Hazard], None]) -> None:
+    """Call `on_hazard` for the conflicts of every buffer's accesses.
+
+    Most buffers have one writer (a task's output and its readers): each other access is
+    paired with that writer directly. Buffers written several times go through a frontier
+    that keeps writes and reads apart, since a read conflicts only with writes.
+    """
+    for accesses in by_buffer(graph).values():
+        writers = [(t, a) for t, a in accesses if a.tag is not Tag.INPUT]
+        if len(writers) == 1:
+            _single_writer(_use(*writers[0]), accesses, on_hazard)
+        elif writers:
+            _frontier([_use(t, a) for t, a in accesses], on_hazard)
+
+
+def _single_writer(w: Use, accesses: list[tuple[int, Access]],
+                   on_hazard: Callable[[Hazard], None]) -> None:
+    whole = w.access.region.offsets == (0,) * len(w.access.region.offsets) and \
+        w.access.region.sizes == w.access.buffer.shape
+    for tid, acc in accesses:
+        if tid == w.task:
+            continue
+        use = _use(tid, acc)
+        if use.lo == use.hi:
+            continue
+        if not whole and (use.lo >= w.hi or w.lo >= use.hi or classify_boxes(
+                acc.region, w.access.region) is Overlap.NO_OVERLAP):
+            continue
+        if tid > w.task:
+            on_hazard(Hazard(Kind.RAW, w, use))
+        else:
+            on_hazard(Hazard(Kind.WAR, use, w))
+
+
+def _frontier(uses: list[Use], on_hazard: Callable[[Hazard], None]) -> None:
+    writes, reads = _Index(), _Index()
+    for use in uses:
+        if use.lo == use.hi:
+            continue
+        for index in (writes, reads) if use.writes else (writes,):
+            covered = []
+            for k, old, overlap in index.overlapping(use):
+                kind = _kind(old, use)
+                if kind is not None:
+                    on_hazard(Hazard(kind, old, use))
+                if use.writes and overlap is Overlap.COVERED:
+                    covered.append(k)
+            if covered:
+                index.remove(covered)
+        (writes if use.writes else reads).add(use)

@@ -1,0 +1,92 @@
+"""Check: every hazard is ordered by the edges the runtime creates.
+
+A hazard whose tasks are not ordered is a race (E201): the later task may run first, or at
+the same time. Inside a manual scope and across the manual/auto boundary only explicit deps
+order tasks (reference §2.3); in AUTO scopes the runtime does not track write-after-read at
+all (reference §2.1), so those races are warnings (W201) about the runtime's own rule. One
+diagnostic per pair of submission sites, with the first instance and the number of others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pto_dsl import ir
+from pto_dsl.diagnostics import Diagnostic, Note, Stage, error, warning
+from pto_dsl.graph import Task, TaskGraph
+from pto_dsl.safety.hazards import Hazard, Kind, find
+from pto_dsl.safety.ordering import Ordering
+
+_VERB = {Kind.RAW: ("writes", "reads"), Kind.WAR: ("reads", "writes"),
+         Kind.WAW: ("writes", "writes")}
+
+
+@dataclass
+class _Group:
+    first: Hazard
+    count: int = 0
+    pairs: set[tuple[int, int]] = field(default_factory=set)
+    params: dict[str, None] = field(default_factory=dict)  # the later task's, in order
+
+
+def check(program: ir.Program, graph: TaskGraph) -> list[Diagnostic]:
+    order = Ordering(graph)
+    groups: dict[tuple[int, int, Kind], _Group] = {}
+
+    def on_hazard(h: Hazard) -> None:
+        if order.ordered(h.earlier.task, h.later.task):
+            return
+        early, late = graph.task(h.earlier.task), graph.task(h.later.task)
+        key = (early.site, late.site, h.kind)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = _Group(h)
+        group.params.setdefault(h.later.access.param, None)
+        if (early.id, late.id) not in group.pairs:
+            group.pairs.add((early.id, late.id))
+            group.count += 1
+
+    find(graph, on_hazard)
+    return [_diagnostic(program, graph, g) for g in groups.values()]
+
+
+def _diagnostic(program: ir.Program, graph: TaskGraph, group: _Group) -> Diagnostic:
+    h = group.first
+    early, late = graph.task(h.earlier.task), graph.task(h.later.task)
+    did, does = _VERB[h.kind]
+    acc = h.later.access
+    params = ", ".join(f"'{p}'" for p in group.params)
+    message = (f"race ({h.kind.value}): '{late.kernel}' {does} {params}, which "
+               f"'{early.kernel}' {did}, and nothing orders '{late.kernel}' after "
+               f"'{early.kernel}'")
+    others = group.count - 1
+    notes = [Note(f"'{early.kernel}' {did} it here", early.span),
+             Note(f"first instance: {_instance(early)} and {_instance(late)}, buffer "
+                  f"'{acc.buffer.name}' {acc.region}"
+                  + (f"; {others} more instance{'s' if others != 1 else ''}" if others else ""))]
+    fix = _fix(early, late, program)
+    manual = early.in_manual or late.in_manual
+    if manual or h.kind is not Kind.WAR:
+        where = "a manual scope orders tasks only by their deps" if manual else \
+            "the runtime does not order these arguments"
+        return error("E201", message, late.span, notes=notes, help=(fix, where),
+                     stage=Stage.VALIDATION)
+    return warning("W201", message, late.span, notes=notes,
+                   help=(fix, "in AUTO scopes the runtime does not track write-after-read: a "
+                         "reader is never a producer"), stage=Stage.VALIDATION)
+
+
+def _instance(task: Task) -> str:
+    return task.label
+
+
+def _fix(early: Task, late: Task, program: ir.Program) -> str:
+    """A dep the user can write: a task variable that may hold the earlier task at the
+    later submission (preferring one that holds nothing else)."""
+    where = f"{late.span.file}:{late.span.line}"
+    reaching = program.sites[late.site].reaching
+    names = sorted((len(sites), name) for name, sites in reaching.items() if early.site in sites)
+    if not names:
+        return (f"keep the '{early.kernel}' task in a task variable visible at {where} and "
+                "add a dep on it there")
+    return f"add \"dep {names[0][1]}\" to the submission at {where}"

@@ -1,0 +1,161 @@
+"""Race checking: hazards must be ordered by the edges the runtime creates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import checked
+
+from pto_dsl import nodes
+from pto_dsl.build import build
+from pto_dsl.diagnostics import Diagnostic
+from pto_dsl.parse import parse
+from pto_dsl.pipeline import instantiate_case
+from pto_dsl.safety import run_graph_checks
+from pto_dsl.source import SourceFile
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def findings(text: str, case: str | None = None) -> list[Diagnostic]:
+    c = checked(text)
+    return run_graph_checks(c.program, instantiate_case(c, case))
+
+
+def codes(text: str) -> list[str]:
+    return [d.code for d in findings(text)]
+
+
+KERNELS = """
+kernel W aiv 0 (out y: f32[_])
+kernel R aiv 1 (in x: f32[_], out y: f32[_])
+kernel U aiv 2 (inout x: f32[_])
+"""
+
+
+def prog(body: str) -> str:
+    return KERNELS + f"entry e(inout buf: f32[N], out o: f32[N]) {{\n{body}\n}}\n" \
+        "default case Small { N = 8 }\n"
+
+
+def test_ordered_hazards_are_not_races() -> None:
+    assert codes(prog("scope manual { let u = U(buf)\n R(buf, o) dep u }")) == []
+    assert codes(prog("scope { U(buf)\n R(buf, o) }")) == []  # TensorMap edge
+
+
+def test_manual_raw_without_dep_is_an_error() -> None:
+    (d,) = findings(prog("scope manual { let u = U(buf)\n R(buf, o) }"))
+    assert d.code == "E201" and "read after write" in d.message
+    assert 'add "dep u"' in d.help[0]
+
+
+def test_auto_war_is_a_warning_and_auto_waw_on_output_existing_an_error() -> None:
+    (war,) = findings(prog("scope { let r = R(buf, o)\n U(buf) }"))
+    assert (war.code, "write after read" in war.message) == ("W201", True)
+    # OUTPUT_EXISTING takes no WAW lookup: two writers of `o` stay unordered
+    (waw,) = findings(prog("scope { W(o)\n W(o) }"))
+    assert waw.code == "E201" and "write after write" in waw.message
+
+
+def test_disjoint_views_do_not_race() -> None:
+    assert codes(prog("scope manual { U(buf[0 : 4])\n U(buf[4 : 8]) }")) == []
+    assert codes(prog("scope manual { U(buf[0 : 5])\n U(buf[4 : 8]) }")) == ["E201"]
+
+
+def test_manual_writer_then_auto_reader_needs_an_explicit_dep() -> None:
+    body = "scope {{ let m = none\n scope manual {{ m = U(buf) }}\n R(buf, o) {dep} }}"
+    assert codes(prog(body.format(dep=""))) == ["E201"]
+    assert codes(prog(body.format(dep="dep m"))) == []
+
+
+def test_one_diagnostic_per_pair_of_sites_with_the_instance_count() -> None:
+    found = findings(prog("scope manual { for i in 0 .. 5 { let u = U(buf)\n R(buf, o) dep u } }"))
+    # R(i) follows U(i), but U(i+1) follows neither U(i) nor R(i), nor R(i+1) R(i)
+    kinds = {(d.message.split("'")[1], d.message.split("'")[-2]): d for d in found}
+    assert set(kinds) == {("U", "U"), ("U", "R"), ("R", "R")}
+    assert all(d.code == "E201" and "; 3 more instances" in d.notes[1].message
+               for d in found)
+
+
+# ---- removing one dep of a bundled manual example --------------------------------
+
+def _dep_clauses(source: SourceFile) -> list[tuple[str, tuple[nodes.DepItem, ...]]]:
+    """Every dep clause of the entry with the kernel its statement submits."""
+    program = build(parse(source), source)
+    found: list[tuple[str, tuple[nodes.DepItem, ...]]] = []
+
+    def walk(stmts: tuple[nodes.Stmt, ...]) -> None:
+        for s in stmts:
+            if isinstance(s, (nodes.Let, nodes.Assign)) and s.deps:
+                assert isinstance(s.value, nodes.Call)
+                found.append((s.value.func.name, s.deps))
+            elif isinstance(s, nodes.ExprStmt) and s.deps:
+                found.append((s.call.func.name, s.deps))
+            elif isinstance(s, (nodes.For, nodes.Scope)):
+                walk(s.body.stmts)
+            elif isinstance(s, nodes.If):
+                walk(s.then.stmts)
+                if s.orelse:
+                    walk(s.orelse.stmts)
+    for entry in program.entries:
+        walk(entry.body.stmts)
+    return found
+
+
+def _without(text: str, clause: tuple[nodes.DepItem, ...], index: int) -> str:
+    """The program text with one item of a dep clause removed (the clause, if it is alone)."""
+    item = clause[index]
+    if len(clause) == 1:
+        return text[:text.rindex("dep", 0, item.span.start)] + text[item.span.end:]
+    if index + 1 < len(clause):
+        return text[:item.span.start] + text[clause[index + 1].span.start:]
+    return text[:clause[index - 1].span.end] + text[item.span.end:]
+
+
+def _mutations(text: str, name: str) -> list[tuple[str, str]]:
+    """(label, mutated text) per dep entry; a label is the dep's name @ the kernel whose
+    submission lists it, numbered when one clause lists the name twice."""
+    out = []
+    for kernel, clause in _dep_clauses(SourceFile(name, text)):
+        for index, item in enumerate(clause):
+            same = [i for i in clause if i.name.name == item.name.name]
+            label = f"{item.name.name}@{kernel}"
+            if len(same) > 1:
+                label += f"#{same.index(item)}"
+            out.append((label, _without(text, clause, index)))
+    return out
+
+
+# For every dep entry of the manual examples: the race its removal leaves (earlier kernel,
+# later kernel), or None where ordering still holds through the other deps and only buffer
+# retention is lost (reference §2.5: alloc deps and UP's dep on SF); the retention check,
+# still to come, reports those.
+EXPECTED: dict[str, dict[str, tuple[str, str] | None]] = {
+    "manual.pto": {"qk@SF": ("QK", "SF"), "sf@PV": ("SF", "PV"), "sf@UP": None,
+                   "pv@UP": ("PV", "UP"), "acc@UP#0": None, "prev@UP": ("UP", "UP"),
+                   "acc@UP#1": None},
+    "unroll_manual.pto": {"qk@SF": ("QK", "SF"), "sf@PV": ("SF", "PV"), "pv@UP": ("PV", "UP"),
+                          "acc@UP#0": None, "prev@UP": ("UP", "UP"), "acc@UP#1": None},
+    "diamond_manual.pto": {"top@LEFT": ("SPLIT", "LEFT"), "top@RIGHT": ("SPLIT", "RIGHT"),
+                           "left@JOIN": ("LEFT", "JOIN"), "right@JOIN": ("RIGHT", "JOIN")},
+    "nested_scopes.pto": {"tile@ACCUM": ("TILE", "ACCUM"), "last@ACCUM": ("ACCUM", "ACCUM"),
+                          "acc@ACCUM": None, "last@STORE": ("ACCUM", "STORE")},
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_removing_any_single_dep_of_a_manual_example(name: str) -> None:
+    text = next(EXAMPLES.rglob(name)).read_text()
+    seen: dict[str, tuple[str, str] | None] = {}
+    for label, mutated in _mutations(text, name):
+        found = findings(mutated, "CaseSmall2" if name == "manual.pto" else None)
+        races = {(d.notes[0].message.split("'")[1], d.message.split("'")[1])
+                 for d in found if d.code == "E201"}
+        expected = EXPECTED[name][label]
+        if expected is None:
+            assert races == set(), label
+        else:
+            assert expected in races, (label, races)
+        seen[label] = expected
+    assert seen == EXPECTED[name]
