@@ -22,7 +22,7 @@ import pto_dsl
 from pto_dsl import parse as parse_stage
 from pto_dsl.cases import case_names, default_case
 from pto_dsl.diagnostics import CompileError
-from pto_dsl.pipeline import Checked, front_end, instantiate_case, read_source
+from pto_dsl.pipeline import Checked, check_graph, front_end, instantiate_case, read_source
 
 ROOT = Path(__file__).resolve().parent.parent
 LARGE_CASES = ("Case1", "Case2")  # the reference's full-size cases, where a file has them
@@ -49,6 +49,7 @@ class Row:
     parse: Timing | None = None
     front_end: Timing | None = None
     instantiate: Timing | None = None
+    graph_checks: Timing | None = None
     tasks: int | None = None
     edges: int | None = None
     note: str = ""
@@ -100,19 +101,22 @@ def _instantiate_row(checked: Checked, file: str, case: str, repeat: int,
                      parse_t: Timing | None = None, front_t: Timing | None = None) -> Row:
     try:
         inst_t, graph = measure(lambda: instantiate_case(checked, case), repeat)
+        check_t, _ = measure(lambda: check_graph(checked, graph) or [None], repeat)
     except CompileError as exc:
         return Row(file, case, parse_t, front_t,
-                   note=f"instantiation failed: {len(exc.diagnostics)} diagnostics")
-    return Row(file, case, parse_t, front_t, inst_t, len(graph), graph.edge_count())
+                   note=f"instantiation or graph checks failed: {len(exc.diagnostics)} "
+                        "diagnostics")
+    return Row(file, case, parse_t, front_t, inst_t, check_t, len(graph), graph.edge_count())
 
 
 def render(rows: Sequence[Row], markdown: bool) -> str:
-    head = ["example", "case", "parse ms", "front end ms", "instantiate ms", "tasks", "edges"]
+    head = ["example", "case", "parse ms", "front end ms", "instantiate ms", "graph checks ms",
+            "tasks", "edges"]
     body = [[r.file, r.case, *(t.cell() if t else "-" for t in (r.parse, r.front_end,
-             r.instantiate)), _count(r.tasks), _count(r.edges)] for r in rows]
+             r.instantiate, r.graph_checks)), _count(r.tasks), _count(r.edges)] for r in rows]
     notes = [f"  {r.note}" if r.note else "" for r in rows]
     if markdown:
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 2 + "---:|" * 5]
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 2 + "---:|" * 6]
         return "\n".join(lines + ["| " + " | ".join(cells) + " |" + note
                                   for cells, note in zip(body, notes, strict=True)])
     widths = [max(len(cells[i]) for cells in [head, *body]) for i in range(len(head))]

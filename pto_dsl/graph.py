@@ -132,6 +132,7 @@ class TaskGraph:
     _graph: nx.DiGraph = field(default_factory=nx.DiGraph, repr=False)
     _tasks: list[Task] = field(default_factory=list, repr=False)
     _fanin: list[dict[int, list[Origin]]] = field(default_factory=list, repr=False)
+    _producers: list[tuple[int, ...]] = field(default_factory=list, repr=False)
     scopes: list[ScopeInstance] = field(default_factory=list)
     host_reads: list[HostRead] = field(default_factory=list)
     buffers: list[Buffer] = field(default_factory=list)
@@ -143,6 +144,7 @@ class TaskGraph:
         """Append a task with its fanin; the networkx graph is built by `finish`."""
         self._tasks.append(task)
         self._fanin.append(fanin)
+        self._producers.append(tuple(fanin))
 
     def finish(self) -> None:
         """Materialise the networkx graph in bulk (much faster than edge by edge)."""
@@ -170,8 +172,7 @@ class TaskGraph:
 
     def fanin_lists(self) -> list[tuple[int, ...]]:
         """The producers of every task, indexed by task id (for passes that walk a lot)."""
-        pred = self._graph.pred
-        return [tuple(pred[t]) for t in range(len(self._tasks))]
+        return self._producers
 
     def producers(self, task_id: int) -> list[int]:
         return sorted(self._graph.predecessors(task_id))

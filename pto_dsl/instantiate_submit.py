@@ -167,6 +167,8 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     check_dims = _dims_checker(inst, kernel, tensor_args)
     target = s.target.slot if s.target is not None else None
     written, make_task = inst.written, inst.task_maker(site)
+    writes = [i for i, a in enumerate(tensor_args)  # tags are fixed per argument
+              if isinstance(a, ir.TensorArg) and a.tag is not INPUT]
 
     def submit(f: Frame) -> None:
         explicit = explicit_of(f)
@@ -178,8 +180,9 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
         fanin: dict[int, list[Origin]] = {p: [EXPLICIT] for p in explicit}
         if inst.manual_depth is None:
             _auto_fanin(tmap, accesses, tid, fanin)
-        for acc in accesses:
-            if acc.buffer.owner is None and acc.tag is not INPUT:
+        for i in writes:  # entry tensors written by tasks, for orchestration reads
+            acc = accesses[i]
+            if acc.buffer.owner is None:
                 written.setdefault(acc.buffer.id, []).append((acc.region, tid))
         task = make_task(tid, tuple(accesses), tuple([e(f) for e in scalar_evals]), outputs,
                          tuple(explicit))
