@@ -8,12 +8,13 @@ from pto_dsl import ir
 from pto_dsl.diagnostics import Diagnostic
 from pto_dsl.graph import TaskGraph
 from pto_dsl.perf import paused_gc
-from pto_dsl.safety import races
+from pto_dsl.safety import races, retention
 
 GraphCheck = Callable[[ir.Program, TaskGraph], list[Diagnostic]]
 
 GRAPH_CHECKS: tuple[tuple[str, GraphCheck], ...] = (
     ("races", races.check),
+    ("retention", retention.check),
 )
 
 

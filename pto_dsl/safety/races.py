@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pto_dsl import ir
 from pto_dsl.diagnostics import Diagnostic, Note, Stage, error, warning
 from pto_dsl.graph import Task, TaskGraph
+from pto_dsl.safety.fixes import dep_fix
 from pto_dsl.safety.hazards import Hazard, Kind, find
 from pto_dsl.safety.ordering import Ordering
 
@@ -64,7 +65,7 @@ def _diagnostic(program: ir.Program, graph: TaskGraph, group: _Group) -> Diagnos
              Note(f"first instance: {_instance(early)} and {_instance(late)}, buffer "
                   f"'{acc.buffer.name}' {acc.region}"
                   + (f"; {others} more instance{'s' if others != 1 else ''}" if others else ""))]
-    fix = _fix(early, late, program)
+    fix = dep_fix(program, early, late)
     manual = early.in_manual or late.in_manual
     if manual or h.kind is not Kind.WAR:
         where = "a manual scope orders tasks only by their deps" if manual else \
@@ -78,15 +79,3 @@ def _diagnostic(program: ir.Program, graph: TaskGraph, group: _Group) -> Diagnos
 
 def _instance(task: Task) -> str:
     return task.label
-
-
-def _fix(early: Task, late: Task, program: ir.Program) -> str:
-    """A dep the user can write: a task variable that may hold the earlier task at the
-    later submission (preferring one that holds nothing else)."""
-    where = f"{late.span.file}:{late.span.line}"
-    reaching = program.sites[late.site].reaching
-    names = sorted((len(sites), name) for name, sites in reaching.items() if early.site in sites)
-    if not names:
-        return (f"keep the '{early.kernel}' task in a task variable visible at {where} and "
-                "add a dep on it there")
-    return f"add \"dep {names[0][1]}\" to the submission at {where}"
