@@ -16,7 +16,7 @@ from pathlib import Path
 from pto_dsl import __version__
 from pto_dsl.cases import case_names, default_case
 from pto_dsl.diagnostics import CompileError, Diagnostic, Stage, error, render_text, to_json
-from pto_dsl.dialects import DEFAULT_DIALECT, DIALECTS
+from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, DIALECTS, RuntimeConfig
 from pto_dsl.graph import TaskGraph
 from pto_dsl.pipeline import Checked, check_graph, front_end, instantiate_case, read_source
 
@@ -34,9 +34,20 @@ def _parser(prog: str, description: str) -> argparse.ArgumentParser:
                    "program's default case)")
     p.add_argument("--dialect", choices=sorted(DIALECTS), default=DEFAULT_DIALECT.name,
                    help="runtime API dialect whose limits apply (default: %(default)s)")
+    p.add_argument("--task-window", type=_window, default=DEFAULT_RUNTIME.task_window,
+                   metavar="N", help="the runtime's task window per ring "
+                   "(PTO2_RING_TASK_WINDOW, a power of 2; default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print diagnostics as a JSON list")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
+
+
+def _window(text: str) -> int:
+    try:
+        return RuntimeConfig(int(text)).task_window
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc) if text.isdigit() else
+                                         f"not a number: {text!r}") from None
 
 
 def _emit(diags: Sequence[Diagnostic], as_json: bool) -> None:
@@ -109,7 +120,7 @@ def check_main(argv: Sequence[str] | None = None) -> int:
         for name in chosen:  # every case is checked, even after one fails
             try:
                 graph = instantiate_case(checked, name)
-                diags.extend(check_graph(checked, graph))
+                diags.extend(check_graph(checked, graph, RuntimeConfig(args.task_window)))
                 graphs.append((name, graph))
             except CompileError as exc:
                 failed.extend(exc.diagnostics)
@@ -165,7 +176,8 @@ def _unavailable(prog: str, what: str, argv: Sequence[str] | None) -> int:
     def body(diags: list[Diagnostic]) -> int:
         checked = _load(args, diags)
         if checked.program.cases:
-            diags.extend(check_graph(checked, instantiate_case(checked, args.case)))
+            graph = instantiate_case(checked, args.case)
+            diags.extend(check_graph(checked, graph, RuntimeConfig(args.task_window)))
         print(f"{prog}: {what} is not implemented yet in pto-dsl {__version__}; "
               f"{args.file} passed every check, nothing was written", file=sys.stderr)
         return EXIT_UNAVAILABLE

@@ -29,3 +29,18 @@ CURRENT = Dialect("current", 32, 16, None, 256, 128,
 
 DIALECTS = {d.name: d for d in (V0, CURRENT)}
 DEFAULT_DIALECT = CURRENT
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """Settings of the runtime a program will run under (reference §2.7)."""
+
+    task_window: int = 16384  # PTO2_TASK_WINDOW_SIZE; env PTO2_RING_TASK_WINDOW
+
+    def __post_init__(self) -> None:
+        w = self.task_window
+        if w < 4 or w & (w - 1):
+            raise ValueError(f"the task window must be a power of 2, at least 4 (got {w})")
+
+
+DEFAULT_RUNTIME = RuntimeConfig()

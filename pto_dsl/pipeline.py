@@ -12,7 +12,7 @@ from pathlib import Path
 from pto_dsl import cases, checks, ir
 from pto_dsl.build import build
 from pto_dsl.diagnostics import CompileError, Diagnostic, DiagnosticSink, Stage, error
-from pto_dsl.dialects import DEFAULT_DIALECT, Dialect
+from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, Dialect, RuntimeConfig
 from pto_dsl.graph import TaskGraph
 from pto_dsl.instantiate import instantiate
 from pto_dsl.lower import lower
@@ -63,11 +63,12 @@ def instantiate_case(checked: Checked, case_name: str | None) -> TaskGraph:
     return instantiate(checked.program, values)
 
 
-def check_graph(checked: Checked, graph: TaskGraph) -> list[Diagnostic]:
+def check_graph(checked: Checked, graph: TaskGraph,
+                runtime: RuntimeConfig = DEFAULT_RUNTIME) -> list[Diagnostic]:
     """Run the checks on an instantiated graph; raises CompileError if one finds an error,
     returns the warnings otherwise."""
     sink = DiagnosticSink()
-    sink.extend(run_graph_checks(checked.program, graph))
+    sink.extend(run_graph_checks(checked.program, graph, runtime))
     sink.raise_if_errors()
     return sink.items
 

@@ -196,3 +196,26 @@ def test_post_750_update_deps_give_exactly_the_softmax_retention_warning() -> No
         assert d.code == "W301" and "'mij', 'lij', created by 'SF'" in d.message
         assert f"; {instances - 1} more instances" in d.notes[1].message
         assert 'add "dep sf"' in d.help[0]
+
+
+def test_scope_capacity_against_the_task_window() -> None:
+    from pto_dsl.dialects import RuntimeConfig
+
+    text = KERNELS + """
+entry e(inout buf: f32[N], inout other: f32[N]) {
+    U(buf)
+    scope { for i in 0 .. 15 { U(buf) } }
+    scope manual { let prev = none
+        for i in 0 .. 16 { let u = U(other) dep prev
+            prev = u } }
+}
+default case Small { N = 8 }
+"""
+    c = checked(text)
+    g = instantiate_case(c, None)
+    assert run_graph_checks(c.program, g) == []  # the default window is 16384
+    found = run_graph_checks(c.program, g, RuntimeConfig(16))
+    assert [(d.code, d.span.line if d.span else 0) for d in found] == [("E202", 9)]
+    assert "holds 16 tasks" in found[0].message
+    with pytest.raises(ValueError):
+        RuntimeConfig(12)

@@ -6,21 +6,24 @@ from collections.abc import Callable
 
 from pto_dsl import ir
 from pto_dsl.diagnostics import Diagnostic
+from pto_dsl.dialects import DEFAULT_RUNTIME, RuntimeConfig
 from pto_dsl.graph import TaskGraph
 from pto_dsl.perf import paused_gc
-from pto_dsl.safety import races, retention
+from pto_dsl.safety import capacity, races, retention
 
-GraphCheck = Callable[[ir.Program, TaskGraph], list[Diagnostic]]
+GraphCheck = Callable[[ir.Program, TaskGraph, RuntimeConfig], list[Diagnostic]]
 
 GRAPH_CHECKS: tuple[tuple[str, GraphCheck], ...] = (
+    ("capacity", capacity.check),
     ("races", races.check),
     ("retention", retention.check),
 )
 
 
-def run_graph_checks(program: ir.Program, graph: TaskGraph) -> list[Diagnostic]:
+def run_graph_checks(program: ir.Program, graph: TaskGraph,
+                     runtime: RuntimeConfig = DEFAULT_RUNTIME) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     with paused_gc():
         for _, check in GRAPH_CHECKS:
-            found.extend(check(program, graph))
+            found.extend(check(program, graph, runtime))
     return found

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from pto_dsl import ir
 from pto_dsl.diagnostics import Diagnostic, Note, Stage, error, warning
+from pto_dsl.dialects import RuntimeConfig
 from pto_dsl.graph import Task, TaskGraph
 from pto_dsl.safety.fixes import dep_fix
 from pto_dsl.safety.hazards import Hazard, Kind, find
@@ -30,7 +31,7 @@ class _Group:
     params: dict[str, None] = field(default_factory=dict)  # the later task's, in order
 
 
-def check(program: ir.Program, graph: TaskGraph) -> list[Diagnostic]:
+def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list[Diagnostic]:
     order = Ordering(graph)
     groups: dict[tuple[int, int, Kind], _Group] = {}
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from pto_dsl import ir
 from pto_dsl.diagnostics import Diagnostic, Note, Stage, warning
+from pto_dsl.dialects import RuntimeConfig
 from pto_dsl.graph import Access, Task, TaskGraph
 from pto_dsl.safety.fixes import dep_fix
 from pto_dsl.safety.ordering import Ordering
@@ -29,7 +30,7 @@ class _Group:
     params: dict[str, None] = field(default_factory=dict)
 
 
-def check(program: ir.Program, graph: TaskGraph) -> list[Diagnostic]:
+def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list[Diagnostic]:
     preds = graph.fanin_lists()
     succs: list[list[int]] = [[] for _ in preds]
     for consumer, producers in enumerate(preds):
