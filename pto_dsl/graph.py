@@ -100,7 +100,8 @@ class Task:
     outputs: dict[str, Access]
     instance: tuple[tuple[str, int], ...]
     span: Span
-    explicit_deps: tuple[int, ...] = ()
+    explicit_deps: tuple[int, ...] = ()  # producers named by deps, in dep-clause order
+    dep_items: tuple[int, ...] = ()  # for each, the index of its item in the dep clause
 
     @property
     def scope_mode(self) -> str:

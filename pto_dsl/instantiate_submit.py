@@ -30,16 +30,17 @@ EXPLICIT, CREATOR, TENSORMAP = Origin.EXPLICIT, Origin.CREATOR, Origin.TENSORMAP
 AccessMaker = Callable[[Any, int, dict[str, Access]], Access]
 
 
-def _deps(inst: Instantiator, deps: tuple[ir.Dep, ...]) -> Callable[[Frame], list[int]]:
+def _deps(inst: Instantiator,
+          deps: tuple[ir.Dep, ...]) -> Callable[[Frame], list[tuple[int, int]]]:
     plan = [(d.var.slot, inst.expr(d.guard) if d.guard is not None else None) for d in deps]
 
-    def explicit(f: Frame) -> list[int]:
-        out: list[int] = []
-        for slot, guard in plan:
+    def explicit(f: Frame) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []  # (producer, index of the dep item)
+        for index, (slot, guard) in enumerate(plan):
             if guard is None or guard(f):
                 task = f[slot]
                 if task is not None:  # a dep on `none` is skipped (invalid task id)
-                    out.append(task.id)
+                    out.append((task.id, index))
         return out
     return explicit
 
@@ -177,7 +178,7 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
         accesses = [make(f, tid, outputs) for make in makers]
         if check_dims is not None:
             check_dims(accesses)
-        fanin: dict[int, list[Origin]] = {p: [EXPLICIT] for p in explicit}
+        fanin: dict[int, list[Origin]] = {p: [EXPLICIT] for p, _ in explicit}
         if inst.manual_depth is None:
             _auto_fanin(tmap, accesses, tid, fanin)
         for i in writes:  # entry tensors written by tasks, for orchestration reads
@@ -185,7 +186,7 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
             if acc.buffer.owner is None:
                 written.setdefault(acc.buffer.id, []).append((acc.region, tid))
         task = make_task(tid, tuple(accesses), tuple([e(f) for e in scalar_evals]), outputs,
-                         tuple(explicit))
+                         tuple(p for p, _ in explicit), tuple(i for _, i in explicit))
         graph.add_task(task, fanin)
         if target is not None:
             f[target] = task
