@@ -153,8 +153,8 @@ class TaskGraph:
         self._graph.add_nodes_from(range(start, len(self._tasks)))
         self._graph.add_edges_from([
             (p, t, {"origins": tuple(origins)})
-            for t, fanin in enumerate(self._fanin, start) for p, origins in fanin.items()])
-        self._fanin.clear()
+            for t, fanin in enumerate(self._fanin[start:], start)
+            for p, origins in fanin.items()])
 
     # ---- queries -------------------------------------------------------------
     @property
@@ -182,8 +182,8 @@ class TaskGraph:
         return sorted(self._graph.successors(task_id))
 
     def origins(self, producer: int, consumer: int) -> tuple[Origin, ...]:
-        origins: tuple[Origin, ...] = self._graph.edges[producer, consumer]["origins"]
-        return origins
+        """Why the runtime creates the edge producer -> consumer (KeyError if it does not)."""
+        return tuple(self._fanin[consumer][producer])
 
     def edges(self) -> Iterator[tuple[int, int, tuple[Origin, ...]]]:
         yield from self._graph.edges(data="origins")

@@ -29,8 +29,6 @@ class Use(NamedTuple):
     access: Access
     writes: bool
     reads: bool
-    lo: int  # flat element range of the access
-    hi: int
 
 
 class Hazard(NamedTuple):
@@ -46,17 +44,16 @@ class _Index:
 
     def __init__(self) -> None:
         self.starts: list[int] = []
-        self.entries: list[Use] = []  # sorted by start
+        self.entries: list[tuple[int, Use]] = []  # (end, use), sorted by start
         self.max_extent = 0
 
-    def overlapping(self, use: Use) -> list[tuple[int, Use, Overlap]]:
-        lo, hi = use.lo, use.hi
+    def overlapping(self, use: Use, lo: int, hi: int) -> list[tuple[int, Use, Overlap]]:
         i = bisect.bisect_left(self.starts, lo - self.max_extent + 1)
         j = bisect.bisect_left(self.starts, hi)
         found: list[tuple[int, Use, Overlap]] = []
         for k in range(i, j):
-            old = self.entries[k]
-            if old.hi <= lo or old.task == use.task:
+            end, old = self.entries[k]
+            if end <= lo or old.task == use.task:
                 continue
             overlap = classify_boxes(use.access.region, old.access.region)
             if overlap is not Overlap.NO_OVERLAP:
@@ -68,11 +65,11 @@ class _Index:
             del self.entries[k]
             del self.starts[k]
 
-    def add(self, use: Use) -> None:
-        k = bisect.bisect_right(self.starts, use.lo)
-        self.starts.insert(k, use.lo)
-        self.entries.insert(k, use)
-        self.max_extent = max(self.max_extent, use.hi - use.lo)
+    def add(self, use: Use, lo: int, hi: int) -> None:
+        k = bisect.bisect_right(self.starts, lo)
+        self.starts.insert(k, lo)
+        self.entries.insert(k, (hi, use))
+        self.max_extent = max(self.max_extent, hi - lo)
 
 
 def _kind(earlier: Use, later: Use) -> Kind | None:
@@ -86,8 +83,7 @@ def _kind(earlier: Use, later: Use) -> Kind | None:
 
 
 def _use(task: int, acc: Access) -> Use:
-    lo, hi = acc.region.flat_range()
-    return Use(task, acc, acc.tag is not Tag.INPUT, acc.tag in (Tag.INPUT, Tag.INOUT), lo, hi)
+    return Use(task, acc, acc.tag is not Tag.INPUT, acc.tag in (Tag.INPUT, Tag.INOUT))
 
 
 def by_buffer(graph: TaskGraph) -> dict[int, list[tuple[int, Access]]]:
@@ -124,31 +120,32 @@ def find(graph: TaskGraph, on_hazard: Callable[[Hazard], None]) -> None:
 
 def _single_writer(w: Use, accesses: list[tuple[int, Access]],
                    on_hazard: Callable[[Hazard], None]) -> None:
-    whole = w.access.region.offsets == (0,) * len(w.access.region.offsets) and \
-        w.access.region.sizes == w.access.buffer.shape
+    region = w.access.region
+    whole = region.sizes == w.access.buffer.shape and not any(region.offsets)
+    w_lo, w_hi = region.flat_range()
     for tid, acc in accesses:
         if tid == w.task:
             continue
-        use = _use(tid, acc)
-        if use.lo == use.hi:
-            continue
-        if not whole and (use.lo >= w.hi or w.lo >= use.hi or classify_boxes(
-                acc.region, w.access.region) is Overlap.NO_OVERLAP):
-            continue
+        if not whole:  # views are never empty, so a whole-buffer writer overlaps every use
+            lo, hi = acc.region.flat_range()
+            if lo >= w_hi or w_lo >= hi or classify_boxes(acc.region, region) is \
+                    Overlap.NO_OVERLAP:
+                continue
         if tid > w.task:
-            on_hazard(Hazard(Kind.RAW, w, use))
+            on_hazard(Hazard(Kind.RAW, w, _use(tid, acc)))
         else:
-            on_hazard(Hazard(Kind.WAR, use, w))
+            on_hazard(Hazard(Kind.WAR, _use(tid, acc), w))
 
 
 def _frontier(uses: list[Use], on_hazard: Callable[[Hazard], None]) -> None:
     writes, reads = _Index(), _Index()
     for use in uses:
-        if use.lo == use.hi:
+        lo, hi = use.access.region.flat_range()
+        if lo == hi:
             continue
         for index in (writes, reads) if use.writes else (writes,):
             covered = []
-            for k, old, overlap in index.overlapping(use):
+            for k, old, overlap in index.overlapping(use, lo, hi):
                 kind = _kind(old, use)
                 if kind is not None:
                     on_hazard(Hazard(kind, old, use))
@@ -156,4 +153,4 @@ def _frontier(uses: list[Use], on_hazard: Callable[[Hazard], None]) -> None:
                     covered.append(k)
             if covered:
                 index.remove(covered)
-        (writes if use.writes else reads).add(use)
+        (writes if use.writes else reads).add(use, lo, hi)
