@@ -1,4 +1,4 @@
-"""Fix suggestions shared by the graph checks: the dep a user can write."""
+"""Wording shared by the graph checks: the dep a user can write, instance counts."""
 
 from __future__ import annotations
 
@@ -16,3 +16,9 @@ def dep_fix(program: ir.Program, early: Task, late: Task) -> str:
         return (f"keep the '{early.kernel}' task in a task variable visible at {where} and "
                 "add a dep on it there")
     return f"add \"dep {names[0][1]}\" to the submission at {where}"
+
+
+def more_instances(count: int) -> str:
+    """'; N more instances' after a first instance, or nothing when there is one."""
+    others = count - 1
+    return f"; {others} more instance{'s' if others != 1 else ''}" if others else ""

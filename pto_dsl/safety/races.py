@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pto_dsl import ir
 from pto_dsl.diagnostics import Diagnostic, Note, Stage, error, warning
 from pto_dsl.dialects import RuntimeConfig
-from pto_dsl.graph import Task, TaskGraph
-from pto_dsl.safety.fixes import dep_fix
+from pto_dsl.graph import TaskGraph
+from pto_dsl.safety.fixes import dep_fix, more_instances
 from pto_dsl.safety.hazards import Hazard, Kind, find
 from pto_dsl.safety.ordering import Ordering
 
@@ -61,11 +61,9 @@ def _diagnostic(program: ir.Program, graph: TaskGraph, group: _Group) -> Diagnos
     message = (f"race ({h.kind.value}): '{late.kernel}' {does} {params}, which "
                f"'{early.kernel}' {did}, and nothing orders '{late.kernel}' after "
                f"'{early.kernel}'")
-    others = group.count - 1
     notes = [Note(f"'{early.kernel}' {did} it here", early.span),
-             Note(f"first instance: {_instance(early)} and {_instance(late)}, buffer "
-                  f"'{acc.buffer.name}' {acc.region}"
-                  + (f"; {others} more instance{'s' if others != 1 else ''}" if others else ""))]
+             Note(f"first instance: {early.label} and {late.label}, buffer "
+                  f"'{acc.buffer.name}' {acc.region}{more_instances(group.count)}")]
     fix = dep_fix(program, early, late)
     manual = early.in_manual or late.in_manual
     if manual or h.kind is not Kind.WAR:
@@ -76,7 +74,3 @@ def _diagnostic(program: ir.Program, graph: TaskGraph, group: _Group) -> Diagnos
     return warning("W201", message, late.span, notes=notes,
                    help=(fix, "in AUTO scopes the runtime does not track write-after-read: a "
                          "reader is never a producer"), stage=Stage.VALIDATION)
-
-
-def _instance(task: Task) -> str:
-    return task.label

@@ -17,7 +17,7 @@ from pto_dsl import ir
 from pto_dsl.diagnostics import Diagnostic, Note, Stage, warning
 from pto_dsl.dialects import RuntimeConfig
 from pto_dsl.graph import Access, Task, TaskGraph
-from pto_dsl.safety.fixes import dep_fix
+from pto_dsl.safety.fixes import dep_fix, more_instances
 from pto_dsl.safety.ordering import Ordering
 
 
@@ -83,15 +83,13 @@ def _holders(owner: int, preds: list[tuple[int, ...]], succs: list[list[int]],
 def _diagnostic(program: ir.Program, g: _Group) -> Diagnostic:
     reader, creator = g.reader, g.creator
     params = ", ".join(f"'{p}'" for p in g.params)
-    others = g.count - 1
-    more = f"; {others} more instance{'s' if others != 1 else ''}" if others else ""
     return warning(
         "W301", f"'{reader.kernel}' uses {params}, created by '{creator.kernel}', but neither "
         f"it nor a task that finishes after it holds '{creator.kernel}': the buffer may be "
         f"recycled while '{reader.kernel}' runs", reader.span,
         notes=[Note(f"'{creator.kernel}' creates it here", creator.span),
                Note(f"first instance: {creator.label} and {reader.label}, buffer "
-                    f"'{g.access.buffer.name}'{more}")],
+                    f"'{g.access.buffer.name}'{more_instances(g.count)}")],
         help=(dep_fix(program, creator, reader),
               "a dep retains its producer's buffers until the consumer finishes; ordering "
               "through other tasks does not (reference §2.5)"),
