@@ -6,8 +6,11 @@ are NamedTuples rather than dataclasses: instantiation creates hundreds of thous
 
 from __future__ import annotations
 
+import bisect
 import enum
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
+
+T = TypeVar("T")
 
 
 class Overlap(enum.Enum):
@@ -70,3 +73,38 @@ def classify_boxes(reader: Region, entry: Region) -> Overlap:
         if ro > eo or ro + rs < eo + es:
             covered = False
     return Overlap.COVERED if covered else Overlap.OTHER
+
+
+class RangeIndex(Generic[T]):
+    """Items of one buffer keyed by flat element range [lo, hi), sorted by lo.
+
+    `candidates` finds the items whose range intersects a query range: only those starting
+    within the longest extent ever added before it need a look, so a lookup among disjoint
+    tiles visits a handful of items however many there are. The TensorMap model and the
+    hazard frontier keep their entries in one.
+    """
+
+    __slots__ = ("items", "max_extent", "starts")
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.items: list[tuple[int, T]] = []  # (hi, item), in the order of `starts`
+        self.max_extent = 0
+
+    def candidates(self, lo: int, hi: int) -> list[tuple[int, T]]:
+        """(position, item) of every item whose range intersects [lo, hi)."""
+        i = bisect.bisect_left(self.starts, lo - self.max_extent + 1)
+        j = bisect.bisect_left(self.starts, hi)
+        items = self.items
+        return [(k, items[k][1]) for k in range(i, j) if items[k][0] > lo]
+
+    def remove(self, positions: list[int]) -> None:
+        for k in sorted(positions, reverse=True):
+            del self.items[k]
+            del self.starts[k]
+
+    def add(self, lo: int, hi: int, item: T) -> None:
+        k = bisect.bisect_right(self.starts, lo)
+        self.starts.insert(k, lo)
+        self.items.insert(k, (hi, item))
+        self.max_extent = max(self.max_extent, hi - lo)

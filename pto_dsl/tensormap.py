@@ -7,35 +7,19 @@ retire here: the static graph is what the runtime builds when every producer is 
 
 from __future__ import annotations
 
-import bisect
 from typing import NamedTuple
 
-from pto_dsl.regions import Overlap, Region, classify
+from pto_dsl.regions import Overlap, RangeIndex, Region, classify
 
 
 class Entry(NamedTuple):
-    start: int
-    end: int
     region: Region
     producer: int
 
 
-class _BufferEntries:
-    __slots__ = ("entries", "max_extent", "starts")
-
-    def __init__(self) -> None:
-        self.starts: list[int] = []
-        self.entries: list[Entry] = []
-        self.max_extent = 0
-
-    def window(self, lo: int, hi: int) -> tuple[int, int]:
-        return (bisect.bisect_left(self.starts, lo - self.max_extent + 1),
-                bisect.bisect_left(self.starts, hi))
-
-
 class TensorMap:
     def __init__(self) -> None:
-        self._buffers: dict[int, _BufferEntries] = {}
+        self._buffers: dict[int, RangeIndex[Entry]] = {}
         self.lookups = 0
         self.inserts = 0
 
@@ -51,22 +35,17 @@ class TensorMap:
         lo, hi = region.flat_range()
         if lo == hi:
             return []
-        i, j = entries.window(lo, hi)
         found: list[int] = []
         doomed: list[int] = []
-        for k in range(i, j):
-            entry = entries.entries[k]
-            if entry.end <= lo:
-                continue
+        for k, entry in entries.candidates(lo, hi):
             overlap = classify(region, entry.region)
             if overlap is Overlap.NO_OVERLAP:
                 continue
             found.append(entry.producer)
             if remove_covered and overlap is Overlap.COVERED:
                 doomed.append(k)
-        for k in reversed(doomed):
-            del entries.entries[k]
-            del entries.starts[k]
+        if doomed:
+            entries.remove(doomed)
         return found
 
     def insert(self, buffer: int, region: Region, producer: int) -> None:
@@ -76,8 +55,5 @@ class TensorMap:
             return
         entries = self._buffers.get(buffer)
         if entries is None:
-            entries = self._buffers[buffer] = _BufferEntries()
-        k = bisect.bisect_right(entries.starts, lo)
-        entries.starts.insert(k, lo)
-        entries.entries.insert(k, Entry(lo, hi, region, producer))
-        entries.max_extent = max(entries.max_extent, hi - lo)
+            entries = self._buffers[buffer] = RangeIndex()
+        entries.add(lo, hi, Entry(region, producer))

@@ -8,14 +8,13 @@ together with the pair, so a pass decides what an unordered one means.
 
 from __future__ import annotations
 
-import bisect
 import enum
 from collections.abc import Callable
 from typing import NamedTuple
 
 from pto_dsl.graph import Access, TaskGraph
 from pto_dsl.ir import Tag
-from pto_dsl.regions import Overlap, classify_boxes
+from pto_dsl.regions import Overlap, RangeIndex, classify_boxes
 
 
 class Kind(enum.Enum):
@@ -35,41 +34,6 @@ class Hazard(NamedTuple):
     kind: Kind
     earlier: Use
     later: Use
-
-
-class _Index:
-    """Uses of one buffer, searchable by flat element range (like the TensorMap's)."""
-
-    __slots__ = ("entries", "max_extent", "starts")
-
-    def __init__(self) -> None:
-        self.starts: list[int] = []
-        self.entries: list[tuple[int, Use]] = []  # (end, use), sorted by start
-        self.max_extent = 0
-
-    def overlapping(self, use: Use, lo: int, hi: int) -> list[tuple[int, Use, Overlap]]:
-        i = bisect.bisect_left(self.starts, lo - self.max_extent + 1)
-        j = bisect.bisect_left(self.starts, hi)
-        found: list[tuple[int, Use, Overlap]] = []
-        for k in range(i, j):
-            end, old = self.entries[k]
-            if end <= lo or old.task == use.task:
-                continue
-            overlap = classify_boxes(use.access.region, old.access.region)
-            if overlap is not Overlap.NO_OVERLAP:
-                found.append((k, old, overlap))
-        return found
-
-    def remove(self, ks: list[int]) -> None:
-        for k in sorted(ks, reverse=True):
-            del self.entries[k]
-            del self.starts[k]
-
-    def add(self, use: Use, lo: int, hi: int) -> None:
-        k = bisect.bisect_right(self.starts, lo)
-        self.starts.insert(k, lo)
-        self.entries.insert(k, (hi, use))
-        self.max_extent = max(self.max_extent, hi - lo)
 
 
 def _kind(earlier: Use, later: Use) -> Kind | None:
@@ -138,14 +102,21 @@ def _single_writer(w: Use, accesses: list[tuple[int, Access]],
 
 
 def _frontier(uses: list[Use], on_hazard: Callable[[Hazard], None]) -> None:
-    writes, reads = _Index(), _Index()
+    writes: RangeIndex[Use] = RangeIndex()
+    reads: RangeIndex[Use] = RangeIndex()
     for use in uses:
-        lo, hi = use.access.region.flat_range()
+        region = use.access.region
+        lo, hi = region.flat_range()
         if lo == hi:
             continue
         for index in (writes, reads) if use.writes else (writes,):
             covered = []
-            for k, old, overlap in index.overlapping(use, lo, hi):
+            for k, old in index.candidates(lo, hi):
+                if old.task == use.task:
+                    continue
+                overlap = classify_boxes(region, old.access.region)
+                if overlap is Overlap.NO_OVERLAP:
+                    continue
                 kind = _kind(old, use)
                 if kind is not None:
                     on_hazard(Hazard(kind, old, use))
@@ -153,4 +124,4 @@ def _frontier(uses: list[Use], on_hazard: Callable[[Hazard], None]) -> None:
                     covered.append(k)
             if covered:
                 index.remove(covered)
-        (writes if use.writes else reads).add(use, lo, hi)
+        (writes if use.writes else reads).add(lo, hi, use)
