@@ -1,8 +1,9 @@
 """The task graph: one program instantiated on one case.
 
-A `networkx.DiGraph` behind a small typed class. Nodes are task instances keyed by their
-submission index (alloc tasks included; `task(id)` gives the Task); edges carry their
-origins. Passes use the methods here, never the raw attribute dicts.
+A small typed class that owns the tasks and, per task, its fanin with each edge's origins;
+`nx` gives the same graph as a `networkx.DiGraph` (built in bulk on first use) for graph
+algorithms. Nodes are task ids (submission order, alloc tasks included; `task(id)` gives the
+Task). Passes use the methods here, never raw attribute dicts.
 """
 
 from __future__ import annotations
@@ -130,10 +131,11 @@ class HostRead:
 class TaskGraph:
     program: str
     case: str
-    _graph: nx.DiGraph = field(default_factory=nx.DiGraph, repr=False)
     _tasks: list[Task] = field(default_factory=list, repr=False)
     _fanin: list[dict[int, list[Origin]]] = field(default_factory=list, repr=False)
     _producers: list[tuple[int, ...]] = field(default_factory=list, repr=False)
+    _consumers: list[list[int]] | None = field(default=None, repr=False)
+    _nx: nx.DiGraph | None = field(default=None, repr=False)
     scopes: list[ScopeInstance] = field(default_factory=list)
     host_reads: list[HostRead] = field(default_factory=list)
     buffers: list[Buffer] = field(default_factory=list)
@@ -142,25 +144,25 @@ class TaskGraph:
 
     # ---- building ----------------------------------------------------------
     def add_task(self, task: Task, fanin: dict[int, list[Origin]]) -> None:
-        """Append a task with its fanin; the networkx graph is built by `finish`."""
+        """Append a task with its fanin: producer -> the origins of that edge."""
         self._tasks.append(task)
         self._fanin.append(fanin)
         self._producers.append(tuple(fanin))
-
-    def finish(self) -> None:
-        """Materialise the networkx graph in bulk (much faster than edge by edge)."""
-        start = self._graph.number_of_nodes()
-        self._graph.add_nodes_from(range(start, len(self._tasks)))
-        self._graph.add_edges_from([
-            (p, t, {"origins": tuple(origins)})
-            for t, fanin in enumerate(self._fanin[start:], start)
-            for p, origins in fanin.items()])
+        self._consumers = self._nx = None
 
     # ---- queries -------------------------------------------------------------
     @property
     def nx(self) -> nx.DiGraph:
-        """The underlying networkx graph (read-only use)."""
-        return self._graph
+        """The graph as a networkx DiGraph (nodes: task ids; edge attribute `origins`), for
+        graph algorithms. Built in bulk on first use; treat it as read-only."""
+        if self._nx is None:
+            graph = nx.DiGraph()
+            graph.add_nodes_from(range(len(self._tasks)))
+            graph.add_edges_from([(p, t, {"origins": tuple(origins)})
+                                  for t, fanin in enumerate(self._fanin)
+                                  for p, origins in fanin.items()])
+            self._nx = graph
+        return self._nx
 
     def __len__(self) -> int:
         return len(self._tasks)
@@ -175,21 +177,34 @@ class TaskGraph:
         """The producers of every task, indexed by task id (for passes that walk a lot)."""
         return self._producers
 
+    def fanout_lists(self) -> list[list[int]]:
+        """The consumers of every task, indexed by task id, in submission order."""
+        if self._consumers is None:
+            consumers: list[list[int]] = [[] for _ in self._tasks]
+            for consumer, producers in enumerate(self._producers):
+                for p in producers:
+                    consumers[p].append(consumer)
+            self._consumers = consumers
+        return self._consumers
+
     def producers(self, task_id: int) -> list[int]:
-        return sorted(self._graph.predecessors(task_id))
+        return sorted(self._producers[task_id])
 
     def consumers(self, task_id: int) -> list[int]:
-        return sorted(self._graph.successors(task_id))
+        return list(self.fanout_lists()[task_id])
 
     def origins(self, producer: int, consumer: int) -> tuple[Origin, ...]:
         """Why the runtime creates the edge producer -> consumer (KeyError if it does not)."""
         return tuple(self._fanin[consumer][producer])
 
     def edges(self) -> Iterator[tuple[int, int, tuple[Origin, ...]]]:
-        yield from self._graph.edges(data="origins")
+        """Every edge (producer, consumer, origins), by consumer in submission order."""
+        for consumer, fanin in enumerate(self._fanin):
+            for producer, origins in fanin.items():
+                yield producer, consumer, tuple(origins)
 
     def edge_count(self) -> int:
-        return int(self._graph.number_of_edges())
+        return sum(len(p) for p in self._producers)
 
     def topo_order(self) -> list[int]:
         """A topological order: submission order, since every edge points from an

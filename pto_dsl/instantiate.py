@@ -71,7 +71,6 @@ class Instantiator:
         self.check_shapes(frame)
         body = self.block(self.program.body)
         body(frame)
-        self.graph.finish()
         self.graph.tensormap_lookups = self.tmap.lookups
         self.graph.tensormap_inserts = self.tmap.inserts
         return self.graph

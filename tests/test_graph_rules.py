@@ -257,3 +257,18 @@ def test_reshape_to_another_element_count_is_located() -> None:
         graph(prog("let r = reshape(buf, [3, 2])"))
     (diag,) = info.value.diagnostics
     assert diag.code == "E173" and "[8, 4] (32 elements) to [3, 2] (6 elements)" in diag.message
+
+
+def test_the_networkx_view_has_the_same_edges_and_origins() -> None:
+    g = graph(prog("""
+        scope {
+            let p = PRODUCE(new f32[N, C])
+            READ(p.y) dep p
+            UPDATE(buf)
+            UPDATE(buf)
+        }"""))
+    view = g.nx
+    assert sorted(view.nodes) == [t.id for t in g.tasks()]
+    assert sorted(view.edges(data="origins")) == sorted(g.edges())
+    assert g.edge_count() == view.number_of_edges() == 2
+    assert (g.producers(1), g.consumers(0), g.consumers(2)) == ([0], [1], [3])

@@ -29,10 +29,7 @@ class _Item:
 def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list[Diagnostic]:
     order = Ordering(graph)
     preds = graph.fanin_lists()
-    succs: list[list[int]] = [[] for _ in preds]
-    for consumer, producers in enumerate(preds):
-        for p in producers:
-            succs[p].append(consumer)
+    succs = graph.fanout_lists()
     items: dict[tuple[int, int], _Item] = {}
     for task in graph.tasks():
         for producer, index in zip(task.explicit_deps, task.dep_items):

@@ -32,10 +32,7 @@ class _Group:
 
 def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list[Diagnostic]:
     preds = graph.fanin_lists()
-    succs: list[list[int]] = [[] for _ in preds]
-    for consumer, producers in enumerate(preds):
-        for p in producers:
-            succs[p].append(consumer)
+    succs = graph.fanout_lists()
     holders: dict[int, set[int]] = {}  # creator -> tasks that reach one of its consumers
     order = Ordering(graph)
     groups: dict[tuple[int, int], _Group] = {}
