@@ -52,3 +52,12 @@ def test_sites_and_scopes_carry_their_source(path: Path) -> None:
         depth = 1 if scope.parent is None else scope.parent.depth + 1
         assert scope.depth == depth
     assert all(isinstance(k, ir.Kernel) for k in program.kernels.values())
+
+
+def test_check_file_runs_every_stage_and_collects_the_warnings() -> None:
+    from pto_dsl.pipeline import check_file
+
+    unroll = next(p for p in EXAMPLES if p.name == "unroll_manual.pto")
+    checked, graph = check_file(unroll)
+    assert graph is not None and len(graph) == 14
+    assert [d.code for d in checked.warnings] == ["W301"]

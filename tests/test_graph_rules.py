@@ -272,3 +272,10 @@ def test_the_networkx_view_has_the_same_edges_and_origins() -> None:
     assert sorted(view.edges(data="origins")) == sorted(g.edges())
     assert g.edge_count() == view.number_of_edges() == 2
     assert (g.producers(1), g.consumers(0), g.consumers(2)) == ([0], [1], [3])
+
+
+def test_topological_order_is_submission_order() -> None:
+    g = graph(prog("scope { let p = PRODUCE(new f32[N, C])\n READ(p.y)\n UPDATE(buf) }"))
+    order = g.topo_order()
+    assert order == [0, 1, 2]
+    assert all(order.index(u) < order.index(v) for u, v, _ in g.edges())
