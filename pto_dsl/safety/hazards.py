@@ -67,23 +67,27 @@ def by_buffer(graph: TaskGraph) -> dict[int, list[tuple[int, Access]]]:
     return out
 
 
-def find(graph: TaskGraph, on_hazard: Callable[[Hazard], None]) -> None:
+def find(graph: TaskGraph, on_hazard: Callable[[Hazard], None],
+         unless: Callable[[int, int], bool] | None = None) -> None:
     """Call `on_hazard` for the conflicts of every buffer's accesses.
 
     Most buffers have one writer (a task's output and its readers): each other access is
     paired with that writer directly. Buffers written several times go through a frontier
-    that keeps writes and reads apart, since a read conflicts only with writes.
+    that keeps writes and reads apart, since a read conflicts only with writes. With
+    `unless(earlier, later)`, single-writer pairs it accepts are passed over without being
+    built (a pass that wants only unordered hazards saves most of its time so).
     """
     for accesses in by_buffer(graph).values():
         writers = [(t, a) for t, a in accesses if a.tag is not Tag.INPUT]
         if len(writers) == 1:
-            _single_writer(_use(*writers[0]), accesses, on_hazard)
+            _single_writer(_use(*writers[0]), accesses, on_hazard, unless)
         elif writers:
             _frontier([_use(t, a) for t, a in accesses], on_hazard)
 
 
 def _single_writer(w: Use, accesses: list[tuple[int, Access]],
-                   on_hazard: Callable[[Hazard], None]) -> None:
+                   on_hazard: Callable[[Hazard], None],
+                   unless: Callable[[int, int], bool] | None) -> None:
     region = w.access.region
     whole = region.sizes == w.access.buffer.shape and not any(region.offsets)
     w_lo, w_hi = region.flat_range()
@@ -96,8 +100,9 @@ def _single_writer(w: Use, accesses: list[tuple[int, Access]],
                     Overlap.NO_OVERLAP:
                 continue
         if tid > w.task:
-            on_hazard(Hazard(Kind.RAW, w, _use(tid, acc)))
-        else:
+            if unless is None or not unless(w.task, tid):
+                on_hazard(Hazard(Kind.RAW, w, _use(tid, acc)))
+        elif unless is None or not unless(tid, w.task):
             on_hazard(Hazard(Kind.WAR, _use(tid, acc), w))
 
 

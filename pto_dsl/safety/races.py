@@ -48,7 +48,7 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
             group.pairs.add((early.id, late.id))
             group.count += 1
 
-    find(graph, on_hazard)
+    find(graph, on_hazard, unless=order.ordered)
     return [_diagnostic(program, graph, g) for g in groups.values()]
 
 
