@@ -8,6 +8,7 @@ allowed), 1 errors in the input, 2 usage errors, 3 a feature that is not availab
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from pto_dsl import __version__
 from pto_dsl.cases import case_names, default_case
-from pto_dsl.diagnostics import CompileError, Diagnostic, Stage, error, render_text, to_json
+from pto_dsl.diagnostics import CompileError, Diagnostic, Note, Stage, error, render_text, to_json
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, DIALECTS, RuntimeConfig
 from pto_dsl.graph import TaskGraph
 from pto_dsl.pipeline import Checked, check_graph, front_end, instantiate_case, read_source
@@ -116,20 +117,40 @@ def check_main(argv: Sequence[str] | None = None) -> int:
             default = default_case(checked.program)
             chosen = [args.case] if args.case else [default.name.name] if default else []
         graphs: list[tuple[str, TaskGraph]] = []
-        failed: list[Diagnostic] = []
+        found: list[tuple[str, list[Diagnostic]]] = []
         for name in chosen:  # every case is checked, even after one fails
             try:
                 graph = instantiate_case(checked, name)
-                diags.extend(check_graph(checked, graph, RuntimeConfig(args.task_window)))
+                found.append((name, check_graph(checked, graph,
+                                                RuntimeConfig(args.task_window))))
                 graphs.append((name, graph))
             except CompileError as exc:
-                failed.extend(exc.diagnostics)
-        if failed:
-            raise CompileError(failed)
+                found.append((name, exc.diagnostics))
+        merged = _merge_cases(found)
+        if any(d.is_error for d in merged):
+            raise CompileError(merged)
+        diags.extend(merged)
         if not args.json:
             print(_summary(checked, graphs, diags))
         return EXIT_OK
     return _guarded("pto-check", args.json, body)
+
+
+def _merge_cases(found: list[tuple[str, list[Diagnostic]]]) -> list[Diagnostic]:
+    """One diagnostic for a finding that several cases share, noting the cases."""
+    cases: dict[tuple[str, str, str, int], list[str]] = {}
+    first: dict[tuple[str, str, str, int], Diagnostic] = {}
+    for name, diags in found:
+        for d in diags:
+            key = (d.code, d.message, d.span.file if d.span else "", d.span.start if d.span
+                   else -1)
+            first.setdefault(key, d)
+            cases.setdefault(key, []).append(name)
+    if len(found) < 2:
+        return list(first.values())
+    return [dataclasses.replace(d, notes=d.notes + (Note(
+        f"found in case{'s' if len(cases[k]) > 1 else ''} " + ", ".join(cases[k])),))
+        for k, d in first.items()]
 
 
 def _summary(checked: Checked, graphs: list[tuple[str, TaskGraph]],

@@ -241,3 +241,13 @@ def test_a_dep_redundant_in_some_instances_only_is_kept() -> None:
     }""")
     # `first` is implied by `prev` except in the first iteration, where prev is first itself
     assert findings(text) == []
+
+
+def test_all_cases_reports_a_shared_finding_once(capsys: pytest.CaptureFixture[str]) -> None:
+    from pto_dsl.cli import check_main
+
+    path = next(EXAMPLES.rglob("unroll_manual.pto"))
+    assert check_main([str(path), "--all-cases"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning[W301]") == 1
+    assert "= note: found in cases Small, Case1, Case2" in err
