@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir
-from pto_dsl.graph import Access, Buffer, Origin
+from pto_dsl.graph import Access, Origin
 from pto_dsl.regions import Region
 from pto_dsl.tensormap import TensorMap
 from pto_dsl.types import MAX_DIM
@@ -56,79 +56,36 @@ def _tensor_maker(inst: Instantiator, a: ir.TensorArg) -> AccessMaker:
 
 def _new_maker(inst: Instantiator, kernel: ir.Kernel, a: ir.NewArg) -> AccessMaker:
     dims, name, dtype, span = [inst.expr(d) for d in a.dims], a.param.name, a.dtype, a.span
-    label, buffers = f".{name}", inst.graph.buffers
-    prefix = f"{kernel.name}#"
+    prefix, label = f"{kernel.name}#", f".{name}"
 
     def make(f: Frame, tid: int, outputs: dict[str, Access]) -> Access:
         shape = tuple([d(f) for d in dims])
         if min(shape) <= 0 or max(shape) > MAX_DIM:
             inst.fail("E170", f"output '{name}' has shape {list(shape)}; every dimension "
                       "must be positive and fit in a uint32", span)
-        buf = Buffer(len(buffers), prefix + str(tid) + label, dtype, shape, tid)
-        buffers.append(buf)
+        buf = inst.new_buffer(prefix + str(tid) + label, dtype, shape, tid)
         acc = outputs[name] = Access(buf, Region(shape, (0,) * len(shape), shape), OUTPUT,
                                      name, False)
         return acc
     return make
 
 
-def _dim_groups(args: list[ir.TensorArg | ir.NewArg]) -> list[tuple[str | int, list[int]]]:
-    """Kernel-signature dims that constrain a call: (symbol or size, flat positions).
-
-    Positions index the concatenation of all tensor arguments' dims. A symbol used only
-    once constrains nothing and is left out.
-    """
-    groups: dict[str | int, list[int]] = {}
-    pos = 0
-    for a in args:
-        spec = a.param.dims or ()
-        for sym in spec:
-            if sym != "_":
-                groups.setdefault(sym if isinstance(sym, str) else f"#{pos}", []).append(pos)
-            pos += 1
-        if a.param.dims is None:
-            pos += len(a.dims) if isinstance(a, ir.NewArg) else _rank(a)
-    out: list[tuple[str | int, list[int]]] = []
-    for key, positions in groups.items():
-        if isinstance(key, str) and key.startswith("#"):
-            size = _literal_size(args, positions[0])
-            out.append((size, positions))
-        elif len(positions) > 1:
-            out.append((key, positions))
-    return out
-
-
-def _rank(a: ir.TensorArg) -> int:
-    ty = a.tensor.ty
-    assert isinstance(ty, ir.TensorTy)
-    return ty.rank
-
-
-def _literal_size(args: list[ir.TensorArg | ir.NewArg], pos: int) -> int:
-    for a in args:
-        spec = a.param.dims or ()
-        n = len(spec) if a.param.dims is not None else (
-            len(a.dims) if isinstance(a, ir.NewArg) else _rank(a))
-        if pos < n:
-            size = spec[pos]
-            assert isinstance(size, int)
-            return size
-        pos -= n
-    raise AssertionError("position out of range")
-
-
 def _dims_checker(inst: Instantiator, kernel: ir.Kernel,
                   args: list[ir.TensorArg | ir.NewArg]) -> Callable[[list[Access]], None] | None:
-    groups = _dim_groups(args)
-    if not groups:
+    """A check of the actual sizes against the kernel's signature, or None if it has
+    nothing to check: (argument, dim) places that must equal a fixed size, or each other
+    where one symbol names several dims (a symbol used once constrains nothing)."""
+    plan: list[tuple[int | None, list[tuple[int, int]]]] = []
+    shared: dict[str, list[tuple[int, int]]] = {}
+    for ai, a in enumerate(args):
+        for d, sym in enumerate(a.param.dims or ()):
+            if isinstance(sym, int):
+                plan.append((sym, [(ai, d)]))
+            elif sym != "_":
+                shared.setdefault(sym, []).append((ai, d))
+    plan += [(None, places) for places in shared.values() if len(places) > 1]
+    if not plan:
         return None
-    owner: list[tuple[int, int]] = []  # flat position -> (argument index, dim)
-    for index, a in enumerate(args):
-        n = len(a.param.dims) if a.param.dims is not None else (
-            len(a.dims) if isinstance(a, ir.NewArg) else _rank(a))
-        owner.extend((index, d) for d in range(n))
-    plan = [(key if isinstance(key, int) else None, [owner[p] for p in positions])
-            for key, positions in groups]
 
     def check(accesses: list[Access]) -> None:
         for want, places in plan:

@@ -174,13 +174,8 @@ class Lowerer:
                                         "core type; only mix kernels may share it with the "
                                         "kernel of that slot",)))
         params: list[ir.KParam] = []
-        seen: dict[str, Span] = {}
+        self.unique_names([p.name for p in k.params], "parameter ")
         for p in k.params:
-            if p.name.name in seen:
-                self.report(error("E102", f"parameter '{p.name.name}' is already defined",
-                                  p.name.span, notes=[Note("previous definition",
-                                                           seen[p.name.name])]))
-            seen[p.name.name] = p.name.span
             if isinstance(p, n.TensorParam):
                 dims = None
                 if p.type is not None and p.type.dims is not None:
@@ -193,6 +188,15 @@ class Lowerer:
                 params.append(ir.KScalarParam(p.name.name, p.type, p.span))
         self.kernels[k.name.name] = ir.Kernel(k.name.name, k.core, k.func_ids, tuple(params),
                                               k.impl, k.cost, k.span)
+
+    def unique_names(self, names: list[n.Ident], what: str = "") -> None:
+        """E102 for a name repeated in one list (kernel parameters, alloc items)."""
+        seen: dict[str, Span] = {}
+        for ident in names:
+            if ident.name in seen:
+                self.report(error("E102", f"{what}'{ident.name}' is already defined", ident.span,
+                                  notes=[Note("previous definition", seen[ident.name])]))
+            seen[ident.name] = ident.span
 
     def check_rank(self, rank: int, span: Span) -> None:
         if rank > MAX_DIMS:

@@ -44,7 +44,7 @@ def submission(lw: Lowerer, call: n.Call | n.Alloc, deps: tuple[n.DepItem, ...] 
                                   "deps on the tasks that use its tensors",)))
         items = tuple(_alloc_item(lw, i) for i in call.items)
         outputs = tuple((i.name, ir.TensorTy(i.dtype, len(i.dims), True)) for i in items)
-        _unique_names(lw, [(i.name, i.span) for i in call.items])
+        lw.unique_names([i.name for i in call.items])
         site = _site(lw, call, None, outputs, span)
         _bind(lw, target, site)
         return ir.AllocStmt(site, items, target, span)
@@ -56,15 +56,6 @@ def submission(lw: Lowerer, call: n.Call | n.Alloc, deps: tuple[n.DepItem, ...] 
     site = _site(lw, call, kernel, outputs, span)
     _bind(lw, target, site)
     return ir.Submit(site, args, dep_ir, target, span)
-
-
-def _unique_names(lw: Lowerer, names: list[tuple[n.Ident, Span]]) -> None:
-    seen: dict[str, Span] = {}
-    for ident, _ in names:
-        if ident.name in seen:
-            lw.report(error("E102", f"'{ident.name}' is already defined", ident.span,
-                            notes=[Note("previous definition", seen[ident.name])]))
-        seen[ident.name] = ident.span
 
 
 def _bind(lw: Lowerer, target: ir.Var | None, site: ir.Site) -> None:
