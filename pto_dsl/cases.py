@@ -29,9 +29,7 @@ from pto_dsl.types import FLOAT_TYPES, MAX_DIM
 _NP_DTYPES = {"f32": np.float32, "f16": np.float16, "bf16": np.float32, "i8": np.int8,
               "i16": np.int16, "i32": np.int32, "i64": np.int64, "u8": np.uint8,
               "u16": np.uint16, "u32": np.uint32, "u64": np.uint64, "bool": np.bool_}
-_GENERATORS = ("uniform", "randint", "zeros", "fill")
 
-Value = int | float | bool | list[object]
 Maker = Callable[[tuple[int, ...], str, np.random.Generator], np.ndarray]
 
 

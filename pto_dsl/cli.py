@@ -35,17 +35,18 @@ def _parser(prog: str, description: str) -> argparse.ArgumentParser:
                    "program's default case)")
     p.add_argument("--dialect", choices=sorted(DIALECTS), default=DEFAULT_DIALECT.name,
                    help="runtime API dialect whose limits apply (default: %(default)s)")
-    p.add_argument("--task-window", type=_window, default=DEFAULT_RUNTIME.task_window,
+    p.add_argument("--task-window", type=_runtime, default=DEFAULT_RUNTIME, dest="runtime",
                    metavar="N", help="the runtime's task window per ring "
-                   "(PTO2_RING_TASK_WINDOW, a power of 2; default: %(default)s)")
+                   f"(PTO2_RING_TASK_WINDOW, a power of 2; default: "
+                   f"{DEFAULT_RUNTIME.task_window})")
     p.add_argument("--json", action="store_true", help="print diagnostics as a JSON list")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
 
-def _window(text: str) -> int:
+def _runtime(text: str) -> RuntimeConfig:
     try:
-        return RuntimeConfig(int(text)).task_window
+        return RuntimeConfig(int(text))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc) if text.isdigit() else
                                          f"not a number: {text!r}") from None
@@ -121,8 +122,7 @@ def check_main(argv: Sequence[str] | None = None) -> int:
         for name in chosen:  # every case is checked, even after one fails
             try:
                 graph = instantiate_case(checked, name)
-                found.append((name, check_graph(checked, graph,
-                                                RuntimeConfig(args.task_window))))
+                found.append((name, check_graph(checked, graph, args.runtime)))
                 graphs.append((name, graph))
             except CompileError as exc:
                 found.append((name, exc.diagnostics))
@@ -198,7 +198,7 @@ def _unavailable(prog: str, what: str, argv: Sequence[str] | None) -> int:
         checked = _load(args, diags)
         if checked.program.cases:
             graph = instantiate_case(checked, args.case)
-            diags.extend(check_graph(checked, graph, RuntimeConfig(args.task_window)))
+            diags.extend(check_graph(checked, graph, args.runtime))
         print(f"{prog}: {what} is not implemented yet in pto-dsl {__version__}; "
               f"{args.file} passed every check, nothing was written", file=sys.stderr)
         return EXIT_UNAVAILABLE

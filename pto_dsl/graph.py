@@ -41,10 +41,6 @@ class Buffer(NamedTuple):
     shape: tuple[int, ...]
     owner: int | None  # creator task (owner_task_id), None for entry tensors
 
-    @property
-    def external(self) -> bool:
-        return self.owner is None
-
 
 class Access(NamedTuple):
     buffer: Buffer

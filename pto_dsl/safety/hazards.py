@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from pto_dsl.graph import Access, TaskGraph
-from pto_dsl.ir import Tag
 from pto_dsl.regions import Overlap, RangeIndex, classify_boxes
 
 
@@ -47,7 +46,7 @@ def _kind(earlier: Use, later: Use) -> Kind | None:
 
 
 def _use(task: int, acc: Access) -> Use:
-    return Use(task, acc, acc.tag is not Tag.INPUT, acc.tag in (Tag.INPUT, Tag.INOUT))
+    return Use(task, acc, acc.writes, acc.reads)
 
 
 def by_buffer(graph: TaskGraph) -> dict[int, list[tuple[int, Access]]]:
@@ -78,7 +77,7 @@ def find(graph: TaskGraph, on_hazard: Callable[[Hazard], None],
     built (a pass that wants only unordered hazards saves most of its time so).
     """
     for accesses in by_buffer(graph).values():
-        writers = [(t, a) for t, a in accesses if a.tag is not Tag.INPUT]
+        writers = [(t, a) for t, a in accesses if a.writes]
         if len(writers) == 1:
             _single_writer(_use(*writers[0]), accesses, on_hazard, unless)
         elif writers:
