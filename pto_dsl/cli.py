@@ -1,8 +1,9 @@
-"""Command-line tools: pto-check now; pto-compile, pto-run and pto-graph say what they lack.
+"""pto-check, and the pieces every command-line tool shares (arguments, loading, errors).
 
-The only layer that ties the stages together for users. Exit codes: 0 clean (warnings
-allowed), 1 errors in the input, 2 usage errors, 3 a feature that is not available yet,
-70 an internal error (a bug in pto-dsl, reported without a traceback).
+The only layer that ties the stages together for users; pto-compile, pto-run and pto-graph
+live in cli_compile.py, cli_run.py and cli_graph.py and build on the helpers here. Exit
+codes: 0 clean (warnings allowed), 1 errors in the input, 2 usage errors, 3 a feature that
+is not available yet, 70 an internal error (a bug in pto-dsl, reported without a traceback).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class UsageError(Exception):
     pass
 
 
-def _parser(prog: str, description: str) -> argparse.ArgumentParser:
+def tool_parser(prog: str, description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description=description)
     p.add_argument("file", type=Path, help="a .pto program")
     p.add_argument("--case", metavar="NAME", help="instantiate this case (default: the "
@@ -59,7 +60,7 @@ def _emit(diags: Sequence[Diagnostic], as_json: bool) -> None:
         sys.stderr.write(render_text(diags))
 
 
-def _guarded(prog: str, as_json: bool, body: Callable[[list[Diagnostic]], int]) -> int:
+def guarded(prog: str, as_json: bool, body: Callable[[list[Diagnostic]], int]) -> int:
     """Run a tool body; every failure becomes a diagnostic or a one-line message."""
     diags: list[Diagnostic] = []
     try:
@@ -86,7 +87,7 @@ def _guarded(prog: str, as_json: bool, body: Callable[[list[Diagnostic]], int]) 
     return code
 
 
-def _load(args: argparse.Namespace, diags: list[Diagnostic]) -> Checked:
+def load_program(args: argparse.Namespace, diags: list[Diagnostic]) -> Checked:
     try:
         source = read_source(args.file)
     except OSError as exc:
@@ -103,7 +104,7 @@ def _load(args: argparse.Namespace, diags: list[Diagnostic]) -> Checked:
 # ---- pto-check ---------------------------------------------------------------------
 
 def check_main(argv: Sequence[str] | None = None) -> int:
-    p = _parser("pto-check", "Run every available check on a .pto program and summarise "
+    p = tool_parser("pto-check", "Run every available check on a .pto program and summarise "
                 "its task graph.")
     p.add_argument("--all-cases", action="store_true", help="check every case of the program")
     args = p.parse_args(argv)
@@ -111,7 +112,7 @@ def check_main(argv: Sequence[str] | None = None) -> int:
         p.error("--case and --all-cases cannot be combined")
 
     def body(diags: list[Diagnostic]) -> int:
-        checked = _load(args, diags)
+        checked = load_program(args, diags)
         if args.all_cases:
             chosen = case_names(checked.program)
         else:
@@ -133,7 +134,7 @@ def check_main(argv: Sequence[str] | None = None) -> int:
         if not args.json:
             print(_summary(checked, graphs, diags))
         return EXIT_OK
-    return _guarded("pto-check", args.json, body)
+    return guarded("pto-check", args.json, body)
 
 
 def _merge_cases(found: list[tuple[str, list[Diagnostic]]]) -> list[Diagnostic]:
@@ -188,30 +189,19 @@ def _counts(items: Iterable[tuple[str, int]]) -> str:
     return ", ".join(parts) if parts else "none"
 
 
-# ---- tools that later issues fill in -------------------------------------------------
+# ---- tools that are not built yet -----------------------------------------------------
 
-def _unavailable(prog: str, what: str, argv: Sequence[str] | None) -> int:
-    p = _parser(prog, f"{what} (not implemented yet: this version only runs the checks).")
+def unavailable(prog: str, what: str, argv: Sequence[str] | None) -> int:
+    """Run every check, then say that `what` is not implemented yet (exit 3)."""
+    p = tool_parser(prog, f"{what} (not implemented yet: this version only runs the checks).")
     args = p.parse_args(argv)
 
     def body(diags: list[Diagnostic]) -> int:
-        checked = _load(args, diags)
+        checked = load_program(args, diags)
         if checked.program.cases:
             graph = instantiate_case(checked, args.case)
             diags.extend(check_graph(checked, graph, args.runtime))
         print(f"{prog}: {what} is not implemented yet in pto-dsl {__version__}; "
               f"{args.file} passed every check, nothing was written", file=sys.stderr)
         return EXIT_UNAVAILABLE
-    return _guarded(prog, args.json, body)
-
-
-def compile_main(argv: Sequence[str] | None = None) -> int:
-    return _unavailable("pto-compile", "C++ orchestration code generation", argv)
-
-
-def run_main(argv: Sequence[str] | None = None) -> int:
-    return _unavailable("pto-run", "simulation on the runtime model", argv)
-
-
-def graph_main(argv: Sequence[str] | None = None) -> int:
-    return _unavailable("pto-graph", "task-graph visualization", argv)
+    return guarded(prog, args.json, body)

@@ -13,5 +13,7 @@ def test_every_subpackage_is_packaged() -> None:
     listed = set(config["tool"]["setuptools"]["packages"])
     found = {".".join(p.parent.relative_to(ROOT).parts)
              for p in (ROOT / "pto_dsl").rglob("__init__.py")}
+    found |= {".".join(("pto_dsl", *p.parent.relative_to(ROOT).parts))
+              for p in (ROOT / "backends").rglob("__init__.py")}
     assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
-    assert "pto_dsl.grammar" in listed
+    assert {"pto_dsl.grammar", "pto_dsl.backends"} <= listed

@@ -1,0 +1,1 @@
+"""A Python model of the PTO2 runtime: rings, TensorMap, scopes, numerics and timing."""
