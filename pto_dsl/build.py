@@ -19,6 +19,7 @@ CORES = ("aic", "aiv", "mix")
 MIX_SLOTS = ("aic", "aiv0", "aiv1")
 DIRECTIONS = ("in", "out", "inout")
 SCOPE_MODES = ("auto", "manual")
+SCOPE_OPTIONS = ("infer",)
 # Nesting limits: every later stage recurses over the tree, so these keep all of them
 # well inside Python's recursion limit (and no real program comes close).
 MAX_STMT_DEPTH = 50
@@ -274,12 +275,20 @@ class Builder:
         return n.If(self.expr(cond), self.block(then), other, self.span(tree))
 
     def stmt_scope_stmt(self, tree: Tree[Token]) -> n.Stmt:
-        mode, body = tree.children
+        spec, body = tree.children
         assert isinstance(body, Tree)
-        manual = False
+        mode, option = spec.children if isinstance(spec, Tree) else (None, None)
+        manual = infer = False
         if isinstance(mode, Token):
             manual = self.word(mode, SCOPE_MODES, "scope mode") == "manual"
-        return n.Scope(manual, self.block(body), self.span(tree))
+        if isinstance(option, Token):
+            infer = self.word(option, SCOPE_OPTIONS, "scope option") == "infer"
+            if infer and not manual and str(mode) in SCOPE_MODES:
+                self.sink.add(error("E013", "only a manual scope can infer its deps",
+                                    self.span(option), help=(
+                                        "an AUTO scope finds its deps at run time already; "
+                                        "write 'scope manual infer'",), stage=Stage.SYNTAX))
+        return n.Scope(manual, self.block(body), self.span(tree), infer and manual)
 
     def deps(self, tree: Tree[Token] | Token | None) -> tuple[n.DepItem, ...] | None:
         if tree is None:

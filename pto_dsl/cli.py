@@ -15,12 +15,20 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from pto_dsl import __version__
+from pto_dsl import __version__, infer
 from pto_dsl.cases import case_names, default_case
 from pto_dsl.diagnostics import CompileError, Diagnostic, Note, Stage, error, render_text, to_json
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, DIALECTS, RuntimeConfig
 from pto_dsl.graph import TaskGraph
-from pto_dsl.pipeline import Checked, check_graph, front_end, instantiate_case, read_source
+from pto_dsl.pipeline import (
+    Checked,
+    case_values,
+    check_graph,
+    front_end,
+    instantiate_case,
+    read_source,
+)
+from pto_dsl.source import Span
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
@@ -107,12 +115,17 @@ def check_main(argv: Sequence[str] | None = None) -> int:
     p = tool_parser("pto-check", "Run every available check on a .pto program and summarise "
                 "its task graph.")
     p.add_argument("--all-cases", action="store_true", help="check every case of the program")
+    p.add_argument("--suggest-deps", action="store_true", help="print the deps each manual "
+                   "submission needs, inferred from every case (or the one given by --case)")
     args = p.parse_args(argv)
     if args.all_cases and args.case:
         p.error("--case and --all-cases cannot be combined")
 
     def body(diags: list[Diagnostic]) -> int:
         checked = load_program(args, diags)
+        if args.suggest_deps:
+            print(_suggest_deps(checked, args.case, args.file))
+            return EXIT_OK
         if args.all_cases:
             chosen = case_names(checked.program)
         else:
@@ -135,6 +148,41 @@ def check_main(argv: Sequence[str] | None = None) -> int:
             print(_summary(checked, graphs, diags))
         return EXIT_OK
     return guarded("pto-check", args.json, body)
+
+
+def _suggest_deps(checked: Checked, case: str | None, file: Path) -> str:
+    """The deps every manual submission needs, in the program's syntax, beside those written."""
+    program = checked.program
+    chosen = infer.targets(program, every_manual=True)
+    names = [case] if case else case_names(program)
+    if not chosen:
+        return f"{checked.source.name}: no submission in a manual scope: nothing to infer"
+    if not names:
+        raise UsageError(f"--suggest-deps infers from a case, and {file} declares none")
+    values = [case_values(checked, name) for name in names]
+    _, found = infer.infer(program, values, chosen, keep_written=False)
+    lines, differ = [], 0
+    for s in found:
+        written = [d for d in s.submit.deps if not d.inferred]
+        was = "dep " + ", ".join(_text(d.span) for d in written) if written else ""
+        now = s.text or "no deps needed"
+        lines.append(f"{s.submit.span}: {s.submit.site.label}: {now}"
+                     + ("  (as written)" if was == s.text else ""))
+        if was != s.text:
+            differ += 1
+            lines.append(f"    written: {was or 'no deps'}")
+        if s.extra:
+            lines.append(f"    note: {_plural(s.extra, 'instance')} get a dep they do not "
+                         "need: no loop-position guard tells them apart")
+    instances = sum(s.instances for s in found)
+    lines.append(f"{_plural(len(found), 'manual submission')}; deps inferred from "
+                 f"{_plural(len(names), 'case')} ({_plural(instances, 'task instance')}); "
+                 f"{differ} differ{'s' if differ == 1 else ''} from what is written")
+    return "\n".join(lines)
+
+
+def _text(span: Span) -> str:
+    return span.source.text[span.start:span.end]
 
 
 def _merge_cases(found: list[tuple[str, list[Diagnostic]]]) -> list[Diagnostic]:

@@ -7,7 +7,7 @@ task whose fanin follows the runtime's submit pipeline (reference §2.1-2.3).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from pto_dsl import ir
@@ -25,6 +25,11 @@ from pto_dsl.values import Tensor, TensorVal
 Frame = list[Any]
 Eval = Callable[[Frame], Any]
 Run = Callable[[Frame], None]
+# Called with each task of a site right after its submission, before its target variable is
+# assigned; made per site from the Instantiator (to compile expressions). Dependency
+# inference uses it to see the task variables and loop positions of every instance.
+Watch = Callable[[Frame, Task], None]
+WatchFactory = Callable[["Instantiator"], Watch]
 
 MAX_RING = 3  # ring = min(scope depth, 3) (reference §1.2, §2.7)
 
@@ -34,9 +39,11 @@ class InstantiationError(CompileError):
 
 
 class Instantiator:
-    def __init__(self, program: ir.Program, case: CaseValues) -> None:
+    def __init__(self, program: ir.Program, case: CaseValues,
+                 watchers: Mapping[int, WatchFactory] | None = None) -> None:
         self.program = program
         self.case = case
+        self.watchers = watchers or {}
         self.graph = TaskGraph(program.name, case.name)
         self.tmap = TensorMap()
         self.scope_stack: list[ScopeInstance] = []
@@ -204,7 +211,9 @@ class Instantiator:
         return self.case.contents(buf.name)[region.offsets].item()
 
 
-def instantiate(program: ir.Program, case: CaseValues) -> TaskGraph:
-    """Run the program on a case; raises InstantiationError at the first problem."""
+def instantiate(program: ir.Program, case: CaseValues,
+                watchers: Mapping[int, WatchFactory] | None = None) -> TaskGraph:
+    """Run the program on a case; raises InstantiationError at the first problem.
+    `watchers` (site id -> factory) observe the tasks of those sites."""
     with paused_gc():
-        return Instantiator(program, case).run()
+        return Instantiator(program, case, watchers).run()

@@ -127,6 +127,8 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     written, make_task = inst.written, inst.task_maker(site)
     writes = [i for i, a in enumerate(tensor_args)  # tags are fixed per argument
               if isinstance(a, ir.TensorArg) and a.tag is not INPUT]
+    factory = inst.watchers.get(site.id)
+    watch = factory(inst) if factory is not None else None
 
     def submit(f: Frame) -> None:
         explicit = explicit_of(f)
@@ -145,6 +147,8 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
         task = make_task(tid, tuple(accesses), tuple([e(f) for e in scalar_evals]), outputs,
                          tuple(p for p, _ in explicit), tuple(i for _, i in explicit))
         graph.add_task(task, fanin)
+        if watch is not None:
+            watch(f, task)
         if target is not None:
             f[target] = task
     return submit

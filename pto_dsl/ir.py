@@ -162,6 +162,7 @@ class ScopeDecl:
     depth: int
     parent: ScopeDecl | None
     span: Span
+    infer: bool = False  # `scope manual infer`: deps derived by pto_dsl.infer
 
     @property
     def mode(self) -> str:
@@ -181,6 +182,7 @@ class Site:
     # The task variables visible at the submission and the sites whose tasks they may hold
     # there (from the flow-sensitive lowering): which name reaches which earlier task.
     reaching: dict[str, frozenset[int]] = field(default_factory=dict)
+    task_vars: dict[str, Var] = field(default_factory=dict)  # those variables by name
 
     @property
     def label(self) -> str:
@@ -308,6 +310,7 @@ class Dep:
     var: Var
     guard: Expr | None
     span: Span
+    inferred: bool = False  # written by pto_dsl.infer, not by the user
 
 
 @dataclass(frozen=True)

@@ -373,7 +373,7 @@ class Lowerer:
         if not isinstance(decl, ir.ScopeDecl):
             parent = self.scopes[-1] if self.scopes else None
             decl = ir.ScopeDecl(len(self.scope_decls), s.manual, len(self.scopes) + 1, parent,
-                                s.span)
+                                s.span, s.infer)
             self.scope_decls.append(decl)
             self.by_node[id(s)] = decl
         self.scopes.append(decl)

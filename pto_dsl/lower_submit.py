@@ -30,8 +30,10 @@ def _site(lw: Lowerer, node: object, kernel: ir.Kernel | None,
         lw.sites.append(site)
         lw.by_node[id(node)] = site
     site.outputs = outputs
+    site.task_vars = {name: var for block in lw.blocks for name, var in block.items()
+                      if var.task_var}
     site.reaching = {name: frozenset(s for s in lw.state.get(var, ()) if s >= 0)
-                     for block in lw.blocks for name, var in block.items() if var.task_var}
+                     for name, var in site.task_vars.items()}
     return site
 
 

@@ -189,6 +189,7 @@ class Scope:
     manual: bool
     body: Block
     span: Span
+    infer: bool = False  # `scope manual infer`: the compiler writes the deps
 
 
 Stmt = Union[Let, Assign, ExprStmt, For, If, Scope]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pto_dsl import cases, checks, ir
+from pto_dsl import cases, checks, infer, ir
 from pto_dsl.build import build
 from pto_dsl.diagnostics import CompileError, Diagnostic, DiagnosticSink, Stage, error
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, Dialect, RuntimeConfig
@@ -53,14 +53,38 @@ def front_end(source: SourceFile, dialect: Dialect = DEFAULT_DIALECT) -> Checked
         cases.check_cases(program, sink)
     sink.raise_if_errors()
     assert program is not None
+    if any(scope.infer for scope in program.scopes):
+        program = _infer_scopes(program, source, dialect, sink)
     return Checked(source, program, dialect, list(sink.items))
 
 
-def instantiate_case(checked: Checked, case_name: str | None) -> TaskGraph:
+def _infer_scopes(program: ir.Program, source: SourceFile, dialect: Dialect,
+                  sink: DiagnosticSink) -> ir.Program:
+    """Give the submissions of `scope manual infer` blocks their deps, inferred from every
+    case; the dialect's limit on deps per task then applies to them too."""
+    if not program.cases:
+        scope = next(s for s in program.scopes if s.infer)
+        raise CompileError([error(
+            "E211", "a 'scope manual infer' needs a case to infer its deps from", scope.span,
+            help=("declare at least one case; the deps are inferred from every case",),
+            stage=Stage.VALIDATION)])
+    base_dir = Path(source.name).resolve().parent
+    values = [cases.evaluate(program, case, base_dir) for case in program.cases]
+    inferred, _ = infer.infer(program, values, infer.targets(program))
+    sink.extend(d for d in checks.limits.check(inferred, dialect) if d.code == "E151")
+    sink.raise_if_errors()
+    return inferred
+
+
+def case_values(checked: Checked, case_name: str | None) -> cases.CaseValues:
+    """The values of a case (the default one for None); generators run from the program's
+    directory."""
     case = cases.find_case(checked.program, case_name)
-    base_dir = Path(checked.source.name).resolve().parent
-    values = cases.evaluate(checked.program, case, base_dir)
-    return instantiate(checked.program, values)
+    return cases.evaluate(checked.program, case, Path(checked.source.name).resolve().parent)
+
+
+def instantiate_case(checked: Checked, case_name: str | None) -> TaskGraph:
+    return instantiate(checked.program, case_values(checked, case_name))
 
 
 def check_graph(checked: Checked, graph: TaskGraph,

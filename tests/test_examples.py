@@ -48,8 +48,8 @@ def test_example_checks_clean(path: Path, case: str) -> None:
 
 
 def test_at_least_three_teaching_examples_and_four_paged_attention_variants() -> None:
-    assert {p.stem for p in PA.glob("*.pto")} == {"auto", "manual", "unroll_auto",
-                                                  "unroll_manual"}
+    assert {p.stem for p in PA.glob("*.pto")} == {"auto", "manual", "manual_infer",
+                                                  "unroll_auto", "unroll_manual"}
     assert len(list((EXAMPLES / "teaching").glob("*.pto"))) >= 3
 
 

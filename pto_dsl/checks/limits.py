@@ -22,8 +22,11 @@ def check(program: ir.Program, dialect: Dialect) -> list[Diagnostic]:
     found.extend(_dtypes(program, dialect))
     for stmt in _submits(program.body):
         if dialect.max_deps is not None and len(stmt.deps) > dialect.max_deps:
+            inferred = sum(1 for d in stmt.deps if d.inferred)
+            what = f"needs {len(stmt.deps)} deps ({inferred} inferred)" if inferred else \
+                f"lists {len(stmt.deps)} deps"
             found.append(error(
-                "E151", f"this submission lists {len(stmt.deps)} deps; the {dialect.name} "
+                "E151", f"this submission {what}; the {dialect.name} "
                 f"runtime allows {dialect.max_deps} per task", stmt.deps[0].span.to(
                     stmt.deps[-1].span),
                 help=("the 'current' dialect has no limit (set_dependencies)",)))

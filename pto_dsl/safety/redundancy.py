@@ -47,7 +47,8 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
                 item.example = item.example or (producer, task.id)
     deps = _dep_clauses(program.body)
     return [_diagnostic(graph, deps[site][index], item) for (site, index), item in items.items()
-            if item.edges and item.redundant == item.edges]
+            if item.edges and item.redundant == item.edges
+            and not deps[site][index].inferred]  # the compiler's deps are its own business
 
 
 def _retains(graph: TaskGraph, order: Ordering, succs: list[list[int]], producer: int,

@@ -1,0 +1,193 @@
+"""Dependency inference for manual scopes: `scope manual infer` and `pto-check --suggest-deps`.
+
+A manual scope skips the runtime's TensorMap and trusts its explicit deps (reference §2.3).
+Here the compiler writes those deps. Every case of the program is instantiated with the
+inferred submissions carrying only the deps their user wrote, while a watcher records, for
+each of their tasks, which task every visible task variable holds and where the task sits
+in its enclosing loops. `needs.required` says which producers each task must name (ordering
+and retention, transitively reduced). Per submission site, each needed producer is named
+through a task variable that holds it, and a dep that only some instances need gets the
+simplest loop-position guard that matches them (`guards.choose`). The result is a program
+whose inferred submissions carry those deps as if the user had written them, so every later
+stage (checks, C++, simulation) sees an ordinary manual scope.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from pto_dsl import ir
+from pto_dsl.cases import CaseValues
+from pto_dsl.diagnostics import CompileError, Diagnostic, Note, Stage, error
+from pto_dsl.graph import Task, TaskGraph
+from pto_dsl.infer.guards import Atom, atoms_for, choose
+from pto_dsl.infer.needs import required
+from pto_dsl.instantiate import Frame, Instantiator, Watch, instantiate
+
+
+@dataclass(frozen=True)
+class Target:
+    """A submission whose deps are inferred, with its enclosing loops (outermost first)."""
+
+    submit: ir.Submit
+    loops: tuple[ir.ForStmt, ...]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """The deps inferred for one submission site."""
+
+    submit: ir.Submit
+    deps: tuple[ir.Dep, ...]
+    text: str  # "dep a, b when ..." in the program's syntax; "" when none is needed
+    instances: int  # task instances over all cases
+    edges: int  # explicit edges those deps add, over all cases
+    extra: int  # of those, edges no instance needs (no guard could leave them out)
+
+
+def targets(program: ir.Program, every_manual: bool = False) -> list[Target]:
+    """The submissions of `scope manual infer` blocks (or, with `every_manual`, of every
+    manual scope), in program order."""
+    return list(_walk(program.body, (), False, every_manual))
+
+
+def _walk(stmts: Sequence[ir.Stmt], loops: tuple[ir.ForStmt, ...], inside: bool,
+          every_manual: bool) -> Iterator[Target]:
+    for s in stmts:
+        if isinstance(s, ir.Submit) and inside:
+            yield Target(s, loops)
+        elif isinstance(s, ir.ForStmt):
+            yield from _walk(s.body, loops + (s,), inside, every_manual)
+        elif isinstance(s, ir.IfStmt):
+            yield from _walk(s.then, loops, inside, every_manual)
+            yield from _walk(s.orelse, loops, inside, every_manual)
+        elif isinstance(s, ir.ScopeStmt):
+            chosen = s.scope.infer or (every_manual and s.scope.manual)
+            yield from _walk(s.body, loops, inside or chosen, every_manual)
+
+
+def with_deps(program: ir.Program, deps: dict[int, tuple[ir.Dep, ...]]) -> ir.Program:
+    """The program with the deps of the given submission sites replaced."""
+    return dataclasses.replace(program, body=_replace(program.body, deps))
+
+
+def _replace(stmts: tuple[ir.Stmt, ...], deps: dict[int, tuple[ir.Dep, ...]]
+             ) -> tuple[ir.Stmt, ...]:
+    out: list[ir.Stmt] = []
+    for s in stmts:
+        if isinstance(s, ir.Submit) and s.site.id in deps:
+            s = dataclasses.replace(s, deps=deps[s.site.id])
+        elif isinstance(s, (ir.ForStmt, ir.ScopeStmt)):
+            s = dataclasses.replace(s, body=_replace(s.body, deps))
+        elif isinstance(s, ir.IfStmt):
+            s = dataclasses.replace(s, then=_replace(s.then, deps),
+                                    orelse=_replace(s.orelse, deps))
+        out.append(s)
+    return tuple(out)
+
+
+@dataclass
+class _Instance:
+    task: int
+    values: tuple[int | None, ...]  # per task variable of the site: the task id it holds
+    atoms: tuple[bool, ...]
+    needed: frozenset[int] = frozenset()
+
+
+@dataclass
+class _Site:
+    target: Target
+    names: tuple[str, ...]
+    atoms: tuple[Atom, ...]
+    instances: list[_Instance] = field(default_factory=list)
+    missing: Diagnostic | None = None  # a needed producer no variable holds
+
+    def watcher(self, inst: Instantiator) -> Watch:
+        site = self.target.submit.site
+        slots = [site.task_vars[n].slot for n in self.names]
+        evals = [inst.expr(a.expr()) for a in self.atoms]
+        record = self.instances.append
+
+        def watch(f: Frame, task: Task) -> None:
+            record(_Instance(task.id, tuple(None if f[s] is None else f[s].id for s in slots),
+                             tuple(bool(e(f)) for e in evals)))
+        return watch
+
+
+def infer(program: ir.Program, cases: Sequence[CaseValues], chosen: Sequence[Target],
+          keep_written: bool = True) -> tuple[ir.Program, list[Suggestion]]:
+    """Infer the deps of the `chosen` submissions from every case; return the program with
+    them (after any the user wrote, unless `keep_written` is false) and one suggestion per
+    submission. Raises CompileError (E210) when a needed producer is in no variable."""
+    written = {t.submit.site.id: t.submit.deps if keep_written else () for t in chosen}
+    base = with_deps(program, written)
+    sites = {t.submit.site.id: _Site(t, tuple(sorted(t.submit.site.task_vars)),
+                                     atoms_for(t.loops)) for t in chosen}
+    for case in cases:
+        first = {sid: len(s.instances) for sid, s in sites.items()}
+        graph = instantiate(base, case, {sid: s.watcher for sid, s in sites.items()})
+        needs = required(graph, set(sites))
+        for sid, s in sites.items():
+            for inst in s.instances[first[sid]:]:
+                inst.needed = frozenset(needs[inst.task])
+                if s.missing is None:
+                    s.missing = _missing(s, inst, graph)
+    problems = [s.missing for s in sites.values() if s.missing is not None]
+    if problems:
+        raise CompileError(problems)
+    suggestions = [_generalize(s) for s in sites.values()]
+    merged = {sg.submit.site.id: written[sg.submit.site.id] + sg.deps for sg in suggestions}
+    return with_deps(program, merged), suggestions
+
+
+def _missing(s: _Site, inst: _Instance, graph: TaskGraph) -> Diagnostic | None:
+    for producer in sorted(inst.needed):
+        if producer not in inst.values:
+            task, need = graph.task(inst.task), graph.task(producer)
+            return error(
+                "E210", f"cannot infer the deps of '{task.kernel}': it must wait for "
+                f"'{need.kernel}', which no task variable holds here", task.span,
+                notes=[Note(f"'{need.kernel}' is submitted here", need.span),
+                       Note(f"first instance: {need.label} and {task.label}, case "
+                            f"'{graph.case}'")],
+                help=(f"keep the '{need.kernel}' task in a variable visible at "
+                      f"{task.span.file}:{task.span.line} (e.g. `let prev = ...` before the "
+                      "loop, reassigned in it), or write this dep yourself",),
+                stage=Stage.VALIDATION)
+    return None
+
+
+def _generalize(s: _Site) -> Suggestion:
+    """Name every needed producer through a variable; guard deps needed only sometimes."""
+    site = s.target.submit.site
+    holders = [(i, [k for k, v in enumerate(inst.values) if v == p])
+               for i, inst in enumerate(s.instances) for p in inst.needed]
+    coverage = [0] * len(s.names)
+    for _, ks in holders:
+        for k in ks:
+            coverage[k] += 1
+    rank = sorted(range(len(s.names)), key=lambda k: (
+        -coverage[k], len(site.reaching[s.names[k]]), s.names[k]))
+    must: dict[int, set[int]] = {}
+    for i, ks in holders:
+        must.setdefault(min(ks, key=rank.index), set()).add(i)
+    deps: list[tuple[ir.Var, ir.Dep, str]] = []
+    edges = extra_edges = 0
+    for k, instances in must.items():
+        avoid = [i for i, inst in enumerate(s.instances) if inst.values[k] is not None
+                 and inst.values[k] not in inst.needed]
+        guard, extra = choose(len(s.atoms), [s.instances[i].atoms for i in instances],
+                              [s.instances[i].atoms for i in avoid])
+        var = site.task_vars[s.names[k]]
+        text = var.name + (f" when {guard.text(s.atoms)}" if guard.literals else "")
+        dep = ir.Dep(var, guard.expr(s.atoms), s.target.submit.span, inferred=True)
+        deps.append((var, dep, text))
+        edges += sum(1 for inst in s.instances if inst.values[k] is not None
+                     and guard.holds(inst.atoms))
+        extra_edges += extra
+    deps.sort(key=lambda d: d[0].span.start)
+    text = ("dep " + ", ".join(t for _, _, t in deps)) if deps else ""
+    return Suggestion(s.target.submit, tuple(d for _, d, _ in deps), text, len(s.instances),
+                      edges, extra_edges)
