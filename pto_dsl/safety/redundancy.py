@@ -45,7 +45,7 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
                 item.redundant += 1
                 item.by_runtime = item.by_runtime and by_runtime
                 item.example = item.example or (producer, task.id)
-    deps = _dep_clauses(program.body)
+    deps = dep_clauses(program.body)
     return [_diagnostic(graph, deps[site][index], item) for (site, index), item in items.items()
             if item.edges and item.redundant == item.edges
             and not deps[site][index].inferred]  # the compiler's deps are its own business
@@ -59,16 +59,16 @@ def _retains(graph: TaskGraph, order: Ordering, succs: list[list[int]], producer
     return not any(c != task.id and order.ordered(task.id, c) for c in succs[producer])
 
 
-def _dep_clauses(stmts: tuple[ir.Stmt, ...]) -> dict[int, tuple[ir.Dep, ...]]:
+def dep_clauses(stmts: tuple[ir.Stmt, ...]) -> dict[int, tuple[ir.Dep, ...]]:
     out: dict[int, tuple[ir.Dep, ...]] = {}
     for s in stmts:
         if isinstance(s, ir.Submit):
             out[s.site.id] = s.deps
         elif isinstance(s, (ir.ForStmt, ir.ScopeStmt)):
-            out.update(_dep_clauses(s.body))
+            out.update(dep_clauses(s.body))
         elif isinstance(s, ir.IfStmt):
-            out.update(_dep_clauses(s.then))
-            out.update(_dep_clauses(s.orelse))
+            out.update(dep_clauses(s.then))
+            out.update(dep_clauses(s.orelse))
     return out
 
 
