@@ -6,13 +6,18 @@ from pathlib import Path
 
 import pytest
 from helpers import checked
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pto_dsl import nodes
 from pto_dsl.build import build
 from pto_dsl.diagnostics import Diagnostic
+from pto_dsl.graph import Access, Buffer
+from pto_dsl.ir import Tag
 from pto_dsl.parse import parse
 from pto_dsl.pipeline import instantiate_case
-from pto_dsl.safety import run_graph_checks
+from pto_dsl.regions import Region
+from pto_dsl.safety import hazards, run_graph_checks
 from pto_dsl.source import SourceFile
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -251,3 +256,29 @@ def test_all_cases_reports_a_shared_finding_once(capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err
     assert err.count("warning[W301]") == 1
     assert "= note: found in cases Small, Case1, Case2" in err
+
+
+SEGMENTS = ((0, 2), (2, 4), (4, 8))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.sampled_from(
+    [Tag.INPUT, Tag.INOUT, Tag.OUTPUT_EXISTING])), min_size=2, max_size=12))
+def test_region_chains_find_what_the_frontier_finds(uses: list[tuple[int, Tag]]) -> None:
+    """The fast path for buffers used in disjoint regions gives exactly the hazards of the
+    general frontier."""
+    buf = Buffer(0, "b", "f32", (8,), None)
+    built = [hazards.Use(t, acc, acc.writes, acc.reads) for t, (seg, tag) in enumerate(uses)
+             for lo, hi in [SEGMENTS[seg]]
+             for acc in [Access(buf, Region((8,), (lo,), (hi - lo,)), tag, "p", False)]]
+    chains = hazards._disjoint_chains(built)
+    assert chains is not None
+    fast: list[hazards.Hazard] = []
+    for chain in chains:
+        hazards._chain(chain, fast.append)
+    slow: list[hazards.Hazard] = []
+    hazards._frontier(built, slow.append)
+
+    def key(h: hazards.Hazard) -> tuple[str, int, int]:
+        return (h.kind.value, h.earlier.task, h.later.task)
+    assert sorted(map(key, fast)) == sorted(map(key, slow))

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from itertools import pairwise
 from typing import NamedTuple
 
 from pto_dsl.graph import Access, TaskGraph
-from pto_dsl.regions import Overlap, RangeIndex, classify_boxes
+from pto_dsl.regions import Overlap, RangeIndex, Region, classify_boxes
 
 
 class Kind(enum.Enum):
@@ -81,7 +82,52 @@ def find(graph: TaskGraph, on_hazard: Callable[[Hazard], None],
         if len(writers) == 1:
             _single_writer(_use(*writers[0]), accesses, on_hazard, unless)
         elif writers:
-            _frontier([_use(t, a) for t, a in accesses], on_hazard)
+            uses = [_use(t, a) for t, a in accesses]
+            chains = _disjoint_chains(uses)
+            if chains is None:
+                _frontier(uses, on_hazard)
+            else:
+                for chain in chains:
+                    _chain(chain, on_hazard)
+
+
+def _disjoint_chains(uses: list[Use]) -> list[list[Use]] | None:
+    """The uses grouped by region when the distinct regions are pairwise disjoint (their
+    flat hulls do not meet) and no task uses the buffer twice; else None.
+
+    An accumulator updated in place, or the rows of an output written tile by tile, is
+    such a buffer: each group is then a plain chain, with no overlap to classify.
+    """
+    groups: dict[Region, list[Use]] = {}
+    tasks = set()
+    for use in uses:
+        groups.setdefault(use.access.region, []).append(use)
+        tasks.add(use.task)
+    if len(tasks) != len(uses):
+        return None
+    hulls = sorted(chain[0].access.region.flat_range() for chain in groups.values())
+    if any(lo == hi for lo, hi in hulls) or any(
+            a[1] > b[0] for a, b in pairwise(hulls)):
+        return None
+    return list(groups.values())
+
+
+def _chain(uses: list[Use], on_hazard: Callable[[Hazard], None]) -> None:
+    """Hazards of uses that all touch the same region: each write covers everything before
+    it, so a use conflicts with the last write and, if it writes, the reads since."""
+    last: Use | None = None
+    reads: list[Use] = []
+    for use in uses:
+        if last is not None:
+            kind = _kind(last, use)
+            if kind is not None:
+                on_hazard(Hazard(kind, last, use))
+        if use.writes:
+            for old in reads:
+                on_hazard(Hazard(Kind.WAR, old, use))
+            last, reads = use, []
+        else:
+            reads.append(use)
 
 
 def _single_writer(w: Use, accesses: list[tuple[int, Access]],
