@@ -19,16 +19,28 @@ from pathlib import Path
 from typing import TypeVar
 
 import pto_dsl
+from pto_dsl import infer
 from pto_dsl import parse as parse_stage
 from pto_dsl.cases import case_names, default_case
 from pto_dsl.diagnostics import CompileError
-from pto_dsl.pipeline import Checked, check_graph, front_end, instantiate_case, read_source
+from pto_dsl.pipeline import (
+    Checked,
+    case_values,
+    check_graph,
+    front_end,
+    instantiate_case,
+    read_source,
+)
+from pto_dsl.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
 LARGE_CASES = ("Case1", "Case2")  # the reference's full-size cases, where a file has them
 FRONT_END_TARGET_MS = 50.0
 INSTANTIATE_TARGET_MS = 2000.0
 TARGET_FILE, TARGET_CASE = "examples/paged_attention/manual.pto", "Case1"
+# full check (instantiate + graph checks) of Case1, per file
+FULL_CHECK_TARGETS_MS = {TARGET_FILE: 3000.0, "examples/paged_attention/auto.pto": 5000.0}
+SCALING_BATCHES = (16, 64, 256)  # manual.pto with Case1's shapes and B sequences
 
 T = TypeVar("T")
 
@@ -101,7 +113,7 @@ def _instantiate_row(checked: Checked, file: str, case: str, repeat: int,
                      parse_t: Timing | None = None, front_t: Timing | None = None) -> Row:
     try:
         inst_t, graph = measure(lambda: instantiate_case(checked, case), repeat)
-        check_t, _ = measure(lambda: check_graph(checked, graph) or [None], repeat)
+        check_t, _ = measure(lambda: (check_graph(checked, graph),), repeat)
     except CompileError as exc:
         return Row(file, case, parse_t, front_t,
                    note=f"instantiation or graph checks failed: {len(exc.diagnostics)} "
@@ -151,7 +163,58 @@ def verdicts(rows: Sequence[Row]) -> list[str]:
                    f"({ms:.0f} ms median)")
     else:
         out.append(f"instantiate {TARGET_CASE} of {TARGET_FILE}: not measured")
+    for file, limit in FULL_CHECK_TARGETS_MS.items():
+        found = [r for r in rows if r.file == file and r.case == TARGET_CASE]
+        if found and found[0].instantiate and found[0].graph_checks:
+            ms = found[0].instantiate.median_ms + found[0].graph_checks.median_ms
+            out.append(f"full check (instantiate + graph checks) of {TARGET_CASE} of {file} "
+                       f"under {limit / 1000:.0f} s: {'MET' if ms < limit else 'NOT MET'} "
+                       f"({ms:.0f} ms, sum of medians)")
     return out
+
+
+def scaling(repeat: int, markdown: bool) -> str:
+    """Full-check cost of manual.pto as the task count grows (Case1's shapes, B varied)."""
+    path = ROOT / TARGET_FILE
+    text = path.read_text("utf-8")
+    head = ["B", "tasks", "instantiate ms", "graph checks ms", "µs per task"]
+    body = []
+    for b in SCALING_BATCHES:
+        case = (f"\ncase Scale{b} {{\n    B = {b}, H = 16, D = 128, BS = 128, MMB = 256, "
+                f"TB = {b * 64}\n    context_lens = fill(8192)\n    block_table = randint(0, TB)"
+                "\n    query = uniform(-0.5, 0.5), key_cache = uniform(-0.5, 0.5), "
+                "value_cache = uniform(-1, 1)\n    scale = 1.0\n}\n")
+        row = _instantiate_row(front_end(SourceFile(TARGET_FILE, text + case)), TARGET_FILE,
+                               f"Scale{b}", repeat)
+        assert row.instantiate and row.graph_checks and row.tasks, row.note
+        per_task = (row.instantiate.median_ms + row.graph_checks.median_ms) * 1000 / row.tasks
+        body.append([str(b), f"{row.tasks:,}", row.instantiate.cell(), row.graph_checks.cell(),
+                     f"{per_task:.1f}"])
+    return _table(head, body, markdown)
+
+
+def inference(repeat: int) -> str:
+    """`pto-check --suggest-deps` on manual.pto: dependency inference from all six cases."""
+    path = ROOT / TARGET_FILE
+    checked = front_end(read_source(path, TARGET_FILE))
+    names = case_names(checked.program)
+    chosen = infer.targets(checked.program, every_manual=True)
+
+    def run() -> object:
+        values = [case_values(checked, name) for name in names]
+        return infer.infer(checked.program, values, chosen, keep_written=False)
+    timing, _ = measure(run, repeat)
+    return (f"dependency inference (--suggest-deps) for {TARGET_FILE}, {len(names)} cases: "
+            f"{timing.cell()} ms")
+
+
+def _table(head: list[str], body: list[list[str]], markdown: bool) -> str:
+    if markdown:
+        return "\n".join(["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
+                         + ["| " + " | ".join(cells) + " |" for cells in body])
+    widths = [max(len(cells[i]) for cells in [head, *body]) for i in range(len(head))]
+    return "\n".join("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True))
+                     for cells in [head, *body])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -182,6 +245,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     for line in verdicts(rows):
         print(line)
+    if not args.no_large:
+        print(f"\nscaling of the full check, {TARGET_FILE} with Case1's shapes "
+              f"({args.large_repeat} runs):")
+        print(scaling(args.large_repeat, args.markdown))
+        print()
+        print(inference(args.large_repeat))
     print(f"\ntotal benchmark time {time.perf_counter() - start:.1f} s")
     return 0
 
