@@ -32,6 +32,19 @@ class _Reach:
         self.preds[consumer].append(producer)
         self.succs[producer].append(consumer)
 
+    def ancestors(self, tasks: list[int], bound: int, found: set[int]) -> set[int]:
+        """Add to `found` the given tasks and every task after `bound` that reaches one of
+        them (tasks already in `found` are not walked again); return it."""
+        stack = [t for t in tasks if t not in found]
+        found.update(stack)
+        preds = self.preds
+        while stack:
+            for p in preds[stack.pop()]:
+                if p > bound and p not in found:
+                    found.add(p)
+                    stack.append(p)
+        return found
+
     def reaches(self, earlier: int, later: int) -> bool:
         if earlier == later:
             return True
@@ -66,10 +79,12 @@ def required(graph: TaskGraph, inferred: set[int]) -> dict[int, list[int]]:
                 reach.add(producer, task)
                 chosen[task].append(producer)
     for creator, users in _users(graph, targets).items():
+        held = reach.ancestors(reach.succs[creator], creator, set())
         for user in sorted(users, reverse=True):
-            if not any(c >= user and reach.reaches(user, c) for c in reach.succs[creator]):
+            if user not in held:
                 reach.add(creator, user)
                 chosen[user].append(creator)
+                reach.ancestors([user], creator, held)
     return chosen
 
 
