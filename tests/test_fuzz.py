@@ -41,10 +41,10 @@ EXAMPLES = {p.relative_to(ROOT / "examples").as_posix(): _small_cases_only(
 
 VOCABULARY = (
     "kernel", "entry", "case", "default", "seed", "from", "impl", "cost", "let", "for", "in",
-    "step", "if", "else", "scope", "manual", "auto", "dep", "when", "and", "or", "not", "none",
-    "true", "false", "new", "alloc", "aic", "aiv", "mix", "out", "inout", "f32", "bf16", "i32",
-    "u64", "min", "max", "cdiv", "reshape", "manual_dep", "(", ")", "[", "]", "{", "}", ",", ":",
-    ".", "..", "=", "==", "!=", "<", "<=", "+", "-", "*", "/", "%", "0", "1", "7", "2.5",
+    "step", "if", "else", "scope", "manual", "auto", "infer", "dep", "when", "and", "or", "not",
+    "none", "true", "false", "new", "alloc", "aic", "aiv", "mix", "out", "inout", "f32", "bf16",
+    "i32", "u64", "min", "max", "cdiv", "reshape", "manual_dep", "(", ")", "[", "]", "{", "}", ",",
+    ":", ".", "..", "=", "==", "!=", "<", "<=", "+", "-", "*", "/", "%", "0", "1", "7", "2.5",
     "1e3", '"gen.py:make"', "x", "y", "t", "N", "M", "K", "QK", "b", "i", "#", "\n", ";", "$",
     "'", '"', "é", "\t", "\r\n", "@", "\\", "\x00",
 )
@@ -200,7 +200,8 @@ def _compound(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.one_of(
         st.builds("for @ in {} .. {} {}".format, INT, INT, block),
         st.builds("if {} {} else {}".format, COND, block, block),
-        st.builds("scope {} {}".format, st.sampled_from(["", "manual", "auto"]), block))
+        st.builds("scope {} {}".format, st.sampled_from(["", "manual", "auto", "manual infer"]),
+                  block))
 
 
 STATEMENTS = st.recursive(SIMPLE, _compound, max_leaves=12)
