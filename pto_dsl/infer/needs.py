@@ -19,14 +19,17 @@ from __future__ import annotations
 
 from pto_dsl.graph import TaskGraph
 from pto_dsl.safety import hazards
+from pto_dsl.safety.ordering import Ordering
 
 
-class _Reach:
-    """Reachability over a growing set of edges that always point forward in time."""
+class _Reach(Ordering):
+    """Ordering over a growing set of edges that always point forward in time."""
 
     def __init__(self, graph: TaskGraph) -> None:
+        super().__init__(graph)
         self.preds: list[list[int]] = [list(p) for p in graph.fanin_lists()]
         self.succs: list[list[int]] = [list(s) for s in graph.fanout_lists()]
+        self._preds = self.preds
 
     def add(self, producer: int, consumer: int) -> None:
         self.preds[consumer].append(producer)
@@ -45,19 +48,6 @@ class _Reach:
                     stack.append(p)
         return found
 
-    def reaches(self, earlier: int, later: int) -> bool:
-        if earlier == later:
-            return True
-        preds, seen, stack = self.preds, {later}, [later]
-        while stack:
-            for p in preds[stack.pop()]:
-                if p == earlier:
-                    return True
-                if p > earlier and p not in seen:
-                    seen.add(p)
-                    stack.append(p)
-        return False
-
 
 def required(graph: TaskGraph, inferred: set[int]) -> dict[int, list[int]]:
     """For each task of an inferred site: the producers its deps must name, latest first
@@ -75,7 +65,7 @@ def required(graph: TaskGraph, inferred: set[int]) -> dict[int, list[int]]:
     chosen: dict[int, list[int]] = {t: [] for t in targets}
     for task in sorted(targets):
         for producer in sorted(conflicts[task], reverse=True):
-            if not reach.reaches(producer, task):
+            if not reach.ordered(producer, task):
                 reach.add(producer, task)
                 chosen[task].append(producer)
     for creator, users in _users(graph, targets).items():

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pto_dsl.graph import TaskGraph
 
 
@@ -14,7 +16,7 @@ class Ordering:
     """
 
     def __init__(self, graph: TaskGraph) -> None:
-        self._preds = graph.fanin_lists()
+        self._preds: Sequence[Sequence[int]] = graph.fanin_lists()
 
     def ordered(self, earlier: int, later: int) -> bool:
         if earlier == later:
