@@ -1,11 +1,176 @@
-"""pto-graph: pictures and interchange files of a program's task graph (issue 5)."""
+"""pto-graph: pictures and interchange files of a program's task graph (issue 5).
+
+Writes one case's task graph as DOT, SVG, PNG, a self-contained HTML page, or the
+runtime's deps.json (format by extension), and compares edges with a runtime-captured
+deps.json (`--diff`). Graph-check findings (races) are drawn, not fatal: the file is
+written and the exit code still reports them.
+"""
 
 from __future__ import annotations
 
+import argparse
+import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
 
-from pto_dsl.cli import unavailable
+from pto_dsl.cli import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    UsageError,
+    guarded,
+    load_program,
+    tool_parser,
+)
+from pto_dsl.diagnostics import Diagnostic
+from pto_dsl.graph import TaskGraph
+from pto_dsl.perf import paused_gc
+from pto_dsl.pipeline import Checked, instantiate_case, read_source
+from pto_dsl.safety import run_graph_checks
+from pto_dsl.viz import deps_json, diff, graphviz
+from pto_dsl.viz.analysis import Findings, analyse
+from pto_dsl.viz.output import FORMATS, render, write_atomic
+from pto_dsl.viz.view import View, full_view, summary_view
+from pto_dsl.viz.view_ends import ends_view
+
+DEFAULT_MAX_TASKS = 400
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = tool_parser("pto-graph", "Draw a case's task graph (scopes, races, redundant deps, "
+                    "critical path) or write it as the runtime's deps.json.")
+    p.add_argument("-o", "--output", type=Path, metavar="OUT",
+                   help="output file; the format comes from the extension: "
+                   + ", ".join(FORMATS))
+    p.add_argument("--summary", choices=("auto", "always", "never"), default="auto",
+                   help="collapse loop iterations as --collapse says: always, never, or "
+                   "(auto, the default) above --max-tasks tasks")
+    p.add_argument("--max-tasks", type=_positive, default=DEFAULT_MAX_TASKS, metavar="N",
+                   help="the size above which --summary auto collapses "
+                   "(default: %(default)s)")
+    p.add_argument("--collapse", choices=("sites", "ends"), default="sites",
+                   help="how a summary collapses: one node per submission site (sites, the "
+                   "default), or the first and last --keep iterations of every loop with "
+                   "an ellipsis node for the rest (ends)")
+    p.add_argument("--keep", type=_positive, default=1, metavar="N",
+                   help="iterations kept at each end of a loop by --collapse ends "
+                   "(default: %(default)s)")
+    p.add_argument("--diff", type=Path, metavar="DEPS_JSON",
+                   help="compare the graph's edges with a deps.json captured by the runtime "
+                   "(exit 1 if they differ)")
+    return p
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a positive number: {text!r}")
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return unavailable("pto-graph", "task-graph visualization", argv)
+    p = _parser()
+    args = p.parse_args(argv)
+    if args.output is None and args.diff is None:
+        p.error("nothing to do: give -o OUT and/or --diff DEPS_JSON")
+    if args.output is not None and args.output.suffix.lower() not in FORMATS:
+        p.error(f"cannot tell the format of '{args.output}': use one of "
+                + ", ".join(FORMATS))
+    info = sys.stderr if args.json else sys.stdout
+
+    def body(diags: list[Diagnostic]) -> int:
+        checked = load_program(args, diags)
+        if not checked.program.cases:
+            raise UsageError(f"{args.file} declares no case: pto-graph draws the task graph "
+                             "of a case")
+        _check_paths(args)
+        graph = instantiate_case(checked, args.case)
+        found = run_graph_checks(checked.program, graph, args.runtime)
+        diags.extend(found)
+        code = EXIT_ERRORS if any(d.is_error for d in diags) else EXIT_OK
+        if args.output is not None:
+            code = max(code, _write(args, checked, graph, found, info))
+        if args.diff is not None:
+            code = max(code, _diff(args, checked, graph, info))
+        return code
+    return guarded("pto-graph", args.json, body)
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    out: Path | None = args.output
+    if out is None:
+        return
+    for given in (args.file, args.diff):
+        if given is not None and out.resolve() == given.resolve():
+            raise UsageError(f"the output '{out}' is an input file; choose another name")
+    if not out.parent.is_dir():
+        raise UsageError(f"cannot write '{out}': no directory '{out.parent}'")
+    if out.is_dir():
+        raise UsageError(f"cannot write '{out}': it is a directory")
+
+
+def _view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
+          found: list[Diagnostic]) -> View:
+    findings = analyse(checked.program, graph, found)
+    with paused_gc():  # views of large graphs allocate much that stays alive
+        return _build_view(args, checked, graph, findings)
+
+
+def _build_view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
+                findings: Findings) -> View:
+    title = f"{args.file.name}: entry {checked.program.name}, case {graph.case}"
+    summary = args.summary == "always" or (args.summary == "auto"
+                                           and len(graph) > args.max_tasks)
+    if not summary:
+        view = full_view(graph, findings, title)
+    elif args.collapse == "ends":
+        view = ends_view(checked.program, graph, findings, title, args.keep)
+    else:
+        view = summary_view(checked.program, graph, findings, title)
+    view.notes.append(f"{len(graph)} tasks, {graph.edge_count()} edges, "
+                      f"{len(findings.races)} races, critical path "
+                      f"{len(findings.critical)} tasks (cost {findings.critical_cost:g})")
+    return view
+
+
+def _write(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
+           found: list[Diagnostic], info: TextIO) -> int:
+    out: Path = args.output
+    fmt = out.suffix.lower()
+    view = _view(args, checked, graph, found)
+    stats = view.notes[-1]
+    try:
+        data = render(fmt, view, checked.program, graph)
+    except (graphviz.GraphvizMissing, graphviz.GraphvizFailed) as exc:
+        # Graphviz is outside pto-dsl: keep what can be kept, the DOT text
+        fallback = out.with_suffix(".dot")
+        _save(fallback, render(".dot", view, checked.program, graph))
+        print(f"pto-graph: {exc}\npto-graph: wrote {fallback} instead of {out}",
+              file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    _save(out, data)
+    how = "one node per task" if not view.summary else "one node per submission site" \
+        if args.collapse == "sites" else f"first and last {args.keep} iterations"
+    print(f"pto-graph: wrote {out} ({how}; {stats})", file=info)
+    return EXIT_OK
+
+
+def _save(path: Path, data: bytes) -> None:
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        raise UsageError(f"cannot write '{path}': {exc.strerror or exc}") from None
+
+
+def _diff(args: argparse.Namespace, checked: Checked, graph: TaskGraph, info: TextIO) -> int:
+    try:
+        source = read_source(args.diff)
+    except OSError as exc:
+        raise UsageError(f"cannot read '{args.diff}': {exc.strerror or exc}") from None
+    theirs = diff.load_edges(source)
+    doc = deps_json.export(checked.program, graph)
+    result = diff.diff(deps_json.edge_pairs(doc), theirs)
+    ids = deps_json.task_ids(graph)
+    print(diff.report(result, graph, ids, f"{args.file.name} case {graph.case}",
+                      str(args.diff)), file=info)
+    return EXIT_OK if result.same else EXIT_ERRORS

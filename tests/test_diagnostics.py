@@ -30,6 +30,8 @@ CASES = sorted(BAD.glob("*.pto"))
 NOT_FROM_PTO_CHECK = {
     "E164": "pto-check rejects an unknown --case as a usage error (exit 2) before "
             "instantiating, and checks a program without cases structurally only",
+    "E601": "only pto-graph --diff reads JSON files (tests/test_viz_deps.py covers it)",
+    "E602": "only pto-graph --diff reads JSON files (tests/test_viz_deps.py covers it)",
 }
 
 

@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "paged_attention" / "manual.pto"
 SKIP_VAR = "PTO_DSL_SKIP_PACKAGING"
-UNAVAILABLE = ("pto-compile", "pto-run", "pto-graph")
+UNAVAILABLE = ("pto-compile", "pto-run")
 EXIT_UNAVAILABLE = 3
 README_OUTPUT = re.compile(r"^```text\n(.*?)\n```", re.M | re.S)
 
@@ -120,3 +120,13 @@ def test_unavailable_tools_exit_3_with_a_message(venv_bin: Path, outside: Path,
     assert proc.returncode == EXIT_UNAVAILABLE, proc.stdout + proc.stderr
     assert f"{tool}: " in proc.stderr and "not implemented yet" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_pto_graph_writes_pictures_from_the_wheel(venv_bin: Path, outside: Path) -> None:
+    """pto-graph finds its page assets inside the installed package."""
+    for name in ("g.html", "g.json"):
+        proc = _run([venv_bin / "pto-graph", EXAMPLE.name, "-o", name], outside)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert (outside / name).stat().st_size > 1000
+    assert "<svg" in (outside / "g.html").read_text("utf-8")
+

@@ -1,0 +1,190 @@
+"""What the pictures mark on a task graph: races, redundant deps and the critical path.
+
+Input: the program and one instantiated graph; output: task pairs and paths, computed with
+the passes of `safety/` (never re-deciding what they decide). Nothing here draws.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pto_dsl import ir, nodes
+from pto_dsl.diagnostics import Diagnostic
+from pto_dsl.graph import Task, TaskGraph
+from pto_dsl.perf import paused_gc
+from pto_dsl.safety.hazards import Hazard, Kind, find
+from pto_dsl.safety.ordering import Ordering
+
+RACE_CODES = ("E201", "W201")  # safety/races.py
+
+
+@dataclass(frozen=True)
+class Race:
+    """An unordered hazard between two tasks, as the race check classifies it."""
+
+    kind: str  # "read after write", ...
+    error: bool  # E201 (an error) or W201 (the runtime's own WAR blind spot)
+
+
+@dataclass
+class Findings:
+    races: dict[tuple[int, int], Race] = field(default_factory=dict)
+    redundant: set[tuple[int, int]] = field(default_factory=set)  # explicit edges, W302
+    costs: list[float] = field(default_factory=list)  # per task
+    critical: list[int] = field(default_factory=list)  # task ids, in order
+    critical_cost: float = 0.0
+
+
+def analyse(program: ir.Program, graph: TaskGraph, found: list[Diagnostic]) -> Findings:
+    """The marks for a graph whose checks reported `found` (`safety.run_graph_checks`):
+    their race and W302 findings are turned into task pairs, not decided again."""
+    with paused_gc():
+        costs = task_costs(program, graph)
+        path, total = critical_path(graph, costs)
+        races = race_pairs(graph) if any(d.code in RACE_CODES for d in found) else {}
+        return Findings(races, redundant_edges(program, graph, found), costs, path, total)
+
+
+# ---- races -----------------------------------------------------------------------------
+
+def race_pairs(graph: TaskGraph) -> dict[tuple[int, int], Race]:
+    """Every unordered hazard as (earlier, later) -> Race, with the classification of
+    `safety/races.py`: errors in manual scopes and for RAW/WAW, warnings for AUTO WAR."""
+    order = Ordering(graph)
+    found: dict[tuple[int, int], Race] = {}
+
+    def on_hazard(h: Hazard) -> None:
+        early, late = h.earlier.task, h.later.task
+        if (early, late) in found or order.ordered(early, late):
+            return
+        manual = graph.task(early).in_manual or graph.task(late).in_manual
+        found[(early, late)] = Race(h.kind.value, manual or h.kind is not Kind.WAR)
+
+    find(graph, on_hazard, unless=order.ordered)
+    return found
+
+
+# ---- redundant deps --------------------------------------------------------------------
+
+def redundant_edges(program: ir.Program, graph: TaskGraph,
+                    found: list[Diagnostic]) -> set[tuple[int, int]]:
+    """The explicit edges added by the dep items that W302 (`safety/redundancy.py`)
+    reports as redundant: every instance of such an item is implied by other edges."""
+    flagged = {(d.span.start, d.span.end) for d in found
+               if d.code == "W302" and d.span is not None}
+    if not flagged:
+        return set()
+    deps = dep_clauses(program.body)
+    out: set[tuple[int, int]] = set()
+    for task in graph.tasks():
+        clause = deps.get(task.site, ())
+        for producer, index in zip(task.explicit_deps, task.dep_items):
+            span = clause[index].span
+            if (span.start, span.end) in flagged:
+                out.add((producer, task.id))
+    return out
+
+
+def dep_clauses(stmts: tuple[ir.Stmt, ...]) -> dict[int, tuple[ir.Dep, ...]]:
+    """The dep clause of every submission site, by site id."""
+    out: dict[int, tuple[ir.Dep, ...]] = {}
+    for s in stmts:
+        if isinstance(s, ir.Submit):
+            out[s.site.id] = s.deps
+        elif isinstance(s, (ir.ForStmt, ir.ScopeStmt)):
+            out.update(dep_clauses(s.body))
+        elif isinstance(s, ir.IfStmt):
+            out.update(dep_clauses(s.then))
+            out.update(dep_clauses(s.orelse))
+    return out
+
+
+# ---- costs and the critical path -------------------------------------------------------
+
+_FUNCS: dict[str, Callable[[float, float], float]] = {
+    "min": min, "max": max, "cdiv": lambda a, b: float(math.ceil(a / b)) if b else 0.0}
+
+
+def task_costs(program: ir.Program, graph: TaskGraph) -> list[float]:
+    """Each task's cost: its kernel's `cost` expression on the call's sizes and scalars,
+    1 for a kernel without one, 0 for an alloc task (it is never dispatched, reference
+    §1.7). Results are cached per kernel and bindings, since loop iterations repeat them."""
+    cache: dict[tuple[object, ...], float] = {}
+    out: list[float] = []
+    for task in graph.tasks():
+        kernel = program.kernels.get(task.kernel)
+        if kernel is None:
+            out.append(0.0)
+        elif kernel.cost is None:
+            out.append(1.0)
+        else:  # the sizes and scalars decide the bindings
+            key = (kernel.name, task.scalars, *(acc.region.sizes for acc in task.accesses))
+            cost = cache.get(key)
+            if cost is None:
+                cost = cache[key] = max(0.0, _eval(kernel.cost, bindings(kernel, task)))
+            out.append(cost)
+    return out
+
+
+def bindings(kernel: ir.Kernel, task: Task) -> dict[str, float]:
+    """The values of a kernel's dimension symbols and scalar parameters in one call."""
+    env: dict[str, float] = {}
+    by_param = {acc.param: acc for acc in task.accesses}
+    for tp in kernel.tensor_params:
+        acc = by_param.get(tp.name)
+        if acc is None or tp.dims is None:
+            continue
+        for dim, size in zip(tp.dims, acc.region.sizes):
+            if isinstance(dim, str) and dim != "_":
+                env[dim] = float(size)
+    for sp, value in zip(kernel.scalar_params, task.scalars):
+        env[sp.name] = float(value)
+    return env
+
+
+def _eval(e: nodes.Expr, env: dict[str, float]) -> float:
+    if isinstance(e, (nodes.IntLit, nodes.FloatLit)):
+        return float(e.value)
+    if isinstance(e, nodes.Name):
+        return env.get(e.name, 0.0)
+    if isinstance(e, nodes.Unary):
+        return -_eval(e.operand, env)
+    if isinstance(e, nodes.BinOp):
+        a, b = _eval(e.left, env), _eval(e.right, env)
+        if e.op == "+":
+            return a + b
+        if e.op == "-":
+            return a - b
+        if e.op == "*":
+            return a * b
+        if e.op == "/":
+            return a / b if b else 0.0
+        return a % b if b else 0.0
+    if isinstance(e, nodes.Call) and len(e.args) == 2:
+        return _FUNCS[e.func.name](_eval(e.args[0], env), _eval(e.args[1], env))
+    # checks/kernels.py (E154) rejects anything else before a graph exists
+    raise AssertionError(f"unexpected cost expression {e!r}")
+
+
+def critical_path(graph: TaskGraph, costs: list[float]) -> tuple[list[int], float]:
+    """The heaviest chain of tasks by summed cost (ties: the earliest submitted), walked in
+    submission order, which is topological (every edge points forward)."""
+    preds = graph.fanin_lists()
+    finish = [0.0] * len(costs)
+    best_pred = [-1] * len(costs)
+    for t in range(len(costs)):
+        start, via = 0.0, -1
+        for p in preds[t]:
+            if finish[p] > start or (finish[p] == start and (via == -1 or p < via)):
+                start, via = finish[p], p
+        finish[t] = start + costs[t]
+        best_pred[t] = via
+    if not costs:
+        return [], 0.0
+    end = max(range(len(costs)), key=lambda t: (finish[t], -t))
+    path = [end]
+    while best_pred[path[-1]] != -1:
+        path.append(best_pred[path[-1]])
+    return path[::-1], finish[end]

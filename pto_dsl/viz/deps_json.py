@@ -1,0 +1,171 @@
+"""The runtime's `deps.json` (dep_gen, simpler `docs/dfx/dep-gen.md` §4) for a task graph.
+
+`export` writes the schema the runtime's replay emits, so its `deps_viewer` opens a
+compile-time graph: tasks keyed by `PTO2TaskId::raw` = ring << 32 | local id (reference
+§1.9), one annotated edge row per (producer, consumer, source, argument). Buffer addresses
+do not exist before a run, so each buffer gets a synthetic, deterministic one.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from typing import Any
+
+from pto_dsl import ir
+from pto_dsl.graph import Access, Buffer, Origin, Task, TaskGraph
+from pto_dsl.ir import Tag
+from pto_dsl.regions import Overlap, Region, classify
+from pto_dsl.types import DTYPE_INFO
+
+ADDRESS_BASE = 0x1_0000_0000  # where the synthetic buffers start
+ADDRESS_ALIGN = 1024  # the runtime's per-output alignment (reference §2.1)
+INVALID_KERNEL_ID = -1
+SLOTS = ("aic", "aiv0", "aiv1")
+FLAGS = {Origin.EXPLICIT: ["wait", "retain"], Origin.CREATOR: ["wait", "retain"],
+         Origin.TENSORMAP: ["wait"]}
+
+Json = dict[str, Any]
+
+
+def task_ids(graph: TaskGraph) -> list[int]:
+    """Each task's PTO2TaskId raw value: local ids count the submissions per ring."""
+    next_local: dict[int, int] = {}
+    out = []
+    for task in graph.tasks():
+        local = next_local.get(task.ring, 0)
+        next_local[task.ring] = local + 1
+        out.append(task.ring << 32 | local)
+    return out
+
+
+def fnv1a_tensor_id(addr: int, version: int) -> int:
+    """The runtime's stable tensor id: FNV-1a 64 over the address's 8 bytes and the
+    version's 4 bytes, little-endian."""
+    h = 0xCBF29CE484222325
+    for byte in addr.to_bytes(8, "little") + (version & 0xFFFFFFFF).to_bytes(4, "little"):
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    total = 1
+    for d in shape:
+        total *= d
+    return total
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _geometry(region: Region) -> tuple[list[int], str, list[int]]:
+    """(shape, start_offset, strides) of a region in the runtime's strided model: the
+    strides of its row-major layout, the flat offset of its first element. Cached: loop
+    iterations repeat the same regions (the lists are shared, never mutated)."""
+    strides, stride = [], 1
+    for d in reversed(region.layout):
+        strides.append(stride)
+        stride *= d
+    return list(region.sizes), str(region.flat_range()[0]), strides[::-1]
+
+
+class _Exporter:
+    def __init__(self, program: ir.Program, graph: TaskGraph) -> None:
+        self.program, self.graph = program, graph
+        self.ids = task_ids(graph)
+        self.addresses: dict[int, int] = {}
+        self.tensors: dict[int, Json] = {}  # by buffer id, in first-sighting order
+        self._next_addr = ADDRESS_BASE
+
+    def tensor_id(self, buf: Buffer) -> int:
+        if buf.id not in self.tensors:
+            addr = self._next_addr
+            size = _numel(buf.shape) * DTYPE_INFO[buf.dtype][1]
+            self._next_addr += -(-max(size, 1) // ADDRESS_ALIGN) * ADDRESS_ALIGN
+            self.tensors[buf.id] = {
+                "tensor_id": str(fnv1a_tensor_id(addr, 0)), "buffer_addr": str(addr),
+                "version": 0, "dtype": DTYPE_INFO[buf.dtype][0],
+                "buffer_numel": str(_numel(buf.shape))}
+        return int(self.tensors[buf.id]["tensor_id"])
+
+    def geometry(self, acc: Access, role: str) -> Json:
+        shape, start, strides = _geometry(acc.region)
+        return {f"{role}shape": shape, f"{role}start_offset": start, f"{role}strides": strides}
+
+    def task(self, task: Task) -> Json:
+        kernel = self.program.kernels[task.kernel]
+        slots = dict(kernel.func_ids)
+        args = []
+        for i, acc in enumerate(task.accesses):
+            arg: Json = {"idx": i, "type": acc.tag.value}
+            if acc.tag is not Tag.OUTPUT:  # an OUTPUT has no tensor before it is created
+                arg["tensor_id"] = str(self.tensor_id(acc.buffer))
+                arg["dtype"] = DTYPE_INFO[acc.buffer.dtype][0]
+                arg.update(self.geometry(acc, ""))
+            args.append(arg)
+        kernel_ids = [slots.get(s, slots.get("aiv") if s == "aiv0" else None) for s in SLOTS]
+        return {"task_id": str(self.ids[task.id]), "scope": task.scope_mode,
+                "early_dispatch": False,
+                "kernel_ids": [INVALID_KERNEL_ID if k is None else k for k in kernel_ids],
+                "block_num": 1, "args": args}
+
+    def edges(self, task: Task) -> Iterator[Json]:
+        """The rows of one consumer in the runtime's order: explicit deps (step 1), then
+        per argument the creator (step A) and TensorMap (step B) edges."""
+        succ = str(self.ids[task.id])
+        for p in dict.fromkeys(task.explicit_deps):
+            yield {"pred": str(self.ids[p]), "succ": succ, "arg": -1, "source": "explicit",
+                   "flags": FLAGS[Origin.EXPLICIT]}
+        fanin = {p: self.graph.origins(p, task.id) for p in self.graph.producers(task.id)}
+        for i, acc in enumerate(task.accesses):
+            if acc.tag is Tag.OUTPUT:
+                continue
+            owner = acc.buffer.owner
+            if owner is not None and Origin.CREATOR in fanin.get(owner, ()):
+                yield self._row(owner, succ, i, acc, Origin.CREATOR)
+            if acc.reads and not acc.manual_dep:
+                for p, origins in fanin.items():
+                    if Origin.TENSORMAP in origins:
+                        yield from self._tensormap_rows(p, succ, i, acc)
+
+    def _row(self, pred: int, succ: str, arg: int, acc: Access, origin: Origin) -> Json:
+        row: Json = {"pred": str(self.ids[pred]), "succ": succ, "arg": arg,
+                     "source": origin.value, "flags": FLAGS[origin]}
+        if origin is Origin.TENSORMAP:
+            row["overlap"] = "other"  # set by the caller; kept here for the field order
+        row["tensor_id"] = str(self.tensor_id(acc.buffer))
+        row["consumer_dtype"] = DTYPE_INFO[acc.buffer.dtype][0]
+        row.update(self.geometry(acc, "consumer_"))
+        return row
+
+    def _tensormap_rows(self, pred: int, succ: str, arg: int, acc: Access) -> Iterator[Json]:
+        for written in self.graph.task(pred).accesses:
+            if written.buffer.id != acc.buffer.id or written.tag not in (
+                    Tag.INOUT, Tag.OUTPUT_EXISTING) or written.manual_dep:
+                continue
+            overlap = classify(acc.region, written.region)
+            if overlap is Overlap.NO_OVERLAP:
+                continue
+            row = self._row(pred, succ, arg, acc, Origin.TENSORMAP)
+            # the lookup's own status: "covered" when the consumer's slice contains the
+            # producer's (the runtime's check_overlap, reference §2.2; dep-gen.md's prose
+            # says the reverse, but the replay writes this status)
+            row["overlap"] = "covered" if overlap is Overlap.COVERED else "other"
+            row.update(self.geometry(written, "producer_"))
+            yield row
+
+
+def export(program: ir.Program, graph: TaskGraph) -> Json:
+    """deps.json for the graph. Alloc tasks get no `tasks[]` entry, as in the runtime,
+    whose dep_gen records only kernel submits; they appear as edge producers."""
+    ex = _Exporter(program, graph)
+    tasks: list[Json] = []
+    edges: list[Json] = []
+    for task in graph.tasks():
+        if task.core != "alloc":
+            tasks.append(ex.task(task))
+        edges.extend(ex.edges(task))
+    return {"tasks": tasks, "tensors": list(ex.tensors.values()), "edges": edges}
+
+
+def edge_pairs(deps: Json) -> set[tuple[int, int]]:
+    """The (pred, succ) task pairs of a deps.json document that `export` made."""
+    return {(int(e["pred"]), int(e["succ"])) for e in deps["edges"]}

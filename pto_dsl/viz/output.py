@@ -1,0 +1,57 @@
+"""Turning a view into the bytes of one output format, and writing files atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from pto_dsl import ir
+from pto_dsl.graph import TaskGraph
+from pto_dsl.perf import paused_gc
+from pto_dsl.viz import deps_json, graphviz, html, layout
+from pto_dsl.viz.dot import to_dot
+from pto_dsl.viz.view import View
+
+FORMATS = (".dot", ".svg", ".png", ".html", ".json")
+
+
+def render(fmt: str, view: View, program: ir.Program, graph: TaskGraph) -> bytes:
+    """The bytes of `fmt` (an extension in FORMATS). SVG and PNG need Graphviz
+    (GraphvizMissing otherwise); HTML uses it when present, else its own layout."""
+    if fmt == ".json":
+        with paused_gc():  # a row per edge and argument: hundreds of thousands of dicts
+            doc = deps_json.export(program, graph)
+        return (json.dumps(doc, separators=(",", ":")) + "\n").encode("utf-8")
+    dot = to_dot(view)
+    if fmt == ".dot":
+        return dot.encode("utf-8")
+    if fmt == ".html":
+        if graphviz.dot_path() is None:
+            view.notes.append("Graphviz not installed: simple layout, scopes not drawn")
+            svg = layout.to_svg(view)
+        else:
+            svg = graphviz.render(dot, "svg").decode("utf-8")
+        return html.page(view, svg).encode("utf-8")
+    return graphviz.render(dot, fmt[1:])
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write through a temporary file in the same directory and rename it into place, so
+    a reader never sees half a file and a failure leaves the old file as it was."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,159 @@
+"""deps.json export in the runtime's dep_gen schema, and `pto-graph --diff`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pto_dsl.cli_graph import main
+from pto_dsl.pipeline import front_end, instantiate_case, read_source
+from pto_dsl.viz import deps_json
+
+ROOT = Path(__file__).resolve().parent.parent
+PA = ROOT / "examples" / "paged_attention"
+RING = 1 << 32
+
+
+def export(name: str, case: str = "CaseSmall1") -> dict[str, object]:
+    checked = front_end(read_source(PA / name))
+    return deps_json.export(checked.program, instantiate_case(checked, case))
+
+
+def triples(doc: dict[str, object]) -> set[tuple[int, int, str]]:
+    return {(int(e["pred"]), int(e["succ"]), e["source"]) for e in doc["edges"]}  # type: ignore[attr-defined]
+
+
+def test_auto_case_small1_has_the_edges_of_reference_3_3() -> None:
+    """PA (AUTO): alloc on ring 1, the per-block tasks on ring 2 (inner scope); creator
+    edges inside a block and to the alloc, the update chain through the TensorMap."""
+    alloc = 1 * RING + 0
+    want: set[tuple[int, int, str]] = set()
+    for bn in range(3):  # context 33, block 16: three blocks
+        qk, sf, pv, up = (2 * RING + 4 * bn + k for k in range(4))
+        want |= {(qk, sf, "creator"), (sf, pv, "creator"), (sf, up, "creator"),
+                 (pv, up, "creator"), (alloc, up, "creator")}
+        if bn:
+            want.add((up - 4, up, "tensormap"))
+    doc = export("auto.pto")
+    assert triples(doc) == want
+    tasks = doc["tasks"]
+    assert isinstance(tasks, list) and len(tasks) == 12  # the alloc task has no record
+    assert {t["scope"] for t in tasks} == {"auto"}
+    chain = [e for e in doc["edges"] if e["source"] == "tensormap"]  # type: ignore[attr-defined]
+    assert all(e["flags"] == ["wait"] and e["overlap"] == "covered" for e in chain)
+
+
+def test_manual_case_small1_has_the_edges_of_reference_3_4() -> None:
+    """PAM (MANUAL, deps as at v0): everything on ring 1, explicit edges only: SF <- QK,
+    PV <- SF, UP <- SF, PV, alloc (first), previous UP, alloc (last, not first)."""
+    alloc = RING
+    want: set[tuple[int, int, str]] = set()
+    for bn in range(3):
+        qk, sf, pv, up = (RING + 1 + 4 * bn + k for k in range(4))
+        want |= {(qk, sf, "explicit"), (sf, pv, "explicit"), (sf, up, "explicit"),
+                 (pv, up, "explicit")}
+        want.add((alloc, up, "explicit") if bn in (0, 2) else (up - 4, up, "explicit"))
+        if bn == 2:
+            want.add((up - 4, up, "explicit"))
+    doc = export("manual.pto")
+    assert triples(doc) == want and len(want) == 16
+    for e in doc["edges"]:  # type: ignore[attr-defined]
+        assert e["arg"] == -1 and e["flags"] == ["wait", "retain"] and "tensor_id" not in e
+    assert {t["scope"] for t in doc["tasks"]} == {"manual"}  # type: ignore[attr-defined]
+
+
+def test_tasks_and_tensors_follow_the_schema() -> None:
+    doc = export("auto.pto")
+    tensors = {t["tensor_id"]: t for t in doc["tensors"]}  # type: ignore[attr-defined]
+    qk, sf, pv, up = doc["tasks"][:4]  # type: ignore[index]
+    assert qk["task_id"] == str(2 * RING) and qk["kernel_ids"] == [0, -1, -1]
+    assert sf["kernel_ids"] == [-1, 1, -1] and pv["kernel_ids"] == [2, -1, -1]
+    assert [a["type"] for a in up["args"]] == ["INPUT"] * 3 + ["INOUT"] * 4
+    assert qk["args"][2] == {"idx": 2, "type": "OUTPUT"}  # no tensor before it exists
+    kj = qk["args"][1]  # rows [blk * 16, +16) of the key cache viewed as [48, 16]
+    assert kj["shape"] == [16, 16] and kj["strides"] == [16, 1]
+    assert int(kj["start_offset"]) % 256 == 0 and kj["dtype"] == "BFLOAT16"
+    for task in doc["tasks"]:  # type: ignore[attr-defined]
+        for arg in task["args"]:
+            assert arg["type"] == "OUTPUT" or arg["tensor_id"] in tensors
+    for e in doc["edges"]:  # type: ignore[attr-defined]
+        assert e["source"] == "explicit" or e["tensor_id"] in tensors
+    key = tensors[kj["tensor_id"]]
+    assert key["buffer_numel"] == str(3 * 16 * 1 * 16) and key["version"] == 0
+    assert key["tensor_id"] == str(deps_json.fnv1a_tensor_id(int(key["buffer_addr"]), 0))
+
+
+def test_tensor_id_is_the_runtimes_fnv1a() -> None:
+    # the example row of the runtime's docs/dfx/dep-gen.md §4
+    assert deps_json.fnv1a_tensor_id(29204938752, 0) == 13451765318376212391
+
+
+# ---- --diff --------------------------------------------------------------------------
+
+def write(tmp_path: Path, doc: object, name: str = "deps.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(doc, indent=1))
+    return path
+
+
+def test_diff_reports_exactly_the_edited_edges(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    doc = export("manual.pto")
+    same = write(tmp_path, doc, "same.json")
+    args = [str(PA / "manual.pto"), "--case", "CaseSmall1", "--diff"]
+    assert main([*args, str(same)]) == 0
+    assert "16 edges in both, 0 only in" in capsys.readouterr().out
+    removed = doc["edges"][5]  # type: ignore[index]
+    doc["edges"] = [e for e in doc["edges"] if e is not removed]  # type: ignore[attr-defined]
+    doc["edges"].append({"pred": str(RING + 1), "succ": str(RING + 12), "arg": -1,  # type: ignore[attr-defined]
+                         "source": "explicit", "flags": ["wait", "retain"]})
+    code = main([*args, str(write(tmp_path, doc))])
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert code == 1 and lines[0].startswith("15 edges in both, 1 only in manual.pto")
+    assert lines[1].startswith("only in manual.pto") and lines[3].startswith("only in")
+    assert lines[2].strip().startswith(f"{removed['pred']} (ring 1") and \
+        f"-> {removed['succ']} (ring 1" in lines[2]
+    checked = front_end(read_source(PA / "manual.pto"))
+    g = instantiate_case(checked, "CaseSmall1")
+    qk, up = g.task(1), g.task(12)
+    assert (qk.kernel, up.kernel) == ("QK", "UP")
+    assert lines[4].strip() == (f"{RING + 1} (ring 1, local 1) QK #1 line {qk.span.line} -> "
+                                f"{RING + 12} (ring 1, local 12) UP #12 line {up.span.line}")
+    assert len(lines) == 5
+
+
+def test_diff_file_that_is_not_json_is_located(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"tasks": [],\n "edges": [\n  {"pred": "1" "succ": "2"}\n ]}\n')
+    assert main([str(PA / "manual.pto"), "--diff", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:3:16: error[E601]: this file is not JSON" in err
+    assert '  {"pred": "1" "succ": "2"}' in err and "^" in err
+
+
+def test_diff_file_with_a_bad_edge_is_located(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    doc = export("manual.pto")
+    doc["edges"][3]["pred"] = "task seven"  # type: ignore[index]
+    del doc["edges"][9]["succ"]  # type: ignore[index]
+    path = write(tmp_path, doc)
+    lines = path.read_text().splitlines()
+    bad_line = next(i for i, line in enumerate(lines, 1) if "task seven" in line)
+    assert main([str(PA / "manual.pto"), "--diff", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:{bad_line}:" in err and "error[E602]" in err
+    assert "edge 3: 'pred' must be a task id" in err and "edge 9: 'succ'" in err
+    shapes: list[object] = [[], {"edges": 3}, {"tasks": []}]
+    for shape in shapes:
+        assert main([str(PA / "manual.pto"), "--diff", str(write(tmp_path, shape))]) == 1
+        assert "error[E602]" in capsys.readouterr().err
+
+
+def test_diff_file_missing_is_a_usage_error(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(PA / "manual.pto"), "--diff", str(tmp_path / "none.json")]) == 2
+    assert "cannot read" in capsys.readouterr().err
