@@ -1,1 +1,2 @@
-"""C++ orchestration backends for the PTO2 runtime: view model, jinja2 templates, headers."""
+"""The data of the C++ backend: the jinja2 templates of the orchestration source and the
+declaration-only runtime API headers (read with importlib.resources by pto_dsl.codegen)."""

@@ -43,7 +43,8 @@ def tool_parser(prog: str, description: str) -> argparse.ArgumentParser:
     p.add_argument("--case", metavar="NAME", help="instantiate this case (default: the "
                    "program's default case)")
     p.add_argument("--dialect", choices=sorted(DIALECTS), default=DEFAULT_DIALECT.name,
-                   help="runtime API dialect whose limits apply (default: %(default)s)")
+                   help="runtime API dialect: its limits apply, and pto-compile writes its API "
+                   "(default: %(default)s)")
     p.add_argument("--task-window", type=_runtime, default=DEFAULT_RUNTIME, dest="runtime",
                    metavar="N", help="the runtime's task window per ring "
                    f"(PTO2_RING_TASK_WINDOW, a power of 2; default: "

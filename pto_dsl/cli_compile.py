@@ -1,11 +1,102 @@
-"""pto-compile: C++ orchestration code for the PTO2 runtime (issue 4)."""
+"""pto-compile: the C++ orchestration source of a .pto program for the PTO2 runtime, or the
+description the runtime's test harness needs to load it (issue 4; docs/compile.md).
+
+Every structural check runs first, and the graph checks on the chosen case (the default
+case unless --case names one, or every case with --all-cases; none for a program without
+cases); nothing is written for a program with errors.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
-from pto_dsl.cli import unavailable
+from pto_dsl.cases import case_names
+from pto_dsl.cli import (
+    EXIT_OK,
+    UsageError,
+    guarded,
+    load_program,
+    tool_parser,
+)
+from pto_dsl.codegen import harness
+from pto_dsl.codegen.cpp import generate, interface_header
+from pto_dsl.diagnostics import Diagnostic
+from pto_dsl.pipeline import check_graph, instantiate_case
+
+PROG = "pto-compile"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return unavailable("pto-compile", "C++ orchestration code generation", argv)
+    p = tool_parser(PROG, "Generate the C++ orchestration source (or the harness "
+                    "description) of a .pto program for the PTO2 runtime.")
+    p.add_argument("-o", "--output", type=Path, metavar="PATH",
+                   help="write the result to PATH (default: standard output; '-' also "
+                   "means standard output)")
+    p.add_argument("--emit", choices=("cpp", "callable", "header"), default="cpp",
+                   help="cpp: the orchestration source; callable: the harness description "
+                   "as JSON; header: this project's declaration-only runtime API header for "
+                   "the dialect, to install as pto_orchestration_api.h for a syntax check "
+                   "(default: %(default)s)")
+    p.add_argument("--all-cases", action="store_true", help="run the graph checks on every "
+                   "case of the program, not only the default (or --case) one")
+    args = p.parse_args(argv)
+    if args.all_cases and args.case:
+        p.error("--case and --all-cases cannot be combined")
+
+    def body(diags: list[Diagnostic]) -> int:
+        output = _output_path(args.output, args.file)
+        if args.json and output is None:
+            raise UsageError("--json prints the diagnostics on standard output: name the "
+                             "output file with -o PATH")
+        checked = load_program(args, diags)
+        names = case_names(checked.program) if args.all_cases else [args.case]
+        for name in names if checked.program.cases else []:
+            graph = instantiate_case(checked, name)
+            diags.extend(check_graph(checked, graph, args.runtime))
+        if args.emit == "callable":
+            cpp_name = output.with_suffix(".cpp").name if output else f"{args.file.stem}.cpp"
+            text = harness.to_json(checked.program, cpp_name)
+        elif args.emit == "header":
+            text = interface_header(args.dialect)
+        else:
+            text = generate(checked.program, args.dialect, checked.source.name, PROG)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            write_atomically(output, text)
+        return EXIT_OK
+    return guarded(PROG, args.json, body)
+
+
+def _output_path(output: Path | None, source: Path) -> Path | None:
+    if output is None or str(output) == "-":
+        return None
+    try:
+        same = output.exists() and source.exists() and output.samefile(source)
+    except OSError:
+        same = False
+    if same or output.resolve() == source.resolve():
+        raise UsageError(f"refusing to write the output onto the input file '{source}'")
+    if output.is_dir():
+        raise UsageError(f"'{output}' is a directory; name the output file")
+    return output
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a temporary file beside `path` and move it into place, so a reader never sees
+    a partial file and an interrupted run leaves the old one."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise UsageError(f"cannot write '{path}': {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

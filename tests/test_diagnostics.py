@@ -30,6 +30,9 @@ CASES = sorted(BAD.glob("*.pto"))
 NOT_FROM_PTO_CHECK = {
     "E164": "pto-check rejects an unknown --case as a usage error (exit 2) before "
             "instantiating, and checks a program without cases structurally only",
+    "E401": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",
+    "E402": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",
+    "E403": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",
     "E601": "only pto-graph --diff reads JSON files (tests/test_viz_deps.py covers it)",
     "E602": "only pto-graph --diff reads JSON files (tests/test_viz_deps.py covers it)",
 }

@@ -41,8 +41,9 @@ FILE = re.compile(r"#\s*file:\s*(\S+)")
 # Codes whose trigger cannot be written as a short inline program: a file that is not UTF-8
 # (E005), nesting deep enough to exhaust Python's recursion limit (E006), 65 entry tensors
 # (E152), a case name that only the Python API can ask for (E164), and the errors in JSON
-# files that only `pto-graph --diff` reads (E601, E602; tests/test_viz_deps.py has them).
-NO_INLINE_EXAMPLE = {"E005", "E006", "E152", "E164", "E601", "E602"}
+# files that only `pto-graph --diff` reads (E601, E602; tests/test_viz_deps.py has them), and
+# what only the C++ backend rejects (E401-E403; tests/compile/errors/ has them).
+NO_INLINE_EXAMPLE = {"E005", "E006", "E152", "E164", "E401", "E402", "E403", "E601", "E602"}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,105 @@
+"""The view model of one generated orchestration file: every name, C++ type and statement
+resolved, in order. Built by `cpp_lower`; the templates only lay it out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from .dialect_table import CppDialect
+
+
+@dataclass(frozen=True)
+class Code:
+    """Plain statements: declarations of values, views, task ids, assignments."""
+
+    origin: str  # "file.pto:LINE" of the statement they come from
+    lines: tuple[str, ...]
+    kind: str = "code"
+
+
+@dataclass(frozen=True)
+class TensorAdd:
+    method: str  # add_input / add_output / add_inout
+    value: str
+
+
+@dataclass(frozen=True)
+class DepView:
+    task_id: str
+    condition: str | None  # the `when` guard and/or the validity check; None: always
+    inferred: bool = False  # derived by `scope manual infer`, not written in the program
+
+
+@dataclass(frozen=True)
+class SubmitView:
+    origin: str
+    setup: tuple[str, ...]  # views and create-infos the arguments need, declared first
+    args_name: str
+    tensors: tuple[TensorAdd, ...]
+    deps: tuple[DepView, ...]
+    deps_name: str  # caller-owned dependency array (current dialect)
+    deps_count_name: str
+    scalars: tuple[str, ...]
+    kernels_name: str | None  # a MixedKernels variable for mix kernels
+    kernel_slots: tuple[tuple[str, str], ...]  # (MixedKernels field, kernel constant)
+    call: str
+    binding: str  # "let": TaskOutputTensors target; "assign": target = id; "none"
+    target: str | None
+    kind: str = "submit"
+
+    @property
+    def conditional_deps(self) -> bool:
+        return any(d.condition is not None for d in self.deps)
+
+    @property
+    def inferred_deps(self) -> int:
+        return sum(d.inferred for d in self.deps)
+
+
+@dataclass(frozen=True)
+class LoopView:
+    var: str
+    start: str
+    bounds: tuple[tuple[str, str], ...]  # (name, value): bounds computed once, at the start
+    stop: str
+    step: str | None  # None: 1
+
+
+@dataclass(frozen=True)
+class BlockView:
+    """A `for`, `if` or `scope` block."""
+
+    kind: str  # for / if / scope
+    origin: str
+    setup: tuple[str, ...]
+    loop: LoopView | None  # for
+    condition: str  # if
+    scope_mode: str  # scope: "" (AUTO) or "PTO2ScopeMode::MANUAL"
+    body: tuple[Node, ...]
+    orelse: tuple[Node, ...]
+    else_if: bool  # the else branch is one `if` written as `else if`
+
+
+Node = Union[Code, SubmitView, BlockView]
+
+
+@dataclass(frozen=True)
+class KernelConst:
+    name: str  # C++ constant holding the func_id
+    func_id: int
+    comment: str
+
+
+@dataclass(frozen=True)
+class FileView:
+    banner: tuple[str, ...]
+    dialect: CppDialect
+    api_header: str
+    kernels: tuple[KernelConst, ...]
+    helpers: frozenset[str]  # generator helpers the body uses: cdiv, read, scalar_bits
+    expected_arg_count: int
+    args_name: str
+    prologue: tuple[Node, ...]
+    body: tuple[Node, ...]

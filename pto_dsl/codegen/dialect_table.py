@@ -1,0 +1,57 @@
+"""The C++ names that differ between the runtime API dialects (reference §1.13).
+
+One backend emits both dialects; everything dialect-specific it needs is one row here.
+The per-task limits live in `pto_dsl.dialects` (the checks enforce them before emission).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CppDialect:
+    name: str
+    entry_args_type: str  # parameter type of the two exported functions (reference §1.2)
+    entry_tensor: str  # how an entry tensor is reached, `{args}` and `{index}` filled in
+    tensor_type: str  # the runtime's tensor descriptor (reference §1.4)
+    args_type: str  # the per-task argument builder (reference §1.5)
+    submit_aic: str  # submit functions by core type (reference §1.6)
+    submit_aiv: str
+    submit_mixed: str
+    dep_style: str  # "add_dep": Arg::add_dep per id; "array": set_dependencies(ids, n)
+    header: str  # the interface header of this project that declares the dialect's API
+
+
+V0 = CppDialect(
+    name="v0",
+    entry_args_type="ChipStorageTaskArgs",
+    entry_tensor="{args}.tensor({index})",
+    tensor_type="Tensor",
+    args_type="Arg",
+    submit_aic="pto2_rt_submit_aic_task",
+    submit_aiv="pto2_rt_submit_aiv_task",
+    submit_mixed="pto2_rt_submit_task",
+    dep_style="add_dep",
+    header="pto2_api_v0.h",
+)
+
+CURRENT = CppDialect(
+    name="current",
+    entry_args_type="ChipTaskArgs",
+    entry_tensor="{args}.tensor({index}).ref()",
+    tensor_type="ChipTensor",
+    args_type="CoreTaskArgs",
+    submit_aic="rt_submit_aic_task",
+    submit_aiv="rt_submit_aiv_task",
+    submit_mixed="rt_submit_task",
+    dep_style="array",
+    header="pto2_api_current.h",
+)
+
+CPP_DIALECTS: dict[str, CppDialect] = {d.name: d for d in (V0, CURRENT)}
+
+# The header every generated file includes: the runtime's own name for its orchestration
+# API (reference §1.1). The checks in this project put a copy of the dialect's interface
+# header under this name on the include path.
+API_HEADER = "pto_orchestration_api.h"

@@ -1,0 +1,68 @@
+"""Shared helpers of the pto-compile tests: generating C++, goldens and the g++ check."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from pto_dsl.codegen.cpp import API_HEADER, CPP_DIALECTS, generate, interface_header
+from pto_dsl.dialects import DIALECTS
+from pto_dsl.pipeline import Checked, front_end, read_source
+from pto_dsl.source import SourceFile
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").rglob("*.pto"))
+CONSTRUCTS = sorted((ROOT / "tests" / "compile").glob("*.pto"))
+GOLDEN = ROOT / "tests" / "golden" / "compile"
+DIALECT_NAMES = sorted(CPP_DIALECTS)
+GXX = shutil.which("g++")
+GXX_FLAGS = ["-std=c++17", "-fsyntax-only", "-Wall", "-Wextra", "-Werror"]
+
+
+def load(path: Path, dialect: str) -> Checked:
+    return front_end(read_source(path, path.name), DIALECTS[dialect])
+
+
+def compile_file(path: Path, dialect: str) -> str:
+    checked = load(path, dialect)
+    return generate(checked.program, dialect, checked.source.name)
+
+
+def golden_name(path: Path, dialect: str) -> str:
+    """examples/paged_attention/auto.pto -> paged_attention_auto.current.cpp"""
+    stem = path.stem if path.parent.name == "compile" else f"{path.parent.name}_{path.stem}"
+    return f"{stem}.{dialect}.cpp"
+
+
+def include_dir(where: Path, dialect: str) -> Path:
+    """A folder with this project's interface headers, the dialect's one installed under the
+    runtime's header name (docs/compile.md)."""
+    where.mkdir(parents=True, exist_ok=True)
+    (where / API_HEADER).write_text(interface_header(dialect), encoding="utf-8")
+    return where
+
+
+def syntax_check(sources: list[Path], include: Path) -> subprocess.CompletedProcess[str]:
+    assert GXX is not None
+    return subprocess.run([GXX, *GXX_FLAGS, "-I", str(include), *map(str, sources)],
+                          capture_output=True, text=True, check=False, timeout=300)
+
+
+_FENCE = re.compile(r"^```([A-Za-z]*)[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S)
+
+
+def doc_programs() -> list[tuple[str, str]]:
+    """The complete programs shown in docs/*.md, as (name, text)."""
+    found = []
+    for doc in sorted((ROOT / "docs").glob("*.md")):
+        for n, m in enumerate(_FENCE.finditer(doc.read_text("utf-8"))):
+            if m.group(1) == "pto" and m.group(2).startswith("# complete program"):
+                found.append((f"doc_{doc.stem}_{n}", m.group(2)))
+    return found
+
+
+def compile_text(name: str, text: str, dialect: str) -> str:
+    checked = front_end(SourceFile(f"{name}.pto", text), DIALECTS[dialect])
+    return generate(checked.program, dialect, checked.source.name)
