@@ -9,6 +9,7 @@ diagnostic per pair of submission sites, with the first instance and the number 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pto_dsl import ir
@@ -31,13 +32,26 @@ class _Group:
     params: dict[str, None] = field(default_factory=dict)  # the later task's, in order
 
 
-def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list[Diagnostic]:
+def unordered(graph: TaskGraph, on_race: Callable[[Hazard], None]) -> None:
+    """Call `on_race` for every hazard whose tasks the graph's edges do not order."""
     order = Ordering(graph)
+
+    def on_hazard(h: Hazard) -> None:
+        if not order.ordered(h.earlier.task, h.later.task):
+            on_race(h)
+    find(graph, on_hazard, unless=order.ordered)
+
+
+def is_error(graph: TaskGraph, h: Hazard) -> bool:
+    """E201, not W201: a manual task is involved, or the runtime would order this kind."""
+    manual = graph.task(h.earlier.task).in_manual or graph.task(h.later.task).in_manual
+    return manual or h.kind is not Kind.WAR
+
+
+def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list[Diagnostic]:
     groups: dict[tuple[int, int, Kind], _Group] = {}
 
     def on_hazard(h: Hazard) -> None:
-        if order.ordered(h.earlier.task, h.later.task):
-            return
         early, late = graph.task(h.earlier.task), graph.task(h.later.task)
         key = (early.site, late.site, h.kind)
         group = groups.get(key)
@@ -48,7 +62,7 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
             group.pairs.add((early.id, late.id))
             group.count += 1
 
-    find(graph, on_hazard, unless=order.ordered)
+    unordered(graph, on_hazard)
     return [_diagnostic(program, graph, g) for g in groups.values()]
 
 
@@ -66,7 +80,7 @@ def _diagnostic(program: ir.Program, graph: TaskGraph, group: _Group) -> Diagnos
                   f"'{acc.buffer.name}' {acc.region}{more_instances(group.count)}")]
     fix = dep_fix(program, early, late)
     manual = early.in_manual or late.in_manual
-    if manual or h.kind is not Kind.WAR:
+    if is_error(graph, h):
         where = "a manual scope orders tasks only by their deps" if manual else \
             "the runtime does not order these arguments"
         return error("E201", message, late.span, notes=notes, help=(fix, where),

@@ -14,8 +14,9 @@ from pto_dsl import ir, nodes
 from pto_dsl.diagnostics import Diagnostic
 from pto_dsl.graph import Task, TaskGraph
 from pto_dsl.perf import paused_gc
-from pto_dsl.safety.hazards import Hazard, Kind, find
-from pto_dsl.safety.ordering import Ordering
+from pto_dsl.safety import races
+from pto_dsl.safety.hazards import Hazard
+from pto_dsl.safety.redundancy import dep_clauses
 
 RACE_CODES = ("E201", "W201")  # safety/races.py
 
@@ -52,17 +53,12 @@ def analyse(program: ir.Program, graph: TaskGraph, found: list[Diagnostic]) -> F
 def race_pairs(graph: TaskGraph) -> dict[tuple[int, int], Race]:
     """Every unordered hazard as (earlier, later) -> Race, with the classification of
     `safety/races.py`: errors in manual scopes and for RAW/WAW, warnings for AUTO WAR."""
-    order = Ordering(graph)
     found: dict[tuple[int, int], Race] = {}
 
-    def on_hazard(h: Hazard) -> None:
-        early, late = h.earlier.task, h.later.task
-        if (early, late) in found or order.ordered(early, late):
-            return
-        manual = graph.task(early).in_manual or graph.task(late).in_manual
-        found[(early, late)] = Race(h.kind.value, manual or h.kind is not Kind.WAR)
-
-    find(graph, on_hazard, unless=order.ordered)
+    def on_race(h: Hazard) -> None:
+        found.setdefault((h.earlier.task, h.later.task),
+                         Race(h.kind.value, races.is_error(graph, h)))
+    races.unordered(graph, on_race)
     return found
 
 
@@ -84,20 +80,6 @@ def redundant_edges(program: ir.Program, graph: TaskGraph,
             span = clause[index].span
             if (span.start, span.end) in flagged:
                 out.add((producer, task.id))
-    return out
-
-
-def dep_clauses(stmts: tuple[ir.Stmt, ...]) -> dict[int, tuple[ir.Dep, ...]]:
-    """The dep clause of every submission site, by site id."""
-    out: dict[int, tuple[ir.Dep, ...]] = {}
-    for s in stmts:
-        if isinstance(s, ir.Submit):
-            out[s.site.id] = s.deps
-        elif isinstance(s, (ir.ForStmt, ir.ScopeStmt)):
-            out.update(dep_clauses(s.body))
-        elif isinstance(s, ir.IfStmt):
-            out.update(dep_clauses(s.then))
-            out.update(dep_clauses(s.orelse))
     return out
 
 
