@@ -8,9 +8,7 @@ cases); nothing is written for a program with errors.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from pto_dsl.cli import (
 from pto_dsl.codegen import harness
 from pto_dsl.codegen.cpp import generate, interface_header
 from pto_dsl.diagnostics import Diagnostic
+from pto_dsl.files import write_atomic
 from pto_dsl.pipeline import check_graph, instantiate_case
 
 PROG = "pto-compile"
@@ -67,7 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if output is None:
             sys.stdout.write(text)
         else:
-            write_atomically(output, text)
+            try:
+                write_atomic(output, text)
+            except OSError as exc:
+                raise UsageError(f"cannot write '{output}': {exc.strerror or exc}") from None
         return EXIT_OK
     return guarded(PROG, args.json, body)
 
@@ -84,19 +86,3 @@ def _output_path(output: Path | None, source: Path) -> Path | None:
     if output.is_dir():
         raise UsageError(f"'{output}' is a directory; name the output file")
     return output
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write a temporary file beside `path` and move it into place, so a reader never sees
-    a partial file and an interrupted run leaves the old one."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise UsageError(f"cannot write '{path}': {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

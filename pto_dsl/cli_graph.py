@@ -24,13 +24,14 @@ from pto_dsl.cli import (
     tool_parser,
 )
 from pto_dsl.diagnostics import Diagnostic
+from pto_dsl.files import write_atomic
 from pto_dsl.graph import TaskGraph
 from pto_dsl.perf import paused_gc
 from pto_dsl.pipeline import Checked, instantiate_case, read_source
 from pto_dsl.safety import run_graph_checks
 from pto_dsl.viz import deps_json, diff, graphviz
 from pto_dsl.viz.analysis import Findings, analyse
-from pto_dsl.viz.output import FORMATS, render, write_atomic
+from pto_dsl.viz.output import FORMATS, render
 from pto_dsl.viz.view import View, full_view, summary_view
 from pto_dsl.viz.view_ends import ends_view
 

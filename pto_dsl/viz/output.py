@@ -1,11 +1,8 @@
-"""Turning a view into the bytes of one output format, and writing files atomically."""
+"""Turning a view into the bytes of one output format (written with files.write_atomic)."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from pathlib import Path
 
 from pto_dsl import ir
 from pto_dsl.graph import TaskGraph
@@ -35,23 +32,3 @@ def render(fmt: str, view: View, program: ir.Program, graph: TaskGraph) -> bytes
             svg = graphviz.render(dot, "svg").decode("utf-8")
         return html.page(view, svg).encode("utf-8")
     return graphviz.render(dot, fmt[1:])
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write through a temporary file in the same directory and rename it into place, so
-    a reader never sees half a file and a failure leaves the old file as it was."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
