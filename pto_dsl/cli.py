@@ -3,7 +3,8 @@
 The only layer that ties the stages together for users; pto-compile, pto-run and pto-graph
 live in cli_compile.py, cli_run.py and cli_graph.py and build on the helpers here. Exit
 codes: 0 clean (warnings allowed), 1 errors in the input, 2 usage errors, 3 a feature that
-is not available yet, 70 an internal error (a bug in pto-dsl, reported without a traceback).
+is not available here (pto-graph without Graphviz), 70 an internal error (a bug in pto-dsl,
+reported without a traceback).
 """
 
 from __future__ import annotations
@@ -236,21 +237,3 @@ def _plural(count: int, noun: str) -> str:
 def _counts(items: Iterable[tuple[str, int]]) -> str:
     parts = [f"{k} {v}" for k, v in items]
     return ", ".join(parts) if parts else "none"
-
-
-# ---- tools that are not built yet -----------------------------------------------------
-
-def unavailable(prog: str, what: str, argv: Sequence[str] | None) -> int:
-    """Run every check, then say that `what` is not implemented yet (exit 3)."""
-    p = tool_parser(prog, f"{what} (not implemented yet: this version only runs the checks).")
-    args = p.parse_args(argv)
-
-    def body(diags: list[Diagnostic]) -> int:
-        checked = load_program(args, diags)
-        if checked.program.cases:
-            graph = instantiate_case(checked, args.case)
-            diags.extend(check_graph(checked, graph, args.runtime))
-        print(f"{prog}: {what} is not implemented yet in pto-dsl {__version__}; "
-              f"{args.file} passed every check, nothing was written", file=sys.stderr)
-        return EXIT_UNAVAILABLE
-    return guarded(prog, args.json, body)

@@ -1,11 +1,189 @@
-"""pto-run: run a program on the Python model of the PTO2 runtime (issue 6)."""
+"""pto-run: run a program on the Python model of the PTO2 runtime (pto_dsl.sim).
+
+Front end, then the simulation of one case: numerics checked against the program's golden
+(PASS/FAIL), the runtime's view (edges, TensorMap traffic, ring use) and simulated time;
+optionally stats JSON, a Chrome/Perfetto trace, schedule exploration and .npz in/out.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import argparse
+import dataclasses
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from pto_dsl.cli import unavailable
+from pto_dsl.cli import EXIT_ERRORS, EXIT_OK, UsageError, guarded, load_program, tool_parser
+from pto_dsl.diagnostics import CompileError, Diagnostic
+from pto_dsl.files import write_atomic
+from pto_dsl.pipeline import Checked
+from pto_dsl.sim.explore import explore
+from pto_dsl.sim.inputs import save
+from pto_dsl.sim.params import DEFAULT_PARAMS, MiB, Params
+from pto_dsl.sim.report import stats, summary, to_json, trace
+from pto_dsl.sim.run import SimOptions, SimResult, simulate
+from pto_dsl.sim.runtime import TENSORMAP_RULES, Runtime
+from pto_dsl.viz import gantt
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = tool_parser("pto-run", "Run a .pto program on the Python model of the PTO2 runtime: "
+                    "numerics against its golden, edges, TensorMap traffic, ring use and "
+                    "simulated time.")
+    p.add_argument("--no-numerics", action="store_true",
+                   help="simulate only the graph and the timing (no kernel is called)")
+    p.add_argument("--golden", metavar="FILE.py:FUNCTION",
+                   help="the golden to check outputs against (default: the function named "
+                   "like the entry in golden.py next to the program)")
+    p.add_argument("--block-dim", type=int, default=DEFAULT_PARAMS.block_dim, metavar="N",
+                   help="clusters (1 AIC + 2 AIV each) to run on, 1-24 (default: %(default)s)")
+    p.add_argument("--scheduler-threads", type=int, metavar="N",
+                   default=DEFAULT_PARAMS.scheduler_threads,
+                   help="AICPU scheduler threads (default: %(default)s)")
+    p.add_argument("--heap-mib", type=int, default=DEFAULT_PARAMS.heap_size // MiB,
+                   metavar="N", help="output heap per ring in MiB, a power of 2 "
+                   "(PTO2_RING_HEAP; default: %(default)s)")
+    p.add_argument("--tensormap", choices=TENSORMAP_RULES, default="merged",
+                   help="merged: the runtime's rule (manual scopes bypass the TensorMap); "
+                   "boundary: the pre-merge rule of reference §4 (default: %(default)s)")
+    p.add_argument("--stats-json", type=Path, metavar="PATH", help="write the run's stats")
+    p.add_argument("--trace", type=Path, metavar="PATH",
+                   help="write a Chrome/Perfetto trace of the simulated schedule")
+    p.add_argument("--gantt", type=Path, metavar="PATH",
+                   help="write a Gantt chart of the simulated schedule, a row per core under "
+                   "the orchestrator (.png, .svg or .pdf; needs the 'plots' extra)")
+    p.add_argument("--explore", type=int, metavar="N", help="run N schedules with random "
+                   "ready order, durations and orchestrator speed; report outputs that differ")
+    p.add_argument("--seed", type=int, default=0, help="first seed of --explore "
+                   "(default: %(default)s)")
+    p.add_argument("--inputs", type=Path, metavar="FILE.npz",
+                   help="entry tensors and scalars (named as the entry's parameters) instead "
+                   "of the case's generator")
+    p.add_argument("--save", type=Path, metavar="FILE.npz",
+                   help="write the inputs used and every output")
+    p.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
+                   help="a progress line on stderr for long runs (auto: if stderr is a "
+                   "terminal)")
+    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return unavailable("pto-run", "simulation on the runtime model", argv)
+    p = _parser()
+    args = p.parse_args(argv)
+    if args.no_numerics and (args.save or args.explore or args.golden):
+        p.error("--save, --explore and --golden need numerics (drop --no-numerics)")
+    if args.explore is not None and args.explore < 2:
+        p.error("--explore needs at least 2 runs")
+
+    def body(diags: list[Diagnostic]) -> int:
+        _check_outputs(args)
+        checked = load_program(args, diags)
+        options = SimOptions(numerics=not args.no_numerics, params=_params(args),
+                             tensormap_rule=args.tensormap, golden=args.golden,
+                             inputs_file=args.inputs,
+                             trace=args.trace is not None or args.gantt is not None,
+                             progress=_progress(args.progress))
+        started = time.perf_counter()
+        try:
+            result = simulate(checked, args.case, options)
+        except CompileError:
+            if args.explore:  # the schedules may still tell more: explore, then report
+                _explore(checked, args, options)
+            raise
+        finally:
+            if options.progress is not None:
+                sys.stderr.write("\r\033[K")
+        if not args.json:  # with --json stdout holds only the diagnostics
+            for line in summary(result, str(args.file)):
+                print(line)
+            print(f"  wall time         {time.perf_counter() - started:.2f} s")
+        if args.stats_json:
+            write_atomic(args.stats_json, to_json(stats(result)))
+        if args.trace:
+            write_atomic(args.trace, to_json(trace(result)))
+        if args.gantt:
+            _gantt(result, args.gantt, f"{args.file.name}, case {result.case}")
+        if args.save:
+            save(args.save, checked.program, result.inputs, result.outputs)
+        code = EXIT_OK if result.passed else EXIT_ERRORS
+        if args.explore:
+            code = max(code, _explore(checked, args, options))
+        return code
+    return guarded("pto-run", args.json, body)
+
+
+def _params(args: argparse.Namespace) -> Params:
+    try:
+        return dataclasses.replace(DEFAULT_PARAMS, task_window=args.runtime.task_window,
+                                   block_dim=args.block_dim, heap_size=args.heap_mib * MiB,
+                                   scheduler_threads=args.scheduler_threads)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Never write onto an input, nor twice onto one file."""
+    inputs = {args.file.resolve()} | ({args.inputs.resolve()} if args.inputs else set())
+    seen: set[Path] = set()
+    if args.gantt is not None and args.gantt.suffix.lower() not in gantt.FORMATS:
+        raise UsageError(f"--gantt {args.gantt}: the chart is written as "
+                         f"{', '.join(gantt.FORMATS)}; name the file with one of them")
+    for option, path in (("--stats-json", args.stats_json), ("--trace", args.trace),
+                         ("--save", args.save), ("--gantt", args.gantt)):
+        if path is None:
+            continue
+        resolved = path.resolve()
+        if resolved in inputs:
+            raise UsageError(f"{option} {path} would overwrite an input file")
+        if resolved in seen:
+            raise UsageError(f"{option} {path} is also the path of another output")
+        if not resolved.parent.is_dir():
+            raise UsageError(f"{option} {path}: directory {path.parent} does not exist")
+        seen.add(resolved)
+
+
+def _progress(mode: str) -> Callable[[Runtime], None] | None:
+    if mode == "never" or (mode == "auto" and not sys.stderr.isatty()):
+        return None
+
+    def show(rt: Runtime) -> None:
+        sys.stderr.write(f"\rpto-run: {rt.seq} tasks submitted, {rt.sched.completed} done, "
+                         f"simulated {rt.orch_time / 1e3:.0f} us")
+        sys.stderr.flush()
+    return show
+
+
+def _explore(checked: Checked, args: argparse.Namespace, options: SimOptions) -> int:
+    found = explore(checked, args.case, options, args.explore, args.seed)
+    what = "random ready order, durations and orchestrator speed"
+    if args.json:  # stdout holds only the diagnostics; the exit status tells
+        return EXIT_ERRORS if found.differences or found.failures else EXIT_OK
+    if not found.differences and not found.failures:
+        print(f"  explore           {found.runs} schedules ({what}): every output identical")
+        return EXIT_OK
+    print(f"  explore           {found.runs} schedules ({what}): "
+          + ("outputs DIFFER" if found.differences else "some runs FAIL"))
+    for seed, message in found.failures:
+        print(f"    seed {seed}: {message}")
+    for d in found.differences:
+        print(f"    {d.output}: seeds {d.seeds[0]} and {d.seeds[1]} differ in {d.elements} "
+              f"elements (max difference {d.max_difference:.3g}); a dependency is missing "
+              "(see pto-check)")
+    return EXIT_ERRORS
+
+
+def _gantt(result: SimResult, path: Path, title: str) -> None:
+    """The schedule as a chart: the orchestrator's submit calls on top, then every core."""
+    rt = result.runtime
+    rows = [gantt.ORCHESTRATOR, *rt.sched.core_names]
+    index = {name: i for i, name in enumerate(rows)}
+    bars = [gantt.Bar(0, start / 1e3, end / 1e3, "") for _, start, end in rt.orch_trace or ()]
+    bars += [gantt.Bar(index[row.core], row.start_us, row.end_us, row.kernel)
+             for row in result.schedule()]
+    try:
+        gantt.render(rows, bars, path, f"{title}: simulated schedule")
+    except gantt.GanttUnavailable as exc:
+        raise UsageError(f"--gantt needs matplotlib: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write '{path}': {exc.strerror or exc}") from None

@@ -70,7 +70,7 @@ def _new_maker(inst: Instantiator, kernel: ir.Kernel, a: ir.NewArg) -> AccessMak
     return make
 
 
-def _dims_checker(inst: Instantiator, kernel: ir.Kernel,
+def dims_checker(inst: Instantiator, kernel: ir.Kernel,
                   args: list[ir.TensorArg | ir.NewArg]) -> Callable[[list[Access]], None] | None:
     """A check of the actual sizes against the kernel's signature, or None if it has
     nothing to check: (argument, dim) places that must equal a fixed size, or each other
@@ -122,7 +122,7 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     makers = [_tensor_maker(inst, a) if isinstance(a, ir.TensorArg) else
               _new_maker(inst, kernel, a) for a in tensor_args]
     scalar_evals = [inst.expr(a.value) for a in s.args if isinstance(a, ir.ScalarArg)]
-    check_dims = _dims_checker(inst, kernel, tensor_args)
+    check_dims = dims_checker(inst, kernel, tensor_args)
     target = s.target.slot if s.target is not None else None
     written, make_task = inst.written, inst.task_maker(site)
     writes = [i for i, a in enumerate(tensor_args)  # tags are fixed per argument

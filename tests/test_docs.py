@@ -42,8 +42,12 @@ FILE = re.compile(r"#\s*file:\s*(\S+)")
 # (E005), nesting deep enough to exhaust Python's recursion limit (E006), 65 entry tensors
 # (E152), a case name that only the Python API can ask for (E164), and the errors in JSON
 # files that only `pto-graph --diff` reads (E601, E602; tests/test_viz_deps.py has them), and
-# what only the C++ backend rejects (E401-E403; tests/compile/errors/ has them).
-NO_INLINE_EXAMPLE = {"E005", "E006", "E152", "E164", "E401", "E402", "E403", "E601", "E602"}
+# what only the C++ backend rejects (E401-E403; tests/compile/errors/ has them), and what only
+# the simulator reports (E5xx: runtime fatal errors, kernel impls, goldens, --inputs files;
+# tests/test_sim_*.py have them).
+NO_INLINE_EXAMPLE = {"E005", "E006", "E152", "E164", "E401", "E402", "E403", "E601", "E602",
+                     "E501", "E502", "E503", "E504", "E505", "E506", "E507", "E510", "E511",
+                     "E512", "E513"}
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "paged_attention" / "manual.pto"
 SKIP_VAR = "PTO_DSL_SKIP_PACKAGING"
-UNAVAILABLE = ("pto-run",)
-EXIT_UNAVAILABLE = 3
 README_OUTPUT = re.compile(r"^```text\n(.*?)\n```", re.M | re.S)
 
 pytestmark = pytest.mark.skipif(
@@ -113,15 +111,6 @@ def test_pto_check_runs_outside_the_repository(venv_bin: Path, outside: Path) ->
         str(EXAMPLE.relative_to(ROOT)), EXAMPLE.name), "README.md shows outdated output"
 
 
-@pytest.mark.parametrize("tool", UNAVAILABLE)
-def test_unavailable_tools_exit_3_with_a_message(venv_bin: Path, outside: Path,
-                                                 tool: str) -> None:
-    proc = _run([venv_bin / tool, EXAMPLE.name], outside)
-    assert proc.returncode == EXIT_UNAVAILABLE, proc.stdout + proc.stderr
-    assert f"{tool}: " in proc.stderr and "not implemented yet" in proc.stderr, proc.stderr
-    assert "Traceback" not in proc.stdout + proc.stderr
-
-
 def test_pto_graph_writes_pictures_from_the_wheel(venv_bin: Path, outside: Path) -> None:
     """pto-graph finds its page assets inside the installed package."""
     for name in ("g.html", "g.json"):
@@ -141,3 +130,13 @@ def test_pto_compile_runs_outside_the_repository(venv_bin: Path, outside: Path) 
     assert "pto2_rt_submit_aic_task" in text
     head = _run([venv_bin / "pto-compile", EXAMPLE.name, "--emit", "header"], outside)
     assert head.returncode == 0 and "class PTO2ScopeGuard" in head.stdout, head.stderr
+
+
+def test_pto_run_runs_outside_the_repository(venv_bin: Path, outside: Path) -> None:
+    """pto-run loads the kernels and the golden that sit next to the program."""
+    for name in ("pa_kernels.py", "golden.py"):
+        shutil.copy(EXAMPLE.parent / name, outside / name)
+    proc = _run([venv_bin / "pto-run", EXAMPLE.name], outside)
+    assert proc.returncode == 0, proc.stderr
+    assert "PASS out: max abs error" in proc.stdout, proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr

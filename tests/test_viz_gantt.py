@@ -12,6 +12,7 @@ from pto_dsl.viz import gantt
 
 pytest.importorskip("matplotlib", reason="the Gantt chart needs the 'plots' extra")
 
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "paged_attention" / "manual.pto"
 ROWS = ["orchestrator", "AIC0", "AIV0"]
 BARS = [gantt.Bar(0, 0.0, 1.0, ""), gantt.Bar(0, 1.0, 2.0, ""),
         gantt.Bar(1, 1.0, 9.0, "QK"), gantt.Bar(2, 9.0, 12.0, "SF"),
@@ -53,3 +54,13 @@ def test_without_matplotlib_it_says_how_to_install(tmp_path: Path,
     with pytest.raises(gantt.GanttUnavailable, match=r"pto-dsl\[plots\]"):
         gantt.render(ROWS, BARS, tmp_path / "chart.png", "demo")
     assert not (tmp_path / "chart.png").exists()
+
+
+def test_pto_run_draws_its_schedule(tmp_path: Path) -> None:
+    from pto_dsl.cli_run import main
+
+    out = tmp_path / "schedule.png"
+    assert main([str(EXAMPLE), "--case", "CaseSmall2", "--gantt", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main([str(EXAMPLE), "--gantt", str(tmp_path / "schedule.gif")]) == 2
+    assert not (tmp_path / "schedule.gif").exists()

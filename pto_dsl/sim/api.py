@@ -1,0 +1,255 @@
+"""The runtime's orchestration-side value types: task ids, tensors, create-infos, the Arg
+builder and submit results (reference §1.4-§1.9), shaped like the C++ API.
+
+Names follow the V0 API with the `pto2_` prefix dropped. Nothing here knows the .pto
+language; `pto_dsl.sim.lowering` calls this API as generated C++ calls the real one.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import NamedTuple
+
+from pto_dsl.regions import Region
+from pto_dsl.types import dtype_size
+
+INVALID_TASK_ID = (1 << 64) - 1  # PTO2TaskId::invalid(): raw all ones (reference §1.9)
+INVALID_KERNEL_ID = -1  # an unused slot of MixedKernels (reference §1.6)
+
+
+class ArgLimits(NamedTuple):
+    """Per-task limits of the Arg builder: V0 16 tensors / 32 scalars / 16 deps (§1.5);
+    HEAD 32 / 16 / no dep limit (§1.13)."""
+
+    tensors: int
+    scalars: int
+    deps: int | None
+
+
+V0_LIMITS = ArgLimits(16, 32, 16)
+
+
+def make_task_id(ring: int, local: int) -> int:
+    """PTO2TaskId::make: raw = (ring << 32) | local."""
+    return (ring << 32) | local
+
+
+def task_ring(task_id: int) -> int:
+    return task_id >> 32
+
+
+def task_local(task_id: int) -> int:
+    return task_id & 0xFFFFFFFF
+
+
+def task_id_str(task_id: int) -> str:
+    if task_id == INVALID_TASK_ID:
+        return "invalid"
+    return f"(ring={task_ring(task_id)}, local={task_local(task_id)})"
+
+
+class ErrorCode(enum.IntEnum):
+    """Fatal codes of the orchestrator (reference §1.11)."""
+
+    NONE = 0
+    SCOPE_DEADLOCK = 1
+    HEAP_RING_DEADLOCK = 2
+    FLOW_CONTROL_DEADLOCK = 3
+    DEP_POOL_OVERFLOW = 4
+    INVALID_ARGS = 5
+    DEPENDENCY_OVERFLOW = 6
+    REQUIRE_SYNC_START_INVALID = 7
+    TENSOR_WAIT_TIMEOUT = 8
+    EXPLICIT_ORCH_FATAL = 9
+
+
+class ScopeMode(enum.IntEnum):
+    AUTO = 0
+    MANUAL = 1
+
+
+class TensorArgType(enum.Enum):
+    INPUT = "INPUT"
+    OUTPUT = "OUTPUT"  # runtime-allocated from a TensorCreateInfo
+    OUTPUT_EXISTING = "OUTPUT_EXISTING"
+    INOUT = "INOUT"
+    NO_DEP = "NO_DEP"
+
+
+INPUT, INOUT = TensorArgType.INPUT, TensorArgType.INOUT
+
+
+class Tensor(NamedTuple):
+    """A tensor descriptor (reference §1.4): a buffer base address, the box of it seen
+    (raw shape, offsets and shapes in elements), the creator task and manual_dep."""
+
+    addr: int
+    dtype: str
+    region: Region
+    owner: int = INVALID_TASK_ID
+    manual_dep: bool = False
+    version: int = 0
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.region.sizes
+
+    @property
+    def nbytes(self) -> int:
+        """Size of the whole buffer in bytes (buffer.size)."""
+        total = dtype_size(self.dtype)
+        for d in self.region.layout:
+            total *= d
+        return total
+
+    def view(self, shapes: tuple[int, ...], offsets: tuple[int, ...],
+             manual_dep: bool = False) -> Tensor:
+        """Offsets are added to the parent's; manual_dep is not inherited (§1.4)."""
+        r = self.region
+        return self._replace(region=Region(r.layout, tuple(
+            a + b for a, b in zip(r.offsets, offsets)), tuple(shapes)), manual_dep=manual_dep)
+
+
+def make_tensor_external(addr: int, shapes: tuple[int, ...], dtype: str,
+                         manual_dep: bool = False, version: int = 0) -> Tensor:
+    """A contiguous, zero-offset tensor on memory the host owns; no creator (§1.4)."""
+    return Tensor(addr, dtype, Region(shapes, (0,) * len(shapes), shapes), INVALID_TASK_ID,
+                  manual_dep, version)
+
+
+class TensorCreateInfo(NamedTuple):
+    """A runtime-allocated output (reference §1.4)."""
+
+    shapes: tuple[int, ...]
+    dtype: str
+    manual_dep: bool = False
+
+    @property
+    def nbytes(self) -> int:
+        total = dtype_size(self.dtype)
+        for d in self.shapes:
+            total *= d
+        return total
+
+
+class MixedKernels(NamedTuple):
+    aic: int = INVALID_KERNEL_ID
+    aiv0: int = INVALID_KERNEL_ID
+    aiv1: int = INVALID_KERNEL_ID
+
+    @property
+    def mask(self) -> tuple[bool, bool, bool]:
+        return (self.aic != INVALID_KERNEL_ID, self.aiv0 != INVALID_KERNEL_ID,
+                self.aiv1 != INVALID_KERNEL_ID)
+
+    def normalized(self) -> MixedKernels:
+        """A lone AIV1 kernel moves to the AIV0 slot (reference §2.1 step 2)."""
+        if self.mask == (False, False, True):
+            return MixedKernels(INVALID_KERNEL_ID, self.aiv1, INVALID_KERNEL_ID)
+        return self
+
+    @property
+    def shape(self) -> str | None:
+        """The resource shape (reference §5.2): aic, aiv, mix, or None with no kernel."""
+        active = sum(self.mask)
+        if active == 0:
+            return None
+        if active > 1:
+            return "mix"
+        return "aic" if self.mask[0] else "aiv"
+
+
+class Arg:
+    """The task-argument builder (reference §1.5): tensors with tags, then scalars, and
+    explicit deps; the first misuse is latched and fails the submit (§2.6)."""
+
+    __slots__ = ("deps", "error", "limits", "scalars", "tags", "tensors")
+
+    def __init__(self, limits: ArgLimits | None = None) -> None:
+        self.limits = limits or V0_LIMITS
+        self.tensors: list[Tensor | TensorCreateInfo] = []
+        self.tags: list[TensorArgType] = []
+        self.scalars: list[int | float | bool] = []
+        self.deps: list[int] = []
+        self.error: str | None = None
+
+    def _latch(self, message: str) -> None:
+        if self.error is None:
+            self.error = message
+
+    def _add(self, tag: TensorArgType, items: tuple[Tensor | TensorCreateInfo, ...]) -> None:
+        if self.scalars:
+            self._latch("add_input/add_output/add_inout called after add_scalar: all tensors "
+                        "must be added before any scalars")
+        elif len(self.tensors) + len(items) > self.limits.tensors:
+            self._latch("Too many tensor args (exceeds MAX_TENSOR_ARGS="
+                        f"{self.limits.tensors})")
+        else:
+            self.tensors.extend(items)
+            self.tags.extend([tag] * len(items))
+
+    def add_input(self, *tensors: Tensor) -> None:
+        self._add(INPUT, tensors)
+
+    def add_output(self, *items: Tensor | TensorCreateInfo) -> None:
+        """A TensorCreateInfo is a new output; a Tensor an existing, write-only one."""
+        for item in items:
+            tag = (TensorArgType.OUTPUT if isinstance(item, TensorCreateInfo)
+                   else TensorArgType.OUTPUT_EXISTING)
+            self._add(tag, (item,))
+
+    def add_inout(self, *tensors: Tensor) -> None:
+        self._add(INOUT, tensors)
+
+    def add_no_dep(self, *tensors: Tensor) -> None:
+        self._add(TensorArgType.NO_DEP, tensors)
+
+    def add_tensors(self, tags: list[TensorArgType],
+                    tensors: list[Tensor | TensorCreateInfo]) -> None:
+        """Several tensors with their tags at once (the model's bulk form of add_*)."""
+        if self.scalars or len(self.tensors) + len(tensors) > self.limits.tensors:
+            for tag, t in zip(tags, tensors):
+                self._add(tag, (t,))  # latches the builder's message
+            return
+        self.tensors.extend(tensors)
+        self.tags.extend(tags)
+
+    def add_scalar(self, *values: int | float | bool) -> None:
+        if len(self.scalars) + len(values) > self.limits.scalars:
+            self._latch("Too many scalar args (exceeds MAX_SCALAR_ARGS="
+                        f"{self.limits.scalars})")
+            return
+        self.scalars.extend(values)
+
+    def add_dep(self, *task_ids: int) -> None:
+        # the capacity check is all-or-nothing for one call (reference §1.5)
+        if self.limits.deps is not None and len(self.deps) + len(task_ids) > self.limits.deps:
+            self._latch("Too many explicit deps (exceeds explicit dependency "
+                        f"capacity={self.limits.deps})")
+            return
+        self.deps.extend(task_ids)
+
+    def reset(self) -> None:
+        self.__init__(self.limits)  # type: ignore[misc]
+
+
+class TaskOutputTensors(NamedTuple):
+    """A submit result: the task id and the runtime-created outputs, in add_output order."""
+
+    task_id: int
+    outputs: tuple[Tensor, ...]
+
+    def get_ref(self, i: int) -> Tensor:
+        if not 0 <= i < len(self.outputs):
+            raise AssertionError(f"TaskOutputTensors::get_ref({i}) out of range "
+                                 f"(size {len(self.outputs)})")
+        return self.outputs[i]
+
+    def size(self) -> int:
+        return len(self.outputs)
+
+    def empty(self) -> bool:
+        return not self.outputs
+
+
+EMPTY_RESULT = TaskOutputTensors(INVALID_TASK_ID, ())

@@ -1,0 +1,84 @@
+"""The runtime's dependency computation for one submit (reference §2.1 steps 6, Step A,
+Step B and Step 4; §2.3 for manual scopes; §4 for the pre-merge boundary rule), as
+functions of the `Runtime` (the role of the runtime's own dep-compute module)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from pto_dsl.sim.api import INVALID_TASK_ID, ErrorCode, Tensor, TensorArgType
+from pto_dsl.sim.ring import CONSUMED, TaskSlot
+
+if TYPE_CHECKING:
+    from pto_dsl.sim.runtime import Runtime
+
+INPUT, OUTPUT, INOUT = TensorArgType.INPUT, TensorArgType.OUTPUT, TensorArgType.INOUT
+OUTPUT_EXISTING = TensorArgType.OUTPUT_EXISTING
+
+
+def explicit_deps(rt: Runtime, slot: TaskSlot, deps: Sequence[int]) -> dict[int, TaskSlot] | None:
+    """Explicit deps first, in both modes (reference §2.1 step 6, §2.5)."""
+    fanin: dict[int, TaskSlot] = {}
+    rings = rt.rings
+    for dep in deps:
+        ring_index, local = dep >> 32, dep & 0xFFFFFFFF
+        if dep == INVALID_TASK_ID or ring_index >= len(rings) \
+                or local >= rings[ring_index].current:
+            rt.report_fatal(ErrorCode.INVALID_ARGS, "Arg.add_dep(...) requires a valid task id")
+            return None
+        ring = rings[ring_index]
+        producer = ring.slots[local & ring.mask] if local >= ring.last_alive else None
+        if producer is None or producer.state == CONSUMED:
+            rt.skip_edge(slot, dep, "explicit")  # retired: already complete (§2.5)
+            continue
+        rt.add_edge(fanin, slot, producer, "explicit")
+    return fanin
+
+
+def auto_fanin(rt: Runtime, slot: TaskSlot, tensors: list[Tensor], tags: list[TensorArgType],
+               fanin: dict[int, TaskSlot]) -> None:
+    """Steps A, B and 4 of reference §2.1 (outside manual scopes only, §2.3)."""
+    tmap = rt.tmap
+    for t, tag in zip(tensors, tags):
+        if tag is OUTPUT:
+            continue
+        if t.owner != INVALID_TASK_ID:  # Step A: creator retention
+            owner = rt.live_slot(t.owner)
+            if owner is not None and owner.state != CONSUMED:
+                rt.add_edge(fanin, slot, owner, "creator")
+            else:
+                rt.skip_edge(slot, t.owner, "creator")
+        if not t.manual_dep and (tag is INPUT or tag is INOUT):  # Step B
+            stale: list[int] = []
+            for pid in tmap.lookup(t.addr, t.region, t.version, tag is INOUT, stale):
+                producer = rt.live_slot(pid)
+                if producer is not None and producer is not slot:
+                    rt.add_edge(fanin, slot, producer, "tensormap")
+            for pid in stale:
+                rt.skip_edge(slot, pid, "tensormap")
+    for t, tag in zip(tensors, tags):  # Step 4
+        if not t.manual_dep and (tag is INOUT or tag is OUTPUT_EXISTING):
+            tmap.insert(t.addr, t.region, t.version, slot.task_id, slot.ring, slot.local)
+
+
+def boundary_fanin(rt: Runtime, slot: TaskSlot, tensors: list[Tensor],
+                    tags: list[TensorArgType], fanin: dict[int, TaskSlot]) -> None:
+    """The pre-merge rule (reference §4): in a manual scope only tensors produced inside
+    it bypass the TensorMap; boundary tensors are still looked up and inserted."""
+    tmap = rt.tmap
+    for t, tag in zip(tensors, tags):
+        if tag is OUTPUT or t.manual_dep or _inside_manual(rt, t):
+            continue
+        if tag is INPUT or tag is INOUT:
+            for pid in tmap.lookup(t.addr, t.region, t.version, tag is INOUT):
+                producer = rt.live_slot(pid)
+                if producer is not None and producer is not slot:
+                    rt.add_edge(fanin, slot, producer, "tensormap")
+        if tag is INOUT or tag is OUTPUT_EXISTING:
+            tmap.insert(t.addr, t.region, t.version, slot.task_id, slot.ring, slot.local)
+
+
+def _inside_manual(rt: Runtime, t: Tensor) -> bool:
+    owner = rt.live_slot(t.owner) if t.owner != INVALID_TASK_ID else None
+    return owner is not None and owner.seq >= rt.manual_begin_seq

@@ -1,0 +1,91 @@
+"""Checking a run's outputs against a golden: a Python function that computes the whole
+program's expected outputs from its inputs, independently of the kernels.
+
+The golden is `--golden FILE.py:FUNCTION`, or by default the function named like the
+entry in `golden.py` next to the program. It receives a dict of the entry's tensors (as
+the run used them), scalars and shape symbols, and returns a dict of output tensors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from pto_dsl.diagnostics import CompileError, Stage, error
+from pto_dsl.sim.kernels import load_module
+
+RTOL = ATOL = 1e-3  # the reference's tolerance (§3.1)
+
+
+class OutputCheck(NamedTuple):
+    name: str
+    max_error: float
+    passed: bool
+    note: str = ""
+
+
+def find_golden(spec: str | None, base_dir: Path,
+                entry: str) -> Callable[[dict[str, Any]], Any] | None:
+    """The golden function, None if there is none by default; E505 if one named fails."""
+    if spec is None:
+        if not (base_dir / "golden.py").is_file():
+            return None
+        spec = f"golden.py:{entry}"
+        default = True
+    else:
+        default = False
+    target, _, func = spec.rpartition(":")
+    try:
+        fn = getattr(load_module(target, base_dir if default else Path.cwd()), func, None)
+    except (Exception, SystemExit) as exc:
+        raise _error(f"cannot load the golden '{spec}': {type(exc).__name__}: {exc}") from None
+    if fn is None and default:
+        return None
+    if not callable(fn):
+        raise _error(f"the golden '{spec}' is not a function")
+    return fn  # type: ignore[no-any-return]
+
+
+def run_golden(fn: Callable[[dict[str, Any]], Any], inputs: dict[str, Any]) -> dict[str, Any]:
+    try:
+        result = fn(dict(inputs))
+    except (Exception, SystemExit) as exc:  # the user's golden: report, never a traceback
+        raise _error(f"the golden failed: {type(exc).__name__}: {exc}") from None
+    if not isinstance(result, dict):
+        raise _error("a golden must return a dict of output names to arrays")
+    return result
+
+
+def compare(actual: dict[str, np.ndarray], expected: dict[str, Any]) -> list[OutputCheck]:
+    checks: list[OutputCheck] = []
+    for name in actual:
+        if name not in expected:
+            continue
+        got = np.asarray(actual[name], dtype=np.float64)
+        want = np.asarray(expected[name], dtype=np.float64)
+        if got.shape != want.shape:
+            checks.append(OutputCheck(name, float("inf"), False,
+                                      f"the golden has shape {list(want.shape)}, the output "
+                                      f"{list(got.shape)}"))
+            continue
+        diff = np.abs(got - want)
+        worst = float(np.nanmax(diff)) if diff.size and not np.isnan(diff).all() else 0.0
+        finite = bool(np.isfinite(got).all() or np.array_equal(np.isnan(got), np.isnan(want)))
+        if np.isnan(diff).any() and not finite:
+            worst = float("nan")
+        ok = bool(np.allclose(got, want, rtol=RTOL, atol=ATOL, equal_nan=True))
+        checks.append(OutputCheck(name, worst, ok))
+    unknown = sorted(set(expected) - set(actual))
+    if unknown:
+        raise _error(f"the golden returns {', '.join(unknown)}, which the entry does not "
+                     f"write (outputs: {', '.join(actual) or 'none'})")
+    return checks
+
+
+def _error(message: str) -> CompileError:
+    return CompileError([error("E505", message, None, stage=Stage.SIMULATION,
+                               help=("a golden is a function (inputs: dict) -> dict of "
+                                     "output name to array",))])

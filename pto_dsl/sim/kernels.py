@@ -1,0 +1,156 @@
+"""The kernel registry of a run: each kernel's Python implementation (its `impl`
+attribute) and its cost in core cycles (its `cost` attribute), keyed as the runtime keys
+kernels, by func_ids (reference §1.6).
+
+An implementation is called with the kernel's arguments in declaration order: tensors as
+numpy arrays shaped like the argument (write the outputs in place), scalars as numbers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from pto_dsl import ir
+from pto_dsl import nodes as n
+from pto_dsl.diagnostics import CompileError, Stage, error
+from pto_dsl.sim.api import MixedKernels, Tensor
+from pto_dsl.sim.lowering import kernel_ids
+from pto_dsl.sim.memory import KernelCycles, KernelImpl, KernelRun, Scalar
+
+
+def build_registry(program: ir.Program, base_dir: Path, numerics: bool,
+                   default_cycles: float) -> dict[MixedKernels, KernelImpl]:
+    """Raises CompileError (E503, E504) for kernels a numerics run cannot call."""
+    used = {site.kernel.name for site in program.sites if site.kernel is not None}
+    registry: dict[MixedKernels, KernelImpl] = {}
+    problems = []
+    for kernel in program.kernels.values():
+        run: KernelRun | None = None
+        if numerics and kernel.name in used:
+            try:
+                run = _runner(kernel, _load(kernel, base_dir))
+            except CompileError as exc:
+                problems.extend(exc.diagnostics)
+        registry[kernel_ids(kernel).normalized()] = KernelImpl(
+            kernel.name, run, _cycles(kernel, default_cycles))
+    if problems:
+        raise CompileError(problems)
+    return registry
+
+
+def _load(kernel: ir.Kernel, base_dir: Path) -> Callable[..., Any]:
+    if kernel.impl is None:
+        raise CompileError([error(
+            "E503", f"kernel '{kernel.name}' has no impl, so pto-run cannot compute its "
+            "results", kernel.span, stage=Stage.SIMULATION,
+            help=(f"add impl \"module:function\" to '{kernel.name}', or run with "
+                  "--no-numerics",))])
+    target, _, func = kernel.impl.value.rpartition(":")
+    try:
+        module = _module(target, base_dir)
+        fn = getattr(module, func)
+    except (Exception, SystemExit) as exc:  # the user's module: report, never a traceback
+        raise CompileError([error(
+            "E504", f"cannot load impl '{kernel.impl.value}' of kernel '{kernel.name}': "
+            f"{type(exc).__name__}: {exc}", kernel.impl.span, stage=Stage.SIMULATION,
+            help=("a module name is looked up next to the .pto file first, then on the "
+                  "Python path",))]) from None
+    if not callable(fn):
+        raise CompileError([error("E504", f"impl '{kernel.impl.value}' is not a function",
+                                  kernel.impl.span, stage=Stage.SIMULATION)])
+    return fn  # type: ignore[no-any-return]
+
+
+_MODULES: dict[Path, ModuleType] = {}
+
+
+def load_module(target: str, base_dir: Path) -> ModuleType:
+    """`file.py` relative to base_dir, a module next to it, or an importable module."""
+    return _module(target, base_dir)
+
+
+def _module(target: str, base_dir: Path) -> ModuleType:
+    path = base_dir / target if target.endswith(".py") else \
+        base_dir / (target.replace(".", "/") + ".py")
+    if not path.is_file():
+        if target.endswith(".py"):
+            raise FileNotFoundError(f"no file {path}")
+        return importlib.import_module(target)
+    path = path.resolve()
+    if path not in _MODULES:
+        spec = importlib.util.spec_from_file_location(f"pto_sim_{path.stem}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        _MODULES[path] = module
+    return _MODULES[path]
+
+
+def _runner(kernel: ir.Kernel, fn: Callable[..., Any]) -> KernelRun:
+    """Calls fn with the arguments in declaration order (the runtime passes tensors, then
+    scalars)."""
+    order: list[tuple[bool, int]] = []
+    tensors = scalars = 0
+    for p in kernel.params:
+        if isinstance(p, ir.KTensorParam):
+            order.append((True, tensors))
+            tensors += 1
+        else:
+            order.append((False, scalars))
+            scalars += 1
+
+    def run(arrays: list[np.ndarray], values: Sequence[Scalar]) -> None:
+        fn(*[arrays[i] if is_tensor else values[i] for is_tensor, i in order])
+    return run
+
+
+def _cycles(kernel: ir.Kernel, default: float) -> KernelCycles:
+    """The cost expression compiled to one Python function of (tensors, scalars): it runs
+    once per task, so it is generated as source rather than walked as a tree."""
+    if kernel.cost is None:
+        return lambda tensors, scalars: default
+    names: dict[str, str] = {}
+    for ti, p in enumerate(kernel.tensor_params):
+        for d, sym in enumerate(p.dims or ()):
+            if isinstance(sym, str) and sym != "_":
+                names.setdefault(sym, f"t[{ti}].region.sizes[{d}]")
+    for si, sp in enumerate(kernel.scalar_params):
+        names[sp.name] = f"float(s[{si}])"
+    code = compile(f"lambda t, s: {_source(kernel.cost, names)}", f"<cost of {kernel.name}>",
+                   "eval")
+    fn = eval(code, {"cdiv": _cdiv, "min": min, "max": max})  # only checked arithmetic
+
+    def cycles(tensors: Sequence[Tensor], scalars: Sequence[Scalar]) -> float:
+        try:
+            return max(0.0, float(fn(tensors, scalars)))
+        except (ZeroDivisionError, OverflowError):
+            return 0.0
+    return cycles
+
+
+def _source(e: n.Expr, names: dict[str, str]) -> str:
+    """Python source of a cost expression (checked by checks/kernels.py: numbers, the
+    kernel's own names, + - * / %, unary -, min, max, cdiv); `/` is exact division."""
+    if isinstance(e, (n.IntLit, n.FloatLit)):
+        return repr(float(e.value))
+    if isinstance(e, n.Name):
+        return names[e.name]
+    if isinstance(e, n.BinOp):
+        return f"({_source(e.left, names)} {e.op} {_source(e.right, names)})"
+    if isinstance(e, n.Unary):
+        return f"(-{_source(e.operand, names)})"
+    assert isinstance(e, n.Call) and e.func.name in ("min", "max", "cdiv")
+    return f"{e.func.name}({', '.join(_source(a, names) for a in e.args)})"
+
+
+def _cdiv(a: float, b: float) -> float:
+    return float(-(-a // b))

@@ -1,0 +1,310 @@
+"""Lowering for the simulator: the structured IR run as calls on the runtime model's API.
+
+The interpreter of `pto_dsl.instantiate` (expressions, loops, ifs, lets) is reused; what
+differs is what a submission, an `alloc`, a `scope` and an orchestration read do: here
+they build an `Arg` and call the model as generated C++ calls the runtime (reference
+§1.5-§1.10), and orchestration reads read the simulated memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple, NoReturn
+
+import numpy as np
+
+from pto_dsl import ir
+from pto_dsl.cases import CaseValues
+from pto_dsl.diagnostics import CompileError, Note, Stage, error
+from pto_dsl.graph import Buffer
+from pto_dsl.instantiate import Frame, Instantiator, Run
+from pto_dsl.instantiate_submit import dims_checker
+from pto_dsl.regions import Region
+from pto_dsl.sim.api import (
+    INVALID_KERNEL_ID,
+    INVALID_TASK_ID,
+    V0_LIMITS,
+    Arg,
+    ArgLimits,
+    ErrorCode,
+    MixedKernels,
+    ScopeMode,
+    Tensor,
+    TensorArgType,
+    TensorCreateInfo,
+)
+from pto_dsl.sim.memory import NoData
+from pto_dsl.sim.runtime import Fatal, Runtime
+from pto_dsl.source import Span
+from pto_dsl.values import TensorVal
+
+ENTRY_BASE = 0x10_0000  # entry tensors are laid out from here, 4 KiB aligned
+_SLOT = {"aic": 0, "aiv": 1, "aiv0": 1, "aiv1": 2}
+
+
+class TaskTag(NamedTuple):
+    """What a task is in the program: its submission site and loop iteration."""
+
+    site: ir.Site
+    instance: tuple[tuple[str, int], ...]
+
+    @property
+    def label(self) -> str:
+        inst = ", ".join(f"{k}={v}" for k, v in self.instance)
+        return self.site.label + (f" ({inst})" if inst else "")
+
+
+class SimTask(NamedTuple):
+    """A task variable's value: the runtime's task id and the outputs by name."""
+
+    task_id: int
+    outputs: dict[str, TensorVal]
+
+
+class SimulationError(CompileError):
+    pass
+
+
+def kernel_ids(kernel: ir.Kernel) -> MixedKernels:
+    ids = [INVALID_KERNEL_ID] * 3
+    for slot, func_id in kernel.func_ids:
+        ids[_SLOT[slot]] = func_id
+    return MixedKernels(*ids)
+
+
+def to_runtime(tv: TensorVal) -> Tensor:
+    buf = tv.buffer
+    return Tensor(buf.id, buf.dtype, tv.region, buf.owner if buf.owner is not None
+                  else INVALID_TASK_ID, tv.manual_dep)
+
+
+class Lowering(Instantiator):
+    """Runs a program on one case against a `Runtime`; `inputs` replaces the case's
+    generated contents of entry tensors (by name) when given."""
+
+    def __init__(self, program: ir.Program, case: CaseValues, runtime: Runtime,
+                 inputs: dict[str, np.ndarray] | None = None,
+                 limits: ArgLimits = V0_LIMITS) -> None:
+        super().__init__(program, case)
+        self.rt = runtime
+        self.limits = limits  # the dialect's Arg limits
+        self.inputs = inputs or {}
+        self.entry: dict[str, Tensor] = {}
+        self.entry_written: set[int] = set()  # entry buffers some task writes
+
+    def sim_fail(self, code: str, message: str, span: Span | None,
+                 help: tuple[str, ...] = ()) -> NoReturn:
+        inst = ", ".join(f"{k}={v}" for k, v in self.instance)
+        where = f"in the iteration {inst} of case '{self.case.name}'" if inst \
+            else f"in case '{self.case.name}'"
+        raise SimulationError([error(code, message, span, notes=[Note(where)], help=help,
+                                     stage=Stage.SIMULATION)])
+
+    def check_fatal(self, span: Span | None) -> None:
+        try:
+            self.rt.check()
+        except Fatal as exc:
+            message = exc.message.removeprefix("FATAL: ")
+            self.sim_fail("E501", f"the runtime stops: FATAL(code={int(exc.code)} "
+                          f"{exc.code.name}): {message}", span,
+                          help=(_FATAL_HELP.get(exc.code, "see reference §2.6"),
+                                "the runtime latches this error and ignores every later "
+                                "call (reference §2.6)"))
+
+    # ---- run ------------------------------------------------------------------------------
+    def contents(self, name: str) -> np.ndarray:
+        if name in self.inputs:
+            return self.inputs[name]
+        return self.case.contents(name)
+
+    def run_program(self) -> None:
+        self.run_frame(self.prepare())
+
+    def prepare(self) -> Frame:
+        """Lay out the entry tensors in memory and bind the entry's values."""
+        frame: Frame = [None] * self.program.slot_count
+        addr = ENTRY_BASE
+        for t in self.program.tensors:
+            shape = self.case.shape(t.name)
+            tensor = Tensor(addr, t.dtype, Region(shape, (0,) * len(shape), shape))
+            self.entry[t.name] = tensor
+            self.rt.memory.register(addr, t.dtype, self._loader(t.name))
+            frame[t.var.slot] = TensorVal(Buffer(addr, t.name, t.dtype, shape, None),
+                                          tensor.region, False)
+            addr += (tensor.nbytes + 4095) // 4096 * 4096 + 4096
+        for s in self.program.scalars:
+            frame[s.var.slot] = self.case.scalars[s.name]
+        for name, var in self.program.symbols.items():
+            frame[var.slot] = self.case.symbols[name]
+        self.check_shapes()
+        return frame
+
+    def run_frame(self, frame: Frame) -> None:
+        """Run the entry inside the executor's outer scope, then every task."""
+        body = self.block(self.program.body)
+        self.rt.begin()
+        body(frame)
+        self.rt.finish()
+        self.check_fatal(self.program.span)
+
+    def _loader(self, name: str) -> Callable[[], np.ndarray]:
+        return lambda: self.contents(name)
+
+    # ---- statements -----------------------------------------------------------------------
+    def stmt(self, s: ir.Stmt) -> Run:
+        if isinstance(s, ir.Submit):
+            return self.submit(s)
+        if isinstance(s, ir.AllocStmt):
+            return self.alloc(s)
+        return super().stmt(s)
+
+    def scope(self, s: ir.ScopeStmt) -> Run:
+        body, mode, span, rt = self.block(s.body), s.scope.manual, s.span, self.rt
+        scope_mode = ScopeMode.MANUAL if mode else ScopeMode.AUTO
+
+        def scope(f: Frame) -> None:
+            rt.scope_begin(scope_mode)
+            self.check_fatal(span)
+            body(f)
+            rt.scope_end()
+            self.check_fatal(span)
+        return scope
+
+    def deps(self, s: ir.Submit) -> Callable[[Frame], list[int]]:
+        plan = [(d.var.slot, self.expr(d.guard) if d.guard is not None else None)
+                for d in s.deps]
+
+        def explicit(f: Frame) -> list[int]:
+            out: list[int] = []
+            for slot, guard in plan:
+                if guard is None or guard(f):
+                    task = f[slot]
+                    if task is not None:  # a dep on `none` is not added (invalid id)
+                        out.append(task.task_id)
+            return out
+        return explicit
+
+    def submit(self, s: ir.Submit) -> Run:
+        kernel = s.site.kernel
+        assert kernel is not None
+        kernels, rt, site, span, limits = kernel_ids(kernel), self.rt, s.site, s.span, \
+            self.limits
+        deps = self.deps(s)
+        tensor_args = [a for a in s.args if not isinstance(a, ir.ScalarArg)]
+        plan = [self._tensor_plan(a) for a in tensor_args]
+        scalars = [self.expr(a.value) for a in s.args if isinstance(a, ir.ScalarArg)]
+        check_dims = dims_checker(self, kernel, tensor_args)
+        new_names = [a.param.name for a in tensor_args if isinstance(a, ir.NewArg)]
+        target = s.target.slot if s.target is not None else None
+
+        tags = [_TAGS[a.tag] if isinstance(a, ir.TensorArg) else TensorArgType.OUTPUT
+                for a in tensor_args]
+        new_at = [i for i, a in enumerate(tensor_args) if isinstance(a, ir.NewArg)]
+
+        def submit(f: Frame) -> None:
+            items = [make(f) for make in plan]
+            if check_dims is not None:
+                sized = list(items)
+                for i in new_at:
+                    sized[i] = _Sized(_Sizes(items[i].shapes))
+                check_dims(sized)
+            arg = Arg(limits)
+            arg.add_tensors(tags, items)
+            arg.add_scalar(*[e(f) for e in scalars])
+            arg.add_dep(*deps(f))
+            result = rt.submit_task(kernels, arg, TaskTag(site, self.instance))
+            if rt.fatal_code:
+                self.check_fatal(span)
+            if target is not None:
+                f[target] = SimTask(result.task_id, {
+                    name: _as_value(out, name) for name, out in zip(new_names, result.outputs)})
+        return submit
+
+    def _tensor_plan(self, a: ir.TensorArg | ir.NewArg) -> Callable[[Frame], Any]:
+        if isinstance(a, ir.NewArg):
+            dims, dtype, name, span = [self.expr(d) for d in a.dims], a.dtype, a.param.name, a.span
+
+            def new(f: Frame) -> TensorCreateInfo:
+                shape = tuple([d(f) for d in dims])
+                if min(shape) <= 0:
+                    self.fail("E170", f"output '{name}' has shape {list(shape)}; every "
+                              "dimension must be positive", span)
+                return TensorCreateInfo(shape, dtype)
+            return new
+        value, writes = self.expr(a.tensor), a.tag is not ir.Tag.INPUT
+        written = self.entry_written
+
+        def existing(f: Frame) -> Tensor:
+            tv = value(f)
+            buf = tv.buffer
+            owner = buf.owner
+            if owner is None:
+                owner = INVALID_TASK_ID
+                if writes:
+                    written.add(buf.id)
+            return Tensor(buf.id, buf.dtype, tv.region, owner, tv.manual_dep)
+        return existing
+
+    def alloc(self, s: ir.AllocStmt) -> Run:
+        items = [(i.name, i.dtype, [self.expr(d) for d in i.dims], i.span) for i in s.items]
+        target, rt, site, span = (s.target.slot if s.target is not None else None), self.rt, \
+            s.site, s.span
+
+        def alloc(f: Frame) -> None:
+            infos = []
+            for name, dtype, dims, item_span in items:
+                shape = tuple(d(f) for d in dims)
+                if min(shape) <= 0:
+                    self.fail("E170", f"'{name}' has shape {list(shape)}; every dimension "
+                              "must be positive", item_span)
+                infos.append(TensorCreateInfo(shape, dtype))
+            result = rt.alloc_tensors(*infos, tag=TaskTag(site, self.instance))
+            self.check_fatal(span)
+            if target is not None:
+                f[target] = SimTask(result.task_id, {
+                    name: _as_value(out, name) for (name, *_), out in zip(items,
+                                                                          result.outputs)})
+        return alloc
+
+    # ---- orchestration reads -----------------------------------------------------------------
+    def host_read(self, tv: Any, index: tuple[int, ...], span: Span) -> Any:
+        tensor = to_runtime(tv)
+        if not self.rt.numerics and (tensor.owner != INVALID_TASK_ID
+                                     or tensor.addr in self.entry_written):
+            self._no_data(tv, span)
+        try:
+            value = self.rt.get_tensor_data(tensor, index)
+        except NoData:
+            self._no_data(tv, span)
+        self.check_fatal(span)
+        return value
+
+    def _no_data(self, tv: Any, span: Span) -> NoReturn:
+        self.sim_fail("E506", f"this read of '{tv.buffer.name}' needs data that a task "
+                      "computes, which a run without numerics does not have", span,
+                      help=("run without --no-numerics",))
+
+
+class _Sizes(NamedTuple):
+    sizes: tuple[int, ...]
+
+
+class _Sized(NamedTuple):
+    region: _Sizes
+
+
+_FATAL_HELP = {
+    ErrorCode.SCOPE_DEADLOCK: "split the scope, or raise the task window (--task-window)",
+    ErrorCode.HEAP_RING_DEADLOCK: "end scopes sooner, or raise the task window "
+                                  "(--task-window) or the heap (--heap-mib)",
+    ErrorCode.INVALID_ARGS: "the orchestration calls the runtime in a way it rejects "
+                            "(reference §2.4, §2.6)",
+}
+
+_TAGS = {ir.Tag.INPUT: TensorArgType.INPUT, ir.Tag.INOUT: TensorArgType.INOUT,
+         ir.Tag.OUTPUT_EXISTING: TensorArgType.OUTPUT_EXISTING}
+
+
+def _as_value(t: Tensor, name: str) -> TensorVal:
+    layout = t.region.layout
+    return TensorVal(Buffer(t.addr, name, t.dtype, layout, t.owner), t.region, t.manual_dep)

@@ -1,0 +1,152 @@
+"""Numerics of the model: device memory as numpy arrays and the kernel executor.
+
+Every buffer is a flat numpy array keyed by its base address: entry tensors are given
+by the host, runtime outputs are created when their task is submitted (filled with NaN,
+like uninitialised heap) and dropped when their task's slot is reclaimed. bf16 data is
+held in float32 arrays, rounded to bf16 (round to nearest even) whenever it is stored.
+A task reads its arguments when it starts and its writes land when it ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from pto_dsl.sim.api import MixedKernels, Tensor, TensorArgType
+from pto_dsl.sim.ring import TaskSlot
+
+NP_DTYPES: dict[str, Any] = {
+    "f32": np.float32, "f16": np.float16, "bf16": np.float32, "i8": np.int8,
+    "i16": np.int16, "i32": np.int32, "i64": np.int64, "u8": np.uint8, "u16": np.uint16,
+    "u32": np.uint32, "u64": np.uint64, "bool": np.bool_}
+
+Scalar = int | float | bool
+KernelRun = Callable[[list[np.ndarray], Sequence[Scalar]], None]
+KernelCycles = Callable[[Sequence[Tensor], Sequence[Scalar]], float]
+
+
+def round_bf16(a: np.ndarray) -> np.ndarray:
+    """float32 values rounded to the nearest bfloat16 (ties to even), kept as float32."""
+    bits = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32)
+    rounded = (bits + (np.uint32(0x7FFF) + ((bits >> 16) & np.uint32(1)))) & \
+        np.uint32(0xFFFF0000)
+    out: np.ndarray = rounded.view(np.float32)
+    nan = np.isnan(a)
+    if nan.any():
+        out = np.where(nan, np.float32(np.nan), out)
+    return out
+
+
+class KernelImpl(NamedTuple):
+    """What the runtime knows of a registered kernel: its name, how to run it (None:
+    timing only) and its cost in core cycles for given arguments."""
+
+    name: str
+    run: KernelRun | None
+    cycles: KernelCycles
+
+
+class KernelError(Exception):
+    """A kernel implementation raised; carries the task it ran for."""
+
+    def __init__(self, slot: TaskSlot, cause: BaseException) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.slot, self.cause = slot, cause
+
+
+class NoData(Exception):
+    """An access to memory the model holds no contents for."""
+
+
+class FreedBuffer(Exception):
+    """A task accessed a runtime-allocated buffer after the runtime reclaimed it."""
+
+    def __init__(self, slot: TaskSlot, tensor: Tensor) -> None:
+        super().__init__(f"buffer at {tensor.addr:#x} was reclaimed")
+        self.slot, self.tensor = slot, tensor
+
+
+class Memory:
+    def __init__(self) -> None:
+        self.arrays: dict[int, np.ndarray] = {}
+        self.dtypes: dict[int, str] = {}
+        self._loaders: dict[int, Callable[[], np.ndarray]] = {}
+
+    def register(self, addr: int, dtype: str, loader: Callable[[], np.ndarray]) -> None:
+        """Host memory for an entry tensor, made on first use (bf16 data is rounded)."""
+        self._loaders[addr] = loader
+        self.dtypes[addr] = dtype
+
+    def allocate(self, addr: int, dtype: str, numel: int) -> None:
+        kind = np.dtype(NP_DTYPES[dtype]).kind
+        fill = np.nan if kind == "f" else 0
+        self.arrays[addr] = np.full(numel, fill, dtype=NP_DTYPES[dtype])
+        self.dtypes[addr] = dtype
+
+    def release(self, addr: int) -> None:
+        self.arrays.pop(addr, None)
+
+    def flat(self, addr: int) -> np.ndarray:
+        arr = self.arrays.get(addr)
+        if arr is None:
+            loader = self._loaders.get(addr)
+            if loader is None:
+                raise NoData(f"no memory at address {addr:#x}")
+            data = np.asarray(loader(), dtype=NP_DTYPES[self.dtypes[addr]]).reshape(-1)
+            arr = self.arrays[addr] = round_bf16(data) if self.dtypes[addr] == "bf16" \
+                else data.copy()
+        return arr
+
+    def view(self, t: Tensor) -> np.ndarray:
+        r = t.region
+        full = self.flat(t.addr).reshape(r.layout)
+        return full[tuple(slice(o, o + s) for o, s in zip(r.offsets, r.sizes))]
+
+    def store(self, t: Tensor, data: np.ndarray) -> None:
+        target = self.view(t)
+        target[...] = round_bf16(data) if t.dtype == "bf16" else data
+
+    def read(self, t: Tensor, indices: Sequence[int]) -> Scalar:
+        r = t.region
+        flat_index = 0
+        for dim, size in enumerate(r.layout):
+            flat_index = flat_index * size + r.offsets[dim] + indices[dim]
+        value: Scalar = self.flat(t.addr)[flat_index].item()
+        return value
+
+
+WRITES = (TensorArgType.OUTPUT, TensorArgType.OUTPUT_EXISTING, TensorArgType.INOUT)
+
+
+class Numerics:
+    """The executor of reference §5.3's run step: calls each task's kernel on copies of
+    its arguments at start, stores what it writes at its end."""
+
+    def __init__(self, memory: Memory, kernels: dict[MixedKernels, KernelImpl]) -> None:
+        self.memory, self.kernels = memory, kernels
+
+    def start(self, slot: TaskSlot) -> None:
+        tensors, tags, scalars = slot.args
+        impl = self.kernels[slot.kernels]
+        assert impl.run is not None
+        arrays = []
+        for t in tensors:
+            try:
+                arrays.append(np.array(self.memory.view(t)))
+            except NoData:
+                raise FreedBuffer(slot, t) from None
+        try:
+            impl.run(arrays, scalars)
+        except Exception as exc:  # the user's kernel: reported with its task
+            raise KernelError(slot, exc) from exc
+        slot.pending = [(t, a) for t, tag, a in zip(tensors, tags, arrays) if tag in WRITES]
+
+    def finish(self, slot: TaskSlot) -> None:
+        for t, data in slot.pending or ():
+            try:
+                self.memory.store(t, data)
+            except NoData:
+                raise FreedBuffer(slot, t) from None
+        slot.pending = None

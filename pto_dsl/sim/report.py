@@ -1,0 +1,142 @@
+"""What a run reports: the summary text, the stats JSON and the Chrome/Perfetto trace.
+
+Stats follow the reference's profiling rules for TensorMap counts (§4). The trace has one
+track per core plus the orchestrator, times in microseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from pto_dsl.sim.golden import OutputCheck
+from pto_dsl.sim.lowering import TaskTag
+from pto_dsl.sim.run import SimResult
+
+ORIGINS = ("explicit", "creator", "tensormap")
+
+
+def stats(result: SimResult) -> dict[str, Any]:
+    rt = result.runtime
+    makespan = rt.makespan
+    per_core = rt.sched.utilization(makespan)
+    kinds: dict[str, list[float]] = {"AIC": [], "AIV": []}
+    for name, u in per_core.items():
+        kinds[name[:3]].append(u)
+    edges = {o: rt.edges[o] for o in ORIGINS}
+    edges.update({f"skipped_{o}": rt.edges[f"skipped_{o}"] for o in ORIGINS
+                  if rt.edges[f"skipped_{o}"]})
+    return {
+        "program": result.program, "case": result.case,
+        "tensormap_rule": "boundary" if rt.boundary else "merged",
+        "numerics": rt.numerics,
+        "tasks": rt.seq,
+        "tasks_per_kernel": _per_kernel(result),
+        "edges": edges,
+        "tensormap_lookups": rt.tmap.lookups,
+        "tensormap_inserts": rt.tmap.inserts,
+        "ring_peak_tasks": [r.peak_live for r in rt.rings],
+        "ring_peak_heap_bytes": [r.peak_heap for r in rt.rings],
+        "makespan_us": round(makespan / 1e3, 3),
+        "orchestration_us": round(rt.orch_time / 1e3, 3),
+        "critical_path_us": round(rt.critical_path / 1e3, 3),
+        "critical_path": [row.label for row in result.critical_path()],
+        "utilization": {k: round(sum(v) / len(v), 4) if v else 0.0 for k, v in kinds.items()},
+        "core_utilization": {k: round(v, 4) for k, v in per_core.items()},
+        "machine": {"block_dim": rt.params.block_dim, "task_window": rt.params.task_window,
+                    "scheduler_threads": rt.params.scheduler_threads},
+        "outputs": {c.name: {"max_error": _number(c.max_error), "pass": c.passed}
+                    for c in result.checks or ()},
+    }
+
+
+def _number(x: float) -> float | str:
+    return x if math.isfinite(x) else str(x)
+
+
+def _per_kernel(result: SimResult) -> dict[str, int]:
+    """Tasks per kernel, in declaration order, then alloc tasks."""
+    rt = result.runtime
+    counts = {impl.name: rt.task_counts[kernels] for kernels, impl in rt.kernels.items()
+              if rt.task_counts[kernels]}
+    if rt.task_counts[None]:
+        counts["alloc"] = rt.task_counts[None]
+    return counts
+
+
+def summary(result: SimResult, file: str) -> list[str]:
+    s = stats(result)
+    edges = ", ".join(f"{k} {v}" for k, v in s["edges"].items() if v) or "none"
+    lines = [f"{file}: entry '{result.program}', case {result.case}: {s['tasks']} tasks "
+             f"({', '.join(f'{k} {v}' for k, v in s['tasks_per_kernel'].items())})",
+             f"  edges             {edges}",
+             f"  tensormap         {s['tensormap_lookups']} lookups, "
+             f"{s['tensormap_inserts']} inserts ({s['tensormap_rule']} rule)",
+             "  ring peak tasks   " + ", ".join(f"ring {i}: {n}" for i, n in
+                                                 enumerate(s["ring_peak_tasks"]) if n),
+             f"  time              makespan {s['makespan_us']:.1f} us, orchestration "
+             f"{s['orchestration_us']:.1f} us, critical path {s['critical_path_us']:.1f} us",
+             f"  critical path     {_chain(result)}",
+             f"  utilization       AIC {s['utilization']['AIC']:.1%}, "
+             f"AIV {s['utilization']['AIV']:.1%} ({s['machine']['block_dim']} clusters)"]
+    if not result.runtime.numerics:
+        lines.append("  numerics          off (--no-numerics)")
+    elif result.checks is None:
+        lines.append("  outputs           not checked: no golden (golden.py next to the "
+                     "program, or --golden FILE.py:FUNCTION)")
+    else:
+        lines += [_check_line(c) for c in result.checks]
+    return lines
+
+
+def _chain(result: SimResult) -> str:
+    """The critical path's kernels in order, runs of one kernel folded (UP x3)."""
+    chain = result.critical_path()
+    if not chain:
+        return "none recorded"
+    runs: list[list[object]] = []
+    for row in chain:
+        if runs and runs[-1][0] == row.kernel:
+            runs[-1][1] += 1  # type: ignore[operator]
+        else:
+            runs.append([row.kernel, 1])
+    text = " > ".join(f"{k} x{n}" if n != 1 else str(k) for k, n in runs)
+    if len(text) > 70:
+        text = text[:67] + "..."
+    return f"{len(chain)} tasks: {text}"
+
+
+def _check_line(c: OutputCheck) -> str:
+    verdict = "PASS" if c.passed else "FAIL"
+    note = f" ({c.note})" if c.note else ""
+    return f"  {verdict} {c.name}: max abs error {c.max_error:.3g} (rtol = atol = 1e-3){note}"
+
+
+def trace(result: SimResult) -> dict[str, Any]:
+    """Chrome trace event format (loads in Perfetto and chrome://tracing)."""
+    rt = result.runtime
+    names = rt.sched.core_names
+    events: list[dict[str, Any]] = [
+        {"name": "process_name", "ph": "M", "pid": 1, "args": {"name": "a2a3 (simulated)"}},
+        {"name": "thread_name", "ph": "M", "pid": 1, "tid": 0,
+         "args": {"name": "orchestrator"}}]
+    events += [{"name": "thread_name", "ph": "M", "pid": 1, "tid": i + 1,
+                "args": {"name": name}} for i, name in enumerate(names)]
+    for tag, start, end in rt.orch_trace or ():
+        events.append({"name": "submit " + _label(tag), "ph": "X", "pid": 1, "tid": 0,
+                       "ts": start / 1e3, "dur": (end - start) / 1e3, "cat": "orchestrator"})
+    for span in rt.sched.schedule or ():
+        events.append({"name": _label(span.tag), "ph": "X", "pid": 1, "tid": span.core + 1,
+                       "ts": span.start / 1e3, "dur": (span.end - span.start) / 1e3,
+                       "cat": "task", "args": {"task": span.seq}})
+    return {"traceEvents": events, "displayTimeUnit": "ns",
+            "otherData": {"program": result.program, "case": result.case}}
+
+
+def _label(tag: object) -> str:
+    return tag.label if isinstance(tag, TaskTag) else str(tag)
+
+
+def to_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=1, sort_keys=False) + "\n"

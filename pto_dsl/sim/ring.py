@@ -1,0 +1,134 @@
+"""Task slots and rings: the runtime's per-ring task window and output heap (reference
+§2.5, §2.7, §5.3).
+
+A ring hands out local task ids in order; a task's slot is `local & (window - 1)`, so a
+slot is reused once `last_task_alive` has passed its previous task. Only live tasks are
+held: the model's memory does not grow with the number of tasks submitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+PENDING, COMPLETED, CONSUMED = 0, 2, 3  # the stored states of reference §5.3
+
+
+class TaskSlot:
+    """One task's slot state (reference §2.5: fanin/fanout counters and task_state) with
+    what the scheduler needs to run it (kernels, arguments, cost) and its timing."""
+
+    __slots__ = ("args", "core", "cp", "cp_prev", "duration", "end", "fanin", "fanin_count",
+                 "fanin_refcount", "fanout", "fanout_count", "fanout_refcount", "heap_end",
+                 "kernels", "local", "out_addrs", "pending", "ready_time", "ring", "seq",
+                 "shape", "start", "state", "tag", "task_id")
+
+    def __init__(self, task_id: int, ring: int, local: int, seq: int) -> None:
+        self.task_id, self.ring, self.local, self.seq = task_id, ring, local, seq
+        self.state = PENDING
+        self.fanin: list[TaskSlot] = []  # producers this task holds (released when done)
+        self.fanin_count = 0
+        self.fanin_refcount = 0
+        self.fanout: list[TaskSlot] = []  # consumers waiting for this task to complete
+        self.fanout_count = 1  # the owning scope's reference (reference §2.5)
+        self.fanout_refcount = 0
+        self.heap_end = 0
+        self.out_addrs: tuple[int, ...] = ()
+        self.kernels: Any = None
+        self.args: Any = None
+        self.shape = "alloc"
+        self.duration = 0.0
+        self.cp = 0.0  # critical-path length ending with this task (ns)
+        self.cp_prev = -1  # seq of the producer before it on that path (-1: none)
+        self.ready_time = self.start = self.end = 0.0
+        self.core: list[int] = []
+        self.pending: Any = None  # numerics: results to store when the task ends
+        self.tag: Any = None  # the caller's label for traces (not part of the runtime)
+
+
+def align_up(n: int, a: int) -> int:
+    return (n + a - 1) // a * a
+
+
+class Ring:
+    """One ring: a task window of `window` slots and a heap of `heap_size` bytes at `base`.
+
+    The heap is a ring buffer reclaimed at the `last_task_alive` watermark: its tail is the
+    end of the packed outputs of the last reclaimed task (reference §2.5).
+    """
+
+    def __init__(self, index: int, window: int, heap_size: int, base: int,
+                 on_reclaim: Callable[[TaskSlot], None]) -> None:
+        self.index, self.window, self.mask = index, window, window - 1
+        self.slots: list[TaskSlot | None] = [None] * window
+        # per slot, (local id, critical path, seq) of the last task reclaimed from it
+        self.retired: list[tuple[int, float, int]] = [(-1, 0.0, -1)] * window
+        self.current = 0  # current_task_index: the next local id
+        self.last_alive = 0  # last_task_alive: the oldest local id not reclaimed
+        self.heap_size, self.base = heap_size, base
+        self.head = self.tail = 0
+        self.peak_live = 0
+        self.peak_heap = 0
+        self.on_reclaim = on_reclaim
+
+    @property
+    def live(self) -> int:
+        return self.current - self.last_alive
+
+    def is_live(self, local: int) -> bool:
+        return self.last_alive <= local < self.current
+
+    def slot_of(self, local: int) -> TaskSlot | None:
+        """The task `local` if it still holds its slot (it is live), else None."""
+        if self.last_alive <= local < self.current:
+            return self.slots[local & self.mask]
+        return None
+
+    def window_full(self) -> bool:
+        # live tasks per ring stay <= window - 1 (reference §2.7, §5.3)
+        return self.live + 1 >= self.window
+
+    def heap_offset(self, size: int) -> int | None:
+        """Where `size` bytes fit in the heap now, or None if they do not (yet)."""
+        if self.live == 0:
+            self.head = self.tail = 0
+        if size == 0:
+            return self.head
+        if self.head >= self.tail:
+            if self.head + size <= self.heap_size:
+                return self.head
+            return 0 if size < self.tail else None
+        return self.head if self.head + size < self.tail else None
+
+    def allocate(self, seq: int, task_id: int, offset: int, size: int) -> TaskSlot:
+        local = self.current
+        slot = TaskSlot(task_id, self.index, local, seq)
+        self.slots[local & self.mask] = slot
+        self.current += 1
+        self.head = offset + size
+        slot.heap_end = self.head
+        used = self.head - self.tail if self.head >= self.tail else \
+            self.heap_size - self.tail + self.head
+        if used > self.peak_heap:
+            self.peak_heap = used
+        live = self.current - self.last_alive
+        if live > self.peak_live:
+            self.peak_live = live
+        return slot
+
+    def advance(self) -> int:
+        """Move last_task_alive over the contiguous run of CONSUMED tasks; returns how many
+        slots were reclaimed."""
+        slots, mask, n = self.slots, self.mask, 0
+        while self.last_alive < self.current:
+            slot = slots[self.last_alive & mask]
+            if slot is None or slot.state != CONSUMED:
+                break
+            self.tail = slot.heap_end
+            # what a later consumer that names this task still needs for the critical path
+            self.retired[self.last_alive & mask] = (slot.local, slot.cp, slot.seq)
+            slots[self.last_alive & mask] = None
+            self.last_alive += 1
+            n += 1
+            self.on_reclaim(slot)
+        return n

@@ -1,0 +1,168 @@
+"""One simulated run: program + case + options -> SimResult (outputs, checks, stats and
+the schedule). The command line (`cli_run`) and the benchmark call `simulate`."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pto_dsl import cases
+from pto_dsl.diagnostics import CompileError, Note, Stage, error
+from pto_dsl.perf import paused_gc
+from pto_dsl.pipeline import Checked
+from pto_dsl.sim.api import ArgLimits, Tensor
+from pto_dsl.sim.golden import OutputCheck, compare, find_golden, run_golden
+from pto_dsl.sim.inputs import load_inputs
+from pto_dsl.sim.kernels import build_registry
+from pto_dsl.sim.lowering import Lowering, TaskTag
+from pto_dsl.sim.memory import FreedBuffer, KernelError
+from pto_dsl.sim.params import DEFAULT_PARAMS, Params
+from pto_dsl.sim.record import Recorder
+from pto_dsl.sim.ring import TaskSlot
+from pto_dsl.sim.runtime import Runtime
+from pto_dsl.sim.scheduler import Span
+
+
+@dataclass
+class SimOptions:
+    numerics: bool = True
+    params: Params = DEFAULT_PARAMS
+    tensormap_rule: str = "merged"
+    seed: int | None = None  # randomise ready order, durations, orchestrator speed
+    inputs: dict[str, Any] | None = None  # entry tensors and scalars instead of the case's
+    inputs_file: Path | None = None  # the same from a .npz file (checked against the entry)
+    golden: str | None = None
+    check: bool = True  # compare with the golden, if there is one
+    trace: bool = False  # record the orchestrator's submits for a trace
+    record_schedule: bool = True  # keep every task's (core, start, end)
+    recorder: Recorder | None = None
+    progress: Callable[[Runtime], None] | None = None
+
+
+@dataclass
+class ScheduleRow:
+    """One task's run on a core (times in microseconds), for Gantt charts."""
+
+    seq: int
+    label: str
+    kernel: str
+    core: str
+    start_us: float
+    end_us: float
+
+
+@dataclass
+class SimResult:
+    program: str
+    case: str
+    runtime: Runtime
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, np.ndarray] = field(default_factory=dict)
+    checks: list[OutputCheck] | None = None  # None: no golden
+
+    @property
+    def passed(self) -> bool:
+        return self.checks is None or all(c.passed for c in self.checks)
+
+    def critical_path(self) -> list[ScheduleRow]:
+        """The tasks of the longest chain of kernel times, first to last (needs the
+        schedule record)."""
+        spans = {s.seq: s for s in self.runtime.sched.schedule or ()}
+        chain: list[Span] = []
+        seq = self.runtime.critical_end
+        while seq in spans:
+            chain.append(spans[seq])
+            seq = spans[seq].cp_prev
+        return [self._row(s) for s in reversed(chain)]
+
+    def schedule(self) -> list[ScheduleRow]:
+        return [self._row(s) for s in self.runtime.sched.schedule or ()]
+
+    def _row(self, span: Span) -> ScheduleRow:
+        tag = span.tag
+        label = tag.label if isinstance(tag, TaskTag) else str(tag)
+        kernel = tag.site.label if isinstance(tag, TaskTag) else "?"
+        return ScheduleRow(span.seq, label, kernel, self.runtime.sched.core_names[span.core],
+                           span.start / 1e3, span.end / 1e3)
+
+
+def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> SimResult:
+    """Raises CompileError for problems in the program, its case, kernels or golden."""
+    program = checked.program
+    base_dir = Path(checked.source.name).resolve().parent
+    case = cases.find_case(program, case_name)
+    values = cases.evaluate(program, case, base_dir)
+    given = dict(options.inputs or {})
+    if options.inputs_file is not None:
+        given.update(load_inputs(options.inputs_file, program, values))
+    values.scalars.update({s.name: given[s.name] for s in program.scalars if s.name in given})
+    registry = build_registry(program, base_dir, options.numerics,
+                              options.params.default_cost_cycles)
+    golden = find_golden(options.golden, base_dir, program.name) \
+        if options.numerics and options.check else None
+    rt = Runtime(options.params, registry, numerics=options.numerics,
+                 tensormap_rule=options.tensormap_rule,
+                 rng=random.Random(options.seed) if options.seed is not None else None,
+                 recorder=options.recorder)
+    rt.progress = options.progress
+    if not options.record_schedule:
+        rt.sched.schedule = None
+    if options.trace:
+        rt.orch_trace = []
+    tensors = {k: v for k, v in given.items() if k in {t.name for t in program.tensors}}
+    dialect = checked.dialect
+    lowering = Lowering(program, values, rt, tensors, ArgLimits(
+        dialect.max_tensors, dialect.max_scalars, dialect.max_deps))
+    result = SimResult(program.name, case.name.name, rt)
+    frame = lowering.prepare()
+    if options.numerics:
+        result.inputs = _inputs(lowering, values)
+    try:
+        with paused_gc():  # many small acyclic objects; slots are freed by refcount
+            lowering.run_frame(frame)
+    except KernelError as exc:
+        raise _task_error(lowering, exc.slot, "E502", f"kernel '{_kernel(exc.slot)}' failed: "
+                          f"{exc}", "the kernel's Python implementation raised") from None
+    except FreedBuffer as exc:
+        raise _task_error(lowering, exc.slot, "E507", f"'{_kernel(exc.slot)}' uses a buffer "
+                          "that the runtime has already reclaimed", "no task that names the "
+                          "buffer's creator (a dep, or the creator edge of an AUTO scope) is "
+                          "still running, so its memory was recycled (reference §2.5); add a "
+                          "dep on the creator") from None
+    if options.numerics:
+        result.outputs = {t.name: _contents(rt, lowering.entry[t.name]) for t in program.tensors
+                          if t.direction != "in"}
+        if golden is not None:
+            result.checks = compare(result.outputs, run_golden(golden, result.inputs))
+    return result
+
+
+def _inputs(lowering: Lowering, values: cases.CaseValues) -> dict[str, Any]:
+    """Everything the entry receives, as the run sees it (bf16 contents rounded)."""
+    found: dict[str, Any] = dict(values.symbols)
+    found.update(values.scalars)
+    for name, tensor in lowering.entry.items():
+        found[name] = _contents(lowering.rt, tensor).copy()
+    return found
+
+
+def _contents(rt: Runtime, tensor: Tensor) -> np.ndarray:
+    return rt.memory.flat(tensor.addr).reshape(tensor.region.layout)
+
+
+def _kernel(slot: TaskSlot) -> str:
+    return slot.tag.site.label if isinstance(slot.tag, TaskTag) else "?"
+
+
+def _task_error(lowering: Lowering, slot: TaskSlot, code: str, message: str,
+                help: str) -> CompileError:
+    tag = slot.tag
+    span = tag.site.span if isinstance(tag, TaskTag) else None
+    where = f"task {tag.label}" if isinstance(tag, TaskTag) else f"task {slot.seq}"
+    return CompileError([error(code, message, span, stage=Stage.SIMULATION, help=(help,),
+                               notes=[Note(f"{where} of case '{lowering.case.name}'")])])

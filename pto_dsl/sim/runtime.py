@@ -1,0 +1,407 @@
+"""The orchestrator side of the model: the runtime's submit API (reference §1.6-§1.10)
+implementing its rules (§2.1-§2.7): rings and heaps, explicit deps first with the
+retired-producer skip, creator retention and TensorMap lookups outside manual scopes,
+scope references, fanin/fanout wiring, and the fatal conditions with the runtime's codes
+and messages. Execution runs in the discrete-event scheduler as the orchestrator's
+simulated clock advances.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from pto_dsl.regions import Region
+from pto_dsl.sim.api import (
+    EMPTY_RESULT,
+    INVALID_TASK_ID,
+    Arg,
+    ErrorCode,
+    MixedKernels,
+    ScopeMode,
+    TaskOutputTensors,
+    Tensor,
+    TensorArgType,
+    TensorCreateInfo,
+    make_task_id,
+    task_local,
+    task_ring,
+)
+from pto_dsl.sim.deps import auto_fanin, boundary_fanin, explicit_deps
+from pto_dsl.sim.memory import KernelCycles, KernelImpl, Memory, Numerics
+from pto_dsl.sim.params import DEFAULT_PARAMS, Params
+from pto_dsl.sim.record import Recorder
+from pto_dsl.sim.ring import COMPLETED, Ring, TaskSlot
+from pto_dsl.sim.scheduler import Scheduler
+from pto_dsl.sim.tmap import RuntimeTensorMap
+
+OUTPUT = TensorArgType.OUTPUT
+HEAP_BASE = 0x1000_0000_0000  # ring r's heap starts at HEAP_BASE * (r + 1)
+NO_MANUAL = 64  # manual_begin_depth sentinel = PTO2_MAX_SCOPE_DEPTH (reference §2.3)
+TENSORMAP_RULES = ("merged", "boundary")  # reference §2.3 (merged) and §4 (pre-merge)
+
+
+class Fatal(Exception):
+    """Raised by `Runtime.check` once the runtime has latched a fatal error."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(f"FATAL(code={int(code)}): {message}")
+        self.code, self.message = code, message
+
+
+class _Kind:
+    """What the runtime caches per kernel triple: its normal form, shape and cost."""
+
+    __slots__ = ("cycles", "kernels", "shape", "tasks")
+
+    def __init__(self, kernels: MixedKernels, shape: str | None,
+                 cycles: KernelCycles | None) -> None:
+        self.kernels, self.shape, self.cycles, self.tasks = kernels, shape, cycles, 0
+
+
+class Runtime:
+    def __init__(self, params: Params = DEFAULT_PARAMS,
+                 kernels: dict[MixedKernels, KernelImpl] | None = None,
+                 memory: Memory | None = None, numerics: bool = True,
+                 tensormap_rule: str = "merged",
+                 rng: random.Random | None = None, recorder: Recorder | None = None) -> None:
+        assert tensormap_rule in TENSORMAP_RULES
+        self.params, self.rng, self.recorder = params, rng, recorder
+        self.kernels = kernels if kernels is not None else {}
+        self.memory = memory if memory is not None else Memory()
+        self.numerics = numerics
+        self.boundary = tensormap_rule == "boundary"
+        self.rings = [Ring(r, params.task_window, params.heap_size, HEAP_BASE * (r + 1),
+                           self._reclaimed) for r in range(params.rings)]
+        self.tmap = RuntimeTensorMap(params.rings, lambda r: self.rings[r].last_alive)
+        executor = Numerics(self.memory, self.kernels) if numerics else None
+        self.sched = Scheduler(params, self.rings, executor, rng)
+        self.scope_tasks: list[TaskSlot] = []
+        self.scope_starts: list[int] = []
+        self.manual_begin_depth = NO_MANUAL
+        self.manual_begin_seq = 0
+        self.fatal_code = ErrorCode.NONE
+        self.fatal_message = ""
+        self.log: list[str] = []
+        self.orch_time = 0.0
+        self.seq = 0
+        self.edges: Counter[str] = Counter()
+        self.critical_path = 0.0
+        self.critical_end = -1  # seq of the last task of the critical path
+        self._kinds: dict[MixedKernels, _Kind] = {}
+        self.allocs = 0
+        # (tag, start, end) of each submit on the orchestrator thread, when tracing
+        self.orch_trace: list[tuple[object, float, float]] | None = None
+        self.progress: Callable[[Runtime], None] | None = None
+        self.progress_every = 16384  # submits between calls of `progress`
+
+    # ---- fatal errors (reference §2.6) --------------------------------------------------
+    def report_fatal(self, code: ErrorCode, message: str) -> None:
+        if self.fatal_code != ErrorCode.NONE:
+            return
+        self.fatal_code, self.fatal_message = code, message
+        self.log.append(f"FATAL(code={int(code)}): {message}")
+
+    def is_fatal(self) -> bool:
+        return self.fatal_code != ErrorCode.NONE
+
+    def check(self) -> None:
+        if self.is_fatal():
+            raise Fatal(self.fatal_code, self.fatal_message)
+
+    def _cost(self, ns: float) -> None:
+        if self.rng is not None:
+            ns *= self.rng.uniform(0.5, 2.0)  # --explore: the orchestrator's speed varies
+        self.orch_time += ns
+
+    # ---- scopes (reference §1.8, §2.3, §2.4) ---------------------------------------------
+    @property
+    def depth(self) -> int:
+        """scope_stack_top: 0 in the executor's own scope."""
+        return len(self.scope_starts) - 1
+
+    def in_manual_scope(self) -> bool:
+        return self.depth >= self.manual_begin_depth
+
+    def scope_begin(self, mode: ScopeMode = ScopeMode.AUTO) -> None:
+        if self.is_fatal():
+            return
+        if mode == ScopeMode.AUTO and self.in_manual_scope():
+            self.report_fatal(ErrorCode.INVALID_ARGS,
+                              "auto scope nested inside manual scope is not supported")
+            return
+        if len(self.scope_starts) >= self.params.max_scope_depth:
+            self.report_fatal(ErrorCode.INVALID_ARGS, "scope nesting exceeds "
+                              f"PTO2_MAX_SCOPE_DEPTH={self.params.max_scope_depth}")
+            return
+        self.scope_starts.append(len(self.scope_tasks))
+        if mode == ScopeMode.MANUAL and self.manual_begin_depth == NO_MANUAL:
+            self.manual_begin_depth, self.manual_begin_seq = self.depth, self.seq
+        self._cost(self.params.scope_ns)
+
+    def scope_end(self) -> None:
+        if self.is_fatal() or not self.scope_starts:
+            return
+        if self.depth == self.manual_begin_depth:
+            self.manual_begin_depth = NO_MANUAL
+        start = self.scope_starts.pop()
+        tasks = self.scope_tasks[start:]
+        del self.scope_tasks[start:]
+        self._cost(self.params.scope_ns + self.params.scope_task_ns * len(tasks))
+        self.sched.run_until(self.orch_time)
+        for slot in tasks:  # release the scope reference of each task (reference §2.5)
+            self.sched.release(slot)
+        self.sched.dispatch()
+
+    # ---- slots and heap (reference §2.1 step 4, §2.7) --------------------------------------
+    def _prepare(self, aligned: Sequence[int], tag: object) -> TaskSlot | None:
+        """A slot and heap space for a task whose outputs take `aligned` bytes each."""
+        events = self.sched.events
+        if events and events[0][0] <= self.orch_time:
+            self.sched.run_until(self.orch_time)
+        depth, last_ring = len(self.scope_starts) - 1, self.params.rings - 1
+        ring_index = depth if depth < last_ring else last_ring
+        ring = self.rings[ring_index]
+        in_scope = len(self.scope_tasks) - self.scope_starts[-1]
+        if in_scope + 1 > ring.window - 1:
+            self.report_fatal(ErrorCode.SCOPE_DEADLOCK, (
+                f"FATAL: Scope Deadlock Detected! (ring {ring_index}): this scope already "
+                f"holds {in_scope} tasks and the task window is {ring.window}; its tasks "
+                "cannot be reclaimed before the scope ends, so the next submit would wait "
+                "forever (split the scope or raise PTO2_RING_TASK_WINDOW)"))
+            return None
+        size = sum(aligned)
+        while True:
+            offset = None if ring.window_full() else ring.heap_offset(size)
+            if offset is not None:
+                break
+            if not self.sched.step():  # nothing can finish: no slot will ever free up
+                what = "Task Ring Full!" if ring.window_full() else "Heap Exhausted!"
+                self.report_fatal(ErrorCode.HEAP_RING_DEADLOCK,
+                                  f"FATAL: Task Allocator Deadlock - {what} (ring "
+                                  f"{ring_index})")
+                return None
+            self.orch_time = max(self.orch_time, self.sched.now)
+        slot = ring.allocate(self.seq, make_task_id(ring_index, ring.current), offset, size)
+        slot.tag = tag
+        self.seq += 1
+        if self.progress is not None and not self.seq % self.progress_every:
+            self.progress(self)
+        self.scope_tasks.append(slot)
+        if self.recorder is not None:
+            self.recorder.submitted(slot.seq, slot.task_id, tag)
+        return slot
+
+    def _aligned(self, infos: Sequence[TensorCreateInfo]) -> list[int]:
+        """Each output's size in the task's packed buffer: 1024-B aligned (§2.1 step 3)."""
+        align = self.params.output_align
+        return [(i.nbytes + align - 1) // align * align for i in infos]
+
+    def _materialize(self, slot: TaskSlot, infos: Sequence[TensorCreateInfo],
+                     aligned: Sequence[int]) -> list[Tensor]:
+        """Each output at its place in the task's packed buffer, owned by the task."""
+        addr = self.rings[slot.ring].base + slot.heap_end - sum(aligned)
+        outputs: list[Tensor] = []
+        task_id, numerics = slot.task_id, self.numerics
+        for info, size in zip(infos, aligned):
+            shape = info.shapes
+            region = Region(shape, (0,) * len(shape), shape)
+            outputs.append(Tensor(addr, info.dtype, region, task_id, info.manual_dep))
+            if numerics:
+                self.memory.allocate(addr, info.dtype, region.numel)
+            addr += size
+        slot.out_addrs = tuple(t.addr for t in outputs)
+        return outputs
+
+    def _kind(self, kernels: MixedKernels) -> _Kind:
+        normal = kernels.normalized()
+        impl = self.kernels.get(normal)
+        kind = self._kinds[kernels] = _Kind(normal, normal.shape,
+                                            impl.cycles if impl is not None else None)
+        return kind
+
+    @property
+    def task_counts(self) -> Counter[MixedKernels | None]:
+        """Tasks submitted per kernel triple; None counts alloc tasks."""
+        counts: Counter[MixedKernels | None] = Counter()
+        for kind in self._kinds.values():
+            counts[kind.kernels] += kind.tasks
+        counts[None] = self.allocs
+        return counts
+
+    def _reclaimed(self, slot: TaskSlot) -> None:
+        self.tmap.retired(slot.ring, 1)
+        if self.numerics:
+            for addr in slot.out_addrs:
+                self.memory.release(addr)
+
+    def live_slot(self, task_id: int) -> TaskSlot | None:
+        ring = task_ring(task_id)
+        if ring >= len(self.rings):
+            return None
+        return self.rings[ring].slot_of(task_local(task_id))
+
+    # ---- submit (reference §2.1) -----------------------------------------------------------
+    def submit_task(self, kernels: MixedKernels, args: Arg,
+                    tag: object = None) -> TaskOutputTensors:
+        """`tag` labels the task in traces (the model's addition; not a runtime argument)."""
+        if self.is_fatal():
+            return EMPTY_RESULT
+        started = self.orch_time
+        if args.error is not None:
+            self.log.extend(["FATAL: Invalid Arg Detected!", f"Error: {args.error}",
+                             f"tensors: {len(args.tensors)}, scalars: {len(args.scalars)}",
+                             "This is a bug in the orchestration code."])
+            self.report_fatal(ErrorCode.INVALID_ARGS, args.error)
+            return EMPTY_RESULT
+        kind = self._kinds.get(kernels) or self._kind(kernels)
+        if kind.shape is None:
+            self.report_fatal(ErrorCode.INVALID_ARGS, "submit needs at least one active "
+                              "kernel slot in MixedKernels")
+            return EMPTY_RESULT
+        tags = args.tags
+        infos = [t for t, tag_ in zip(args.tensors, tags) if tag_ is OUTPUT]
+        aligned = self._aligned(infos)  # type: ignore[arg-type]
+        slot = self._prepare(aligned, tag)
+        if slot is None:
+            return EMPTY_RESULT
+        fanin = explicit_deps(self, slot, args.deps)
+        if fanin is None:
+            return EMPTY_RESULT
+        tensors: list[Tensor] = args.tensors  # type: ignore[assignment]
+        outputs: list[Tensor] = []
+        if infos:
+            outputs = self._materialize(slot, infos, aligned)  # type: ignore[arg-type]
+            it = iter(outputs)
+            tensors = [next(it) if tag_ is OUTPUT else t
+                       for t, tag_ in zip(tensors, tags)]
+        tmap = self.tmap
+        lookups, inserts = tmap.lookups, tmap.inserts
+        if len(self.scope_starts) - 1 < self.manual_begin_depth:
+            auto_fanin(self, slot, tensors, tags, fanin)
+        elif self.boundary:
+            boundary_fanin(self, slot, tensors, tags, fanin)
+        slot.kernels, slot.shape = kind.kernels, kind.shape
+        kind.tasks += 1
+        slot.args = (tensors, tags, args.scalars)
+        p = self.params
+        cycles = kind.cycles(tensors, args.scalars) if kind.cycles is not None \
+            else p.default_cost_cycles
+        slot.duration = cycles / p.core_ghz + p.launch_ns
+        self._cost(p.submit_ns + p.lookup_ns * (tmap.lookups - lookups)
+                   + p.insert_ns * (tmap.inserts - inserts) + p.dep_ns * len(fanin))
+        self._wire(slot, list(fanin.values()))
+        if self.orch_trace is not None:
+            self.orch_trace.append((tag, started, self.orch_time))
+        return TaskOutputTensors(slot.task_id, tuple(outputs))
+
+    def submit_aic_task(self, kernel_id: int, args: Arg, tag: object = None) -> TaskOutputTensors:
+        return self.submit_task(MixedKernels(aic=kernel_id), args, tag)
+
+    def submit_aiv_task(self, kernel_id: int, args: Arg, tag: object = None) -> TaskOutputTensors:
+        return self.submit_task(MixedKernels(aiv0=kernel_id), args, tag)
+
+    def alloc_tensors(self, *infos: TensorCreateInfo, tag: object = None) -> TaskOutputTensors:
+        """One hidden output-only task, COMPLETED at once, never dispatched (§1.7)."""
+        if self.is_fatal():
+            return EMPTY_RESULT
+        if not infos:
+            self.report_fatal(ErrorCode.INVALID_ARGS,
+                              "alloc_tensors requires at least one TensorCreateInfo")
+            return EMPTY_RESULT
+        aligned = self._aligned(infos)
+        slot = self._prepare(aligned, tag)
+        if slot is None:
+            return EMPTY_RESULT
+        outputs = self._materialize(slot, infos, aligned)
+        slot.state = COMPLETED
+        self.allocs += 1
+        self._cost(self.params.alloc_ns)
+        return TaskOutputTensors(slot.task_id, tuple(outputs))
+
+    def add_edge(self, fanin: dict[int, TaskSlot], consumer: TaskSlot, producer: TaskSlot,
+             origin: str) -> None:
+        fanin[producer.seq] = producer  # one edge per producer (reference §2.1)
+        self.edges[origin] += 1
+        if self.recorder is not None:
+            self.recorder.edge(consumer.seq, producer.seq, origin)
+
+    def skip_edge(self, consumer: TaskSlot, producer_id: int, origin: str) -> None:
+        """An edge the runtime does not create: the producer retired (or is CONSUMED)."""
+        self.edges["skipped_" + origin] += 1
+        if self.recorder is not None:
+            self.recorder.skipped(consumer.seq, producer_id, origin)
+        # the dependency still holds for the critical path, if the slot remembers it
+        ring, local = self.rings[producer_id >> 32], producer_id & 0xFFFFFFFF
+        slot = ring.slot_of(local)
+        known, cp, seq = (local, slot.cp, slot.seq) if slot is not None \
+            else ring.retired[local & ring.mask]
+        if known == local and cp > consumer.cp:
+            consumer.cp, consumer.cp_prev = cp, seq
+
+    def _wire(self, slot: TaskSlot, producers: list[TaskSlot]) -> None:
+        """fanout_count++ on each producer, then count the done ones (reference §5.3)."""
+        done = 0
+        for p in producers:
+            p.fanout_count += 1
+            if p.state >= COMPLETED:
+                done += 1
+            else:
+                p.fanout.append(slot)
+        slot.fanin = producers
+        slot.fanin_count, slot.fanin_refcount = len(producers), done
+        # the longest chain of kernel durations that ends with this task
+        longest = slot.cp  # from producers whose edge was skipped (skip_edge)
+        for q in producers:
+            if q.cp > longest:
+                longest, slot.cp_prev = q.cp, q.seq
+        slot.cp = longest + slot.duration
+        if slot.cp > self.critical_path:
+            self.critical_path, self.critical_end = slot.cp, slot.seq
+        if done == len(producers):
+            self.sched.make_ready(slot, self.orch_time)
+            self.sched.dispatch()
+
+    # ---- orchestration-side reads (reference §1.10) -----------------------------------------
+    def get_tensor_data(self, tensor: Tensor, indices: Sequence[int]) -> int | float | bool:
+        """Wait for the tensor's creator and every overlapping TensorMap writer, then read
+        one element (one TensorMap lookup, in any mode). NoData from the memory model
+        means the model holds no contents there (a run without numerics)."""
+        if self.is_fatal():
+            return 0
+        if tensor.addr == 0:
+            self.log.append("get_tensor_data: tensor has no buffer (addr 0)")
+            return 0
+        self.sched.run_until(self.orch_time)
+        producers = self.tmap.lookup(tensor.addr, tensor.region, tensor.version, False)
+        if tensor.owner != INVALID_TASK_ID:
+            producers.append(tensor.owner)
+        for pid in producers:
+            while (slot := self.live_slot(pid)) is not None and slot.state < COMPLETED:
+                if not self.sched.step():
+                    self.report_fatal(ErrorCode.TENSOR_WAIT_TIMEOUT, (
+                        f"Timeout (get_tensor_data): producer (ring={task_ring(pid)}, "
+                        f"local={task_local(pid)}) not completed"))
+                    return 0
+                self.orch_time = max(self.orch_time, self.sched.now)
+        self._cost(self.params.read_ns)
+        return self.memory.read(tensor, indices)
+
+    # ---- the executor's frame (reference §1.2) ------------------------------------------------
+    def begin(self) -> None:
+        """What the executor does before the orchestration entry: open the outer AUTO scope."""
+        self.scope_begin(ScopeMode.AUTO)
+
+    def finish(self) -> None:
+        """Close the outer scope, mark orchestration done and run every task to the end."""
+        while self.scope_starts and not self.is_fatal():
+            self.scope_end()
+        self.manual_begin_depth = NO_MANUAL
+        if not self.is_fatal():
+            while self.sched.step():
+                pass
+
+    @property
+    def makespan(self) -> float:
+        return max(self.sched.last_end, self.orch_time)

@@ -1,0 +1,201 @@
+"""The scheduler side of the model: a discrete-event simulation of the a2a3 machine
+(reference §5.1-§5.3).
+
+Cores: `block_dim` clusters of 1 AIC and 2 AIV; one ready queue per resource shape (MIX
+first, then AIC, AIV); a MIX task needs a fully idle cluster. Scheduler threads own the
+clusters round-robin and spend time per dispatch and per completion. Completion follows
+reference §5.3: COMPLETED, fanout walk (consumers become ready), release of the fanin
+producers, CONSUMED check, and `last_task_alive` advance through the ring.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections import deque
+from collections.abc import Callable
+from typing import NamedTuple, Protocol
+
+from pto_dsl.sim.params import Params
+from pto_dsl.sim.ring import COMPLETED, CONSUMED, Ring, TaskSlot
+
+
+class Executor(Protocol):
+    """Runs a task's kernel: reads its inputs when it starts, stores its writes at its end."""
+
+    def start(self, slot: TaskSlot) -> None: ...
+
+    def finish(self, slot: TaskSlot) -> None: ...
+
+
+class Span(NamedTuple):
+    """One task's run on a core: a row of the schedule (times in ns)."""
+
+    seq: int
+    tag: object
+    core: int
+    start: float
+    end: float
+    cp_prev: int  # the task before this one on its longest chain of kernel times (-1: none)
+
+
+class Scheduler:
+    def __init__(self, params: Params, rings: list[Ring], executor: Executor | None,
+                 rng: random.Random | None) -> None:
+        self.params, self.rings, self.executor, self.rng = params, rings, executor, rng
+        n = params.block_dim
+        self.n_clusters = n
+        self.core_names = ([f"AIC{c}" for c in range(n)]
+                           + [f"AIV{k}" for k in range(params.aiv_per_cluster * n)])
+        # idle cores per kind, the longest idle first (dispatch rotates over the cores)
+        self.idle: dict[str, deque[int]] = {
+            "aic": deque(range(n)), "aiv": deque(range(n, n + params.aiv_per_cluster * n))}
+        self.ready: dict[str, deque[TaskSlot]] = {s: deque() for s in ("mix", "aic", "aiv")}
+        self.thread_clock = [0.0] * params.scheduler_threads
+        self.busy = [0.0] * len(self.core_names)
+        self.events: list[tuple[float, int, TaskSlot]] = []
+        self._counter = itertools.count()
+        self.now = 0.0
+        self.last_end = 0.0
+        self.schedule: list[Span] | None = []  # None: not recorded (saves memory)
+        self.completed = 0
+        self.on_consumed: Callable[[TaskSlot], None] = lambda slot: None
+
+    # ---- cores ----------------------------------------------------------------------
+    def cluster_of(self, core: int) -> int:
+        n = self.n_clusters
+        return core if core < n else (core - n) // self.params.aiv_per_cluster
+
+    def _cluster_cores(self, c: int, mix: tuple[bool, bool, bool]) -> list[int] | None:
+        """The cores a MIX task with slot mask `mix` takes in cluster c, if it is idle."""
+        n, per = self.n_clusters, self.params.aiv_per_cluster
+        aivs = [n + per * c + k for k in range(per)]
+        if c not in self.idle["aic"] or any(a not in self.idle["aiv"] for a in aivs):
+            return None  # a MIX task needs a fully idle cluster (reference §5.2)
+        return [core for core, used in zip([c] + aivs[:2], mix) if used]
+
+    # ---- readiness and dispatch -----------------------------------------------------
+    def make_ready(self, slot: TaskSlot, t: float) -> None:
+        slot.ready_time = t
+        self.ready[slot.shape].append(slot)
+
+    def _pop(self, queue: deque[TaskSlot]) -> TaskSlot:
+        if self.rng is None:
+            return queue.popleft()
+        i = self.rng.randrange(len(queue))  # --explore: any ready task may go first
+        slot = queue[i]
+        del queue[i]
+        return slot
+
+    def dispatch(self) -> None:
+        mix = self.ready["mix"]
+        while mix:
+            for c in range(self.n_clusters):
+                cores = self._cluster_cores(c, mix[0].kernels.mask)
+                if cores is not None:
+                    for core in cores:
+                        self.idle["aic" if core < self.n_clusters else "aiv"].remove(core)
+                    self._start(self._pop(mix), cores)
+                    break
+            else:
+                break
+        for shape in ("aic", "aiv"):
+            queue, idle = self.ready[shape], self.idle[shape]
+            while queue and idle:
+                if self.rng is None:
+                    core = idle.popleft()
+                else:
+                    core = idle[self.rng.randrange(len(idle))]
+                    idle.remove(core)
+                self._start(self._pop(queue), [core])
+
+    def _start(self, slot: TaskSlot, cores: list[int]) -> None:
+        thread = self.cluster_of(cores[0]) % len(self.thread_clock)
+        start = self.now
+        if slot.ready_time > start:
+            start = slot.ready_time
+        if self.thread_clock[thread] > start:
+            start = self.thread_clock[thread]
+        start += self.params.dispatch_ns
+        self.thread_clock[thread] = start
+        duration = slot.duration
+        if self.rng is not None:
+            duration *= self.rng.uniform(0.5, 1.5)
+        slot.core, slot.start, slot.end = cores, start, start + duration
+        if self.executor is not None:
+            self.executor.start(slot)
+        heapq.heappush(self.events, (slot.end, next(self._counter), slot))
+
+    # ---- events ---------------------------------------------------------------------
+    def run_until(self, t: float) -> None:
+        events = self.events
+        while events and events[0][0] <= t:
+            self.step()
+
+    def step(self) -> bool:
+        """Process the next completion; False if nothing is running."""
+        if not self.events:
+            return False
+        end, _, slot = heapq.heappop(self.events)
+        if end > self.now:
+            self.now = end
+        if end > self.last_end:
+            self.last_end = end
+        cores: list[int] = slot.core
+        n, busy, start = self.n_clusters, self.busy, slot.start
+        for core in cores:
+            self.idle["aic" if core < n else "aiv"].append(core)
+            busy[core] += end - start
+        if self.schedule is not None:
+            self.schedule.append(Span(slot.seq, slot.tag, cores[0], start, end,
+                                      slot.cp_prev))
+        if self.executor is not None:
+            self.executor.finish(slot)
+        thread = self.cluster_of(cores[0]) % len(self.thread_clock)
+        done = self.thread_clock[thread]
+        if end > done:
+            done = end
+        done += self.params.complete_ns + self.params.complete_edge_ns * len(slot.fanout)
+        self.thread_clock[thread] = done
+        self.complete(slot, done)
+        self.dispatch()
+        return True
+
+    # ---- task life cycle (reference §2.5, §5.3) ---------------------------------------
+    def complete(self, slot: TaskSlot, t: float) -> None:
+        slot.state = COMPLETED
+        self.completed += 1
+        for consumer in slot.fanout:
+            consumer.fanin_refcount += 1
+            if consumer.fanin_refcount == consumer.fanin_count:
+                self.make_ready(consumer, t)
+        slot.fanout = []
+        producers, slot.fanin = slot.fanin, []
+        for p in producers:  # release (inlined: the hot path of every completion)
+            p.fanout_refcount += 1
+            if p.state == COMPLETED and p.fanout_refcount == p.fanout_count:
+                self.consumed(p)
+        if slot.fanout_refcount == slot.fanout_count:
+            self.consumed(slot)
+
+    def release(self, slot: TaskSlot) -> None:
+        """Drop one reference to `slot` (a consumer finished, or its scope ended)."""
+        slot.fanout_refcount += 1
+        if slot.state == COMPLETED and slot.fanout_refcount == slot.fanout_count:
+            self.consumed(slot)
+
+    def check_consumed(self, slot: TaskSlot) -> None:
+        if slot.state == COMPLETED and slot.fanout_refcount == slot.fanout_count:
+            self.consumed(slot)
+
+    def consumed(self, slot: TaskSlot) -> None:
+        """CONSUMED: every reference released (reference §2.5); the ring may advance."""
+        slot.state = CONSUMED
+        self.on_consumed(slot)
+        self.rings[slot.ring].advance()
+
+    def utilization(self, makespan: float) -> dict[str, float]:
+        if makespan <= 0:
+            return {name: 0.0 for name in self.core_names}
+        return {name: busy / makespan for name, busy in zip(self.core_names, self.busy)}

@@ -1,0 +1,93 @@
+"""The runtime's TensorMap (reference §2.1 Step B / Step 4, §2.2, §4).
+
+Entries are keyed by the buffer's exact base address; a lookup walks the entries of that
+address, skips those whose producer has retired, and classifies the overlap of the rest
+(regions.classify: the current runtime's rule). Retired entries are dropped lazily, every
+64 retired tasks of a ring, as the runtime does.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from pto_dsl.regions import Overlap, Region, classify
+
+CLEANUP_EVERY = 64  # retired tasks between cleanups (reference §2.7)
+
+
+class Entry:
+    __slots__ = ("local", "producer", "region", "ring", "version")
+
+    def __init__(self, region: Region, producer: int, ring: int, local: int,
+                 version: int) -> None:
+        self.region, self.producer, self.ring, self.local = region, producer, ring, local
+        self.version = version
+
+
+class RuntimeTensorMap:
+    def __init__(self, rings: int, last_alive: Callable[[int], int]) -> None:
+        self._by_addr: dict[int, dict[int, Entry]] = {}
+        self._order: list[deque[tuple[int, Entry]]] = [deque() for _ in range(rings)]
+        self._last_alive = last_alive
+        self._cleaned = [0] * rings
+        self.lookups = 0
+        self.inserts = 0
+
+    def lookup(self, addr: int, region: Region, version: int, remove_covered: bool,
+               stale: list[int] | None = None) -> list[int]:
+        """Producers (raw task ids) of live entries overlapping `region`; with
+        `remove_covered` (an INOUT argument) the entries it covers are removed. Producers
+        of overlapping entries that retired go to `stale` if given (for statistics)."""
+        self.lookups += 1
+        entries = self._by_addr.get(addr)
+        if not entries:
+            return []
+        found: list[int] = []
+        doomed: list[int] = []
+        last_alive = self._last_alive
+        for key, e in entries.items():
+            if e.local < last_alive(e.ring):  # the producer retired: stale (reference §2.2)
+                if stale is not None:
+                    overlap = classify(region, e.region)
+                    if overlap is not Overlap.NO_OVERLAP:
+                        stale.append(e.producer)
+                    # dropping a stale entry early changes no edge: lookups skip it anyway
+                    if remove_covered and overlap is Overlap.COVERED:
+                        doomed.append(key)
+                continue
+            # a newer version than the entry's is an overlap, never COVERED (§2.2)
+            overlap = Overlap.OTHER if version > e.version else classify(region, e.region)
+            if overlap is Overlap.NO_OVERLAP:
+                continue
+            found.append(e.producer)
+            if remove_covered and overlap is Overlap.COVERED:
+                doomed.append(key)
+        for key in doomed:
+            del entries[key]
+        return found
+
+    def insert(self, addr: int, region: Region, version: int, producer: int, ring: int,
+               local: int) -> None:
+        self.inserts += 1
+        entry = Entry(region, producer, ring, local, version)
+        self._by_addr.setdefault(addr, {})[id(entry)] = entry
+        self._order[ring].append((addr, entry))
+
+    def retired(self, ring: int, count: int) -> None:
+        """`count` more tasks of `ring` retired: drop stale entries every 64."""
+        self._cleaned[ring] += count
+        if self._cleaned[ring] < CLEANUP_EVERY:
+            return
+        self._cleaned[ring] = 0
+        order, last_alive = self._order[ring], self._last_alive(ring)
+        while order and order[0][1].local < last_alive:
+            addr, entry = order.popleft()
+            entries = self._by_addr.get(addr)
+            if entries is not None:
+                entries.pop(id(entry), None)
+                if not entries:
+                    del self._by_addr[addr]
+
+    def size(self) -> int:
+        return sum(len(e) for e in self._by_addr.values())
