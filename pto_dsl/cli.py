@@ -38,11 +38,17 @@ class UsageError(Exception):
     pass
 
 
-def tool_parser(prog: str, description: str) -> argparse.ArgumentParser:
+def tool_parser(prog: str, description: str,
+                all_cases: str | None = None) -> argparse.ArgumentParser:
+    """The options every tool shares; `all_cases` is the help of an --all-cases option (which
+    excludes --case), for the tools that have one."""
     p = argparse.ArgumentParser(prog=prog, description=description)
     p.add_argument("file", type=Path, help="a .pto program")
-    p.add_argument("--case", metavar="NAME", help="instantiate this case (default: the "
-                   "program's default case)")
+    cases = p.add_mutually_exclusive_group()
+    cases.add_argument("--case", metavar="NAME", help="instantiate this case (default: the "
+                       "program's default case)")
+    if all_cases is not None:
+        cases.add_argument("--all-cases", action="store_true", help=all_cases)
     p.add_argument("--dialect", choices=sorted(DIALECTS), default=DEFAULT_DIALECT.name,
                    help="runtime API dialect: its limits apply, and pto-compile writes its API "
                    "(default: %(default)s)")
@@ -115,13 +121,10 @@ def load_program(args: argparse.Namespace, diags: list[Diagnostic]) -> Checked:
 
 def check_main(argv: Sequence[str] | None = None) -> int:
     p = tool_parser("pto-check", "Run every available check on a .pto program and summarise "
-                "its task graph.")
-    p.add_argument("--all-cases", action="store_true", help="check every case of the program")
+                    "its task graph.", all_cases="check every case of the program")
     p.add_argument("--suggest-deps", action="store_true", help="print the deps each manual "
                    "submission needs, inferred from every case (or the one given by --case)")
     args = p.parse_args(argv)
-    if args.all_cases and args.case:
-        p.error("--case and --all-cases cannot be combined")
 
     def body(diags: list[Diagnostic]) -> int:
         checked = load_program(args, diags)

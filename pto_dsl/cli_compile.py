@@ -31,7 +31,9 @@ PROG = "pto-compile"
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = tool_parser(PROG, "Generate the C++ orchestration source (or the harness "
-                    "description) of a .pto program for the PTO2 runtime.")
+                    "description) of a .pto program for the PTO2 runtime.",
+                    all_cases="run the graph checks on every case of the program, not only "
+                    "the default (or --case) one")
     p.add_argument("-o", "--output", type=Path, metavar="PATH",
                    help="write the result to PATH (default: standard output; '-' also "
                    "means standard output)")
@@ -40,11 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                    "as JSON; header: this project's declaration-only runtime API header for "
                    "the dialect, to install as pto_orchestration_api.h for a syntax check "
                    "(default: %(default)s)")
-    p.add_argument("--all-cases", action="store_true", help="run the graph checks on every "
-                   "case of the program, not only the default (or --case) one")
     args = p.parse_args(argv)
-    if args.all_cases and args.case:
-        p.error("--case and --all-cases cannot be combined")
 
     def body(diags: list[Diagnostic]) -> int:
         output = _output_path(args.output, args.file)
