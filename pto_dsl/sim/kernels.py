@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 
 from pto_dsl import ir
-from pto_dsl import nodes as n
+from pto_dsl.costs import cost_function
 from pto_dsl.diagnostics import CompileError, Stage, error
-from pto_dsl.sim.api import MixedKernels, Tensor
+from pto_dsl.sim.api import MixedKernels
 from pto_dsl.sim.lowering import kernel_ids
-from pto_dsl.sim.memory import KernelCycles, KernelImpl, KernelRun, Scalar
+from pto_dsl.sim.memory import KernelImpl, KernelRun, Scalar
 
 
 def build_registry(program: ir.Program, base_dir: Path, numerics: bool,
@@ -40,7 +40,7 @@ def build_registry(program: ir.Program, base_dir: Path, numerics: bool,
             except CompileError as exc:
                 problems.extend(exc.diagnostics)
         registry[kernel_ids(kernel).normalized()] = KernelImpl(
-            kernel.name, run, _cycles(kernel, default_cycles))
+            kernel.name, run, cost_function(kernel, default_cycles))
     if problems:
         raise CompileError(problems)
     return registry
@@ -111,46 +111,3 @@ def _runner(kernel: ir.Kernel, fn: Callable[..., Any]) -> KernelRun:
     def run(arrays: list[np.ndarray], values: Sequence[Scalar]) -> None:
         fn(*[arrays[i] if is_tensor else values[i] for is_tensor, i in order])
     return run
-
-
-def _cycles(kernel: ir.Kernel, default: float) -> KernelCycles:
-    """The cost expression compiled to one Python function of (tensors, scalars): it runs
-    once per task, so it is generated as source rather than walked as a tree."""
-    if kernel.cost is None:
-        return lambda tensors, scalars: default
-    names: dict[str, str] = {}
-    for ti, p in enumerate(kernel.tensor_params):
-        for d, sym in enumerate(p.dims or ()):
-            if isinstance(sym, str) and sym != "_":
-                names.setdefault(sym, f"t[{ti}].region.sizes[{d}]")
-    for si, sp in enumerate(kernel.scalar_params):
-        names[sp.name] = f"float(s[{si}])"
-    code = compile(f"lambda t, s: {_source(kernel.cost, names)}", f"<cost of {kernel.name}>",
-                   "eval")
-    fn = eval(code, {"cdiv": _cdiv, "min": min, "max": max})  # only checked arithmetic
-
-    def cycles(tensors: Sequence[Tensor], scalars: Sequence[Scalar]) -> float:
-        try:
-            return max(0.0, float(fn(tensors, scalars)))
-        except (ZeroDivisionError, OverflowError):
-            return 0.0
-    return cycles
-
-
-def _source(e: n.Expr, names: dict[str, str]) -> str:
-    """Python source of a cost expression (checked by checks/kernels.py: numbers, the
-    kernel's own names, + - * / %, unary -, min, max, cdiv); `/` is exact division."""
-    if isinstance(e, (n.IntLit, n.FloatLit)):
-        return repr(float(e.value))
-    if isinstance(e, n.Name):
-        return names[e.name]
-    if isinstance(e, n.BinOp):
-        return f"({_source(e.left, names)} {e.op} {_source(e.right, names)})"
-    if isinstance(e, n.Unary):
-        return f"(-{_source(e.operand, names)})"
-    assert isinstance(e, n.Call) and e.func.name in ("min", "max", "cdiv")
-    return f"{e.func.name}({', '.join(_source(a, names) for a in e.args)})"
-
-
-def _cdiv(a: float, b: float) -> float:
-    return float(-(-a // b))

@@ -6,13 +6,12 @@ the passes of `safety/` (never re-deciding what they decide). Nothing here draws
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pto_dsl import ir, nodes
+from pto_dsl import ir
+from pto_dsl.costs import cost_function
 from pto_dsl.diagnostics import Diagnostic
-from pto_dsl.graph import Task, TaskGraph
+from pto_dsl.graph import TaskGraph
 from pto_dsl.perf import paused_gc
 from pto_dsl.safety import races
 from pto_dsl.safety.hazards import Hazard
@@ -85,69 +84,24 @@ def redundant_edges(program: ir.Program, graph: TaskGraph,
 
 # ---- costs and the critical path -------------------------------------------------------
 
-_FUNCS: dict[str, Callable[[float, float], float]] = {
-    "min": min, "max": max, "cdiv": lambda a, b: float(math.ceil(a / b)) if b else 0.0}
-
-
 def task_costs(program: ir.Program, graph: TaskGraph) -> list[float]:
     """Each task's cost: its kernel's `cost` expression on the call's sizes and scalars,
     1 for a kernel without one, 0 for an alloc task (it is never dispatched, reference
     §1.7). Results are cached per kernel and bindings, since loop iterations repeat them."""
+    functions = {name: cost_function(k, 1.0) for name, k in program.kernels.items()}
     cache: dict[tuple[object, ...], float] = {}
     out: list[float] = []
     for task in graph.tasks():
-        kernel = program.kernels.get(task.kernel)
-        if kernel is None:
+        fn = functions.get(task.kernel)
+        if fn is None:
             out.append(0.0)
-        elif kernel.cost is None:
-            out.append(1.0)
-        else:  # the sizes and scalars decide the bindings
-            key = (kernel.name, task.scalars, *(acc.region.sizes for acc in task.accesses))
-            cost = cache.get(key)
-            if cost is None:
-                cost = cache[key] = max(0.0, _eval(kernel.cost, bindings(kernel, task)))
-            out.append(cost)
-    return out
-
-
-def bindings(kernel: ir.Kernel, task: Task) -> dict[str, float]:
-    """The values of a kernel's dimension symbols and scalar parameters in one call."""
-    env: dict[str, float] = {}
-    by_param = {acc.param: acc for acc in task.accesses}
-    for tp in kernel.tensor_params:
-        acc = by_param.get(tp.name)
-        if acc is None or tp.dims is None:
             continue
-        for dim, size in zip(tp.dims, acc.region.sizes):
-            if isinstance(dim, str) and dim != "_":
-                env[dim] = float(size)
-    for sp, value in zip(kernel.scalar_params, task.scalars):
-        env[sp.name] = float(value)
-    return env
-
-
-def _eval(e: nodes.Expr, env: dict[str, float]) -> float:
-    if isinstance(e, (nodes.IntLit, nodes.FloatLit)):
-        return float(e.value)
-    if isinstance(e, nodes.Name):
-        return env.get(e.name, 0.0)
-    if isinstance(e, nodes.Unary):
-        return -_eval(e.operand, env)
-    if isinstance(e, nodes.BinOp):
-        a, b = _eval(e.left, env), _eval(e.right, env)
-        if e.op == "+":
-            return a + b
-        if e.op == "-":
-            return a - b
-        if e.op == "*":
-            return a * b
-        if e.op == "/":
-            return a / b if b else 0.0
-        return a % b if b else 0.0
-    if isinstance(e, nodes.Call) and len(e.args) == 2:
-        return _FUNCS[e.func.name](_eval(e.args[0], env), _eval(e.args[1], env))
-    # checks/kernels.py (E154) rejects anything else before a graph exists
-    raise AssertionError(f"unexpected cost expression {e!r}")
+        key = (task.kernel, task.scalars, *(acc.region.sizes for acc in task.accesses))
+        cost = cache.get(key)
+        if cost is None:
+            cost = cache[key] = fn(task.accesses, task.scalars)
+        out.append(cost)
+    return out
 
 
 def critical_path(graph: TaskGraph, costs: list[float]) -> tuple[list[int], float]:
