@@ -1,7 +1,9 @@
-"""Benchmark: time parse, the front end and instantiation of every bundled example.
+"""Benchmark: every section, one command (`python bench/run.py`, see docs/performance.md).
 
-Run from the repository root with `python bench/run.py` (see docs/performance.md).
-Prints one row per (example, case) with the median and minimum over repeated runs.
+Section `check` times parse, the front end, instantiation and the graph checks of every
+bundled example (one row per example and case, median and minimum over repeated runs), the
+growth of the full check with the task count, and dependency inference; sections `compile`,
+`graph` and `sim` run the benchmarks of pto-compile, pto-graph and pto-run (bench/*.py).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 import gc
 import os
 import platform
+import runpy
 import statistics
 import sys
 import time
@@ -225,14 +228,41 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="runs per measurement of Case1/Case2 (default: %(default)s)")
     ap.add_argument("--no-large", action="store_true", help="skip Case1/Case2")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    ap.add_argument("--only", choices=SECTIONS, action="append",
+                    help="run only this section (repeatable; default: all of "
+                    f"{', '.join(SECTIONS)})")
     args = ap.parse_args(argv)
     if args.repeat < 1 or args.large_repeat < 1:
         ap.error("repeat counts must be at least 1")
-
+    sections = args.only or list(SECTIONS)
     print(machine())
+    start = time.perf_counter()
+    status = 0
+    if "check" in sections:
+        check_section(args)
+    for name in sections:
+        if name != "check":  # the tools' own benchmarks, each a script beside this one
+            print(f"\n==== {name}: bench/{name}.py\n", flush=True)
+            tool_main = runpy.run_path(str(ROOT / "bench" / f"{name}.py"))["main"]
+            status |= tool_main(SECTION_ARGS[name](args))
+    print(f"\ntotal benchmark time {time.perf_counter() - start:.1f} s")
+    return status
+
+
+# Arguments of each tool benchmark, from this script's options.
+SECTION_ARGS: dict[str, Callable[[argparse.Namespace], list[str]]] = {
+    "compile": lambda a: ["--repeat", str(min(a.repeat, 15))],
+    "graph": lambda a: ["--markdown"] if a.markdown else [],
+    "sim": lambda a: ["--repeat", str(a.large_repeat)] + (["--markdown"] if a.markdown else []),
+}
+SECTIONS = ("check", "compile", "graph", "sim")
+
+
+def check_section(args: argparse.Namespace) -> None:
+    """pto-check's stages on every example, the full-check scaling and inference."""
+    print("==== check: parse, front end, instantiation and graph checks\n")
     print(f"times in ms: median (min) of {args.repeat} runs, {args.large_repeat} for "
           f"{'/'.join(LARGE_CASES)}")
-    start = time.perf_counter()
     parse_stage.parser.cache_clear()
     first = _time_once(parse_stage.parser)
     again = parser_construction(min(args.repeat, 5))
@@ -251,8 +281,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(scaling(args.large_repeat, args.markdown))
         print()
         print(inference(args.large_repeat))
-    print(f"\ntotal benchmark time {time.perf_counter() - start:.1f} s")
-    return 0
 
 
 def machine() -> str:

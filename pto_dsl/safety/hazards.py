@@ -14,7 +14,10 @@ from itertools import pairwise
 from typing import NamedTuple
 
 from pto_dsl.graph import Access, TaskGraph
+from pto_dsl.ir import Tag
 from pto_dsl.regions import Overlap, RangeIndex, Region, classify_boxes
+
+INPUT = Tag.INPUT
 
 
 class Kind(enum.Enum):
@@ -78,7 +81,7 @@ def find(graph: TaskGraph, on_hazard: Callable[[Hazard], None],
     built (a pass that wants only unordered hazards saves most of its time so).
     """
     for accesses in by_buffer(graph).values():
-        writers = [(t, a) for t, a in accesses if a.writes]
+        writers = [(t, a) for t, a in accesses if a.tag is not INPUT]  # Access.writes
         if len(writers) == 1:
             _single_writer(_use(*writers[0]), accesses, on_hazard, unless)
         elif writers:

@@ -30,6 +30,10 @@ class _Item:
 
 def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list[Diagnostic]:
     reach = runtime.task_window - 1
+    # at most `id distance` tasks are allocated in any ring between two tasks: only deps at
+    # least `reach` submissions apart can name a retired task (most graphs have none)
+    if not any(task.id - p >= reach for task in graph.tasks() for p in task.explicit_deps):
+        return []
     allocated: dict[int, int] = {}  # ring -> tasks allocated so far
     local: list[int] = []  # task id -> local id in its ring
     items: dict[tuple[int, int], _Item] = {}

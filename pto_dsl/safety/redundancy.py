@@ -32,13 +32,17 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
     succs = graph.fanout_lists()
     items: dict[tuple[int, int], _Item] = {}
     for task in graph.tasks():
+        if not task.explicit_deps:
+            continue
+        producers = preds[task.id]
         for producer, index in zip(task.explicit_deps, task.dep_items):
             item = items.setdefault((task.site, index), _Item())
             item.edges += 1
             origins = graph.origins(producer, task.id)
-            by_runtime = any(o is not Origin.EXPLICIT for o in origins)
-            implied = by_runtime or any(q != producer and order.ordered(producer, q)
-                                        for q in preds[task.id])
+            by_runtime = len(origins) > 1 or origins[0] is not Origin.EXPLICIT
+            # a task's only producer is implied by nothing else (the common case)
+            implied = by_runtime or (len(producers) > 1 and any(
+                q != producer and order.ordered(producer, q) for q in producers))
             # a creator edge also retains; a TensorMap edge orders only (as at HEAD)
             held = Origin.CREATOR in origins
             if implied and (held or not _retains(graph, order, succs, producer, task)):
