@@ -1,7 +1,7 @@
 """Benchmark of pto-compile: the time to compile each example in each dialect, as
 `pto-compile FILE --dialect D` does it in-process (read, front end and structural checks,
 the default case's graph checks, C++ generation), median and minimum over repeats, against
-the 100 ms target of issue 4.
+the 100 ms target (docs/performance.md).
 
     python bench/compile.py [--repeat N] [--target-ms T] [FILE ...]
 """

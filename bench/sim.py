@@ -3,7 +3,7 @@ runtime model, timing, numerics and golden), and the peak memory of large runs.
 
 Run from the repository root with `python bench/sim.py` (see docs/performance.md). Prints
 one row per run with the median and minimum wall time over repeated runs, the CPU time of
-the fastest, and the performance targets of issue 6.
+the fastest, and the performance targets of the simulator (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Run:
     file: str
     case: str
     numerics: bool
-    target_s: float | None = None  # issue 6's target for this run
+    target_s: float | None = None  # the performance target for this run, if any
 
 
 RUNS = (

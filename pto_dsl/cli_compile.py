@@ -1,5 +1,5 @@
 """pto-compile: the C++ orchestration source of a .pto program for the PTO2 runtime, or the
-description the runtime's test harness needs to load it (issue 4; docs/compile.md).
+description the runtime's test harness needs to load it (docs/compile.md).
 
 Every structural check runs first, and the graph checks on the chosen case (the default
 case unless --case names one, or every case with --all-cases; none for a program without

@@ -1,4 +1,4 @@
-"""pto-graph: pictures and interchange files of a program's task graph (issue 5).
+"""pto-graph: pictures and interchange files of a program's task graph (docs/graph.md).
 
 Writes one case's task graph as DOT, SVG, PNG, a self-contained HTML page, or the
 runtime's deps.json (format by extension), and compares edges with a runtime-captured

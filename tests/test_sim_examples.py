@@ -4,7 +4,6 @@ paged-attention variants compute the golden's numbers."""
 
 from __future__ import annotations
 
-import os
 from itertools import pairwise
 from pathlib import Path
 
@@ -19,22 +18,12 @@ from pto_dsl.sim.run import SimOptions, simulate
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PA = EXAMPLES / "paged_attention"
-# The full-size cases of the non-unroll variants take seconds each; one stands for them
-# (same structure, more iterations) unless PTO_SIM_FULL=1 asks for all.
-LARGE = {"Case1", "Case2"}
-REPRESENTATIVE = ("manual.pto", "Case2")
 
 
 def _cases() -> list[tuple[Path, str]]:
-    out = []
-    for path in sorted(EXAMPLES.rglob("*.pto")):
-        for name in case_names(front_end(read_source(path)).program):
-            large = name in LARGE and not path.stem.startswith("unroll")
-            if large and (path.name, name) != REPRESENTATIVE and not os.environ.get(
-                    "PTO_SIM_FULL"):
-                continue
-            out.append((path, name))
-    return out
+    """Every example and every case, the reference's full-size ones included."""
+    return [(path, name) for path in sorted(EXAMPLES.rglob("*.pto"))
+            for name in case_names(front_end(read_source(path)).program)]
 
 
 def _static_edges(g: TaskGraph) -> dict[tuple[int, int], set[str]]:
