@@ -79,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     def body(diags: list[Diagnostic]) -> int:
         _check_outputs(args)
         checked = load_program(args, diags)
+        if not checked.program.cases:
+            raise UsageError(f"{args.file} declares no case: pto-run runs a case of the "
+                             "program (its shapes and inputs)")
         options = SimOptions(numerics=not args.no_numerics, params=_params(args),
                              tensormap_rule=args.tensormap, golden=args.golden,
                              inputs_file=args.inputs,

@@ -154,3 +154,11 @@ case c { N = 4 }
 def test_critical_path_of_the_manual_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(MANUAL)]) == 0  # CaseSmall1: QK -> SF -> PV -> UP, then the UP chain
     assert "critical path     6 tasks: QK > SF > PV > UP x3" in capsys.readouterr().out
+
+
+def test_a_program_without_case_is_a_usage_error(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    prog = tmp_path / "p.pto"
+    prog.write_text("kernel K aiv 0 (inout a: f32[N])\nentry e(inout x: f32[N]) { K(x) }\n")
+    assert main([str(prog)]) == 2
+    assert "declares no case" in capsys.readouterr().err
