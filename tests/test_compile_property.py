@@ -6,14 +6,16 @@ syntax check."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_compile_graph import Interpreter, graph_tasks
 from test_compile_support import DIALECT_NAMES, GXX, include_dir, syntax_check
-from test_fuzz import STATEMENTS, _fresh_names
+from test_fuzz import STATEMENTS, random_program
 
 from pto_dsl.codegen.cpp import generate, view_model
 from pto_dsl.diagnostics import CompileError
@@ -21,18 +23,12 @@ from pto_dsl.dialects import DIALECTS
 from pto_dsl.pipeline import Checked, front_end, instantiate_case
 from pto_dsl.source import SourceFile
 
+T = TypeVar("T")
 RUNS = int(os.environ.get("PTO_FUZZ_EXAMPLES", "40"))
 PROPERTY = settings(max_examples=RUNS, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow,
                                            HealthCheck.function_scoped_fixture])
 PROGRAMS = st.lists(STATEMENTS, min_size=1, max_size=6)
-
-
-def _program(statements: list[str]) -> str:
-    return ("kernel K aiv 0 (in a: f32[M], out b: f32[M])\n"
-            "entry e(in x: f32[N], out y: f32[N], in idx: i32[N]) {\n    let n = 2\n"
-            "    let acc = alloc(m: f32[N])\n    let t = K(x, new f32[N])\n    let u = none\n"
-            + _fresh_names("\n".join(statements)) + "\n}\ncase c { N = 4, idx = randint(0, 3) }\n")
 
 
 def _front_end(text: str, dialect: str) -> Checked | None:
@@ -46,20 +42,29 @@ def _refused(exc: CompileError) -> bool:
     return all(d.code.startswith("E40") and d.span is not None for d in exc.diagnostics)
 
 
-@PROPERTY
-@given(PROGRAMS)
-def test_random_programs_emit_their_graph(statements: list[str]) -> None:
-    text = _program(statements)
-    compared = 0
+def _each_dialect(text: str, build: Callable[[Checked, str], T]
+                  ) -> Iterator[tuple[str, Checked, T]]:
+    """The dialects whose front end accepts the program and whose backend builds it; a
+    backend may refuse a program only with located E40x errors."""
     for dialect in DIALECT_NAMES:
         checked = _front_end(text, dialect)
         if checked is None:
             continue
         try:
-            model = view_model(checked.program, dialect, "fuzz.pto")
+            built = build(checked, dialect)
         except CompileError as exc:
             assert _refused(exc), exc.diagnostics
             continue
+        yield dialect, checked, built
+
+
+@PROPERTY
+@given(PROGRAMS)
+def test_random_programs_emit_their_graph(statements: list[str]) -> None:
+    text = random_program(statements)
+    compared = 0
+    for _, checked, model in _each_dialect(
+            text, lambda c, dialect: view_model(c.program, dialect, "fuzz.pto")):
         try:
             graph = instantiate_case(checked, "c")
         except CompileError:
@@ -75,16 +80,9 @@ def test_random_programs_emit_their_graph(statements: list[str]) -> None:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(statements=PROGRAMS)
 def test_random_programs_compile(statements: list[str], tmp_path: Path) -> None:
-    text = _program(statements)
-    for dialect in DIALECT_NAMES:
-        checked = _front_end(text, dialect)
-        if checked is None:
-            continue
-        try:
-            cpp = generate(checked.program, dialect, "fuzz.pto")
-        except CompileError as exc:
-            assert _refused(exc), exc.diagnostics
-            continue
+    text = random_program(statements)
+    for dialect, _, cpp in _each_dialect(
+            text, lambda c, dialect: generate(c.program, dialect, "fuzz.pto")):
         source = tmp_path / f"fuzz.{dialect}.cpp"
         source.write_text(cpp, encoding="utf-8")
         result = syntax_check([source], include_dir(tmp_path / dialect, dialect))

@@ -212,14 +212,18 @@ def _fresh_names(text: str) -> str:
     return re.sub("@", lambda _: f"v{next(counter)}", text)
 
 
-@FUZZ
-@given(st.lists(STATEMENTS, min_size=1, max_size=6))
-def test_random_programs(tmp: Path, statements: list[str]) -> None:
-    text = ("kernel K aiv 0 (in a: f32[M], out b: f32[M])\n"
+def random_program(statements: list[str]) -> str:
+    """A program around random statements, with the names they use declared."""
+    return ("kernel K aiv 0 (in a: f32[M], out b: f32[M])\n"
             "entry e(in x: f32[N], out y: f32[N], in idx: i32[N]) {\n    let n = 2\n"
             "    let acc = alloc(m: f32[N])\n    let t = K(x, new f32[N])\n    let u = none\n"
             + _fresh_names("\n".join(statements)) + "\n}\ncase c { N = 4, idx = randint(0, 3) }\n")
-    check_text(tmp, text)
+
+
+@FUZZ
+@given(st.lists(STATEMENTS, min_size=1, max_size=6))
+def test_random_programs(tmp: Path, statements: list[str]) -> None:
+    check_text(tmp, random_program(statements))
 
 
 NUMBER = st.one_of(st.integers(-5, 2**70).map(str),
