@@ -43,8 +43,7 @@ class Suggestion:
     deps: tuple[ir.Dep, ...]
     text: str  # "dep a, b when ..." in the program's syntax; "" when none is needed
     instances: int  # task instances over all cases
-    edges: int  # explicit edges those deps add, over all cases
-    extra: int  # of those, edges no instance needs (no guard could leave them out)
+    extra: int  # instances given a dep they do not need (no guard could leave it out)
 
 
 def targets(program: ir.Program, every_manual: bool = False) -> list[Target]:
@@ -174,7 +173,7 @@ def _generalize(s: _Site) -> Suggestion:
     for i, ks in holders:
         must.setdefault(min(ks, key=rank.index), set()).add(i)
     deps: list[tuple[ir.Var, ir.Dep, str]] = []
-    edges = extra_edges = 0
+    extra_edges = 0
     for k, instances in must.items():
         avoid = [i for i, inst in enumerate(s.instances) if inst.values[k] is not None
                  and inst.values[k] not in inst.needed]
@@ -184,10 +183,8 @@ def _generalize(s: _Site) -> Suggestion:
         text = var.name + (f" when {guard.text(s.atoms)}" if guard.literals else "")
         dep = ir.Dep(var, guard.expr(s.atoms), s.target.submit.span, inferred=True)
         deps.append((var, dep, text))
-        edges += sum(1 for inst in s.instances if inst.values[k] is not None
-                     and guard.holds(inst.atoms))
         extra_edges += extra
     deps.sort(key=lambda d: d[0].span.start)
     text = ("dep " + ", ".join(t for _, _, t in deps)) if deps else ""
     return Suggestion(s.target.submit, tuple(d for _, d, _ in deps), text, len(s.instances),
-                      edges, extra_edges)
+                      extra_edges)
