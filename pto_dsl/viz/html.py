@@ -71,9 +71,9 @@ def page(view: View, svg: str | None) -> str:
 <h1>{escape(view.title)}{notes}</h1>
 <input id="search" type="search" placeholder="search kernel or task (e.g. QK, #12)"
  aria-label="search tasks">
-<span id="status"></span>
 <button id="fit" type="button" title="fit (f)">fit</button>
 <button id="reset" type="button" title="1:1 (r)">1:1</button>
+<span id="status"></span>
 {_legend()}
 </header>
 <div id="viewport"><div id="canvas">

@@ -13,7 +13,7 @@ header h1 { font-size: 14px; margin: 0; }
 header input { width: 24em; padding: 3px 6px; }
 header button { padding: 2px 8px; }
 #status { color: #555; min-width: 8em; }
-.legend { display: flex; gap: 10px; flex-wrap: wrap; color: #333; }
+.legend { display: flex; gap: 10px; flex-wrap: wrap; flex-basis: 100%; color: #333; }
 .legend span { display: inline-flex; align-items: center; gap: 4px; }
 .legend i { display: inline-block; width: 14px; height: 10px; border: 1px solid #666; }
 .legend b { display: inline-block; width: 22px; height: 0; border-top: 2px solid; }
