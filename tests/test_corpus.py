@@ -62,7 +62,7 @@ TASKS: dict[str, dict[str, dict[str, int]]] = {
                                      "Small": _pa_unroll(3, 2)},
 }
 # Programs whose kernels have no NumPy implementation (their headers say so).
-NO_NUMERICS = {"sdma_async_completion_demo", "paged_attention_unroll_4dims"}
+NO_NUMERICS = {"sdma_async_completion_demo"}
 # Cases that are not the runtime's (the header says so): none but this one.
 OWN_CASES = {("paged_attention_unroll_4dims", "Small")}
 

@@ -5,6 +5,9 @@ math the runtime's own test states (independently of the kernels)."""
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 
 F32 = np.float32
@@ -75,3 +78,16 @@ def chip_swimlane(inputs: dict[str, object]) -> dict[str, np.ndarray]:
 
 def prefetch_async_demo(inputs: dict[str, object]) -> dict[str, np.ndarray]:
     return {"out": _f32(inputs, "src").copy()}
+
+
+def paged_attention_unroll_4dims(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    """The paged-attention golden of examples/paged_attention on [B, H, D] query and
+    output: the 4-D tensors have a unit second dimension."""
+    path = Path(__file__).resolve().parent.parent / "paged_attention" / "golden.py"
+    spec = importlib.util.spec_from_file_location("corpus_paged_attention_golden", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    flat = dict(inputs, query=_f32(inputs, "query")[:, 0], out=_f32(inputs, "out")[:, 0])
+    out = module.paged_attention(flat)["out"]
+    return {"out": out[:, None]}

@@ -50,62 +50,62 @@ aicpu_orchestration_config(const ChipTaskArgs &orch_args) {
 
 __attribute__((visibility("default"))) void
 aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
-    // paged_attention_unroll_4dims.pto:35
+    // paged_attention_unroll_4dims.pto:40
     const int64_t B = static_cast<int64_t>(orch_args.tensor(0).ref().shapes[0]);
     const int64_t H = static_cast<int64_t>(orch_args.tensor(0).ref().shapes[2]);
     const int64_t D = static_cast<int64_t>(orch_args.tensor(0).ref().shapes[3]);
-    // paged_attention_unroll_4dims.pto:36
+    // paged_attention_unroll_4dims.pto:41
     const int64_t TB = static_cast<int64_t>(orch_args.tensor(1).ref().shapes[0]);
     const int64_t BS = static_cast<int64_t>(orch_args.tensor(1).ref().shapes[1]);
-    // paged_attention_unroll_4dims.pto:38
+    // paged_attention_unroll_4dims.pto:43
     const int64_t MMB = static_cast<int64_t>(orch_args.tensor(3).ref().shapes[1]);
-    // paged_attention_unroll_4dims.pto:41
+    // paged_attention_unroll_4dims.pto:46
     const float scale = pto_scalar_bits<float>(orch_args.scalar(0));
-    // paged_attention_unroll_4dims.pto:35
+    // paged_attention_unroll_4dims.pto:40
     uint32_t query_shapes[4] = {static_cast<uint32_t>(B), 1, static_cast<uint32_t>(H), static_cast<uint32_t>(D)};
     ChipTensor query = make_tensor_external(orch_args.tensor(0).ref().data_as<void>(), query_shapes, 4, DataType::BFLOAT16);
-    // paged_attention_unroll_4dims.pto:36
+    // paged_attention_unroll_4dims.pto:41
     uint32_t key_cache_shapes[4] = {static_cast<uint32_t>(TB), static_cast<uint32_t>(BS), 1, static_cast<uint32_t>(D)};
     ChipTensor key_cache = make_tensor_external(orch_args.tensor(1).ref().data_as<void>(), key_cache_shapes, 4, DataType::BFLOAT16);
-    // paged_attention_unroll_4dims.pto:37
+    // paged_attention_unroll_4dims.pto:42
     uint32_t value_cache_shapes[4] = {static_cast<uint32_t>(TB), static_cast<uint32_t>(BS), 1, static_cast<uint32_t>(D)};
     ChipTensor value_cache = make_tensor_external(orch_args.tensor(2).ref().data_as<void>(), value_cache_shapes, 4, DataType::BFLOAT16);
-    // paged_attention_unroll_4dims.pto:38
+    // paged_attention_unroll_4dims.pto:43
     uint32_t block_table_shapes[2] = {static_cast<uint32_t>(B), static_cast<uint32_t>(MMB)};
     ChipTensor block_table = make_tensor_external(orch_args.tensor(3).ref().data_as<void>(), block_table_shapes, 2, DataType::INT32);
-    // paged_attention_unroll_4dims.pto:39
+    // paged_attention_unroll_4dims.pto:44
     uint32_t context_lens_shapes[1] = {static_cast<uint32_t>(B)};
     ChipTensor context_lens = make_tensor_external(orch_args.tensor(4).ref().data_as<void>(), context_lens_shapes, 1, DataType::INT32);
-    // paged_attention_unroll_4dims.pto:40
+    // paged_attention_unroll_4dims.pto:45
     uint32_t out_shapes[4] = {static_cast<uint32_t>(B), 1, static_cast<uint32_t>(H), static_cast<uint32_t>(D)};
     ChipTensor out = make_tensor_external(orch_args.tensor(5).ref().data_as<void>(), out_shapes, 4, DataType::FLOAT32);
-    // paged_attention_unroll_4dims.pto:43
+    // paged_attention_unroll_4dims.pto:48
     const int64_t n_unroll = 64;
-    // paged_attention_unroll_4dims.pto:44
+    // paged_attention_unroll_4dims.pto:49
     const int64_t q_tile = std::min<int64_t>(H, 128);
-    // paged_attention_unroll_4dims.pto:45
+    // paged_attention_unroll_4dims.pto:50
     const int64_t q_loop = pto_cdiv(H, q_tile);
-    // paged_attention_unroll_4dims.pto:46
+    // paged_attention_unroll_4dims.pto:51
     for (int64_t b = 0; b < B; ++b) {
-        // paged_attention_unroll_4dims.pto:47
+        // paged_attention_unroll_4dims.pto:52
         const int64_t cur_seq = static_cast<int64_t>(pto_read<int32_t>(context_lens, b));
-        // paged_attention_unroll_4dims.pto:48
+        // paged_attention_unroll_4dims.pto:53
         const int64_t nblk = pto_cdiv(cur_seq, BS);
-        // paged_attention_unroll_4dims.pto:49
+        // paged_attention_unroll_4dims.pto:54
         for (int64_t q_idx = 0; q_idx < q_loop; ++q_idx) {
-            // paged_attention_unroll_4dims.pto:50
+            // paged_attention_unroll_4dims.pto:55
             PTO2_SCOPE() {
-                // paged_attention_unroll_4dims.pto:51
+                // paged_attention_unroll_4dims.pto:56
                 const int64_t h0 = q_idx * q_tile;
-                // paged_attention_unroll_4dims.pto:52
+                // paged_attention_unroll_4dims.pto:57
                 uint32_t qi_shapes[4] = {1, 1, static_cast<uint32_t>(q_tile), static_cast<uint32_t>(D)};
                 uint32_t qi_offsets[4] = {static_cast<uint32_t>(b), 0, static_cast<uint32_t>(h0), 0};
                 ChipTensor qi = query.view(qi_shapes, qi_offsets);
-                // paged_attention_unroll_4dims.pto:53
+                // paged_attention_unroll_4dims.pto:58
                 uint32_t out_view_shapes[4] = {1, 1, static_cast<uint32_t>(q_tile), static_cast<uint32_t>(D)};
                 uint32_t out_view_offsets[4] = {static_cast<uint32_t>(b), 0, static_cast<uint32_t>(h0), 0};
                 ChipTensor out_view = out.view(out_view_shapes, out_view_offsets, true);
-                // paged_attention_unroll_4dims.pto:54
+                // paged_attention_unroll_4dims.pto:59
                 uint32_t acc_oi_shapes[4] = {1, 1, static_cast<uint32_t>(q_tile), static_cast<uint32_t>(D)};
                 TensorCreateInfo acc_oi_ci(acc_oi_shapes, 4, DataType::FLOAT32);
                 uint32_t acc_li_update_shapes[3] = {1, 1, static_cast<uint32_t>(q_tile)};
@@ -113,15 +113,15 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
                 uint32_t acc_mi_update_shapes[3] = {1, 1, static_cast<uint32_t>(q_tile)};
                 TensorCreateInfo acc_mi_update_ci(acc_mi_update_shapes, 3, DataType::FLOAT32);
                 TaskOutputTensors acc = alloc_tensors(acc_oi_ci, acc_li_update_ci, acc_mi_update_ci);
-                // paged_attention_unroll_4dims.pto:56
+                // paged_attention_unroll_4dims.pto:61
                 for (int64_t bn = 0; bn < nblk; bn += n_unroll) {
-                    // paged_attention_unroll_4dims.pto:57
+                    // paged_attention_unroll_4dims.pto:62
                     const int64_t n_blocks = std::min<int64_t>(n_unroll, nblk - bn);
-                    // paged_attention_unroll_4dims.pto:58
+                    // paged_attention_unroll_4dims.pto:63
                     const int64_t valid_len_last = std::min<int64_t>(BS, cur_seq - (((bn + n_blocks) - 1) * BS));
-                    // paged_attention_unroll_4dims.pto:59
+                    // paged_attention_unroll_4dims.pto:64
                     const int64_t width = n_blocks * BS;
-                    // paged_attention_unroll_4dims.pto:60
+                    // paged_attention_unroll_4dims.pto:65
                     uint32_t qk_sij_shapes[4] = {1, 1, static_cast<uint32_t>(q_tile), static_cast<uint32_t>(width)};
                     TensorCreateInfo qk_sij_ci(qk_sij_shapes, 4, DataType::FLOAT32);
                     CoreTaskArgs qk_args;
@@ -132,7 +132,7 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
                     qk_args.add_scalar(static_cast<uint64_t>(n_blocks));
                     qk_args.add_scalar(static_cast<uint64_t>((b * MMB) + bn));
                     TaskOutputTensors qk = rt_submit_aic_task(FUNC_QK, qk_args);
-                    // paged_attention_unroll_4dims.pto:62
+                    // paged_attention_unroll_4dims.pto:67
                     uint32_t sf_pij_shapes[4] = {1, 1, static_cast<uint32_t>(q_tile), static_cast<uint32_t>(width)};
                     TensorCreateInfo sf_pij_ci(sf_pij_shapes, 4, DataType::BFLOAT16);
                     uint32_t sf_mij_shapes[3] = {1, 1, static_cast<uint32_t>(q_tile)};
@@ -148,7 +148,7 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
                     sf_args.add_scalar(static_cast<uint64_t>(n_blocks));
                     sf_args.add_scalar(static_cast<uint64_t>(valid_len_last));
                     TaskOutputTensors sf = rt_submit_aiv_task(FUNC_SF, sf_args);
-                    // paged_attention_unroll_4dims.pto:64
+                    // paged_attention_unroll_4dims.pto:69
                     uint32_t pv_oi_new_shapes[4] = {1, 1, static_cast<uint32_t>(q_tile), static_cast<uint32_t>(D)};
                     TensorCreateInfo pv_oi_new_ci(pv_oi_new_shapes, 4, DataType::FLOAT32);
                     CoreTaskArgs pv_args;
@@ -159,7 +159,7 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
                     pv_args.add_scalar(static_cast<uint64_t>(n_blocks));
                     pv_args.add_scalar(static_cast<uint64_t>((b * MMB) + bn));
                     TaskOutputTensors pv = rt_submit_aic_task(FUNC_PV, pv_args);
-                    // paged_attention_unroll_4dims.pto:66
+                    // paged_attention_unroll_4dims.pto:71
                     CoreTaskArgs up_args;
                     up_args.add_input(sf.get_ref(1));
                     up_args.add_input(sf.get_ref(2));
