@@ -27,7 +27,7 @@ def test_default_case_prints_pass(capsys: pytest.CaptureFixture[str]) -> None:
 def test_stats_and_trace(tmp_path: Path) -> None:
     stats_path, trace_path = tmp_path / "s.json", tmp_path / "t.json"
     assert main([str(MANUAL), "--case", "CaseVarSeq2", "--stats-json", str(stats_path),
-                 "--trace", str(trace_path)]) == 0
+                 "--trace", str(trace_path), "--dialect", "v0"]) == 0
     stats = json.loads(stats_path.read_text())
     assert stats["tasks"] == 22 and stats["edges"]["explicit"] == 27
     assert stats["tensormap_lookups"] == 2 + 5 and stats["tensormap_inserts"] == 0

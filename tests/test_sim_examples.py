@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pto_dsl.cases import case_names
+from pto_dsl.dialects import LookupCount
 from pto_dsl.graph import TaskGraph
 from pto_dsl.pipeline import front_end, instantiate_case, read_source
 from pto_dsl.sim.explore import explore
@@ -39,8 +40,13 @@ def test_model_edges_equal_static_graph(path: Path, case: str) -> None:
     result = simulate(checked, case, SimOptions(numerics=False, recorder=recorder))
     assert recorder.tasks == len(graph)
     assert recorder.all_edges() == _static_edges(graph)
-    # the runtime's counters follow the same rules as the static TensorMap (reference §4)
-    assert result.runtime.tmap.lookups == graph.tensormap_lookups
+    # the runtime's counters follow the same rules as the static TensorMap (reference §4);
+    # the static map counts every lookup call, the current target only the lookups that
+    # reach a bucket some insert has used (tests/test_counters.py pins both)
+    if checked.dialect.rules.lookup_count is LookupCount.EVERY_CALL:
+        assert result.runtime.tmap.lookups == graph.tensormap_lookups
+    else:
+        assert result.runtime.tmap.lookups <= graph.tensormap_lookups
     assert result.runtime.tmap.inserts == graph.tensormap_inserts
 
 

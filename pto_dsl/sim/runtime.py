@@ -12,6 +12,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from pto_dsl.dialects import CURRENT_RULES, RuntimeRules
 from pto_dsl.regions import Region
 from pto_dsl.sim.api import (
     EMPTY_RESULT,
@@ -65,16 +66,18 @@ class Runtime:
                  kernels: dict[MixedKernels, KernelImpl] | None = None,
                  memory: Memory | None = None, numerics: bool = True,
                  tensormap_rule: str = "merged",
-                 rng: random.Random | None = None, recorder: Recorder | None = None) -> None:
+                 rng: random.Random | None = None, recorder: Recorder | None = None,
+                 rules: RuntimeRules = CURRENT_RULES) -> None:
         assert tensormap_rule in TENSORMAP_RULES
-        self.params, self.rng, self.recorder = params, rng, recorder
+        self.params, self.rng, self.recorder, self.rules = params, rng, recorder, rules
         self.kernels = kernels if kernels is not None else {}
         self.memory = memory if memory is not None else Memory()
         self.numerics = numerics
         self.boundary = tensormap_rule == "boundary"
         self.rings = [Ring(r, params.task_window, params.heap_size, HEAP_BASE * (r + 1),
                            self._reclaimed) for r in range(params.rings)]
-        self.tmap = RuntimeTensorMap(params.rings, lambda r: self.rings[r].last_alive)
+        self.tmap = RuntimeTensorMap(params.rings, lambda r: self.rings[r].last_alive,
+                                     rules.lookup_count)
         executor = Numerics(self.memory, self.kernels) if numerics else None
         self.sched = Scheduler(params, self.rings, executor, rng)
         self.scope_tasks: list[TaskSlot] = []
