@@ -58,8 +58,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="iterations kept at each end of a loop by --collapse ends "
                    "(default: %(default)s)")
     p.add_argument("--diff", type=Path, metavar="DEPS_JSON",
-                   help="compare the graph's edges with a deps.json captured by the runtime "
-                   "(exit 1 if they differ)")
+                   help="compare the graph's deps.json edge records (tasks, argument, "
+                   "source, flags, overlap) with a deps.json captured by the runtime (exit 1 "
+                   "if they differ)")
     return p
 
 
@@ -168,9 +169,9 @@ def _diff(args: argparse.Namespace, checked: Checked, graph: TaskGraph, info: Te
         source = read_source(args.diff)
     except OSError as exc:
         raise UsageError(f"cannot read '{args.diff}': {exc.strerror or exc}") from None
-    theirs = diff.load_edges(source)
+    theirs = diff.load_records(source)
     doc = deps_json.export(checked.program, graph)
-    result = diff.diff(deps_json.edge_pairs(doc), theirs)
+    result = diff.diff([diff.record(e) for e in doc["edges"]], theirs)
     ids = deps_json.task_ids(graph)
     print(diff.report(result, graph, ids, f"{args.file.name} case {graph.case}",
                       str(args.diff)), file=info)
