@@ -129,7 +129,7 @@ def _build_view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
         view = ends_view(checked.program, graph, findings, title, args.keep)
     else:
         view = summary_view(checked.program, graph, findings, title)
-    view.notes.append(f"{len(graph)} tasks, {graph.edge_count()} edges, "
+    view.notes.append(f"{len(graph)} tasks, {graph.edge_units()}, "
                       f"{len(findings.races)} races, critical path "
                       f"{len(findings.critical)} tasks (cost {findings.critical_cost:g})")
     return view

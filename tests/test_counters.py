@@ -5,14 +5,21 @@ bucket an insert has used), measured on the paged-attention examples."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from pto_dsl.cli import check_main
+from pto_dsl.cli_graph import main as graph_main
 from pto_dsl.cli_run import main as run_main
+from pto_dsl.costs import DEFAULT_COST_CYCLES
 from pto_dsl.dialects import LookupCount
+from pto_dsl.pipeline import front_end, instantiate_case, read_source
 from pto_dsl.regions import Region
+from pto_dsl.sim.run import SimOptions, simulate
 from pto_dsl.sim.tmap import RuntimeTensorMap
+from pto_dsl.viz import analysis, deps_json
 
 PA = Path(__file__).resolve().parent.parent / "examples" / "paged_attention"
 
@@ -50,3 +57,70 @@ def test_a_bucket_counts_once_used_even_after_its_entries_are_gone() -> None:
     every = RuntimeTensorMap(1, lambda r: alive[0], LookupCount.EVERY_CALL)
     every.lookup(0x100, region, 0, False)
     assert every.lookups == 1
+
+
+# ---- one unit for edges in every tool ------------------------------------------------
+
+AUTO_SMALL1 = ("17 dependency pairs", "23 deps.json edge records (15 creator + 8 tensormap)")
+
+
+def test_every_tool_names_both_edge_units_alike(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    auto = str(PA / "auto.pto")
+    stats = tmp_path / "stats.json"
+    assert check_main([auto, "--case", "CaseSmall1"]) == 0
+    checked_out = capsys.readouterr().out
+    assert graph_main([auto, "--case", "CaseSmall1", "-o", str(tmp_path / "x.json")]) == 0
+    graph_out = capsys.readouterr().out
+    assert run_main([auto, "--case", "CaseSmall1", "--no-numerics",
+                     "--stats-json", str(stats)]) == 0
+    run_out = capsys.readouterr().out
+    for out in (checked_out, graph_out, run_out):
+        assert all(unit in out for unit in AUTO_SMALL1), out
+    doc = json.loads((tmp_path / "x.json").read_text())
+    assert len(doc["edges"]) == 23  # the deps.json count is one of the printed ones
+    s = json.loads(stats.read_text())
+    assert s["dependency_pairs"]["total"] == 17
+    assert s["deps_json_records"] == {"total": 23, "explicit": 0, "creator": 15,
+                                      "tensormap": 8}
+
+
+EXAMPLES = sorted((PA.parent / "teaching").glob("*.pto")) + sorted(PA.glob("*.pto"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_tools_agree_on_counts_and_critical_path(path: Path) -> None:
+    """pto-check/pto-graph's graph, the deps.json export and pto-run's model count the
+    same pairs and records and find the same critical path (nested_scopes.pto once gave
+    7 tasks in pto-graph, with the alloc task, and 6 in pto-run)."""
+    checked = front_end(read_source(path))
+    graph = instantiate_case(checked, None)
+    doc = deps_json.export(checked.program, graph)
+    assert Counter(e["source"] for e in doc["edges"]) == +graph.records
+    found = analysis.analyse(checked.program, graph, [])
+    result = simulate(checked, None, SimOptions(numerics=False))
+    rt = result.runtime
+    assert sum((rt.pairs + rt.pairs_retired).values()) == graph.edge_count()
+    assert +rt.records == +graph.records
+    assert [row.seq for row in result.critical_path()] == found.critical
+    assert rt.critical_cycles == found.critical_cost
+    assert all(graph.task(t).core != "alloc" for t in found.critical)
+
+
+def test_nested_scopes_critical_path_is_six_kernel_tasks() -> None:
+    checked = front_end(read_source(PA.parent / "teaching" / "nested_scopes.pto"))
+    graph = instantiate_case(checked, None)
+    found = analysis.analyse(checked.program, graph, [])
+    assert [graph.task(t).kernel for t in found.critical] == \
+        ["INIT"] + ["ACCUM"] * 4 + ["STORE"]
+
+
+def test_a_kernel_without_cost_weighs_the_same_in_both_tools(tmp_path: Path) -> None:
+    path = tmp_path / "k.pto"
+    path.write_text("kernel K aiv 0 (in x: f32[N], out y: f32[N])\n"
+                    "entry e(in x: f32[N], out y: f32[N]) { K(x, y) }\n"
+                    "default case c { N = 4 }\n")
+    checked = front_end(read_source(path))
+    found = analysis.analyse(checked.program, instantiate_case(checked, None), [])
+    rt = simulate(checked, None, SimOptions(numerics=False)).runtime
+    assert found.critical_cost == rt.critical_cycles == DEFAULT_COST_CYCLES

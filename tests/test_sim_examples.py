@@ -84,7 +84,7 @@ def test_critical_path_follows_dependencies_through_retired_producers() -> None:
     # runtime skips the UP -> UP TensorMap edges; the chain still runs through them.
     result = simulate(front_end(read_source(PA / "auto.pto")), "CaseVarSeq4",
                       SimOptions(numerics=False))
-    assert result.runtime.edges["tensormap"] == 0
+    assert result.runtime.pairs["tensormap"] == 0
     chain = [row.kernel for row in result.critical_path()]
     assert chain == ["QK", "SF", "PV"] + ["UP"] * 8  # the batch with 8 blocks
     rows = result.critical_path()

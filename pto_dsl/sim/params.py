@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pto_dsl.costs import DEFAULT_COST_CYCLES
+
 KiB, MiB = 1024, 1024 * 1024
 
 
@@ -31,9 +33,9 @@ class Params:
     # A kernel's `cost` expression is in core clock cycles. Estimate: 1.8 GHz, the AI Core
     # clock commonly quoted for Ascend 910-class chips (a2a3); not from the reference.
     core_ghz: float = 1.8
-    # Cycles charged to a kernel that declares no `cost`: an estimate of a small tile's
-    # launch plus a few vector instructions (about 2 us).
-    default_cost_cycles: float = 3600.0
+    # Cycles charged to a kernel that declares no `cost` (pto_dsl.costs, shared with
+    # pto-graph's critical path): an estimate of a small tile's work (about 2 us).
+    default_cost_cycles: float = DEFAULT_COST_CYCLES
     # Fixed launch cost per task on the core (reading the payload, setting up the tile
     # pipeline): an estimate of 1 us.
     launch_ns: float = 1000.0

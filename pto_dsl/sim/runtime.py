@@ -89,9 +89,19 @@ class Runtime:
         self.log: list[str] = []
         self.orch_time = 0.0
         self.seq = 0
-        self.edges: Counter[str] = Counter()
+        # Dependency pairs by the origin that first named the producer in its consumer's
+        # submit: wired, or not wired because the producer had already retired (or was
+        # CONSUMED); and deps.json records by source, as the runtime's replay writes them
+        # (it never retires producers, so retired ones count too).
+        self.pairs: Counter[str] = Counter()
+        self.pairs_retired: Counter[str] = Counter()
+        self.records: Counter[str] = Counter()
+        self._named: set[int] = set()  # producers named so far in the current submit
+        # the heaviest chain of kernel costs (cycles, ties to the earliest submitted, as
+        # pto-graph finds it), its summed kernel time (ns) and its last task's seq
+        self.critical_cycles = 0.0
         self.critical_path = 0.0
-        self.critical_end = -1  # seq of the last task of the critical path
+        self.critical_end = -1
         self._kinds: dict[MixedKernels, _Kind] = {}
         self.allocs = 0
         # (tag, start, end) of each submit on the orchestrator thread, when tracing
@@ -269,6 +279,7 @@ class Runtime:
         slot = self._prepare(aligned, tag)
         if slot is None:
             return EMPTY_RESULT
+        self._named = set()
         fanin = explicit_deps(self, slot, args.deps)
         if fanin is None:
             return EMPTY_RESULT
@@ -291,7 +302,7 @@ class Runtime:
         p = self.params
         cycles = kind.cycles(tensors, args.scalars) if kind.cycles is not None \
             else p.default_cost_cycles
-        slot.duration = cycles / p.core_ghz + p.launch_ns
+        slot.cycles, slot.duration = cycles, cycles / p.core_ghz + p.launch_ns
         self._cost(p.submit_ns + p.lookup_ns * (tmap.lookups - lookups)
                    + p.insert_ns * (tmap.inserts - inserts) + p.dep_ns * len(fanin))
         self._wire(slot, list(fanin.values()))
@@ -324,24 +335,36 @@ class Runtime:
         return TaskOutputTensors(slot.task_id, tuple(outputs))
 
     def add_edge(self, fanin: dict[int, TaskSlot], consumer: TaskSlot, producer: TaskSlot,
-             origin: str) -> None:
+                 origin: str) -> None:
         fanin[producer.seq] = producer  # one edge per producer (reference §2.1)
-        self.edges[origin] += 1
+        if self._name(producer.task_id, origin):
+            self.pairs[origin] += 1
         if self.recorder is not None:
             self.recorder.edge(consumer.seq, producer.seq, origin)
 
+    def _name(self, producer_id: int, origin: str) -> bool:
+        """Count the deps.json record of one more naming of a producer; True if it is the
+        first in this submit (a new dependency pair)."""
+        first = producer_id not in self._named
+        if first:
+            self._named.add(producer_id)
+        if first or origin == "tensormap":  # the replay writes every TensorMap hit
+            self.records[origin] += 1
+        return first
+
     def skip_edge(self, consumer: TaskSlot, producer_id: int, origin: str) -> None:
         """An edge the runtime does not create: the producer retired (or is CONSUMED)."""
-        self.edges["skipped_" + origin] += 1
+        if self._name(producer_id, origin):
+            self.pairs_retired[origin] += 1
         if self.recorder is not None:
             self.recorder.skipped(consumer.seq, producer_id, origin)
         # the dependency still holds for the critical path, if the slot remembers it
         ring, local = self.rings[producer_id >> 32], producer_id & 0xFFFFFFFF
         slot = ring.slot_of(local)
-        known, cp, seq = (local, slot.cp, slot.seq) if slot is not None \
+        known, cp, cp_ns, seq = (local, slot.cp, slot.cp_ns, slot.seq) if slot is not None \
             else ring.retired[local & ring.mask]
-        if known == local and cp > consumer.cp:
-            consumer.cp, consumer.cp_prev = cp, seq
+        if known == local and _longer(cp, seq, consumer.cp, consumer.cp_prev):
+            consumer.cp, consumer.cp_ns, consumer.cp_prev = cp, cp_ns, seq
 
     def _wire(self, slot: TaskSlot, producers: list[TaskSlot]) -> None:
         """fanout_count++ on each producer, then count the done ones (reference §5.3)."""
@@ -354,14 +377,18 @@ class Runtime:
                 p.fanout.append(slot)
         slot.fanin = producers
         slot.fanin_count, slot.fanin_refcount = len(producers), done
-        # the longest chain of kernel durations that ends with this task
-        longest = slot.cp  # from producers whose edge was skipped (skip_edge)
+        # the heaviest chain of kernel costs that ends with this task, and its time
+        longest, best = slot.cp, None  # slot.cp: from producers whose edge was skipped
         for q in producers:
-            if q.cp > longest:
-                longest, slot.cp_prev = q.cp, q.seq
-        slot.cp = longest + slot.duration
-        if slot.cp > self.critical_path:
-            self.critical_path, self.critical_end = slot.cp, slot.seq
+            if _longer(q.cp, q.seq, longest, slot.cp_prev):
+                longest, best, slot.cp_prev = q.cp, q, q.seq
+        if best is not None:
+            slot.cp_ns = best.cp_ns
+        slot.cp = longest + slot.cycles
+        slot.cp_ns += slot.duration
+        if slot.cp > self.critical_cycles:
+            self.critical_cycles, self.critical_end = slot.cp, slot.seq
+            self.critical_path = slot.cp_ns
         if done == len(producers):
             self.sched.make_ready(slot, self.orch_time)
             self.sched.dispatch()
@@ -408,3 +435,10 @@ class Runtime:
     @property
     def makespan(self) -> float:
         return max(self.sched.last_end, self.orch_time)
+
+
+def _longer(cp: float, seq: int, best: float, best_seq: int) -> bool:
+    """Whether a producer's chain (ending at task `seq`) beats the best so far: longer,
+    or as long and submitted earlier (pto-graph breaks ties the same way). A chain of
+    length 0 (an alloc task) never starts a path."""
+    return cp > best or (cp == best and cp > 0 and seq < best_seq)
