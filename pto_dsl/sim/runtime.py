@@ -97,6 +97,7 @@ class Runtime:
         self.pairs_retired: Counter[str] = Counter()
         self.records: Counter[str] = Counter()
         self._named: set[int] = set()  # producers named so far in the current submit
+        self._manual_seen = False  # whether a manual scope was opened (its one-off cost)
         # the heaviest chain of kernel costs (cycles, ties to the earliest submitted, as
         # pto-graph finds it), its summed kernel time (ns) and its last task's seq
         self.critical_cycles = 0.0
@@ -151,6 +152,9 @@ class Runtime:
         self.scope_starts.append(len(self.scope_tasks))
         if mode == ScopeMode.MANUAL and self.manual_begin_depth == NO_MANUAL:
             self.manual_begin_depth, self.manual_begin_seq = self.depth, self.seq
+        if mode == ScopeMode.MANUAL and not self._manual_seen:
+            self._manual_seen = True
+            self._cost(self.params.manual_first_ns)
         self._cost(self.params.scope_ns)
 
     def scope_end(self) -> None:
@@ -420,7 +424,9 @@ class Runtime:
 
     # ---- the executor's frame (reference §1.2) ------------------------------------------------
     def begin(self) -> None:
-        """What the executor does before the orchestration entry: open the outer AUTO scope."""
+        """What the executor does before the orchestration entry: open the outer AUTO scope
+        (and the fixed cost from the orchestrator's start to its first submit)."""
+        self._cost(self.params.orch_entry_ns)
         self.scope_begin(ScopeMode.AUTO)
 
     def finish(self) -> None:
