@@ -138,18 +138,25 @@ def main(argv: list[str] | None = None) -> int:
         f"{k} {v:.1f}" for k, v in fitted.items()))
     params = dataclasses.replace(V0_PARAMS, **{k: round(v, 1) for k, v in fitted.items()})
     found = predictions(params)
-    print("\n| runs | case | AUTO orchestration | MANUAL orchestration | MANUAL - AUTO | sign "
-          "| AUTO elapsed | MANUAL elapsed |")
-    print("| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |")
+    print()
+    print("\n".join(table(found)))
+    return 1 if any(not f.bench.fitted and not f.sign_matches for f in found) else 0
+
+
+def table(found: list[Prediction]) -> list[str]:
+    """The Markdown table of docs/simulator.md, each cell predicted / published (us)."""
+    lines = ["| runs | case | AUTO orchestration | MANUAL orchestration | MANUAL - AUTO | sign "
+             "| AUTO elapsed | MANUAL elapsed |",
+             "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |"]
     for f in found:
         (pa, pm), (ta, tm) = f.orch, f.published_orch
         (ea, em), (sa, sm) = f.elapsed, f.published_elapsed
         role = "fitted" if f.bench.fitted else "held out"
-        print(f"| {f.bench.source.split('@ ')[1]} ({role}) | {f.case} | {pa:.1f} / {ta:.1f} | "
-              f"{pm:.1f} / {tm:.1f} | {pm - pa:+.1f} / {tm - ta:+.1f} | "
-              f"{'same' if f.sign_matches else 'WRONG'} | {ea:.1f} / {sa:.1f} | "
-              f"{em:.1f} / {sm:.1f} |")
-    return 1 if any(not f.bench.fitted and not f.sign_matches for f in found) else 0
+        lines.append(f"| {f.bench.source.split('@ ')[1]} ({role}) | {f.case} | {pa:.1f} / "
+                     f"{ta:.1f} | {pm:.1f} / {tm:.1f} | {pm - pa:+.1f} / {tm - ta:+.1f} | "
+                     f"{'same' if f.sign_matches else 'WRONG'} | {ea:.1f} / {sa:.1f} | "
+                     f"{em:.1f} / {sm:.1f} |")
+    return lines
 
 
 if __name__ == "__main__":

@@ -34,6 +34,9 @@ def test_held_out_runs_get_the_sign_of_manual_minus_auto(calibrate: dict[str, An
     assert len(held_out) == 8  # two benchmarks, four cases each
     assert all(f.sign_matches for f in held_out), [
         (f.bench.source, f.case, f.orch, f.published_orch) for f in held_out]
+    # docs/simulator.md shows these very numbers
+    docs = (ROOT / "docs" / "simulator.md").read_text()
+    assert all(row in docs for row in calibrate["table"](found))
     # and the calibrated model is within 25% of every published orchestration time
     for f in found:
         for predicted, published in zip(f.orch, f.published_orch):
