@@ -4,6 +4,7 @@ bucket an insert has used), measured on the paged-attention examples."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
@@ -17,6 +18,7 @@ from pto_dsl.costs import DEFAULT_COST_CYCLES
 from pto_dsl.dialects import LookupCount
 from pto_dsl.pipeline import front_end, instantiate_case, read_source
 from pto_dsl.regions import Region
+from pto_dsl.sim.params import DEFAULT_PARAMS
 from pto_dsl.sim.run import SimOptions, simulate
 from pto_dsl.sim.tmap import RuntimeTensorMap
 from pto_dsl.viz import analysis, deps_json
@@ -124,3 +126,19 @@ def test_a_kernel_without_cost_weighs_the_same_in_both_tools(tmp_path: Path) -> 
     found = analysis.analyse(checked.program, instantiate_case(checked, None), [])
     rt = simulate(checked, None, SimOptions(numerics=False)).runtime
     assert found.critical_cost == rt.critical_cycles == DEFAULT_COST_CYCLES
+
+
+def test_counts_and_path_survive_retired_producers_and_reused_heap() -> None:
+    """A slow orchestrator: every UP retires before the next is submitted and the heap
+    hands the accumulators' space to the next batch. Skipped edges still count as pairs
+    and records, and no dependency is invented through a reused address."""
+    checked = front_end(read_source(PA / "auto.pto"))
+    graph = instantiate_case(checked, "CaseVarSeq4")
+    found = analysis.analyse(checked.program, graph, [])
+    slow = dataclasses.replace(DEFAULT_PARAMS, submit_ns=20000.0, heap_size=16384)
+    result = simulate(checked, "CaseVarSeq4", SimOptions(numerics=False, params=slow))
+    rt = result.runtime
+    assert rt.pairs_retired["tensormap"] > 0 and rt.pairs["tensormap"] == 0
+    assert sum((rt.pairs + rt.pairs_retired).values()) == graph.edge_count()
+    assert +rt.records == +graph.records
+    assert [row.seq for row in result.critical_path()] == found.critical

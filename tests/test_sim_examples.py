@@ -4,6 +4,7 @@ paged-attention variants compute the golden's numbers."""
 
 from __future__ import annotations
 
+import dataclasses
 from itertools import pairwise
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from pto_dsl.dialects import LookupCount
 from pto_dsl.graph import TaskGraph
 from pto_dsl.pipeline import front_end, instantiate_case, read_source
 from pto_dsl.sim.explore import explore
+from pto_dsl.sim.params import DEFAULT_PARAMS
 from pto_dsl.sim.record import EdgeRecorder
 from pto_dsl.sim.run import SimOptions, simulate
 
@@ -80,11 +82,13 @@ def test_exploration_finds_no_difference_on_the_examples(path: Path) -> None:
 
 
 def test_critical_path_follows_dependencies_through_retired_producers() -> None:
-    # In the AUTO variant each UP has retired before the next one is submitted, so the
-    # runtime skips the UP -> UP TensorMap edges; the chain still runs through them.
+    # With an orchestrator slow enough that each UP has retired before the next one is
+    # submitted, the runtime skips the UP -> UP TensorMap edges; the chain still runs
+    # through them.
+    slow = dataclasses.replace(DEFAULT_PARAMS, submit_ns=20000.0)
     result = simulate(front_end(read_source(PA / "auto.pto")), "CaseVarSeq4",
-                      SimOptions(numerics=False))
-    assert result.runtime.pairs["tensormap"] == 0
+                      SimOptions(numerics=False, params=slow))
+    assert result.runtime.pairs["tensormap"] == 0 and result.runtime.pairs_retired["tensormap"]
     chain = [row.kernel for row in result.critical_path()]
     assert chain == ["QK", "SF", "PV"] + ["UP"] * 8  # the batch with 8 blocks
     rows = result.critical_path()

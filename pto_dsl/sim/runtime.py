@@ -225,6 +225,7 @@ class Runtime:
             shape = info.shapes
             region = Region(shape, (0,) * len(shape), shape)
             outputs.append(Tensor(addr, info.dtype, region, task_id, info.manual_dep))
+            self.tmap.reused(addr)
             if numerics:
                 self.memory.allocate(addr, info.dtype, region.numel)
             addr += size

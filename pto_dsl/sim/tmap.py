@@ -88,6 +88,18 @@ class RuntimeTensorMap:
         self._by_addr.setdefault(addr, {})[id(entry)] = entry
         self._order[ring].append((addr, entry))
 
+    def reused(self, addr: int) -> None:
+        """A new buffer starts at `addr` (its heap space was reclaimed and handed out
+        again): entries there whose producer has retired wrote the old buffer. Lookups skip
+        them anyway; dropping them keeps them out of the retired-producer statistics and
+        the critical path, which would otherwise see a dependency on the old buffer."""
+        entries = self._by_addr.get(addr)
+        if not entries:
+            return
+        last_alive = self._last_alive
+        for key in [k for k, e in entries.items() if e.local < last_alive(e.ring)]:
+            del entries[key]
+
     def retired(self, ring: int, count: int) -> None:
         """`count` more tasks of `ring` retired: drop stale entries every 64."""
         self._cleaned[ring] += count
