@@ -142,3 +142,22 @@ def test_counts_and_path_survive_retired_producers_and_reused_heap() -> None:
     assert sum((rt.pairs + rt.pairs_retired).values()) == graph.edge_count()
     assert +rt.records == +graph.records
     assert [row.seq for row in result.critical_path()] == found.critical
+
+
+def test_pairs_by_origin_count_each_origin_of_a_pair_as_pto_check(tmp_path: Path) -> None:
+    """An explicit dep on a producer that is also the creator: one pair, two origins,
+    one deps.json record (the explicit one)."""
+    path = tmp_path / "dep.pto"
+    path.write_text("kernel P aiv 0 (out y: f32[N])\n"
+                    "kernel C aiv 1 (in a: f32[N], out w: f32[N])\n"
+                    "entry e(out o: f32[N]) {\n    let p = P(new f32[N])\n"
+                    "    C(p.y, o) dep p\n}\ndefault case S { N = 16 }\n")
+    checked = front_end(read_source(path))
+    graph = instantiate_case(checked, None)
+    stats_path = tmp_path / "s.json"
+    assert run_main([str(path), "--no-numerics", "--stats-json", str(stats_path)]) == 0
+    pairs = json.loads(stats_path.read_text())["dependency_pairs"]
+    assert pairs["total"] == graph.edge_count() == 1
+    assert pairs["by_origin"] == {"explicit": 1, "creator": 1, "tensormap": 0}
+    assert dict(graph.edges_by_origin()) == {"explicit": 1, "creator": 1}
+    assert +graph.records == Counter(explicit=1)

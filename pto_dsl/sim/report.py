@@ -25,7 +25,7 @@ def stats(result: SimResult) -> dict[str, Any]:
     kinds: dict[str, list[float]] = {"AIC": [], "AIV": []}
     for name, u in per_core.items():
         kinds[name[:3]].append(u)
-    by_origin = rt.pairs + rt.pairs_retired
+    by_origin = rt.pair_origins
     return {
         "program": result.program, "case": result.case,
         "tensormap_rule": "boundary" if rt.boundary else "merged",
@@ -33,9 +33,10 @@ def stats(result: SimResult) -> dict[str, Any]:
         "tasks": rt.seq,
         "tasks_per_kernel": _per_kernel(result),
         # the unit of pto-check and pto-graph: distinct (producer, consumer) tasks
-        "dependency_pairs": {"total": sum(by_origin.values()),
+        "dependency_pairs": {"total": sum(rt.pairs.values()) + sum(rt.pairs_retired.values()),
                              "wired": sum(rt.pairs.values()),
                              "producer_retired": sum(rt.pairs_retired.values()),
+                             # a pair with several origins counts once for each
                              "by_origin": {o: by_origin[o] for o in ORIGINS}},
         # the rows of the runtime's deps.json for this run's submits
         "deps_json_records": {"total": sum(rt.records.values()),

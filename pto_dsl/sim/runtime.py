@@ -95,8 +95,11 @@ class Runtime:
         # (it never retires producers, so retired ones count too).
         self.pairs: Counter[str] = Counter()
         self.pairs_retired: Counter[str] = Counter()
+        # each origin of a pair once, as pto-check's "pairs by origin"
+        self.pair_origins: Counter[str] = Counter()
         self.records: Counter[str] = Counter()
-        self._named: set[int] = set()  # producers named so far in the current submit
+        # (producer, origin) named so far in the current submit; None as origin: any
+        self._named: set[tuple[int, str | None]] = set()
         self._manual_seen = False  # whether a manual scope was opened (its one-off cost)
         # the heaviest chain of kernel costs (cycles, ties to the earliest submitted, as
         # pto-graph finds it), its summed kernel time (ns) and its last task's seq
@@ -350,9 +353,13 @@ class Runtime:
     def _name(self, producer_id: int, origin: str) -> bool:
         """Count the deps.json record of one more naming of a producer; True if it is the
         first in this submit (a new dependency pair)."""
-        first = producer_id not in self._named
+        named = self._named
+        first = (producer_id, None) not in named
         if first:
-            self._named.add(producer_id)
+            named.add((producer_id, None))
+        if (producer_id, origin) not in named:
+            named.add((producer_id, origin))
+            self.pair_origins[origin] += 1
         if first or origin == "tensormap":  # the replay writes every TensorMap hit
             self.records[origin] += 1
         return first
