@@ -25,7 +25,7 @@ from pto_dsl.cli import (
 )
 from pto_dsl.diagnostics import Diagnostic
 from pto_dsl.files import write_atomic
-from pto_dsl.graph import TaskGraph
+from pto_dsl.graph import TaskGraph, plural, records_text
 from pto_dsl.perf import paused_gc
 from pto_dsl.pipeline import Checked, instantiate_case, read_source
 from pto_dsl.safety import run_graph_checks
@@ -129,9 +129,12 @@ def _build_view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
         view = ends_view(checked.program, graph, findings, title, args.keep)
     else:
         view = summary_view(checked.program, graph, findings, title)
-    view.notes.append(f"{len(graph)} tasks, {graph.edge_units()}, "
-                      f"{len(findings.races)} races, critical path "
-                      f"{len(findings.critical)} tasks (cost {findings.critical_cost:g})")
+    # one line each under a picture's title: counts with the first edge unit, the critical
+    # path, the second edge unit (docs/graph.md)
+    view.notes += [f"{len(graph)} tasks, {plural(graph.edge_count(), 'dependency pair')}, "
+                   f"{len(findings.races)} races",
+                   f"critical path {len(findings.critical)} tasks (cost "
+                   f"{findings.critical_cost:g})", records_text(graph.records)]
     return view
 
 
@@ -140,7 +143,7 @@ def _write(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
     out: Path = args.output
     fmt = out.suffix.lower()
     view = _view(args, checked, graph, found)
-    stats = view.notes[-1]
+    stats = "; ".join(view.notes[-3:])
     try:
         data = render(fmt, view, checked.program, graph)
     except (graphviz.GraphvizMissing, graphviz.GraphvizFailed) as exc:
