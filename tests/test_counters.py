@@ -102,8 +102,8 @@ def test_tools_agree_on_counts_and_critical_path(path: Path) -> None:
     found = analysis.analyse(checked.program, graph, [])
     result = simulate(checked, None, SimOptions(numerics=False))
     rt = result.runtime
-    assert sum((rt.pairs + rt.pairs_retired).values()) == graph.edge_count()
-    assert +rt.records == +graph.records
+    assert rt.counts.pairs == graph.edge_count()
+    assert +rt.counts.records == +graph.records
     assert [row.seq for row in result.critical_path()] == found.critical
     assert rt.critical_cycles == found.critical_cost
     assert all(graph.task(t).core != "alloc" for t in found.critical)
@@ -138,9 +138,9 @@ def test_counts_and_path_survive_retired_producers_and_reused_heap() -> None:
     slow = dataclasses.replace(DEFAULT_PARAMS, submit_ns=20000.0, heap_size=16384)
     result = simulate(checked, "CaseVarSeq4", SimOptions(numerics=False, params=slow))
     rt = result.runtime
-    assert rt.pairs_retired["tensormap"] > 0 and rt.pairs["tensormap"] == 0
-    assert sum((rt.pairs + rt.pairs_retired).values()) == graph.edge_count()
-    assert +rt.records == +graph.records
+    assert rt.counts.retired["tensormap"] > 0 and rt.counts.wired["tensormap"] == 0
+    assert rt.counts.pairs == graph.edge_count()
+    assert +rt.counts.records == +graph.records
     assert [row.seq for row in result.critical_path()] == found.critical
 
 

@@ -88,7 +88,8 @@ def test_critical_path_follows_dependencies_through_retired_producers() -> None:
     slow = dataclasses.replace(DEFAULT_PARAMS, submit_ns=20000.0)
     result = simulate(front_end(read_source(PA / "auto.pto")), "CaseVarSeq4",
                       SimOptions(numerics=False, params=slow))
-    assert result.runtime.pairs["tensormap"] == 0 and result.runtime.pairs_retired["tensormap"]
+    counts = result.runtime.counts
+    assert counts.wired["tensormap"] == 0 and counts.retired["tensormap"]
     chain = [row.kernel for row in result.critical_path()]
     assert chain == ["QK", "SF", "PV"] + ["UP"] * 8  # the batch with 8 blocks
     rows = result.critical_path()

@@ -25,7 +25,7 @@ def stats(result: SimResult) -> dict[str, Any]:
     kinds: dict[str, list[float]] = {"AIC": [], "AIV": []}
     for name, u in per_core.items():
         kinds[name[:3]].append(u)
-    by_origin = rt.pair_origins
+    counts = rt.counts
     return {
         "program": result.program, "case": result.case,
         "tensormap_rule": "boundary" if rt.boundary else "merged",
@@ -33,14 +33,13 @@ def stats(result: SimResult) -> dict[str, Any]:
         "tasks": rt.seq,
         "tasks_per_kernel": _per_kernel(result),
         # the unit of pto-check and pto-graph: distinct (producer, consumer) tasks
-        "dependency_pairs": {"total": sum(rt.pairs.values()) + sum(rt.pairs_retired.values()),
-                             "wired": sum(rt.pairs.values()),
-                             "producer_retired": sum(rt.pairs_retired.values()),
+        "dependency_pairs": {"total": counts.pairs, "wired": sum(counts.wired.values()),
+                             "producer_retired": sum(counts.retired.values()),
                              # a pair with several origins counts once for each
-                             "by_origin": {o: by_origin[o] for o in ORIGINS}},
+                             "by_origin": {o: counts.origins[o] for o in ORIGINS}},
         # the rows of the runtime's deps.json for this run's submits
-        "deps_json_records": {"total": sum(rt.records.values()),
-                              **{o: rt.records[o] for o in ORIGINS}},
+        "deps_json_records": {"total": sum(counts.records.values()),
+                              **{o: counts.records[o] for o in ORIGINS}},
         "tensormap_lookups": rt.tmap.lookups,
         "tensormap_inserts": rt.tmap.inserts,
         "ring_peak_tasks": [r.peak_live for r in rt.rings],
@@ -78,7 +77,7 @@ def summary(result: SimResult, file: str) -> list[str]:
     lines = [f"{file}: entry '{result.program}', case {result.case}: {s['tasks']} tasks "
              f"({', '.join(f'{k} {v}' for k, v in s['tasks_per_kernel'].items())})",
              f"  edges             {_pairs(s['dependency_pairs'])}",
-             f"                    {records_text(result.runtime.records)}",
+             f"                    {records_text(result.runtime.counts.records)}",
              f"  tensormap         {s['tensormap_lookups']} lookups, "
              f"{s['tensormap_inserts']} inserts ({s['tensormap_rule']} rule)",
              "  ring peak tasks   " + ", ".join(f"ring {i}: {n}" for i, n in

@@ -29,6 +29,7 @@ from pto_dsl.sim.api import (
     task_local,
     task_ring,
 )
+from pto_dsl.sim.counts import EdgeCounts
 from pto_dsl.sim.deps import auto_fanin, boundary_fanin, explicit_deps
 from pto_dsl.sim.memory import KernelCycles, KernelImpl, Memory, Numerics
 from pto_dsl.sim.params import DEFAULT_PARAMS, Params
@@ -89,17 +90,7 @@ class Runtime:
         self.log: list[str] = []
         self.orch_time = 0.0
         self.seq = 0
-        # Dependency pairs by the origin that first named the producer in its consumer's
-        # submit: wired, or not wired because the producer had already retired (or was
-        # CONSUMED); and deps.json records by source, as the runtime's replay writes them
-        # (it never retires producers, so retired ones count too).
-        self.pairs: Counter[str] = Counter()
-        self.pairs_retired: Counter[str] = Counter()
-        # each origin of a pair once, as pto-check's "pairs by origin"
-        self.pair_origins: Counter[str] = Counter()
-        self.records: Counter[str] = Counter()
-        # (producer, origin) named so far in the current submit; None as origin: any
-        self._named: set[tuple[int, str | None]] = set()
+        self.counts = EdgeCounts()  # dependency pairs and deps.json records
         self._manual_seen = False  # whether a manual scope was opened (its one-off cost)
         # the heaviest chain of kernel costs (cycles, ties to the earliest submitted, as
         # pto-graph finds it), its summed kernel time (ns) and its last task's seq
@@ -287,7 +278,7 @@ class Runtime:
         slot = self._prepare(aligned, tag)
         if slot is None:
             return EMPTY_RESULT
-        self._named = set()
+        self.counts.submit()
         fanin = explicit_deps(self, slot, args.deps)
         if fanin is None:
             return EMPTY_RESULT
@@ -345,29 +336,13 @@ class Runtime:
     def add_edge(self, fanin: dict[int, TaskSlot], consumer: TaskSlot, producer: TaskSlot,
                  origin: str) -> None:
         fanin[producer.seq] = producer  # one edge per producer (reference §2.1)
-        if self._name(producer.task_id, origin):
-            self.pairs[origin] += 1
+        self.counts.name(producer.task_id, origin, wired=True)
         if self.recorder is not None:
             self.recorder.edge(consumer.seq, producer.seq, origin)
 
-    def _name(self, producer_id: int, origin: str) -> bool:
-        """Count the deps.json record of one more naming of a producer; True if it is the
-        first in this submit (a new dependency pair)."""
-        named = self._named
-        first = (producer_id, None) not in named
-        if first:
-            named.add((producer_id, None))
-        if (producer_id, origin) not in named:
-            named.add((producer_id, origin))
-            self.pair_origins[origin] += 1
-        if first or origin == "tensormap":  # the replay writes every TensorMap hit
-            self.records[origin] += 1
-        return first
-
     def skip_edge(self, consumer: TaskSlot, producer_id: int, origin: str) -> None:
         """An edge the runtime does not create: the producer retired (or is CONSUMED)."""
-        if self._name(producer_id, origin):
-            self.pairs_retired[origin] += 1
+        self.counts.name(producer_id, origin, wired=False)
         if self.recorder is not None:
             self.recorder.skipped(consumer.seq, producer_id, origin)
         # the dependency still holds for the critical path, if the slot remembers it
