@@ -240,20 +240,22 @@ class Builder:
                             stage=Stage.SYNTAX))
 
     def stmt_let_stmt(self, tree: Tree[Token]) -> n.Stmt:
-        name, value, deps = tree.children
+        name, value, launch, deps = tree.children
         assert isinstance(name, Token)
-        return n.Let(self.ident(name), self.expr(value), self.deps(deps), self.span(tree))
+        return n.Let(self.ident(name), self.expr(value), self.deps(deps), self.span(tree),
+                     self.launch(launch))
 
     def stmt_assign_stmt(self, tree: Tree[Token]) -> n.Stmt:
-        name, value, deps = tree.children
+        name, value, launch, deps = tree.children
         assert isinstance(name, Token)
-        return n.Assign(self.ident(name), self.expr(value), self.deps(deps), self.span(tree))
+        return n.Assign(self.ident(name), self.expr(value), self.deps(deps), self.span(tree),
+                        self.launch(launch))
 
     def stmt_expr_stmt(self, tree: Tree[Token]) -> n.Stmt:
-        call, deps = tree.children
+        call, launch, deps = tree.children
         expr = self.expr(call)
         assert isinstance(expr, n.Call)
-        return n.ExprStmt(expr, self.deps(deps), self.span(tree))
+        return n.ExprStmt(expr, self.deps(deps), self.span(tree), self.launch(launch))
 
     def stmt_for_stmt(self, tree: Tree[Token]) -> n.Stmt:
         var, start, stop, step, body = tree.children
@@ -289,6 +291,13 @@ class Builder:
                                         "an AUTO scope finds its deps at run time already; "
                                         "write 'scope manual infer'",), stage=Stage.SYNTAX))
         return n.Scope(manual, self.block(body), self.span(tree), infer and manual)
+
+    def launch(self, tree: Tree[Token] | Token | None) -> n.Launch | None:
+        if tree is None:
+            return None
+        assert isinstance(tree, Tree)
+        blocks, sync = tree.children
+        return n.Launch(self.expr(blocks), sync is not None, self.span(tree))
 
     def deps(self, tree: Tree[Token] | Token | None) -> tuple[n.DepItem, ...] | None:
         if tree is None:

@@ -260,10 +260,10 @@ class Lowerer:
         if isinstance(value, (n.Call, n.Alloc)) and lower_submit.is_submission(self, value):
             var = self.new_var(s, s.name.name, ir.TaskTy(frozenset(), False), s.name.span,
                                task_var=True)
-            sub = lower_submit.submission(self, value, s.deps, var, s.span)
+            sub = lower_submit.submission(self, value, s.deps, var, s.span, s.launch)
             self.declare(s.name, var)
             return sub
-        self.no_deps(s.deps)
+        self.no_deps(s.deps, s.launch)
         expr = self.expr(value)
         task_var = isinstance(expr.ty, ir.TaskTy)
         var = self.new_var(s, s.name.name, expr.ty, s.name.span, task_var=task_var)
@@ -285,8 +285,8 @@ class Lowerer:
             return None
         value = s.value
         if isinstance(value, (n.Call, n.Alloc)) and lower_submit.is_submission(self, value):
-            return lower_submit.submission(self, value, s.deps, var, s.span)
-        self.no_deps(s.deps)
+            return lower_submit.submission(self, value, s.deps, var, s.span, s.launch)
+        self.no_deps(s.deps, s.launch)
         expr = self.expr(value)
         if not isinstance(expr.ty, ir.TaskTy) and expr.ty != ERR:
             self.report(error("E111", f"a task variable cannot hold {expr.ty}", expr.span,
@@ -297,7 +297,7 @@ class Lowerer:
 
     def expr_stmt(self, s: n.ExprStmt) -> ir.Stmt | None:
         if lower_submit.is_submission(self, s.call):
-            return lower_submit.submission(self, s.call, s.deps, None, s.span)
+            return lower_submit.submission(self, s.call, s.deps, None, s.span, s.launch)
         if s.call.func.name in BUILTINS:
             self.report(error("E116", f"the value of '{s.call.func.name}(...)' is unused",
                               s.span, help=("bind it with 'let'",)))
@@ -305,7 +305,9 @@ class Lowerer:
             self.expr(s.call)
         return None
 
-    def no_deps(self, deps: tuple[n.DepItem, ...] | None) -> None:
+    def no_deps(self, deps: tuple[n.DepItem, ...] | None, launch: n.Launch | None) -> None:
+        if launch is not None:
+            lower_submit.no_launch(self, launch, "only a kernel call can have a 'blocks' clause")
         if deps:
             self.report(error("E115", "only a task submission can have a dep clause",
                               deps[0].span.to(deps[-1].span)))

@@ -38,8 +38,10 @@ def _site(lw: Lowerer, node: object, kernel: ir.Kernel | None,
 
 
 def submission(lw: Lowerer, call: n.Call | n.Alloc, deps: tuple[n.DepItem, ...] | None,
-               target: ir.Var | None, span: Span) -> ir.Stmt:
+               target: ir.Var | None, span: Span, launch: n.Launch | None = None) -> ir.Stmt:
     if isinstance(call, n.Alloc):
+        if launch is not None:
+            no_launch(lw, launch, "'alloc' takes no 'blocks' clause")
         if deps:
             lw.report(error("E115", "'alloc' takes no deps", deps[0].span.to(deps[-1].span),
                             help=("the runtime completes an alloc task at once; put the "
@@ -57,7 +59,16 @@ def submission(lw: Lowerer, call: n.Call | n.Alloc, deps: tuple[n.DepItem, ...] 
                     for a in args if isinstance(a, ir.NewArg))
     site = _site(lw, call, kernel, outputs, span)
     _bind(lw, target, site)
-    return ir.Submit(site, args, dep_ir, target, span)
+    launch_ir = None
+    if launch is not None:
+        launch_ir = ir.Launch(lw.int_expr(launch.blocks), launch.sync, launch.span)
+    return ir.Submit(site, args, dep_ir, target, span, launch_ir)
+
+
+def no_launch(lw: Lowerer, launch: n.Launch, message: str) -> None:
+    lw.report(error("E133", message, launch.span,
+                    help=("'blocks N' launches a kernel call as N SPMD blocks; an alloc or a "
+                          "value runs on no core",)))
 
 
 def _bind(lw: Lowerer, target: ir.Var | None, site: ir.Site) -> None:

@@ -144,11 +144,21 @@ class DepItem:
 
 
 @dataclass(frozen=True)
+class Launch:
+    """`blocks N [sync]` after a submission: an SPMD launch of N blocks."""
+
+    blocks: Expr
+    sync: bool
+    span: Span
+
+
+@dataclass(frozen=True)
 class Let:
     name: Ident
     value: Expr
     deps: tuple[DepItem, ...] | None
     span: Span
+    launch: Launch | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +167,7 @@ class Assign:
     value: Expr
     deps: tuple[DepItem, ...] | None
     span: Span
+    launch: Launch | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +175,7 @@ class ExprStmt:
     call: Call
     deps: tuple[DepItem, ...] | None
     span: Span
+    launch: Launch | None = None
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ _CLOSERS = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
 _AFTER_UNCLOSED = frozenset({"KERNEL", "ENTRY", "CASE", "DEFAULT", "RPAR", "RSQB", "RBRACE"})
 # Words the contextual lexer reads as a name where their keyword is not allowed.
 _KEYWORDS = frozenset({"kernel", "entry", "case", "default", "let", "for", "if", "else", "scope",
-                       "dep", "when", "step", "seed", "from", "impl", "cost"})
+                       "dep", "when", "blocks", "sync", "step", "seed", "from", "impl", "cost"})
 
 _MLIR_MARKERS = re.compile(
     r"^\s*(module\b.*\{|func\.func\b|%[\w.]+\s*=|\"?builtin\.module|pto\.\w+|!pto\.)", re.M)

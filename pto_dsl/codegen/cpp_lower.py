@@ -249,13 +249,26 @@ class _Lowerer:
             else:
                 scalars.append(self._scalar_arg(arg))
         deps = tuple(self._dep(d) for d in s.deps)
+        launch = self._launch(s.launch)
         args_name = ctx.namer.fresh(f"{base}_args")
         kernels_name, slots, call = self._call(kernel, base, args_name)
         binding, target = self._bind(s.target, s.site)
         return SubmitView(ctx.origin(s.span), ctx.take_setup(), args_name, tuple(tensors),
                           deps, ctx.namer.fresh(f"{base}_deps"),
                           ctx.namer.fresh(f"{base}_dep_count"), tuple(scalars),
-                          kernels_name, slots, call, binding, target)
+                          kernels_name, slots, call, binding, target, launch=launch)
+
+    def _launch(self, launch: ir.Launch | None) -> tuple[str, ...]:
+        """The launch_spec calls of an SPMD submission (the block count is an int16)."""
+        if launch is None:
+            return ()
+        blocks = launch.blocks
+        count = (str(blocks.value) if isinstance(blocks, ir.Const)
+                 else f"static_cast<int16_t>({cx.scalar(self.ctx, blocks)})")
+        calls = [f"launch_spec.set_block_num({count})"]
+        if launch.sync:
+            calls.append("launch_spec.set_require_sync_start(true)")
+        return tuple(calls)
 
     def _create_info(self, base: str, dtype: str, dims_ir: tuple[ir.Expr, ...]
                      ) -> tuple[str, tuple[str, ...]]:

@@ -48,6 +48,7 @@ class SubmitView:
     binding: str  # "let": TaskOutputTensors target; "assign": target = id; "none"
     target: str | None
     kind: str = "submit"
+    launch: tuple[str, ...] = ()  # launch_spec calls (SPMD block count, sync start)
 
     @property
     def conditional_deps(self) -> bool:
