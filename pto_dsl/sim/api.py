@@ -163,10 +163,13 @@ class Arg:
     """The task-argument builder (reference §1.5): tensors with tags, then scalars, and
     explicit deps; the first misuse is latched and fails the submit (§2.6)."""
 
-    __slots__ = ("deps", "error", "limits", "scalars", "tags", "tensors")
+    __slots__ = ("block_num", "deps", "error", "limits", "require_sync_start", "scalars",
+                 "tags", "tensors")
 
     def __init__(self, limits: ArgLimits | None = None) -> None:
         self.limits = limits or V0_LIMITS
+        self.block_num = 1  # launch_spec (reference §5.2): SPMD blocks
+        self.require_sync_start = False
         self.tensors: list[Tensor | TensorCreateInfo] = []
         self.tags: list[TensorArgType] = []
         self.scalars: list[int | float | bool] = []

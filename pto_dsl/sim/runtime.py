@@ -12,6 +12,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from pto_dsl import machine
 from pto_dsl.dialects import CURRENT_RULES, RuntimeRules
 from pto_dsl.regions import Region
 from pto_dsl.sim.api import (
@@ -272,6 +273,8 @@ class Runtime:
             self.report_fatal(ErrorCode.INVALID_ARGS, "submit needs at least one active "
                               "kernel slot in MixedKernels")
             return EMPTY_RESULT
+        if not self._launch_ok(kind.shape, args):
+            return EMPTY_RESULT
         tags = args.tags
         infos = [t for t, tag_ in zip(args.tensors, tags) if tag_ is OUTPUT]
         aligned = self._aligned(infos)  # type: ignore[arg-type]
@@ -296,6 +299,8 @@ class Runtime:
         elif self.boundary:
             boundary_fanin(self, slot, tensors, tags, fanin)
         slot.kernels, slot.shape = kind.kernels, kind.shape
+        slot.blocks = slot.blocks_left = args.block_num
+        slot.sync = args.block_num > 1 and args.require_sync_start
         kind.tasks += 1
         slot.args = (tensors, tags, args.scalars)
         p = self.params
@@ -308,6 +313,23 @@ class Runtime:
         if self.orch_trace is not None:
             self.orch_trace.append((tag, started, self.orch_time))
         return TaskOutputTensors(slot.task_id, tuple(outputs))
+
+    def _launch_ok(self, shape: str, args: Arg) -> bool:
+        """The launch checks of the submit (reference §5.2): a sync-start task wider than
+        the cores of its shape could never start, so the runtime stops (fatal 7)."""
+        n = args.block_num
+        if n < 1:
+            self.report_fatal(ErrorCode.INVALID_ARGS, f"block_num must be >= 1 (got {n})")
+            return False
+        if n > 1 and args.require_sync_start:
+            p = self.params
+            limit = machine.sync_start_limit(shape, p.block_dim, p.aiv_per_cluster)
+            if n > limit:
+                self.report_fatal(ErrorCode.REQUIRE_SYNC_START_INVALID,
+                                  f"require_sync_start block_num={n} > limit={limit} "
+                                  "(deadlock guaranteed)")
+                return False
+        return True
 
     def submit_aic_task(self, kernel_id: int, args: Arg, tag: object = None) -> TaskOutputTensors:
         return self.submit_task(MixedKernels(aic=kernel_id), args, tag)
