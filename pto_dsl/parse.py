@@ -179,6 +179,8 @@ def _token_help(source: SourceFile, tok: lark.Token) -> tuple[str, ...]:
         return ("comments start with '#'",)
     if tok.type == "ELSE":
         return ("'else' must follow the '}' of an 'if' block",)
+    if tok.type == "SYNC":
+        return ("'sync' follows a block count: 'blocks N sync'",)
     return ()
 
 
