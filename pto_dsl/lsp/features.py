@@ -26,7 +26,6 @@ def register(server: PtoServer) -> None:
     server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)(document_symbols)
     server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(
         trigger_characters=[" ", ","]))(completion)
-    server.command(SHOW_GRAPH)(show_graph)
 
 
 def code_actions(ls: PtoServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
@@ -116,10 +115,9 @@ def completion(ls: PtoServer, params: lsp.CompletionParams) -> lsp.CompletionLis
     return lsp.CompletionList(is_incomplete=False, items=items)
 
 
-async def show_graph(ls: PtoServer, args: list[object]) -> dict[str, str]:
+async def show_graph(ls: PtoServer, uri: str) -> dict[str, str]:
     """Write pto-graph's HTML page of the document's checked case; return its path and URI
     and ask the client to open it."""
-    uri = str(args[0]) if args else ""
     doc = ls.documents.get(uri)
     if doc is None:
         raise ValueError(f"pto.showGraph: no open document {uri!r}")

@@ -4,6 +4,7 @@ case the editor checks (instances, ring, deps written and inferred, incoming edg
 from __future__ import annotations
 
 from pto_dsl import ir
+from pto_dsl.instantiate import MAX_RING
 from pto_dsl.lsp.analysis import Graph
 from pto_dsl.lsp.index import Occurrence, Symbol
 from pto_dsl.safety.fixes import submission
@@ -26,7 +27,7 @@ def hover(occ: Occurrence, program: ir.Program | None, graph: Graph | None) -> s
         checked = graph is not None and graph.case == sym.name
         tail = (f"\n\nthe case the editor checks: {graph.tasks} tasks"
                 if checked and graph else "")
-        return _code(_first_line(sym.case.span)) + tail
+        return _code(_text(sym.case.span)) + tail
     if sym.kind == "output" and sym.kernel is not None:
         return (_code(_text(_param_span(sym.kernel, sym.name))) +
                 f"\n\noutput of kernel `{sym.kernel.name}`")
@@ -47,8 +48,10 @@ def _kernel(sym: Symbol, program: ir.Program | None, graph: Graph | None) -> str
 def _submission(site: ir.Site, program: ir.Program | None, graph: Graph | None) -> str:
     assert site.kernel is not None and program is not None
     scope = site.scope
-    where = (f"scope {scope.mode}{' infer' if scope.infer else ''} (ring {min(scope.depth, 3)})"
-             if scope else "the entry's own level (ring 0)")
+    where = "the entry's own level (ring 0)"
+    if scope is not None:
+        infer = " infer" if scope.infer else ""
+        where = f"scope {scope.mode}{infer} (ring {min(scope.depth, MAX_RING)})"
     out = [_code(_text(site.kernel.span)), f"**submission** in {where}"]
     submit = submission(program.body, site.id)
     if submit is not None:
@@ -134,10 +137,6 @@ def _param_span(kernel: ir.Kernel, name: str) -> Span:
 
 def _text(span: Span) -> str:
     return span.source.text[span.start:span.end]
-
-
-def _first_line(span: Span) -> str:
-    return _text(span).split("\n", 1)[0]
 
 
 def _code(text: str) -> str:

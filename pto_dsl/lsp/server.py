@@ -162,6 +162,11 @@ def did_close(ls: PtoServer, params: lsp.DidCloseTextDocumentParams) -> None:
 features.register(server)
 
 
+@server.command(features.SHOW_GRAPH)
+async def show_graph(ls: PtoServer, uri: str) -> dict[str, str]:
+    return await features.show_graph(ls, uri)
+
+
 def main() -> int:
     """Serve on standard input/output. Anything else printing to standard output (a case
     generator, a library) would corrupt the protocol, so fd 1 becomes standard error."""

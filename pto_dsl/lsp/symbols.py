@@ -9,6 +9,7 @@ from lsprotocol import types as lsp
 
 from pto_dsl import ir, nodes
 from pto_dsl.build import KEYWORDS
+from pto_dsl.instantiate import MAX_RING
 from pto_dsl.lsp.convert import range_of
 from pto_dsl.lsp.index import Index
 from pto_dsl.source import Span
@@ -22,27 +23,28 @@ def outline(ast: nodes.Program) -> list[lsp.DocumentSymbol]:
     kernels = frozenset(k.name.name for k in ast.kernels)
     for entry in ast.entries:
         sym = _symbol(entry.name.name, "entry", K.Module, entry.span, entry.name.span)
-        sym.children = _block(entry.body, kernels)
+        sym.children = _block(entry.body, kernels, 1)
         out.append(sym)
     out.extend(_symbol(c.name.name, "default case" if c.default else "case", K.Struct, c.span,
                        c.name.span) for c in ast.cases)
     return sorted(out, key=lambda s: (s.range.start.line, s.range.start.character))
 
 
-def _block(block: nodes.Block, kernels: frozenset[str]) -> list[lsp.DocumentSymbol]:
+def _block(block: nodes.Block, kernels: frozenset[str], depth: int
+           ) -> list[lsp.DocumentSymbol]:
     out: list[lsp.DocumentSymbol] = []
     for s in block.stmts:
         if isinstance(s, nodes.Scope):
             mode = "manual" + (" infer" if s.infer else "") if s.manual else "auto"
-            sym = _symbol(f"scope {mode}", f"line {s.span.line}", K.Namespace, s.span,
+            sym = _symbol(f"scope {mode}", f"ring {min(depth, MAX_RING)}", K.Namespace, s.span,
                           Span(s.span.source, s.span.start, s.span.start + 5))
-            sym.children = _block(s.body, kernels)
+            sym.children = _block(s.body, kernels, depth + 1)
             out.append(sym)
         elif isinstance(s, nodes.For):
-            out.extend(_block(s.body, kernels))
+            out.extend(_block(s.body, kernels, depth))
         elif isinstance(s, nodes.If):
-            out.extend(_block(s.then, kernels) + (_block(s.orelse, kernels) if s.orelse
-                                                  else []))
+            out.extend(_block(s.then, kernels, depth) + (
+                _block(s.orelse, kernels, depth) if s.orelse else []))
         else:
             out.extend(_submission(s, kernels))
     return out
