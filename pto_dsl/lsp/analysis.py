@@ -44,6 +44,11 @@ class Front:
     diagnostics: list[Diagnostic]
     ast: nodes.Program | None  # None after a syntax error
     program: ir.Program | None  # None after any front-end error
+    complete: bool = True  # False: the diagnostics only, sent ahead of the trees
+
+    def ahead(self) -> Front:
+        """The diagnostics alone: quick to send, so the editor shows them first."""
+        return Front(self.diagnostics, None, None, complete=False)
 
 
 @dataclass

@@ -37,6 +37,7 @@ class Client:
         self.server_requests: list[Message] = []
         self._next = 0
         self._errors: list[bytes] = []
+        self.last_published: list[Message] = []  # the publications `checked` went through
         self._threads = [threading.Thread(target=self._read, daemon=True),
                          threading.Thread(target=self._drain, daemon=True)]
         for thread in self._threads:
@@ -72,6 +73,9 @@ class Client:
                     length = int(line.split(b":")[1])
             assert length is not None, "a frame without Content-Length"
             message = json.loads(out.read(length))
+            if "id" not in message and isinstance(message.get("params"), dict):
+                # a notification: when it arrived (not part of LSP)
+                message["params"]["received"] = time.monotonic()
             if "method" in message and "id" in message:  # a request from the server
                 self.server_requests.append(message)
                 self._send({"jsonrpc": "2.0", "id": message["id"], "result": None})
@@ -147,6 +151,7 @@ class Client:
         for n in published:
             self.notifications.remove(n)
         assert published, "pto/checked without diagnostics before it"
+        self.last_published = published
         return published[-1]["params"]["diagnostics"], done
 
     def stderr(self) -> str:

@@ -23,8 +23,15 @@ class Snapshot:
     version: int
     ast: nodes.Program
     program: ir.Program | None
-    index: Index
     graph: Graph | None = None
+    _index: Index | None = None
+
+    @property
+    def index(self) -> Index:
+        """Built on first use: diagnostics are published before anyone navigates."""
+        if self._index is None:
+            self._index = build_index(self.ast, self.program)
+        return self._index
 
 
 @dataclass
@@ -38,16 +45,19 @@ class Document:
     good: Snapshot | None = None
     published: list[tuple[Diagnostic, lsp.Diagnostic]] = field(default_factory=list)
 
-    def accept(self, result: Front | Graph) -> None:
+    def accept(self, result: Front | Graph) -> bool:
+        """Take a result of this version's checks; whether its diagnostics are new."""
         if isinstance(result, Front):
+            ahead = self.front is not None and not self.front.complete
             self.front = result
             if result.ast is not None:
-                self.good = Snapshot(self.version, result.ast, result.program,
-                                     build_index(result.ast, result.program))
+                self.good = Snapshot(self.version, result.ast, result.program)
+            return not (ahead and result.complete)
         else:
             self.graph = result
             if self.good is not None and self.good.version == self.version:
                 self.good.graph = result
+            return True
 
     def stop(self, outcome: Outcome, time_limit: float, memory_mib: int) -> None:
         """Record why the checks of this version did not finish."""

@@ -33,7 +33,7 @@ class Settings:
     case: str | None = None  # pto.case: the case to check (None: the default case)
     time_limit: float = 10.0  # pto.timeLimit, seconds
     memory_mib: int = 4096  # pto.memoryLimitMiB
-    debounce: float = 0.02  # pto.debounce, seconds
+    debounce: float = 0.01  # pto.debounce, seconds
 
     def update(self, values: Any) -> None:
         if not isinstance(values, dict):
@@ -100,8 +100,7 @@ class PtoServer(LanguageServer):
                 "case": doc.graph.case if doc.graph else None})
 
     def _accept(self, doc: Document, result: Result) -> None:
-        if self.documents.get(doc.uri) is doc:
-            doc.accept(result)
+        if self.documents.get(doc.uri) is doc and doc.accept(result):
             self._publish(doc)
 
     def _publish(self, doc: Document) -> None:
@@ -113,6 +112,7 @@ class PtoServer(LanguageServer):
         if job is not None:
             job.cancel.set()
         self.documents.pop(uri, None)
+        self.checker.close(uri)
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri, []))
 
 

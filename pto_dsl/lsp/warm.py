@@ -3,8 +3,8 @@ so that every child forked from it starts warm. Importing this module has that e
 
 from __future__ import annotations
 
-from pto_dsl.lsp import analysis
+from pto_dsl.lsp.analysis import analyze
+from pto_dsl.lsp.worker import WARM
 
-for _ in analysis.analyze(analysis.Request("warm:", 0, "warm.pto", "kernel K aiv 0 (in x)\n"
-                                           "entry e(in a: f32[N]) { K(a) }\ncase c { N = 1 }\n")):
+for _ in analyze(WARM):
     pass
