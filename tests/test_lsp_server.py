@@ -130,3 +130,22 @@ def test_a_newer_version_cancels_the_running_check(client: Client, tmp_path: Pat
     assert time.monotonic() - start < 2.5  # not after the first version's time limit
     with pytest.raises(TimeoutError):
         client.checked(uri, 1, timeout=0.5)  # version 1 never ends: it was cancelled
+
+
+def test_a_check_that_needs_too_much_memory_is_stopped(tmp_path: Path) -> None:
+    small = ("kernel K aiv 0 (in x: f32[N], out y: f32[N])\nentry main(in a: f32[N]) {\n"
+             "    for i in 0 .. 4 {\n        K(a, new f32[N])\n    }\n}\ncase c { N = 4 }\n")
+    huge = small.replace("0 .. 4 ", "0 .. 100000000 ")  # a task graph of 10^8 tasks
+    c = Client(init_options={"timeLimit": 60, "memoryLimitMiB": 400})
+    try:
+        c.open((tmp_path / "small.pto").as_uri(), small)
+        diags, done = c.checked((tmp_path / "small.pto").as_uri(), 1)
+        assert (diags, done["outcome"]) == ([], "done")  # the limit leaves room for checks
+        c.open((tmp_path / "huge.pto").as_uri(), huge)
+        diags, done = c.checked((tmp_path / "huge.pto").as_uri(), 1, timeout=70)
+        assert done["outcome"] == "memory"
+        [stop] = diags
+        assert stop["code"] == "W703" and "needed more than the memory limit of 400 MiB" in \
+            stop["message"]
+    finally:
+        c.close()

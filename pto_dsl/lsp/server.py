@@ -87,7 +87,6 @@ class PtoServer(LanguageServer):
         s = self.settings
         req = Request(doc.uri, doc.version, doc.source.name, doc.source.text, s.case)
         loop = asyncio.get_running_loop()
-        self.checker.time_limit, self.checker.memory_mib = s.time_limit, s.memory_mib
 
         def on_result(result: Result) -> None:
             loop.call_soon_threadsafe(self._accept, doc, result)
@@ -126,6 +125,7 @@ server = PtoServer()
 @server.feature(lsp.INITIALIZE)
 def initialize(ls: PtoServer, params: lsp.InitializeParams) -> None:
     ls.settings.update(params.initialization_options)
+    ls.checker.configure(ls.settings.time_limit, ls.settings.memory_mib)
 
 
 @server.feature(lsp.INITIALIZED)
@@ -138,6 +138,7 @@ async def initialized(ls: PtoServer, params: lsp.InitializedParams) -> None:
 @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
 def did_change_configuration(ls: PtoServer, params: lsp.DidChangeConfigurationParams) -> None:
     ls.settings.update(params.settings)
+    ls.checker.configure(ls.settings.time_limit, ls.settings.memory_mib)
     for doc in list(ls.documents.values()):
         ls.open(doc.uri, doc.version, doc.source.text)
 

@@ -11,6 +11,7 @@ channel.
 from __future__ import annotations
 
 import enum
+import gc
 import multiprocessing
 import os
 import resource
@@ -67,6 +68,18 @@ class Checker:
         self._spare: _Child | None = None  # a child already warm, for the next document
         self._lock = threading.Lock()  # guards _children and _spare
         self._busy: dict[str, threading.Lock] = {}
+
+    def configure(self, time_limit: float, memory_mib: int) -> None:
+        """New limits; children forked under another memory limit are replaced."""
+        self.time_limit = time_limit
+        if memory_mib != self.memory_mib:
+            self.memory_mib = memory_mib
+            with self._lock:
+                stale = list(self._children.values()) + ([self._spare] if self._spare else [])
+                self._children.clear()
+                self._spare = None
+            for child in stale:
+                child.stop()
 
     def warm(self) -> None:
         """Start the fork server (it imports the pipeline and builds the parser once) and
@@ -163,12 +176,21 @@ def _serve(requests: Connection, results: Connection, memory_mib: int) -> None:
             req = requests.recv()
         except EOFError:
             return
-        try:
-            for result in analyze(req):
-                if isinstance(result, Front) and result.ast is not None:
-                    results.send(result.ahead())
-                results.send(result)
-            results.send(DONE)
-        except MemoryError:
-            results.send(MEMORY)
+        if not _answer(req, results):
             return
+
+
+def _answer(req: Request, results: Connection) -> bool:
+    """Send the results of one request; False when memory ran out (the child must end)."""
+    try:
+        for result in analyze(req):
+            if isinstance(result, Front) and result.ast is not None:
+                results.send(result.ahead())
+            results.send(result)
+        results.send(DONE)
+        return True
+    except MemoryError:
+        pass  # leave the handler first: its traceback still holds what filled the memory
+    gc.collect()
+    results.send(MEMORY)
+    return False
