@@ -23,6 +23,19 @@ def add_dep(statement: Span, items: Sequence[Span], item: str, kernel: str) -> F
     return Fix(f"add 'dep {item}' to '{kernel}'", (Edit(where, text),))
 
 
+def replace_deps(statement: Span, items: Sequence[Span], clause: str, title: str
+                 ) -> Fix | None:
+    """Replace the statement's dep clause (or its lack) by `clause` ("dep a, b when ...").
+    None when a comment sits between 'dep' and the first item."""
+    if not items:
+        at = Span(statement.source, statement.end, statement.end)
+        return Fix(title, (Edit(at, f" {clause}"),))
+    keyword = _dep_keyword(items[0])
+    if keyword is None:
+        return None
+    return Fix(title, (Edit(Span(statement.source, keyword, items[-1].end), clause),))
+
+
 def remove_dep(items: Sequence[Span], index: int, name: str) -> Fix | None:
     """Remove item `index` of a dep clause (with its `when` guard); the whole clause when it
     is the only item. None when a comment sits between 'dep' and the item."""
@@ -41,11 +54,17 @@ def remove_dep(items: Sequence[Span], index: int, name: str) -> Fix | None:
 
 def _clause_start(first_item: Span) -> int | None:
     """Where the whitespace before the clause's 'dep' keyword begins."""
+    keyword = _dep_keyword(first_item)
+    return None if keyword is None else _skip_space_back(first_item.source.text, keyword)
+
+
+def _dep_keyword(first_item: Span) -> int | None:
+    """Where the clause's 'dep' keyword starts (None: something else precedes the item)."""
     text = first_item.source.text
     at = _skip_space_back(text, first_item.start)
     if text[at - 3:at] != "dep" or (at > 3 and (text[at - 4].isalnum() or text[at - 4] == "_")):
         return None
-    return _skip_space_back(text, at - 3)
+    return at - 3
 
 
 def _skip_space_back(text: str, at: int) -> int:

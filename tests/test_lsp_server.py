@@ -43,6 +43,21 @@ def _apply(text: str, edits: list[dict[str, Any]]) -> str:
     return text
 
 
+def _actions(client: Client, uri: str, diag: dict[str, Any], count: int
+             ) -> list[dict[str, Any]]:
+    """The code actions on a diagnostic once there are `count` (the inferred clause comes
+    after the diagnostics, from the same checking process)."""
+    actions: list[dict[str, Any]] = []
+    for _ in range(100):
+        actions = client.request("textDocument/codeAction", {
+            "textDocument": {"uri": uri}, "range": diag["range"],
+            "context": {"diagnostics": [diag]}})
+        if len(actions) >= count:
+            break
+        time.sleep(0.1)
+    return actions
+
+
 def test_a_race_is_reported_with_the_other_task_and_fixed_by_its_quick_fix(
         client: Client, tmp_path: Path) -> None:
     uri = (tmp_path / "racy.pto").as_uri()
@@ -57,11 +72,12 @@ def test_a_race_is_reported_with_the_other_task_and_fixed_by_its_quick_fix(
     assert other["location"]["range"]["start"] == {"line": 4, "character": 8}
     assert 'help: add "dep p"' in race["message"]
 
-    actions = client.request("textDocument/codeAction", {
-        "textDocument": {"uri": uri}, "range": race["range"],
-        "context": {"diagnostics": [race]}})
-    [action] = actions
-    assert action["kind"] == "quickfix" and action["title"] == "add 'dep p' to 'CONSUME' (E201)"
+    actions = _actions(client, uri, race, 2)
+    assert [a["title"] for a in actions] == [
+        "add 'dep p' to 'CONSUME' (E201)",
+        "write the deps inferred from case c: dep p (E201)"]  # the same here, without a guard
+    action = actions[0]
+    assert action["kind"] == "quickfix" and action["isPreferred"]
     [change] = action["edit"]["documentChanges"]
     assert change["textDocument"] == {"uri": uri, "version": 1}
     fixed = _apply(RACY, change["edits"])
@@ -136,7 +152,7 @@ def test_a_check_that_needs_too_much_memory_is_stopped(tmp_path: Path) -> None:
     small = ("kernel K aiv 0 (in x: f32[N], out y: f32[N])\nentry main(in a: f32[N]) {\n"
              "    for i in 0 .. 4 {\n        K(a, new f32[N])\n    }\n}\ncase c { N = 4 }\n")
     huge = small.replace("0 .. 4 ", "0 .. 100000000 ")  # a task graph of 10^8 tasks
-    c = Client(init_options={"timeLimit": 60, "memoryLimitMiB": 400})
+    c = Client(init_options={"timeLimit": 60, "memoryLimitMiB": 300})
     try:
         c.open((tmp_path / "small.pto").as_uri(), small)
         diags, done = c.checked((tmp_path / "small.pto").as_uri(), 1)
@@ -145,7 +161,28 @@ def test_a_check_that_needs_too_much_memory_is_stopped(tmp_path: Path) -> None:
         diags, done = c.checked((tmp_path / "huge.pto").as_uri(), 1, timeout=70)
         assert done["outcome"] == "memory"
         [stop] = diags
-        assert stop["code"] == "W703" and "needed more than the memory limit of 400 MiB" in \
+        assert stop["code"] == "W703" and "needed more than the memory limit of 300 MiB" in \
             stop["message"]
     finally:
         c.close()
+
+
+def test_a_retention_warning_also_offers_the_inferred_deps_with_their_guards(
+        client: Client, tmp_path: Path) -> None:
+    manual = (ROOT / "examples" / "paged_attention" / "manual.pto").read_text()
+    text = manual.replace("dep sf, pv, acc when bn == 0, prev, acc when bn > 0 and bn == nblk - 1",
+                          "dep sf, pv, prev")
+    uri = (tmp_path / "retention.pto").as_uri()
+    client.open(uri, text)
+    [warning], _ = client.checked(uri, 1)
+    assert warning["code"] == "W301"
+    actions = _actions(client, uri, warning, 2)
+    titles = [a["title"] for a in actions]
+    assert titles == ["add 'dep acc' to 'UP' (W301)", "write the deps inferred from case "
+                      "CaseSmall1: dep acc when bn == nblk - 1, prev, sf, pv (W301)"]
+    assert actions[0]["isPreferred"] and not actions[1]["isPreferred"]
+    fixed = _apply(text, actions[1]["edit"]["documentChanges"][0]["edits"])
+    assert "\n                        dep acc when bn == nblk - 1, prev, sf, pv\n" in fixed
+    client.change(uri, fixed, 2)
+    diags, _ = client.checked(uri, 2)
+    assert diags == []

@@ -17,6 +17,7 @@ from pto_dsl import cases, ir, nodes, pipeline
 from pto_dsl.diagnostics import CompileError, Diagnostic, Stage, error, warning
 from pto_dsl.dialects import DEFAULT_RUNTIME, DIALECTS
 from pto_dsl.graph import TaskGraph
+from pto_dsl.lsp.inferred import Inferred, inferred_fixes
 from pto_dsl.source import SourceFile, Span
 
 
@@ -61,15 +62,27 @@ class Graph:
     values: dict[str, int | float | bool] = field(default_factory=dict)  # symbols, scalars
 
 
-Result = Front | Graph
+Result = Front | Graph | Inferred
 
 
 def analyze(req: Request) -> Iterator[Result]:
     source = SourceFile(req.path, req.text)
     front, checked = _front(source, req.dialect)
     yield front
-    if checked is not None:
-        yield _graph(checked, req.case)
+    if checked is None:
+        return
+    graph = _graph(checked, req.case)
+    yield graph
+    if graph.case is None:
+        return
+    try:
+        extra = inferred_fixes(checked, graph.case, graph.diagnostics)
+    except MemoryError:
+        raise
+    except Exception:  # only a quick fix is lost; the diagnostics are out already
+        extra = None
+    if extra is not None:
+        yield extra
 
 
 def _front(source: SourceFile, dialect: str) -> tuple[Front, pipeline.Checked | None]:

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from lsprotocol import types as lsp
 
 from pto_dsl import ir, nodes
-from pto_dsl.diagnostics import Diagnostic, Severity, Stage, warning
+from pto_dsl.diagnostics import Diagnostic, Fix, Severity, Stage, warning
 from pto_dsl.lsp import convert
-from pto_dsl.lsp.analysis import Front, Graph
+from pto_dsl.lsp.analysis import Front, Graph, Result
 from pto_dsl.lsp.index import Index, build_index
+from pto_dsl.lsp.inferred import Inferred
 from pto_dsl.lsp.worker import Outcome
 from pto_dsl.source import SourceFile, Span
 
@@ -42,11 +43,15 @@ class Document:
     front: Front | None = None
     graph: Graph | None = None
     stopped: Diagnostic | None = None  # the checks did not finish: why
+    inferred: dict[tuple[int, int], Fix] = field(default_factory=dict)  # by submission span
     good: Snapshot | None = None
     published: list[tuple[Diagnostic, lsp.Diagnostic]] = field(default_factory=list)
 
-    def accept(self, result: Front | Graph) -> bool:
+    def accept(self, result: Result) -> bool:
         """Take a result of this version's checks; whether its diagnostics are new."""
+        if isinstance(result, Inferred):
+            self.inferred = result.fixes
+            return False
         if isinstance(result, Front):
             ahead = self.front is not None and not self.front.complete
             self.front = result
@@ -61,8 +66,8 @@ class Document:
 
     def stop(self, outcome: Outcome, time_limit: float, memory_mib: int) -> None:
         """Record why the checks of this version did not finish."""
-        if outcome is Outcome.DONE or outcome is Outcome.CANCELLED:
-            return
+        if outcome is Outcome.DONE or outcome is Outcome.CANCELLED or self.graph is not None:
+            return  # after the graph checks, a stop loses only the inferred fixes
         stage = "the graph checks" if self.front is not None else "the front end"
         span = self._case_span() if self.front is not None else None
         why = {Outcome.TIMEOUT: f"did not finish within the time limit of {time_limit:g} s "

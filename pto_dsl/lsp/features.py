@@ -10,6 +10,7 @@ from lsprotocol import types as lsp
 from pto_dsl.lsp import convert, graph_page, hover, symbols
 from pto_dsl.lsp.documents import Document
 from pto_dsl.lsp.index import Occurrence
+from pto_dsl.lsp.inferred import CODES
 
 if TYPE_CHECKING:
     from pto_dsl.lsp.server import PtoServer
@@ -37,10 +38,12 @@ def code_actions(ls: PtoServer, params: lsp.CodeActionParams) -> list[lsp.CodeAc
     for diag, shown in doc.published:
         if not _overlaps(shown.range, wanted):
             continue
-        for fix in diag.fixes:
+        span = (diag.span.start, diag.span.end) if diag.span else (-1, -1)
+        inferred = doc.inferred.get(span) if diag.code in CODES else None
+        for fix in diag.fixes + ((inferred,) if inferred else ()):
             out.append(lsp.CodeAction(
                 f"{fix.title} ({diag.code})", kind=lsp.CodeActionKind.QuickFix,
-                diagnostics=[shown], is_preferred=len(diag.fixes) == 1,
+                diagnostics=[shown], is_preferred=fix is diag.fixes[0] if diag.fixes else False,
                 edit=convert.workspace_edit(fix, doc.uri, doc.version)))
     return out
 

@@ -20,7 +20,7 @@ from pygls.uris import to_fs_path
 
 from pto_dsl import __version__
 from pto_dsl.lsp import convert, features
-from pto_dsl.lsp.analysis import Request, Result
+from pto_dsl.lsp.analysis import Graph, Request, Result
 from pto_dsl.lsp.documents import Document
 from pto_dsl.lsp.worker import Checker, Outcome
 from pto_dsl.source import SourceFile
@@ -93,14 +93,21 @@ class PtoServer(LanguageServer):
         outcome = await loop.run_in_executor(None, self.checker.run, req, on_result, cancel)
         if outcome is not Outcome.CANCELLED and self.documents.get(doc.uri) is doc:
             doc.stop(outcome, s.time_limit, s.memory_mib)
-            self._publish(doc)
-            self.protocol.notify(CHECKED, {
-                "uri": doc.uri, "version": doc.version, "outcome": outcome.value,
-                "case": doc.graph.case if doc.graph else None})
+            if doc.graph is None:  # otherwise the graph's diagnostics were the last
+                self._publish(doc)
+                self._checked(doc, outcome)
 
     def _accept(self, doc: Document, result: Result) -> None:
         if self.documents.get(doc.uri) is doc and doc.accept(result):
             self._publish(doc)
+            if isinstance(result, Graph):
+                self._checked(doc, Outcome.DONE)
+
+    def _checked(self, doc: Document, outcome: Outcome) -> None:
+        """The diagnostics of this version are complete (quick fixes may still come)."""
+        self.protocol.notify(CHECKED, {
+            "uri": doc.uri, "version": doc.version, "outcome": outcome.value,
+            "case": doc.graph.case if doc.graph else None})
 
     def _publish(self, doc: Document) -> None:
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(

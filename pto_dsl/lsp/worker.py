@@ -25,6 +25,7 @@ from multiprocessing.process import BaseProcess
 from pto_dsl.lsp.analysis import Front, Request, Result, analyze
 
 POLL = 0.02  # seconds between looks at the cancel flag while a child works
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 GRACE = 0.25  # seconds a cancelled check may take to finish before its child is killed
 WARM = Request("warm:", 0, "warm.pto", "kernel K aiv 0 (inout x: f32[N])\n"
                "entry e(inout a: f32[N]) { scope manual { let t = K(a)\n K(a) dep t } }\n"
@@ -98,7 +99,7 @@ class Checker:
             child = self._child(req.uri)
             deadline = time.monotonic() + self.time_limit
             child.requests.send(req)
-            outcome, reusable = _wait(child, on_result, cancel, deadline)
+            outcome, reusable = _wait(child, on_result, cancel, deadline, self.memory_mib)
             if not reusable:
                 self.close(req.uri)
             return outcome
@@ -135,7 +136,7 @@ class Checker:
 
 
 def _wait(child: _Child, on_result: Callable[[Result], None], cancel: threading.Event,
-          deadline: float) -> tuple[Outcome, bool]:
+          deadline: float, memory_mib: int) -> tuple[Outcome, bool]:
     """The outcome of the request just sent, and whether the child can take another. A
     cancelled check gets GRACE seconds to finish (a fresh child costs more than that)."""
     cancelled: float | None = None
@@ -147,6 +148,8 @@ def _wait(child: _Child, on_result: Callable[[Result], None], cancel: threading.
             return Outcome.CANCELLED, False
         if now >= deadline:
             return Outcome.TIMEOUT, False
+        if memory_mib > 0 and _resident_mib(child.process.pid) > memory_mib:
+            return Outcome.MEMORY, False
         if not child.results.poll(min(POLL, deadline - now)):
             continue
         try:
@@ -163,12 +166,24 @@ def _wait(child: _Child, on_result: Callable[[Result], None], cancel: threading.
             on_result(message)
 
 
+def _resident_mib(pid: int | None) -> float:
+    """The resident memory of a process (0 where /proc cannot tell)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE / (1 << 20)
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _serve(requests: Connection, results: Connection, memory_mib: int) -> None:
     """The child: analyse each request, sending each result as soon as it exists."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # nothing a check prints may reach the protocol channel
     if memory_mib > 0:
-        limit = memory_mib << 20
+        # the parent stops the child when its resident memory passes the limit; this cap on
+        # its address space (a GiB above: Python and NumPy map far more than they touch)
+        # makes a runaway allocation fail in the child first
+        limit = (memory_mib + 1024) << 20
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         resource.setrlimit(resource.RLIMIT_AS, (limit if hard < 0 else min(limit, hard), hard))
     while True:
