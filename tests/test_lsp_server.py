@@ -115,7 +115,7 @@ def test_a_billion_trip_loop_is_stopped_at_the_time_limit(client: Client,
     hover = client.request("textDocument/hover", {"textDocument": {"uri": uri},
                                                   "position": {"line": 3, "character": 9}})
     assert "kernel K aiv 0" in hover["contents"]["value"]
-    assert time.monotonic() - start < 1
+    assert time.monotonic() - start < 2
 
 
 def test_a_ten_megabyte_file_does_not_hang_the_server(client: Client, tmp_path: Path) -> None:
@@ -133,19 +133,23 @@ def test_a_ten_megabyte_file_does_not_hang_the_server(client: Client, tmp_path: 
     client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
 
 
-def test_a_newer_version_cancels_the_running_check(client: Client, tmp_path: Path) -> None:
+def test_a_newer_version_cancels_the_running_check(tmp_path: Path) -> None:
     uri = (tmp_path / "edit.pto").as_uri()
     slow = ("kernel K aiv 0 (inout x: f32[N])\nentry main(inout buf: f32[N]) {\n"
             "    for i in 0 .. 1000000000 {\n        K(buf)\n    }\n}\ncase c { N = 4 }\n")
-    client.open(uri, slow)
-    time.sleep(0.5)
-    start = time.monotonic()
-    client.change(uri, RACY, 2)
-    diags, _done = client.checked(uri, 2)
-    assert [d["code"] for d in diags] == ["E201"]
-    assert time.monotonic() - start < 2.5  # not after the first version's time limit
-    with pytest.raises(TimeoutError):
-        client.checked(uri, 1, timeout=0.5)  # version 1 never ends: it was cancelled
+    c = Client(init_options={"timeLimit": 30})  # a check that is not cancelled takes 30 s
+    try:
+        c.open(uri, slow)
+        time.sleep(0.5)
+        start = time.monotonic()
+        c.change(uri, RACY, 2)
+        diags, _ = c.checked(uri, 2)
+        assert [d["code"] for d in diags] == ["E201"]
+        assert time.monotonic() - start < 10  # not after the first version's time limit
+        with pytest.raises(TimeoutError):
+            c.checked(uri, 1, timeout=0.5)  # version 1 never ends: it was cancelled
+    finally:
+        c.close()
 
 
 def test_a_check_that_needs_too_much_memory_is_stopped(tmp_path: Path) -> None:
