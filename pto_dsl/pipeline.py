@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pto_dsl import cases, checks, infer, ir
+from pto_dsl import cases, checks, infer, ir, nodes
 from pto_dsl.build import build
 from pto_dsl.diagnostics import CompileError, Diagnostic, DiagnosticSink, Stage, error
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, Dialect, RuntimeConfig
@@ -44,8 +44,17 @@ def read_source(path: Path, display_name: str | None = None) -> SourceFile:
 
 
 def front_end(source: SourceFile, dialect: Dialect = DEFAULT_DIALECT) -> Checked:
-    tree = parse(source)
-    ast = build(tree, source)
+    return check_syntax_tree(syntax_tree(source), source, dialect)
+
+
+def syntax_tree(source: SourceFile) -> nodes.Program:
+    """The AST (raises CompileError on syntax errors)."""
+    return build(parse(source), source)
+
+
+def check_syntax_tree(ast: nodes.Program, source: SourceFile,
+                      dialect: Dialect = DEFAULT_DIALECT) -> Checked:
+    """The rest of the front end: lowering, structural checks, cases, dep inference."""
     sink = DiagnosticSink()
     program = lower(ast, sink)
     if program is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pto_dsl import ir
+from pto_dsl.dep_edits import remove_dep
 from pto_dsl.diagnostics import Diagnostic, Note, Stage, warning
 from pto_dsl.dialects import RuntimeConfig
 from pto_dsl.graph import Origin, Task, TaskGraph
@@ -50,7 +51,7 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
                 item.by_runtime = item.by_runtime and by_runtime
                 item.example = item.example or (producer, task.id)
     deps = dep_clauses(program.body)
-    return [_diagnostic(graph, deps[site][index], item) for (site, index), item in items.items()
+    return [_diagnostic(graph, deps[site], index, item) for (site, index), item in items.items()
             if item.edges and item.redundant == item.edges
             and not deps[site][index].inferred]  # the compiler's deps are its own business
 
@@ -76,8 +77,11 @@ def dep_clauses(stmts: tuple[ir.Stmt, ...]) -> dict[int, tuple[ir.Dep, ...]]:
     return out
 
 
-def _diagnostic(graph: TaskGraph, dep: ir.Dep, item: _Item) -> Diagnostic:
+def _diagnostic(graph: TaskGraph, clause: tuple[ir.Dep, ...], index: int,
+                item: _Item) -> Diagnostic:
     assert item.example is not None
+    dep = clause[index]
+    fix = remove_dep([d.span for d in clause], index, dep.var.name)
     producer, consumer = (graph.task(t) for t in item.example)
     why = ("the runtime creates this edge itself (a creator or TensorMap edge)"
            if item.by_runtime else
@@ -87,4 +91,5 @@ def _diagnostic(graph: TaskGraph, dep: ir.Dep, item: _Item) -> Diagnostic:
     return warning(
         "W302", f"dep '{dep.var.name}' is redundant: {why}", dep.span,
         notes=[Note(f"in {count}, for example {producer.label} -> {consumer.label}")],
-        help=(f"remove '{dep.var.name}' from this dep clause",), stage=Stage.VALIDATION)
+        help=(f"remove '{dep.var.name}' from this dep clause",), stage=Stage.VALIDATION,
+        fixes=(fix,) if fix else ())

@@ -17,7 +17,7 @@ from pto_dsl import ir
 from pto_dsl.diagnostics import Diagnostic, Note, Stage, warning
 from pto_dsl.dialects import RuntimeConfig
 from pto_dsl.graph import Access, Task, TaskGraph
-from pto_dsl.safety.fixes import dep_fix, more_instances
+from pto_dsl.safety.fixes import dep_fix, dep_fix_edits, more_instances
 from pto_dsl.safety.ordering import Ordering
 
 
@@ -90,4 +90,4 @@ def _diagnostic(program: ir.Program, g: _Group) -> Diagnostic:
         help=(dep_fix(program, creator, reader),
               "a dep retains its producer's buffers until the consumer finishes; ordering "
               "through other tasks does not (reference §2.5)"),
-        stage=Stage.VALIDATION)
+        stage=Stage.VALIDATION, fixes=dep_fix_edits(program, creator, reader))
