@@ -165,7 +165,8 @@ def _suggest_deps(checked: Checked, case: str | None, file: Path) -> str:
     if not names:
         raise UsageError(f"--suggest-deps infers from a case, and {file} declares none")
     values = [case_values(checked, name) for name in names]
-    _, found = infer.infer(program, values, chosen, keep_written=False)
+    _, found = infer.infer(program, values, chosen, keep_written=False,
+                           rules=checked.dialect.rules)
     lines, differ = [], 0
     for s in found:
         written = [d for d in s.submit.deps if not d.inferred]

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from pto_dsl.types import DTYPES
 
+PACKED_OUTPUT_ALIGN = 1024  # bytes per runtime-allocated output in a task's packed buffer
+
 
 class OverlapRule(enum.Enum):
     """How the TensorMap decides that a lookup hits an entry of the same buffer."""

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import networkx as nx
 
+from pto_dsl.dialects import DEFAULT_DIALECT, RuntimeRules
 from pto_dsl.ir import ScopeDecl, Tag
 from pto_dsl.regions import Region
 from pto_dsl.source import Span
@@ -127,6 +128,7 @@ class HostRead:
 class TaskGraph:
     program: str
     case: str
+    rules: RuntimeRules = DEFAULT_DIALECT.rules  # the target's rules the edges follow
     _tasks: list[Task] = field(default_factory=list, repr=False)
     _fanin: list[dict[int, list[Origin]]] = field(default_factory=list, repr=False)
     _producers: list[tuple[int, ...]] = field(default_factory=list, repr=False)

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from pto_dsl import ir
 from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
+from pto_dsl.dialects import DEFAULT_DIALECT, RuntimeRules
 from pto_dsl.graph import Access, Buffer, HostRead, ScopeInstance, Task, TaskGraph
 from pto_dsl.instantiate_expr import compile_expr
 from pto_dsl.instantiate_submit import compile_alloc, compile_submit
@@ -39,13 +40,13 @@ class InstantiationError(CompileError):
 
 
 class Instantiator:
-    def __init__(self, program: ir.Program, case: CaseValues,
+    def __init__(self, program: ir.Program, case: CaseValues, rules: RuntimeRules,
                  watchers: Mapping[int, WatchFactory] | None = None) -> None:
         self.program = program
         self.case = case
         self.watchers = watchers or {}
-        self.graph = TaskGraph(program.name, case.name)
-        self.tmap = TensorMap()
+        self.graph = TaskGraph(program.name, case.name, rules)
+        self.tmap = TensorMap(rules.overlap)
         self.scope_stack: list[ScopeInstance] = []
         self.manual_depth: int | None = None  # depth where the outermost manual scope began
         self.instance: tuple[tuple[str, int], ...] = ()
@@ -212,8 +213,10 @@ class Instantiator:
 
 
 def instantiate(program: ir.Program, case: CaseValues,
-                watchers: Mapping[int, WatchFactory] | None = None) -> TaskGraph:
-    """Run the program on a case; raises InstantiationError at the first problem.
-    `watchers` (site id -> factory) observe the tasks of those sites."""
+                watchers: Mapping[int, WatchFactory] | None = None,
+                rules: RuntimeRules = DEFAULT_DIALECT.rules) -> TaskGraph:
+    """Run the program on a case under a target's rules (its TensorMap overlap test);
+    raises InstantiationError at the first problem. `watchers` (site id -> factory)
+    observe the tasks of those sites."""
     with paused_gc():
-        return Instantiator(program, case, watchers).run()
+        return Instantiator(program, case, rules, watchers).run()

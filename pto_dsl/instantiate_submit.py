@@ -164,11 +164,11 @@ def _auto_fanin(tmap: TensorMap, accesses: list[Access], tid: int,
         if owner is not None:  # Step A: creator retention
             add_fanin(fanin, owner, CREATOR)
         if not acc.manual_dep and (tag is INPUT or tag is INOUT):  # Step B
-            for p in tmap.lookup(acc.buffer.id, acc.region, tag is INOUT):
+            for p in tmap.lookup(acc.buffer, acc.region, tag is INOUT):
                 add_fanin(fanin, p, TENSORMAP)
     for acc in accesses:  # Step 4: register this task as the latest writer
         if not acc.manual_dep and (acc.tag is INOUT or acc.tag is OUTPUT_EXISTING):
-            tmap.insert(acc.buffer.id, acc.region, tid)
+            tmap.insert(acc.buffer, acc.region, tid)
 
 
 def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pto_dsl.dialects import OverlapRule
+from pto_dsl.graph import Buffer
 from pto_dsl.regions import Overlap, Region, classify
 from pto_dsl.tensormap import TensorMap
+
+B1, B2, B3 = (Buffer(i, f"b{i}", "f32", (8, 4), None) for i in (1, 2, 3))
 
 L = (8, 4)
 
@@ -33,20 +37,20 @@ def test_different_layouts_are_conservative() -> None:
 
 
 def test_tensormap_finds_overlaps_and_removes_covered_entries() -> None:
-    tm = TensorMap()
-    tm.insert(1, box(0, 2), producer=10)
-    tm.insert(1, box(2, 4), producer=11)
-    tm.insert(2, box(0, 8), producer=12)
-    assert tm.lookup(1, box(1, 3), remove_covered=False) == [10, 11]
-    assert tm.lookup(1, box(0, 2), remove_covered=True) == [10]
-    assert tm.lookup(1, box(0, 8), remove_covered=False) == [11]
-    assert tm.lookup(3, box(0, 8), remove_covered=False) == []
+    tm = TensorMap(OverlapRule.FLAT_THEN_BOX)
+    tm.insert(B1, box(0, 2), producer=10)
+    tm.insert(B1, box(2, 4), producer=11)
+    tm.insert(B2, box(0, 8), producer=12)
+    assert tm.lookup(B1, box(1, 3), remove_covered=False) == [10, 11]
+    assert tm.lookup(B1, box(0, 2), remove_covered=True) == [10]
+    assert tm.lookup(B1, box(0, 8), remove_covered=False) == [11]
+    assert tm.lookup(B3, box(0, 8), remove_covered=False) == []
     assert (tm.lookups, tm.inserts) == (4, 3)
 
 
 def test_tensormap_window_finds_long_entries_that_start_early() -> None:
-    tm = TensorMap()
-    tm.insert(1, box(0, 8), producer=1)
+    tm = TensorMap(OverlapRule.FLAT_THEN_BOX)
+    tm.insert(B1, box(0, 8), producer=1)
     for r in range(8):
-        tm.insert(1, box(r, r + 1), producer=2 + r)
-    assert tm.lookup(1, box(7, 8), remove_covered=False) == [1, 9]
+        tm.insert(B1, box(r, r + 1), producer=2 + r)
+    assert tm.lookup(B1, box(7, 8), remove_covered=False) == [1, 9]

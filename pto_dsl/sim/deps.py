@@ -51,7 +51,8 @@ def auto_fanin(rt: Runtime, slot: TaskSlot, tensors: list[Tensor], tags: list[Te
                 rt.skip_edge(slot, t.owner, "creator")
         if not t.manual_dep and (tag is INPUT or tag is INOUT):  # Step B
             stale: list[int] = []
-            for pid in tmap.lookup(t.addr, t.region, t.version, tag is INOUT, stale):
+            for pid in tmap.lookup(t.addr, t.region, t.version, tag is INOUT, rt.storage(t),
+                                   stale):
                 producer = rt.live_slot(pid)
                 if producer is not None and producer is not slot:
                     rt.add_edge(fanin, slot, producer, "tensormap")
@@ -71,7 +72,7 @@ def boundary_fanin(rt: Runtime, slot: TaskSlot, tensors: list[Tensor],
         if tag is OUTPUT or t.manual_dep or _inside_manual(rt, t):
             continue
         if tag is INPUT or tag is INOUT:
-            for pid in tmap.lookup(t.addr, t.region, t.version, tag is INOUT):
+            for pid in tmap.lookup(t.addr, t.region, t.version, tag is INOUT, rt.storage(t)):
                 producer = rt.live_slot(pid)
                 if producer is not None and producer is not slot:
                     rt.add_edge(fanin, slot, producer, "tensormap")

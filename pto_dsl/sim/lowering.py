@@ -85,7 +85,7 @@ class Lowering(Instantiator):
     def __init__(self, program: ir.Program, case: CaseValues, runtime: Runtime,
                  inputs: dict[str, np.ndarray] | None = None,
                  limits: ArgLimits = V0_LIMITS) -> None:
-        super().__init__(program, case)
+        super().__init__(program, case, runtime.rules)
         self.rt = runtime
         self.limits = limits  # the dialect's Arg limits
         self.inputs = inputs or {}

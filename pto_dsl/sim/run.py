@@ -108,7 +108,7 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
     rt = Runtime(options.params, registry, numerics=options.numerics,
                  tensormap_rule=options.tensormap_rule,
                  rng=random.Random(options.seed) if options.seed is not None else None,
-                 recorder=options.recorder)
+                 recorder=options.recorder, rules=checked.dialect.rules)
     rt.progress = options.progress
     if not options.record_schedule:
         rt.sched.schedule = None

@@ -12,7 +12,8 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from pto_dsl.regions import Region
+from pto_dsl.dialects import DEFAULT_DIALECT, RuntimeRules
+from pto_dsl.regions import Region, classifier
 from pto_dsl.sim.api import (
     EMPTY_RESULT,
     INVALID_TASK_ID,
@@ -35,6 +36,7 @@ from pto_dsl.sim.record import Recorder
 from pto_dsl.sim.ring import COMPLETED, Ring, TaskSlot
 from pto_dsl.sim.scheduler import Scheduler
 from pto_dsl.sim.tmap import RuntimeTensorMap
+from pto_dsl.types import dtype_size
 
 OUTPUT = TensorArgType.OUTPUT
 HEAP_BASE = 0x1000_0000_0000  # ring r's heap starts at HEAP_BASE * (r + 1)
@@ -65,16 +67,19 @@ class Runtime:
                  kernels: dict[MixedKernels, KernelImpl] | None = None,
                  memory: Memory | None = None, numerics: bool = True,
                  tensormap_rule: str = "merged",
-                 rng: random.Random | None = None, recorder: Recorder | None = None) -> None:
+                 rng: random.Random | None = None, recorder: Recorder | None = None,
+                 rules: RuntimeRules = DEFAULT_DIALECT.rules) -> None:
         assert tensormap_rule in TENSORMAP_RULES
-        self.params, self.rng, self.recorder = params, rng, recorder
+        self.params, self.rng, self.recorder, self.rules = params, rng, recorder, rules
         self.kernels = kernels if kernels is not None else {}
         self.memory = memory if memory is not None else Memory()
         self.numerics = numerics
         self.boundary = tensormap_rule == "boundary"
         self.rings = [Ring(r, params.task_window, params.heap_size, HEAP_BASE * (r + 1),
                            self._reclaimed) for r in range(params.rings)]
-        self.tmap = RuntimeTensorMap(params.rings, lambda r: self.rings[r].last_alive)
+        self.tmap = RuntimeTensorMap(params.rings, lambda r: self.rings[r].last_alive,
+                                     classifier(rules.overlap))
+        self._storage: dict[int, int] = {}  # runtime output address -> its elements
         executor = Numerics(self.memory, self.kernels) if numerics else None
         self.sched = Scheduler(params, self.rings, executor, rng)
         self.scope_tasks: list[TaskSlot] = []
@@ -208,6 +213,7 @@ class Runtime:
             shape = info.shapes
             region = Region(shape, (0,) * len(shape), shape)
             outputs.append(Tensor(addr, info.dtype, region, task_id, info.manual_dep))
+            self._storage[addr] = size // dtype_size(info.dtype)
             if numerics:
                 self.memory.allocate(addr, info.dtype, region.numel)
             addr += size
@@ -230,8 +236,16 @@ class Runtime:
         counts[None] = self.allocs
         return counts
 
+    def storage(self, tensor: Tensor) -> int:
+        """The elements of the tensor's buffer as the runtime records them: a runtime
+        output's aligned size, an entry tensor's exact size."""
+        found = self._storage.get(tensor.addr)
+        return found if found is not None else tensor.region.numel_of_layout()
+
     def _reclaimed(self, slot: TaskSlot) -> None:
         self.tmap.retired(slot.ring, 1)
+        for addr in slot.out_addrs:
+            self._storage.pop(addr, None)
         if self.numerics:
             for addr in slot.out_addrs:
                 self.memory.release(addr)
@@ -374,7 +388,8 @@ class Runtime:
             self.log.append("get_tensor_data: tensor has no buffer (addr 0)")
             return 0
         self.sched.run_until(self.orch_time)
-        producers = self.tmap.lookup(tensor.addr, tensor.region, tensor.version, False)
+        producers = self.tmap.lookup(tensor.addr, tensor.region, tensor.version, False,
+                                     self.storage(tensor))
         if tensor.owner != INVALID_TASK_ID:
             producers.append(tensor.owner)
         for pid in producers:

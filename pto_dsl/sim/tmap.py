@@ -2,7 +2,7 @@
 
 Entries are keyed by the buffer's exact base address; a lookup walks the entries of that
 address, skips those whose producer has retired, and classifies the overlap of the rest
-(regions.classify: the current runtime's rule). Retired entries are dropped lazily, every
+with the target's own test (regions.classifier). Retired entries are dropped lazily, every
 64 retired tasks of a ring, as the runtime does.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from pto_dsl.regions import Overlap, Region, classify
+from pto_dsl.regions import Classifier, Overlap, Region
 
 CLEANUP_EVERY = 64  # retired tasks between cleanups (reference §2.7)
 
@@ -26,7 +26,9 @@ class Entry:
 
 
 class RuntimeTensorMap:
-    def __init__(self, rings: int, last_alive: Callable[[int], int]) -> None:
+    def __init__(self, rings: int, last_alive: Callable[[int], int],
+                 classify: Classifier) -> None:
+        self._classify = classify
         self._by_addr: dict[int, dict[int, Entry]] = {}
         self._order: list[deque[tuple[int, Entry]]] = [deque() for _ in range(rings)]
         self._last_alive = last_alive
@@ -35,11 +37,13 @@ class RuntimeTensorMap:
         self.inserts = 0
 
     def lookup(self, addr: int, region: Region, version: int, remove_covered: bool,
-               stale: list[int] | None = None) -> list[int]:
-        """Producers (raw task ids) of live entries overlapping `region`; with
-        `remove_covered` (an INOUT argument) the entries it covers are removed. Producers
-        of overlapping entries that retired go to `stale` if given (for statistics)."""
+               storage: int, stale: list[int] | None = None) -> list[int]:
+        """Producers (raw task ids) of live entries overlapping `region` of a buffer of
+        `storage` elements; with `remove_covered` (an INOUT argument) the entries it covers
+        are removed. Producers of overlapping entries that retired go to `stale` if given
+        (for statistics)."""
         self.lookups += 1
+        classify = self._classify
         entries = self._by_addr.get(addr)
         if not entries:
             return []
@@ -49,7 +53,7 @@ class RuntimeTensorMap:
         for key, e in entries.items():
             if e.local < last_alive(e.ring):  # the producer retired: stale (reference §2.2)
                 if stale is not None:
-                    overlap = classify(region, e.region)
+                    overlap = classify(region, e.region, storage)
                     if overlap is not Overlap.NO_OVERLAP:
                         stale.append(e.producer)
                     # dropping a stale entry early changes no edge: lookups skip it anyway
@@ -57,7 +61,8 @@ class RuntimeTensorMap:
                         doomed.append(key)
                 continue
             # a newer version than the entry's is an overlap, never COVERED (§2.2)
-            overlap = Overlap.OTHER if version > e.version else classify(region, e.region)
+            overlap = Overlap.OTHER if version > e.version \
+                else classify(region, e.region, storage)
             if overlap is Overlap.NO_OVERLAP:
                 continue
             found.append(e.producer)
