@@ -29,11 +29,20 @@ def explicit_deps(rt: Runtime, slot: TaskSlot, deps: Sequence[int]) -> dict[int,
             return None
         ring = rings[ring_index]
         producer = ring.slots[local & ring.mask] if local >= ring.last_alive else None
-        if producer is None or producer.state == CONSUMED:
+        if producer is None:
             rt.skip_edge(slot, dep, "explicit")  # retired: already complete (§2.5)
-            continue
-        rt.add_edge(fanin, slot, producer, "explicit")
+        else:
+            link(rt, fanin, slot, producer, "explicit")
     return fanin
+
+
+def link(rt: Runtime, fanin: dict[int, TaskSlot], slot: TaskSlot, producer: TaskSlot,
+         origin: str) -> None:
+    """An edge to a live producer; one that is already CONSUMED follows the target's rule."""
+    if producer.state == CONSUMED and producer.seq not in fanin:
+        rt.consumed_edge(fanin, slot, producer, origin)
+    else:
+        rt.add_edge(fanin, slot, producer, origin)
 
 
 def auto_fanin(rt: Runtime, slot: TaskSlot, tensors: list[Tensor], tags: list[TensorArgType],
@@ -45,8 +54,8 @@ def auto_fanin(rt: Runtime, slot: TaskSlot, tensors: list[Tensor], tags: list[Te
             continue
         if t.owner != INVALID_TASK_ID:  # Step A: creator retention
             owner = rt.live_slot(t.owner)
-            if owner is not None and owner.state != CONSUMED:
-                rt.add_edge(fanin, slot, owner, "creator")
+            if owner is not None:
+                link(rt, fanin, slot, owner, "creator")
             else:
                 rt.skip_edge(slot, t.owner, "creator")
         if not t.manual_dep and (tag is INPUT or tag is INOUT):  # Step B
@@ -55,7 +64,7 @@ def auto_fanin(rt: Runtime, slot: TaskSlot, tensors: list[Tensor], tags: list[Te
                                    stale):
                 producer = rt.live_slot(pid)
                 if producer is not None and producer is not slot:
-                    rt.add_edge(fanin, slot, producer, "tensormap")
+                    link(rt, fanin, slot, producer, "tensormap")
             for pid in stale:
                 rt.skip_edge(slot, pid, "tensormap")
     for t, tag in zip(tensors, tags):  # Step 4
@@ -75,7 +84,7 @@ def boundary_fanin(rt: Runtime, slot: TaskSlot, tensors: list[Tensor],
             for pid in tmap.lookup(t.addr, t.region, t.version, tag is INOUT, rt.storage(t)):
                 producer = rt.live_slot(pid)
                 if producer is not None and producer is not slot:
-                    rt.add_edge(fanin, slot, producer, "tensormap")
+                    link(rt, fanin, slot, producer, "tensormap")
         if tag is INOUT or tag is OUTPUT_EXISTING:
             tmap.insert(t.addr, t.region, t.version, slot.task_id, slot.ring, slot.local)
 

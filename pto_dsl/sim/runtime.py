@@ -76,7 +76,8 @@ class Runtime:
         self.numerics = numerics
         self.boundary = tensormap_rule == "boundary"
         self.rings = [Ring(r, params.task_window, params.heap_size, HEAP_BASE * (r + 1),
-                           self._reclaimed) for r in range(params.rings)]
+                           self._reclaimed, rules.heap_rebase) for r in range(params.rings)]
+        self._holding: set[int] = set()  # this submit's producers held by a retaining edge
         self.tmap = RuntimeTensorMap(params.rings, lambda r: self.rings[r].last_alive,
                                      classifier(rules.overlap))
         self._storage: dict[int, int] = {}  # runtime output address -> its elements
@@ -182,10 +183,11 @@ class Runtime:
             if offset is not None:
                 break
             if not self.sched.step():  # nothing can finish: no slot will ever free up
-                what = "Task Ring Full!" if ring.window_full() else "Heap Exhausted!"
-                self.report_fatal(ErrorCode.HEAP_RING_DEADLOCK,
-                                  f"FATAL: Task Allocator Deadlock - {what} (ring "
-                                  f"{ring_index})")
+                full = ring.window_full()
+                self.report_fatal(
+                    ErrorCode.FLOW_CONTROL_DEADLOCK if full else ErrorCode.HEAP_RING_DEADLOCK,
+                    "FATAL: Task Allocator Deadlock - "
+                    f"{'Task Ring Full!' if full else 'Heap Exhausted!'} (ring {ring_index})")
                 return None
             self.orch_time = max(self.orch_time, self.sched.now)
         slot = ring.allocate(self.seq, make_task_id(ring_index, ring.current), offset, size)
@@ -215,7 +217,7 @@ class Runtime:
             outputs.append(Tensor(addr, info.dtype, region, task_id, info.manual_dep))
             self._storage[addr] = size // dtype_size(info.dtype)
             if numerics:
-                self.memory.allocate(addr, info.dtype, region.numel)
+                self.memory.allocate(addr, info.dtype, region.numel, task_id)
             addr += size
         slot.out_addrs = tuple(t.addr for t in outputs)
         return outputs
@@ -280,6 +282,7 @@ class Runtime:
         slot = self._prepare(aligned, tag)
         if slot is None:
             return EMPTY_RESULT
+        self._holding.clear()
         fanin = explicit_deps(self, slot, args.deps)
         if fanin is None:
             return EMPTY_RESULT
@@ -305,7 +308,7 @@ class Runtime:
         slot.duration = cycles / p.core_ghz + p.launch_ns
         self._cost(p.submit_ns + p.lookup_ns * (tmap.lookups - lookups)
                    + p.insert_ns * (tmap.inserts - inserts) + p.dep_ns * len(fanin))
-        self._wire(slot, list(fanin.values()))
+        self._wire(slot, list(fanin.values()), self._holding)
         if self.orch_trace is not None:
             self.orch_trace.append((tag, started, self.orch_time))
         return TaskOutputTensors(slot.task_id, tuple(outputs))
@@ -337,9 +340,28 @@ class Runtime:
     def add_edge(self, fanin: dict[int, TaskSlot], consumer: TaskSlot, producer: TaskSlot,
              origin: str) -> None:
         fanin[producer.seq] = producer  # one edge per producer (reference §2.1)
+        if origin in self.rules.retaining_origins:
+            self._holding.add(producer.seq)
         self.edges[origin] += 1
         if self.recorder is not None:
             self.recorder.edge(consumer.seq, producer.seq, origin)
+
+    def consumed_edge(self, fanin: dict[int, TaskSlot], consumer: TaskSlot,
+                      producer: TaskSlot, origin: str) -> None:
+        """A dep or TensorMap hit on a producer that is CONSUMED but not yet reclaimed:
+        dropped by a target that checks for it; linked anyway by one that does not, whose
+        fanout increment is then erased by the slot's reset at reclaim while the
+        consumer's release still comes (runtime-model.md, "CONSUMED producers")."""
+        if self.rules.drops_consumed_producers:
+            self.skip_edge(consumer, producer.task_id, origin)
+            return
+        self.edges[origin] += 1
+        self.edges["consumed_" + origin] += 1
+        if self.recorder is not None:
+            self.recorder.edge(consumer.seq, producer.seq, origin)
+        producer.fanout_count += 1
+        if producer not in consumer.stale:
+            consumer.stale.append(producer)
 
     def skip_edge(self, consumer: TaskSlot, producer_id: int, origin: str) -> None:
         """An edge the runtime does not create: the producer retired (or is CONSUMED)."""
@@ -354,16 +376,18 @@ class Runtime:
         if known == local and cp > consumer.cp:
             consumer.cp, consumer.cp_prev = cp, seq
 
-    def _wire(self, slot: TaskSlot, producers: list[TaskSlot]) -> None:
-        """fanout_count++ on each producer, then count the done ones (reference §5.3)."""
+    def _wire(self, slot: TaskSlot, producers: list[TaskSlot], holding: set[int]) -> None:
+        """fanout_count++ on each producer the edge retains, then count the done ones
+        (reference §5.3); an edge that only orders is released at wiring."""
         done = 0
         for p in producers:
-            p.fanout_count += 1
+            if p.seq in holding:
+                p.fanout_count += 1
             if p.state >= COMPLETED:
                 done += 1
             else:
                 p.fanout.append(slot)
-        slot.fanin = producers
+        slot.fanin = [p for p in producers if p.seq in holding]
         slot.fanin_count, slot.fanin_refcount = len(producers), done
         # the longest chain of kernel durations that ends with this task
         longest = slot.cp  # from producers whose edge was skipped (skip_edge)

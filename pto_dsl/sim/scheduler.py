@@ -176,6 +176,10 @@ class Scheduler:
             p.fanout_refcount += 1
             if p.state == COMPLETED and p.fanout_refcount == p.fanout_count:
                 self.consumed(p)
+        for p in slot.stale:
+            landed = self.rings[p.ring].stale_release(p)
+            if landed is not None:
+                self.check_consumed(landed)
         if slot.fanout_refcount == slot.fanout_count:
             self.consumed(slot)
 
