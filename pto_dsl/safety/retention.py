@@ -71,7 +71,7 @@ def oldest_held(graph: TaskGraph, retaining: frozenset[str]) -> list[list[int]]:
     n = len(graph)
     held = [[NONE_HELD] * RINGS for _ in range(n)]
     succs = graph.fanout_lists()
-    open_at = _ScopeTest()
+    open_at = ScopeTest()
     for c in range(n - 1, -1, -1):
         mine = held[c]
         for s in succs[c]:  # every edge orders: a successor finishes after c
@@ -92,7 +92,7 @@ def _fanin(graph: TaskGraph, consumer: int) -> list[tuple[int, int, tuple[Origin
     return [(p, consumer, graph.origins(p, consumer)) for p in graph.fanin_lists()[consumer]]
 
 
-class _ScopeTest:
+class ScopeTest:
     """Is the scope a producer was submitted in still open when a consumer is submitted
     (the producer's scope encloses the consumer's, or is the entry's own level)?"""
 
@@ -117,7 +117,7 @@ def cheapest_holder(program: ir.Program, graph: TaskGraph, order: Ordering, crea
     open at the reader; preferring one the reader already has an edge from (the dep adds
     no edge), then one already ordered before the reader (no new wait), then one a task
     variable can name at the reader, then the nearest to the creator."""
-    open_at = _ScopeTest()
+    open_at = ScopeTest()
     producers = set(graph.fanin_lists()[reader.id])
     reaching = program.sites[reader.site].reaching
     named = {s for sites in reaching.values() for s in sites}
