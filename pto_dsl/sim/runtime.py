@@ -40,7 +40,8 @@ from pto_dsl.types import dtype_size
 
 OUTPUT = TensorArgType.OUTPUT
 HEAP_BASE = 0x1000_0000_0000  # ring r's heap starts at HEAP_BASE * (r + 1)
-STALL_CHANCE, STALL_NS = 0.25, 30_000.0  # --explore: how often and how long it stalls
+# --explore: how often the orchestrator stalls, and for up to how many submits' time
+STALL_CHANCE, STALL_SUBMITS = 0.25, 40
 NO_MANUAL = 64  # manual_begin_depth sentinel = PTO2_MAX_SCOPE_DEPTH (reference §2.3)
 TENSORMAP_RULES = ("merged", "boundary")  # reference §2.3 (merged) and §4 (pre-merge)
 
@@ -121,7 +122,7 @@ class Runtime:
         if self.rng is not None:  # --explore: the orchestrator's speed varies, and its
             ns *= self.rng.uniform(0.5, 2.0)  # thread may stall (preempted, a slow read):
             if self.rng.random() < STALL_CHANCE:  # tasks may finish between any two calls
-                ns += self.rng.uniform(0.0, STALL_NS)
+                ns += self.rng.uniform(0.0, STALL_SUBMITS * self.params.submit_ns)
         self.orch_time += ns
 
     # ---- scopes (reference §1.8, §2.3, §2.4) ---------------------------------------------

@@ -120,8 +120,10 @@ class Scheduler:
         start += self.params.dispatch_ns
         self.thread_clock[thread] = start
         duration = slot.duration
-        if self.rng is not None:
-            duration *= self.rng.uniform(0.5, 1.5)
+        if self.rng is not None:  # --explore: durations vary, and a quarter of the tasks
+            duration *= self.rng.uniform(0.5, 1.5)  # are slow (interference, contention)
+            if self.rng.random() < 0.25:
+                duration *= self.rng.uniform(1.0, 8.0)
         slot.core, slot.start, slot.end = cores, start, start + duration
         if self.executor is not None:
             self.executor.start(slot)
