@@ -54,7 +54,7 @@ class Dialect:
     entry_max_tensors: int
     entry_max_scalars: int
     description: str
-    dtypes: frozenset[str]  # tensor dtypes its DataType enum has (reference §1.4)
+    dtypes: frozenset[str]  # tensor dtypes its DataType enum has (runtime-model.md)
     rules: RuntimeRules
 
 
@@ -88,7 +88,7 @@ DEFAULT_DIALECT = CURRENT
 
 @dataclass(frozen=True)
 class RuntimeConfig:
-    """Settings of the runtime a program will run under (reference §2.7)."""
+    """Settings of the runtime a program will run under (runtime-model.md)."""
 
     task_window: int = 16384  # PTO2_TASK_WINDOW_SIZE; env PTO2_RING_TASK_WINDOW
 

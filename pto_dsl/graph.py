@@ -23,7 +23,7 @@ from pto_dsl.source import Span
 
 
 class Origin(enum.Enum):
-    """Why the runtime creates an edge (reference §2.1)."""
+    """Why the runtime creates an edge (runtime-model.md)."""
 
     EXPLICIT = "explicit"  # add_dep / set_dependencies
     CREATOR = "creator"  # Step A: the owner task of a runtime-allocated buffer
@@ -117,7 +117,7 @@ class Task:
 
 @dataclass(frozen=True)
 class HostRead:
-    """An orchestration-side read (`get_tensor_data`, reference §1.10)."""
+    """An orchestration-side read (`get_tensor_data`, runtime-model.md)."""
 
     span: Span
     access: Access

@@ -2,7 +2,7 @@
 
 The IR is compiled once into Python closures over a slot frame, then run: loops run,
 data-dependent reads read the case's tensor contents, and every submission becomes a
-task whose fanin follows the runtime's submit pipeline (reference §2.1-2.3).
+task whose fanin follows the runtime's submit pipeline (runtime-model.md).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ Run = Callable[[Frame], None]
 Watch = Callable[[Frame, Task], None]
 WatchFactory = Callable[["Instantiator"], Watch]
 
-MAX_RING = 3  # ring = min(scope depth, 3) (reference §1.2, §2.7)
+MAX_RING = 3  # ring = min(scope depth, 3) (runtime-model.md)
 
 
 class InstantiationError(CompileError):
@@ -95,7 +95,7 @@ class Instantiator:
         return buf
 
     def place(self) -> tuple[ScopeInstance | None, bool, int]:
-        """Where a task submitted now goes: its scope, manual mode and ring (§1.2, §2.3)."""
+        """Where a task submitted now goes: its scope, manual mode and ring (runtime-model.md)."""
         top = self.scope_stack[-1] if self.scope_stack else None
         return top, self.manual_depth is not None, min(len(self.scope_stack), MAX_RING)
 
@@ -188,7 +188,7 @@ class Instantiator:
         return make
 
     def host_read(self, tv: Tensor, index: tuple[int, ...], span: Span) -> Any:
-        """`get_tensor_data` (reference §1.10): one TensorMap lookup, then the value.
+        """`get_tensor_data` (runtime-model.md): one TensorMap lookup, then the value.
 
         Only contents the case gives can be read: an element that a task creates or has
         written before this point is known only when the program runs.

@@ -1,7 +1,7 @@
 """Instantiation of submissions: one task per run, with the runtime's fanin rules.
 
-Follows the V0 submit pipeline (reference §2.1): explicit deps first (both modes); then,
-only outside manual scopes (§2.3), per non-OUTPUT argument a creator edge (Step A) and,
+Follows the V0 submit pipeline (runtime-model.md): explicit deps first (both modes); then,
+only outside manual scopes (runtime-model.md), per non-OUTPUT argument a creator edge (Step A) and,
 for INPUT/INOUT without manual_dep, TensorMap lookups (Step B, INOUT removes COVERED
 entries); then INOUT/OUTPUT_EXISTING without manual_dep are inserted (Step 4).
 This is the hot path of instantiation: work that depends only on the site is done once.

@@ -1,6 +1,6 @@
 """Dependency inference for manual scopes: `scope manual infer` and `pto-check --suggest-deps`.
 
-A manual scope skips the runtime's TensorMap and trusts its explicit deps (reference §2.3).
+A manual scope skips the runtime's TensorMap and trusts its explicit deps (runtime-model.md).
 Here the compiler writes those deps. Every case of the program is instantiated with the
 inferred submissions carrying only the deps their user wrote, while a watcher records, for
 each of their tasks, which task every visible task variable holds and where the task sits

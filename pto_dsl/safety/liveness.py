@@ -1,11 +1,11 @@
 """Check: explicit deps on producers the runtime has certainly retired (W303), and, at a
 target that links CONSUMED producers, deps on producers that may be CONSUMED (W304).
 
-The runtime skips a dep on a retired producer (reference §2.1 step 6, §2.5): its slot may
+The runtime skips a dep on a retired producer (runtime-model.md): its slot may
 already hold another task. The orchestrator waits for no task (a read of task-written data is
 rejected, E171), so the one thing that certainly retires a task P is its own ring wrapping
-around: a ring keeps at most window - 1 live tasks (§2.7), and the slot allocation of every
-submit comes before its deps are read (§2.1 step 4), so once a task with a local id of at
+around: a ring keeps at most window - 1 live tasks, and the slot allocation of every submit
+comes before its deps are read (runtime-model.md), so once a task with a local id of at
 least local(P) + window - 1 has been allocated in P's ring, P has retired. A dep on P after
 that point orders nothing (P has finished) and retains nothing: the runtime drops it.
 One warning per dep item, with the number of instances.

@@ -1,5 +1,5 @@
-"""The runtime's dependency computation for one submit (reference §2.1 steps 6, Step A,
-Step B and Step 4; §2.3 for manual scopes; §4 for the pre-merge boundary rule), as
+"""The runtime's dependency computation for one submit (runtime-model.md steps 6, Step A,
+Step B and Step 4; manual scopes; the pre-merge boundary rule: runtime-model.md), as
 functions of the `Runtime` (the role of the runtime's own dep-compute module)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ OUTPUT_EXISTING = TensorArgType.OUTPUT_EXISTING
 
 
 def explicit_deps(rt: Runtime, slot: TaskSlot, deps: Sequence[int]) -> dict[int, TaskSlot] | None:
-    """Explicit deps first, in both modes (reference §2.1 step 6, §2.5)."""
+    """Explicit deps first, in both modes (runtime-model.md)."""
     fanin: dict[int, TaskSlot] = {}
     rings = rt.rings
     for dep in deps:
@@ -30,7 +30,7 @@ def explicit_deps(rt: Runtime, slot: TaskSlot, deps: Sequence[int]) -> dict[int,
         ring = rings[ring_index]
         producer = ring.slots[local & ring.mask] if local >= ring.last_alive else None
         if producer is None:
-            rt.skip_edge(slot, dep, "explicit")  # retired: already complete (§2.5)
+            rt.skip_edge(slot, dep, "explicit")  # retired: already complete (runtime-model.md)
         else:
             link(rt, fanin, slot, producer, "explicit")
     return fanin
@@ -47,7 +47,7 @@ def link(rt: Runtime, fanin: dict[int, TaskSlot], slot: TaskSlot, producer: Task
 
 def auto_fanin(rt: Runtime, slot: TaskSlot, tensors: list[Tensor], tags: list[TensorArgType],
                fanin: dict[int, TaskSlot]) -> None:
-    """Steps A, B and 4 of reference §2.1 (outside manual scopes only, §2.3)."""
+    """Steps A, B and 4 of runtime-model.md (outside manual scopes only, runtime-model.md)."""
     tmap = rt.tmap
     for t, tag in zip(tensors, tags):
         if tag is OUTPUT:
@@ -74,7 +74,7 @@ def auto_fanin(rt: Runtime, slot: TaskSlot, tensors: list[Tensor], tags: list[Te
 
 def boundary_fanin(rt: Runtime, slot: TaskSlot, tensors: list[Tensor],
                     tags: list[TensorArgType], fanin: dict[int, TaskSlot]) -> None:
-    """The pre-merge rule (reference §4): in a manual scope only tensors produced inside
+    """The pre-merge rule (runtime-model.md): in a manual scope only tensors produced inside
     it bypass the TensorMap; boundary tensors are still looked up and inserted."""
     tmap = rt.tmap
     for t, tag in zip(tensors, tags):

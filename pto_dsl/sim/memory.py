@@ -132,7 +132,7 @@ WRITES = (TensorArgType.OUTPUT, TensorArgType.OUTPUT_EXISTING, TensorArgType.INO
 
 
 class Numerics:
-    """The executor of reference §5.3's run step: calls each task's kernel on copies of
+    """The executor of runtime-model.md's run step: calls each task's kernel on copies of
     its arguments at start, stores what it writes at its end."""
 
     def __init__(self, memory: Memory, kernels: dict[MixedKernels, KernelImpl]) -> None:

@@ -15,17 +15,17 @@ KiB, MiB = 1024, 1024 * 1024
 
 @dataclass(frozen=True)
 class Params:
-    # ---- machine (reference §5.1) -------------------------------------------------------
+    # ---- machine (runtime-model.md) -------------------------------------------------------
     block_dim: int = 24  # clusters used; PLATFORM_MAX_BLOCKDIM = 24 (1 AIC + 2 AIV each)
-    aiv_per_cluster: int = 2  # reference §5.1
-    scheduler_threads: int = 3  # 4 AICPU threads: 3 schedulers + 1 orchestrator (§1.2, §5.1)
+    aiv_per_cluster: int = 2  # runtime-model.md
+    scheduler_threads: int = 3  # 4 AICPU threads: 3 schedulers + 1 orchestrator (runtime-model.md)
 
-    # ---- runtime limits (reference §2.7) ------------------------------------------------
+    # ---- runtime limits (runtime-model.md) ------------------------------------------------
     task_window: int = 16384  # PTO2_TASK_WINDOW_SIZE per ring; env PTO2_RING_TASK_WINDOW
     heap_size: int = 256 * MiB  # PTO2_HEAP_SIZE per ring; env PTO2_RING_HEAP
-    output_align: int = 1024  # PTO2_PACKED_OUTPUT_ALIGN (reference §2.1 step 3)
-    max_scope_depth: int = 64  # PTO2_MAX_SCOPE_DEPTH (reference §2.3, §2.7)
-    rings: int = 4  # PTO2_MAX_RING_DEPTH; ring = min(depth, 3) (reference §2.7)
+    output_align: int = 1024  # PTO2_PACKED_OUTPUT_ALIGN (runtime-model.md)
+    max_scope_depth: int = 64  # PTO2_MAX_SCOPE_DEPTH (runtime-model.md)
+    rings: int = 4  # PTO2_MAX_RING_DEPTH; ring = min(depth, 3) (runtime-model.md)
 
     # ---- kernel time (estimates) ----------------------------------------------------------
     # A kernel's `cost` expression is in core clock cycles. Estimate: 1.8 GHz, the AI Core
@@ -48,17 +48,17 @@ class Params:
     complete_edge_ns: float = 50.0
 
     # ---- orchestrator thread (estimates) -------------------------------------------------
-    # The submit path of reference §2.1: a fixed part (slot and heap allocation, descriptor
+    # The submit path of runtime-model.md: a fixed part (slot and heap allocation, descriptor
     # and payload copy, wiring), a part per TensorMap lookup and per insert (hash, bucket
     # walk, overlap test), and a part per fanin edge (fanout lock, list append).
     submit_ns: float = 800.0
     lookup_ns: float = 120.0
     insert_ns: float = 100.0
     dep_ns: float = 60.0
-    alloc_ns: float = 500.0  # alloc_tensors: a submit without wiring (reference §1.7)
+    alloc_ns: float = 500.0  # alloc_tensors: a submit without wiring (runtime-model.md)
     scope_ns: float = 50.0  # scope begin or end (push/pop, end releases each task's ref)
     scope_task_ns: float = 10.0  # per task released at scope end
-    read_ns: float = 300.0  # get_tensor_data once the producers are done (reference §1.10)
+    read_ns: float = 300.0  # get_tensor_data once the producers are done (runtime-model.md)
 
     def __post_init__(self) -> None:
         w = self.task_window

@@ -1,5 +1,5 @@
-"""Task slots and rings: the runtime's per-ring task window and output heap (reference
-§2.5, §2.7, §5.3).
+"""Task slots and rings: the runtime's per-ring task window and output heap (runtime-model.md).
+
 
 A ring hands out local task ids in order; a task's slot is `local & (window - 1)`, so a
 slot is reused once `last_task_alive` has passed its previous task. Only live tasks are
@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-PENDING, COMPLETED, CONSUMED = 0, 2, 3  # the stored states of reference §5.3
+PENDING, COMPLETED, CONSUMED = 0, 2, 3  # the stored states of runtime-model.md
 
 
 class TaskSlot:
-    """One task's slot state (reference §2.5: fanin/fanout counters and task_state) with
+    """One task's slot state (runtime-model.md: fanin/fanout counters and task_state) with
     what the scheduler needs to run it (kernels, arguments, cost) and its timing."""
 
     __slots__ = ("args", "core", "cp", "cp_prev", "duration", "end", "fanin", "fanin_count",
@@ -33,7 +33,7 @@ class TaskSlot:
         self.fanin_count = 0
         self.fanin_refcount = 0
         self.fanout: list[TaskSlot] = []  # consumers waiting for this task to complete
-        self.fanout_count = 1  # the owning scope's reference (reference §2.5)
+        self.fanout_count = 1  # the owning scope's reference (runtime-model.md)
         self.fanout_refcount = 0
         self.heap_end = 0
         self.out_addrs: tuple[int, ...] = ()
@@ -57,7 +57,7 @@ class Ring:
     """One ring: a task window of `window` slots and a heap of `heap_size` bytes at `base`.
 
     The heap is a ring buffer reclaimed at the `last_task_alive` watermark: its tail is the
-    end of the packed outputs of the last reclaimed task (reference §2.5).
+    end of the packed outputs of the last reclaimed task (runtime-model.md).
     """
 
     def __init__(self, index: int, window: int, heap_size: int, base: int,
@@ -92,7 +92,7 @@ class Ring:
         return None
 
     def window_full(self) -> bool:
-        # live tasks per ring stay <= window - 1 (reference §2.7, §5.3)
+        # live tasks per ring stay <= window - 1 (runtime-model.md)
         return self.live + 1 >= self.window
 
     def heap_offset(self, size: int) -> int | None:

@@ -1,5 +1,5 @@
-"""The orchestrator side of the model: the runtime's submit API (reference §1.6-§1.10)
-implementing its rules (§2.1-§2.7): rings and heaps, explicit deps first with the
+"""The orchestrator side of the model: the runtime's submit API (runtime-model.md)
+implementing its rules (runtime-model.md): rings and heaps, explicit deps first with the
 retired-producer skip, creator retention and TensorMap lookups outside manual scopes,
 scope references, fanin/fanout wiring, and the fatal conditions with the runtime's codes
 and messages. Execution runs in the discrete-event scheduler as the orchestrator's
@@ -42,8 +42,8 @@ OUTPUT = TensorArgType.OUTPUT
 HEAP_BASE = 0x1000_0000_0000  # ring r's heap starts at HEAP_BASE * (r + 1)
 # --explore: how often the orchestrator stalls, and for up to how many submits' time
 STALL_CHANCE, STALL_SUBMITS = 0.25, 40
-NO_MANUAL = 64  # manual_begin_depth sentinel = PTO2_MAX_SCOPE_DEPTH (reference §2.3)
-TENSORMAP_RULES = ("merged", "boundary")  # reference §2.3 (merged) and §4 (pre-merge)
+NO_MANUAL = 64  # manual_begin_depth sentinel = PTO2_MAX_SCOPE_DEPTH (runtime-model.md)
+TENSORMAP_RULES = ("merged", "boundary")  # runtime-model.md: merged, pre-merge
 
 
 class Fatal(Exception):
@@ -104,7 +104,7 @@ class Runtime:
         self.progress: Callable[[Runtime], None] | None = None
         self.progress_every = 16384  # submits between calls of `progress`
 
-    # ---- fatal errors (reference §2.6) --------------------------------------------------
+    # ---- fatal errors (runtime-model.md) --------------------------------------------------
     def report_fatal(self, code: ErrorCode, message: str) -> None:
         if self.fatal_code != ErrorCode.NONE:
             return
@@ -125,7 +125,7 @@ class Runtime:
                 ns += self.rng.uniform(0.0, STALL_SUBMITS * self.params.submit_ns)
         self.orch_time += ns
 
-    # ---- scopes (reference §1.8, §2.3, §2.4) ---------------------------------------------
+    # ---- scopes (runtime-model.md) ---------------------------------------------
     @property
     def depth(self) -> int:
         """scope_stack_top: 0 in the executor's own scope."""
@@ -160,11 +160,11 @@ class Runtime:
         del self.scope_tasks[start:]
         self._cost(self.params.scope_ns + self.params.scope_task_ns * len(tasks))
         self.sched.run_until(self.orch_time)
-        for slot in tasks:  # release the scope reference of each task (reference §2.5)
+        for slot in tasks:  # release the scope reference of each task (runtime-model.md)
             self.sched.release(slot)
         self.sched.dispatch()
 
-    # ---- slots and heap (reference §2.1 step 4, §2.7) --------------------------------------
+    # ---- slots and heap (runtime-model.md) --------------------------------------
     def _prepare(self, aligned: Sequence[int], tag: object) -> TaskSlot | None:
         """A slot and heap space for a task whose outputs take `aligned` bytes each."""
         events = self.sched.events
@@ -205,7 +205,7 @@ class Runtime:
         return slot
 
     def _aligned(self, infos: Sequence[TensorCreateInfo]) -> list[int]:
-        """Each output's size in the task's packed buffer: 1024-B aligned (§2.1 step 3)."""
+        """Each output's size in the task's packed buffer: 1024-B aligned (runtime-model.md)."""
         align = self.params.output_align
         return [(i.nbytes + align - 1) // align * align for i in infos]
 
@@ -262,7 +262,7 @@ class Runtime:
             return None
         return self.rings[ring].slot_of(task_local(task_id))
 
-    # ---- submit (reference §2.1) -----------------------------------------------------------
+    # ---- submit (runtime-model.md) -----------------------------------------------------------
     def submit_task(self, kernels: MixedKernels, args: Arg,
                     tag: object = None) -> TaskOutputTensors:
         """`tag` labels the task in traces (the model's addition; not a runtime argument)."""
@@ -324,7 +324,7 @@ class Runtime:
         return self.submit_task(MixedKernels(aiv0=kernel_id), args, tag)
 
     def alloc_tensors(self, *infos: TensorCreateInfo, tag: object = None) -> TaskOutputTensors:
-        """One hidden output-only task, COMPLETED at once, never dispatched (§1.7)."""
+        """One hidden output-only task, COMPLETED at once, never dispatched (runtime-model.md)."""
         if self.is_fatal():
             return EMPTY_RESULT
         if not infos:
@@ -343,7 +343,7 @@ class Runtime:
 
     def add_edge(self, fanin: dict[int, TaskSlot], consumer: TaskSlot, producer: TaskSlot,
              origin: str) -> None:
-        fanin[producer.seq] = producer  # one edge per producer (reference §2.1)
+        fanin[producer.seq] = producer  # one edge per producer (runtime-model.md)
         if origin in self.rules.retaining_origins:
             self._holding.add(producer.seq)
         self.edges[origin] += 1
@@ -382,7 +382,7 @@ class Runtime:
 
     def _wire(self, slot: TaskSlot, producers: list[TaskSlot], holding: set[int]) -> None:
         """fanout_count++ on each producer the edge retains, then count the done ones
-        (reference §5.3); an edge that only orders is released at wiring."""
+        (runtime-model.md); an edge that only orders is released at wiring."""
         done = 0
         for p in producers:
             if p.seq in holding:
@@ -405,7 +405,7 @@ class Runtime:
             self.sched.make_ready(slot, self.orch_time)
             self.sched.dispatch()
 
-    # ---- orchestration-side reads (reference §1.10) -----------------------------------------
+    # ---- orchestration-side reads (runtime-model.md) -----------------------------------------
     def get_tensor_data(self, tensor: Tensor, indices: Sequence[int]) -> int | float | bool:
         """Wait for the tensor's creator and every overlapping TensorMap writer, then read
         one element (one TensorMap lookup, in any mode). NoData from the memory model
@@ -431,7 +431,7 @@ class Runtime:
         self._cost(self.params.read_ns)
         return self.memory.read(tensor, indices)
 
-    # ---- the executor's frame (reference §1.2) ------------------------------------------------
+    # ---- the executor's frame (runtime-model.md) ------------------------------------------------
     def begin(self) -> None:
         """What the executor does before the orchestration entry: open the outer AUTO scope."""
         self.scope_begin(ScopeMode.AUTO)

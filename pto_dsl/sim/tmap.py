@@ -1,4 +1,4 @@
-"""The runtime's TensorMap (reference §2.1 Step B / Step 4, §2.2, §4).
+"""The runtime's TensorMap (runtime-model.md Step B / Step 4, runtime-model.md).
 
 Entries are keyed by the buffer's exact base address; a lookup walks the entries of that
 address, skips those whose producer has retired, and classifies the overlap of the rest
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from pto_dsl.regions import Classifier, Overlap, Region
 
-CLEANUP_EVERY = 64  # retired tasks between cleanups (reference §2.7)
+CLEANUP_EVERY = 64  # retired tasks between cleanups (runtime-model.md)
 
 
 class Entry:
@@ -51,7 +51,7 @@ class RuntimeTensorMap:
         doomed: list[int] = []
         last_alive = self._last_alive
         for key, e in entries.items():
-            if e.local < last_alive(e.ring):  # the producer retired: stale (reference §2.2)
+            if e.local < last_alive(e.ring):  # the producer retired: stale (runtime-model.md)
                 if stale is not None:
                     overlap = classify(region, e.region, storage)
                     if overlap is not Overlap.NO_OVERLAP:
@@ -60,7 +60,7 @@ class RuntimeTensorMap:
                     if remove_covered and overlap is Overlap.COVERED:
                         doomed.append(key)
                 continue
-            # a newer version than the entry's is an overlap, never COVERED (§2.2)
+            # a newer version than the entry's is an overlap, never COVERED (runtime-model.md)
             overlap = Overlap.OTHER if version > e.version \
                 else classify(region, e.region, storage)
             if overlap is Overlap.NO_OVERLAP:

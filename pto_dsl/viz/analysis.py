@@ -86,8 +86,8 @@ def redundant_edges(program: ir.Program, graph: TaskGraph,
 
 def task_costs(program: ir.Program, graph: TaskGraph) -> list[float]:
     """Each task's cost: its kernel's `cost` expression on the call's sizes and scalars,
-    1 for a kernel without one, 0 for an alloc task (it is never dispatched, reference
-    §1.7). Results are cached per kernel and bindings, since loop iterations repeat them."""
+    1 for a kernel without one, 0 for an alloc task (it is never dispatched, runtime-model.md).
+    Results are cached per kernel and bindings, since loop iterations repeat them."""
     functions = {name: cost_function(k, 1.0) for name, k in program.kernels.items()}
     cache: dict[tuple[object, ...], float] = {}
     out: list[float] = []

@@ -1,8 +1,8 @@
 """The runtime's `deps.json` (dep_gen, simpler `docs/dfx/dep-gen.md` §4) for a task graph.
 
 `export` writes the schema the runtime's replay emits, so its `deps_viewer` opens a
-compile-time graph: tasks keyed by `PTO2TaskId::raw` = ring << 32 | local id (reference
-§1.9), one annotated edge row per (producer, consumer, source, argument). Buffer addresses
+compile-time graph: tasks keyed by `PTO2TaskId::raw` = ring << 32 | local id (runtime-model.md),
+one annotated edge row per (producer, consumer, source, argument). Buffer addresses
 do not exist before a run, so each buffer gets a synthetic, deterministic one.
 """
 
@@ -19,7 +19,7 @@ from pto_dsl.regions import Overlap, Region, classify
 from pto_dsl.types import DTYPE_INFO
 
 ADDRESS_BASE = 0x1_0000_0000  # where the synthetic buffers start
-ADDRESS_ALIGN = 1024  # the runtime's per-output alignment (reference §2.1)
+ADDRESS_ALIGN = 1024  # the runtime's per-output alignment (runtime-model.md)
 INVALID_KERNEL_ID = -1
 SLOTS = ("aic", "aiv0", "aiv1")
 FLAGS = {Origin.EXPLICIT: ["wait", "retain"], Origin.CREATOR: ["wait", "retain"],
@@ -146,7 +146,7 @@ class _Exporter:
                 continue
             row = self._row(pred, succ, arg, acc, Origin.TENSORMAP)
             # the lookup's own status: "covered" when the consumer's slice contains the
-            # producer's (the runtime's check_overlap, reference §2.2; dep-gen.md's prose
+            # producer's (the runtime's check_overlap, runtime-model.md; dep-gen.md's prose
             # says the reverse, but the replay writes this status)
             row["overlap"] = "covered" if overlap is Overlap.COVERED else "other"
             row.update(self.geometry(written, "producer_"))
