@@ -301,3 +301,29 @@ def test_a_linked_consumed_producer_desyncs_the_next_task_of_its_slot(dialect: o
     rt.scope_end()
     rt.finish()
     assert not rt.is_fatal()
+
+
+@pytest.mark.parametrize("variant", ["as written", "alloc after SF"])
+def test_pto_run_explore_agrees_with_pto_check(tmp_path: Path, variant: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`pto-check` and `pto-run --explore` with a small window and heap, on the runtime's
+    unroll manual program and on its variant: a reclaimed-buffer error in some schedule
+    exactly where W301 is reported, and none where it is not."""
+    from pto_dsl.cli import check_main
+    from pto_dsl.cli_run import main as run_main
+
+    text = (PA / "unroll_manual.pto").read_text() if variant == "as written" \
+        else unroll_manual_alloc_after_sf()
+    path = write(tmp_path, "p.pto", text)
+    assert check_main([str(path), "--task-window", "16"]) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "warning[W301]" in line]
+    code = run_main([str(path), "--task-window", "16", "--heap-mib", "2", "--explore", "6"])
+    captured = capsys.readouterr()
+    reclaimed = [line for line in captured.err.splitlines() + captured.out.splitlines()
+                 if "error[E507]" in line]
+    if variant == "as written":
+        assert (code, warned, reclaimed) == (0, [], [])
+        return
+    assert code == 1 and len(warned) == 1 and reclaimed
+    where = warned[0].split(": warning")[0]  # file:line:col of the W301
+    assert any(line.startswith(where + ": error[E507]") for line in reclaimed), reclaimed
