@@ -52,6 +52,11 @@ class TensorMap:
 
         With `remove_covered` (an INOUT argument), entries the region covers are removed.
         """
+        return [entry.producer for entry, _ in self.hits(buffer, region, remove_covered)]
+
+    def hits(self, buffer: Buffer, region: Region,
+             remove_covered: bool) -> list[tuple[Entry, Overlap]]:
+        """`lookup` with each hit's entry and overlap status (deps.json records them)."""
         self.lookups += 1
         layouts = self._buffers.get(buffer.id)
         if layouts is None:
@@ -60,7 +65,7 @@ class TensorMap:
         if lo == hi:
             return []
         storage, classify = self._storage[buffer.id], self._classify
-        found: list[int] = []
+        found: list[tuple[Entry, Overlap]] = []
         for layout, entries in layouts.items():
             if self._by_range_only or layout == region.layout:
                 candidates = entries.candidates(lo, hi)
@@ -71,7 +76,7 @@ class TensorMap:
                 overlap = classify(region, entry.region, storage)
                 if overlap is Overlap.NO_OVERLAP:
                     continue
-                found.append(entry.producer)
+                found.append((entry, overlap))
                 if remove_covered and overlap is Overlap.COVERED:
                     doomed.append(k)
             if doomed:

@@ -151,7 +151,7 @@ def test_a_reshaped_alias_is_missed_by_v0_and_reported_as_a_race(tmp_path: Path,
     verdict = _verdict(checked)
     assert [code for code, _ in verdict] == (["E201"] if edges == 0 else [])
     result = simulate(checked, None, SimOptions(check=False))
-    assert result.runtime.edges["tensormap"] == edges
+    assert result.runtime.counts.origins["tensormap"] == edges
     assert instantiate_case(checked, None).edges_by_origin()["tensormap"] == edges
 
 
@@ -186,7 +186,7 @@ def test_current_falls_back_to_other_for_outputs_of_unaligned_size(
     graph = instantiate_case(checked, None)
     assert graph.edges_by_origin()["tensormap"] == int(edge)
     result = simulate(checked, None, SimOptions(check=False))
-    assert result.runtime.edges["tensormap"] == int(edge)
+    assert result.runtime.counts.origins["tensormap"] == int(edge)
 
 
 # ---- rings and heaps ----------------------------------------------------------------------
@@ -284,7 +284,10 @@ def test_a_linked_consumed_producer_desyncs_the_next_task_of_its_slot(dialect: o
     b_arg = _out()
     b_arg.add_dep(a)
     rt.submit_aiv_task(0, b_arg)  # B: local 2, starts at once
-    assert rt.edges["consumed_explicit" if dialect is V0 else "skipped_explicit"] == 1
+    if dialect is V0:
+        assert rt.consumed_links["explicit"] == 1 and rt.counts.wired["explicit"] == 1
+    else:
+        assert rt.counts.retired["explicit"] == 1 and not rt.consumed_links
     rt.scope_end()  # the depth-3 scope: X and A are reclaimed, B still runs
     ring = rt.rings[3]
     assert ring.last_alive == 2
