@@ -94,6 +94,10 @@ def test_alloc_after_softmax_loses_the_buffer_exactly_where_w301_says(tmp_path: 
                                           unroll_manual_alloc_after_sf())))
     (found,) = _verdict(checked)
     assert found[0] == "W301"
+    (d,) = run_graph_checks(checked.program, instantiate_case(checked, None))
+    # the cheapest fix: SF is already ordered before UP, nearest to the buffers' creator
+    assert d.span is not None
+    assert d.help[0] == f'add "dep sf" to the submission at {d.span.file}:{found[1]}'
     runs = _runs(checked, 16, 2 * MiB, range(8))
     assert _errors(runs) == {("E507", found[1])}  # the reader W301 names, and only it
 
