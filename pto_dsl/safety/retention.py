@@ -61,13 +61,16 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
         return []
     every = frozenset(o.value for _, _, origins in graph.edges() for o in origins)
     held_by_any = oldest_held(graph, every) if every != graph.rules.retaining_origins else held
-    return [_diagnostic(program, graph, order, g, held_by_any) for g in groups.values()]
+    held_if_live = oldest_held(graph, graph.rules.retaining_origins, need_open=False)
+    return [_diagnostic(program, graph, order, g, held_by_any, held_if_live)
+            for g in groups.values()]
 
 
-def oldest_held(graph: TaskGraph, retaining: frozenset[str]) -> list[list[int]]:
+def oldest_held(graph: TaskGraph, retaining: frozenset[str],
+                need_open: bool = True) -> list[list[int]]:
     """Per task R and ring, the oldest task of that ring held until R finishes: by a
     retaining edge into R or into a task R reaches, from a producer whose scope is open
-    when that consumer is submitted (NONE_HELD if none)."""
+    when that consumer is submitted (unless not `need_open`; NONE_HELD if none)."""
     n = len(graph)
     held = [[NONE_HELD] * RINGS for _ in range(n)]
     succs = graph.fanout_lists()
@@ -83,7 +86,7 @@ def oldest_held(graph: TaskGraph, retaining: frozenset[str]) -> list[list[int]]:
         for h, _, origins in _fanin(graph, c):
             producer = graph.task(h)
             if h < mine[producer.ring] and any(o.value in retaining for o in origins) \
-                    and open_at(producer, consumer):
+                    and (not need_open or open_at(producer, consumer)):
                 mine[producer.ring] = h
     return held
 
@@ -138,7 +141,7 @@ def cheapest_holder(program: ir.Program, graph: TaskGraph, order: Ordering, crea
 
 
 def _diagnostic(program: ir.Program, graph: TaskGraph, order: Ordering, g: _Group,
-                held_by_any: list[list[int]]) -> Diagnostic:
+                held_by_any: list[list[int]], held_if_live: list[list[int]]) -> Diagnostic:
     reader, creator = g.reader, g.creator
     params = ", ".join(f"'{p}'" for p in g.params)
     notes = [Note(f"'{creator.kernel}' creates it here", creator.span),
@@ -147,6 +150,10 @@ def _diagnostic(program: ir.Program, graph: TaskGraph, order: Ordering, g: _Grou
     if held_by_any[reader.id][creator.ring] <= creator.id:
         notes.append(Note("only edges that do not retain at this target hold such a task "
                           "(a TensorMap edge orders but does not hold its producer)"))
+    if held_if_live[reader.id][creator.ring] <= creator.id:
+        notes.append(Note("the deps that would hold such a task name it after its scope "
+                          "ended: it may already be CONSUMED by then, and such an edge holds "
+                          "nothing (the runtime drops it, or at v0 corrupts its counts)"))
     holder = cheapest_holder(program, graph, order, creator, reader)
     fix = dep_fix(program, holder, reader) if holder is not None else (
         f"no task of ring {creator.ring} submitted up to '{creator.kernel}' is in a scope "
