@@ -79,7 +79,7 @@ def _infer_scopes(program: ir.Program, source: SourceFile, dialect: Dialect,
             stage=Stage.VALIDATION)])
     base_dir = Path(source.name).resolve().parent
     values = [cases.evaluate(program, case, base_dir) for case in program.cases]
-    inferred, _ = infer.infer(program, values, infer.targets(program))
+    inferred, _ = infer.infer(program, values, infer.targets(program), rules=dialect.rules)
     sink.extend(d for d in checks.limits.check(inferred, dialect) if d.code == "E151")
     sink.raise_if_errors()
     return inferred
@@ -93,7 +93,8 @@ def case_values(checked: Checked, case_name: str | None) -> cases.CaseValues:
 
 
 def instantiate_case(checked: Checked, case_name: str | None) -> TaskGraph:
-    return instantiate(checked.program, case_values(checked, case_name))
+    return instantiate(checked.program, case_values(checked, case_name),
+                       rules=checked.dialect.rules)
 
 
 def check_graph(checked: Checked, graph: TaskGraph,

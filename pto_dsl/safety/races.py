@@ -2,8 +2,8 @@
 
 A hazard whose tasks are not ordered is a race (E201): the later task may run first, or at
 the same time. Inside a manual scope and across the manual/auto boundary only explicit deps
-order tasks (reference §2.3); in AUTO scopes the runtime does not track write-after-read at
-all (reference §2.1), so those races are warnings (W201) about the runtime's own rule. One
+order tasks (runtime-model.md); in AUTO scopes the runtime does not track write-after-read at
+all (runtime-model.md), so those races are warnings (W201) about the runtime's own rule. One
 diagnostic per pair of submission sites, with the first instance and the number of others.
 """
 
