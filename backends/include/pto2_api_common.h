@@ -79,7 +79,7 @@ constexpr bool scalar_args = ((std::is_arithmetic_v<std::decay_t<Ts>> ||
                                std::is_enum_v<std::decay_t<Ts>>) && ...);
 }  // namespace pto_dsl_detail
 
-// SPMD launch parameters of a task (reference §5.2): the block count and whether every
+// SPMD launch parameters of a task: the block count and whether every
 // block must start at once.
 class PTO2LaunchSpec {
 public:
