@@ -26,8 +26,8 @@ MAX_STMT_DEPTH = 50
 MAX_EXPR_DEPTH = 200
 MAX_INT = 2**64 - 1  # integers are int64/uint64 in the generated C++
 KEYWORDS = frozenset({"kernel", "entry", "case", "default", "seed", "from", "impl", "cost", "let",
-                      "for", "in", "step", "if", "else", "scope", "dep", "when", "new", "alloc",
-                      "none", "true", "false", "and", "or", "not"})
+                      "for", "in", "step", "if", "else", "scope", "blocks", "sync", "dep", "when",
+                      "new", "alloc", "none", "true", "false", "and", "or", "not"})
 
 
 # Spellings from other languages, for a "did you mean" when no close match exists.
