@@ -102,9 +102,9 @@ def spmd_write_mix(output: np.ndarray, base_cl: int, *, block_idx: int,
 
 
 # merge_pipeline_barrier.pto: the three stages of all 8 blocks (timing is left alone)
-def merge_pipeline(x: np.ndarray, sync: np.ndarray, s1: np.ndarray, s2: np.ndarray,
+def merge_pipeline(x: np.ndarray, barrier: np.ndarray, s1: np.ndarray, s2: np.ndarray,
                    result: np.ndarray, timing: np.ndarray) -> None:
-    del sync, timing
+    del barrier, timing
     s1[...] = x + F32(1.0)
     s2[...] = s1 * F32(2.0)
     result[...] = s2 + F32(1.0)
