@@ -27,7 +27,7 @@ MAX_EXPR_DEPTH = 200
 MAX_INT = 2**64 - 1  # integers are int64/uint64 in the generated C++
 KEYWORDS = frozenset({"kernel", "entry", "case", "default", "seed", "from", "impl", "cost", "let",
                       "for", "in", "step", "if", "else", "scope", "blocks", "sync", "dep", "when",
-                      "new", "alloc", "none", "true", "false", "and", "or", "not"})
+                      "new", "alloc", "dummy", "none", "true", "false", "and", "or", "not"})
 
 
 # Spellings from other languages, for a "did you mean" when no close match exists.
@@ -254,7 +254,7 @@ class Builder:
     def stmt_expr_stmt(self, tree: Tree[Token]) -> n.Stmt:
         call, launch, deps = tree.children
         expr = self.expr(call)
-        assert isinstance(expr, n.Call)
+        assert isinstance(expr, (n.Call, n.Dummy))
         return n.ExprStmt(expr, self.deps(deps), self.span(tree), self.launch(launch))
 
     def stmt_for_stmt(self, tree: Tree[Token]) -> n.Stmt:
@@ -392,6 +392,18 @@ class Builder:
         assert isinstance(func, Token)
         return n.Call(self.ident(func), tuple(self.expr(a) for a in args if a is not None),
                       self.span(t))
+
+    def expr_dummy(self, t: Tree[Token]) -> n.Expr:
+        args = []
+        for arg in _trees(t):
+            if arg.data == "dummy_in":
+                direction, value = "in", arg.children[0]
+            else:
+                word, value = arg.children
+                assert isinstance(word, Token)
+                direction = self.word(word, DIRECTIONS, "direction")
+            args.append(n.DummyArg(direction, self.expr(value), self.span(arg)))
+        return n.Dummy(tuple(args), self.span(t))
 
     def expr_new_tensor(self, t: Tree[Token]) -> n.Expr:
         dtype, *dims = t.children

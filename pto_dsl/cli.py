@@ -220,7 +220,7 @@ def _summary(checked: Checked, graphs: list[tuple[str, TaskGraph]],
              f"{_plural(len(prog.scopes), 'scope')}, {_plural(len(prog.cases), 'case')}"]
     if not graphs:
         lines.append("  no case to instantiate: structural checks only")
-    order = list(prog.kernels) + ["alloc"]
+    order = list(prog.kernels) + ["dummy", "alloc"]
     for name, g in graphs:
         per_kernel = g.tasks_per_kernel()
         lines.append(f"case {name}: {_plural(len(g), 'task')}, {g.edge_units()}, "

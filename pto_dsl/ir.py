@@ -136,7 +136,10 @@ class Kernel:
 
     @property
     def shape(self) -> str:
-        """The resource shape the runtime dispatches it as: aic, aiv, or mix (several slots)."""
+        """The resource shape the runtime dispatches it as: aic, aiv, mix (several slots), or
+        dummy (no slot: a dependency-only task)."""
+        if not self.func_ids:
+            return "dummy"
         if len(self.func_ids) > 1:
             return "mix"
         return "aic" if self.func_ids[0][0] == "aic" else "aiv"

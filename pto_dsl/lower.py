@@ -257,7 +257,8 @@ class Lowerer:
 
     def let(self, s: n.Let) -> ir.Stmt | None:
         value = s.value
-        if isinstance(value, (n.Call, n.Alloc)) and lower_submit.is_submission(self, value):
+        if isinstance(value, (n.Call, n.Alloc, n.Dummy)) \
+                and lower_submit.is_submission(self, value):
             var = self.new_var(s, s.name.name, ir.TaskTy(frozenset(), False), s.name.span,
                                task_var=True)
             sub = lower_submit.submission(self, value, s.deps, var, s.span, s.launch)
@@ -284,7 +285,8 @@ class Lowerer:
                                     "use a new 'let' for other values",)))
             return None
         value = s.value
-        if isinstance(value, (n.Call, n.Alloc)) and lower_submit.is_submission(self, value):
+        if isinstance(value, (n.Call, n.Alloc, n.Dummy)) \
+                and lower_submit.is_submission(self, value):
             return lower_submit.submission(self, value, s.deps, var, s.span, s.launch)
         self.no_deps(s.deps, s.launch)
         expr = self.expr(value)
@@ -298,6 +300,7 @@ class Lowerer:
     def expr_stmt(self, s: n.ExprStmt) -> ir.Stmt | None:
         if lower_submit.is_submission(self, s.call):
             return lower_submit.submission(self, s.call, s.deps, None, s.span, s.launch)
+        assert isinstance(s.call, n.Call)  # a dummy is always a submission
         if s.call.func.name in BUILTINS:
             self.report(error("E116", f"the value of '{s.call.func.name}(...)' is unused",
                               s.span, help=("bind it with 'let'",)))

@@ -80,6 +80,21 @@ class Call:
 
 
 @dataclass(frozen=True)
+class DummyArg:
+    direction: str  # in / out / inout
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Dummy:
+    """`dummy(DIR TENSOR, ...)`: a dependency-only task, run on no core."""
+
+    args: tuple[DummyArg, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
 class Slice:
     lo: Expr | None
     hi: Expr | None
@@ -131,7 +146,7 @@ class ListLit:
 
 
 Expr = Union[Name, IntLit, FloatLit, BoolLit, NoneLit, BinOp, Compare, Unary, Call, Index,
-             Attr, NewTensor, Alloc, ListLit]
+             Attr, NewTensor, Alloc, ListLit, Dummy]
 
 
 # ---- statements ------------------------------------------------------------
@@ -172,7 +187,7 @@ class Assign:
 
 @dataclass(frozen=True)
 class ExprStmt:
-    call: Call
+    call: Call | Dummy
     deps: tuple[DepItem, ...] | None
     span: Span
     launch: Launch | None = None

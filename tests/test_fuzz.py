@@ -42,7 +42,7 @@ EXAMPLES = {p.relative_to(ROOT / "examples").as_posix(): _small_cases_only(
 VOCABULARY = (
     "kernel", "entry", "case", "default", "seed", "from", "impl", "cost", "let", "for", "in",
     "step", "if", "else", "scope", "manual", "auto", "infer", "dep", "when", "and", "or", "not",
-    "blocks", "sync",
+    "blocks", "sync", "dummy",
     "none", "true", "false", "new", "alloc", "aic", "aiv", "mix", "out", "inout", "f32", "bf16",
     "i32", "u64", "min", "max", "cdiv", "reshape", "manual_dep", "(", ")", "[", "]", "{", "}", ",",
     ":", ".", "..", "=", "==", "!=", "<", "<=", "+", "-", "*", "/", "%", "0", "1", "7", "2.5",
@@ -195,6 +195,12 @@ SIMPLE = st.one_of(
         ["new f32[N]", "new f32[2]", "y", "acc.m", "x", "new i32[N]"]), LAUNCH, DEPS),
     st.builds("{} = K({}, new f32[{}]){}{}".format, TASK, TENSOR, INT, LAUNCH, DEPS),
     st.builds("let @ = alloc(m: f32[{}]){}".format, INT, st.sampled_from(["", " blocks 2"])),
+    # dummy tasks: directions and tensors, deps, a misplaced launch
+    st.builds("{}dummy({}){}{}".format, st.sampled_from(["", "let @ = ", "u = "]),
+              st.lists(st.builds("{} {}".format, st.sampled_from(["in", "out", "inout"]),
+                                 st.one_of(TENSOR, st.just("new f32[N]"))),
+                       max_size=3).map(", ".join),
+              st.sampled_from(["", "", " blocks 2"]), DEPS),
     st.builds("let @ = {}{}".format, INT, st.sampled_from(["", " blocks 2 sync"])),
 )
 

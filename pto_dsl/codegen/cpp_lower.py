@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pto_dsl import ir
 from pto_dsl.diagnostics import CompileError
+from pto_dsl.source import Span
 from pto_dsl.types import DTYPE_INFO
 
 from . import cpp_expr as cx
@@ -251,7 +252,7 @@ class _Lowerer:
         deps = tuple(self._dep(d) for d in s.deps)
         launch = self._launch(s.launch)
         args_name = ctx.namer.fresh(f"{base}_args")
-        kernels_name, slots, call = self._call(kernel, base, args_name)
+        kernels_name, slots, call = self._call(kernel, base, args_name, s.span)
         binding, target = self._bind(s.target, s.site)
         return SubmitView(ctx.origin(s.span), ctx.take_setup(), args_name, tuple(tensors),
                           deps, ctx.namer.fresh(f"{base}_deps"),
@@ -303,9 +304,15 @@ class _Lowerer:
         cond = " && ".join(c if len(conditions) == 1 else f"({c})" for c in conditions)
         return DepView(task_id, cond or None, d.inferred)
 
-    def _call(self, kernel: ir.Kernel, base: str, args_name: str
+    def _call(self, kernel: ir.Kernel, base: str, args_name: str, span: Span
               ) -> tuple[str | None, tuple[tuple[str, str], ...], str]:
         d = self.ctx.dialect
+        if kernel.core == "dummy":
+            if d.submit_dummy is None:
+                self.ctx.fail("E404", f"the {d.name} runtime API has no dummy tasks", span,
+                              "a dependency-only task needs the current dialect "
+                              "(rt_submit_dummy_task); in v0, submit a kernel task")
+            return None, (), f"{d.submit_dummy}({args_name})"
         if kernel.core in ("aic", "aiv"):
             fn = d.submit_aic if kernel.core == "aic" else d.submit_aiv
             slot = kernel.func_ids[0][0]

@@ -197,6 +197,7 @@ class Lowering(Instantiator):
         new_names = [a.param.name for a in tensor_args if isinstance(a, ir.NewArg)]
         target = s.target.slot if s.target is not None else None
         blocks = self.expr(s.launch.blocks) if s.launch is not None else None
+        dummy = kernel.core == "dummy"
         sync = s.launch is not None and s.launch.sync
 
         tags = [_TAGS[a.tag] if isinstance(a, ir.TensorArg) else TensorArgType.OUTPUT
@@ -216,7 +217,8 @@ class Lowering(Instantiator):
             arg.add_dep(*deps(f))
             if blocks is not None:
                 arg.block_num, arg.require_sync_start = blocks(f), sync
-            result = rt.submit_task(kernels, arg, TaskTag(site, self.instance))
+            result = rt.submit_dummy_task(arg, TaskTag(site, self.instance)) if dummy \
+                else rt.submit_task(kernels, arg, TaskTag(site, self.instance))
             if rt.fatal_code:
                 self.check_fatal(span)
             if target is not None:

@@ -57,7 +57,7 @@ class Scheduler:
         self.idle: dict[str, deque[int]] = {
             "aic": deque(range(n)), "aiv": deque(range(n, n + params.aiv_per_cluster * n))}
         self.ready: dict[str, deque[TaskSlot]] = {
-            s: deque() for s in ("sync", "mix", "aic", "aiv")}
+            s: deque() for s in ("dummy", "sync", "mix", "aic", "aiv")}
         self.thread_clock = [0.0] * params.scheduler_threads
         self.busy = [0.0] * len(self.core_names)
         # (end, tie-break, task, cores, start): one entry per running block
@@ -116,6 +116,10 @@ class Scheduler:
             self._start(slot, cores)
 
     def dispatch(self) -> None:
+        dummies = self.ready["dummy"]
+        while dummies:  # dependency-only tasks take no core: complete them at once
+            slot = dummies.popleft()
+            self.complete(slot, max(self.now, slot.ready_time) + self.params.complete_ns)
         sync = self.ready["sync"]
         while sync:  # sync-start tasks first, all blocks at once; until then nothing else
             slot = sync[0]
