@@ -14,6 +14,7 @@ from pto_dsl.diagnostics import CompileError
 from pto_dsl.types import DTYPE_INFO
 
 from . import cpp_expr as cx
+from .cpp_fold import same
 from .cpp_model import (
     BlockView,
     Code,
@@ -56,6 +57,7 @@ class _Lowerer:
         self.ctx, self.uses, self.program = ctx, uses, program
         self.kernel_names: dict[str, str] = {}
         self.wrapped_symbols: set[str] = set()  # shape symbols of the wrapped entry tensors
+        self.earlier_conds: tuple[ir.Expr, ...] = ()  # false in this `else if` of a chain
 
     # ---- entry arguments (reference §1.3, §1.4) -------------------------------------
 
@@ -219,10 +221,17 @@ class _Lowerer:
 
     def if_(self, s: ir.IfStmt) -> Node:
         ctx = self.ctx
-        cond = cx.scalar(ctx, s.cond)
+        earlier, self.earlier_conds = self.earlier_conds, ()
+        # A condition repeated in one `else if` chain is false there; written as itself it
+        # warns (-Wduplicated-cond).
+        repeated = any(same(s.cond, c) for c in earlier)
+        cond = "false" if repeated else cx.scalar(ctx, s.cond)
         setup = ctx.take_setup()
         then = self.block(s.then)
+        if len(s.orelse) == 1 and isinstance(s.orelse[0], ir.IfStmt):
+            self.earlier_conds = (*earlier, s.cond)
         orelse = self.block(s.orelse)
+        self.earlier_conds = ()
         chained = (len(orelse) == 1 and isinstance(orelse[0], BlockView)
                    and orelse[0].kind == "if" and not orelse[0].setup)
         return BlockView("if", ctx.origin(s.span), setup, None, cond, "", then, orelse, chained)

@@ -98,7 +98,8 @@ class FileView:
     dialect: CppDialect
     api_header: str
     kernels: tuple[KernelConst, ...]
-    helpers: frozenset[str]  # generator helpers the body uses: cdiv, read, scalar_bits
+    # generator helpers the body uses: cdiv, div, mod, read, scalar_bits
+    helpers: frozenset[str]
     expected_arg_count: int
     args_name: str
     prologue: tuple[Node, ...]

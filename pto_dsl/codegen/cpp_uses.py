@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from pto_dsl import ir
 
+from .cpp_fold import static_compare
+
 
 @dataclass
 class Uses:
@@ -95,6 +97,8 @@ def _count(e: ir.Expr, loads: dict[ir.Var, int]) -> None:
     if isinstance(e, ir.Load):
         loads[e.var] = loads.get(e.var, 0) + 1
     elif isinstance(e, ir.Binary):
+        if static_compare(e) is not None:
+            return  # written as its value: the operands are not read
         _count(e.left, loads)
         _count(e.right, loads)
     elif isinstance(e, ir.UnaryOp):
