@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             except OSError as exc:
                 raise UsageError(f"cannot write '{output}': {exc.strerror or exc}") from None
         return EXIT_OK
-    return guarded(PROG, args.json, body)
+    return guarded(PROG, args, body)
 
 
 def _output_path(output: Path | None, source: Path) -> Path | None:

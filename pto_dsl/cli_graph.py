@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.diff is not None:
             code = max(code, _diff(args, checked, graph, info))
         return code
-    return guarded("pto-graph", args.json, body)
+    return guarded("pto-graph", args, body)
 
 
 def _check_paths(args: argparse.Namespace) -> None:

@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler-threads", type=int, metavar="N",
                    default=DEFAULT_PARAMS.scheduler_threads,
                    help="AICPU scheduler threads (default: %(default)s)")
-    p.add_argument("--heap-mib", type=int, default=DEFAULT_PARAMS.heap_size // MiB,
+    p.add_argument("--heap-mib", type=_heap_mib, default=DEFAULT_PARAMS.heap_size // MiB,
                    metavar="N", help="output heap per ring in MiB, a power of 2 "
                    "(PTO2_RING_HEAP; default: %(default)s)")
     p.add_argument("--tensormap", choices=TENSORMAP_RULES, default="merged",
@@ -66,6 +66,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="a progress line on stderr for long runs (auto: if stderr is a "
                    "terminal)")
     return p
+
+
+def _heap_mib(text: str) -> int:
+    """A heap size in MiB, checked in the unit the user typed (Params checks bytes)."""
+    try:
+        mib = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of MiB: {text!r}") from None
+    if mib < 1 or mib & (mib - 1):
+        raise argparse.ArgumentTypeError(
+            f"must be a power of 2 MiB (1, 2, 4, 8, ...), got {mib}")
+    return mib
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.explore:
             code = max(code, _explore(checked, args, options))
         return code
-    return guarded("pto-run", args.json, body)
+    return guarded("pto-run", args, body)
 
 
 def _params(args: argparse.Namespace) -> Params:

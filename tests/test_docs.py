@@ -136,7 +136,7 @@ def _check(block: Block, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     capsys.readouterr()
     code = check_main([str(path), "--json", "--all-cases", *options])
     out = capsys.readouterr().out
-    return code, (json.loads(out) if out.strip() else [])
+    return code, json.loads(out)["diagnostics"]
 
 
 @pytest.mark.parametrize("block", _runnable(), ids=lambda b: b.id)
