@@ -62,7 +62,8 @@ def tool_parser(prog: str, description: str, all_cases: str | None = None,
                        help="one or more .pto programs ('-': standard input); each is "
                        "checked, and the exit code is the worst")
     else:
-        p.add_argument("file", type=Path, help="a .pto program ('-': standard input); "
+        p.add_argument("file", type=Path, metavar="FILE",
+                       help="a .pto program ('-': standard input); "
                        "only pto-check takes several")
     cases = p.add_mutually_exclusive_group()
     cases.add_argument("--case", metavar="NAME", help="instantiate this case (default: the "

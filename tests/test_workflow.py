@@ -147,3 +147,12 @@ def test_pre_commit_hook_runs_on_staged_files(tmp_path: Path) -> None:
     (repo / "broken.pto").write_text("entry e() { K() }\n", encoding="utf-8")
     done = staged_run()
     assert done.returncode == 1 and "broken.pto:1:13: error[E" in done.stderr
+
+
+def test_readme_says_which_tests_skip_and_how_long_the_suite_takes() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme[readme.index("### Tests that skip"):]
+    for needed in ("Graphviz", "Chromium", "g++", "PTO_SIMPLER_ROOT", "PTO_DSL_SKIP_PACKAGING"):
+        assert needed in section, f"README does not say what skips without {needed}"
+    assert re.search(r"The whole suite takes about \d+(\.\d+)? minutes", readme)
+    assert "CI=true" in readme and "derandomized" in readme
