@@ -234,3 +234,42 @@ def test_suggest_deps_recognises_a_written_guard(guard: str, as_written: bool, t
         assert use.endswith(f": USE: dep stage when {guard}  (as written)"), use
     else:
         assert use.endswith(": USE: dep stage"), use
+
+
+# USE reads what this iteration's STAGE wrote only in the last two iterations (before them it
+# reads a block nobody writes): no first/last-iteration guard says "the last two".
+LAST_TWO = """kernel STAGE aiv 0 (in x: f32[N], out y: f32[N])
+kernel USE aiv 1 (in y: f32[N], out z: f32[N])
+
+entry tail(in x: f32[T, N], out w: f32[W, N], out acc: f32[T, N], n: i32) {
+    let xs = reshape(x, [T * N])
+    let ws = reshape(w, [W * N])
+    let accs = reshape(acc, [T * N])
+    scope manual {
+        for i in 0 .. n {
+            let s = STAGE(xs[i * N : i * N + N], ws[i * N : i * N + N])
+            let d = min(max(n - 2 - i, 0), 1)
+            let r = i + d * (n + 1 - i)
+            USE(ws[r * N : r * N + N], accs[i * N : i * N + N]) dep s when GUARD
+        }
+    }
+}
+
+default case small { T = 6, W = 8, N = 4, n = 6 }
+case large { T = 9, W = 11, N = 4, n = 9 }
+"""
+
+
+def test_suggest_deps_keeps_a_written_guard_the_atoms_cannot_write(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    prog = tmp_path / "last_two.pto"
+    prog.write_text(LAST_TWO.replace(" when GUARD", ""), encoding="utf-8")
+    assert check_main([str(prog), "--suggest-deps"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].endswith(": USE: dep s when i > 0")  # the best atom guard, not exact
+    assert out[3].startswith("    note: 9 instances get a dep they do not need")
+    prog.write_text(LAST_TWO.replace("GUARD", "i >= n - 2"), encoding="utf-8")
+    assert check_main([str(prog), "--suggest-deps"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].endswith(": USE: dep s when i >= n - 2  (as written)"), out
+    assert out[-1].endswith("0 differ from what is written")
