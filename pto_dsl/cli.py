@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from pto_dsl import __version__
 from pto_dsl.cases import case_names, default_case
@@ -51,12 +51,31 @@ class UsageError(Exception):
     pass
 
 
+class ToolParser(argparse.ArgumentParser):
+    """argparse, plus the --json document for a bad command line (exit 2) when --json was
+    asked for: every --json run prints one document, even this one."""
+
+    json_wanted = False
+
+    def parse(self, argv: Sequence[str] | None) -> argparse.Namespace:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        self.json_wanted = "--json" in argv
+        return self.parse_args(argv)
+
+    def error(self, message: str) -> NoReturn:
+        if self.json_wanted:
+            _print_json({"tool": self.prog, "version": __version__, "usage_error": message,
+                         "exit_code": EXIT_USAGE, "errors": 0, "warnings": 0,
+                         "diagnostics": []})
+        super().error(message)
+
+
 def tool_parser(prog: str, description: str, all_cases: str | None = None,
-                several: bool = False) -> argparse.ArgumentParser:
+                several: bool = False) -> ToolParser:
     """The options every tool shares; `all_cases` is the help of an --all-cases option (which
     excludes --case), for the tools that have one; `several`: the tool takes several files
     (in `args.files`; otherwise one, in `args.file`)."""
-    p = argparse.ArgumentParser(prog=prog, description=description)
+    p = ToolParser(prog=prog, description=description)
     if several:
         p.add_argument("files", type=Path, nargs="+", metavar="FILE",
                        help="one or more .pto programs ('-': standard input); each is "
@@ -207,7 +226,7 @@ def check_main(argv: Sequence[str] | None = None) -> int:
                     several=True)
     p.add_argument("--suggest-deps", action="store_true", help="print the deps each manual "
                    "submission needs, inferred from every case (or the one given by --case)")
-    args = p.parse_args(argv)
+    args = p.parse(argv)
     if sum(1 for f in args.files if f == STDIN) > 1:
         p.error("standard input ('-') can be given once")
     files: list[Data] = []

@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                    "as JSON; header: this project's declaration-only runtime API header for "
                    "the dialect, to install as pto_orchestration_api.h for a syntax check "
                    "(default: %(default)s)")
-    args = p.parse_args(argv)
+    args = p.parse(argv)
 
     def body(diags: list[Diagnostic]) -> int:
         output = _output_path(args.output, args.file)

@@ -18,6 +18,7 @@ from pto_dsl.cli import (
     EXIT_ERRORS,
     EXIT_OK,
     EXIT_UNAVAILABLE,
+    ToolParser,
     UsageError,
     guarded,
     load_program,
@@ -38,7 +39,7 @@ from pto_dsl.viz.view_ends import ends_view
 DEFAULT_MAX_TASKS = 400
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> ToolParser:
     p = tool_parser("pto-graph", "Draw a case's task graph (scopes, races, redundant deps, "
                     "critical path) or write it as the runtime's deps.json.")
     p.add_argument("-o", "--output", type=Path, metavar="OUT",
@@ -71,7 +72,7 @@ def _positive(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = _parser()
-    args = p.parse_args(argv)
+    args = p.parse(argv)
     if args.output is None and args.diff is None:
         p.error("nothing to do: give -o OUT and/or --diff DEPS_JSON")
     if args.output is not None and args.output.suffix.lower() not in FORMATS:

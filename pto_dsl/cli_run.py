@@ -14,7 +14,15 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from pto_dsl.cli import EXIT_ERRORS, EXIT_OK, UsageError, guarded, load_program, tool_parser
+from pto_dsl.cli import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    ToolParser,
+    UsageError,
+    guarded,
+    load_program,
+    tool_parser,
+)
 from pto_dsl.diagnostics import CompileError, Diagnostic
 from pto_dsl.files import write_atomic
 from pto_dsl.pipeline import Checked
@@ -27,7 +35,7 @@ from pto_dsl.sim.runtime import TENSORMAP_RULES, Runtime
 from pto_dsl.viz import gantt
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> ToolParser:
     p = tool_parser("pto-run", "Run a .pto program on the Python model of the PTO2 runtime: "
                     "numerics against its golden, edges, TensorMap traffic, ring use and "
                     "simulated time.")
@@ -82,7 +90,7 @@ def _heap_mib(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = _parser()
-    args = p.parse_args(argv)
+    args = p.parse(argv)
     if args.no_numerics and (args.save or args.explore or args.golden):
         p.error("--save, --explore and --golden need numerics (drop --no-numerics)")
     if args.explore is not None and args.explore < 2:

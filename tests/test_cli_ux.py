@@ -117,11 +117,14 @@ def test_json_errors_and_several_files_are_one_document(tmp_path: Path) -> None:
     assert doc["errors"] == 1
 
 
-@pytest.mark.parametrize("args", [["--all-cases"], ["--suggest-deps"], ["--case", "nope"]])
+@pytest.mark.parametrize("args", [["--all-cases"], ["--suggest-deps"], ["--case", "nope"],
+                                  ["--task-window", "3"], ["--case"], ["-", "-"]])
 def test_every_json_run_prints_exactly_one_document(args: list[str]) -> None:
+    """Clean, usage errors found by the tool, and a command line argparse rejects."""
     r = run(check_main, "--json", EXAMPLES / "teaching" / "nested_scopes.pto", *args)
     doc = json.loads(r.out)
     assert isinstance(doc, dict) and doc["exit_code"] == r.code
+    assert r.code == 0 or doc["usage_error"] in r.err
 
 
 def test_json_of_the_other_tools_is_one_document(tmp_path: Path) -> None:
