@@ -122,6 +122,7 @@ def test_random_programs_compile(statements: list[str], tmp_path: Path) -> None:
     ("let a = N / 2", "const int64_t a = N / 2;"),
     ("let f = 1.5\nlet a = f == f", "const bool a = f == f;"),  # NaN != NaN: kept
     ("if N > 2 {\n} else if N > 2 {\n}", "} else if (false) {"),
+    ("u = u", "// u = u: no effect"),  # clang: -Wself-assign
 ])
 def test_statically_known_values_are_written_as_values(statement: str, emitted: str) -> None:
     """What compilers would warn about is folded (without g++, unlike the property test)."""

@@ -145,7 +145,9 @@ class _Lowerer:
         if isinstance(s, ir.LetStmt):
             return self.let(s)
         if isinstance(s, ir.AssignStmt):
-            text = f"{self.ctx.namer.var(s.var)} = {self.task_id(s.value)};"
+            name, value = self.ctx.namer.var(s.var), self.task_id(s.value)
+            # `t = t` changes nothing, and compilers warn about it (clang's -Wself-assign)
+            text = f"// {name} = {value}: no effect" if value == name else f"{name} = {value};"
             return Code(self.ctx.origin(s.span), (*self.ctx.take_setup(), text))
         if isinstance(s, ir.Submit):
             return self.submit(s)
