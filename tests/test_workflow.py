@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import re
@@ -32,6 +33,19 @@ def test_the_profiles() -> None:
     assert settings.get_profile("dev").derandomize is False
     wanted = "ci" if ci_profile_wanted() else "dev"
     assert settings.get_current_profile_name() == wanted
+
+
+def test_every_property_test_follows_the_profile() -> None:
+    """Settings written on a test (max_examples, deadline) keep the profile's derandomize."""
+    found = 0
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        module = importlib.import_module(path.stem)
+        for value in vars(module).values():
+            chosen = getattr(value, "_hypothesis_internal_use_settings", None)
+            if chosen is not None and hasattr(value, "hypothesis"):
+                assert chosen.derandomize is ci_profile_wanted(), f"{path.name}: {value}"
+                found += 1
+    assert found >= 8
 
 
 def test_ci_script_runs_the_tests_as_ci_does() -> None:
