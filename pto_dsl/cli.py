@@ -17,30 +17,17 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from pto_dsl import __version__
-from pto_dsl.cases import case_names, default_case
-from pto_dsl.cli_check import (
-    Data,
-    NoCase,
-    case_data,
-    merge_cases,
-    program_data,
-    suggest_deps,
-    summary_text,
-)
 from pto_dsl.diagnostics import CompileError, Diagnostic, Stage, error, render_text, to_data
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, DIALECTS, RuntimeConfig
-from pto_dsl.pipeline import (
-    Checked,
-    check_graph,
-    front_end,
-    instantiate_case,
-    read_source,
-    source_from_bytes,
-)
-from pto_dsl.source import SourceFile
+
+if TYPE_CHECKING:  # the pipeline is imported when a tool runs, not for --help or --version
+    from pto_dsl.pipeline import Checked
+    from pto_dsl.source import SourceFile
+
+Data = dict[str, object]
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_INTERNAL = 0, 1, 2, 3, 70
 STDIN = Path("-")
@@ -192,6 +179,8 @@ def _print_json(doc: Data) -> None:
 
 def read_input(path: Path) -> SourceFile:
     """A program from a file, or from standard input for '-'."""
+    from pto_dsl.pipeline import read_source, source_from_bytes
+
     if path == STDIN:
         return source_from_bytes(sys.stdin.buffer.read(), STDIN_NAME)
     try:
@@ -203,6 +192,9 @@ def read_input(path: Path) -> SourceFile:
 def load_program(args: argparse.Namespace, diags: list[Diagnostic],
                  path: Path | None = None) -> Checked:
     """The front end on `path` (default: the tool's one file)."""
+    from pto_dsl.cases import case_names
+    from pto_dsl.pipeline import front_end
+
     path = args.file if path is None else path
     checked = front_end(read_input(path), DIALECTS[args.dialect])
     diags.extend(checked.warnings)
@@ -260,6 +252,17 @@ def _check_file(args: argparse.Namespace, path: Path, diags: list[Diagnostic],
 
 def _check_one(args: argparse.Namespace, path: Path, diags: list[Diagnostic],
                record: Data) -> int:
+    from pto_dsl.cases import case_names, default_case
+    from pto_dsl.cli_check import (
+        NoCase,
+        case_data,
+        merge_cases,
+        program_data,
+        suggest_deps,
+        summary_text,
+    )
+    from pto_dsl.pipeline import check_graph, instantiate_case
+
     checked = load_program(args, diags, path)
     record.update(program_data(checked))
     if args.suggest_deps:
