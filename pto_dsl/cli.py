@@ -254,8 +254,8 @@ def _check_one(args: argparse.Namespace, path: Path, diags: list[Diagnostic],
                record: Data) -> int:
     from pto_dsl.cases import case_names, default_case
     from pto_dsl.cli_check import (
+        CaseSummary,
         NoCase,
-        case_data,
         merge_cases,
         program_data,
         suggest_deps,
@@ -280,20 +280,20 @@ def _check_one(args: argparse.Namespace, path: Path, diags: list[Diagnostic],
     else:
         default = default_case(checked.program)
         chosen = [args.case] if args.case else [default.name.name] if default else []
-    cases: list[Data] = []
+    cases: list[CaseSummary] = []
     found_per_case: list[tuple[str, list[Diagnostic]]] = []
     for name in chosen:  # every case is checked, even after one fails
         try:
             graph = instantiate_case(checked, name)
             found_per_case.append((name, check_graph(checked, graph, args.runtime)))
-            cases.append(case_data(checked, name, graph))
+            cases.append(CaseSummary.of(checked, name, graph))
         except CompileError as exc:
             found_per_case.append((name, exc.diagnostics))
     merged = merge_cases(found_per_case)
     if any(d.is_error for d in merged):
         raise CompileError(merged)
     diags.extend(merged)
-    record["cases"] = cases
+    record["cases"] = [c.data() for c in cases]
     if not args.json:
         print(summary_text(checked, cases, sum(1 for d in diags if not d.is_error)))
     return EXIT_OK

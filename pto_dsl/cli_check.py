@@ -49,47 +49,61 @@ def program_data(checked: Checked) -> Data:
             "declared_cases": case_names(prog)}
 
 
-def case_data(checked: Checked, name: str, g: TaskGraph) -> Data:
-    per_kernel = g.tasks_per_kernel()
-    order = list(checked.program.kernels) + ["alloc"]
-    return {"case": name, "tasks": len(g), "edges": g.edge_count(), "scopes": len(g.scopes),
-            "orchestration_reads": len(g.host_reads),
-            "tasks_per_kernel": {k: per_kernel[k] for k in order if per_kernel[k]},
-            "scopes_by_mode": dict(sorted(g.scopes_by_mode().items())),
-            "edges_by_origin": dict(sorted(g.edges_by_origin().items())),
-            "tasks_per_ring": {str(r): c for r, c in sorted(g.tasks_per_ring().items())}}
+@dataclass(frozen=True)
+class CaseSummary:
+    """The numbers pto-check reports for one instantiated case."""
+
+    case: str
+    tasks: int
+    edges: int
+    scopes: int
+    orchestration_reads: int
+    tasks_per_kernel: tuple[tuple[str, int], ...]  # declaration order, then alloc
+    scopes_by_mode: tuple[tuple[str, int], ...]
+    edges_by_origin: tuple[tuple[str, int], ...]
+    tasks_per_ring: tuple[tuple[int, int], ...]
+
+    @staticmethod
+    def of(checked: Checked, name: str, g: TaskGraph) -> CaseSummary:
+        per_kernel = g.tasks_per_kernel()
+        order = list(checked.program.kernels) + ["alloc"]
+        return CaseSummary(name, len(g), g.edge_count(), len(g.scopes), len(g.host_reads),
+                           tuple((k, per_kernel[k]) for k in order if per_kernel[k]),
+                           tuple(sorted(g.scopes_by_mode().items())),
+                           tuple(sorted(g.edges_by_origin().items())),
+                           tuple(sorted(g.tasks_per_ring().items())))
+
+    def data(self) -> Data:
+        return {"case": self.case, "tasks": self.tasks, "edges": self.edges,
+                "scopes": self.scopes, "orchestration_reads": self.orchestration_reads,
+                "tasks_per_kernel": dict(self.tasks_per_kernel),
+                "scopes_by_mode": dict(self.scopes_by_mode),
+                "edges_by_origin": dict(self.edges_by_origin),
+                "tasks_per_ring": {str(r): n for r, n in self.tasks_per_ring}}
+
+    def lines(self) -> list[str]:
+        return [f"case {self.case}: {plural(self.tasks, 'task')}, {plural(self.edges, 'edge')}, "
+                f"{plural(self.scopes, 'scope')}, "
+                f"{plural(self.orchestration_reads, 'orchestration read')}",
+                "  tasks per kernel  " + _counts(self.tasks_per_kernel),
+                "  scopes by mode    " + _counts(self.scopes_by_mode),
+                "  edges by origin   " + _counts(self.edges_by_origin),
+                "  tasks per ring    " + _counts((f"ring {r}:", n) for r, n in
+                                                 self.tasks_per_ring)]
 
 
-def summary_text(checked: Checked, cases: Sequence[Data], warnings: int) -> str:
-    p = program_data(checked)
-    lines = [f"{checked.source.name}: entry '{p['entry']}': no errors, "
-             f"{plural(warnings, 'warning')} (dialect {p['dialect']})",
-             f"  {plural(_int(p['kernels']), 'kernel')}, "
-             f"{plural(_int(p['submission_sites']), 'submission site')}, "
-             f"{plural(_int(p['scopes']), 'scope')}, "
-             f"{plural(len(checked.program.cases), 'case')}"]
+def summary_text(checked: Checked, cases: Sequence[CaseSummary], warnings: int) -> str:
+    prog = checked.program
+    lines = [f"{checked.source.name}: entry '{prog.name}': no errors, "
+             f"{plural(warnings, 'warning')} (dialect {checked.dialect.name})",
+             f"  {plural(len(prog.kernels), 'kernel')}, "
+             f"{plural(len(prog.sites), 'submission site')}, "
+             f"{plural(len(prog.scopes), 'scope')}, {plural(len(prog.cases), 'case')}"]
     if not cases:
         lines.append("  no case to instantiate: structural checks only")
     for c in cases:
-        lines.append(f"case {c['case']}: {plural(_int(c['tasks']), 'task')}, "
-                     f"{plural(_int(c['edges']), 'edge')}, {plural(_int(c['scopes']), 'scope')}, "
-                     f"{plural(_int(c['orchestration_reads']), 'orchestration read')}")
-        lines.append("  tasks per kernel  " + _counts(_items(c["tasks_per_kernel"])))
-        lines.append("  scopes by mode    " + _counts(_items(c["scopes_by_mode"])))
-        lines.append("  edges by origin   " + _counts(_items(c["edges_by_origin"])))
-        lines.append("  tasks per ring    " + _counts(
-            (f"ring {r}:", n) for r, n in _items(c["tasks_per_ring"])))
+        lines += c.lines()
     return "\n".join(lines)
-
-
-def _int(value: object) -> int:
-    assert isinstance(value, int)
-    return value
-
-
-def _items(value: object) -> list[tuple[str, int]]:
-    assert isinstance(value, dict)
-    return list(value.items())
 
 
 def plural(count: int, noun: str) -> str:
@@ -104,36 +118,58 @@ def _counts(items: Iterable[tuple[str, int]]) -> str:
 # ---- suggested deps --------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class SuggestedDeps:
+    """The deps inferred for one manual submission, beside those written there."""
+
+    file: str
+    line: int
+    col: int
+    kernel: str
+    deps: str  # "dep a, b when ..."; "" when none is needed
+    written: str  # the same for the deps written in the program
+    as_written: bool
+    extra_instances: int  # instances given a dep they do not need
+
+    @staticmethod
+    def of(s: infer.Suggestion) -> SuggestedDeps:
+        written = [d for d in s.submit.deps if not d.inferred]
+        span = s.submit.span
+        return SuggestedDeps(span.file, span.line, span.col, s.submit.site.label, s.text,
+                             "dep " + ", ".join(_text(d.span) for d in written)
+                             if written else "", s.as_written, s.extra)
+
+    def lines(self) -> list[str]:
+        out = [f"{self.file}:{self.line}:{self.col}: {self.kernel}: "
+               f"{self.deps or 'no deps needed'}" + ("  (as written)" if self.as_written else "")]
+        if not self.as_written:
+            out.append(f"    written: {self.written or 'no deps'}")
+        if self.extra_instances:
+            out.append(f"    note: {plural(self.extra_instances, 'instance')} get a dep they "
+                       "do not need: no loop-position guard tells them apart")
+        return out
+
+
+@dataclass(frozen=True)
 class Suggested:
     """What --suggest-deps found for one program."""
 
     file: str
-    items: tuple[Data, ...]  # per manual submission
+    items: tuple[SuggestedDeps, ...]  # per manual submission
     cases: int
     instances: int
 
     @property
     def differ(self) -> int:
-        return sum(1 for i in self.items if not i["as_written"])
+        return sum(1 for i in self.items if not i.as_written)
 
     def data(self) -> Data:
-        return {"submissions": list(self.items), "cases": self.cases,
-                "task_instances": self.instances, "differ": self.differ}
+        return {"submissions": [dataclasses.asdict(i) for i in self.items],
+                "cases": self.cases, "task_instances": self.instances, "differ": self.differ}
 
     def text(self) -> str:
         if not self.items:
             return f"{self.file}: no submission in a manual scope: nothing to infer"
-        lines = []
-        for i in self.items:
-            now = i["deps"] or "no deps needed"
-            lines.append(f"{i['file']}:{i['line']}:{i['col']}: {i['kernel']}: {now}"
-                         + ("  (as written)" if i["as_written"] else ""))
-            if not i["as_written"]:
-                lines.append(f"    written: {i['written'] or 'no deps'}")
-            extra = _int(i["extra_instances"])
-            if extra:
-                lines.append(f"    note: {plural(extra, 'instance')} get a dep they do not "
-                             "need: no loop-position guard tells them apart")
+        lines = [line for i in self.items for line in i.lines()]
         lines.append(f"{plural(len(self.items), 'manual submission')}; deps inferred from "
                      f"{plural(self.cases, 'case')} ({plural(self.instances, 'task instance')}"
                      f"); {self.differ} differ{'s' if self.differ == 1 else ''} from what is "
@@ -153,17 +189,8 @@ def suggest_deps(checked: Checked, case: str | None) -> Suggested:
         raise NoCase()
     values = [case_values(checked, name) for name in names]
     _, found = infer.infer(program, values, chosen, keep_written=False)
-    items = tuple(_item(s) for s in found)
-    return Suggested(checked.source.name, items, len(names), sum(s.instances for s in found))
-
-
-def _item(s: infer.Suggestion) -> Data:
-    written = [d for d in s.submit.deps if not d.inferred]
-    span = s.submit.span
-    return {"file": span.file, "line": span.line, "col": span.col,
-            "kernel": s.submit.site.label, "deps": s.text,
-            "written": "dep " + ", ".join(_text(d.span) for d in written) if written else "",
-            "as_written": s.as_written, "extra_instances": s.extra}
+    return Suggested(checked.source.name, tuple(SuggestedDeps.of(s) for s in found),
+                     len(names), sum(s.instances for s in found))
 
 
 def _text(span: Span) -> str:
