@@ -120,7 +120,7 @@ def _view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
 
 def _build_view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
                 findings: Findings) -> View:
-    title = f"{args.file.name}: entry {checked.program.name}, case {graph.case}"
+    title = f"{Path(checked.source.name).name}: entry {checked.program.name}, case {graph.case}"
     summary = args.summary == "always" or (args.summary == "auto"
                                            and len(graph) > args.max_tasks)
     if not summary:
@@ -173,6 +173,6 @@ def _diff(args: argparse.Namespace, checked: Checked, graph: TaskGraph, info: Te
     doc = deps_json.export(checked.program, graph)
     result = diff.diff(deps_json.edge_pairs(doc), theirs)
     ids = deps_json.task_ids(graph)
-    print(diff.report(result, graph, ids, f"{args.file.name} case {graph.case}",
+    print(diff.report(result, graph, ids, f"{Path(checked.source.name).name} case {graph.case}",
                       str(args.diff)), file=info)
     return EXIT_OK if result.same else EXIT_ERRORS

@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if options.progress is not None:
                 sys.stderr.write("\r\033[K")
         if not args.json:  # with --json stdout holds only the diagnostics
-            for line in summary(result, str(args.file)):
+            for line in summary(result, checked.source.name):
                 print(line)
             print(f"  wall time         {time.perf_counter() - started:.2f} s")
         if args.stats_json:
