@@ -221,3 +221,13 @@ def test_every_tool_reads_standard_input(monkeypatch: pytest.MonkeyPatch,
     from pto_dsl.cli_graph import main as graph_main
     r = run(graph_main, "-", "-o", tmp_path / "chain.dot")
     assert r.code == 0 and "<stdin>: entry chain" in (tmp_path / "chain.dot").read_text("utf-8")
+
+
+def test_json_of_an_internal_error_is_one_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> object:
+        raise RuntimeError("boom")
+    monkeypatch.setattr("pto_dsl.cli_check.CaseSummary.of", broken)
+    r = run(check_main, "--json", CHAIN)
+    doc = json.loads(r.out)
+    assert (r.code, doc["exit_code"], doc["internal_error"]) == (70, 70, "RuntimeError: boom")
+    assert "internal error: RuntimeError: boom" in r.err and "Traceback" not in r.err
