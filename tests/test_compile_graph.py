@@ -164,7 +164,7 @@ class Interpreter:
                 self.arrays[array.group(1)] = self._items(array.group(2))
             elif tensor:
                 self.tensor(tensor.group(1), tensor.group(2))
-            elif not line.startswith("TensorCreateInfo"):
+            elif not line.startswith(("TensorCreateInfo", "//")):  # comments do nothing
                 match = _DECL.match(line) or _ASSIGN.match(line)
                 assert match, line
                 self.env[match.group(1)] = self.eval(match.group(2))

@@ -78,6 +78,7 @@ def _each_dialect(text: str, build: Callable[[Checked, str], T]
 
 @PROPERTY
 @given(PROGRAMS)
+@example(["let a = 0", "for i in 0 .. 1 {\nt = t\n}"])  # a self-assignment is a comment
 def test_random_programs_emit_their_graph(statements: list[str]) -> None:
     text = random_program(statements)
     compared = 0
@@ -100,6 +101,7 @@ def test_random_programs_emit_their_graph(statements: list[str]) -> None:
 @example(statements=["if N < N {\n} else {\n}"])  # once failed -Wtautological-compare
 @example(statements=["let a = 1 / (n - 2)", "let b = N % (N - N)"])  # -Wdiv-by-zero
 @example(statements=["if N > 2 {\n} else if N > 2 {\n}"])  # -Wduplicated-cond
+@example(statements=["t = t"])  # the only use of t, and it is a comment: -Wunused
 @example(statements=["let a = idx[1] < 5000000000", "let b = K(x[0 : 5000000000], y)"])
 def test_random_programs_compile(statements: list[str], tmp_path: Path) -> None:
     text = random_program(statements)

@@ -147,7 +147,8 @@ class _Lowerer:
         if isinstance(s, ir.AssignStmt):
             name, value = self.ctx.namer.var(s.var), self.task_id(s.value)
             # `t = t` changes nothing, and compilers warn about it (clang's -Wself-assign)
-            text = f"// {name} = {value}: no effect" if value == name else f"{name} = {value};"
+            same = isinstance(s.value, ir.Load) and s.value.var is s.var
+            text = f"// {name} = {value}: no effect" if same else f"{name} = {value};"
             return Code(self.ctx.origin(s.span), (*self.ctx.take_setup(), text))
         if isinstance(s, ir.Submit):
             return self.submit(s)
@@ -340,7 +341,8 @@ class _Lowerer:
         if id(target) not in self.ctx.tasks:  # `let x = K(...)` and x reassigned later
             self.ctx.tasks[id(target)] = cx.TaskInfo(name, False,
                                                       maybe_none=target in self.uses.maybe_none)
-            return "declare", name
+            # never read (only reassigned): g++ warns -Wunused-but-set-variable
+            return ("declare" if target in self.uses.loaded_vars() else "declare_unused"), name
         return "assign", name
 
     def alloc(self, s: ir.AllocStmt) -> Node:

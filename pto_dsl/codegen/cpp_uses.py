@@ -70,6 +70,8 @@ def _target(s: ir.Stmt) -> ir.Var | None:
 
 def _exprs(s: ir.Stmt) -> Iterator[ir.Expr]:
     """The expressions a statement evaluates itself (not those of nested statements)."""
+    if isinstance(s, ir.AssignStmt) and isinstance(s.value, ir.Load) and s.value.var is s.var:
+        return  # `t = t` is written as a comment: not a use of t
     if isinstance(s, (ir.LetStmt, ir.AssignStmt)):
         yield s.value
     elif isinstance(s, ir.Submit):
