@@ -6,13 +6,14 @@ the findings that several cases share. The tool itself (arguments, files, exit c
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pto_dsl import infer
 from pto_dsl.cases import case_names
 from pto_dsl.diagnostics import Diagnostic, Note
-from pto_dsl.graph import TaskGraph
+from pto_dsl.graph import TaskGraph, records_text
 from pto_dsl.pipeline import Checked, case_values
 from pto_dsl.source import Span
 
@@ -55,7 +56,8 @@ class CaseSummary:
 
     case: str
     tasks: int
-    edges: int
+    pairs: int  # dependency pairs: a task waits for another (the unit of every count)
+    records: tuple[tuple[str, int], ...]  # deps.json edge records by source
     scopes: int
     orchestration_reads: int
     tasks_per_kernel: tuple[tuple[str, int], ...]  # declaration order, then alloc
@@ -67,27 +69,33 @@ class CaseSummary:
     def of(checked: Checked, name: str, g: TaskGraph) -> CaseSummary:
         per_kernel = g.tasks_per_kernel()
         order = list(checked.program.kernels) + ["alloc"]
-        return CaseSummary(name, len(g), g.edge_count(), len(g.scopes), len(g.host_reads),
+        records = tuple((src, g.records[src]) for src in ("explicit", "creator", "tensormap")
+                        if g.records[src])
+        return CaseSummary(name, len(g), g.edge_count(), records, len(g.scopes),
+                           len(g.host_reads),
                            tuple((k, per_kernel[k]) for k in order if per_kernel[k]),
                            tuple(sorted(g.scopes_by_mode().items())),
                            tuple(sorted(g.edges_by_origin().items())),
                            tuple(sorted(g.tasks_per_ring().items())))
 
     def data(self) -> Data:
-        return {"case": self.case, "tasks": self.tasks, "edges": self.edges,
+        return {"case": self.case, "tasks": self.tasks, "dependency_pairs": self.pairs,
+                "edge_records": dict(self.records),
                 "scopes": self.scopes, "orchestration_reads": self.orchestration_reads,
                 "tasks_per_kernel": dict(self.tasks_per_kernel),
                 "scopes_by_mode": dict(self.scopes_by_mode),
-                "edges_by_origin": dict(self.edges_by_origin),
+                "pairs_by_origin": dict(self.edges_by_origin),
                 "tasks_per_ring": {str(r): n for r, n in self.tasks_per_ring}}
 
     def lines(self) -> list[str]:
-        return [f"case {self.case}: {plural(self.tasks, 'task')}, {plural(self.edges, 'edge')}, "
+        return [f"case {self.case}: {plural(self.tasks, 'task')}, "
+                f"{plural(self.pairs, 'dependency pair')}, "
+                f"{records_text(Counter(dict(self.records)))}, "
                 f"{plural(self.scopes, 'scope')}, "
                 f"{plural(self.orchestration_reads, 'orchestration read')}",
                 "  tasks per kernel  " + _counts(self.tasks_per_kernel),
                 "  scopes by mode    " + _counts(self.scopes_by_mode),
-                "  edges by origin   " + _counts(self.edges_by_origin),
+                "  pairs by origin   " + _counts(self.edges_by_origin),
                 "  tasks per ring    " + _counts((f"ring {r}:", n) for r, n in
                                                  self.tasks_per_ring)]
 

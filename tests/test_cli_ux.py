@@ -96,10 +96,11 @@ def test_json_summary_is_data() -> None:
     cases = record["cases"]
     assert isinstance(cases, list) and len(cases) == 1
     small = cases[0]
-    assert (small["case"], small["tasks"], small["edges"], small["scopes"]) == (
+    assert (small["case"], small["tasks"], small["dependency_pairs"], small["scopes"]) == (
         "CaseSmall1", 13, 16, 1)
     assert small["tasks_per_kernel"] == {"QK": 3, "SF": 3, "PV": 3, "UP": 3, "alloc": 1}
-    assert small["edges_by_origin"] == {"explicit": 16}
+    assert small["pairs_by_origin"] == {"explicit": 16}
+    assert small["edge_records"] == {"explicit": 16}
     assert small["tasks_per_ring"] == {"1": 13}
     code, doc = _doc(EXAMPLES / "teaching" / "nested_scopes.pto", "--all-cases")
     assert [c["case"] for c in _files(doc)[0]["cases"]] == ["Small", "Wide"]
