@@ -77,8 +77,9 @@ def tool_parser(prog: str, description: str, all_cases: str | None = None,
     if all_cases is not None:
         cases.add_argument("--all-cases", action="store_true", help=all_cases)
     p.add_argument("--dialect", choices=sorted(DIALECTS), default=DEFAULT_DIALECT.name,
-                   help="runtime API dialect: its limits apply, and pto-compile writes its API "
-                   "(default: %(default)s)")
+                   help="target runtime: its API and limits (pto-compile writes its API) and "
+                   "its rules for edges, retention and heaps (docs/runtime-model.md; "
+                   "default: %(default)s)")
     p.add_argument("--task-window", type=_runtime, default=DEFAULT_RUNTIME, dest="runtime",
                    metavar="N", help="the runtime's task window per ring "
                    f"(PTO2_RING_TASK_WINDOW, a power of 2; default: "

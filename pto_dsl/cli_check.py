@@ -196,7 +196,8 @@ def suggest_deps(checked: Checked, case: str | None) -> Suggested:
     if not names:
         raise NoCase()
     values = [case_values(checked, name) for name in names]
-    _, found = infer.infer(program, values, chosen, keep_written=False)
+    _, found = infer.infer(program, values, chosen, keep_written=False,
+                           rules=checked.dialect.rules)
     return Suggested(checked.source.name, tuple(SuggestedDeps.of(s) for s in found),
                      len(names), sum(s.instances for s in found))
 

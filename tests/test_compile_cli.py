@@ -140,7 +140,8 @@ def test_json_diagnostics_need_an_output_file(tmp_path: Path,
     std = capsys.readouterr()
     assert "-o PATH" in std.err and "-o PATH" in json.loads(std.out)["usage_error"]
     out = tmp_path / "x.cpp"
-    unroll = ROOT / "examples" / "paged_attention" / "unroll_manual.pto"
+    from rules_programs import unroll_manual_alloc_after_sf, write
+    unroll = write(tmp_path, "late.pto", unroll_manual_alloc_after_sf())
     assert main([str(unroll), "--json", "-o", str(out)]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["tool"] == "pto-compile" and doc["warnings"] == len(doc["diagnostics"])
