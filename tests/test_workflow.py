@@ -166,7 +166,8 @@ def test_pre_commit_hook_runs_on_staged_files(tmp_path: Path) -> None:
 def test_readme_says_which_tests_skip_and_how_long_the_suite_takes() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     section = readme[readme.index("### Tests that skip"):]
-    for needed in ("Graphviz", "Chromium", "g++", "PTO_SIMPLER_ROOT", "PTO_DSL_SKIP_PACKAGING"):
+    for needed in ("Graphviz", "Chromium", "g++", "PTO_SIMPLER_ROOT", "PTO_DSL_SKIP_PACKAGING",
+                   "npm"):
         assert needed in section, f"README does not say what skips without {needed}"
     assert re.search(r"The whole suite takes about \d+(\.\d+)? minutes", readme)
     assert "CI=true" in readme and "derandomized" in readme
