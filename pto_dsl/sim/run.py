@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from pto_dsl import cases
+from pto_dsl.bf16 import Bf16Array, to_float32
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.perf import paused_gc
 from pto_dsl.pipeline import Checked
@@ -143,16 +144,23 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
 
 
 def _inputs(lowering: Lowering, values: cases.CaseValues) -> dict[str, Any]:
-    """Everything the entry receives, as the run sees it (bf16 contents rounded)."""
+    """Everything the entry receives, as the run sees it: a copy of each tensor the run may
+    write, the memory itself of the others ('in' tensors are never written); bf16 tensors
+    as Bf16Array, converted to float32 where indexed."""
     found: dict[str, Any] = dict(values.symbols)
     found.update(values.scalars)
-    for name, tensor in lowering.entry.items():
-        found[name] = _contents(lowering.rt, tensor).copy()
+    for t in lowering.program.tensors:
+        tensor = lowering.entry[t.name]
+        data = lowering.rt.memory.flat(tensor.addr).reshape(tensor.region.layout)
+        if t.direction != "in":
+            data = data.copy()
+        found[t.name] = Bf16Array(data) if tensor.dtype == "bf16" else data
     return found
 
 
 def _contents(rt: Runtime, tensor: Tensor) -> np.ndarray:
-    return rt.memory.flat(tensor.addr).reshape(tensor.region.layout)
+    data = rt.memory.flat(tensor.addr).reshape(tensor.region.layout)
+    return to_float32(data) if tensor.dtype == "bf16" else data
 
 
 def _kernel(slot: TaskSlot) -> str:
