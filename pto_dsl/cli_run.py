@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -62,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
                    "of the case's generator")
     p.add_argument("--save", type=Path, metavar="FILE.npz",
                    help="write the inputs used and every output")
+    p.add_argument("--traceback", action="store_true",
+                   default=os.environ.get("PTO_DSL_DEBUG", "") not in ("", "0"),
+                   help="when a kernel implementation or the golden raises, show where: "
+                   "the frames of your own Python files (default: on if PTO_DSL_DEBUG=1)")
     p.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                    help="a progress line on stderr for long runs (auto: if stderr is a "
                    "terminal)")
@@ -86,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              tensormap_rule=args.tensormap, golden=args.golden,
                              inputs_file=args.inputs,
                              trace=args.trace is not None or args.gantt is not None,
-                             progress=_progress(args.progress))
+                             progress=_progress(args.progress), traceback=args.traceback)
         started = time.perf_counter()
         try:
             result = simulate(checked, args.case, options)

@@ -4,7 +4,7 @@ the schedule). The command line (`cli_run`) and the benchmark call `simulate`.""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.perf import paused_gc
 from pto_dsl.pipeline import Checked
 from pto_dsl.sim.api import ArgLimits, Tensor
+from pto_dsl.sim.frames import user_frames
 from pto_dsl.sim.golden import OutputCheck, compare, find_golden, run_golden
 from pto_dsl.sim.inputs import load_inputs
 from pto_dsl.sim.kernels import build_registry
@@ -43,6 +44,7 @@ class SimOptions:
     record_schedule: bool = True  # keep every task's (core, start, end)
     recorder: Recorder | None = None
     progress: Callable[[Runtime], None] | None = None
+    traceback: bool = False  # kernel and golden errors show the user's frames
 
 
 @dataclass
@@ -103,7 +105,7 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
         given.update(load_inputs(options.inputs_file, program, values))
     values.scalars.update({s.name: given[s.name] for s in program.scalars if s.name in given})
     registry = build_registry(program, base_dir, options.numerics,
-                              options.params.default_cost_cycles)
+                              options.params.default_cost_cycles, options.traceback)
     golden = find_golden(options.golden, base_dir, program.name) \
         if options.numerics and options.check else None
     rt = Runtime(options.params, registry, numerics=options.numerics,
@@ -128,7 +130,10 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
             lowering.run_frame(frame)
     except KernelError as exc:
         raise _task_error(lowering, exc.slot, "E502", f"kernel '{_kernel(exc.slot)}' failed: "
-                          f"{exc}", "the kernel's Python implementation raised") from None
+                          f"{exc}", "the kernel's Python implementation raised" + (
+                              "" if options.traceback else "; run with --traceback (or "
+                              "PTO_DSL_DEBUG=1) to see where"),
+                          user_frames(exc.cause) if options.traceback else []) from None
     except FreedBuffer as exc:
         raise _task_error(lowering, exc.slot, "E507", f"'{_kernel(exc.slot)}' uses a buffer "
                           "that the runtime has already reclaimed", "no task that names the "
@@ -139,7 +144,8 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
         result.outputs = {t.name: _contents(rt, lowering.entry[t.name]) for t in program.tensors
                           if t.direction != "in"}
         if golden is not None:
-            result.checks = compare(result.outputs, run_golden(golden, result.inputs))
+            result.checks = compare(result.outputs, run_golden(golden, result.inputs,
+                                                               options.traceback))
     return result
 
 
@@ -168,9 +174,10 @@ def _kernel(slot: TaskSlot) -> str:
 
 
 def _task_error(lowering: Lowering, slot: TaskSlot, code: str, message: str,
-                help: str) -> CompileError:
+                help: str, frames: Sequence[Note] = ()) -> CompileError:
     tag = slot.tag
     span = tag.site.span if isinstance(tag, TaskTag) else None
     where = f"task {tag.label}" if isinstance(tag, TaskTag) else f"task {slot.seq}"
     return CompileError([error(code, message, span, stage=Stage.SIMULATION, help=(help,),
-                               notes=[Note(f"{where} of case '{lowering.case.name}'")])])
+                               notes=[Note(f"{where} of case '{lowering.case.name}'"),
+                                      *frames])])
