@@ -19,7 +19,7 @@ from pto_dsl.cli import EXIT_ERRORS, EXIT_OK, UsageError, guarded, load_program,
 from pto_dsl.diagnostics import CompileError, Diagnostic
 from pto_dsl.files import write_atomic
 from pto_dsl.pipeline import Checked
-from pto_dsl.sim.explore import explore
+from pto_dsl.sim.explore import describe, explore
 from pto_dsl.sim.inputs import save
 from pto_dsl.sim.params import DEFAULT_PARAMS, MiB, Params
 from pto_dsl.sim.report import stats, summary, to_json, trace
@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--gantt", type=Path, metavar="PATH",
                    help="write a Gantt chart of the simulated schedule, a row per core under "
                    "the orchestrator (.png, .svg or .pdf; needs the 'plots' extra)")
-    p.add_argument("--explore", type=int, metavar="N", help="run N schedules with random "
+    p.add_argument("--explore", type=int, metavar="N", help="run N schedules: first those "
+                   "that run the later task of each unordered hazard first, then random "
                    "ready order, durations and orchestrator speed; report outputs that differ")
     p.add_argument("--seed", type=int, default=0, help="first seed of --explore "
                    "(default: %(default)s)")
@@ -164,21 +165,24 @@ def _progress(mode: str) -> Callable[[Runtime], None] | None:
 
 def _explore(checked: Checked, args: argparse.Namespace, options: SimOptions) -> int:
     found = explore(checked, args.case, options, args.explore, args.seed)
-    what = "random ready order, durations and orchestrator speed"
     if args.json:  # stdout holds only the diagnostics; the exit status tells
         return EXIT_ERRORS if found.differences or found.failures else EXIT_OK
-    if not found.differences and not found.failures:
-        print(f"  explore           {found.runs} schedules ({what}): every output identical")
-        return EXIT_OK
-    print(f"  explore           {found.runs} schedules ({what}): "
-          + ("outputs DIFFER" if found.differences else "some runs FAIL"))
-    for seed, message in found.failures:
-        print(f"    seed {seed}: {message}")
+    hazards = len(found.hazards)
+    what = (f"{found.adversarial} adversarial for {hazards} unordered "
+            f"hazard{'s' if hazards != 1 else ''}, " if hazards else "no unordered hazard, ")
+    verdict = ("outputs DIFFER" if found.differences else "some runs FAIL"
+               if found.failures else "every output identical")
+    print(f"  explore           {found.runs} schedules ({what}"
+          f"{found.runs - found.adversarial} random): {verdict}")
+    for h in found.hazards:
+        print(f"    hazard          {describe(h)}")
+    for run, message in found.failures:
+        print(f"    {run}: {message}")
     for d in found.differences:
-        print(f"    {d.output}: seeds {d.seeds[0]} and {d.seeds[1]} differ in {d.elements} "
+        print(f"    {d.output}: {d.runs[0]} and {d.runs[1]} differ in {d.elements} "
               f"elements (max difference {d.max_difference:.3g}); a dependency is missing "
               "(see pto-check)")
-    return EXIT_ERRORS
+    return EXIT_ERRORS if found.differences or found.failures else EXIT_OK
 
 
 def _gantt(result: SimResult, path: Path, title: str) -> None:

@@ -27,7 +27,7 @@ from pto_dsl.sim.params import DEFAULT_PARAMS, Params
 from pto_dsl.sim.record import Recorder
 from pto_dsl.sim.ring import TaskSlot
 from pto_dsl.sim.runtime import Runtime
-from pto_dsl.sim.scheduler import Span
+from pto_dsl.sim.scheduler import Executor, Span
 
 
 @dataclass
@@ -45,6 +45,8 @@ class SimOptions:
     recorder: Recorder | None = None
     progress: Callable[[Runtime], None] | None = None
     traceback: bool = False  # kernel and golden errors show the user's frames
+    holds: dict[int, float] | None = None  # tasks (by seq) held back once ready, ns
+    watch: Callable[[Executor], Executor] | None = None  # wraps the kernel executor
 
 
 @dataclass
@@ -115,6 +117,10 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
     rt.progress = options.progress
     if not options.record_schedule:
         rt.sched.schedule = None
+    if options.holds:
+        rt.sched.holds = options.holds
+    if options.watch is not None and rt.sched.executor is not None:
+        rt.sched.executor = options.watch(rt.sched.executor)
     if options.trace:
         rt.orch_trace = []
     tensors = {k: v for k, v in given.items() if k in {t.name for t in program.tensors}}
