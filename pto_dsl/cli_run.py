@@ -14,18 +14,19 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pto_dsl.cli import EXIT_ERRORS, EXIT_OK, UsageError, guarded, load_program, tool_parser
 from pto_dsl.diagnostics import CompileError, Diagnostic
 from pto_dsl.files import write_atomic
-from pto_dsl.pipeline import Checked
-from pto_dsl.sim.explore import describe, explore
-from pto_dsl.sim.inputs import save
+from pto_dsl.sim.api import TENSORMAP_RULES
 from pto_dsl.sim.params import DEFAULT_PARAMS, MiB, Params
-from pto_dsl.sim.report import stats, summary, to_json, trace
-from pto_dsl.sim.run import SimOptions, SimResult, simulate
-from pto_dsl.sim.runtime import TENSORMAP_RULES, Runtime
 from pto_dsl.viz import gantt
+
+if TYPE_CHECKING:  # the simulator is imported when it runs, not for --help or --version
+    from pto_dsl.pipeline import Checked
+    from pto_dsl.sim.run import SimOptions, SimResult
+    from pto_dsl.sim.runtime import Runtime
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.error("--explore needs at least 2 runs")
 
     def body(diags: list[Diagnostic]) -> int:
+        from pto_dsl.sim.inputs import save
+        from pto_dsl.sim.report import stats, summary, to_json, trace
+        from pto_dsl.sim.run import SimOptions, simulate
+
         _check_outputs(args)
         checked = load_program(args, diags)
         if not checked.program.cases:
@@ -164,6 +169,8 @@ def _progress(mode: str) -> Callable[[Runtime], None] | None:
 
 
 def _explore(checked: Checked, args: argparse.Namespace, options: SimOptions) -> int:
+    from pto_dsl.sim.explore import describe, explore
+
     found = explore(checked, args.case, options, args.explore, args.seed)
     if args.json:  # stdout holds only the diagnostics; the exit status tells
         return EXIT_ERRORS if found.differences or found.failures else EXIT_OK

@@ -16,6 +16,7 @@ from pto_dsl.regions import Region
 from pto_dsl.sim.api import (
     EMPTY_RESULT,
     INVALID_TASK_ID,
+    TENSORMAP_RULES,
     Arg,
     ErrorCode,
     MixedKernels,
@@ -39,7 +40,6 @@ from pto_dsl.sim.tmap import RuntimeTensorMap
 OUTPUT = TensorArgType.OUTPUT
 HEAP_BASE = 0x1000_0000_0000  # ring r's heap starts at HEAP_BASE * (r + 1)
 NO_MANUAL = 64  # manual_begin_depth sentinel = PTO2_MAX_SCOPE_DEPTH (reference §2.3)
-TENSORMAP_RULES = ("merged", "boundary")  # reference §2.3 (merged) and §4 (pre-merge)
 
 
 class Fatal(Exception):
