@@ -3,77 +3,58 @@ wall and CPU time, peak resident memory and the golden's verdict.
 
 Run from the repository root with `python bench/numerics.py` (see docs/performance.md).
 Each row is `pto-run examples/paged_attention/manual.pto --case NAME` run as a separate
-process; times are the median (and minimum) over the runs, memory is the largest peak RSS
-the kernel reports for any run (os.wait4). Targets: Case1 under 20 s and under 2 GiB.
+process after a warm-up; times are the median (and minimum) over the runs, memory the
+largest peak RSS the kernel reports for any of them. Targets: Case1 under 20 s (wall,
+median) and under 2 GiB.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import re
 import shutil
-import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from wholeproc import machine, measure, table
+
 PROGRAM = "examples/paged_attention/manual.pto"
 TARGETS = {"Case1": (20.0, 2048.0)}  # case: (wall s, peak MiB)
-
-
-def run_once(case: str) -> tuple[float, float, float, str]:
-    """One whole pto-run process: (wall s, CPU s, peak RSS MiB, its verdict line)."""
-    exe = shutil.which("pto-run") or "pto-run"
-    start = time.perf_counter()
-    proc = subprocess.Popen([exe, PROGRAM, "--case", case], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    verdict = re.search(r"(PASS|FAIL) out: max abs error \S+", out)
-    line = verdict.group(0) if verdict else f"no verdict (exit {proc.returncode}): {out[-200:]}"
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, line
+VERDICT = re.compile(r"(PASS|FAIL) out: max abs error \S+")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument("--repeat", type=int, default=3, help="runs per case (default: 3)")
-    p.add_argument("--case", action="append", help="cases to run (default: CaseSmall1, "
-                   "CaseSmall2, Case1)")
+    p.add_argument("--case", action="append", help="a case to run (repeatable; default: "
+                   "CaseSmall1, CaseSmall2, Case1)")
+    p.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = p.parse_args(argv)
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, python "
-          f"{platform.python_version()}, load {os.getloadavg()[0]:.2f}, "
-          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(f"# pto-run {PROGRAM} --case NAME, {args.repeat} runs each")
-    rows = [("case", "wall s median (min)", "CPU s median", "peak RSS MiB", "target",
-             "golden")]
+    print(f"# {machine()}")
+    exe = shutil.which("pto-run", path=str(Path(sys.executable).parent)) or "pto-run"
+    rows = [("pto-run manual.pto --case", "wall s median (min)", "CPU s median",
+             "peak RSS MiB", "target", "golden")]
     failed = False
     for case in args.case or ["CaseSmall1", "CaseSmall2", "Case1"]:
-        runs = [run_once(case) for _ in range(args.repeat)]
-        walls = [r[0] for r in runs]
-        cpu = statistics.median(r[1] for r in runs)
-        peak = max(r[2] for r in runs)
-        verdicts = {r[3] for r in runs}
-        wall = statistics.median(walls)
+        figures = measure([exe, PROGRAM, "--case", case], args.repeat,
+                          warmup=0 if case in TARGETS else 1)
+        verdicts = set()
+        for sample in figures.samples:
+            found = VERDICT.search(sample.output)
+            verdicts.add(found[0] if found else f"no verdict (exit {sample.exit})")
+        failed |= any(not v.startswith("PASS") for v in verdicts)
         target = ""
         if case in TARGETS:
             limit_s, limit_mib = TARGETS[case]
-            ok = wall < limit_s and peak < limit_mib
+            ok = figures.wall_median < limit_s and figures.peak_mib < limit_mib
             failed |= not ok
             target = f"< {limit_s:g} s, < {limit_mib:g} MiB: {'met' if ok else 'MISSED'}"
-        failed |= any(not v.startswith("PASS") for v in verdicts)
-        rows.append((case, f"{wall:.2f} ({min(walls):.2f})", f"{cpu:.2f}", f"{peak:.0f}",
-                     target, "; ".join(sorted(verdicts))))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        rows.append((case, f"{figures.wall_median:.2f} ({figures.wall_min:.2f})",
+                     f"{figures.cpu_median:.2f}", f"{figures.peak_mib:.0f}", target,
+                     "; ".join(sorted(verdicts))))
+    print(table(rows, args.markdown))
     return 1 if failed else 0
 
 

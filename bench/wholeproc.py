@@ -29,7 +29,8 @@ def run_once(cmd: Sequence[str]) -> Sample:
     proc = subprocess.Popen(list(cmd), cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
-    output = proc.stdout.read()
+    with proc.stdout:
+        output = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)

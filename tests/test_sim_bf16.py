@@ -4,6 +4,7 @@ catches a float copy of a whole tensor."""
 
 from __future__ import annotations
 
+import runpy
 import tracemalloc
 from pathlib import Path
 
@@ -95,3 +96,10 @@ def test_paged_attention_golden_sees_bf16_caches(tmp_path: Path) -> None:
     key = result.inputs["key_cache"]
     assert isinstance(key, bf16.Bf16Array) and key.bits.dtype == np.uint16
     assert isinstance(result.inputs["block_table"], np.ndarray)
+
+
+def test_numerics_bench_reads_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = runpy.run_path(str(EXAMPLES.parent / "bench" / "numerics.py"))
+    assert bench["main"](["--case", "CaseSmall1", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "CaseSmall1" in out and "PASS out: max abs error 0" in out

@@ -51,3 +51,12 @@ def test_a_small_check_and_run_need_only_lark_and_numpy() -> None:
 
 def test_pto_compile_loads_jinja2_when_it_generates() -> None:
     assert "jinja2" in _imported(TOOLS["pto-compile"], ["examples/teaching/chain.pto"])
+
+
+def test_whole_process_figures() -> None:
+    import runpy
+
+    helpers = runpy.run_path(str(ROOT / "bench" / "wholeproc.py"))
+    figures = helpers["measure"]([sys.executable, "-c", "print('hi')"], 2, warmup=0)
+    assert len(figures.samples) == 2 and figures.samples[0].output == "hi\n"
+    assert 0 < figures.wall_min <= figures.wall_median and figures.peak_mib > 1
