@@ -66,7 +66,7 @@ class _Pair(NamedTuple):
 
 def explore(checked: Checked, case_name: str | None, options: SimOptions, runs: int,
             first_seed: int = 0) -> Exploration:
-    pairs = _static_pairs(checked, case_name, options)
+    graph, pairs = _static_pairs(checked, case_name, options)
     seen: dict[_Pair, set[bool]] = {p: set() for p in pairs}  # True: seen reversed
     base = dataclasses.replace(options, check=False, trace=False, recorder=None,
                                record_schedule=False, holds=None, watch=None)
@@ -90,7 +90,7 @@ def explore(checked: Checked, case_name: str | None, options: SimOptions, runs: 
                   seen)
         seed += 1
     return Exploration(state.count, list(state.found.values()), state.failures, adversarial,
-                       _orders(checked, case_name, seen) if pairs else [])
+                       _orders(graph, seen) if graph is not None else [])
 
 
 class _State:
@@ -137,28 +137,22 @@ def _difference(name: str, base: np.ndarray, data: np.ndarray) -> Difference | N
 
 
 def _static_pairs(checked: Checked, case_name: str | None,
-                  options: SimOptions) -> list[_Pair]:
-    """The unordered hazards of the case's static graph, as (kind, earlier, later) task
+                  options: SimOptions) -> tuple[TaskGraph | None, list[_Pair]]:
+    """The case's static graph and its unordered hazards, as (kind, earlier, later) task
     ids (the model numbers tasks the same way). None with other inputs than the case's:
     data-dependent reads may then build another graph."""
     if options.inputs or options.inputs_file is not None:
-        return []
-    graph = _graph(checked, case_name)
-    if graph is None:
-        return []
+        return None, []
+    try:
+        graph = instantiate_case(checked, case_name)
+    except CompileError:  # the runs report it
+        return None, []
     found: dict[_Pair, None] = {}
 
     def on_race(h: Hazard) -> None:
         found.setdefault(_Pair(h.kind, h.earlier.task, h.later.task), None)
     unordered(graph, on_race)
-    return list(found)
-
-
-def _graph(checked: Checked, case_name: str | None) -> TaskGraph | None:
-    try:
-        return instantiate_case(checked, case_name)
-    except CompileError:  # the runs report it
-        return None
+    return graph, list(found)
 
 
 def _next_round(pairs: list[_Pair], seen: dict[_Pair, set[bool]],
@@ -214,10 +208,7 @@ class _AccessOrder:
                 orders.add(writes[p.later] < writes[p.earlier])
 
 
-def _orders(checked: Checked, case_name: str | None,
-            seen: dict[_Pair, set[bool]]) -> list[HazardOrders]:
-    graph = _graph(checked, case_name)
-    assert graph is not None  # it was built for the pairs
+def _orders(graph: TaskGraph, seen: dict[_Pair, set[bool]]) -> list[HazardOrders]:
     groups: dict[tuple[Kind, int, int], list[set[bool]]] = {}
     first: dict[tuple[Kind, int, int], _Pair] = {}
     for p, orders in seen.items():
