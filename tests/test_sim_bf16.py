@@ -13,7 +13,7 @@ import pytest
 
 from pto_dsl import bf16
 from pto_dsl.cases import _uniform
-from pto_dsl.pipeline import front_end
+from pto_dsl.pipeline import front_end, instantiate_case
 from pto_dsl.sim.run import SimOptions, simulate
 from pto_dsl.source import SourceFile
 
@@ -103,3 +103,21 @@ def test_numerics_bench_reads_the_verdict(capsys: pytest.CaptureFixture[str]) ->
     assert bench["main"](["--case", "CaseSmall1", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
     assert "CaseSmall1" in out and "PASS out: max abs error 0" in out
+
+
+def test_an_orchestration_read_of_bf16_sees_the_rounded_value() -> None:
+    """1.2 is 1.203125 in bf16 (1.20000005 in f32): the static graph and the model both
+    read the bf16 value."""
+    program = """
+kernel K aiv 0 (in x: f32[N], out y: f32[N]) impl "k.py:k"
+entry e(in w: bf16[N], in x: f32[N]) {
+    if w[1] > 1.201 {
+        let a = K(x, new f32[N])
+    }
+}
+case c { N = 4, w = [1.0, 1.2, 3.0, 4.0], x = zeros() }
+"""
+    checked = front_end(SourceFile("t.pto", program))
+    assert len(instantiate_case(checked, None)) == 1
+    result = simulate(checked, None, SimOptions(numerics=False))
+    assert result.runtime.seq == 1
