@@ -89,7 +89,7 @@ class Memory:
             if loader is None:
                 raise NoData(f"no memory at address {addr:#x}")
             if self.dtypes[addr] == "bf16":  # the loader hands over its data
-                made = loader()
+                made = np.asarray(loader())
                 bits = made if made.dtype == np.uint16 else bf16.to_bits(made)
                 arr = self.arrays[addr] = bits.reshape(-1)
                 return arr
