@@ -98,3 +98,15 @@ def test_a_held_task_starts_after_its_delay() -> None:
     spans = {s.seq: s for s in held.runtime.sched.schedule or ()}
     assert spans[0].start >= 5e6 and held.passed
     assert held.runtime.makespan > plain.runtime.makespan + 5e6 - 1
+
+
+def test_a_round_never_holds_a_task_it_wants_first() -> None:
+    pairs = [explore_module._Pair(Kind.RAW, 1, 2), explore_module._Pair(Kind.RAW, 2, 3),
+             explore_module._Pair(Kind.WAR, 4, 5)]
+    seen: dict[explore_module._Pair, set[bool]] = {p: set() for p in pairs}
+    tries = dict.fromkeys(pairs, 0)
+    assert explore_module._next_round(pairs, seen, tries) == [pairs[0], pairs[2]]
+    seen[pairs[0]].add(True)  # reversed: done
+    assert explore_module._next_round(pairs, seen, tries) == [pairs[1], pairs[2]]
+    assert explore_module._next_round(pairs, seen, tries) == [pairs[1]]  # two tries each
+    assert explore_module._next_round(pairs, seen, tries) == []
