@@ -20,7 +20,7 @@ from pto_dsl.cli import EXIT_ERRORS, EXIT_OK, UsageError, guarded, load_program,
 from pto_dsl.diagnostics import CompileError, Diagnostic
 from pto_dsl.files import write_atomic
 from pto_dsl.sim.api import TENSORMAP_RULES
-from pto_dsl.sim.params import DEFAULT_PARAMS, MiB, Params
+from pto_dsl.sim.params import DEFAULT_PARAMS, TARGET_PARAMS, MiB, Params
 from pto_dsl.viz import gantt
 
 if TYPE_CHECKING:  # the simulator is imported when it runs, not for --help or --version
@@ -129,7 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _params(args: argparse.Namespace) -> Params:
     try:
-        return dataclasses.replace(DEFAULT_PARAMS, task_window=args.runtime.task_window,
+        # the target's calibrated costs (pto_dsl.sim.params), with the machine asked for
+        return dataclasses.replace(TARGET_PARAMS[args.dialect],
+                                   task_window=args.runtime.task_window,
                                    block_dim=args.block_dim, heap_size=args.heap_mib * MiB,
                                    scheduler_threads=args.scheduler_threads)
     except ValueError as exc:

@@ -9,6 +9,7 @@ This is the hot path of instantiation: work that depends only on the site is don
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -125,6 +126,7 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     check_dims = dims_checker(inst, kernel, tensor_args)
     target = s.target.slot if s.target is not None else None
     written, make_task = inst.written, inst.task_maker(site)
+    records = graph.records
     writes = [i for i, a in enumerate(tensor_args)  # tags are fixed per argument
               if isinstance(a, ir.TensorArg) and a.tag is not INPUT]
     factory = inst.watchers.get(site.id)
@@ -138,8 +140,9 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
         if check_dims is not None:
             check_dims(accesses)
         fanin: dict[int, list[Origin]] = {p: [EXPLICIT] for p, _ in explicit}
+        records["explicit"] += len(fanin)
         if inst.manual_depth is None:
-            _auto_fanin(tmap, accesses, tid, fanin)
+            _auto_fanin(tmap, accesses, tid, fanin, records)
         for i in writes:  # entry tensors written by tasks, for orchestration reads
             acc = accesses[i]
             if acc.buffer.owner is None:
@@ -155,16 +158,22 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
 
 
 def _auto_fanin(tmap: TensorMap, accesses: list[Access], tid: int,
-                fanin: dict[int, list[Origin]]) -> None:
+                fanin: dict[int, list[Origin]], records: Counter[str]) -> None:
+    """Steps A, B and 4, counting deps.json records as the runtime's replay writes them:
+    a creator record only for a producer not yet in the fanin, one per TensorMap hit."""
     for acc in accesses:
         tag = acc.tag
         if tag is OUTPUT:
             continue
         owner = acc.buffer.owner
         if owner is not None:  # Step A: creator retention
+            if owner not in fanin:
+                records["creator"] += 1
             add_fanin(fanin, owner, CREATOR)
         if not acc.manual_dep and (tag is INPUT or tag is INOUT):  # Step B
-            for p in tmap.lookup(acc.buffer.id, acc.region, tag is INOUT):
+            found = tmap.lookup(acc.buffer.id, acc.region, tag is INOUT)
+            records["tensormap"] += len(found)
+            for p in found:
                 add_fanin(fanin, p, TENSORMAP)
     for acc in accesses:  # Step 4: register this task as the latest writer
         if not acc.manual_dep and (acc.tag is INOUT or acc.tag is OUTPUT_EXISTING):

@@ -2,12 +2,16 @@
 dynamic evidence of races (an output that differs between runs) and to cross-check the
 static race checker.
 
-The static checker's unordered hazards are driven first: each adversarial run holds back
-the earlier task of a set of unordered pairs until long after everything else could run,
-so the later task of each pair goes first (a pair that one run cannot reverse gets another
-try while the budget lasts). The remaining runs are random: ready queues drained in random
-order, random kernel durations and orchestrator speed. For every hazard the result says in
-how many of its task pairs each order was seen.
+The static checker's unordered hazards are driven first: each adversarial run delays the
+earlier task of a set of unordered pairs until long after everything else could run, so
+the later task's access comes first: a write-after-read's reader is held back before it
+starts (it reads at its start), the writer of a read- or write-after-write runs long (its
+writes land at its end; two read-modify-writes then overlap and one update is lost). A
+pair that one run cannot reverse gets another try while the budget lasts, and so does a
+pair never seen in submission order (its later task held back). The remaining
+runs are random: ready queues drained in random order, random kernel durations and
+orchestrator speed. For every hazard the result says in how many of its task pairs each
+order was seen.
 """
 
 from __future__ import annotations
@@ -69,11 +73,12 @@ def explore(checked: Checked, case_name: str | None, options: SimOptions, runs: 
     graph, pairs = _static_pairs(checked, case_name, options)
     seen: dict[_Pair, set[bool]] = {p: set() for p in pairs}  # True: seen reversed
     base = dataclasses.replace(options, check=False, trace=False, recorder=None,
-                               record_schedule=False, holds=None, watch=None)
+                               record_schedule=False, holds=None, stretches=None,
+                               watch=None)
     state = _State()
     state.run(f"seed {first_seed}", dataclasses.replace(base, seed=first_seed), checked,
               case_name, seen)
-    tries = dict.fromkeys(pairs, 0)
+    tries: dict[tuple[_Pair, bool], int] = {}
     delay = 2 * state.makespan + 1e6
     adversarial = 0
     while state.count < runs:
@@ -81,9 +86,11 @@ def explore(checked: Checked, case_name: str | None, options: SimOptions, runs: 
         if not chosen:
             break
         adversarial += 1
-        holds = dict.fromkeys((p.earlier for p in chosen), delay)
-        state.run(f"adversarial run {adversarial}", dataclasses.replace(base, holds=holds),
-                  checked, case_name, seen)
+        holds = {d.delayed: delay for d in chosen if not d.stretch}
+        stretches = {d.delayed: delay for d in chosen if d.stretch}
+        state.run(f"adversarial run {adversarial}",
+                  dataclasses.replace(base, holds=holds, stretches=stretches), checked,
+                  case_name, seen)
     seed = first_seed + 1
     while state.count < runs:
         state.run(f"seed {seed}", dataclasses.replace(base, seed=seed), checked, case_name,
@@ -155,20 +162,46 @@ def _static_pairs(checked: Checked, case_name: str | None,
     return graph, list(found)
 
 
+class _Drive(NamedTuple):
+    """One pair an adversarial run drives, and the order it wants (True: reversed)."""
+
+    pair: _Pair
+    reversed: bool
+
+    @property
+    def delayed(self) -> int:
+        return self.pair.earlier if self.reversed else self.pair.later
+
+    @property
+    def first(self) -> int:
+        return self.pair.later if self.reversed else self.pair.earlier
+
+    @property
+    def stretch(self) -> bool:
+        """Run the delayed task long rather than hold it back: for a reversed read- or
+        write-after-write, whose earlier task's writes must land last."""
+        return self.reversed and self.pair.kind is not Kind.WAR
+
+
 def _next_round(pairs: list[_Pair], seen: dict[_Pair, set[bool]],
-                tries: dict[_Pair, int]) -> list[_Pair]:
-    """Pairs not yet seen reversed that one run can reverse together: no task both held
-    back (an earlier one) and wanted first (a later one)."""
-    held: set[int] = set()
+                tries: dict[tuple[_Pair, bool], int]) -> list[_Drive]:
+    """Pairs with an order not seen yet (the reversed one first) that one run can drive
+    together: no task both delayed and wanted first."""
+    delayed: set[int] = set()
     first: set[int] = set()
     chosen = []
     for p in pairs:
-        if True in seen[p] or tries[p] >= TRIES or p.earlier in first or p.later in held:
+        missing = [order for order in (True, False) if order not in seen[p]
+                   and tries.get((p, order), 0) < TRIES]
+        if not missing:
             continue
-        held.add(p.earlier)
-        first.add(p.later)
-        tries[p] += 1
-        chosen.append(p)
+        drive = _Drive(p, missing[0])
+        if drive.delayed in first or drive.first in delayed:
+            continue
+        delayed.add(drive.delayed)
+        first.add(drive.first)
+        tries[(p, drive.reversed)] = tries.get((p, drive.reversed), 0) + 1
+        chosen.append(drive)
     return chosen
 
 

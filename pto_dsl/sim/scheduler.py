@@ -61,8 +61,10 @@ class Scheduler:
         self.schedule: list[Span] | None = []  # None: not recorded (saves memory)
         self.completed = 0
         self.on_consumed: Callable[[TaskSlot], None] = lambda slot: None
-        # --explore's adversarial schedules: tasks (by seq) held back this long once ready
+        # --explore's adversarial schedules: tasks (by seq) held back this long once ready,
+        # and tasks whose run takes this much longer (their writes land that much later)
         self.holds: dict[int, float] = {}
+        self.stretches: dict[int, float] = {}
         self.held: list[tuple[float, int, TaskSlot]] = []
 
     # ---- cores ----------------------------------------------------------------------
@@ -129,6 +131,8 @@ class Scheduler:
         duration = slot.duration
         if self.rng is not None:
             duration *= self.rng.uniform(0.5, 1.5)
+        if self.stretches:
+            duration += self.stretches.get(slot.seq, 0.0)
         slot.core, slot.start, slot.end = cores, start, start + duration
         if self.executor is not None:
             self.executor.start(slot)
