@@ -1,7 +1,7 @@
 """`pto-run --explore` drives the hazards pto-check finds before random schedules: a
-double-buffered producer/consumer with a missing dep, which random schedules never
-expose, differs under the default exploration, and the report says which orders of each
-hazard's task pairs were seen."""
+double-buffered producer/consumer with a dep on the wrong consumer, whose pairs random
+schedules seldom reverse, differs at the first adversarial run, and the report says which
+orders of each hazard's task pairs were seen."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ def consume(buf, acc):
 # Iteration i fills half i % 2 of `stage` while the consumer of iteration i - 1 reads the
 # other half. The producer of iteration i waits for the consumer of iteration i - 3 where it
 # should wait for that of i - 2, which reads the same half. The consumer is slow and the
-# producer fast, so that consumer has always started (and read) when the producer is ready,
-# in the submission-order schedule and in random ones.
+# producer fast, so that consumer has nearly always started (and read) when the producer is
+# ready, in the submission-order schedule and in random ones.
 DOUBLE_BUFFER = """
 kernel PRODUCE aiv 0 (in x: f32[T, C], out buf: f32[T, C]) impl "db:produce" cost 50
 kernel CONSUME aiv 1 (in buf: f32[T, C], inout acc: f32[T, C]) impl "db:consume" cost 20000
@@ -73,13 +73,20 @@ def test_default_explore_finds_the_double_buffer_race(
     assert "out: seed 0 and adversarial run 1 differ in 512 elements" in out
 
 
-def test_random_schedules_alone_miss_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Why the adversarial runs exist: without them 30 schedules agree."""
+def test_random_schedules_alone_reverse_few_pairs(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Why the adversarial runs exist: 30 random schedules reverse few of the 14 pairs of
+    each hazard (the first iterations', whose producers have no dep at all), where the
+    default exploration sees all of them in both orders."""
     monkeypatch.setattr(explore_module, "_next_round", lambda *args: [])
     found = explore(front_end(read_source(_program(tmp_path))), None, SimOptions(), 30)
-    assert found.differences == [] and found.adversarial == 0
+    assert found.adversarial == 0
     war = next(h for h in found.hazards if h.kind is Kind.WAR)
-    assert (war.pairs, war.as_submitted, war.reversed) == (14, 14, 0)  # never reversed
+    assert war.pairs == war.as_submitted == 14 and war.reversed <= 3
+    monkeypatch.undo()
+    found = explore(front_end(read_source(_program(tmp_path))), None, SimOptions(), 30)
+    war = next(h for h in found.hazards if h.kind is Kind.WAR)
+    assert war.both == 14 and found.differences[0].runs == ("seed 0", "adversarial run 1")
 
 
 def test_no_hazard_means_random_runs_only() -> None:

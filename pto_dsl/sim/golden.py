@@ -18,7 +18,7 @@ from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.sim.frames import user_frames
 from pto_dsl.sim.kernels import load_module
 
-RTOL = ATOL = 1e-3  # the reference's tolerance (§3.1)
+RTOL = ATOL = 1e-3  # the reference's tolerance (runtime-model.md)
 
 
 class OutputCheck(NamedTuple):
