@@ -12,7 +12,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pto_dsl.cases import case_names
 from pto_dsl.cli import (
     EXIT_OK,
     UsageError,
@@ -20,11 +19,8 @@ from pto_dsl.cli import (
     load_program,
     tool_parser,
 )
-from pto_dsl.codegen import harness
-from pto_dsl.codegen.cpp import generate, interface_header
 from pto_dsl.diagnostics import Diagnostic
 from pto_dsl.files import write_atomic
-from pto_dsl.pipeline import check_graph, instantiate_case
 
 PROG = "pto-compile"
 
@@ -45,6 +41,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse(argv)
 
     def body(diags: list[Diagnostic]) -> int:
+        from pto_dsl.cases import case_names
+        from pto_dsl.codegen import harness
+        from pto_dsl.codegen.cpp import generate, interface_header
+        from pto_dsl.pipeline import check_graph, instantiate_case
+
         output = _output_path(args.output, args.file)
         if args.json and output is None:
             raise UsageError("--json prints the diagnostics on standard output: name the "
