@@ -1,0 +1,89 @@
+"""`pto-check ORCH.cpp --signature SIG.pto`: the command-line side of the C++ front end.
+
+Loads the signature (kernels, entry declaration, cases), builds the orchestration against
+the recording API, records the chosen cases and hands each graph to the same checks and
+summary as a .pto program. No C++ compiler is exit 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from pto_dsl import record
+from pto_dsl.cases import case_names, default_case
+from pto_dsl.diagnostics import CompileError, Diagnostic
+from pto_dsl.dialects import DIALECTS
+from pto_dsl.graph import TaskGraph
+from pto_dsl.pipeline import Checked, case_values, check_graph, front_end, read_source
+
+
+class Unavailable(Exception):
+    """The recorder cannot run here (no C++ compiler)."""
+
+
+@dataclass
+class RecordedCase:
+    name: str
+    checked: Checked  # source: the C++ file; program: the recorded sites and scopes
+    graph: TaskGraph
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--signature", type=Path, metavar="SIG.pto",
+                   help="FILE is a C++ orchestration: record its task graph with pto-dsl's "
+                   "recording runtime API; SIG.pto gives its kernels, entry and cases (an "
+                   "'extern entry' declaration, or a whole program whose body is not used)")
+    p.add_argument("--timeout", type=float, default=record.DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help="stop a recording run after this long (default: %(default)g)")
+
+
+def load_signature(args: argparse.Namespace, diags: list[Diagnostic]) -> Checked:
+    from pto_dsl.cli import UsageError
+    try:
+        source = read_source(args.signature)
+    except OSError as exc:
+        raise UsageError(f"cannot read '{args.signature}': {exc.strerror or exc}") from None
+    checked = front_end(source, DIALECTS[args.dialect])
+    diags.extend(checked.warnings)
+    names = case_names(checked.program)
+    if args.case is not None and args.case not in names:
+        raise UsageError(f"no case named '{args.case}' in {args.signature}; cases: "
+                         f"{', '.join(names) or 'none'}")
+    if not names:
+        raise UsageError(f"recording runs the orchestration on a case, and {args.signature} "
+                         "declares none")
+    return checked
+
+
+def chosen_cases(args: argparse.Namespace, signature: Checked) -> list[str]:
+    if getattr(args, "all_cases", False):
+        return case_names(signature.program)
+    default = default_case(signature.program)
+    return [args.case] if args.case else [default.name.name] if default else []
+
+
+def record_cases(args: argparse.Namespace, signature: Checked,
+                 names: list[str]) -> list[tuple[str, RecordedCase | list[Diagnostic]]]:
+    """Each case recorded and checked; a case that fails gives its diagnostics instead."""
+    from pto_dsl.cli import UsageError
+    try:
+        source = read_source(args.file)
+    except OSError as exc:
+        raise UsageError(f"cannot read '{args.file}': {exc.strerror or exc}") from None
+    try:
+        prepared = record.prepare(args.file, source, signature.dialect)
+    except record.ToolMissing as exc:
+        raise Unavailable(str(exc)) from None
+    out: list[tuple[str, RecordedCase | list[Diagnostic]]] = []
+    for name in names:
+        try:
+            values = case_values(signature, name)
+            rec = record.record(prepared, signature.program, values, args.timeout)
+            checked = Checked(source, rec.program, signature.dialect)
+            checked.warnings.extend(check_graph(checked, rec.graph, args.runtime))
+            out.append((name, RecordedCase(name, checked, rec.graph)))
+        except CompileError as exc:
+            out.append((name, exc.diagnostics))
+    return out

@@ -1,0 +1,345 @@
+"""Replaying a recorder trace: the trace of one run -> the TaskGraph instantiation builds.
+
+Drives an `Instantiator` as the IR's closures would: scopes open and close, every submit
+becomes a task added by `instantiate_submit.add_task` (the same fanin rules), orchestration
+reads are checked like the .pto path's. Submission sites and scope blocks are the C++ call
+sites: the program returned has one site per (call site, kernel), so the graph checks and
+pictures work unchanged. It does not build or run anything (toolchain.py, child.py do).
+
+The trace is one event per line, fields separated by spaces (see pto_recorder.cpp):
+
+    F id path                  a file the call sites below name
+    C n                        aicpu_orchestration_config's expected_arg_count
+    G / Q depth                the entry begins / returns (with `depth` scopes still open)
+    B h dtype nd shape.. f l   a buffer first made by make_tensor_external (unknown address)
+    S M|A f l / E f l          scope begin (manual or auto) / end
+    T kind aic aiv0 aiv1 blocks f l   a submit (kind: k kernel, d dummy, a alloc_tensors)
+    A tag h dtype manual nd layout.. offsets.. sizes..   one tensor argument
+    V kind bits                one scalar argument (f float, d double, i signed, u unsigned)
+    D id..                     explicit deps, in order
+    Z                          the end of the submit
+    R|W h dtype manual nd layout.. offsets.. sizes.. index.. f l   orchestration read/write
+    L level func text          a log line
+    X f l code func | text     a fatal report;  U f l text / I f l text  unsupported / misuse
+    K signal f l               killed by a signal after the call at f:l
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from pto_dsl import ir
+from pto_dsl.cases import CaseValues
+from pto_dsl.diagnostics import CompileError, Note, Stage, error
+from pto_dsl.graph import Access, Buffer, HostRead, TaskGraph
+from pto_dsl.instantiate import Instantiator
+from pto_dsl.instantiate_submit import add_task
+from pto_dsl.record.spans import load, whole_line
+from pto_dsl.regions import Region
+from pto_dsl.source import SourceFile, Span
+from pto_dsl.types import DTYPES
+from pto_dsl.values import TensorVal
+
+TAGS = {"I": ir.Tag.INPUT, "O": ir.Tag.OUTPUT, "X": ir.Tag.OUTPUT_EXISTING,
+        "U": ir.Tag.INOUT, "N": ir.Tag.INPUT}  # NO_DEP: read, never tracked
+ACCEPTS = {"in": ("I", "N"), "out": ("O", "X", "N"), "inout": ("U", "N")}
+INVALID_ID = (1 << 64) - 1
+
+
+class Replay:
+    def __init__(self, signature: ir.Program, case: CaseValues, main: SourceFile,
+                 main_path: str) -> None:
+        self.program = ir.Program(signature.name, dict(signature.kernels), signature.tensors,
+                                  signature.scalars, signature.symbols, (), signature.cases,
+                                  span=signature.span, extern=True)
+        self.inst = Instantiator(self.program, case)
+        self.main, self.main_path = main, main_path
+        self.buffers: dict[int, Buffer] = {}
+        for i, t in enumerate(signature.tensors):
+            self.buffers[i] = self.inst.new_buffer(t.name, t.dtype, case.shape(t.name), None)
+        self.files: dict[int, SourceFile | None] = {}
+        self.sites: dict[tuple[int, int, str], ir.Site] = {}
+        self.makers: dict[int, Callable[..., Any]] = {}
+        self.dep_counts: dict[int, int] = {}
+        self.decls: dict[tuple[int, int, bool, int | None], ir.ScopeDecl] = {}
+        self.decl_stack: list[ir.ScopeDecl] = []
+        self.kernels = _kernel_table(signature)
+        self.logs: list[str] = []
+        self.expected_args: int | None = None
+        self.last: tuple[int, int] = (-1, 0)
+        self.finished = False
+        self.submit: list[str] = []  # the lines of the submit being read
+
+    # ---- locations ---------------------------------------------------------------------
+    def span(self, fid: int, line: int) -> Span:
+        source = self.files.get(fid)
+        if source is None:
+            source = self.main
+            line = line if fid < 0 else 1
+        return whole_line(source, line)
+
+    def fail(self, code: str, message: str, fid: int, line: int,
+             help: tuple[str, ...] = (), notes: tuple[Note, ...] = ()) -> NoReturn:
+        raise CompileError([error(code, message, self.span(fid, line), help=help,
+                                  notes=(*notes, Note(f"in case '{self.inst.case.name}'")),
+                                  stage=Stage.INSTANTIATION)])
+
+    # ---- the trace ---------------------------------------------------------------------
+    def run(self, lines: list[str]) -> TaskGraph:
+        self.inst.check_shapes()
+        handlers = {"F": self.file, "C": self.config, "G": _ignore, "Q": self.done,
+                    "B": self.buffer, "S": self.scope_begin, "E": self.scope_end,
+                    "R": self.read, "W": _ignore, "L": self.log, "X": self.fatal,
+                    "U": self.unsupported, "I": self.invalid, "K": self.killed}
+        for line in lines:
+            if not line:
+                continue
+            head = line[0]
+            if head in "AVD":
+                self.submit.append(line)
+            elif head == "T":
+                self.submit = [line]
+            elif head == "Z":
+                self.task(self.submit)
+            else:
+                handlers[head](line.split(" "))
+        self.program.body = self.dep_clauses()
+        graph = self.inst.graph
+        graph.tensormap_lookups = self.inst.tmap.lookups
+        graph.tensormap_inserts = self.inst.tmap.inserts
+        return graph
+
+    def file(self, f: list[str]) -> None:
+        name = " ".join(f[2:])
+        self.files[int(f[1])] = self.main if name == self.main_path else load(name)
+
+    def config(self, f: list[str]) -> None:
+        self.expected_args = int(f[1])
+
+    def done(self, f: list[str]) -> None:
+        self.finished = True
+
+    def log(self, f: list[str]) -> None:
+        self.logs.append(f"{f[1]} {f[2]}: {' '.join(f[3:])}")
+
+    def buffer(self, f: list[str]) -> None:
+        handle, dtype, nd = int(f[1]), DTYPES[int(f[2])], int(f[3])
+        shape = tuple(int(x) for x in f[4:4 + nd])
+        self.last = (int(f[4 + nd]), int(f[5 + nd]))
+        self.buffers[handle] = self.inst.new_buffer(f"external#{handle}", dtype, shape, None)
+
+    # ---- scopes --------------------------------------------------------------------------
+    def scope_begin(self, f: list[str]) -> None:
+        fid, line = int(f[2]), int(f[3])
+        self.last = (fid, line)
+        parent = self.decl_stack[-1] if self.decl_stack else None
+        manual = f[1] == "M"
+        key = (fid, line, manual, parent.id if parent else None)
+        decl = self.decls.get(key)
+        if decl is None:
+            decl = ir.ScopeDecl(len(self.program.scopes), manual, len(self.decl_stack) + 1,
+                                parent, self.span(fid, line))
+            self.decls[key] = decl
+            self.program.scopes.append(decl)
+        self.decl_stack.append(decl)
+        self.inst.open_scope(decl)
+
+    def scope_end(self, f: list[str]) -> None:
+        self.last = (int(f[1]), int(f[2]))
+        self.decl_stack.pop()
+        self.inst.close_scope()
+
+    # ---- submits -------------------------------------------------------------------------
+    def task(self, lines: list[str]) -> None:
+        head = lines[0].split(" ")
+        kind, fid, line = head[1], int(head[6]), int(head[7])
+        self.last = (fid, line)
+        kernel = self.kernel(kind, [int(x) for x in head[2:5]], fid, line)
+        site = self.site(fid, line, kernel)
+        tid = len(self.inst.graph)
+        args = [ln.split(" ") for ln in lines[1:] if ln[0] == "A"]
+        scalars = [ln.split(" ") for ln in lines[1:] if ln[0] == "V"]
+        dep_line = next((ln for ln in lines[1:] if ln[0] == "D"), None)
+        names = self.param_names(kernel, args, scalars, fid, line)
+        outputs: dict[str, Access] = {}
+        accesses = tuple(self.access(a, name, kernel, tid, outputs) for a, name in zip(args, names))
+        values = tuple(_scalar(s[1], int(s[2])) for s in scalars)
+        explicit, items = self.deps(dep_line, tid, fid, line)
+        task = self.maker(site)(tid, accesses, values, outputs, explicit, items)
+        if kernel is None:  # alloc_tensors: outputs only, no fanin (as the .pto path)
+            self.inst.graph.add_task(task, {})
+            return
+        add_task(self.inst, task, [i for i, a in enumerate(accesses) if a.tag is not ir.Tag.INPUT])
+
+    def kernel(self, kind: str, ids: list[int], fid: int, line: int) -> ir.Kernel | None:
+        if kind == "a":
+            return None
+        if kind == "d":
+            return self.dummy()
+        slots = frozenset((slot, k) for slot, k in zip(("aic", "aiv0", "aiv1"), ids) if k >= 0)
+        found = self.kernels.get(slots)
+        if found is None and len(slots) == 1 and next(iter(slots))[0] == "aiv1":
+            found = self.kernels.get(frozenset({("aiv0", next(iter(slots))[1])}))
+        if found is None:
+            text = ", ".join(f"{s} {k}" for s, k in sorted(slots)) or "no kernel"
+            known = ", ".join(f"{k.name} ({', '.join(f'{s} {i}' for s, i in k.func_ids)})"
+                              for k in self.program.kernels.values()) or "none"
+            self.fail("E705", f"this submit names func_id {text}, which no kernel of the "
+                      "signature has", fid, line,
+                      help=(f"the signature's kernels: {known}",
+                            "declare the kernel in the signature with the func_id the "
+                            "runtime registers it under"))
+        return found
+
+    def dummy(self) -> ir.Kernel:
+        kernel = self.program.kernels.get("dummy")
+        if kernel is None:
+            kernel = ir.Kernel("dummy", "mix", (("aic", -1),), (), None, None, self.main_span())
+            self.program.kernels["dummy"] = kernel
+        return kernel
+
+    def main_span(self) -> Span:
+        return whole_line(self.main, 1)
+
+    def site(self, fid: int, line: int, kernel: ir.Kernel | None) -> ir.Site:
+        key = (fid, line, kernel.name if kernel else "alloc")
+        site = self.sites.get(key)
+        if site is None:
+            scope = self.decl_stack[-1] if self.decl_stack else None
+            site = ir.Site(len(self.program.sites), kernel, (), scope, (), self.span(fid, line))
+            self.sites[key] = site
+            self.program.sites.append(site)
+        return site
+
+    def maker(self, site: ir.Site) -> Callable[..., Any]:
+        make = self.makers.get(site.id)
+        if make is None:
+            make = self.makers[site.id] = self.inst.task_maker(site)
+        return make
+
+    def param_names(self, kernel: ir.Kernel | None, args: list[list[str]],
+                    scalars: list[list[str]], fid: int, line: int) -> list[str]:
+        if kernel is None or kernel.name == "dummy":
+            return [f"out{i}" if kernel is None else f"arg{i}" for i in range(len(args))]
+        params, sparams = kernel.tensor_params, kernel.scalar_params
+        if len(params) != len(args) or len(sparams) != len(scalars):
+            self.fail("E707", f"this submit passes {len(args)} tensor and {len(scalars)} "
+                      f"scalar arguments, but kernel '{kernel.name}' takes {len(params)} and "
+                      f"{len(sparams)}", fid, line,
+                      notes=(Note("the kernel is declared here", kernel.span),))
+        for i, (p, a) in enumerate(zip(params, args)):
+            if a[1] not in ACCEPTS[p.direction]:
+                added = {"I": "add_input", "O": "add_output", "X": "add_output",
+                         "U": "add_inout", "N": "add_no_dep"}[a[1]]
+                self.fail("E707", f"tensor argument {i} of '{kernel.name}' is added with "
+                          f"{added}, but the kernel's parameter '{p.name}' is '{p.direction}'",
+                          fid, line, notes=(Note("the parameter is declared here", p.span),))
+        return [p.name for p in params]
+
+    def access(self, a: list[str], name: str, kernel: ir.Kernel | None, tid: int,
+               outputs: dict[str, Access]) -> Access:
+        tag, handle, manual, nd = a[1], int(a[2]), a[4] == "1", int(a[5])
+        nums = [int(x) for x in a[6:6 + 3 * nd]]
+        region = Region(tuple(nums[:nd]), tuple(nums[nd:2 * nd]), tuple(nums[2 * nd:]))
+        if tag == "O":
+            label = kernel.name if kernel else "alloc"
+            buf = self.buffers[handle] = self.inst.new_buffer(
+                f"{label}#{tid}.{name}", DTYPES[int(a[3])], region.layout, tid)
+            access = outputs[name] = Access(buf, region, ir.Tag.OUTPUT, name, False)
+            return access
+        return Access(self.buffers[handle], region, TAGS[tag], name, manual or tag == "N")
+
+    def deps(self, line_text: str | None, tid: int, fid: int,
+             line: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        if line_text is None:
+            return (), ()
+        explicit, items = [], []
+        for index, raw in enumerate(int(x) for x in line_text.split(" ")[1:]):
+            if raw == INVALID_ID:  # an invalid id adds no edge, like a dep on `none`
+                continue
+            producer = raw & 0xFFFFFFFF
+            if producer >= tid:
+                self.fail("E707", f"explicit dep {index} is not the id of a submitted task "
+                          f"(0x{raw:x})", fid, line)
+            explicit.append(producer)
+            items.append(index)
+        return tuple(explicit), tuple(items)
+
+    # ---- orchestration reads --------------------------------------------------------------
+    def read(self, f: list[str]) -> None:
+        handle, manual, nd = int(f[1]), f[3] == "1", int(f[4])
+        nums = [int(x) for x in f[5:5 + 4 * nd]]
+        fid, line = int(f[5 + 4 * nd]), int(f[6 + 4 * nd])
+        self.last = (fid, line)
+        buf = self.buffers[handle]
+        region = Region(tuple(nums[:nd]), tuple(nums[nd:2 * nd]), tuple(nums[2 * nd:3 * nd]))
+        index = tuple(nums[3 * nd:])
+        span = self.span(fid, line)
+        if buf.owner is not None or handle < len(self.program.tensors):
+            self.inst.host_read(TensorVal(buf, region, manual), index, span)
+            return
+        point = Region(region.layout, tuple(o + i for o, i in zip(region.offsets, index)),
+                       (1,) * nd)
+        self.inst.graph.host_reads.append(HostRead(span, Access(buf, point, ir.Tag.INPUT, "",
+                                                                manual), len(self.inst.graph)))
+
+    # ---- how a run ends early ------------------------------------------------------------------
+    def fatal(self, f: list[str]) -> None:
+        fid, line, code, func = int(f[1]), int(f[2]), int(f[3]), f[4]
+        text = " ".join(f[6:])
+        self.fail("E707", f"the orchestration reports a fatal error (code {code}) in {func}: "
+                  f"{text}", fid, line,
+                  help=("the runtime stops the orchestration here; nothing after it runs",))
+
+    def unsupported(self, f: list[str]) -> None:
+        self.fail("E706", f"pto-dsl's recording API does not implement {' '.join(f[3:])}",
+                  int(f[1]), int(f[2]),
+                  help=("the run stops here; what was recorded before it is not checked",))
+
+    def invalid(self, f: list[str]) -> None:
+        self.fail("E707", f"the runtime rejects this: {' '.join(f[3:])}", int(f[1]), int(f[2]))
+
+    def killed(self, f: list[str]) -> None:
+        sig, fid, line = int(f[1]), int(f[2]), int(f[3])
+        self.last = (fid, line)
+        raise _Killed(sig)
+
+    # ---- the program's dep clauses, for the checks that name a dep -------------------------
+    def dep_clauses(self) -> tuple[ir.Stmt, ...]:
+        counts: dict[int, int] = {}
+        for task in self.inst.graph.tasks():
+            if task.dep_items:
+                counts[task.site] = max(counts.get(task.site, 0), max(task.dep_items) + 1)
+        body: list[ir.Stmt] = []
+        for site in self.program.sites:
+            deps = tuple(ir.Dep(ir.Var(f"explicit dep {i}", 0, ir.TaskTy(frozenset(), True),
+                                       site.span), None, site.span)
+                         for i in range(counts.get(site.id, 0)))
+            body.append(ir.Submit(site, (), deps, None, site.span))
+        return tuple(body)
+
+
+class _Killed(Exception):
+    def __init__(self, signal: int) -> None:
+        super().__init__(signal)
+        self.signal = signal
+
+
+def _ignore(f: list[str]) -> None:
+    pass
+
+
+def _scalar(kind: str, bits: int) -> int | float:
+    if kind == "f":
+        return float(struct.unpack("<f", struct.pack("<I", bits & 0xFFFFFFFF))[0])
+    if kind == "d":
+        return float(struct.unpack("<d", struct.pack("<Q", bits))[0])
+    if kind == "i":
+        return bits - (1 << 64) if bits >= 1 << 63 else bits
+    return bits
+
+
+def _kernel_table(program: ir.Program) -> dict[frozenset[tuple[str, int]], ir.Kernel]:
+    return {frozenset(k.func_ids): k for k in program.kernels.values()}
