@@ -31,6 +31,9 @@ _DIAG = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?P<col>\d+): (?:fatal )?e
 _UNDECLARED = re.compile(r"^'(?P<name>[^']+)' was not declared in this scope"
                          r"|^'(?P<member>[^']+)' has no member named '(?P<name2>[^']+)'"
                          r"|^'class (?P<cls>[^']+)' has no member named '(?P<name3>[^']+)'")
+# Names that look like the runtime API's (not the orchestration's own variables).
+_API_NAME = re.compile(r"^(rt_|pto2_|PTO2|pto_|alloc_|make_tensor|get_tensor|set_tensor|LOG_|"
+                       r"from_tensor|add_|set_|Chip|Core|Tensor|Arg|MixedKernels|DataType)")
 _UNDEFINED = re.compile(r"undefined reference to `([^'(]+)")
 
 
@@ -84,8 +87,9 @@ def _includes(dialect: str) -> list[str]:
 
 
 def _run(cmd: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LC_ALL": "C"}  # plain quotes in the compiler's messages
     return subprocess.run(cmd, capture_output=True, text=True, errors="replace", cwd=cwd,
-                          check=False)
+                          check=False, env=env)
 
 
 def _atomic_move(src: Path, dst: Path) -> None:
@@ -170,23 +174,24 @@ def compile_errors(stderr: str, source: SourceFile, path: Path, dialect: str,
         return [error("E701", "the C++ compiler rejects this file" +
                       (f": {first[0]}" if first else ""), whole_line(source, 1),
                       help=(_hint(dialect),), stage=Stage.UNSUPPORTED)]
-    out = []
+    out: list[Diagnostic] = []
     for m in found:
         file_source = source if Path(m["file"]).resolve() == path else load(m["file"])
         span = point(file_source, int(m["line"]), int(m["col"])) if file_source else None
         msg = m["msg"]
         missing = _UNDECLARED.match(msg)
-        if missing:
+        if missing and _API_NAME.match(missing["name"] or missing["name2"] or missing["name3"]):
             name = missing["name"] or missing["name2"] or missing["name3"]
             out.append(error("E706", f"'{name}' is not part of pto-dsl's recording "
                              f"implementation of the runtime API (dialect {dialect})", span,
                              notes=(Note(f"g++: {msg}"),),
                              help=("if the runtime provides it, pto-dsl cannot record it yet; "
-                                   "otherwise it is a mistake in the file", _hint(dialect)),
+                                   "otherwise it is a mistake in the file",)
+                             + (() if out else (_hint(dialect),)),
                              stage=Stage.UNSUPPORTED))
         else:
             out.append(error("E701", f"the C++ compiler rejects this: {msg}", span,
-                             help=(_hint(dialect),), stage=Stage.UNSUPPORTED))
+                             help=() if out else (_hint(dialect),), stage=Stage.UNSUPPORTED))
     return out
 
 

@@ -1,0 +1,98 @@
+"""The C++ front end on hand-written orchestrations: `tests/record/NAME.cpp` beside
+`NAME.err`, what `pto-check NAME.cpp ARGS` prints on stderr in tests/record (same header as
+tests/bad: `# args: ...`, `# exit N`). Needs g++ (skipped without it, except the test of
+what happens without it). `pytest --update-golden` rewrites the goldens.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from test_diagnostics import Golden
+
+from pto_dsl.cli import check_main
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORD = ROOT / "tests" / "record"
+CASES = sorted(RECORD.glob("*.cpp"))
+needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Build into one cache per test session, never the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def run(args: list[str], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    monkeypatch.chdir(RECORD)
+    code = check_main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@needs_gxx
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_golden(path: Path, monkeypatch: pytest.MonkeyPatch,
+                capsys: pytest.CaptureFixture[str], update_golden: bool) -> None:
+    err_path = path.with_suffix(".err")
+    args = Golden.load(err_path).args if err_path.exists() else ("--signature", "sig.pto")
+    code, out, err = run([path.name, *args], monkeypatch, capsys)
+    actual = Golden(args, code, err)
+    if update_golden:
+        err_path.write_text(actual.render(), encoding="utf-8")
+        return
+    assert err_path.exists(), f"no {err_path.name}: run pytest --update-golden and review it"
+    assert actual.render() == Golden.load(err_path).render()
+    assert "Traceback" not in err and "internal error" not in err
+    if code == 0:
+        assert out.startswith(f"{path.name}: entry 'tiny': no errors")
+
+
+@needs_gxx
+def test_clean_summary_counts_every_case(monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["clean.cpp", "--signature", "sig.pto", "--all-cases"], monkeypatch,
+                         capsys)
+    assert code == 0 and err == ""
+    assert "case two: 4 tasks, 3 edges, 1 scope" in out
+    assert "case three: 6 tasks, 5 edges, 1 scope" in out
+    assert "  2 kernels, 2 submission sites, 1 scope, 2 cases" in out
+
+
+def test_no_compiler_is_exit_3(monkeypatch: pytest.MonkeyPatch,
+                               capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("CXX", raising=False)
+    code, out, err = run(["clean.cpp", "--signature", "sig.pto"], monkeypatch, capsys)
+    assert code == 3 and out == ""
+    assert "no C++ compiler found (g++)" in err and "apt-get install g++" in err
+
+
+def test_signature_without_case_is_a_usage_error(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    sig = tmp_path / "nocase.pto"
+    sig.write_text("kernel K aiv 0 (in x: f32[N])\nextern entry e(in x: f32[N])\n")
+    code, _, err = run(["clean.cpp", "--signature", str(sig)], monkeypatch, capsys)
+    assert code == 2 and "declares none" in err
+
+
+@needs_gxx
+def test_build_is_cached(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from pto_dsl import record
+    from pto_dsl.dialects import CURRENT
+    from pto_dsl.pipeline import read_source
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cpp = tmp_path / "clean.cpp"
+    shutil.copy(RECORD / "clean.cpp", cpp)
+    first = record.toolchain.build(read_source(cpp), cpp, CURRENT.name)
+    again = record.toolchain.build(read_source(cpp), cpp, CURRENT.name)
+    assert not first.cached and again.cached and again.executable == first.executable
+    cpp.write_text(cpp.read_text() + "\n// changed\n")
+    changed = record.toolchain.build(read_source(cpp), cpp, CURRENT.name)
+    assert not changed.cached and changed.executable != first.executable
+    assert str(tmp_path) in str(first.executable)
