@@ -8,15 +8,24 @@ summary as a .pto program. No C++ compiler is exit 3.
 from __future__ import annotations
 
 import argparse
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from pto_dsl import record
 from pto_dsl.cases import case_names, default_case
-from pto_dsl.diagnostics import CompileError, Diagnostic
+from pto_dsl.diagnostics import CompileError, Diagnostic, Note, Stage, error
 from pto_dsl.dialects import DIALECTS
 from pto_dsl.graph import TaskGraph
-from pto_dsl.pipeline import Checked, case_values, check_graph, front_end, read_source
+from pto_dsl.pipeline import (
+    Checked,
+    case_values,
+    check_graph,
+    front_end,
+    instantiate_case,
+    read_source,
+)
+from pto_dsl.record.compare import differences
 
 
 class Unavailable(Exception):
@@ -64,9 +73,21 @@ def chosen_cases(args: argparse.Namespace, signature: Checked) -> list[str]:
     return [args.case] if args.case else [default.name.name] if default else []
 
 
-def record_cases(args: argparse.Namespace, signature: Checked,
-                 names: list[str]) -> list[tuple[str, RecordedCase | list[Diagnostic]]]:
-    """Each case recorded and checked; a case that fails gives its diagnostics instead."""
+def record_one(args: argparse.Namespace, diags: list[Diagnostic]) -> RecordedCase:
+    """The one case a tool like pto-graph draws (the default, or --case), recorded and
+    checked (the graph checks' findings go to `diags`, errors too)."""
+    signature = load_signature(args, diags)
+    [(_, result)] = record_cases(args, signature, chosen_cases(args, signature),
+                                 raise_errors=False)
+    if isinstance(result, list):
+        raise CompileError(result)
+    return result
+
+
+def record_cases(args: argparse.Namespace, signature: Checked, names: list[str],
+                 raise_errors: bool = True) -> list[tuple[str, RecordedCase | list[Diagnostic]]]:
+    """Each case recorded and checked; a case that fails gives its diagnostics instead. With
+    `raise_errors` false, the graph checks' errors go with the graph (to draw them)."""
     from pto_dsl.cli import UsageError
     try:
         source = read_source(args.file)
@@ -82,8 +103,36 @@ def record_cases(args: argparse.Namespace, signature: Checked,
             values = case_values(signature, name)
             rec = record.record(prepared, signature.program, values, args.timeout)
             checked = Checked(source, rec.program, signature.dialect)
-            checked.warnings.extend(check_graph(checked, rec.graph, args.runtime))
+            if raise_errors:
+                checked.warnings.extend(check_graph(checked, rec.graph, args.runtime))
             out.append((name, RecordedCase(name, checked, rec.graph)))
         except CompileError as exc:
             out.append((name, exc.diagnostics))
     return out
+
+
+def check_roundtrip(checked: Checked, text: str, names: list[str], timeout: float) -> None:
+    """pto-compile --check-roundtrip: the generated C++, recorded on each case, must give
+    back the instantiated graph; E708 (a bug in pto-dsl's backend or recorder) otherwise."""
+    with tempfile.TemporaryDirectory(prefix="pto-roundtrip-") as tmp:
+        cpp = Path(tmp) / (Path(checked.source.name).stem + ".cpp")
+        cpp.write_text(text, encoding="utf-8")
+        try:
+            prepared = record.prepare(cpp, read_source(cpp), checked.dialect)
+        except record.ToolMissing as exc:
+            raise Unavailable(str(exc)) from None
+        found = []
+        for name in names:
+            values = case_values(checked, name)
+            recorded = record.record(prepared, checked.program, values, timeout)
+            diffs = differences(checked.program, instantiate_case(checked, name),
+                                recorded.graph)
+            if diffs:
+                found.append(error(
+                    "E708", f"the generated C++, recorded on case '{name}', does not give back "
+                    "the program's task graph", checked.program.span,
+                    notes=tuple(Note(d) for d in diffs),
+                    help=("this is a bug in pto-dsl (its C++ backend or its recorder); please "
+                          "report it with the input file",), stage=Stage.UNSUPPORTED))
+        if found:
+            raise CompileError(found)

@@ -96,3 +96,48 @@ def test_build_is_cached(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     changed = record.toolchain.build(read_source(cpp), cpp, CURRENT.name)
     assert not changed.cached and changed.executable != first.executable
     assert str(tmp_path) in str(first.executable)
+
+
+@needs_gxx
+def test_graph_of_a_cpp_orchestration(monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from pto_dsl.cli_graph import main as graph_main
+    monkeypatch.chdir(RECORD)
+    out = tmp_path / "missing_dep.dot"
+    code = graph_main(["missing_dep.cpp", "--signature", "sig.pto", "-o", str(out)])
+    _, err = capsys.readouterr()
+    assert code == 1 and "missing_dep.cpp:32:13: error[E201]" in err
+    dot = out.read_text()
+    assert "PRODUCE#0" in dot and "CONSUME#1" in dot and "red" in dot
+
+
+@needs_gxx
+def test_compile_check_roundtrip(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from pto_dsl.cli_compile import main as compile_main
+    example = ROOT / "examples" / "teaching" / "nested_scopes.pto"
+    for dialect in ("current", "v0"):
+        out = tmp_path / f"nested_{dialect}.cpp"
+        assert compile_main([str(example), "--dialect", dialect, "--check-roundtrip",
+                             "-o", str(out)]) == 0
+        assert out.exists()
+    assert capsys.readouterr().err == ""
+
+
+@needs_gxx
+def test_compile_check_roundtrip_reports_a_mismatch(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    """A backend that drops a dep is caught: E708, nothing written."""
+    import pto_dsl.cli_compile as cli_compile
+    real = cli_compile.generate
+
+    def broken(*args: object, **kwargs: object) -> str:
+        text = real(*args, **kwargs)  # type: ignore[arg-type]
+        return text.replace("set_dependencies(", "set_dependencies(nullptr, 0); (void)(", 1)
+    monkeypatch.setattr(cli_compile, "generate", broken)
+    out = tmp_path / "d.cpp"
+    example = ROOT / "examples" / "teaching" / "diamond_manual.pto"
+    assert cli_compile.main([str(example), "--check-roundtrip", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "error[E708]: the generated C++, recorded on case" in err and "task 1:" in err
+    assert not out.exists()
