@@ -204,6 +204,13 @@ uint32_t pto_rec_dtype_size(DataType dtype) {
     }
 }
 
+const char *get_dtype_name(DataType dtype) {
+    static const char *const names[] = {"FLOAT32", "FLOAT16", "INT32", "INT16", "INT8", "UINT8",
+                                        "BFLOAT16", "INT64", "UINT64", "UINT16", "UINT32", "BOOL"};
+    size_t i = static_cast<size_t>(dtype);
+    return i < sizeof names / sizeof names[0] ? names[i] : "UNKNOWN";
+}
+
 uint64_t PtoRecTensor::numel() const {
     uint64_t n = 1;
     for (uint32_t i = 0; i < ndims; ++i) n *= shapes[i];
@@ -320,6 +327,7 @@ PtoRecOutputs pto_rec_submit(PtoRecSubmit kind, const MixedKernels &mk, const Pt
         char k = args.scalar_kind(i);
         put("V ");
         put(&k, 1);
+        put_u(args.scalar_size(i));
         put_u(args.scalar_bits(i));
         end_line();
     }

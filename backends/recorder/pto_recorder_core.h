@@ -6,10 +6,13 @@
 // __builtin_LINE), so that findings point at the orchestration's own lines.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <type_traits>
+#include <utility>
 
 #ifndef PTO_REC_MAX_TENSORS
 #define PTO_REC_MAX_TENSORS 32
@@ -33,6 +36,26 @@ enum class DataType : uint8_t {
 };
 
 uint32_t pto_rec_dtype_size(DataType dtype);
+inline uint64_t get_element_size(DataType dtype) { return pto_rec_dtype_size(dtype); }
+const char *get_dtype_name(DataType dtype);
+
+// A value's bits in a 64-bit slot, zero-extended; and back (the runtime's scalar encoding).
+template <typename T>
+inline uint64_t to_u64(T value) {
+    static_assert(sizeof(T) <= sizeof(uint64_t) && std::is_trivially_copyable_v<T>,
+                  "to_u64: a trivially copyable type of at most 8 bytes");
+    uint64_t bits = 0;
+    std::memcpy(&bits, &value, sizeof(T));
+    return bits;
+}
+template <typename T>
+inline T from_u64(uint64_t bits) {
+    static_assert(sizeof(T) <= sizeof(uint64_t) && std::is_trivially_copyable_v<T>,
+                  "from_u64: a trivially copyable type of at most 8 bytes");
+    T value;
+    std::memcpy(&value, &bits, sizeof(T));
+    return value;
+}
 
 // Ring in the high half, local id in the low half; all ones is the invalid id.
 struct PTO2TaskId {
@@ -143,23 +166,38 @@ enum class PtoRecTag : uint8_t { INPUT, OUTPUT, OUTPUT_EXISTING, INOUT, NO_DEP }
 struct PtoRecArgSlot {
     PtoRecTag tag;
     PtoRecTensor tensor;
-    const TensorCreateInfo *create_info;
+    const TensorCreateInfo *create_info_ptr;
     TensorCreateInfo info_copy{nullptr, 0};
+    const PtoRecTensor &ref() const { return tensor; }
+    const TensorCreateInfo &create_info() const { return info_copy; }
+};
+
+// A dispatch predicate: the scheduler skips the task unless `operand op target` holds when
+// it is ready. The recorder keeps such a task in the graph like any other.
+enum class PredicateOp : uint8_t { NONE = 0, EQ, NE, GT, LT, GE, LE };
+struct CorePredicateOperand {
+    const PtoRecTensor *tensor{nullptr};
+    uint32_t ndims{0};
+    uint32_t indices[PTO_REC_MAX_DIMS]{};
+};
+struct CoreTaskPredicate {
+    CorePredicateOperand operand;
+    PredicateOp op{PredicateOp::NONE};
+    int64_t target{0};
 };
 
 namespace pto_rec_detail {
 template <typename T>
 constexpr bool is_scalar = std::is_arithmetic_v<std::decay_t<T>> || std::is_enum_v<std::decay_t<T>>;
 
+// How a scalar's bits read back: 'f' float, 'i' signed, 'u' unsigned; and its size in bytes.
 template <typename T>
 constexpr char scalar_kind() {
     using D = std::decay_t<T>;
     if constexpr (std::is_enum_v<D>) {
         return std::is_signed_v<std::underlying_type_t<D>> ? 'i' : 'u';
-    } else if constexpr (std::is_same_v<D, float>) {
-        return 'f';
     } else if constexpr (std::is_floating_point_v<D>) {
-        return 'd';
+        return 'f';
     } else if constexpr (std::is_same_v<D, bool> || std::is_unsigned_v<D>) {
         return 'u';
     } else {
@@ -169,21 +207,7 @@ constexpr char scalar_kind() {
 
 template <typename T>
 uint64_t scalar_bits(T value) {
-    using D = std::decay_t<T>;
-    if constexpr (std::is_same_v<D, float>) {
-        uint32_t bits;
-        std::memcpy(&bits, &value, sizeof bits);
-        return bits;
-    } else if constexpr (std::is_floating_point_v<D>) {
-        double v = static_cast<double>(value);
-        uint64_t bits;
-        std::memcpy(&bits, &v, sizeof bits);
-        return bits;
-    } else if constexpr (std::is_enum_v<D>) {
-        return static_cast<uint64_t>(static_cast<std::underlying_type_t<D>>(value));
-    } else {
-        return static_cast<uint64_t>(value);
-    }
+    return to_u64(static_cast<std::decay_t<T>>(value));
 }
 }  // namespace pto_rec_detail
 
@@ -208,20 +232,24 @@ public:
     void add_scalar(Ts... values) {
         static_assert(sizeof...(Ts) > 0, "add_scalar: at least one value");
         static_assert((pto_rec_detail::is_scalar<Ts> && ...), "add_scalar: arithmetic or enum");
-        (push_scalar(pto_rec_detail::scalar_kind<Ts>(), pto_rec_detail::scalar_bits(values)), ...);
+        (push_scalar(pto_rec_detail::scalar_kind<Ts>(), sizeof(std::decay_t<Ts>),
+                     pto_rec_detail::scalar_bits(values)),
+         ...);
     }
     void add_scalars(const uint64_t *values, int count) {
-        for (int i = 0; i < count; ++i) push_scalar('u', values[i]);
+        for (int i = 0; i < count; ++i) push_scalar('u', 8, values[i]);
     }
     void add_scalars_i32(const int32_t *values, int count) {
-        for (int i = 0; i < count; ++i) push_scalar('u', static_cast<uint32_t>(values[i]));
+        for (int i = 0; i < count; ++i) push_scalar('i', 4, static_cast<uint32_t>(values[i]));
     }
     void copy_scalars_from(const PtoRecArgs &src, int offset, int count) {
         if (offset < 0 || count < 0 || offset + count > src.scalar_count_) {
             set_error("copy_scalars_from: source range out of bounds");
             return;
         }
-        for (int i = offset; i < offset + count; ++i) push_scalar(src.kinds_[i], src.scalars_[i]);
+        for (int i = offset; i < offset + count; ++i) {
+            push_scalar(src.kinds_[i], src.sizes_[i], src.scalars_[i]);
+        }
     }
 
     void set_dependencies(const PTO2TaskId *deps, uint32_t count) {
@@ -264,6 +292,7 @@ public:
         deps_ = nullptr;
         dep_count_ = own_dep_count_ = 0;
         early_ = false;
+        predicated_ = false;
         launch_spec = PTO2LaunchSpec{};
     }
     void reset() {
@@ -284,6 +313,12 @@ public:
     const PtoRecArgSlot &slot(int32_t i) const { return slots_[i]; }
     uint64_t scalar_bits(int32_t i) const { return scalars_[i]; }
     char scalar_kind(int32_t i) const { return kinds_[i]; }
+    uint32_t scalar_size(int32_t i) const { return sizes_[i]; }
+    // as the runtime's argument containers: the i-th tensor slot and scalar
+    const PtoRecArgSlot &tensor(int32_t i) const { return slots_[i]; }
+    uint64_t scalar(int32_t i) const { return scalars_[i]; }
+    void set_predicate(const CoreTaskPredicate &) { predicated_ = true; }
+    bool predicated() const { return predicated_; }
     bool uses_dep_array() const { return deps_ != nullptr; }
 
 private:
@@ -292,7 +327,7 @@ private:
         PtoRecArgSlot &s = slots_[tensor_count_++];
         s.tag = tag;
         s.tensor = t;
-        s.create_info = nullptr;
+        s.create_info_ptr = nullptr;
     }
     template <typename T>
     void add_tensor(PtoRecTag, const T &) {
@@ -303,12 +338,13 @@ private:
         if (tensor_count_ >= PTO_REC_MAX_TENSORS) return set_error("too many tensor arguments");
         PtoRecArgSlot &s = slots_[tensor_count_++];
         s.tag = PtoRecTag::OUTPUT;
-        s.create_info = &ci;
+        s.create_info_ptr = &ci;
         s.info_copy = ci;
     }
-    void push_scalar(char kind, uint64_t bits) {
+    void push_scalar(char kind, uint32_t size, uint64_t bits) {
         if (scalar_count_ >= PTO_REC_MAX_SCALARS) return set_error("too many scalar arguments");
         kinds_[scalar_count_] = kind;
+        sizes_[scalar_count_] = static_cast<uint8_t>(size);
         scalars_[scalar_count_++] = bits;
     }
     void push_dep(PTO2TaskId id) {
@@ -320,6 +356,8 @@ private:
     int32_t tensor_count_{0};
     uint64_t scalars_[PTO_REC_MAX_SCALARS]{};
     char kinds_[PTO_REC_MAX_SCALARS]{};
+    uint8_t sizes_[PTO_REC_MAX_SCALARS]{};
+    bool predicated_{false};
     int32_t scalar_count_{0};
     const PTO2TaskId *deps_{nullptr};
     uint32_t dep_count_{0};
@@ -374,28 +412,11 @@ void pto_rec_done();
 int32_t pto_rec_cluster_count();
 int32_t pto_rec_aiv_count();
 
-namespace pto_rec_detail {
-template <typename T>
-T from_bits(uint64_t bits) {
-    if constexpr (std::is_same_v<T, float>) {
-        uint32_t b = static_cast<uint32_t>(bits);
-        float v;
-        std::memcpy(&v, &b, sizeof v);
-        return v;
-    } else if constexpr (std::is_same_v<T, double>) {
-        double v;
-        std::memcpy(&v, &bits, sizeof v);
-        return v;
-    } else {
-        return static_cast<T>(bits);
-    }
-}
-}  // namespace pto_rec_detail
 
 // Orchestration-side element access: reads see the case's contents.
 template <typename T = uint64_t>
 T get_tensor_data(const PtoRecTensor &t, uint32_t ndims, const uint32_t indices[], PTO_REC_SITE) {
-    return pto_rec_detail::from_bits<T>(pto_rec_get(t, ndims, indices, PTO_REC_HERE));
+    return from_u64<T>(pto_rec_get(t, ndims, indices, PTO_REC_HERE));
 }
 template <typename T = uint64_t>
 void set_tensor_data(const PtoRecTensor &t, uint32_t ndims, const uint32_t indices[], T value,

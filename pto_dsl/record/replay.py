@@ -15,7 +15,7 @@ The trace is one event per line, fields separated by spaces (see pto_recorder.cp
     S M|A f l / E f l          scope begin (manual or auto) / end
     T kind aic aiv0 aiv1 blocks f l   a submit (kind: k kernel, d dummy, a alloc_tensors)
     A tag h dtype manual nd layout.. offsets.. sizes..   one tensor argument
-    V kind bits                one scalar argument (f float, d double, i signed, u unsigned)
+    V kind size bits           one scalar argument: f float, i signed, u unsigned; its bytes
     D id..                     explicit deps, in order
     Z                          the end of the submit
     R|W h dtype manual nd layout.. offsets.. sizes.. index.. f l   orchestration read/write
@@ -165,7 +165,7 @@ class Replay:
         names = self.param_names(kernel, args, scalars, fid, line)
         outputs: dict[str, Access] = {}
         accesses = tuple(self.access(a, name, kernel, tid, outputs) for a, name in zip(args, names))
-        values = tuple(_scalar(s[1], int(s[2])) for s in scalars)
+        values = tuple(_scalar(s[1], int(s[2]), int(s[3])) for s in scalars)
         explicit, items = self.deps(dep_line, tid, fid, line)
         task = self.maker(site)(tid, accesses, values, outputs, explicit, items)
         if kernel is None:  # alloc_tensors: outputs only, no fanin (as the .pto path)
@@ -331,13 +331,16 @@ def _ignore(f: list[str]) -> None:
     pass
 
 
-def _scalar(kind: str, bits: int) -> int | float:
-    if kind == "f":
+def _scalar(kind: str, size: int, bits: int) -> int | float:
+    """A scalar argument's value from its zero-extended bits and C++ type."""
+    if kind == "f" and size == 4:
         return float(struct.unpack("<f", struct.pack("<I", bits & 0xFFFFFFFF))[0])
-    if kind == "d":
+    if kind == "f":
         return float(struct.unpack("<d", struct.pack("<Q", bits))[0])
     if kind == "i":
-        return bits - (1 << 64) if bits >= 1 << 63 else bits
+        width = 8 * size
+        bits &= (1 << width) - 1
+        return bits - (1 << width) if bits >> (width - 1) else bits
     return bits
 
 
