@@ -108,7 +108,7 @@ def test_graph_of_a_cpp_orchestration(monkeypatch: pytest.MonkeyPatch,
     _, err = capsys.readouterr()
     assert code == 1 and "missing_dep.cpp:32:13: error[E201]" in err
     dot = out.read_text()
-    assert "PRODUCE#0" in dot and "CONSUME#1" in dot and "red" in dot
+    assert "PRODUCE #0" in dot and "CONSUME #1" in dot and "race (read after write)" in dot
 
 
 @needs_gxx
