@@ -25,7 +25,7 @@ from pto_dsl.source import SourceFile
 
 DEFAULT_TIMEOUT = 60.0
 
-__all__ = ["DEFAULT_TIMEOUT", "Recorded", "ToolMissing", "prepare", "record"]
+__all__ = ["DEFAULT_TIMEOUT", "CompileError", "Recorded", "ToolMissing", "prepare", "record"]
 
 
 @dataclass
