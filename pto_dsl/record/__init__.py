@@ -18,6 +18,7 @@ from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.dialects import Dialect
 from pto_dsl.graph import TaskGraph
+from pto_dsl.perf import paused_gc
 from pto_dsl.record import child, spans, toolchain
 from pto_dsl.record.replay import Replay, _Killed
 from pto_dsl.record.toolchain import ToolMissing
@@ -57,7 +58,8 @@ def record(prepared: Prepared, signature: ir.Program, case: CaseValues,
     replay = Replay(signature, case, prepared.source, str(prepared.path.resolve()))
     lines = outcome.trace.split("\n")
     try:
-        graph = replay.run(lines)
+        with paused_gc():  # like instantiation: many small objects that stay alive
+            graph = replay.run(lines)
     except _Killed as killed:
         _ended_badly(replay, outcome, killed.signal, timeout)
     if not replay.finished:

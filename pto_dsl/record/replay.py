@@ -71,6 +71,12 @@ class Replay:
         self.last: tuple[int, int] = (-1, 0)
         self.finished = False
         self.submit: list[str] = []  # the lines of the submit being read
+        # parsed once per distinct line (loops repeat the same calls and descriptors)
+        self.heads: dict[str, tuple[ir.Kernel | None, Callable[..., Any], int, int]] = {}
+        self.accesses: dict[tuple[str, str], Access] = {}
+        self.scalars: dict[str, int | float] = {}
+        self.regions: dict[str, Region] = {}
+        self.shapes: dict[tuple[str, str, int], tuple[list[str], list[int]]] = {}
 
     # ---- locations ---------------------------------------------------------------------
     def span(self, fid: int, line: int) -> Span:
@@ -153,25 +159,49 @@ class Replay:
 
     # ---- submits -------------------------------------------------------------------------
     def task(self, lines: list[str]) -> None:
-        head = lines[0].split(" ")
-        kind, fid, line = head[1], int(head[6]), int(head[7])
+        head = self.heads.get(lines[0])
+        if head is None:
+            head = self.heads[lines[0]] = self.head(lines[0])
+        kernel, make, fid, line = head
         self.last = (fid, line)
-        kernel = self.kernel(kind, [int(x) for x in head[2:5]], fid, line)
-        site = self.site(fid, line, kernel)
         tid = len(self.inst.graph)
-        args = [ln.split(" ") for ln in lines[1:] if ln[0] == "A"]
-        scalars = [ln.split(" ") for ln in lines[1:] if ln[0] == "V"]
-        dep_line = next((ln for ln in lines[1:] if ln[0] == "D"), None)
-        names = self.param_names(kernel, args, scalars, fid, line)
+        args: list[str] = []
+        scalars: list[str] = []
+        dep_line = None
+        for ln in lines[1:]:
+            if ln[0] == "A":
+                args.append(ln)
+            elif ln[0] == "V":
+                scalars.append(ln)
+            else:
+                dep_line = ln
+        names, writes = self.param_names(kernel, args, len(scalars), fid, line)
         outputs: dict[str, Access] = {}
-        accesses = tuple(self.access(a, name, kernel, tid, outputs) for a, name in zip(args, names))
-        values = tuple(_scalar(s[1], int(s[2]), int(s[3])) for s in scalars)
-        explicit, items = self.deps(dep_line, tid, fid, line)
-        task = self.maker(site)(tid, accesses, values, outputs, explicit, items)
+        accesses = tuple([self.access(a, name, kernel, tid, outputs)
+                          for a, name in zip(args, names)])
+        values = tuple([self.scalar(v) for v in scalars])
+        explicit, items = self.deps(dep_line, tid, fid, line) if dep_line else ((), ())
+        task = make(tid, accesses, values, outputs, explicit, items)
         if kernel is None:  # alloc_tensors: outputs only, no fanin (as the .pto path)
             self.inst.graph.add_task(task, {})
             return
-        add_task(self.inst, task, [i for i, a in enumerate(accesses) if a.tag is not ir.Tag.INPUT])
+        add_task(self.inst, task, writes)
+
+    def head(self, text: str) -> tuple[ir.Kernel | None, Callable[..., Any], int, int]:
+        """What a submit's first line decides once per distinct line: the kernel, the
+        site's task maker and the call site."""
+        f = text.split(" ")
+        fid, line = int(f[6]), int(f[7])
+        self.last = (fid, line)
+        kernel = self.kernel(f[1], [int(x) for x in f[2:5]], fid, line)
+        return kernel, self.maker(self.site(fid, line, kernel)), fid, line
+
+    def scalar(self, text: str) -> int | float:
+        value = self.scalars.get(text)
+        if value is None:
+            f = text.split(" ")
+            value = self.scalars[text] = _scalar(f[1], int(f[2]), int(f[3]))
+        return value
 
     def kernel(self, kind: str, ids: list[int], fid: int, line: int) -> ir.Kernel | None:
         if kind == "a":
@@ -219,37 +249,65 @@ class Replay:
             make = self.makers[site.id] = self.inst.task_maker(site)
         return make
 
-    def param_names(self, kernel: ir.Kernel | None, args: list[list[str]],
-                    scalars: list[list[str]], fid: int, line: int) -> list[str]:
+    def param_names(self, kernel: ir.Kernel | None, args: list[str], scalars: int, fid: int,
+                    line: int) -> tuple[list[str], list[int]]:
+        """The parameter name of each tensor argument, and which arguments may write an
+        existing buffer; checked against the kernel once per shape of call."""
+        tags = "".join(a[2] for a in args)
+        key = (kernel.name if kernel else "", tags, scalars)
+        found = self.shapes.get(key)
+        if found is None:
+            names = self.check_args(kernel, tags, scalars, fid, line)
+            writes = [i for i, t in enumerate(tags) if TAGS[t] is not ir.Tag.INPUT]
+            found = self.shapes[key] = (names, writes)
+        return found
+
+    def check_args(self, kernel: ir.Kernel | None, tags: str, scalars: int, fid: int,
+                   line: int) -> list[str]:
         if kernel is None or kernel.name == "dummy":
-            return [f"out{i}" if kernel is None else f"arg{i}" for i in range(len(args))]
+            return [f"out{i}" if kernel is None else f"arg{i}" for i in range(len(tags))]
         params, sparams = kernel.tensor_params, kernel.scalar_params
-        if len(params) != len(args) or len(sparams) != len(scalars):
-            self.fail("E707", f"this submit passes {len(args)} tensor and {len(scalars)} "
+        if len(params) != len(tags) or len(sparams) != scalars:
+            self.fail("E707", f"this submit passes {len(tags)} tensor and {scalars} "
                       f"scalar arguments, but kernel '{kernel.name}' takes {len(params)} and "
                       f"{len(sparams)}", fid, line,
                       notes=(Note("the kernel is declared here", kernel.span),))
-        for i, (p, a) in enumerate(zip(params, args)):
-            if a[1] not in ACCEPTS[p.direction]:
+        for i, (p, tag) in enumerate(zip(params, tags)):
+            if tag not in ACCEPTS[p.direction]:
                 added = {"I": "add_input", "O": "add_output", "X": "add_output",
-                         "U": "add_inout", "N": "add_no_dep"}[a[1]]
+                         "U": "add_inout", "N": "add_no_dep"}[tag]
                 self.fail("E707", f"tensor argument {i} of '{kernel.name}' is added with "
                           f"{added}, but the kernel's parameter '{p.name}' is '{p.direction}'",
                           fid, line, notes=(Note("the parameter is declared here", p.span),))
         return [p.name for p in params]
 
-    def access(self, a: list[str], name: str, kernel: ir.Kernel | None, tid: int,
+    def access(self, text: str, name: str, kernel: ir.Kernel | None, tid: int,
                outputs: dict[str, Access]) -> Access:
-        tag, handle, manual, nd = a[1], int(a[2]), a[4] == "1", int(a[5])
-        nums = [int(x) for x in a[6:6 + 3 * nd]]
-        region = Region(tuple(nums[:nd]), tuple(nums[nd:2 * nd]), tuple(nums[2 * nd:]))
-        if tag == "O":
-            label = kernel.name if kernel else "alloc"
-            buf = self.buffers[handle] = self.inst.new_buffer(
-                f"{label}#{tid}.{name}", DTYPES[int(a[3])], region.layout, tid)
-            access = outputs[name] = Access(buf, region, ir.Tag.OUTPUT, name, False)
-            return access
-        return Access(self.buffers[handle], region, TAGS[tag], name, manual or tag == "N")
+        if text[2] != "O":  # the same descriptor recurs: parse it once
+            known = self.accesses.get((text, name))
+            if known is None:
+                f = text.split(" ")
+                tag, region = f[1], self.region(f, 5)
+                known = self.accesses[(text, name)] = Access(
+                    self.buffers[int(f[2])], region, TAGS[tag], name, f[4] == "1" or tag == "N")
+            return known
+        f = text.split(" ")
+        region = self.region(f, 5)
+        label = kernel.name if kernel else "alloc"
+        buf = self.buffers[int(f[2])] = self.inst.new_buffer(
+            f"{label}#{tid}.{name}", DTYPES[int(f[3])], region.layout, tid)
+        access = outputs[name] = Access(buf, region, ir.Tag.OUTPUT, name, False)
+        return access
+
+    def region(self, f: list[str], at: int) -> Region:
+        """The box written as `nd layout.. offsets.. sizes..` from field `at`."""
+        key = " ".join(f[at:])
+        known = self.regions.get(key)
+        if known is None:
+            nd = int(f[at])
+            nums = tuple(map(int, f[at + 1:at + 1 + 3 * nd]))
+            known = self.regions[key] = Region(nums[:nd], nums[nd:2 * nd], nums[2 * nd:])
+        return known
 
     def deps(self, line_text: str | None, tid: int, fid: int,
              line: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
