@@ -317,7 +317,7 @@ PtoRecOutputs pto_rec_submit(PtoRecSubmit kind, const MixedKernels &mk, const Pt
         }
         put("A ");
         put(&TAGS[static_cast<int>(s.tag)], 1);
-        put_i(t.rec_buffer);
+        put_i(s.tag == PtoRecTag::OUTPUT ? -1 : t.rec_buffer);  // a new one: the next handle
         put_u(static_cast<uint64_t>(t.dtype));
         put_u(t.manual_dep);
         put_box(t);

@@ -14,7 +14,8 @@ The trace is one event per line, fields separated by spaces (see pto_recorder.cp
     B h dtype nd shape.. f l   a buffer first made by make_tensor_external (unknown address)
     S M|A f l / E f l          scope begin (manual or auto) / end
     T kind aic aiv0 aiv1 blocks f l   a submit (kind: k kernel, d dummy, a alloc_tensors)
-    A tag h dtype manual nd layout.. offsets.. sizes..   one tensor argument
+    A tag h dtype manual nd layout.. offsets.. sizes..   one tensor argument (h is -1 for
+                               a new output: it gets the next handle, as B buffers do)
     V kind size bits           one scalar argument: f float, i signed, u unsigned; its bytes
     D id..                     explicit deps, in order
     Z                          the end of the submit
@@ -70,12 +71,12 @@ class Replay:
         self.expected_args: int | None = None
         self.last: tuple[int, int] = (-1, 0)
         self.finished = False
-        self.submit: list[str] = []  # the lines of the submit being read
         # parsed once per distinct line (loops repeat the same calls and descriptors)
         self.heads: dict[str, tuple[ir.Kernel | None, Callable[..., Any], int, int]] = {}
         self.accesses: dict[tuple[str, str], Access] = {}
         self.scalars: dict[str, int | float] = {}
         self.regions: dict[str, Region] = {}
+        self.outputs_seen: dict[str, tuple[str, Region]] = {}
         self.shapes: dict[tuple[str, str, int], tuple[list[str], list[int]]] = {}
 
     # ---- locations ---------------------------------------------------------------------
@@ -99,18 +100,20 @@ class Replay:
                     "B": self.buffer, "S": self.scope_begin, "E": self.scope_end,
                     "R": self.read, "W": _ignore, "L": self.log, "X": self.fatal,
                     "U": self.unsupported, "I": self.invalid, "K": self.killed}
-        for line in lines:
-            if not line:
+        i, count = 0, len(lines)
+        while i < count:
+            line = lines[i]
+            if line[:1] == "T":  # a submit: its lines up to the next "Z"
+                try:
+                    end = lines.index("Z", i)
+                except ValueError:  # cut off by a crash or a timeout: not submitted
+                    break
+                self.task(lines, i, end)
+                i = end + 1
                 continue
-            head = line[0]
-            if head in "AVD":
-                self.submit.append(line)
-            elif head == "T":
-                self.submit = [line]
-            elif head == "Z":
-                self.task(self.submit)
-            else:
-                handlers[head](line.split(" "))
+            if line:
+                handlers[line[0]](line.split(" "))
+            i += 1
         self.program.body = self.dep_clauses()
         graph = self.inst.graph
         graph.tensormap_lookups = self.inst.tmap.lookups
@@ -158,17 +161,18 @@ class Replay:
         self.inst.close_scope()
 
     # ---- submits -------------------------------------------------------------------------
-    def task(self, lines: list[str]) -> None:
-        head = self.heads.get(lines[0])
+    def task(self, lines: list[str], start: int, end: int) -> None:
+        """The submit written on lines[start:end] (its "T" line first)."""
+        head = self.heads.get(lines[start])
         if head is None:
-            head = self.heads[lines[0]] = self.head(lines[0])
+            head = self.heads[lines[start]] = self.head(lines[start])
         kernel, make, fid, line = head
         self.last = (fid, line)
         tid = len(self.inst.graph)
         args: list[str] = []
         scalars: list[str] = []
         dep_line = None
-        for ln in lines[1:]:
+        for ln in lines[start + 1:end]:
             if ln[0] == "A":
                 args.append(ln)
             elif ln[0] == "V":
@@ -291,11 +295,14 @@ class Replay:
                 known = self.accesses[(text, name)] = Access(
                     self.buffers[int(f[2])], region, TAGS[tag], name, f[4] == "1" or tag == "N")
             return known
-        f = text.split(" ")
-        region = self.region(f, 5)
+        parsed = self.outputs_seen.get(text)
+        if parsed is None:
+            f = text.split(" ")
+            parsed = self.outputs_seen[text] = (DTYPES[int(f[3])], self.region(f, 5))
+        dtype, region = parsed
         label = kernel.name if kernel else "alloc"
-        buf = self.buffers[int(f[2])] = self.inst.new_buffer(
-            f"{label}#{tid}.{name}", DTYPES[int(f[3])], region.layout, tid)
+        buf = self.buffers[len(self.buffers)] = self.inst.new_buffer(
+            f"{label}#{tid}.{name}", dtype, region.layout, tid)
         access = outputs[name] = Access(buf, region, ir.Tag.OUTPUT, name, False)
         return access
 
