@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <dlfcn.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -23,9 +24,10 @@ using PtoRecEntryArgs = ChipStorageTaskArgs;
 using PtoRecEntryArgs = ChipTaskArgs;
 #endif
 
-extern "C" void aicpu_orchestration_entry(const PtoRecEntryArgs &args);
-extern "C" __attribute__((weak)) PTO2OrchestrationConfig
-aicpu_orchestration_config(const PtoRecEntryArgs &args);
+// The entry and config functions are looked up by name at run time (the program is linked
+// with -rdynamic): the runtime's harness can name an entry other than the default one.
+using PtoRecEntry = void (*)(const PtoRecEntryArgs &);
+using PtoRecConfig = PTO2OrchestrationConfig (*)(const PtoRecEntryArgs &);
 
 namespace {
 
@@ -484,25 +486,45 @@ void load_case(const char *path, PtoRecEntryArgs &args) {
     std::fclose(f);
 }
 
+// The first of the comma-separated names that the program defines.
+void *find_symbol(const char *names) {
+    std::string all(names);
+    size_t start = 0;
+    while (start <= all.size()) {
+        size_t end = all.find(',', start);
+        if (end == std::string::npos) end = all.size();
+        void *sym = dlsym(RTLD_DEFAULT, all.substr(start, end - start).c_str());
+        if (sym != nullptr) return sym;
+        start = end + 1;
+    }
+    return nullptr;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        std::fprintf(stderr, "usage: %s CASE_FILE TRACE_FD\n", argv[0]);
+    if (argc != 5) {
+        std::fprintf(stderr, "usage: %s CASE_FILE TRACE_FD ENTRY_NAMES CONFIG_NAMES\n", argv[0]);
         return 2;
     }
     g_fd = std::atoi(argv[2]);
     static PtoRecEntryArgs args;
     load_case(argv[1], args);
+    auto entry = reinterpret_cast<PtoRecEntry>(find_symbol(argv[3]));
+    auto config_fn = reinterpret_cast<PtoRecConfig>(find_symbol(argv[4]));
+    if (entry == nullptr) {
+        put("N\n");
+        stop(0);
+    }
     for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM}) signal(sig, on_signal);
-    if (aicpu_orchestration_config != nullptr) {
-        PTO2OrchestrationConfig config = aicpu_orchestration_config(args);
+    if (config_fn != nullptr) {
+        PTO2OrchestrationConfig config = config_fn(args);
         put("C");
         put_i(config.expected_arg_count);
         end_line();
     }
     put("G\n");
-    aicpu_orchestration_entry(args);
+    entry(args);
     put("Q");
     put_u(g_depth);
     end_line();

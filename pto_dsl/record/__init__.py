@@ -55,7 +55,8 @@ def record(prepared: Prepared, signature: ir.Program, case: CaseValues,
            timeout: float = DEFAULT_TIMEOUT) -> Recorded:
     """Run the orchestration's entry on a case and replay what it did into a task graph."""
     outcome = child.run(prepared.executable, signature, case, timeout)
-    replay = Replay(signature, case, prepared.source, str(prepared.path.resolve()))
+    replay = Replay(signature, case, prepared.source, str(prepared.path.resolve()),
+                    prepared.dialect.name)
     lines = outcome.trace.split("\n")
     try:
         with paused_gc():  # like instantiation: many small objects that stay alive

@@ -76,6 +76,15 @@ def case_file(program: ir.Program, case: CaseValues, path: Path) -> None:
             out.write(struct.pack("<Q", scalar_bits(case.scalars[s.name], s.type)))
 
 
+ENTRY, CONFIG = "aicpu_orchestration_entry", "aicpu_orchestration_config"
+
+
+def entry_names(program: ir.Program) -> list[str]:
+    """The C functions tried as the entry: the runtime's default name, then the signature's
+    entry name (the runtime's harness can name another function)."""
+    return [ENTRY] + ([program.name] if program.name != ENTRY else [])
+
+
 def run(executable: Path, program: ir.Program, case: CaseValues, timeout: float) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="pto-record-") as tmp:
         path = Path(tmp) / "case.bin"
@@ -85,7 +94,10 @@ def run(executable: Path, program: ir.Program, case: CaseValues, timeout: float)
         reader = threading.Thread(target=_drain, args=(read_fd, chunks), daemon=True)
         reader.start()
         try:
-            proc = subprocess.Popen([str(executable), str(path), str(write_fd)],
+            names = entry_names(program)
+            configs = [CONFIG] + [n + "_config" for n in names[1:]]
+            proc = subprocess.Popen([str(executable), str(path), str(write_fd),
+                                     ",".join(names), ",".join(configs)],
                                     pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         finally:

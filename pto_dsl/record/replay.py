@@ -11,6 +11,7 @@ The trace is one event per line, fields separated by spaces (see pto_recorder.cp
     F id path                  a file the call sites below name
     C n                        aicpu_orchestration_config's expected_arg_count
     G / Q depth                the entry begins / returns (with `depth` scopes still open)
+    N                          the program defines no entry function
     B h dtype nd shape.. f l   a buffer first made by make_tensor_external (unknown address)
     S M|A f l / E f l          scope begin (manual or auto) / end
     T kind aic aiv0 aiv1 blocks f l   a submit (kind: k kernel, d dummy, a alloc_tensors)
@@ -31,13 +32,17 @@ import struct
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+import numpy as np
+
 from pto_dsl import ir
 from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.graph import Access, Buffer, HostRead, TaskGraph
 from pto_dsl.instantiate import Instantiator
 from pto_dsl.instantiate_submit import add_task
+from pto_dsl.record.child import entry_names
 from pto_dsl.record.spans import load, whole_line
+from pto_dsl.record.toolchain import no_entry
 from pto_dsl.regions import Region
 from pto_dsl.source import SourceFile, Span
 from pto_dsl.types import DTYPES
@@ -51,7 +56,8 @@ INVALID_ID = (1 << 64) - 1
 
 class Replay:
     def __init__(self, signature: ir.Program, case: CaseValues, main: SourceFile,
-                 main_path: str) -> None:
+                 main_path: str, dialect: str = "current") -> None:
+        self.dialect = dialect
         self.program = ir.Program(signature.name, dict(signature.kernels), signature.tensors,
                                   signature.scalars, signature.symbols, (), signature.cases,
                                   span=signature.span, extern=True)
@@ -74,7 +80,7 @@ class Replay:
         # parsed once per distinct line (loops repeat the same calls and descriptors)
         self.heads: dict[str, tuple[ir.Kernel | None, Callable[..., Any], int, int]] = {}
         self.accesses: dict[tuple[str, str], Access] = {}
-        self.scalars: dict[str, int | float] = {}
+        self.scalars: dict[tuple[str, str], int | float] = {}
         self.regions: dict[str, Region] = {}
         self.outputs_seen: dict[str, tuple[str, Region]] = {}
         self.shapes: dict[tuple[str, str, int], tuple[list[str], list[int]]] = {}
@@ -99,7 +105,8 @@ class Replay:
         handlers = {"F": self.file, "C": self.config, "G": _ignore, "Q": self.done,
                     "B": self.buffer, "S": self.scope_begin, "E": self.scope_end,
                     "R": self.read, "W": _ignore, "L": self.log, "X": self.fatal,
-                    "U": self.unsupported, "I": self.invalid, "K": self.killed}
+                    "U": self.unsupported, "I": self.invalid, "K": self.killed,
+                    "N": self.no_entry}
         i, count = 0, len(lines)
         while i < count:
             line = lines[i]
@@ -183,7 +190,9 @@ class Replay:
         outputs: dict[str, Access] = {}
         accesses = tuple([self.access(a, name, kernel, tid, outputs)
                           for a, name in zip(args, names)])
-        values = tuple([self.scalar(v) for v in scalars])
+        types = self.scalar_types(kernel)
+        values = tuple([self.scalar(v, types[i] if i < len(types) else "")
+                        for i, v in enumerate(scalars)])
         explicit, items = self.deps(dep_line, tid, fid, line) if dep_line else ((), ())
         task = make(tid, accesses, values, outputs, explicit, items)
         if kernel is None:  # alloc_tensors: outputs only, no fanin (as the .pto path)
@@ -200,12 +209,21 @@ class Replay:
         kernel = self.kernel(f[1], [int(x) for x in f[2:5]], fid, line)
         return kernel, self.maker(self.site(fid, line, kernel)), fid, line
 
-    def scalar(self, text: str) -> int | float:
-        value = self.scalars.get(text)
+    def scalar(self, text: str, type_name: str) -> int | float:
+        """A scalar argument as the kernel reads its 64-bit slot: by the parameter's type
+        (an orchestration often passes a float's bits as a u64), else by the C++ type."""
+        key = (text, type_name)
+        value = self.scalars.get(key)
         if value is None:
             f = text.split(" ")
-            value = self.scalars[text] = _scalar(f[1], int(f[2]), int(f[3]))
+            bits = int(f[3])
+            value = self.scalars[key] = (_typed(bits, type_name) if type_name else
+                                         _scalar(f[1], int(f[2]), bits))
         return value
+
+    @staticmethod
+    def scalar_types(kernel: ir.Kernel | None) -> list[str]:
+        return [p.type for p in kernel.scalar_params] if kernel else []
 
     def kernel(self, kind: str, ids: list[int], fid: int, line: int) -> ir.Kernel | None:
         if kind == "a":
@@ -366,6 +384,9 @@ class Replay:
     def invalid(self, f: list[str]) -> None:
         self.fail("E707", f"the runtime rejects this: {' '.join(f[3:])}", int(f[1]), int(f[2]))
 
+    def no_entry(self, f: list[str]) -> None:
+        raise CompileError([no_entry(self.main, entry_names(self.program), self.dialect)])
+
     def killed(self, f: list[str]) -> None:
         sig, fid, line = int(f[1]), int(f[2]), int(f[3])
         self.last = (fid, line)
@@ -407,6 +428,23 @@ def _scalar(kind: str, size: int, bits: int) -> int | float:
         bits &= (1 << width) - 1
         return bits - (1 << width) if bits >> (width - 1) else bits
     return bits
+
+
+_TYPED = {"f32": ("f", 4), "f64": ("f", 8), "i8": ("i", 1), "i16": ("i", 2), "i32": ("i", 4),
+          "i64": ("i", 8), "u8": ("u", 1), "u16": ("u", 2), "u32": ("u", 4), "u64": ("u", 8),
+          "bool": ("u", 1)}
+
+
+def _typed(bits: int, type_name: str) -> int | float:
+    """The value a kernel's `type_name` parameter reads from a 64-bit slot."""
+    if type_name in ("f16", "bf16"):  # as the cases hold them: the float value
+        half = np.array([bits & 0xFFFF], dtype=np.uint16)
+        if type_name == "f16":
+            return float(half.view(np.float16)[0])
+        return float((half.astype(np.uint32) << 16).view(np.float32)[0])
+    kind, size = _TYPED[type_name]
+    value = _scalar(kind, size, bits & ((1 << (8 * size)) - 1))
+    return int(value != 0) if type_name == "bool" else value
 
 
 def _kernel_table(program: ir.Program) -> dict[frozenset[tuple[str, int]], ir.Kernel]:

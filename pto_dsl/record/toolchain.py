@@ -127,7 +127,7 @@ def build(source: SourceFile, path: Path, dialect: str) -> Build:
                      str(dep_file), "-c", str(path), "-o", str(obj)])
         if done.returncode != 0:
             raise CompileError(compile_errors(done.stderr, source, path, dialect))
-        done = _run([cxx, str(obj), str(rec), "-o", str(out)])
+        done = _run([cxx, "-rdynamic", str(obj), str(rec), "-o", str(out), "-ldl"])
         if done.returncode != 0:
             raise CompileError([link_error(done.stderr, source, dialect)])
         deps_text = _dep_hashes(dep_file)
@@ -195,14 +195,17 @@ def compile_errors(stderr: str, source: SourceFile, path: Path, dialect: str,
     return out
 
 
+def no_entry(source: SourceFile, names: list[str], dialect: str) -> Diagnostic:
+    return error("E702", "this file defines no orchestration entry "
+                 f"{' or '.join(repr(n) for n in names)}", whole_line(source, 1),
+                 help=("an orchestration defines extern \"C\" void "
+                       "aicpu_orchestration_entry(...) with the entry arguments of its dialect "
+                       "(or a function named like the signature's entry)", _hint(dialect)),
+                 stage=Stage.UNSUPPORTED)
+
+
 def link_error(stderr: str, source: SourceFile, dialect: str) -> Diagnostic:
     names = list(dict.fromkeys(_UNDEFINED.findall(stderr)))
-    if "aicpu_orchestration_entry" in names:
-        return error("E702", "this file defines no orchestration entry "
-                     "'aicpu_orchestration_entry'", whole_line(source, 1),
-                     help=("an orchestration defines extern \"C\" void "
-                           "aicpu_orchestration_entry(...) with the entry arguments of its "
-                           "dialect", _hint(dialect)), stage=Stage.UNSUPPORTED)
     what = ", ".join(f"'{n.strip()}'" for n in names[:3]) or stderr.strip()[:200]
     return error("E706", f"the orchestration uses {what}, which pto-dsl's recording "
                  "implementation of the runtime API does not provide",
