@@ -57,6 +57,7 @@ RECORDED = [
     ("vector_example", SIGS / "vector_example.pto", "Test", 5, 6, []),
     ("paged_attention", PA, "CaseVarSeq4", 68, 92, []),
     ("paged_attention_manual_scope", PA, "CaseVarSeq4", 68, 64, ["W301"]),
+    ("qwen3_14b_decode", SIGS / "qwen3_14b_decode.pto", "Test", 11166, 23605, ["E201", "W301"]),
 ]
 
 
@@ -104,3 +105,18 @@ def test_paged_attention_is_the_example(case: str) -> None:
     prepared = record.prepare(path, read_source(path), CURRENT)
     rec = record.record(prepared, example.program, case_values(example, case))
     assert differences(example.program, instantiate_case(example, case), rec.graph) == []
+
+
+def test_qwen3_summary_picture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The 40-layer decoder drawn as one node per submission site (DOT: no Graphviz needed)."""
+    from pto_dsl.cli_graph import main as graph_main
+    assert SIMPLER is not None
+    path = (SIMPLER / "examples" / RUNTIME / "qwen3_14b_decode" / "kernels" / "orchestration" /
+            "decode_fwd_layers.cpp")
+    out = tmp_path / "qwen3.dot"
+    code = graph_main([str(path), "--signature", str(SIGS / "qwen3_14b_decode.pto"),
+                       "-o", str(out)])
+    assert code == 1  # its races (see the closing note of docs/record.md)
+    assert "one node per submission site; 11166 tasks" in capsys.readouterr().out
+    dot = out.read_text()
+    assert "paged_attention_rope_cce x40" in dot and "down_proj x3400" in dot

@@ -52,6 +52,7 @@ TAGS = {"I": ir.Tag.INPUT, "O": ir.Tag.OUTPUT, "X": ir.Tag.OUTPUT_EXISTING,
         "U": ir.Tag.INOUT, "N": ir.Tag.INPUT}  # NO_DEP: read, never tracked
 ACCEPTS = {"in": ("I", "N"), "out": ("O", "X", "N"), "inout": ("U", "N")}
 INVALID_ID = (1 << 64) - 1
+DUMMY_IDS = (("aic", -1),)  # the stand-in kernel of rt_submit_dummy_task's tasks
 
 
 class Replay:
@@ -237,7 +238,8 @@ class Replay:
         if found is None:
             text = ", ".join(f"{s} {k}" for s, k in sorted(slots)) or "no kernel"
             known = ", ".join(f"{k.name} ({', '.join(f'{s} {i}' for s, i in k.func_ids)})"
-                              for k in self.program.kernels.values()) or "none"
+                              for k in self.program.kernels.values() if k.name != "dummy"
+                              or k.func_ids != DUMMY_IDS) or "none"
             self.fail("E705", f"this submit names func_id {text}, which no kernel of the "
                       "signature has", fid, line,
                       help=(f"the signature's kernels: {known}",
@@ -248,7 +250,7 @@ class Replay:
     def dummy(self) -> ir.Kernel:
         kernel = self.program.kernels.get("dummy")
         if kernel is None:
-            kernel = ir.Kernel("dummy", "mix", (("aic", -1),), (), None, None, self.main_span())
+            kernel = ir.Kernel("dummy", "mix", DUMMY_IDS, (), None, None, self.main_span())
             self.program.kernels["dummy"] = kernel
         return kernel
 
