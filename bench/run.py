@@ -126,7 +126,7 @@ def _instantiate_row(checked: Checked, file: str, case: str, repeat: int,
 
 def render(rows: Sequence[Row], markdown: bool) -> str:
     head = ["example", "case", "parse ms", "front end ms", "instantiate ms", "graph checks ms",
-            "tasks", "edges"]
+            "tasks", "dependency pairs"]
     body = [[r.file, r.case, *(t.cell() if t else "-" for t in (r.parse, r.front_end,
              r.instantiate, r.graph_checks)), _count(r.tasks), _count(r.edges)] for r in rows]
     notes = [f"  {r.note}" if r.note else "" for r in rows]

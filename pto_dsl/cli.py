@@ -246,13 +246,13 @@ def _summary(checked: Checked, graphs: list[tuple[str, TaskGraph]],
     order = list(prog.kernels) + ["alloc"]
     for name, g in graphs:
         per_kernel = g.tasks_per_kernel()
-        lines.append(f"case {name}: {_plural(len(g), 'task')}, {_plural(g.edge_count(), 'edge')}, "
+        lines.append(f"case {name}: {_plural(len(g), 'task')}, {g.edge_units()}, "
                      f"{_plural(len(g.scopes), 'scope')}, "
                      f"{_plural(len(g.host_reads), 'orchestration read')}")
         lines.append("  tasks per kernel  " + _counts((k, per_kernel[k]) for k in order
                                                       if per_kernel[k]))
         lines.append("  scopes by mode    " + _counts(sorted(g.scopes_by_mode().items())))
-        lines.append("  edges by origin   " + _counts(sorted(g.edges_by_origin().items())))
+        lines.append("  pairs by origin   " + _counts(sorted(g.edges_by_origin().items())))
         lines.append("  tasks per ring    " + _counts(
             (f"ring {r}:", c) for r, c in sorted(g.tasks_per_ring().items())))
     return "\n".join(lines)

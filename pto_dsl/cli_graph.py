@@ -26,7 +26,7 @@ from pto_dsl.cli import (
 )
 from pto_dsl.diagnostics import Diagnostic
 from pto_dsl.files import write_atomic
-from pto_dsl.graph import TaskGraph
+from pto_dsl.graph import TaskGraph, plural, records_text
 from pto_dsl.perf import paused_gc
 from pto_dsl.pipeline import Checked, instantiate_case, read_source
 from pto_dsl.safety import run_graph_checks
@@ -59,8 +59,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="iterations kept at each end of a loop by --collapse ends "
                    "(default: %(default)s)")
     p.add_argument("--diff", type=Path, metavar="DEPS_JSON",
-                   help="compare the graph's edges with a deps.json captured by the runtime "
-                   "(exit 1 if they differ)")
+                   help="compare the graph's deps.json edge records (tasks, argument, "
+                   "source, flags, overlap) with a deps.json captured by the runtime (exit 1 "
+                   "if they differ)")
     cli_record.add_options(p)
     return p
 
@@ -139,9 +140,12 @@ def _build_view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
         view = ends_view(checked.program, graph, findings, title, args.keep)
     else:
         view = summary_view(checked.program, graph, findings, title)
-    view.notes.append(f"{len(graph)} tasks, {graph.edge_count()} edges, "
-                      f"{len(findings.races)} races, critical path "
-                      f"{len(findings.critical)} tasks (cost {findings.critical_cost:g})")
+    # one line each under a picture's title: counts with the first edge unit, the critical
+    # path, the second edge unit (docs/graph.md)
+    view.notes += [f"{len(graph)} tasks, {plural(graph.edge_count(), 'dependency pair')}, "
+                   f"{len(findings.races)} races",
+                   f"critical path {len(findings.critical)} tasks (cost "
+                   f"{findings.critical_cost:g})", records_text(graph.records)]
     return view
 
 
@@ -150,7 +154,7 @@ def _write(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
     out: Path = args.output
     fmt = out.suffix.lower()
     view = _view(args, checked, graph, found)
-    stats = view.notes[-1]
+    stats = "; ".join(view.notes[-3:])
     try:
         data = render(fmt, view, checked.program, graph)
     except (graphviz.GraphvizMissing, graphviz.GraphvizFailed) as exc:
@@ -179,9 +183,9 @@ def _diff(args: argparse.Namespace, checked: Checked, graph: TaskGraph, info: Te
         source = read_source(args.diff)
     except OSError as exc:
         raise UsageError(f"cannot read '{args.diff}': {exc.strerror or exc}") from None
-    theirs = diff.load_edges(source)
+    theirs = diff.load_records(source)
     doc = deps_json.export(checked.program, graph)
-    result = diff.diff(deps_json.edge_pairs(doc), theirs)
+    result = diff.diff([diff.record(e) for e in doc["edges"]], theirs)
     ids = deps_json.task_ids(graph)
     print(diff.report(result, graph, ids, f"{args.file.name} case {graph.case}",
                       str(args.diff)), file=info)

@@ -20,7 +20,7 @@ from pto_dsl.files import write_atomic
 from pto_dsl.pipeline import Checked
 from pto_dsl.sim.explore import explore
 from pto_dsl.sim.inputs import save
-from pto_dsl.sim.params import DEFAULT_PARAMS, MiB, Params
+from pto_dsl.sim.params import DEFAULT_PARAMS, TARGET_PARAMS, MiB, Params
 from pto_dsl.sim.report import stats, summary, to_json, trace
 from pto_dsl.sim.run import SimOptions, SimResult, simulate
 from pto_dsl.sim.runtime import TENSORMAP_RULES, Runtime
@@ -118,7 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _params(args: argparse.Namespace) -> Params:
     try:
-        return dataclasses.replace(DEFAULT_PARAMS, task_window=args.runtime.task_window,
+        # the target's calibrated costs (pto_dsl.sim.params), with the machine asked for
+        return dataclasses.replace(TARGET_PARAMS[args.dialect],
+                                   task_window=args.runtime.task_window,
                                    block_dim=args.block_dim, heap_size=args.heap_mib * MiB,
                                    scheduler_threads=args.scheduler_threads)
     except ValueError as exc:

@@ -18,6 +18,10 @@ from pto_dsl.regions import Region
 
 Scalar = int | float | bool
 
+# What a kernel without a `cost` is charged, in cycles, by pto-run's timing model and
+# pto-graph's critical path alike: a small tile's launch plus a few vector instructions.
+DEFAULT_COST_CYCLES = 3600.0
+
 
 class HasRegion(Protocol):
     """A tensor argument of a call: the box of its buffer it covers."""

@@ -24,7 +24,9 @@ class LookupCount(enum.Enum):
     """What the runtime's profiling build counts as one TensorMap lookup."""
 
     EVERY_CALL = "every-call"  # v0: each call of the lookup routine, hit or miss
-    NONEMPTY_BUCKET = "nonempty-bucket"  # current: only calls that reach a non-empty bucket
+    # current: only calls that pass the bucket's epoch check, i.e. whose hash bucket an
+    # insert of this run has used (even if its entries were removed since)
+    NONEMPTY_BUCKET = "nonempty-bucket"
 
 
 @dataclass(frozen=True)

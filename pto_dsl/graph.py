@@ -123,6 +123,18 @@ class HostRead:
     after_tasks: int  # number of tasks submitted before the read
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def records_text(records: Counter[str]) -> str:
+    """`23 deps.json edge records (15 creator + 8 tensormap)`, sources in the runtime's
+    order and only those present."""
+    parts = [f"{records[s]} {s}" for s in ("explicit", "creator", "tensormap") if records[s]]
+    total = plural(sum(records.values()), "deps.json edge record")
+    return f"{total} ({' + '.join(parts)})" if parts else total
+
+
 @dataclass
 class TaskGraph:
     program: str
@@ -137,6 +149,10 @@ class TaskGraph:
     buffers: list[Buffer] = field(default_factory=list)
     tensormap_lookups: int = 0
     tensormap_inserts: int = 0
+    # deps.json edge records by source, as the runtime's replay writes them: one per
+    # distinct explicit dep, one creator record per (producer, consumer) not named
+    # earlier in the submit, one per TensorMap hit (viz/deps_json writes the records)
+    records: Counter[str] = field(default_factory=Counter)
 
     # ---- building ----------------------------------------------------------
     def add_task(self, task: Task, fanin: dict[int, list[Origin]]) -> None:
@@ -200,7 +216,14 @@ class TaskGraph:
                 yield producer, consumer, tuple(origins)
 
     def edge_count(self) -> int:
+        """Dependency pairs: distinct (producer, consumer) tasks, the runtime's fanin
+        entries; `records` counts the deps.json rows, which may be more."""
         return sum(len(p) for p in self._producers)
+
+    def edge_units(self) -> str:
+        """Both edge counts, each named: `17 dependency pairs, 23 deps.json edge records
+        (15 creator + 8 tensormap)`."""
+        return f"{plural(self.edge_count(), 'dependency pair')}, " + records_text(self.records)
 
     def topo_order(self) -> list[int]:
         """A topological order: submission order, since every edge points from an

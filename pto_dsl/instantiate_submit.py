@@ -9,6 +9,7 @@ This is the hot path of instantiation: work that depends only on the site is don
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -154,8 +155,10 @@ def add_task(inst: Instantiator, task: Task, writes: list[int]) -> None:
     tasks through here too, so both front ends build their edges by the same rules."""
     tid, accesses = task.id, task.accesses
     fanin: dict[int, list[Origin]] = {p: [EXPLICIT] for p in task.explicit_deps}
+    records = inst.graph.records
+    records["explicit"] += len(fanin)
     if inst.manual_depth is None:
-        _auto_fanin(inst.tmap, accesses, tid, fanin)
+        _auto_fanin(inst.tmap, accesses, tid, fanin, records)
     written = inst.written
     for i in writes:  # entry tensors written by tasks, for orchestration reads
         acc = accesses[i]
@@ -165,16 +168,22 @@ def add_task(inst: Instantiator, task: Task, writes: list[int]) -> None:
 
 
 def _auto_fanin(tmap: TensorMap, accesses: Sequence[Access], tid: int,
-                fanin: dict[int, list[Origin]]) -> None:
+                fanin: dict[int, list[Origin]], records: Counter[str]) -> None:
+    """Steps A, B and 4, counting deps.json records as the runtime's replay writes them:
+    a creator record only for a producer not yet in the fanin, one per TensorMap hit."""
     for acc in accesses:
         tag = acc.tag
         if tag is OUTPUT:
             continue
         owner = acc.buffer.owner
         if owner is not None:  # Step A: creator retention
+            if owner not in fanin:
+                records["creator"] += 1
             add_fanin(fanin, owner, CREATOR)
         if not acc.manual_dep and (tag is INPUT or tag is INOUT):  # Step B
-            for p in tmap.lookup(acc.buffer.id, acc.region, tag is INOUT):
+            found = tmap.lookup(acc.buffer.id, acc.region, tag is INOUT)
+            records["tensormap"] += len(found)
+            for p in found:
                 add_fanin(fanin, p, TENSORMAP)
     for acc in accesses:  # Step 4: register this task as the latest writer
         if not acc.manual_dep and (acc.tag is INOUT or acc.tag is OUTPUT_EXISTING):

@@ -28,6 +28,11 @@ class TensorMap:
 
         With `remove_covered` (an INOUT argument), entries the region covers are removed.
         """
+        return [entry.producer for entry, _ in self.hits(buffer, region, remove_covered)]
+
+    def hits(self, buffer: int, region: Region,
+             remove_covered: bool) -> list[tuple[Entry, Overlap]]:
+        """`lookup` with each hit's entry and overlap status (deps.json records them)."""
         self.lookups += 1
         entries = self._buffers.get(buffer)
         if entries is None:
@@ -35,13 +40,13 @@ class TensorMap:
         lo, hi = region.flat_range()
         if lo == hi:
             return []
-        found: list[int] = []
+        found: list[tuple[Entry, Overlap]] = []
         doomed: list[int] = []
         for k, entry in entries.candidates(lo, hi):
             overlap = classify(region, entry.region)
             if overlap is Overlap.NO_OVERLAP:
                 continue
-            found.append(entry.producer)
+            found.append((entry, overlap))
             if remove_covered and overlap is Overlap.COVERED:
                 doomed.append(k)
         if doomed:

@@ -18,7 +18,8 @@ class TaskSlot:
     """One task's slot state (reference §2.5: fanin/fanout counters and task_state) with
     what the scheduler needs to run it (kernels, arguments, cost) and its timing."""
 
-    __slots__ = ("args", "core", "cp", "cp_prev", "duration", "end", "fanin", "fanin_count",
+    __slots__ = ("args", "core", "cp", "cp_ns", "cp_prev", "cycles", "duration", "end", "fanin",
+                 "fanin_count",
                  "fanin_refcount", "fanout", "fanout_count", "fanout_refcount", "heap_end",
                  "kernels", "local", "out_addrs", "pending", "ready_time", "ring", "seq",
                  "shape", "start", "state", "tag", "task_id")
@@ -38,8 +39,12 @@ class TaskSlot:
         self.args: Any = None
         self.shape = "alloc"
         self.duration = 0.0
-        self.cp = 0.0  # critical-path length ending with this task (ns)
-        self.cp_prev = -1  # seq of the producer before it on that path (-1: none)
+        self.cycles = 0.0  # the kernel's cost
+        # the heaviest chain of kernel costs ending with this task (cycles, as pto-graph
+        # weighs it), that chain's summed kernel time (ns) and the producer before it
+        self.cp = 0.0
+        self.cp_ns = 0.0
+        self.cp_prev = -1  # seq (-1: none)
         self.ready_time = self.start = self.end = 0.0
         self.core: list[int] = []
         self.pending: Any = None  # numerics: results to store when the task ends
@@ -61,8 +66,8 @@ class Ring:
                  on_reclaim: Callable[[TaskSlot], None]) -> None:
         self.index, self.window, self.mask = index, window, window - 1
         self.slots: list[TaskSlot | None] = [None] * window
-        # per slot, (local id, critical path, seq) of the last task reclaimed from it
-        self.retired: list[tuple[int, float, int]] = [(-1, 0.0, -1)] * window
+        # per slot, (local id, critical path, its time, seq) of the last task reclaimed
+        self.retired: list[tuple[int, float, float, int]] = [(-1, 0.0, 0.0, -1)] * window
         self.current = 0  # current_task_index: the next local id
         self.last_alive = 0  # last_task_alive: the oldest local id not reclaimed
         self.heap_size, self.base = heap_size, base
@@ -126,7 +131,7 @@ class Ring:
                 break
             self.tail = slot.heap_end
             # what a later consumer that names this task still needs for the critical path
-            self.retired[self.last_alive & mask] = (slot.local, slot.cp, slot.seq)
+            self.retired[self.last_alive & mask] = (slot.local, slot.cp, slot.cp_ns, slot.seq)
             slots[self.last_alive & mask] = None
             self.last_alive += 1
             n += 1

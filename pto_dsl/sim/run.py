@@ -21,7 +21,7 @@ from pto_dsl.sim.inputs import load_inputs
 from pto_dsl.sim.kernels import build_registry
 from pto_dsl.sim.lowering import Lowering, TaskTag
 from pto_dsl.sim.memory import FreedBuffer, KernelError
-from pto_dsl.sim.params import DEFAULT_PARAMS, Params
+from pto_dsl.sim.params import TARGET_PARAMS, Params
 from pto_dsl.sim.record import Recorder
 from pto_dsl.sim.ring import TaskSlot
 from pto_dsl.sim.runtime import Runtime
@@ -31,7 +31,7 @@ from pto_dsl.sim.scheduler import Span
 @dataclass
 class SimOptions:
     numerics: bool = True
-    params: Params = DEFAULT_PARAMS
+    params: Params | None = None  # None: the calibrated costs of the program's target
     tensormap_rule: str = "merged"
     seed: int | None = None  # randomise ready order, durations, orchestrator speed
     inputs: dict[str, Any] | None = None  # entry tensors and scalars instead of the case's
@@ -101,14 +101,14 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
     if options.inputs_file is not None:
         given.update(load_inputs(options.inputs_file, program, values))
     values.scalars.update({s.name: given[s.name] for s in program.scalars if s.name in given})
-    registry = build_registry(program, base_dir, options.numerics,
-                              options.params.default_cost_cycles)
+    params = options.params or TARGET_PARAMS[checked.dialect.name]
+    registry = build_registry(program, base_dir, options.numerics, params.default_cost_cycles)
     golden = find_golden(options.golden, base_dir, program.name) \
         if options.numerics and options.check else None
-    rt = Runtime(options.params, registry, numerics=options.numerics,
+    rt = Runtime(params, registry, numerics=options.numerics,
                  tensormap_rule=options.tensormap_rule,
                  rng=random.Random(options.seed) if options.seed is not None else None,
-                 recorder=options.recorder)
+                 recorder=options.recorder, rules=checked.dialect.rules)
     rt.progress = options.progress
     if not options.record_schedule:
         rt.sched.schedule = None

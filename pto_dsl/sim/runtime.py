@@ -12,6 +12,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from pto_dsl.dialects import CURRENT_RULES, RuntimeRules
 from pto_dsl.regions import Region
 from pto_dsl.sim.api import (
     EMPTY_RESULT,
@@ -28,6 +29,7 @@ from pto_dsl.sim.api import (
     task_local,
     task_ring,
 )
+from pto_dsl.sim.counts import EdgeCounts
 from pto_dsl.sim.deps import auto_fanin, boundary_fanin, explicit_deps
 from pto_dsl.sim.memory import KernelCycles, KernelImpl, Memory, Numerics
 from pto_dsl.sim.params import DEFAULT_PARAMS, Params
@@ -65,16 +67,18 @@ class Runtime:
                  kernels: dict[MixedKernels, KernelImpl] | None = None,
                  memory: Memory | None = None, numerics: bool = True,
                  tensormap_rule: str = "merged",
-                 rng: random.Random | None = None, recorder: Recorder | None = None) -> None:
+                 rng: random.Random | None = None, recorder: Recorder | None = None,
+                 rules: RuntimeRules = CURRENT_RULES) -> None:
         assert tensormap_rule in TENSORMAP_RULES
-        self.params, self.rng, self.recorder = params, rng, recorder
+        self.params, self.rng, self.recorder, self.rules = params, rng, recorder, rules
         self.kernels = kernels if kernels is not None else {}
         self.memory = memory if memory is not None else Memory()
         self.numerics = numerics
         self.boundary = tensormap_rule == "boundary"
         self.rings = [Ring(r, params.task_window, params.heap_size, HEAP_BASE * (r + 1),
                            self._reclaimed) for r in range(params.rings)]
-        self.tmap = RuntimeTensorMap(params.rings, lambda r: self.rings[r].last_alive)
+        self.tmap = RuntimeTensorMap(params.rings, lambda r: self.rings[r].last_alive,
+                                     rules.lookup_count)
         executor = Numerics(self.memory, self.kernels) if numerics else None
         self.sched = Scheduler(params, self.rings, executor, rng)
         self.scope_tasks: list[TaskSlot] = []
@@ -86,9 +90,13 @@ class Runtime:
         self.log: list[str] = []
         self.orch_time = 0.0
         self.seq = 0
-        self.edges: Counter[str] = Counter()
+        self.counts = EdgeCounts()  # dependency pairs and deps.json records
+        self._manual_seen = False  # whether a manual scope was opened (its one-off cost)
+        # the heaviest chain of kernel costs (cycles, ties to the earliest submitted, as
+        # pto-graph finds it), its summed kernel time (ns) and its last task's seq
+        self.critical_cycles = 0.0
         self.critical_path = 0.0
-        self.critical_end = -1  # seq of the last task of the critical path
+        self.critical_end = -1
         self._kinds: dict[MixedKernels, _Kind] = {}
         self.allocs = 0
         # (tag, start, end) of each submit on the orchestrator thread, when tracing
@@ -138,6 +146,9 @@ class Runtime:
         self.scope_starts.append(len(self.scope_tasks))
         if mode == ScopeMode.MANUAL and self.manual_begin_depth == NO_MANUAL:
             self.manual_begin_depth, self.manual_begin_seq = self.depth, self.seq
+        if mode == ScopeMode.MANUAL and not self._manual_seen:
+            self._manual_seen = True
+            self._cost(self.params.manual_first_ns)
         self._cost(self.params.scope_ns)
 
     def scope_end(self) -> None:
@@ -208,6 +219,7 @@ class Runtime:
             shape = info.shapes
             region = Region(shape, (0,) * len(shape), shape)
             outputs.append(Tensor(addr, info.dtype, region, task_id, info.manual_dep))
+            self.tmap.reused(addr)
             if numerics:
                 self.memory.allocate(addr, info.dtype, region.numel)
             addr += size
@@ -266,6 +278,7 @@ class Runtime:
         slot = self._prepare(aligned, tag)
         if slot is None:
             return EMPTY_RESULT
+        self.counts.submit()
         fanin = explicit_deps(self, slot, args.deps)
         if fanin is None:
             return EMPTY_RESULT
@@ -288,7 +301,7 @@ class Runtime:
         p = self.params
         cycles = kind.cycles(tensors, args.scalars) if kind.cycles is not None \
             else p.default_cost_cycles
-        slot.duration = cycles / p.core_ghz + p.launch_ns
+        slot.cycles, slot.duration = cycles, cycles / p.core_ghz + p.launch_ns
         self._cost(p.submit_ns + p.lookup_ns * (tmap.lookups - lookups)
                    + p.insert_ns * (tmap.inserts - inserts) + p.dep_ns * len(fanin))
         self._wire(slot, list(fanin.values()))
@@ -321,24 +334,24 @@ class Runtime:
         return TaskOutputTensors(slot.task_id, tuple(outputs))
 
     def add_edge(self, fanin: dict[int, TaskSlot], consumer: TaskSlot, producer: TaskSlot,
-             origin: str) -> None:
+                 origin: str) -> None:
         fanin[producer.seq] = producer  # one edge per producer (reference §2.1)
-        self.edges[origin] += 1
+        self.counts.name(producer.task_id, origin, wired=True)
         if self.recorder is not None:
             self.recorder.edge(consumer.seq, producer.seq, origin)
 
     def skip_edge(self, consumer: TaskSlot, producer_id: int, origin: str) -> None:
         """An edge the runtime does not create: the producer retired (or is CONSUMED)."""
-        self.edges["skipped_" + origin] += 1
+        self.counts.name(producer_id, origin, wired=False)
         if self.recorder is not None:
             self.recorder.skipped(consumer.seq, producer_id, origin)
         # the dependency still holds for the critical path, if the slot remembers it
         ring, local = self.rings[producer_id >> 32], producer_id & 0xFFFFFFFF
         slot = ring.slot_of(local)
-        known, cp, seq = (local, slot.cp, slot.seq) if slot is not None \
+        known, cp, cp_ns, seq = (local, slot.cp, slot.cp_ns, slot.seq) if slot is not None \
             else ring.retired[local & ring.mask]
-        if known == local and cp > consumer.cp:
-            consumer.cp, consumer.cp_prev = cp, seq
+        if known == local and _longer(cp, seq, consumer.cp, consumer.cp_prev):
+            consumer.cp, consumer.cp_ns, consumer.cp_prev = cp, cp_ns, seq
 
     def _wire(self, slot: TaskSlot, producers: list[TaskSlot]) -> None:
         """fanout_count++ on each producer, then count the done ones (reference §5.3)."""
@@ -351,14 +364,18 @@ class Runtime:
                 p.fanout.append(slot)
         slot.fanin = producers
         slot.fanin_count, slot.fanin_refcount = len(producers), done
-        # the longest chain of kernel durations that ends with this task
-        longest = slot.cp  # from producers whose edge was skipped (skip_edge)
+        # the heaviest chain of kernel costs that ends with this task, and its time
+        longest, best = slot.cp, None  # slot.cp: from producers whose edge was skipped
         for q in producers:
-            if q.cp > longest:
-                longest, slot.cp_prev = q.cp, q.seq
-        slot.cp = longest + slot.duration
-        if slot.cp > self.critical_path:
-            self.critical_path, self.critical_end = slot.cp, slot.seq
+            if _longer(q.cp, q.seq, longest, slot.cp_prev):
+                longest, best, slot.cp_prev = q.cp, q, q.seq
+        if best is not None:
+            slot.cp_ns = best.cp_ns
+        slot.cp = longest + slot.cycles
+        slot.cp_ns += slot.duration
+        if slot.cp > self.critical_cycles:
+            self.critical_cycles, self.critical_end = slot.cp, slot.seq
+            self.critical_path = slot.cp_ns
         if done == len(producers):
             self.sched.make_ready(slot, self.orch_time)
             self.sched.dispatch()
@@ -390,7 +407,9 @@ class Runtime:
 
     # ---- the executor's frame (reference §1.2) ------------------------------------------------
     def begin(self) -> None:
-        """What the executor does before the orchestration entry: open the outer AUTO scope."""
+        """What the executor does before the orchestration entry: open the outer AUTO scope
+        (and the fixed cost from the orchestrator's start to its first submit)."""
+        self._cost(self.params.orch_entry_ns)
         self.scope_begin(ScopeMode.AUTO)
 
     def finish(self) -> None:
@@ -405,3 +424,10 @@ class Runtime:
     @property
     def makespan(self) -> float:
         return max(self.sched.last_end, self.orch_time)
+
+
+def _longer(cp: float, seq: int, best: float, best_seq: int) -> bool:
+    """Whether a producer's chain (ending at task `seq`) beats the best so far: longer,
+    or as long and submitted earlier (pto-graph breaks ties the same way). A chain of
+    length 0 (an alloc task) never starts a path."""
+    return cp > best or (cp == best and cp > 0 and seq < best_seq)

@@ -3,7 +3,8 @@
 Entries are keyed by the buffer's exact base address; a lookup walks the entries of that
 address, skips those whose producer has retired, and classifies the overlap of the rest
 (regions.classify: the current runtime's rule). Retired entries are dropped lazily, every
-64 retired tasks of a ring, as the runtime does.
+64 retired tasks of a ring, as the runtime does. Lookups are counted as the target's
+profiling build counts them (`LookupCount`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
+from pto_dsl.dialects import LookupCount
 from pto_dsl.regions import Overlap, Region, classify
 
 CLEANUP_EVERY = 64  # retired tasks between cleanups (reference §2.7)
@@ -26,8 +28,16 @@ class Entry:
 
 
 class RuntimeTensorMap:
-    def __init__(self, rings: int, last_alive: Callable[[int], int]) -> None:
+    def __init__(self, rings: int, last_alive: Callable[[int], int],
+                 count: LookupCount = LookupCount.EVERY_CALL) -> None:
         self._by_addr: dict[int, dict[int, Entry]] = {}
+        # Addresses whose hash bucket an insert has initialised in this run. The current
+        # runtime counts a lookup only past its bucket's epoch check, which passes once any
+        # insert reached the bucket, even if its entries were removed since. Real addresses
+        # only exist on the device, so buckets are modelled per address: two buffers whose
+        # addresses share one of the 4096 buckets would count where this model does not.
+        self._bucket_used: set[int] | None = \
+            set() if count is LookupCount.NONEMPTY_BUCKET else None
         self._order: list[deque[tuple[int, Entry]]] = [deque() for _ in range(rings)]
         self._last_alive = last_alive
         self._cleaned = [0] * rings
@@ -39,7 +49,9 @@ class RuntimeTensorMap:
         """Producers (raw task ids) of live entries overlapping `region`; with
         `remove_covered` (an INOUT argument) the entries it covers are removed. Producers
         of overlapping entries that retired go to `stale` if given (for statistics)."""
-        self.lookups += 1
+        used = self._bucket_used
+        if used is None or addr in used:
+            self.lookups += 1
         entries = self._by_addr.get(addr)
         if not entries:
             return []
@@ -70,9 +82,23 @@ class RuntimeTensorMap:
     def insert(self, addr: int, region: Region, version: int, producer: int, ring: int,
                local: int) -> None:
         self.inserts += 1
+        if self._bucket_used is not None:
+            self._bucket_used.add(addr)
         entry = Entry(region, producer, ring, local, version)
         self._by_addr.setdefault(addr, {})[id(entry)] = entry
         self._order[ring].append((addr, entry))
+
+    def reused(self, addr: int) -> None:
+        """A new buffer starts at `addr` (its heap space was reclaimed and handed out
+        again): entries there whose producer has retired wrote the old buffer. Lookups skip
+        them anyway; dropping them keeps them out of the retired-producer statistics and
+        the critical path, which would otherwise see a dependency on the old buffer."""
+        entries = self._by_addr.get(addr)
+        if not entries:
+            return
+        last_alive = self._last_alive
+        for key in [k for k, e in entries.items() if e.local < last_alive(e.ring)]:
+            del entries[key]
 
     def retired(self, ring: int, count: int) -> None:
         """`count` more tasks of `ring` retired: drop stale entries every 64."""
