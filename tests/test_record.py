@@ -58,8 +58,8 @@ def test_clean_summary_counts_every_case(monkeypatch: pytest.MonkeyPatch,
     code, out, err = run(["clean.cpp", "--signature", "sig.pto", "--all-cases"], monkeypatch,
                          capsys)
     assert code == 0 and err == ""
-    assert "case two: 4 tasks, 3 edges, 1 scope" in out
-    assert "case three: 6 tasks, 5 edges, 1 scope" in out
+    assert "case two: 4 tasks, 3 dependency pairs," in out
+    assert "case three: 6 tasks, 5 dependency pairs," in out
     assert "  2 kernels, 2 submission sites, 1 scope, 2 cases" in out
 
 
