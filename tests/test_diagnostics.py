@@ -36,6 +36,7 @@ NOT_FROM_PTO_CHECK = {
     **{code: "reported by pto-run only (the simulator; tests/test_sim_*.py), never by pto-check"
        for code in ("E501", "E502", "E503", "E504", "E505", "E506", "E507", "E510", "E511",
                     "E512", "E513")},
+    "E404": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",
     "E708": "a bug detector: pto-compile --check-roundtrip on a broken backend "
             "(tests/test_record.py breaks it on purpose)",
     "E601": "only pto-graph --diff reads JSON files (tests/test_viz_deps.py covers it)",
