@@ -28,11 +28,8 @@ The trace is one event per line, fields separated by spaces (see pto_recorder.cp
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable
 from typing import Any, NoReturn
-
-import numpy as np
 
 from pto_dsl import ir
 from pto_dsl.cases import CaseValues
@@ -41,6 +38,7 @@ from pto_dsl.graph import Access, Buffer, HostRead, TaskGraph
 from pto_dsl.instantiate import Instantiator
 from pto_dsl.instantiate_submit import add_task
 from pto_dsl.record.child import entry_names
+from pto_dsl.record.fields import dep_clauses, scalar_value, typed_value
 from pto_dsl.record.spans import load, whole_line
 from pto_dsl.record.toolchain import no_entry
 from pto_dsl.regions import Region
@@ -122,7 +120,7 @@ class Replay:
             if line:
                 handlers[line[0]](line.split(" "))
             i += 1
-        self.program.body = self.dep_clauses()
+        self.program.body = dep_clauses(self.program, self.inst.graph)
         graph = self.inst.graph
         graph.tensormap_lookups = self.inst.tmap.lookups
         graph.tensormap_inserts = self.inst.tmap.inserts
@@ -218,8 +216,8 @@ class Replay:
         if value is None:
             f = text.split(" ")
             bits = int(f[3])
-            value = self.scalars[key] = (_typed(bits, type_name) if type_name else
-                                         _scalar(f[1], int(f[2]), bits))
+            value = self.scalars[key] = (typed_value(bits, type_name) if type_name else
+                                         scalar_value(f[1], int(f[2]), bits))
         return value
 
     @staticmethod
@@ -394,21 +392,6 @@ class Replay:
         self.last = (fid, line)
         raise _Killed(sig)
 
-    # ---- the program's dep clauses, for the checks that name a dep -------------------------
-    def dep_clauses(self) -> tuple[ir.Stmt, ...]:
-        counts: dict[int, int] = {}
-        for task in self.inst.graph.tasks():
-            if task.dep_items:
-                counts[task.site] = max(counts.get(task.site, 0), max(task.dep_items) + 1)
-        body: list[ir.Stmt] = []
-        for site in self.program.sites:
-            deps = tuple(ir.Dep(ir.Var(f"explicit dep {i}", 0, ir.TaskTy(frozenset(), True),
-                                       site.span), None, site.span)
-                         for i in range(counts.get(site.id, 0)))
-            body.append(ir.Submit(site, (), deps, None, site.span))
-        return tuple(body)
-
-
 class _Killed(Exception):
     def __init__(self, signal: int) -> None:
         super().__init__(signal)
@@ -417,36 +400,6 @@ class _Killed(Exception):
 
 def _ignore(f: list[str]) -> None:
     pass
-
-
-def _scalar(kind: str, size: int, bits: int) -> int | float:
-    """A scalar argument's value from its zero-extended bits and C++ type."""
-    if kind == "f" and size == 4:
-        return float(struct.unpack("<f", struct.pack("<I", bits & 0xFFFFFFFF))[0])
-    if kind == "f":
-        return float(struct.unpack("<d", struct.pack("<Q", bits))[0])
-    if kind == "i":
-        width = 8 * size
-        bits &= (1 << width) - 1
-        return bits - (1 << width) if bits >> (width - 1) else bits
-    return bits
-
-
-_TYPED = {"f32": ("f", 4), "f64": ("f", 8), "i8": ("i", 1), "i16": ("i", 2), "i32": ("i", 4),
-          "i64": ("i", 8), "u8": ("u", 1), "u16": ("u", 2), "u32": ("u", 4), "u64": ("u", 8),
-          "bool": ("u", 1)}
-
-
-def _typed(bits: int, type_name: str) -> int | float:
-    """The value a kernel's `type_name` parameter reads from a 64-bit slot."""
-    if type_name in ("f16", "bf16"):  # as the cases hold them: the float value
-        half = np.array([bits & 0xFFFF], dtype=np.uint16)
-        if type_name == "f16":
-            return float(half.view(np.float16)[0])
-        return float((half.astype(np.uint32) << 16).view(np.float32)[0])
-    kind, size = _TYPED[type_name]
-    value = _scalar(kind, size, bits & ((1 << (8 * size)) - 1))
-    return int(value != 0) if type_name == "bool" else value
 
 
 def _kernel_table(program: ir.Program) -> dict[frozenset[tuple[str, int]], ir.Kernel]:
