@@ -94,29 +94,19 @@ def test_records(name: str, signature: Path, case: str, tasks: int, edges: int,
     assert sorted({d.code for d in found}) == codes
 
 
-@pytest.mark.parametrize("case", ["CaseSmall1", "CaseSmall2", "CaseVarSeq2", "CaseVarSeq4"])
-def test_paged_attention_is_the_example(case: str) -> None:
-    """The runtime's AUTO-scope paged attention, recorded, is the graph of this project's
-    examples/paged_attention/auto.pto: the same tasks, arguments, scalars and edges."""
+SAME = [("examples", "paged_attention", "auto.pto", c)
+        for c in ("CaseSmall1", "CaseSmall2", "CaseVarSeq2", "CaseVarSeq4")] + [
+    ("tests/st", "paged_attention_unroll", "unroll_auto.pto", c) for c in ("Small", "Case2")]
+
+
+@pytest.mark.parametrize(("where", "name", "example", "case"), SAME,
+                         ids=[f"{n}-{c}" for _, n, _, c in SAME])
+def test_paged_attention_is_the_example(where: str, name: str, example: str, case: str) -> None:
+    """The runtime's AUTO-scope paged attention orchestrations, recorded, are the graphs of
+    this project's examples: the same tasks, arguments, scalars and edges."""
     assert SIMPLER is not None
-    path = (SIMPLER / "examples" / RUNTIME / "paged_attention" / "kernels" / "orchestration" /
-            "paged_attention_orch.cpp")
-    example = front_end(read_source(ROOT / "examples" / "paged_attention" / "auto.pto"))
+    [path] = (SIMPLER / where / RUNTIME / name / "kernels" / "orchestration").glob("*.cpp")
+    checked = front_end(read_source(ROOT / "examples" / "paged_attention" / example))
     prepared = record.prepare(path, read_source(path), CURRENT)
-    rec = record.record(prepared, example.program, case_values(example, case))
-    assert differences(example.program, instantiate_case(example, case), rec.graph) == []
-
-
-def test_qwen3_summary_picture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The 40-layer decoder drawn as one node per submission site (DOT: no Graphviz needed)."""
-    from pto_dsl.cli_graph import main as graph_main
-    assert SIMPLER is not None
-    path = (SIMPLER / "examples" / RUNTIME / "qwen3_14b_decode" / "kernels" / "orchestration" /
-            "decode_fwd_layers.cpp")
-    out = tmp_path / "qwen3.dot"
-    code = graph_main([str(path), "--signature", str(SIGS / "qwen3_14b_decode.pto"),
-                       "-o", str(out)])
-    assert code == 1  # its races (see the closing note of docs/record.md)
-    assert "one node per submission site; 11166 tasks" in capsys.readouterr().out
-    dot = out.read_text()
-    assert "paged_attention_rope_cce x40" in dot and "down_proj x3400" in dot
+    rec = record.record(prepared, checked.program, case_values(checked, case))
+    assert differences(checked.program, instantiate_case(checked, case), rec.graph) == []
