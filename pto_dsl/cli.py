@@ -50,8 +50,9 @@ def tool_parser(prog: str, description: str,
     if all_cases is not None:
         cases.add_argument("--all-cases", action="store_true", help=all_cases)
     p.add_argument("--dialect", choices=sorted(DIALECTS), default=DEFAULT_DIALECT.name,
-                   help="runtime API dialect: its limits apply, and pto-compile writes its API "
-                   "(default: %(default)s)")
+                   help="target runtime: its API and limits (pto-compile writes its API) and "
+                   "its rules for edges, retention and heaps (docs/runtime-model.md; "
+                   "default: %(default)s)")
     p.add_argument("--task-window", type=_runtime, default=DEFAULT_RUNTIME, dest="runtime",
                    metavar="N", help="the runtime's task window per ring "
                    f"(PTO2_RING_TASK_WINDOW, a power of 2; default: "
@@ -190,7 +191,8 @@ def _suggest_deps(checked: Checked, case: str | None, file: Path) -> str:
     if not names:
         raise UsageError(f"--suggest-deps infers from a case, and {file} declares none")
     values = [case_values(checked, name) for name in names]
-    _, found = infer.infer(program, values, chosen, keep_written=False)
+    _, found = infer.infer(program, values, chosen, keep_written=False,
+                           rules=checked.dialect.rules)
     lines, differ = [], 0
     for s in found:
         written = [d for d in s.submit.deps if not d.inferred]

@@ -113,7 +113,7 @@ def record_cases(args: argparse.Namespace, signature: Checked, names: list[str],
 
 def check_roundtrip(checked: Checked, text: str, names: list[str], timeout: float) -> None:
     """pto-compile --check-roundtrip: the generated C++, recorded on each case, must give
-    back the instantiated graph; E708 (a bug in pto-dsl's backend or recorder) otherwise."""
+    back the instantiated graph; E808 (a bug in pto-dsl's backend or recorder) otherwise."""
     with tempfile.TemporaryDirectory(prefix="pto-roundtrip-") as tmp:
         cpp = Path(tmp) / (Path(checked.source.name).stem + ".cpp")
         cpp.write_text(text, encoding="utf-8")
@@ -129,7 +129,7 @@ def check_roundtrip(checked: Checked, text: str, names: list[str], timeout: floa
                                 recorded.graph)
             if diffs:
                 found.append(error(
-                    "E708", f"the generated C++, recorded on case '{name}', does not give back "
+                    "E808", f"the generated C++, recorded on case '{name}', does not give back "
                     "the program's task graph", checked.program.span,
                     notes=tuple(Note(d) for d in diffs),
                     help=("this is a bug in pto-dsl (its C++ backend or its recorder); please "

@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                    "(PTO2_RING_HEAP; default: %(default)s)")
     p.add_argument("--tensormap", choices=TENSORMAP_RULES, default="merged",
                    help="merged: the runtime's rule (manual scopes bypass the TensorMap); "
-                   "boundary: the pre-merge rule of reference §4 (default: %(default)s)")
+                   "boundary: the pre-merge rule, where manual scopes still look up and record "
+                   "tensors from outside (default: %(default)s)")
     p.add_argument("--stats-json", type=Path, metavar="PATH", help="write the run's stats")
     p.add_argument("--trace", type=Path, metavar="PATH",
                    help="write a Chrome/Perfetto trace of the simulated schedule")

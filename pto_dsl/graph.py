@@ -16,13 +16,14 @@ from typing import NamedTuple
 
 import networkx as nx
 
+from pto_dsl.dialects import DEFAULT_DIALECT, RuntimeRules
 from pto_dsl.ir import ScopeDecl, Tag
 from pto_dsl.regions import Region
 from pto_dsl.source import Span
 
 
 class Origin(enum.Enum):
-    """Why the runtime creates an edge (reference §2.1)."""
+    """Why the runtime creates an edge (runtime-model.md)."""
 
     EXPLICIT = "explicit"  # add_dep / set_dependencies
     CREATOR = "creator"  # Step A: the owner task of a runtime-allocated buffer
@@ -116,7 +117,7 @@ class Task:
 
 @dataclass(frozen=True)
 class HostRead:
-    """An orchestration-side read (`get_tensor_data`, reference §1.10)."""
+    """An orchestration-side read (`get_tensor_data`, runtime-model.md)."""
 
     span: Span
     access: Access
@@ -139,6 +140,7 @@ def records_text(records: Counter[str]) -> str:
 class TaskGraph:
     program: str
     case: str
+    rules: RuntimeRules = DEFAULT_DIALECT.rules  # the target's rules the edges follow
     _tasks: list[Task] = field(default_factory=list, repr=False)
     _fanin: list[dict[int, list[Origin]]] = field(default_factory=list, repr=False)
     _producers: list[tuple[int, ...]] = field(default_factory=list, repr=False)

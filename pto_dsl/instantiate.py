@@ -2,7 +2,7 @@
 
 The IR is compiled once into Python closures over a slot frame, then run: loops run,
 data-dependent reads read the case's tensor contents, and every submission becomes a
-task whose fanin follows the runtime's submit pipeline (reference §2.1-2.3).
+task whose fanin follows the runtime's submit pipeline (runtime-model.md).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from pto_dsl import ir
 from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
+from pto_dsl.dialects import DEFAULT_DIALECT, RuntimeRules
 from pto_dsl.graph import Access, Buffer, HostRead, ScopeInstance, Task, TaskGraph
 from pto_dsl.instantiate_expr import compile_expr
 from pto_dsl.instantiate_submit import compile_alloc, compile_submit
@@ -31,7 +32,7 @@ Run = Callable[[Frame], None]
 Watch = Callable[[Frame, Task], None]
 WatchFactory = Callable[["Instantiator"], Watch]
 
-MAX_RING = 3  # ring = min(scope depth, 3) (reference §1.2, §2.7)
+MAX_RING = 3  # ring = min(scope depth, 3) (runtime-model.md)
 
 
 class InstantiationError(CompileError):
@@ -39,13 +40,13 @@ class InstantiationError(CompileError):
 
 
 class Instantiator:
-    def __init__(self, program: ir.Program, case: CaseValues,
+    def __init__(self, program: ir.Program, case: CaseValues, rules: RuntimeRules,
                  watchers: Mapping[int, WatchFactory] | None = None) -> None:
         self.program = program
         self.case = case
         self.watchers = watchers or {}
-        self.graph = TaskGraph(program.name, case.name)
-        self.tmap = TensorMap()
+        self.graph = TaskGraph(program.name, case.name, rules)
+        self.tmap = TensorMap(rules.overlap)
         self.scope_stack: list[ScopeInstance] = []
         self.manual_depth: int | None = None  # depth where the outermost manual scope began
         self.instance: tuple[tuple[str, int], ...] = ()
@@ -94,7 +95,7 @@ class Instantiator:
         return buf
 
     def place(self) -> tuple[ScopeInstance | None, bool, int]:
-        """Where a task submitted now goes: its scope, manual mode and ring (§1.2, §2.3)."""
+        """Where a task submitted now goes: its scope, manual mode and ring (runtime-model.md)."""
         top = self.scope_stack[-1] if self.scope_stack else None
         return top, self.manual_depth is not None, min(len(self.scope_stack), MAX_RING)
 
@@ -194,7 +195,7 @@ class Instantiator:
         return make
 
     def host_read(self, tv: Tensor, index: tuple[int, ...], span: Span) -> Any:
-        """`get_tensor_data` (reference §1.10): one TensorMap lookup, then the value.
+        """`get_tensor_data` (runtime-model.md): one TensorMap lookup, then the value.
 
         Only contents the case gives can be read: an element that a task creates or has
         written before this point is known only when the program runs.
@@ -219,8 +220,10 @@ class Instantiator:
 
 
 def instantiate(program: ir.Program, case: CaseValues,
-                watchers: Mapping[int, WatchFactory] | None = None) -> TaskGraph:
-    """Run the program on a case; raises InstantiationError at the first problem.
-    `watchers` (site id -> factory) observe the tasks of those sites."""
+                watchers: Mapping[int, WatchFactory] | None = None,
+                rules: RuntimeRules = DEFAULT_DIALECT.rules) -> TaskGraph:
+    """Run the program on a case under a target's rules (its TensorMap overlap test);
+    raises InstantiationError at the first problem. `watchers` (site id -> factory)
+    observe the tasks of those sites."""
     with paused_gc():
-        return Instantiator(program, case, watchers).run()
+        return Instantiator(program, case, rules, watchers).run()

@@ -1,7 +1,7 @@
 """Instantiation of submissions: one task per run, with the runtime's fanin rules.
 
-Follows the V0 submit pipeline (reference §2.1): explicit deps first (both modes); then,
-only outside manual scopes (§2.3), per non-OUTPUT argument a creator edge (Step A) and,
+Follows the V0 submit pipeline (runtime-model.md): explicit deps first (both modes); then,
+only outside manual scopes (runtime-model.md), per non-OUTPUT argument a creator edge (Step A) and,
 for INPUT/INOUT without manual_dep, TensorMap lookups (Step B, INOUT removes COVERED
 entries); then INOUT/OUTPUT_EXISTING without manual_dep are inserted (Step 4).
 This is the hot path of instantiation: work that depends only on the site is done once.
@@ -181,13 +181,13 @@ def _auto_fanin(tmap: TensorMap, accesses: Sequence[Access], tid: int,
                 records["creator"] += 1
             add_fanin(fanin, owner, CREATOR)
         if not acc.manual_dep and (tag is INPUT or tag is INOUT):  # Step B
-            found = tmap.lookup(acc.buffer.id, acc.region, tag is INOUT)
+            found = tmap.lookup(acc.buffer, acc.region, tag is INOUT)
             records["tensormap"] += len(found)
             for p in found:
                 add_fanin(fanin, p, TENSORMAP)
     for acc in accesses:  # Step 4: register this task as the latest writer
         if not acc.manual_dep and (acc.tag is INOUT or acc.tag is OUTPUT_EXISTING):
-            tmap.insert(acc.buffer.id, acc.region, tid)
+            tmap.insert(acc.buffer, acc.region, tid)
 
 
 def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:

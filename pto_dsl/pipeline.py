@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pto_dsl import cases, checks, infer, ir
+from pto_dsl import cases, checks, infer, ir, nodes
 from pto_dsl.build import build
 from pto_dsl.diagnostics import CompileError, Diagnostic, DiagnosticSink, Stage, error
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, Dialect, RuntimeConfig
@@ -44,8 +44,17 @@ def read_source(path: Path, display_name: str | None = None) -> SourceFile:
 
 
 def front_end(source: SourceFile, dialect: Dialect = DEFAULT_DIALECT) -> Checked:
-    tree = parse(source)
-    ast = build(tree, source)
+    return check_syntax_tree(syntax_tree(source), source, dialect)
+
+
+def syntax_tree(source: SourceFile) -> nodes.Program:
+    """The AST (raises CompileError on syntax errors)."""
+    return build(parse(source), source)
+
+
+def check_syntax_tree(ast: nodes.Program, source: SourceFile,
+                      dialect: Dialect = DEFAULT_DIALECT) -> Checked:
+    """The rest of the front end: lowering, structural checks, cases, dep inference."""
     sink = DiagnosticSink()
     program = lower(ast, sink)
     if program is not None:
@@ -70,7 +79,7 @@ def _infer_scopes(program: ir.Program, source: SourceFile, dialect: Dialect,
             stage=Stage.VALIDATION)])
     base_dir = Path(source.name).resolve().parent
     values = [cases.evaluate(program, case, base_dir) for case in program.cases]
-    inferred, _ = infer.infer(program, values, infer.targets(program))
+    inferred, _ = infer.infer(program, values, infer.targets(program), rules=dialect.rules)
     sink.extend(d for d in checks.limits.check(inferred, dialect) if d.code == "E151")
     sink.raise_if_errors()
     return inferred
@@ -84,7 +93,8 @@ def case_values(checked: Checked, case_name: str | None) -> cases.CaseValues:
 
 
 def instantiate_case(checked: Checked, case_name: str | None) -> TaskGraph:
-    return instantiate(checked.program, case_values(checked, case_name))
+    return instantiate(checked.program, case_values(checked, case_name),
+                       rules=checked.dialect.rules)
 
 
 def check_graph(checked: Checked, graph: TaskGraph,

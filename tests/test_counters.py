@@ -15,9 +15,9 @@ from pto_dsl.cli import check_main
 from pto_dsl.cli_graph import main as graph_main
 from pto_dsl.cli_run import main as run_main
 from pto_dsl.costs import DEFAULT_COST_CYCLES
-from pto_dsl.dialects import LookupCount
+from pto_dsl.dialects import LookupCount, OverlapRule
 from pto_dsl.pipeline import front_end, instantiate_case, read_source
-from pto_dsl.regions import Region
+from pto_dsl.regions import Region, classifier
 from pto_dsl.sim.params import DEFAULT_PARAMS
 from pto_dsl.sim.run import SimOptions, simulate
 from pto_dsl.sim.tmap import RuntimeTensorMap
@@ -46,18 +46,21 @@ def test_stats_json_counts_lookups_as_the_target_does(tmp_path: Path, program: s
         MEASURED[program, case][dialect]
 
 
+FLAT = classifier(OverlapRule.FLAT_THEN_BOX)
+
+
 def test_a_bucket_counts_once_used_even_after_its_entries_are_gone() -> None:
     """The current runtime's epoch check: a bucket stays initialised for the run."""
     alive = [0]
     region = Region((4,), (0,), (4,))
-    tmap = RuntimeTensorMap(1, lambda r: alive[0], LookupCount.NONEMPTY_BUCKET)
-    assert tmap.lookup(0x100, region, 0, False) == [] and tmap.lookups == 0
+    tmap = RuntimeTensorMap(1, lambda r: alive[0], FLAT, LookupCount.NONEMPTY_BUCKET)
+    assert tmap.lookup(0x100, region, 0, False, 4) == [] and tmap.lookups == 0
     tmap.insert(0x100, region, 0, producer=7, ring=0, local=0)
-    assert tmap.lookup(0x200, region, 0, False) == [] and tmap.lookups == 0  # other bucket
-    assert tmap.lookup(0x100, region, 0, True) == [7] and tmap.lookups == 1  # removes it
-    assert tmap.lookup(0x100, region, 0, False) == [] and tmap.lookups == 2
-    every = RuntimeTensorMap(1, lambda r: alive[0], LookupCount.EVERY_CALL)
-    every.lookup(0x100, region, 0, False)
+    assert tmap.lookup(0x200, region, 0, False, 4) == [] and tmap.lookups == 0  # other bucket
+    assert tmap.lookup(0x100, region, 0, True, 4) == [7] and tmap.lookups == 1  # removes it
+    assert tmap.lookup(0x100, region, 0, False, 4) == [] and tmap.lookups == 2
+    every = RuntimeTensorMap(1, lambda r: alive[0], FLAT, LookupCount.EVERY_CALL)
+    every.lookup(0x100, region, 0, False, 4)
     assert every.lookups == 1
 
 

@@ -127,7 +127,7 @@ def test_compile_check_roundtrip(capsys: pytest.CaptureFixture[str], tmp_path: P
 def test_compile_check_roundtrip_reports_a_mismatch(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         tmp_path: Path) -> None:
-    """A backend that drops a dep is caught: E708, nothing written."""
+    """A backend that drops a dep is caught: E808, nothing written."""
     import pto_dsl.cli_compile as cli_compile
     real = cli_compile.generate
 
@@ -139,5 +139,5 @@ def test_compile_check_roundtrip_reports_a_mismatch(
     example = ROOT / "examples" / "teaching" / "diamond_manual.pto"
     assert cli_compile.main([str(example), "--check-roundtrip", "-o", str(out)]) == 1
     err = capsys.readouterr().err
-    assert "error[E708]: the generated C++, recorded on case" in err and "task 1:" in err
+    assert "error[E808]: the generated C++, recorded on case" in err and "task 1:" in err
     assert not out.exists()

@@ -84,4 +84,4 @@ def test_config_must_match_the_signature(tmp_path: Path) -> None:
     with pytest.raises(record.CompileError) as exc:
         record.record(prepared, signature.program, case_values(signature, None))
     [d] = exc.value.diagnostics
-    assert d.code == "E707" and "expects 5 entry arguments" in d.message
+    assert d.code == "E807" and "expects 5 entry arguments" in d.message

@@ -1,5 +1,5 @@
 """Golden of the paged-attention examples for pto-run: the whole computation in plain
-NumPy, written from the reference's math (§3.1), independent of the kernels.
+NumPy, written from the runtime's math, independent of the kernels.
 
 `paged_attention(inputs)` takes the entry's tensors, scalars and shape symbols by name
 and returns the expected contents of the output tensor `out`.

@@ -63,7 +63,7 @@ class _Lowerer:
         self.kernel_names: dict[str, str] = {}
         self.wrapped_symbols: set[str] = set()  # shape symbols of the wrapped entry tensors
 
-    # ---- entry arguments (reference §1.3, §1.4) -------------------------------------
+    # ---- entry arguments (runtime-model.md) -------------------------------------
 
     def prologue(self) -> tuple[Node, ...]:
         nodes: list[Node] = []
@@ -233,7 +233,7 @@ class _Lowerer:
                    and orelse[0].kind == "if" and not orelse[0].setup)
         return BlockView("if", ctx.origin(s.span), setup, None, cond, "", then, orelse, chained)
 
-    # ---- submissions (reference §1.5-1.7) ------------------------------------------------
+    # ---- submissions (runtime-model.md) ------------------------------------------------
 
     def submit(self, s: ir.Submit) -> Node:
         ctx = self.ctx
@@ -282,7 +282,7 @@ class _Lowerer:
                                  f"scalar to parameter '{arg.param.name}'", arg.span,
                                  f"C++17 has no {arg.param.type} type; declare the kernel "
                                  "parameter as f32 or an integer type")
-        # add_scalar stores the value's own bits, zero-extended (reference §1.5).
+        # add_scalar stores the value's own bits, zero-extended (runtime-model.md).
         return f"static_cast<{cpp}>({cx.scalar(self.ctx, arg.value)})"
 
     def _dep(self, d: ir.Dep) -> DepView:

@@ -80,18 +80,18 @@ def _ended_badly(replay: Replay, outcome: child.Outcome, sig: int | None,
         message = (f"the orchestration did not finish within {timeout:g} s {where} "
                    "(an endless loop?)")
         help_ = ("pto-dsl stops a recording run after --timeout seconds",)
-        code = "E704"
+        code = "E804"
     elif sig is not None or outcome.returncode < 0:
         number = sig if sig is not None else -outcome.returncode
         message = f"the orchestration crashed with {_signal_name(number)} {where}"
         help_ = ("a crash in the orchestration's own code (a bad pointer, an index out of "
                  "bounds, a division by zero) or an abort",)
-        code = "E703"
+        code = "E803"
     else:
         message = (f"the orchestration exited (status {outcome.returncode}) before its entry "
                    f"returned, {where}")
         help_ = ("an orchestration returns from aicpu_orchestration_entry; it does not exit",)
-        code = "E703"
+        code = "E803"
     raise CompileError([error(code, message, replay.span(fid, line), notes=notes, help=help_,
                               stage=Stage.INSTANTIATION)])
 
@@ -108,7 +108,7 @@ def _check_arg_count(replay: Replay, signature: ir.Program) -> None:
     have = len(signature.tensors) + len(signature.scalars)
     if expected is not None and expected != have:
         raise CompileError([error(
-            "E707", f"aicpu_orchestration_config expects {expected} entry arguments, but the "
+            "E807", f"aicpu_orchestration_config expects {expected} entry arguments, but the "
             f"signature's entry '{signature.name}' declares {have}", replay.main_span(),
             notes=(Note("the entry is declared here", signature.span),) if signature.span
             else (), help=("the signature's entry lists the orchestration's tensor and "

@@ -238,7 +238,7 @@ class Replay:
             known = ", ".join(f"{k.name} ({', '.join(f'{s} {i}' for s, i in k.func_ids)})"
                               for k in self.program.kernels.values() if k.name != "dummy"
                               or k.func_ids != DUMMY_IDS) or "none"
-            self.fail("E705", f"this submit names func_id {text}, which no kernel of the "
+            self.fail("E805", f"this submit names func_id {text}, which no kernel of the "
                       "signature has", fid, line,
                       help=(f"the signature's kernels: {known}",
                             "declare the kernel in the signature with the func_id the "
@@ -290,7 +290,7 @@ class Replay:
             return [f"out{i}" if kernel is None else f"arg{i}" for i in range(len(tags))]
         params, sparams = kernel.tensor_params, kernel.scalar_params
         if len(params) != len(tags) or len(sparams) != scalars:
-            self.fail("E707", f"this submit passes {len(tags)} tensor and {scalars} "
+            self.fail("E807", f"this submit passes {len(tags)} tensor and {scalars} "
                       f"scalar arguments, but kernel '{kernel.name}' takes {len(params)} and "
                       f"{len(sparams)}", fid, line,
                       notes=(Note("the kernel is declared here", kernel.span),))
@@ -298,7 +298,7 @@ class Replay:
             if tag not in ACCEPTS[p.direction]:
                 added = {"I": "add_input", "O": "add_output", "X": "add_output",
                          "U": "add_inout", "N": "add_no_dep"}[tag]
-                self.fail("E707", f"tensor argument {i} of '{kernel.name}' is added with "
+                self.fail("E807", f"tensor argument {i} of '{kernel.name}' is added with "
                           f"{added}, but the kernel's parameter '{p.name}' is '{p.direction}'",
                           fid, line, notes=(Note("the parameter is declared here", p.span),))
         return [p.name for p in params]
@@ -344,7 +344,7 @@ class Replay:
                 continue
             producer = raw & 0xFFFFFFFF
             if producer >= tid:
-                self.fail("E707", f"explicit dep {index} is not the id of a submitted task "
+                self.fail("E807", f"explicit dep {index} is not the id of a submitted task "
                           f"(0x{raw:x})", fid, line)
             explicit.append(producer)
             items.append(index)
@@ -372,17 +372,17 @@ class Replay:
     def fatal(self, f: list[str]) -> None:
         fid, line, code, func = int(f[1]), int(f[2]), int(f[3]), f[4]
         text = " ".join(f[6:])
-        self.fail("E707", f"the orchestration reports a fatal error (code {code}) in {func}: "
+        self.fail("E807", f"the orchestration reports a fatal error (code {code}) in {func}: "
                   f"{text}", fid, line,
                   help=("the runtime stops the orchestration here; nothing after it runs",))
 
     def unsupported(self, f: list[str]) -> None:
-        self.fail("E706", f"pto-dsl's recording API does not implement {' '.join(f[3:])}",
+        self.fail("E806", f"pto-dsl's recording API does not implement {' '.join(f[3:])}",
                   int(f[1]), int(f[2]),
                   help=("the run stops here; what was recorded before it is not checked",))
 
     def invalid(self, f: list[str]) -> None:
-        self.fail("E707", f"the runtime rejects this: {' '.join(f[3:])}", int(f[1]), int(f[2]))
+        self.fail("E807", f"the runtime rejects this: {' '.join(f[3:])}", int(f[1]), int(f[2]))
 
     def no_entry(self, f: list[str]) -> None:
         raise CompileError([no_entry(self.main, entry_names(self.program), self.dialect)])

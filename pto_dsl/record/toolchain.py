@@ -171,7 +171,7 @@ def compile_errors(stderr: str, source: SourceFile, path: Path, dialect: str,
     found = list(_DIAG.finditer(stderr))[:limit]
     if not found:
         first = stderr.strip().splitlines()[:1]
-        return [error("E701", "the C++ compiler rejects this file" +
+        return [error("E801", "the C++ compiler rejects this file" +
                       (f": {first[0]}" if first else ""), whole_line(source, 1),
                       help=(_hint(dialect),), stage=Stage.UNSUPPORTED)]
     out: list[Diagnostic] = []
@@ -182,7 +182,7 @@ def compile_errors(stderr: str, source: SourceFile, path: Path, dialect: str,
         missing = _UNDECLARED.match(msg)
         if missing and _API_NAME.match(missing["name"] or missing["name2"] or missing["name3"]):
             name = missing["name"] or missing["name2"] or missing["name3"]
-            out.append(error("E706", f"'{name}' is not part of pto-dsl's recording "
+            out.append(error("E806", f"'{name}' is not part of pto-dsl's recording "
                              f"implementation of the runtime API (dialect {dialect})", span,
                              notes=(Note(f"g++: {msg}"),),
                              help=("if the runtime provides it, pto-dsl cannot record it yet; "
@@ -190,13 +190,13 @@ def compile_errors(stderr: str, source: SourceFile, path: Path, dialect: str,
                              + (() if out else (_hint(dialect),)),
                              stage=Stage.UNSUPPORTED))
         else:
-            out.append(error("E701", f"the C++ compiler rejects this: {msg}", span,
+            out.append(error("E801", f"the C++ compiler rejects this: {msg}", span,
                              help=() if out else (_hint(dialect),), stage=Stage.UNSUPPORTED))
     return out
 
 
 def no_entry(source: SourceFile, names: list[str], dialect: str) -> Diagnostic:
-    return error("E702", "this file defines no orchestration entry "
+    return error("E802", "this file defines no orchestration entry "
                  f"{' or '.join(repr(n) for n in names)}", whole_line(source, 1),
                  help=("an orchestration defines extern \"C\" void "
                        "aicpu_orchestration_entry(...) with the entry arguments of its dialect "
@@ -207,6 +207,6 @@ def no_entry(source: SourceFile, names: list[str], dialect: str) -> Diagnostic:
 def link_error(stderr: str, source: SourceFile, dialect: str) -> Diagnostic:
     names = list(dict.fromkeys(_UNDEFINED.findall(stderr)))
     what = ", ".join(f"'{n.strip()}'" for n in names[:3]) or stderr.strip()[:200]
-    return error("E706", f"the orchestration uses {what}, which pto-dsl's recording "
+    return error("E806", f"the orchestration uses {what}, which pto-dsl's recording "
                  "implementation of the runtime API does not provide",
                  whole_line(source, 1), help=(_hint(dialect),), stage=Stage.UNSUPPORTED)

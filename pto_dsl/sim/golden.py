@@ -17,7 +17,7 @@ import numpy as np
 from pto_dsl.diagnostics import CompileError, Stage, error
 from pto_dsl.sim.kernels import load_module
 
-RTOL = ATOL = 1e-3  # the reference's tolerance (§3.1)
+RTOL = ATOL = 1e-3  # the reference's tolerance (runtime-model.md)
 
 
 class OutputCheck(NamedTuple):

@@ -1,6 +1,6 @@
 """The kernel registry of a run: each kernel's Python implementation (its `impl`
 attribute) and its cost in core cycles (its `cost` attribute), keyed as the runtime keys
-kernels, by func_ids (reference §1.6).
+kernels, by func_ids (runtime-model.md).
 
 An implementation is called with the kernel's arguments in declaration order: tensors as
 numpy arrays shaped like the argument (write the outputs in place), scalars as numbers.

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from pto_dsl.sim.api import MixedKernels, Tensor, TensorArgType
+from pto_dsl.sim.api import INVALID_TASK_ID, MixedKernels, Tensor, TensorArgType
 from pto_dsl.sim.ring import TaskSlot
 
 NP_DTYPES: dict[str, Any] = {
@@ -72,6 +72,7 @@ class Memory:
     def __init__(self) -> None:
         self.arrays: dict[int, np.ndarray] = {}
         self.dtypes: dict[int, str] = {}
+        self.owners: dict[int, int] = {}  # runtime output address -> the task that made it
         self._loaders: dict[int, Callable[[], np.ndarray]] = {}
 
     def register(self, addr: int, dtype: str, loader: Callable[[], np.ndarray]) -> None:
@@ -79,14 +80,22 @@ class Memory:
         self._loaders[addr] = loader
         self.dtypes[addr] = dtype
 
-    def allocate(self, addr: int, dtype: str, numel: int) -> None:
+    def allocate(self, addr: int, dtype: str, numel: int,
+                 owner: int = INVALID_TASK_ID) -> None:
         kind = np.dtype(NP_DTYPES[dtype]).kind
         fill = np.nan if kind == "f" else 0
         self.arrays[addr] = np.full(numel, fill, dtype=NP_DTYPES[dtype])
         self.dtypes[addr] = dtype
+        self.owners[addr] = owner
 
     def release(self, addr: int) -> None:
         self.arrays.pop(addr, None)
+        self.owners.pop(addr, None)
+
+    def alive(self, t: Tensor) -> bool:
+        """Whether a runtime output still holds the buffer its task made (not reclaimed,
+        not reused by a later task); entry tensors always are."""
+        return t.owner == INVALID_TASK_ID or self.owners.get(t.addr) == t.owner
 
     def flat(self, addr: int) -> np.ndarray:
         arr = self.arrays.get(addr)
@@ -100,6 +109,8 @@ class Memory:
         return arr
 
     def view(self, t: Tensor) -> np.ndarray:
+        if not self.alive(t):
+            raise NoData(f"the buffer at {t.addr:#x} was reclaimed")
         r = t.region
         full = self.flat(t.addr).reshape(r.layout)
         return full[tuple(slice(o, o + s) for o, s in zip(r.offsets, r.sizes))]
@@ -121,7 +132,7 @@ WRITES = (TensorArgType.OUTPUT, TensorArgType.OUTPUT_EXISTING, TensorArgType.INO
 
 
 class Numerics:
-    """The executor of reference §5.3's run step: calls each task's kernel on copies of
+    """The executor of runtime-model.md's run step: calls each task's kernel on copies of
     its arguments at start, stores what it writes at its end."""
 
     def __init__(self, memory: Memory, kernels: dict[MixedKernels, KernelImpl]) -> None:
@@ -144,6 +155,10 @@ class Numerics:
         slot.pending = [(t, a) for t, tag, a in zip(tensors, tags, arrays) if tag in WRITES]
 
     def finish(self, slot: TaskSlot) -> None:
+        tensors = slot.args[0]
+        for t in tensors:  # a buffer must live until the task that uses it has finished
+            if not self.memory.alive(t):
+                raise FreedBuffer(slot, t)
         for t, data in slot.pending or ():
             try:
                 self.memory.store(t, data)

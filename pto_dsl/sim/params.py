@@ -37,17 +37,17 @@ KiB, MiB = 1024, 1024 * 1024
 
 @dataclass(frozen=True)
 class Params:
-    # ---- machine (reference §5.1) -------------------------------------------------------
+    # ---- machine (runtime-model.md) -------------------------------------------------------
     block_dim: int = 24  # clusters used; PLATFORM_MAX_BLOCKDIM = 24 (1 AIC + 2 AIV each)
-    aiv_per_cluster: int = 2  # reference §5.1
-    scheduler_threads: int = 3  # 4 AICPU threads: 3 schedulers + 1 orchestrator (§1.2, §5.1)
+    aiv_per_cluster: int = 2  # runtime-model.md
+    scheduler_threads: int = 3  # 4 AICPU threads: 3 schedulers + 1 orchestrator (runtime-model.md)
 
-    # ---- runtime limits (reference §2.7) ------------------------------------------------
+    # ---- runtime limits (runtime-model.md) ------------------------------------------------
     task_window: int = 16384  # PTO2_TASK_WINDOW_SIZE per ring; env PTO2_RING_TASK_WINDOW
     heap_size: int = 256 * MiB  # PTO2_HEAP_SIZE per ring; env PTO2_RING_HEAP
-    output_align: int = 1024  # PTO2_PACKED_OUTPUT_ALIGN (reference §2.1 step 3)
-    max_scope_depth: int = 64  # PTO2_MAX_SCOPE_DEPTH (reference §2.3, §2.7)
-    rings: int = 4  # PTO2_MAX_RING_DEPTH; ring = min(depth, 3) (reference §2.7)
+    output_align: int = 1024  # PTO2_PACKED_OUTPUT_ALIGN (runtime-model.md)
+    max_scope_depth: int = 64  # PTO2_MAX_SCOPE_DEPTH (runtime-model.md)
+    rings: int = 4  # PTO2_MAX_RING_DEPTH; ring = min(depth, 3) (runtime-model.md)
 
     # ---- kernel time ----------------------------------------------------------------------
     # A kernel's `cost` expression is in core clock cycles. Estimate: 1.8 GHz, the AI Core
@@ -83,7 +83,7 @@ class Params:
     # [MSD] blames explicit-dep construction and validation, which a per-dep cost would be,
     # but the published times do not scale with the deps).
     manual_first_ns: float = 11881.4
-    # The submit path (reference §2.1): slot and heap allocation, descriptor and payload
+    # The submit path (runtime-model.md): slot and heap allocation, descriptor and payload
     # copy, wiring ([MSD]/[DLP] phases other than lookup+dep and tensormap_ins), a part per
     # TensorMap lookup and per insert, and a part per fanin edge.
     submit_ns: float = 277.0

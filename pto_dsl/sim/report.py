@@ -1,7 +1,7 @@
 """What a run reports: the summary text, the stats JSON and the Chrome/Perfetto trace.
 
-Stats follow the reference's profiling rules for TensorMap counts (§4). The trace has one
-track per core plus the orchestrator, times in microseconds.
+Stats follow the runtime's profiling rules for TensorMap counts (runtime-model.md). The trace
+has one track per core plus the orchestrator, times in microseconds.
 """
 
 from __future__ import annotations

@@ -130,10 +130,10 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
                           f"{exc}", "the kernel's Python implementation raised") from None
     except FreedBuffer as exc:
         raise _task_error(lowering, exc.slot, "E507", f"'{_kernel(exc.slot)}' uses a buffer "
-                          "that the runtime has already reclaimed", "no task that names the "
-                          "buffer's creator (a dep, or the creator edge of an AUTO scope) is "
-                          "still running, so its memory was recycled (reference §2.5); add a "
-                          "dep on the creator") from None
+                          "that the runtime has already reclaimed", "no task that holds the "
+                          "buffer's creator, or an older task of its ring, was still running, "
+                          "so its memory was recycled (docs/runtime-model.md, Retention); "
+                          "pto-check reports it as W301 with the dep that fixes it") from None
     if options.numerics:
         result.outputs = {t.name: _contents(rt, lowering.entry[t.name]) for t in program.tensors
                           if t.direction != "in"}

@@ -1,10 +1,10 @@
 """The scheduler side of the model: a discrete-event simulation of the a2a3 machine
-(reference §5.1-§5.3).
+(runtime-model.md).
 
 Cores: `block_dim` clusters of 1 AIC and 2 AIV; one ready queue per resource shape (MIX
 first, then AIC, AIV); a MIX task needs a fully idle cluster. Scheduler threads own the
 clusters round-robin and spend time per dispatch and per completion. Completion follows
-reference §5.3: COMPLETED, fanout walk (consumers become ready), release of the fanin
+runtime-model.md: COMPLETED, fanout walk (consumers become ready), release of the fanin
 producers, CONSUMED check, and `last_task_alive` advance through the ring.
 """
 
@@ -72,7 +72,7 @@ class Scheduler:
         n, per = self.n_clusters, self.params.aiv_per_cluster
         aivs = [n + per * c + k for k in range(per)]
         if c not in self.idle["aic"] or any(a not in self.idle["aiv"] for a in aivs):
-            return None  # a MIX task needs a fully idle cluster (reference §5.2)
+            return None  # a MIX task needs a fully idle cluster (runtime-model.md)
         return [core for core, used in zip([c] + aivs[:2], mix) if used]
 
     # ---- readiness and dispatch -----------------------------------------------------
@@ -120,8 +120,10 @@ class Scheduler:
         start += self.params.dispatch_ns
         self.thread_clock[thread] = start
         duration = slot.duration
-        if self.rng is not None:
-            duration *= self.rng.uniform(0.5, 1.5)
+        if self.rng is not None:  # --explore: durations vary, and a quarter of the tasks
+            duration *= self.rng.uniform(0.5, 1.5)  # are slow (interference, contention)
+            if self.rng.random() < 0.25:
+                duration *= self.rng.uniform(1.0, 8.0)
         slot.core, slot.start, slot.end = cores, start, start + duration
         if self.executor is not None:
             self.executor.start(slot)
@@ -162,7 +164,7 @@ class Scheduler:
         self.dispatch()
         return True
 
-    # ---- task life cycle (reference §2.5, §5.3) ---------------------------------------
+    # ---- task life cycle (runtime-model.md) ---------------------------------------
     def complete(self, slot: TaskSlot, t: float) -> None:
         slot.state = COMPLETED
         self.completed += 1
@@ -176,6 +178,10 @@ class Scheduler:
             p.fanout_refcount += 1
             if p.state == COMPLETED and p.fanout_refcount == p.fanout_count:
                 self.consumed(p)
+        for p in slot.stale:
+            landed = self.rings[p.ring].stale_release(p)
+            if landed is not None:
+                self.check_consumed(landed)
         if slot.fanout_refcount == slot.fanout_count:
             self.consumed(slot)
 
@@ -190,7 +196,7 @@ class Scheduler:
             self.consumed(slot)
 
     def consumed(self, slot: TaskSlot) -> None:
-        """CONSUMED: every reference released (reference §2.5); the ring may advance."""
+        """CONSUMED: every reference released (runtime-model.md); the ring may advance."""
         slot.state = CONSUMED
         self.on_consumed(slot)
         self.rings[slot.ring].advance()

@@ -1,8 +1,8 @@
-"""The runtime's TensorMap (reference §2.1 Step B / Step 4, §2.2, §4).
+"""The runtime's TensorMap as the simulator runs it (runtime-model.md: Edges, TensorMap overlap).
 
 Entries are keyed by the buffer's exact base address; a lookup walks the entries of that
 address, skips those whose producer has retired, and classifies the overlap of the rest
-(regions.classify: the current runtime's rule). Retired entries are dropped lazily, every
+with the target's own test (regions.classifier). Retired entries are dropped lazily, every
 64 retired tasks of a ring, as the runtime does. Lookups are counted as the target's
 profiling build counts them (`LookupCount`).
 """
@@ -13,9 +13,9 @@ from collections import deque
 from collections.abc import Callable
 
 from pto_dsl.dialects import LookupCount
-from pto_dsl.regions import Overlap, Region, classify
+from pto_dsl.regions import Classifier, Overlap, Region
 
-CLEANUP_EVERY = 64  # retired tasks between cleanups (reference §2.7)
+CLEANUP_EVERY = 64  # retired tasks between cleanups (runtime-model.md)
 
 
 class Entry:
@@ -29,7 +29,8 @@ class Entry:
 
 class RuntimeTensorMap:
     def __init__(self, rings: int, last_alive: Callable[[int], int],
-                 count: LookupCount = LookupCount.EVERY_CALL) -> None:
+                 classify: Classifier, count: LookupCount = LookupCount.EVERY_CALL) -> None:
+        self._classify = classify
         self._by_addr: dict[int, dict[int, Entry]] = {}
         # Addresses whose hash bucket an insert has initialised in this run. The current
         # runtime counts a lookup only past its bucket's epoch check, which passes once any
@@ -45,10 +46,12 @@ class RuntimeTensorMap:
         self.inserts = 0
 
     def lookup(self, addr: int, region: Region, version: int, remove_covered: bool,
-               stale: list[int] | None = None) -> list[int]:
-        """Producers (raw task ids) of live entries overlapping `region`; with
-        `remove_covered` (an INOUT argument) the entries it covers are removed. Producers
-        of overlapping entries that retired go to `stale` if given (for statistics)."""
+               storage: int, stale: list[int] | None = None) -> list[int]:
+        """Producers (raw task ids) of live entries overlapping `region` of a buffer of
+        `storage` elements; with `remove_covered` (an INOUT argument) the entries it covers
+        are removed. Producers of overlapping entries that retired go to `stale` if given
+        (for statistics)."""
+        classify = self._classify
         used = self._bucket_used
         if used is None or addr in used:
             self.lookups += 1
@@ -59,17 +62,18 @@ class RuntimeTensorMap:
         doomed: list[int] = []
         last_alive = self._last_alive
         for key, e in entries.items():
-            if e.local < last_alive(e.ring):  # the producer retired: stale (reference §2.2)
+            if e.local < last_alive(e.ring):  # the producer retired: stale (runtime-model.md)
                 if stale is not None:
-                    overlap = classify(region, e.region)
+                    overlap = classify(region, e.region, storage)
                     if overlap is not Overlap.NO_OVERLAP:
                         stale.append(e.producer)
                     # dropping a stale entry early changes no edge: lookups skip it anyway
                     if remove_covered and overlap is Overlap.COVERED:
                         doomed.append(key)
                 continue
-            # a newer version than the entry's is an overlap, never COVERED (§2.2)
-            overlap = Overlap.OTHER if version > e.version else classify(region, e.region)
+            # a newer version than the entry's is an overlap, never COVERED (runtime-model.md)
+            overlap = Overlap.OTHER if version > e.version \
+                else classify(region, e.region, storage)
             if overlap is Overlap.NO_OVERLAP:
                 continue
             found.append(e.producer)

@@ -87,7 +87,7 @@ def redundant_edges(program: ir.Program, graph: TaskGraph,
 def task_costs(program: ir.Program, graph: TaskGraph) -> list[float]:
     """Each task's cost: its kernel's `cost` expression on the call's sizes and scalars,
     DEFAULT_COST_CYCLES for a kernel without one (as pto-run), 0 for an alloc task (it is
-    never dispatched, reference §1.7). Results are cached per kernel and bindings, since
+    never dispatched, runtime-model.md). Results are cached per kernel and bindings, since
     loop iterations repeat them."""
     functions = {name: cost_function(k, DEFAULT_COST_CYCLES)
                  for name, k in program.kernels.items()}

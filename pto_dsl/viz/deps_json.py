@@ -23,7 +23,7 @@ from pto_dsl.tensormap import Entry, TensorMap
 from pto_dsl.types import DTYPE_INFO
 
 ADDRESS_BASE = 0x1_0000_0000  # where the synthetic buffers start
-ADDRESS_ALIGN = 1024  # the runtime's per-output alignment (reference §2.1)
+ADDRESS_ALIGN = 1024  # the runtime's per-output alignment (runtime-model.md)
 INVALID_KERNEL_ID = -1
 SLOTS = ("aic", "aiv0", "aiv1")
 FLAGS = {Origin.EXPLICIT: ["wait", "retain"], Origin.CREATOR: ["wait", "retain"],
@@ -147,13 +147,13 @@ class _Exporter:
                 seen.add(owner)
                 yield self._row(owner, succ, i, acc, Origin.CREATOR)
             if acc.tag in LOOKED_UP and not acc.manual_dep:
-                hits = tmap.hits(acc.buffer.id, acc.region, acc.tag is Tag.INOUT)
+                hits = tmap.hits(acc.buffer, acc.region, acc.tag is Tag.INOUT)
                 for entry, overlap in sorted(hits, key=lambda h: -h[0].producer):
                     seen.add(entry.producer)
                     yield self._tensormap_row(entry, overlap, succ, i, acc)
         for acc in task.accesses:
             if acc.tag in REGISTERED and not acc.manual_dep:
-                tmap.insert(acc.buffer.id, acc.region, task.id)
+                tmap.insert(acc.buffer, acc.region, task.id)
 
     def _row(self, pred: int, succ: str, arg: int, acc: Access, origin: Origin) -> Json:
         row: Json = {"pred": str(self.ids[pred]), "succ": succ, "arg": arg,
@@ -182,7 +182,7 @@ def export(program: ir.Program, graph: TaskGraph) -> Json:
     """deps.json for the graph. Alloc tasks get no `tasks[]` entry, as in the runtime,
     whose dep_gen records only kernel submits; they appear as edge producers."""
     ex = _Exporter(program, graph)
-    tmap = TensorMap()
+    tmap = TensorMap(graph.rules.overlap)  # the target's own overlap test
     tasks: list[Json] = []
     edges: list[Json] = []
     for task in graph.tasks():
