@@ -38,10 +38,6 @@ class SourceFile:
         end = self.text.find("\n", start)
         return self.text[start:] if end < 0 else self.text[start:end]
 
-    def line_start(self, line: int) -> int:
-        """The offset where a 1-based line starts."""
-        return self._line_starts[line - 1]
-
     @property
     def line_count(self) -> int:
         return len(self._line_starts)
