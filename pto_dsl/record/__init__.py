@@ -56,7 +56,7 @@ def record(prepared: Prepared, signature: ir.Program, case: CaseValues,
     """Run the orchestration's entry on a case and replay what it did into a task graph."""
     outcome = child.run(prepared.executable, signature, case, timeout)
     replay = Replay(signature, case, prepared.source, str(prepared.path.resolve()),
-                    prepared.dialect.name)
+                    prepared.dialect)
     lines = outcome.trace.split("\n")
     try:
         with paused_gc():  # like instantiation: many small objects that stay alive

@@ -34,6 +34,7 @@ from typing import Any, NoReturn
 from pto_dsl import ir
 from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
+from pto_dsl.dialects import DEFAULT_DIALECT, Dialect
 from pto_dsl.graph import Access, Buffer, HostRead, TaskGraph
 from pto_dsl.instantiate import Instantiator
 from pto_dsl.instantiate_submit import add_task
@@ -55,12 +56,12 @@ DUMMY_IDS = (("aic", -1),)  # the stand-in kernel of rt_submit_dummy_task's task
 
 class Replay:
     def __init__(self, signature: ir.Program, case: CaseValues, main: SourceFile,
-                 main_path: str, dialect: str = "current") -> None:
-        self.dialect = dialect
+                 main_path: str, dialect: Dialect = DEFAULT_DIALECT) -> None:
+        self.dialect = dialect.name
         self.program = ir.Program(signature.name, dict(signature.kernels), signature.tensors,
                                   signature.scalars, signature.symbols, (), signature.cases,
                                   span=signature.span, extern=True)
-        self.inst = Instantiator(self.program, case)
+        self.inst = Instantiator(self.program, case, dialect.rules)  # the target's TensorMap
         self.main, self.main_path = main, main_path
         self.buffers: dict[int, Buffer] = {}
         for i, t in enumerate(signature.tensors):
