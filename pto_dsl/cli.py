@@ -15,21 +15,16 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pto_dsl import __version__, cli_record, infer
-from pto_dsl.cases import case_names, default_case
+from pto_dsl import __version__, cli_record
 from pto_dsl.diagnostics import CompileError, Diagnostic, Note, Stage, error, render_text, to_json
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, DIALECTS, RuntimeConfig
-from pto_dsl.graph import TaskGraph
-from pto_dsl.pipeline import (
-    Checked,
-    case_values,
-    check_graph,
-    front_end,
-    instantiate_case,
-    read_source,
-)
 from pto_dsl.source import Span
+
+if TYPE_CHECKING:  # the pipeline is imported when a tool runs, not for --help or --version
+    from pto_dsl.graph import TaskGraph
+    from pto_dsl.pipeline import Checked
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
@@ -105,6 +100,9 @@ def guarded(prog: str, as_json: bool, body: Callable[[list[Diagnostic]], int]) -
 
 
 def load_program(args: argparse.Namespace, diags: list[Diagnostic]) -> Checked:
+    from pto_dsl.cases import case_names
+    from pto_dsl.pipeline import front_end, read_source
+
     try:
         source = read_source(args.file)
     except OSError as exc:
@@ -131,6 +129,9 @@ def check_main(argv: Sequence[str] | None = None) -> int:
     def body(diags: list[Diagnostic]) -> int:
         if args.signature is not None:
             return _check_recorded(args, diags)
+        from pto_dsl.cases import case_names, default_case
+        from pto_dsl.pipeline import check_graph, instantiate_case
+
         checked = load_program(args, diags)
         if args.suggest_deps:
             print(_suggest_deps(checked, args.case, args.file))
@@ -183,6 +184,10 @@ def _check_recorded(args: argparse.Namespace, diags: list[Diagnostic]) -> int:
 
 def _suggest_deps(checked: Checked, case: str | None, file: Path) -> str:
     """The deps every manual submission needs, in the program's syntax, beside those written."""
+    from pto_dsl import infer
+    from pto_dsl.cases import case_names
+    from pto_dsl.pipeline import case_values
+
     program = checked.program
     chosen = infer.targets(program, every_manual=True)
     names = [case] if case else case_names(program)

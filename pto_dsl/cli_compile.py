@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pto_dsl import cli_record
-from pto_dsl.cases import case_names, default_case
 from pto_dsl.cli import (
     EXIT_OK,
     EXIT_UNAVAILABLE,
@@ -22,12 +21,8 @@ from pto_dsl.cli import (
     load_program,
     tool_parser,
 )
-from pto_dsl.codegen import harness
-from pto_dsl.codegen.cpp import generate, interface_header
 from pto_dsl.diagnostics import Diagnostic
 from pto_dsl.files import write_atomic
-from pto_dsl.pipeline import check_graph, instantiate_case
-from pto_dsl.record import DEFAULT_TIMEOUT
 
 PROG = "pto-compile"
 
@@ -52,6 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     def body(diags: list[Diagnostic]) -> int:
+        from pto_dsl.cases import case_names, default_case
+        from pto_dsl.codegen import harness
+        from pto_dsl.codegen.cpp import generate, interface_header
+        from pto_dsl.pipeline import check_graph, instantiate_case
+
         output = _output_path(args.output, args.file)
         if args.json and output is None:
             raise UsageError("--json prints the diagnostics on standard output: name the "
@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 default = default_case(checked.program)
                 chosen = [n or default.name.name for n in names] if default else []
                 try:
-                    cli_record.check_roundtrip(checked, text, chosen, DEFAULT_TIMEOUT)
+                    cli_record.check_roundtrip(checked, text, chosen, cli_record.DEFAULT_TIMEOUT)
                 except cli_record.Unavailable as exc:
                     print(f"{PROG}: {exc}", file=sys.stderr)
                     return EXIT_UNAVAILABLE

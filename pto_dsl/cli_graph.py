@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pto_dsl import cli_record
 from pto_dsl.cli import (
@@ -26,15 +26,13 @@ from pto_dsl.cli import (
 )
 from pto_dsl.diagnostics import Diagnostic
 from pto_dsl.files import write_atomic
-from pto_dsl.graph import TaskGraph, plural, records_text
-from pto_dsl.perf import paused_gc
-from pto_dsl.pipeline import Checked, instantiate_case, read_source
-from pto_dsl.safety import run_graph_checks
-from pto_dsl.viz import deps_json, diff, graphviz
-from pto_dsl.viz.analysis import Findings, analyse
-from pto_dsl.viz.output import FORMATS, render
-from pto_dsl.viz.view import View, full_view, summary_view
-from pto_dsl.viz.view_ends import ends_view
+from pto_dsl.viz.output import FORMATS
+
+if TYPE_CHECKING:  # the graph and its views are imported when the tool runs
+    from pto_dsl.graph import TaskGraph
+    from pto_dsl.pipeline import Checked
+    from pto_dsl.viz.analysis import Findings
+    from pto_dsl.viz.view import View
 
 DEFAULT_MAX_TASKS = 400
 
@@ -83,6 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = sys.stderr if args.json else sys.stdout
 
     def body(diags: list[Diagnostic]) -> int:
+        from pto_dsl.pipeline import instantiate_case
+        from pto_dsl.safety import run_graph_checks
+
         if args.signature is not None:  # a C++ orchestration: record its graph
             _check_paths(args)
             try:
@@ -124,6 +125,9 @@ def _check_paths(args: argparse.Namespace) -> None:
 
 def _view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
           found: list[Diagnostic]) -> View:
+    from pto_dsl.perf import paused_gc
+    from pto_dsl.viz.analysis import analyse
+
     findings = analyse(checked.program, graph, found)
     with paused_gc():  # views of large graphs allocate much that stays alive
         return _build_view(args, checked, graph, findings)
@@ -131,6 +135,10 @@ def _view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
 
 def _build_view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
                 findings: Findings) -> View:
+    from pto_dsl.graph import plural, records_text
+    from pto_dsl.viz.view import full_view, summary_view
+    from pto_dsl.viz.view_ends import ends_view
+
     title = f"{args.file.name}: entry {checked.program.name}, case {graph.case}"
     summary = args.summary == "always" or (args.summary == "auto"
                                            and len(graph) > args.max_tasks)
@@ -151,6 +159,9 @@ def _build_view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
 
 def _write(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
            found: list[Diagnostic], info: TextIO) -> int:
+    from pto_dsl.viz import graphviz
+    from pto_dsl.viz.output import render
+
     out: Path = args.output
     fmt = out.suffix.lower()
     view = _view(args, checked, graph, found)
@@ -179,6 +190,9 @@ def _save(path: Path, data: bytes) -> None:
 
 
 def _diff(args: argparse.Namespace, checked: Checked, graph: TaskGraph, info: TextIO) -> int:
+    from pto_dsl.pipeline import read_source
+    from pto_dsl.viz import deps_json, diff
+
     try:
         source = read_source(args.diff)
     except OSError as exc:

@@ -11,21 +11,18 @@ import argparse
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pto_dsl import record
-from pto_dsl.cases import case_names, default_case
 from pto_dsl.diagnostics import CompileError, Diagnostic, Note, Stage, error
 from pto_dsl.dialects import DIALECTS
-from pto_dsl.graph import TaskGraph
-from pto_dsl.pipeline import (
-    Checked,
-    case_values,
-    check_graph,
-    front_end,
-    instantiate_case,
-    read_source,
-)
-from pto_dsl.record.compare import differences
+
+if TYPE_CHECKING:  # the recorder and the pipeline are imported when a tool runs
+    from pto_dsl.graph import TaskGraph
+    from pto_dsl.pipeline import Checked
+
+# A recording run's time limit (record.DEFAULT_TIMEOUT; here so that parsing the options
+# imports nothing heavy).
+DEFAULT_TIMEOUT = 60.0
 
 
 class Unavailable(Exception):
@@ -44,12 +41,14 @@ def add_options(p: argparse.ArgumentParser) -> None:
                    help="FILE is a C++ orchestration: record its task graph with pto-dsl's "
                    "recording runtime API; SIG.pto gives its kernels, entry and cases (an "
                    "'extern entry' declaration, or a whole program whose body is not used)")
-    p.add_argument("--timeout", type=float, default=record.DEFAULT_TIMEOUT, metavar="SECONDS",
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help="stop a recording run after this long (default: %(default)g)")
 
 
 def load_signature(args: argparse.Namespace, diags: list[Diagnostic]) -> Checked:
+    from pto_dsl.cases import case_names
     from pto_dsl.cli import UsageError
+    from pto_dsl.pipeline import front_end, read_source
     try:
         source = read_source(args.signature)
     except OSError as exc:
@@ -67,6 +66,8 @@ def load_signature(args: argparse.Namespace, diags: list[Diagnostic]) -> Checked
 
 
 def chosen_cases(args: argparse.Namespace, signature: Checked) -> list[str]:
+    from pto_dsl.cases import case_names, default_case
+
     if getattr(args, "all_cases", False):
         return case_names(signature.program)
     default = default_case(signature.program)
@@ -88,7 +89,9 @@ def record_cases(args: argparse.Namespace, signature: Checked, names: list[str],
                  raise_errors: bool = True) -> list[tuple[str, RecordedCase | list[Diagnostic]]]:
     """Each case recorded and checked; a case that fails gives its diagnostics instead. With
     `raise_errors` false, the graph checks' errors go with the graph (to draw them)."""
+    from pto_dsl import record
     from pto_dsl.cli import UsageError
+    from pto_dsl.pipeline import Checked, case_values, check_graph, read_source
     try:
         source = read_source(args.file)
     except OSError as exc:
@@ -114,6 +117,10 @@ def record_cases(args: argparse.Namespace, signature: Checked, names: list[str],
 def check_roundtrip(checked: Checked, text: str, names: list[str], timeout: float) -> None:
     """pto-compile --check-roundtrip: the generated C++, recorded on each case, must give
     back the instantiated graph; E808 (a bug in pto-dsl's backend or recorder) otherwise."""
+    from pto_dsl import record
+    from pto_dsl.pipeline import case_values, instantiate_case, read_source
+    from pto_dsl.record.compare import differences
+
     with tempfile.TemporaryDirectory(prefix="pto-roundtrip-") as tmp:
         cpp = Path(tmp) / (Path(checked.source.name).stem + ".cpp")
         cpp.write_text(text, encoding="utf-8")

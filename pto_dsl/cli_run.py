@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pto_dsl.cli import EXIT_ERRORS, EXIT_OK, UsageError, guarded, load_program, tool_parser
 from pto_dsl.diagnostics import CompileError, Diagnostic
 from pto_dsl.files import write_atomic
-from pto_dsl.pipeline import Checked
-from pto_dsl.sim.explore import explore
-from pto_dsl.sim.inputs import save
+from pto_dsl.sim.api import TENSORMAP_RULES
 from pto_dsl.sim.params import DEFAULT_PARAMS, TARGET_PARAMS, MiB, Params
-from pto_dsl.sim.report import stats, summary, to_json, trace
-from pto_dsl.sim.run import SimOptions, SimResult, simulate
-from pto_dsl.sim.runtime import TENSORMAP_RULES, Runtime
 from pto_dsl.viz import gantt
+
+if TYPE_CHECKING:  # the simulator is imported when it runs, not for --help or --version
+    from pto_dsl.pipeline import Checked
+    from pto_dsl.sim.run import SimOptions, SimResult
+    from pto_dsl.sim.runtime import Runtime
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,7 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--gantt", type=Path, metavar="PATH",
                    help="write a Gantt chart of the simulated schedule, a row per core under "
                    "the orchestrator (.png, .svg or .pdf; needs the 'plots' extra)")
-    p.add_argument("--explore", type=int, metavar="N", help="run N schedules with random "
+    p.add_argument("--explore", type=int, metavar="N", help="run N schedules: first those "
+                   "that run the later task of each unordered hazard first, then random "
                    "ready order, durations and orchestrator speed; report outputs that differ")
     p.add_argument("--seed", type=int, default=0, help="first seed of --explore "
                    "(default: %(default)s)")
@@ -63,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
                    "of the case's generator")
     p.add_argument("--save", type=Path, metavar="FILE.npz",
                    help="write the inputs used and every output")
+    p.add_argument("--traceback", action="store_true",
+                   default=os.environ.get("PTO_DSL_DEBUG", "") not in ("", "0"),
+                   help="when a kernel implementation or the golden raises, show where: "
+                   "the frames of your own Python files (default: on if PTO_DSL_DEBUG=1)")
     p.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                    help="a progress line on stderr for long runs (auto: if stderr is a "
                    "terminal)")
@@ -78,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.error("--explore needs at least 2 runs")
 
     def body(diags: list[Diagnostic]) -> int:
+        from pto_dsl.sim.inputs import save
+        from pto_dsl.sim.report import stats, summary, to_json, trace
+        from pto_dsl.sim.run import SimOptions, simulate
+
         _check_outputs(args)
         checked = load_program(args, diags)
         if not checked.program.cases:
@@ -87,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              tensormap_rule=args.tensormap, golden=args.golden,
                              inputs_file=args.inputs,
                              trace=args.trace is not None or args.gantt is not None,
-                             progress=_progress(args.progress))
+                             progress=_progress(args.progress), traceback=args.traceback)
         started = time.perf_counter()
         try:
             result = simulate(checked, args.case, options)
@@ -161,22 +172,27 @@ def _progress(mode: str) -> Callable[[Runtime], None] | None:
 
 
 def _explore(checked: Checked, args: argparse.Namespace, options: SimOptions) -> int:
+    from pto_dsl.sim.explore import describe, explore
+
     found = explore(checked, args.case, options, args.explore, args.seed)
-    what = "random ready order, durations and orchestrator speed"
     if args.json:  # stdout holds only the diagnostics; the exit status tells
         return EXIT_ERRORS if found.differences or found.failures else EXIT_OK
-    if not found.differences and not found.failures:
-        print(f"  explore           {found.runs} schedules ({what}): every output identical")
-        return EXIT_OK
-    print(f"  explore           {found.runs} schedules ({what}): "
-          + ("outputs DIFFER" if found.differences else "some runs FAIL"))
-    for seed, message in found.failures:
-        print(f"    seed {seed}: {message}")
+    hazards = len(found.hazards)
+    what = (f"{found.adversarial} adversarial for {hazards} unordered "
+            f"hazard{'s' if hazards != 1 else ''}, " if hazards else "no unordered hazard, ")
+    verdict = ("outputs DIFFER" if found.differences else "some runs FAIL"
+               if found.failures else "every output identical")
+    print(f"  explore           {found.runs} schedules ({what}"
+          f"{found.runs - found.adversarial} random): {verdict}")
+    for h in found.hazards:
+        print(f"    hazard          {describe(h)}")
+    for run, message in found.failures:
+        print(f"    {run}: {message}")
     for d in found.differences:
-        print(f"    {d.output}: seeds {d.seeds[0]} and {d.seeds[1]} differ in {d.elements} "
+        print(f"    {d.output}: {d.runs[0]} and {d.runs[1]} differ in {d.elements} "
               f"elements (max difference {d.max_difference:.3g}); a dependency is missing "
               "(see pto-check)")
-    return EXIT_ERRORS
+    return EXIT_ERRORS if found.differences or found.failures else EXIT_OK
 
 
 def _gantt(result: SimResult, path: Path, title: str) -> None:

@@ -216,7 +216,7 @@ class Instantiator:
                             "read an entry tensor that no task writes first",))
         self.graph.host_reads.append(HostRead(span, Access(buf, region, ir.Tag.INPUT, "",
                                                            tv.manual_dep), len(self.graph)))
-        return self.case.contents(buf.name)[region.offsets].item()
+        return self.case.element(buf.name, region.offsets)
 
 
 def instantiate(program: ir.Program, case: CaseValues,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pto_dsl import cases, checks, infer, ir, nodes
+from pto_dsl import cases, checks, ir, nodes
 from pto_dsl.build import build
 from pto_dsl.diagnostics import CompileError, Diagnostic, DiagnosticSink, Stage, error
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, Dialect, RuntimeConfig
@@ -71,6 +71,8 @@ def _infer_scopes(program: ir.Program, source: SourceFile, dialect: Dialect,
                   sink: DiagnosticSink) -> ir.Program:
     """Give the submissions of `scope manual infer` blocks their deps, inferred from every
     case; the dialect's limit on deps per task then applies to them too."""
+    from pto_dsl import infer  # only programs with such scopes need it
+
     if not program.cases:
         scope = next(s for s in program.scopes if s.infer)
         raise CompileError([error(

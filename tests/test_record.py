@@ -141,3 +141,8 @@ def test_compile_check_roundtrip_reports_a_mismatch(
     err = capsys.readouterr().err
     assert "error[E808]: the generated C++, recorded on case" in err and "task 1:" in err
     assert not out.exists()
+
+
+def test_one_default_timeout() -> None:
+    from pto_dsl import cli_record, record
+    assert cli_record.DEFAULT_TIMEOUT == record.DEFAULT_TIMEOUT

@@ -89,6 +89,29 @@ def test_unroll_manual_is_safe_by_in_order_reclaim(capsys: pytest.CaptureFixture
     assert _errors(_runs(checked, 16, 2 * MiB, range(8))) == set()
 
 
+# The UP deps of the current runtime's manual programs: no SF, alloc only on the last block.
+HEAD_DEPS = [
+    ("manual.pto", "dep sf, pv, acc when bn == 0, prev, acc when bn > 0 and bn == nblk - 1",
+     "dep pv, prev, acc when bn == nblk - 1"),
+    ("unroll_manual.pto", "dep pv, acc when bn == 0, prev, acc when bn > 0 and bn + n >= nblk",
+     "dep pv, prev, acc when bn + n >= nblk"),
+]
+
+
+@pytest.mark.parametrize(("name", "v0_deps", "head_deps"), HEAD_DEPS)
+def test_the_current_runtimes_manual_deps_are_safe(tmp_path: Path, name: str, v0_deps: str,
+                                                  head_deps: str) -> None:
+    """With the deps the current runtime's manual programs write, UP names neither SF nor
+    (before the last block) the alloc task; in-order reclaim keeps SF's outputs alive."""
+    text = (PA / name).read_text()
+    assert text.count(v0_deps) == 1
+    checked = front_end(read_source(write(tmp_path, name, text.replace(v0_deps, head_deps))))
+    cases = [c.name.name for c in checked.program.cases if not c.name.name[4:5].isdigit()]
+    for case in cases or [checked.program.cases[0].name]:
+        assert _verdict(checked, case=case) == []
+    assert _errors(_runs(checked, 16, 2 * MiB, range(4), case=(cases or [None])[0])) == set()
+
+
 def test_alloc_after_softmax_loses_the_buffer_exactly_where_w301_says(tmp_path: Path) -> None:
     checked = front_end(read_source(write(tmp_path, "late.pto",
                                           unroll_manual_alloc_after_sf())))
