@@ -129,12 +129,13 @@ def test_compile_check_roundtrip_reports_a_mismatch(
         tmp_path: Path) -> None:
     """A backend that drops a dep is caught: E808, nothing written."""
     import pto_dsl.cli_compile as cli_compile
-    real = cli_compile.generate
+    import pto_dsl.codegen.cpp as cpp
+    real = cpp.generate
 
     def broken(*args: object, **kwargs: object) -> str:
         text = real(*args, **kwargs)  # type: ignore[arg-type]
         return text.replace("set_dependencies(", "set_dependencies(nullptr, 0); (void)(", 1)
-    monkeypatch.setattr(cli_compile, "generate", broken)
+    monkeypatch.setattr(cpp, "generate", broken)
     out = tmp_path / "d.cpp"
     example = ROOT / "examples" / "teaching" / "diamond_manual.pto"
     assert cli_compile.main([str(example), "--check-roundtrip", "-o", str(out)]) == 1
