@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pto_dsl import __version__
+from pto_dsl import __version__, cli_record
 from pto_dsl.diagnostics import CompileError, Diagnostic, Note, Stage, error, render_text, to_json
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, DIALECTS, RuntimeConfig
 from pto_dsl.source import Span
@@ -123,9 +123,12 @@ def check_main(argv: Sequence[str] | None = None) -> int:
                     "its task graph.", all_cases="check every case of the program")
     p.add_argument("--suggest-deps", action="store_true", help="print the deps each manual "
                    "submission needs, inferred from every case (or the one given by --case)")
+    cli_record.add_options(p)
     args = p.parse_args(argv)
 
     def body(diags: list[Diagnostic]) -> int:
+        if args.signature is not None:
+            return _check_recorded(args, diags)
         from pto_dsl.cases import case_names, default_case
         from pto_dsl.pipeline import check_graph, instantiate_case
 
@@ -155,6 +158,28 @@ def check_main(argv: Sequence[str] | None = None) -> int:
             print(_summary(checked, graphs, diags))
         return EXIT_OK
     return guarded("pto-check", args.json, body)
+
+
+def _check_recorded(args: argparse.Namespace, diags: list[Diagnostic]) -> int:
+    """pto-check on a C++ orchestration: record each chosen case, then check it."""
+    if args.suggest_deps:
+        raise UsageError("--suggest-deps works on .pto programs, not with --signature")
+    signature = cli_record.load_signature(args, diags)
+    try:
+        results = cli_record.record_cases(args, signature,
+                                          cli_record.chosen_cases(args, signature))
+    except cli_record.Unavailable as exc:
+        print(f"pto-check: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    recorded = [r for _, r in results if isinstance(r, cli_record.RecordedCase)]
+    merged = _merge_cases([(name, r.checked.warnings if isinstance(r, cli_record.RecordedCase)
+                            else r) for name, r in results])
+    if any(d.is_error for d in merged):
+        raise CompileError(merged)
+    diags.extend(merged)
+    if not args.json:
+        print(_summary(recorded[-1].checked, [(r.name, r.graph) for r in recorded], diags))
+    return EXIT_OK
 
 
 def _suggest_deps(checked: Checked, case: str | None, file: Path) -> str:
