@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
-from pto_dsl import __version__
+from pto_dsl import __version__, cli_record
 from pto_dsl.diagnostics import CompileError, Diagnostic, Stage, error, render_text, to_data
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, DIALECTS, RuntimeConfig
 
@@ -219,12 +219,19 @@ def check_main(argv: Sequence[str] | None = None) -> int:
                     several=True)
     p.add_argument("--suggest-deps", action="store_true", help="print the deps each manual "
                    "submission needs, inferred from every case (or the one given by --case)")
+    cli_record.add_options(p)
     args = p.parse(argv)
     if sum(1 for f in args.files if f == STDIN) > 1:
         p.error("standard input ('-') can be given once")
+    if args.signature is not None:
+        if len(args.files) != 1:
+            p.error("--signature checks one C++ orchestration: give one FILE")
+        args.file = args.files[0]
     files: list[Data] = []
 
     def body(diags: list[Diagnostic]) -> int:
+        if args.signature is not None:
+            return _check_recorded(args, diags, files)
         return max(_check_file(args, path, diags, files) for path in args.files)
     return guarded("pto-check", args, body, {"files": files})
 
@@ -297,4 +304,37 @@ def _check_one(args: argparse.Namespace, path: Path, diags: list[Diagnostic],
     record["cases"] = [c.data() for c in cases]
     if not args.json:
         print(summary_text(checked, cases, sum(1 for d in diags if not d.is_error)))
+    return EXIT_OK
+
+
+def _check_recorded(args: argparse.Namespace, diags: list[Diagnostic],
+                    files: list[Data]) -> int:
+    """pto-check on a C++ orchestration: record each chosen case, then check it."""
+    from pto_dsl.cli_check import CaseSummary, merge_cases, program_data, summary_text
+
+    if args.suggest_deps:
+        raise UsageError("--suggest-deps works on .pto programs, not with --signature")
+    record: Data = {"file": display(args.file), "signature": str(args.signature)}
+    files.append(record)
+    signature = cli_record.load_signature(args, diags)
+    try:
+        results = cli_record.record_cases(args, signature,
+                                          cli_record.chosen_cases(args, signature))
+    except cli_record.Unavailable as exc:
+        print(f"pto-check: {exc}", file=sys.stderr)
+        record["status"] = "unavailable"
+        return EXIT_UNAVAILABLE
+    recorded = [r for _, r in results if isinstance(r, cli_record.RecordedCase)]
+    merged = merge_cases([(name, r.checked.warnings if isinstance(r, cli_record.RecordedCase)
+                           else r) for name, r in results])
+    if any(d.is_error for d in merged):
+        record["status"] = "errors"
+        raise CompileError(merged)
+    diags.extend(merged)
+    cases = [CaseSummary.of(r.checked, r.name, r.graph) for r in recorded]
+    record.update(program_data(recorded[-1].checked), status="ok",
+                  cases=[c.data() for c in cases])
+    if not args.json:
+        print(summary_text(recorded[-1].checked, cases,
+                           sum(1 for d in diags if not d.is_error)))
     return EXIT_OK

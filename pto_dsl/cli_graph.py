@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from pto_dsl import cli_record
 from pto_dsl.cli import (
     EXIT_ERRORS,
     EXIT_OK,
@@ -60,6 +61,7 @@ def _parser() -> ToolParser:
                    help="compare the graph's deps.json edge records (tasks, argument, "
                    "source, flags, overlap) with a deps.json captured by the runtime (exit 1 "
                    "if they differ)")
+    cli_record.add_options(p)
     return p
 
 
@@ -83,12 +85,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pto_dsl.pipeline import instantiate_case
         from pto_dsl.safety import run_graph_checks
 
-        checked = load_program(args, diags)
-        if not checked.program.cases:
-            raise UsageError(f"{args.file} declares no case: pto-graph draws the task graph "
-                             "of a case")
-        _check_paths(args)
-        graph = instantiate_case(checked, args.case)
+        if args.signature is not None:  # a C++ orchestration: record its graph
+            _check_paths(args)
+            try:
+                recorded = cli_record.record_one(args, diags)
+            except cli_record.Unavailable as exc:
+                print(f"pto-graph: {exc}", file=sys.stderr)
+                return EXIT_UNAVAILABLE
+            checked, graph = recorded.checked, recorded.graph
+        else:
+            checked = load_program(args, diags)
+            if not checked.program.cases:
+                raise UsageError(f"{args.file} declares no case: pto-graph draws the task "
+                                 "graph of a case")
+            _check_paths(args)
+            graph = instantiate_case(checked, args.case)
         found = run_graph_checks(checked.program, graph, args.runtime)
         diags.extend(found)
         code = EXIT_ERRORS if any(d.is_error for d in diags) else EXIT_OK

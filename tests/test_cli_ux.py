@@ -232,3 +232,8 @@ def test_json_of_an_internal_error_is_one_document(monkeypatch: pytest.MonkeyPat
     doc = json.loads(r.out)
     assert (r.code, doc["exit_code"], doc["internal_error"]) == (70, 70, "RuntimeError: boom")
     assert "internal error: RuntimeError: boom" in r.err and "Traceback" not in r.err
+
+
+def test_signature_takes_one_file(tmp_path: Path) -> None:
+    r = run(check_main, "a.cpp", "b.cpp", "--signature", "sig.pto")
+    assert r.code == 2 and "--signature checks one C++ orchestration" in r.err

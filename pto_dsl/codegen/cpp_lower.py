@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pto_dsl import ir
-from pto_dsl.diagnostics import CompileError
+from pto_dsl.diagnostics import CompileError, Stage, error
 from pto_dsl.types import DTYPE_INFO
 
 from . import cpp_expr as cx
@@ -37,6 +37,12 @@ ARGS = "orch_args"
 
 def lower_program(program: ir.Program, dialect: CppDialect, source_name: str,
                   tool: str) -> FileView:
+    if program.extern and program.span is not None:  # a signature: the body is C++ already
+        raise CompileError([error(
+            "E404", f"entry '{program.name}' is declared 'extern': it has no body to compile",
+            program.span, help=("an extern entry is the signature of an orchestration written "
+                                "in C++; check that file with pto-check FILE.cpp --signature",),
+            stage=Stage.UNSUPPORTED)])
     uses = collect_uses(program)
     ctx = cx.Ctx(dialect, cx.Namer(uses.names), Path(source_name).name)
     low = _Lowerer(ctx, uses, program)
