@@ -33,8 +33,12 @@ class Checked:
 
 def read_source(path: Path, display_name: str | None = None) -> SourceFile:
     """Read a file; bytes that are not UTF-8 are a located error (OSError is the caller's)."""
-    data = path.read_bytes()
-    name = display_name or str(path)
+    return source_from_bytes(path.read_bytes(), display_name or str(path))
+
+
+def source_from_bytes(data: bytes, name: str) -> SourceFile:
+    """A program's bytes (a file's, standard input's) as text; bytes that are not UTF-8
+    are a located error."""
     try:
         return SourceFile(name, data.decode("utf-8"))
     except UnicodeDecodeError as exc:
