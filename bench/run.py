@@ -254,8 +254,11 @@ SECTION_ARGS: dict[str, Callable[[argparse.Namespace], list[str]]] = {
     "compile": lambda a: ["--repeat", str(min(a.repeat, 15))],
     "graph": lambda a: ["--markdown"] if a.markdown else [],
     "sim": lambda a: ["--repeat", str(a.large_repeat)] + (["--markdown"] if a.markdown else []),
+    "startup": lambda a: ["--markdown"] if a.markdown else [],
+    "numerics": lambda a: ["--repeat", str(a.large_repeat)]
+    + (["--markdown"] if a.markdown else []),
 }
-SECTIONS = ("check", "compile", "graph", "sim")
+SECTIONS = ("check", "compile", "graph", "sim", "startup", "numerics")
 
 
 def check_section(args: argparse.Namespace) -> None:

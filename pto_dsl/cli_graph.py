@@ -12,12 +12,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from pto_dsl import cli_record
 from pto_dsl.cli import (
     EXIT_ERRORS,
     EXIT_OK,
     EXIT_UNAVAILABLE,
+    ToolParser,
     UsageError,
     guarded,
     load_program,
@@ -25,20 +27,18 @@ from pto_dsl.cli import (
 )
 from pto_dsl.diagnostics import Diagnostic
 from pto_dsl.files import write_atomic
-from pto_dsl.graph import TaskGraph, plural, records_text
-from pto_dsl.perf import paused_gc
-from pto_dsl.pipeline import Checked, instantiate_case, read_source
-from pto_dsl.safety import run_graph_checks
-from pto_dsl.viz import deps_json, diff, graphviz
-from pto_dsl.viz.analysis import Findings, analyse
-from pto_dsl.viz.output import FORMATS, render
-from pto_dsl.viz.view import View, full_view, summary_view
-from pto_dsl.viz.view_ends import ends_view
+from pto_dsl.viz.output import FORMATS
+
+if TYPE_CHECKING:  # the graph and its views are imported when the tool runs
+    from pto_dsl.graph import TaskGraph
+    from pto_dsl.pipeline import Checked
+    from pto_dsl.viz.analysis import Findings
+    from pto_dsl.viz.view import View
 
 DEFAULT_MAX_TASKS = 400
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> ToolParser:
     p = tool_parser("pto-graph", "Draw a case's task graph (scopes, races, redundant deps, "
                     "critical path) or write it as the runtime's deps.json.")
     p.add_argument("-o", "--output", type=Path, metavar="OUT",
@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="compare the graph's deps.json edge records (tasks, argument, "
                    "source, flags, overlap) with a deps.json captured by the runtime (exit 1 "
                    "if they differ)")
+    cli_record.add_options(p)
     return p
 
 
@@ -72,7 +73,7 @@ def _positive(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = _parser()
-    args = p.parse_args(argv)
+    args = p.parse(argv)
     if args.output is None and args.diff is None:
         p.error("nothing to do: give -o OUT and/or --diff DEPS_JSON")
     if args.output is not None and args.output.suffix.lower() not in FORMATS:
@@ -81,12 +82,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = sys.stderr if args.json else sys.stdout
 
     def body(diags: list[Diagnostic]) -> int:
-        checked = load_program(args, diags)
-        if not checked.program.cases:
-            raise UsageError(f"{args.file} declares no case: pto-graph draws the task graph "
-                             "of a case")
-        _check_paths(args)
-        graph = instantiate_case(checked, args.case)
+        from pto_dsl.pipeline import instantiate_case
+        from pto_dsl.safety import run_graph_checks
+
+        if args.signature is not None:  # a C++ orchestration: record its graph
+            _check_paths(args)
+            try:
+                recorded = cli_record.record_one(args, diags)
+            except cli_record.Unavailable as exc:
+                print(f"pto-graph: {exc}", file=sys.stderr)
+                return EXIT_UNAVAILABLE
+            checked, graph = recorded.checked, recorded.graph
+        else:
+            checked = load_program(args, diags)
+            if not checked.program.cases:
+                raise UsageError(f"{args.file} declares no case: pto-graph draws the task "
+                                 "graph of a case")
+            _check_paths(args)
+            graph = instantiate_case(checked, args.case)
         found = run_graph_checks(checked.program, graph, args.runtime)
         diags.extend(found)
         code = EXIT_ERRORS if any(d.is_error for d in diags) else EXIT_OK
@@ -95,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.diff is not None:
             code = max(code, _diff(args, checked, graph, info))
         return code
-    return guarded("pto-graph", args.json, body)
+    return guarded("pto-graph", args, body)
 
 
 def _check_paths(args: argparse.Namespace) -> None:
@@ -113,6 +126,9 @@ def _check_paths(args: argparse.Namespace) -> None:
 
 def _view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
           found: list[Diagnostic]) -> View:
+    from pto_dsl.perf import paused_gc
+    from pto_dsl.viz.analysis import analyse
+
     findings = analyse(checked.program, graph, found)
     with paused_gc():  # views of large graphs allocate much that stays alive
         return _build_view(args, checked, graph, findings)
@@ -120,7 +136,11 @@ def _view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
 
 def _build_view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
                 findings: Findings) -> View:
-    title = f"{args.file.name}: entry {checked.program.name}, case {graph.case}"
+    from pto_dsl.graph import plural, records_text
+    from pto_dsl.viz.view import full_view, summary_view
+    from pto_dsl.viz.view_ends import ends_view
+
+    title = f"{Path(checked.source.name).name}: entry {checked.program.name}, case {graph.case}"
     summary = args.summary == "always" or (args.summary == "auto"
                                            and len(graph) > args.max_tasks)
     if not summary:
@@ -140,6 +160,9 @@ def _build_view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
 
 def _write(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
            found: list[Diagnostic], info: TextIO) -> int:
+    from pto_dsl.viz import graphviz
+    from pto_dsl.viz.output import render
+
     out: Path = args.output
     fmt = out.suffix.lower()
     view = _view(args, checked, graph, found)
@@ -168,6 +191,9 @@ def _save(path: Path, data: bytes) -> None:
 
 
 def _diff(args: argparse.Namespace, checked: Checked, graph: TaskGraph, info: TextIO) -> int:
+    from pto_dsl.pipeline import read_source
+    from pto_dsl.viz import deps_json, diff
+
     try:
         source = read_source(args.diff)
     except OSError as exc:
@@ -176,6 +202,6 @@ def _diff(args: argparse.Namespace, checked: Checked, graph: TaskGraph, info: Te
     doc = deps_json.export(checked.program, graph)
     result = diff.diff([diff.record(e) for e in doc["edges"]], theirs)
     ids = deps_json.task_ids(graph)
-    print(diff.report(result, graph, ids, f"{args.file.name} case {graph.case}",
+    print(diff.report(result, graph, ids, f"{Path(checked.source.name).name} case {graph.case}",
                       str(args.diff)), file=info)
     return EXIT_OK if result.same else EXIT_ERRORS

@@ -9,25 +9,35 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pto_dsl.cli import EXIT_ERRORS, EXIT_OK, UsageError, guarded, load_program, tool_parser
+from pto_dsl.cli import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    ToolParser,
+    UsageError,
+    guarded,
+    load_program,
+    tool_parser,
+)
 from pto_dsl.diagnostics import CompileError, Diagnostic
 from pto_dsl.files import write_atomic
-from pto_dsl.pipeline import Checked
-from pto_dsl.sim.explore import explore
-from pto_dsl.sim.inputs import save
+from pto_dsl.sim.api import TENSORMAP_RULES
 from pto_dsl.sim.params import DEFAULT_PARAMS, TARGET_PARAMS, MiB, Params
-from pto_dsl.sim.report import stats, summary, to_json, trace
-from pto_dsl.sim.run import SimOptions, SimResult, simulate
-from pto_dsl.sim.runtime import TENSORMAP_RULES, Runtime
 from pto_dsl.viz import gantt
 
+if TYPE_CHECKING:  # the simulator is imported when it runs, not for --help or --version
+    from pto_dsl.pipeline import Checked
+    from pto_dsl.sim.run import SimOptions, SimResult
+    from pto_dsl.sim.runtime import Runtime
 
-def _parser() -> argparse.ArgumentParser:
+
+def _parser() -> ToolParser:
     p = tool_parser("pto-run", "Run a .pto program on the Python model of the PTO2 runtime: "
                     "numerics against its golden, edges, TensorMap traffic, ring use and "
                     "simulated time.")
@@ -41,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler-threads", type=int, metavar="N",
                    default=DEFAULT_PARAMS.scheduler_threads,
                    help="AICPU scheduler threads (default: %(default)s)")
-    p.add_argument("--heap-mib", type=int, default=DEFAULT_PARAMS.heap_size // MiB,
+    p.add_argument("--heap-mib", type=_heap_mib, default=DEFAULT_PARAMS.heap_size // MiB,
                    metavar="N", help="output heap per ring in MiB, a power of 2 "
                    "(PTO2_RING_HEAP; default: %(default)s)")
     p.add_argument("--tensormap", choices=TENSORMAP_RULES, default="merged",
@@ -54,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--gantt", type=Path, metavar="PATH",
                    help="write a Gantt chart of the simulated schedule, a row per core under "
                    "the orchestrator (.png, .svg or .pdf; needs the 'plots' extra)")
-    p.add_argument("--explore", type=int, metavar="N", help="run N schedules with random "
+    p.add_argument("--explore", type=int, metavar="N", help="run N schedules: first those "
+                   "that run the later task of each unordered hazard first, then random "
                    "ready order, durations and orchestrator speed; report outputs that differ")
     p.add_argument("--seed", type=int, default=0, help="first seed of --explore "
                    "(default: %(default)s)")
@@ -63,21 +74,41 @@ def _parser() -> argparse.ArgumentParser:
                    "of the case's generator")
     p.add_argument("--save", type=Path, metavar="FILE.npz",
                    help="write the inputs used and every output")
+    p.add_argument("--traceback", action="store_true",
+                   default=os.environ.get("PTO_DSL_DEBUG", "") not in ("", "0"),
+                   help="when a kernel implementation or the golden raises, show where: "
+                   "the frames of your own Python files (default: on if PTO_DSL_DEBUG=1)")
     p.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                    help="a progress line on stderr for long runs (auto: if stderr is a "
                    "terminal)")
     return p
 
 
+def _heap_mib(text: str) -> int:
+    """A heap size in MiB, checked in the unit the user typed (Params checks bytes)."""
+    try:
+        mib = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of MiB: {text!r}") from None
+    if mib < 1 or mib & (mib - 1):
+        raise argparse.ArgumentTypeError(
+            f"must be a power of 2 MiB (1, 2, 4, 8, ...), got {mib}")
+    return mib
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = _parser()
-    args = p.parse_args(argv)
+    args = p.parse(argv)
     if args.no_numerics and (args.save or args.explore or args.golden):
         p.error("--save, --explore and --golden need numerics (drop --no-numerics)")
     if args.explore is not None and args.explore < 2:
         p.error("--explore needs at least 2 runs")
 
     def body(diags: list[Diagnostic]) -> int:
+        from pto_dsl.sim.inputs import save
+        from pto_dsl.sim.report import stats, summary, to_json, trace
+        from pto_dsl.sim.run import SimOptions, simulate
+
         _check_outputs(args)
         checked = load_program(args, diags)
         if not checked.program.cases:
@@ -87,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              tensormap_rule=args.tensormap, golden=args.golden,
                              inputs_file=args.inputs,
                              trace=args.trace is not None or args.gantt is not None,
-                             progress=_progress(args.progress))
+                             progress=_progress(args.progress), traceback=args.traceback)
         started = time.perf_counter()
         try:
             result = simulate(checked, args.case, options)
@@ -99,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if options.progress is not None:
                 sys.stderr.write("\r\033[K")
         if not args.json:  # with --json stdout holds only the diagnostics
-            for line in summary(result, str(args.file)):
+            for line in summary(result, checked.source.name):
                 print(line)
             print(f"  wall time         {time.perf_counter() - started:.2f} s")
         if args.stats_json:
@@ -114,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.explore:
             code = max(code, _explore(checked, args, options))
         return code
-    return guarded("pto-run", args.json, body)
+    return guarded("pto-run", args, body)
 
 
 def _params(args: argparse.Namespace) -> Params:
@@ -161,22 +192,27 @@ def _progress(mode: str) -> Callable[[Runtime], None] | None:
 
 
 def _explore(checked: Checked, args: argparse.Namespace, options: SimOptions) -> int:
+    from pto_dsl.sim.explore import describe, explore
+
     found = explore(checked, args.case, options, args.explore, args.seed)
-    what = "random ready order, durations and orchestrator speed"
     if args.json:  # stdout holds only the diagnostics; the exit status tells
         return EXIT_ERRORS if found.differences or found.failures else EXIT_OK
-    if not found.differences and not found.failures:
-        print(f"  explore           {found.runs} schedules ({what}): every output identical")
-        return EXIT_OK
-    print(f"  explore           {found.runs} schedules ({what}): "
-          + ("outputs DIFFER" if found.differences else "some runs FAIL"))
-    for seed, message in found.failures:
-        print(f"    seed {seed}: {message}")
+    hazards = len(found.hazards)
+    what = (f"{found.adversarial} adversarial for {hazards} unordered "
+            f"hazard{'s' if hazards != 1 else ''}, " if hazards else "no unordered hazard, ")
+    verdict = ("outputs DIFFER" if found.differences else "some runs FAIL"
+               if found.failures else "every output identical")
+    print(f"  explore           {found.runs} schedules ({what}"
+          f"{found.runs - found.adversarial} random): {verdict}")
+    for h in found.hazards:
+        print(f"    hazard          {describe(h)}")
+    for run, message in found.failures:
+        print(f"    {run}: {message}")
     for d in found.differences:
-        print(f"    {d.output}: seeds {d.seeds[0]} and {d.seeds[1]} differ in {d.elements} "
+        print(f"    {d.output}: {d.runs[0]} and {d.runs[1]} differ in {d.elements} "
               f"elements (max difference {d.max_difference:.3g}); a dependency is missing "
               "(see pto-check)")
-    return EXIT_ERRORS
+    return EXIT_ERRORS if found.differences or found.failures else EXIT_OK
 
 
 def _gantt(result: SimResult, path: Path, title: str) -> None:

@@ -12,14 +12,15 @@ import enum
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
-
-import networkx as nx
+from typing import TYPE_CHECKING, NamedTuple
 
 from pto_dsl.dialects import DEFAULT_DIALECT, RuntimeRules
 from pto_dsl.ir import ScopeDecl, Tag
 from pto_dsl.regions import Region
 from pto_dsl.source import Span
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 class Origin(enum.Enum):
@@ -179,6 +180,8 @@ class TaskGraph:
         """The graph as a networkx DiGraph (nodes: task ids; edge attribute `origins`), for
         graph algorithms. Built in bulk on first use; treat it as read-only."""
         if self._nx is None:
+            import networkx as nx  # only for the graph algorithms that need it
+
             graph = nx.DiGraph()
             graph.add_nodes_from(range(len(self._tasks)))
             graph.add_edges_from([(p, t, {"origins": tuple(origins)})

@@ -153,20 +153,27 @@ class Instantiator:
         body, decl = self.block(s.body), s.scope
 
         def scope(f: Frame) -> None:
-            parent = self.scope_stack[-1] if self.scope_stack else None
-            inst = ScopeInstance(len(self.graph.scopes), decl, parent, self.instance)
-            self.graph.scopes.append(inst)
-            self.scope_stack.append(inst)
-            began_manual = decl.manual and self.manual_depth is None
-            if began_manual:
-                self.manual_depth = len(self.scope_stack)
-            outer, self.placement = self.placement, self.place()
+            self.open_scope(decl)
             body(f)
-            if began_manual:
-                self.manual_depth = None
-            self.scope_stack.pop()
-            self.placement = outer
+            self.close_scope()
         return scope
+
+    def open_scope(self, decl: ir.ScopeDecl) -> None:
+        """Begin an instance of a scope block (the runtime's scope_begin)."""
+        parent = self.scope_stack[-1] if self.scope_stack else None
+        inst = ScopeInstance(len(self.graph.scopes), decl, parent, self.instance)
+        self.graph.scopes.append(inst)
+        self.scope_stack.append(inst)
+        if decl.manual and self.manual_depth is None:
+            self.manual_depth = len(self.scope_stack)
+        self.placement = self.place()
+
+    def close_scope(self) -> None:
+        """End the innermost open scope instance (the runtime's scope_end)."""
+        if self.manual_depth == len(self.scope_stack):
+            self.manual_depth = None
+        self.scope_stack.pop()
+        self.placement = self.place()
 
     # ---- expressions -----------------------------------------------------------
     def expr(self, e: ir.Expr) -> Eval:
@@ -209,7 +216,7 @@ class Instantiator:
                             "read an entry tensor that no task writes first",))
         self.graph.host_reads.append(HostRead(span, Access(buf, region, ir.Tag.INPUT, "",
                                                            tv.manual_dep), len(self.graph)))
-        return self.case.contents(buf.name)[region.offsets].item()
+        return self.case.element(buf.name, region.offsets)
 
 
 def instantiate(program: ir.Program, case: CaseValues,

@@ -10,11 +10,11 @@ This is the hot path of instantiation: work that depends only on the site is don
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir, machine
-from pto_dsl.graph import Access, Origin
+from pto_dsl.graph import Access, Origin, Task
 from pto_dsl.regions import Region
 from pto_dsl.tensormap import TensorMap
 from pto_dsl.types import MAX_DIM
@@ -142,7 +142,7 @@ def launch_of(inst: Instantiator, kernel: ir.Kernel,
 
 
 def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
-    site, graph, tmap = s.site, inst.graph, inst.tmap
+    site, graph = s.site, inst.graph
     kernel = site.kernel
     assert kernel is not None
     explicit_of = _deps(inst, s.deps)
@@ -153,8 +153,7 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     check_dims = dims_checker(inst, kernel, tensor_args)
     launch = launch_of(inst, kernel, s.launch)
     target = s.target.slot if s.target is not None else None
-    written, make_task = inst.written, inst.task_maker(site)
-    records = graph.records
+    make_task = inst.task_maker(site)
     writes = [i for i, a in enumerate(tensor_args)  # tags are fixed per argument
               if isinstance(a, ir.TensorArg) and a.tag is not INPUT]
     factory = inst.watchers.get(site.id)
@@ -168,18 +167,10 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
         accesses = [make(f, tid, outputs) for make in makers]
         if check_dims is not None:
             check_dims(accesses)
-        fanin: dict[int, list[Origin]] = {p: [EXPLICIT] for p, _ in explicit}
-        records["explicit"] += len(fanin)
-        if inst.manual_depth is None:
-            _auto_fanin(tmap, accesses, tid, fanin, records)
-        for i in writes:  # entry tensors written by tasks, for orchestration reads
-            acc = accesses[i]
-            if acc.buffer.owner is None:
-                written.setdefault(acc.buffer.id, []).append((acc.region, tid))
         task = make_task(tid, tuple(accesses), tuple([e(f) for e in scalar_evals]), outputs,
                          tuple(p for p, _ in explicit), tuple(i for _, i in explicit))
         task.blocks, task.sync_start = blocks, sync
-        graph.add_task(task, fanin)
+        add_task(inst, task, writes)
         if watch is not None:
             watch(f, task)
         if target is not None:
@@ -187,7 +178,26 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     return submit
 
 
-def _auto_fanin(tmap: TensorMap, accesses: list[Access], tid: int,
+def add_task(inst: Instantiator, task: Task, writes: list[int]) -> None:
+    """Add a submitted task to the graph with the fanin the runtime gives it: its explicit
+    deps, then (outside manual scopes) creator and TensorMap edges. `writes` are the indices
+    of its accesses that may write an existing buffer. The C++ recorder's replay adds its
+    tasks through here too, so both front ends build their edges by the same rules."""
+    tid, accesses = task.id, task.accesses
+    fanin: dict[int, list[Origin]] = {p: [EXPLICIT] for p in task.explicit_deps}
+    records = inst.graph.records
+    records["explicit"] += len(fanin)
+    if inst.manual_depth is None:
+        _auto_fanin(inst.tmap, accesses, tid, fanin, records)
+    written = inst.written
+    for i in writes:  # entry tensors written by tasks, for orchestration reads
+        acc = accesses[i]
+        if acc.buffer.owner is None:
+            written.setdefault(acc.buffer.id, []).append((acc.region, tid))
+    inst.graph.add_task(task, fanin)
+
+
+def _auto_fanin(tmap: TensorMap, accesses: Sequence[Access], tid: int,
                 fanin: dict[int, list[Origin]], records: Counter[str]) -> None:
     """Steps A, B and 4, counting deps.json records as the runtime's replay writes them:
     a creator record only for a producer not yet in the fanin, one per TensorMap hit."""

@@ -413,3 +413,4 @@ class Program:
     scopes: list[ScopeDecl] = field(default_factory=list)
     slot_count: int = 0
     span: Span | None = None
+    extern: bool = False  # an `extern entry`: declared here, its body is C++

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pto_dsl import cases, checks, infer, ir, nodes
+from pto_dsl import cases, checks, ir, nodes
 from pto_dsl.build import build
 from pto_dsl.diagnostics import CompileError, Diagnostic, DiagnosticSink, Stage, error
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, Dialect, RuntimeConfig
@@ -33,8 +33,12 @@ class Checked:
 
 def read_source(path: Path, display_name: str | None = None) -> SourceFile:
     """Read a file; bytes that are not UTF-8 are a located error (OSError is the caller's)."""
-    data = path.read_bytes()
-    name = display_name or str(path)
+    return source_from_bytes(path.read_bytes(), display_name or str(path))
+
+
+def source_from_bytes(data: bytes, name: str) -> SourceFile:
+    """A program's bytes (a file's, standard input's) as text; bytes that are not UTF-8
+    are a located error."""
     try:
         return SourceFile(name, data.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -71,6 +75,8 @@ def _infer_scopes(program: ir.Program, source: SourceFile, dialect: Dialect,
                   sink: DiagnosticSink) -> ir.Program:
     """Give the submissions of `scope manual infer` blocks their deps, inferred from every
     case; the dialect's limit on deps per task then applies to them too."""
+    from pto_dsl import infer  # only programs with such scopes need it
+
     if not program.cases:
         scope = next(s for s in program.scopes if s.infer)
         raise CompileError([error(

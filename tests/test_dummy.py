@@ -1,5 +1,5 @@
 """Dummy (dependency-only) tasks: the task graph, the checks, the C++ of both dialects
-(v0 has none: E404) and the simulator (no core, completion as soon as ready)."""
+(v0 has none: E405) and the simulator (no core, completion as soon as ready)."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def test_current_dialect_golden_and_gxx(tmp_path: Path, update_golden: bool) -> 
 def test_v0_has_no_dummy_tasks() -> None:
     with pytest.raises(CompileError) as err:
         compile_file(CURRENT_ONLY, "v0")
-    assert {d.code for d in err.value.diagnostics} == {"E404"}
+    assert {d.code for d in err.value.diagnostics} == {"E405"}
     assert [d.span.line for d in err.value.diagnostics] == [10, 13, 14]
 
 

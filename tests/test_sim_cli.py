@@ -73,7 +73,7 @@ def test_explore_finds_the_missing_dep(tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(_racy(tmp_path)), "--explore", "6"]) == 1
     out = capsys.readouterr().out
-    assert "outputs DIFFER" in out and "out: seeds 0 and" in out
+    assert "outputs DIFFER" in out and "out: seed 0 and adversarial run 1 differ" in out
 
 
 def test_explore_finds_nothing_on_an_example(capsys: pytest.CaptureFixture[str]) -> None:

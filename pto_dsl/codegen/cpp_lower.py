@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from pto_dsl import ir
-from pto_dsl.diagnostics import CompileError
+from pto_dsl.diagnostics import CompileError, Stage, error
 from pto_dsl.source import Span
 from pto_dsl.types import DTYPE_INFO
 
 from . import cpp_expr as cx
+from .cpp_fold import same
 from .cpp_model import (
     BlockView,
     Code,
@@ -37,6 +38,12 @@ ARGS = "orch_args"
 
 def lower_program(program: ir.Program, dialect: CppDialect, source_name: str,
                   tool: str) -> FileView:
+    if program.extern and program.span is not None:  # a signature: the body is C++ already
+        raise CompileError([error(
+            "E404", f"entry '{program.name}' is declared 'extern': it has no body to compile",
+            program.span, help=("an extern entry is the signature of an orchestration written "
+                                "in C++; check that file with pto-check FILE.cpp --signature",),
+            stage=Stage.UNSUPPORTED)])
     uses = collect_uses(program)
     ctx = cx.Ctx(dialect, cx.Namer(uses.names), Path(source_name).name)
     low = _Lowerer(ctx, uses, program)
@@ -57,6 +64,7 @@ class _Lowerer:
         self.ctx, self.uses, self.program = ctx, uses, program
         self.kernel_names: dict[str, str] = {}
         self.wrapped_symbols: set[str] = set()  # shape symbols of the wrapped entry tensors
+        self.earlier_conds: tuple[ir.Expr, ...] = ()  # false in this `else if` of a chain
 
     # ---- entry arguments (runtime-model.md) -------------------------------------
 
@@ -144,7 +152,10 @@ class _Lowerer:
         if isinstance(s, ir.LetStmt):
             return self.let(s)
         if isinstance(s, ir.AssignStmt):
-            text = f"{self.ctx.namer.var(s.var)} = {self.task_id(s.value)};"
+            name, value = self.ctx.namer.var(s.var), self.task_id(s.value)
+            # `t = t` changes nothing, and compilers warn about it (clang's -Wself-assign)
+            same = isinstance(s.value, ir.Load) and s.value.var is s.var
+            text = f"// {name} = {value}: no effect" if same else f"{name} = {value};"
             return Code(self.ctx.origin(s.span), (*self.ctx.take_setup(), text))
         if isinstance(s, ir.Submit):
             return self.submit(s)
@@ -220,10 +231,17 @@ class _Lowerer:
 
     def if_(self, s: ir.IfStmt) -> Node:
         ctx = self.ctx
-        cond = cx.scalar(ctx, s.cond)
+        earlier, self.earlier_conds = self.earlier_conds, ()
+        # A condition repeated in one `else if` chain is false there; written as itself it
+        # warns (-Wduplicated-cond).
+        repeated = any(same(s.cond, c) for c in earlier)
+        cond = "false" if repeated else cx.scalar(ctx, s.cond)
         setup = ctx.take_setup()
         then = self.block(s.then)
+        if len(s.orelse) == 1 and isinstance(s.orelse[0], ir.IfStmt):
+            self.earlier_conds = (*earlier, s.cond)
         orelse = self.block(s.orelse)
+        self.earlier_conds = ()
         chained = (len(orelse) == 1 and isinstance(orelse[0], BlockView)
                    and orelse[0].kind == "if" and not orelse[0].setup)
         return BlockView("if", ctx.origin(s.span), setup, None, cond, "", then, orelse, chained)
@@ -309,7 +327,7 @@ class _Lowerer:
         d = self.ctx.dialect
         if kernel.core == "dummy":
             if d.submit_dummy is None:
-                self.ctx.fail("E404", f"the {d.name} runtime API has no dummy tasks", span,
+                self.ctx.fail("E405", f"the {d.name} runtime API has no dummy tasks", span,
                               "a dependency-only task needs the current dialect "
                               "(rt_submit_dummy_task); in v0, submit a kernel task")
             return None, (), f"{d.submit_dummy}({args_name})"
@@ -349,7 +367,8 @@ class _Lowerer:
         if id(target) not in self.ctx.tasks:  # `let x = K(...)` and x reassigned later
             self.ctx.tasks[id(target)] = cx.TaskInfo(name, False,
                                                       maybe_none=target in self.uses.maybe_none)
-            return "declare", name
+            # never read (only reassigned): g++ warns -Wunused-but-set-variable
+            return ("declare" if target in self.uses.loaded_vars() else "declare_unused"), name
         return "assign", name
 
     def alloc(self, s: ir.AllocStmt) -> Node:

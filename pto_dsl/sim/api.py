@@ -13,6 +13,8 @@ from typing import NamedTuple
 from pto_dsl.regions import Region
 from pto_dsl.types import dtype_size
 
+TENSORMAP_RULES = ("merged", "boundary")  # runtime-model.md: merged, pre-merge
+
 INVALID_TASK_ID = (1 << 64) - 1  # PTO2TaskId::invalid(): raw all ones (runtime-model.md)
 INVALID_KERNEL_ID = -1  # an unused slot of MixedKernels (runtime-model.md)
 

@@ -8,13 +8,14 @@ the run used them), scalars and shape symbols, and returns a dict of output tens
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from pto_dsl.diagnostics import CompileError, Stage, error
+from pto_dsl.diagnostics import CompileError, Note, Stage, error
+from pto_dsl.sim.frames import user_frames
 from pto_dsl.sim.kernels import load_module
 
 RTOL = ATOL = 1e-3  # the reference's tolerance (runtime-model.md)
@@ -49,11 +50,13 @@ def find_golden(spec: str | None, base_dir: Path,
     return fn  # type: ignore[no-any-return]
 
 
-def run_golden(fn: Callable[[dict[str, Any]], Any], inputs: dict[str, Any]) -> dict[str, Any]:
+def run_golden(fn: Callable[[dict[str, Any]], Any], inputs: dict[str, Any],
+               traceback: bool = False) -> dict[str, Any]:
     try:
         result = fn(dict(inputs))
     except (Exception, SystemExit) as exc:  # the user's golden: report, never a traceback
-        raise _error(f"the golden failed: {type(exc).__name__}: {exc}") from None
+        raise _error(f"the golden failed: {type(exc).__name__}: {exc}",
+                     user_frames(exc) if traceback else ()) from None
     if not isinstance(result, dict):
         raise _error("a golden must return a dict of output names to arrays")
     return result
@@ -85,7 +88,7 @@ def compare(actual: dict[str, np.ndarray], expected: dict[str, Any]) -> list[Out
     return checks
 
 
-def _error(message: str) -> CompileError:
-    return CompileError([error("E505", message, None, stage=Stage.SIMULATION,
+def _error(message: str, notes: Sequence[Note] = ()) -> CompileError:
+    return CompileError([error("E505", message, None, stage=Stage.SIMULATION, notes=notes,
                                help=("a golden is a function (inputs: dict) -> dict of "
                                      "output name to array",))])

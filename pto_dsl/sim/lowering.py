@@ -115,7 +115,7 @@ class Lowering(Instantiator):
     def contents(self, name: str) -> np.ndarray:
         if name in self.inputs:
             return self.inputs[name]
-        return self.case.contents(name)
+        return self.case.take(name)  # memory keeps the only copy
 
     def run_program(self) -> None:
         self.run_frame(self.prepare())

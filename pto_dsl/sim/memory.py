@@ -3,8 +3,9 @@
 Every buffer is a flat numpy array keyed by its base address: entry tensors are given
 by the host, runtime outputs are created when their task is submitted (filled with NaN,
 like uninitialised heap) and dropped when their task's slot is reclaimed. bf16 data is
-held in float32 arrays, rounded to bf16 (round to nearest even) whenever it is stored.
-A task reads its arguments when it starts and its writes land when it ends.
+held as uint16 bit patterns (pto_dsl.bf16), given to kernels as float32 tiles and rounded
+(to nearest even) when stored. A task reads its arguments when it starts and its writes
+land when it ends.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from pto_dsl import bf16
 from pto_dsl.sim.api import INVALID_TASK_ID, MixedKernels, Tensor, TensorArgType
 from pto_dsl.sim.ring import TaskSlot
 
@@ -26,18 +28,6 @@ Scalar = int | float | bool
 # (arrays, scalars, SPMD block count): runs every block of a task
 KernelRun = Callable[[list[np.ndarray], Sequence[Scalar], int], None]
 KernelCycles = Callable[[Sequence[Tensor], Sequence[Scalar]], float]
-
-
-def round_bf16(a: np.ndarray) -> np.ndarray:
-    """float32 values rounded to the nearest bfloat16 (ties to even), kept as float32."""
-    bits = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32)
-    rounded = (bits + (np.uint32(0x7FFF) + ((bits >> 16) & np.uint32(1)))) & \
-        np.uint32(0xFFFF0000)
-    out: np.ndarray = rounded.view(np.float32)
-    nan = np.isnan(a)
-    if nan.any():
-        out = np.where(nan, np.float32(np.nan), out)
-    return out
 
 
 class KernelImpl(NamedTuple):
@@ -83,9 +73,12 @@ class Memory:
 
     def allocate(self, addr: int, dtype: str, numel: int,
                  owner: int = INVALID_TASK_ID) -> None:
-        kind = np.dtype(NP_DTYPES[dtype]).kind
-        fill = np.nan if kind == "f" else 0
-        self.arrays[addr] = np.full(numel, fill, dtype=NP_DTYPES[dtype])
+        if dtype == "bf16":
+            self.arrays[addr] = np.full(numel, bf16.NAN_BITS, dtype=np.uint16)
+        else:
+            kind = np.dtype(NP_DTYPES[dtype]).kind
+            fill = np.nan if kind == "f" else 0
+            self.arrays[addr] = np.full(numel, fill, dtype=NP_DTYPES[dtype])
         self.dtypes[addr] = dtype
         self.owners[addr] = owner
 
@@ -104,9 +97,13 @@ class Memory:
             loader = self._loaders.get(addr)
             if loader is None:
                 raise NoData(f"no memory at address {addr:#x}")
+            if self.dtypes[addr] == "bf16":  # the loader hands over its data
+                made = np.asarray(loader())
+                bits = made if made.dtype == np.uint16 else bf16.to_bits(made)
+                arr = self.arrays[addr] = bits.reshape(-1)
+                return arr
             data = np.asarray(loader(), dtype=NP_DTYPES[self.dtypes[addr]]).reshape(-1)
-            arr = self.arrays[addr] = round_bf16(data) if self.dtypes[addr] == "bf16" \
-                else data.copy()
+            arr = self.arrays[addr] = data.copy()
         return arr
 
     def view(self, t: Tensor) -> np.ndarray:
@@ -118,15 +115,18 @@ class Memory:
 
     def store(self, t: Tensor, data: np.ndarray) -> None:
         target = self.view(t)
-        target[...] = round_bf16(data) if t.dtype == "bf16" else data
+        target[...] = bf16.to_bits(data) if t.dtype == "bf16" else data
 
     def read(self, t: Tensor, indices: Sequence[int]) -> Scalar:
         r = t.region
         flat_index = 0
         for dim, size in enumerate(r.layout):
             flat_index = flat_index * size + r.offsets[dim] + indices[dim]
-        value: Scalar = self.flat(t.addr)[flat_index].item()
-        return value
+        value = self.flat(t.addr)[flat_index]
+        if t.dtype == "bf16":
+            return float(bf16.to_float32(value))
+        scalar: Scalar = value.item()
+        return scalar
 
 
 WRITES = (TensorArgType.OUTPUT, TensorArgType.OUTPUT_EXISTING, TensorArgType.INOUT)
@@ -146,7 +146,8 @@ class Numerics:
         arrays = []
         for t in tensors:
             try:
-                arrays.append(np.array(self.memory.view(t)))
+                view = self.memory.view(t)
+                arrays.append(bf16.to_float32(view) if t.dtype == "bf16" else np.array(view))
             except NoData:
                 raise FreedBuffer(slot, t) from None
         try:

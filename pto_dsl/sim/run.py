@@ -4,7 +4,7 @@ the schedule). The command line (`cli_run`) and the benchmark call `simulate`.""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,10 +12,12 @@ from typing import Any
 import numpy as np
 
 from pto_dsl import cases
+from pto_dsl.bf16 import Bf16Array, to_float32
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.perf import paused_gc
 from pto_dsl.pipeline import Checked
 from pto_dsl.sim.api import ArgLimits, Tensor
+from pto_dsl.sim.frames import user_frames
 from pto_dsl.sim.golden import OutputCheck, compare, find_golden, run_golden
 from pto_dsl.sim.inputs import load_inputs
 from pto_dsl.sim.kernels import build_registry
@@ -25,7 +27,7 @@ from pto_dsl.sim.params import TARGET_PARAMS, Params
 from pto_dsl.sim.record import Recorder
 from pto_dsl.sim.ring import TaskSlot
 from pto_dsl.sim.runtime import Runtime
-from pto_dsl.sim.scheduler import Span
+from pto_dsl.sim.scheduler import Executor, Span
 
 
 @dataclass
@@ -42,6 +44,10 @@ class SimOptions:
     record_schedule: bool = True  # keep every task's (core, start, end)
     recorder: Recorder | None = None
     progress: Callable[[Runtime], None] | None = None
+    traceback: bool = False  # kernel and golden errors show the user's frames
+    holds: dict[int, float] | None = None  # tasks (by seq) held back once ready, ns
+    stretches: dict[int, float] | None = None  # tasks (by seq) that run this much longer, ns
+    watch: Callable[[Executor], Executor] | None = None  # wraps the kernel executor
 
 
 @dataclass
@@ -102,7 +108,8 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
         given.update(load_inputs(options.inputs_file, program, values))
     values.scalars.update({s.name: given[s.name] for s in program.scalars if s.name in given})
     params = options.params or TARGET_PARAMS[checked.dialect.name]
-    registry = build_registry(program, base_dir, options.numerics, params.default_cost_cycles)
+    registry = build_registry(program, base_dir, options.numerics, params.default_cost_cycles,
+                              options.traceback)
     golden = find_golden(options.golden, base_dir, program.name) \
         if options.numerics and options.check else None
     rt = Runtime(params, registry, numerics=options.numerics,
@@ -112,6 +119,12 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
     rt.progress = options.progress
     if not options.record_schedule:
         rt.sched.schedule = None
+    if options.holds:
+        rt.sched.holds = options.holds
+    if options.stretches:
+        rt.sched.stretches = options.stretches
+    if options.watch is not None and rt.sched.executor is not None:
+        rt.sched.executor = options.watch(rt.sched.executor)
     if options.trace:
         rt.orch_trace = []
     tensors = {k: v for k, v in given.items() if k in {t.name for t in program.tensors}}
@@ -127,7 +140,10 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
             lowering.run_frame(frame)
     except KernelError as exc:
         raise _task_error(lowering, exc.slot, "E502", f"kernel '{_kernel(exc.slot)}' failed: "
-                          f"{exc}", "the kernel's Python implementation raised") from None
+                          f"{exc}", "the kernel's Python implementation raised" + (
+                              "" if options.traceback else "; run with --traceback (or "
+                              "PTO_DSL_DEBUG=1) to see where"),
+                          user_frames(exc.cause) if options.traceback else []) from None
     except FreedBuffer as exc:
         raise _task_error(lowering, exc.slot, "E507", f"'{_kernel(exc.slot)}' uses a buffer "
                           "that the runtime has already reclaimed", "no task that holds the "
@@ -138,21 +154,29 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
         result.outputs = {t.name: _contents(rt, lowering.entry[t.name]) for t in program.tensors
                           if t.direction != "in"}
         if golden is not None:
-            result.checks = compare(result.outputs, run_golden(golden, result.inputs))
+            result.checks = compare(result.outputs, run_golden(golden, result.inputs,
+                                                               options.traceback))
     return result
 
 
 def _inputs(lowering: Lowering, values: cases.CaseValues) -> dict[str, Any]:
-    """Everything the entry receives, as the run sees it (bf16 contents rounded)."""
+    """Everything the entry receives, as the run sees it: a copy of each tensor the run may
+    write, the memory itself of the others ('in' tensors are never written); bf16 tensors
+    as Bf16Array, converted to float32 where indexed."""
     found: dict[str, Any] = dict(values.symbols)
     found.update(values.scalars)
-    for name, tensor in lowering.entry.items():
-        found[name] = _contents(lowering.rt, tensor).copy()
+    for t in lowering.program.tensors:
+        tensor = lowering.entry[t.name]
+        data = lowering.rt.memory.flat(tensor.addr).reshape(tensor.region.layout)
+        if t.direction != "in":
+            data = data.copy()
+        found[t.name] = Bf16Array(data) if tensor.dtype == "bf16" else data
     return found
 
 
 def _contents(rt: Runtime, tensor: Tensor) -> np.ndarray:
-    return rt.memory.flat(tensor.addr).reshape(tensor.region.layout)
+    data = rt.memory.flat(tensor.addr).reshape(tensor.region.layout)
+    return to_float32(data) if tensor.dtype == "bf16" else data
 
 
 def _kernel(slot: TaskSlot) -> str:
@@ -160,9 +184,10 @@ def _kernel(slot: TaskSlot) -> str:
 
 
 def _task_error(lowering: Lowering, slot: TaskSlot, code: str, message: str,
-                help: str) -> CompileError:
+                help: str, frames: Sequence[Note] = ()) -> CompileError:
     tag = slot.tag
     span = tag.site.span if isinstance(tag, TaskTag) else None
     where = f"task {tag.label}" if isinstance(tag, TaskTag) else f"task {slot.seq}"
     return CompileError([error(code, message, span, stage=Stage.SIMULATION, help=(help,),
-                               notes=[Note(f"{where} of case '{lowering.case.name}'")])])
+                               notes=[Note(f"{where} of case '{lowering.case.name}'"),
+                                      *frames])])

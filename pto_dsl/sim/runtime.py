@@ -18,6 +18,7 @@ from pto_dsl.regions import Region, classifier
 from pto_dsl.sim.api import (
     EMPTY_RESULT,
     INVALID_TASK_ID,
+    TENSORMAP_RULES,
     Arg,
     ErrorCode,
     MixedKernels,
@@ -45,7 +46,6 @@ HEAP_BASE = 0x1000_0000_0000  # ring r's heap starts at HEAP_BASE * (r + 1)
 # --explore: how often the orchestrator stalls, and for up to how many submits' time
 STALL_CHANCE, STALL_SUBMITS = 0.25, 40
 NO_MANUAL = 64  # manual_begin_depth sentinel = PTO2_MAX_SCOPE_DEPTH (runtime-model.md)
-TENSORMAP_RULES = ("merged", "boundary")  # runtime-model.md: merged, pre-merge
 
 
 class Fatal(Exception):

@@ -68,6 +68,11 @@ class Scheduler:
         self.schedule: list[Span] | None = []  # None: not recorded (saves memory)
         self.completed = 0
         self.on_consumed: Callable[[TaskSlot], None] = lambda slot: None
+        # --explore's adversarial schedules: tasks (by seq) held back this long once ready,
+        # and tasks whose run takes this much longer (their writes land that much later)
+        self.holds: dict[int, float] = {}
+        self.stretches: dict[int, float] = {}
+        self.held: list[tuple[float, int, TaskSlot]] = []
 
     # ---- cores ----------------------------------------------------------------------
     def cluster_of(self, core: int) -> int:
@@ -85,6 +90,10 @@ class Scheduler:
     # ---- readiness and dispatch -----------------------------------------------------
     def make_ready(self, slot: TaskSlot, t: float) -> None:
         slot.ready_time = t
+        if self.holds and slot.seq in self.holds:
+            slot.ready_time = t + self.holds[slot.seq]
+            heapq.heappush(self.held, (slot.ready_time, next(self._counter), slot))
+            return
         self.ready["sync" if slot.sync else slot.shape].append(slot)
 
     def _pick(self, queue: deque[TaskSlot]) -> int:
@@ -155,6 +164,8 @@ class Scheduler:
             duration *= self.rng.uniform(0.5, 1.5)  # are slow (interference, contention)
             if self.rng.random() < 0.25:
                 duration *= self.rng.uniform(1.0, 8.0)
+        if self.stretches:
+            duration += self.stretches.get(slot.seq, 0.0)
         first = slot.blocks_left == slot.blocks
         slot.blocks_left -= 1
         slot.running += 1
@@ -168,13 +179,19 @@ class Scheduler:
 
     # ---- events ---------------------------------------------------------------------
     def run_until(self, t: float) -> None:
-        events = self.events
-        while events and events[0][0] <= t:
+        events, held = self.events, self.held
+        while (events and events[0][0] <= t) or (held and held[0][0] <= t):
             self.step()
 
     def step(self) -> bool:
-        """Process the next block's end; False if nothing is running. A task completes
-        when its last block ends."""
+        """Process the next block's end (or release of a held task); False if nothing is
+        running or held. A task completes when its last block ends."""
+        if self.held and (not self.events or self.held[0][0] <= self.events[0][0]):
+            when, _, held = heapq.heappop(self.held)
+            self.now = max(self.now, when)
+            self.ready["sync" if held.sync else held.shape].append(held)
+            self.dispatch()
+            return True
         if not self.events:
             return False
         end, _, slot, cores, start = heapq.heappop(self.events)
