@@ -23,6 +23,7 @@ import numpy as np
 from pto_dsl import ir
 from pto_dsl import nodes as n
 from pto_dsl.diagnostics import CompileError, DiagnosticSink, Note, Stage, error
+from pto_dsl.files import note_read
 from pto_dsl.source import Span
 from pto_dsl.types import FLOAT_TYPES, MAX_DIM
 
@@ -244,11 +245,13 @@ def _run_generator(case: n.Case, base_dir: Path,
                                help=("the path is relative to the directory of the .pto "
                                      "file",), stage=Stage.CASE))
                 return {}
+            note_read(path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = module
             spec.loader.exec_module(module)
         else:
             module = importlib.import_module(target)
+        note_read(getattr(module, "__file__", None))
         result = getattr(module, func_name)()
     except (Exception, SystemExit) as exc:  # the user's generator: report, never a traceback
         sink.add(error("E163", f"case generator failed: {type(exc).__name__}: {exc}", span,

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from pto_dsl import __version__, infer
+from pto_dsl import __version__, files, infer
 from pto_dsl.cases import case_names, default_case
 from pto_dsl.diagnostics import CompileError, Diagnostic, Note, Stage, error, render_text, to_json
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, DIALECTS, RuntimeConfig
@@ -80,11 +80,12 @@ def guarded(prog: str, as_json: bool, body: Callable[[list[Diagnostic]], int]) -
     """Run a tool body; every failure becomes a diagnostic or a one-line message."""
     diags: list[Diagnostic] = []
     try:
-        code = body(diags)
+        with files.run_scope():
+            code = body(diags)
     except CompileError as exc:
         diags.extend(exc.diagnostics)
         code = EXIT_ERRORS
-    except UsageError as exc:
+    except (UsageError, files.OutputError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # the reader of our output went away (e.g. `| head`)

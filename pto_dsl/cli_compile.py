@@ -23,7 +23,7 @@ from pto_dsl.cli import (
 from pto_dsl.codegen import harness
 from pto_dsl.codegen.cpp import generate, interface_header
 from pto_dsl.diagnostics import Diagnostic
-from pto_dsl.files import write_atomic
+from pto_dsl.files import check_output, write_atomic
 from pto_dsl.pipeline import check_graph, instantiate_case
 
 PROG = "pto-compile"
@@ -64,10 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if output is None:
             sys.stdout.write(text)
         else:
-            try:
-                write_atomic(output, text)
-            except OSError as exc:
-                raise UsageError(f"cannot write '{output}': {exc.strerror or exc}") from None
+            write_atomic(output, text)
         return EXIT_OK
     return guarded(PROG, args.json, body)
 
@@ -75,12 +72,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _output_path(output: Path | None, source: Path) -> Path | None:
     if output is None or str(output) == "-":
         return None
-    try:
-        same = output.exists() and source.exists() and output.samefile(source)
-    except OSError:
-        same = False
-    if same or output.resolve() == source.resolve():
-        raise UsageError(f"refusing to write the output onto the input file '{source}'")
-    if output.is_dir():
-        raise UsageError(f"'{output}' is a directory; name the output file")
+    check_output(output, f"-o {output}", [source])
     return output

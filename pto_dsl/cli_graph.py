@@ -24,7 +24,7 @@ from pto_dsl.cli import (
     tool_parser,
 )
 from pto_dsl.diagnostics import Diagnostic
-from pto_dsl.files import write_atomic
+from pto_dsl.files import check_output, write_atomic
 from pto_dsl.graph import TaskGraph
 from pto_dsl.perf import paused_gc
 from pto_dsl.pipeline import Checked, instantiate_case, read_source
@@ -99,15 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check_paths(args: argparse.Namespace) -> None:
     out: Path | None = args.output
-    if out is None:
-        return
-    for given in (args.file, args.diff):
-        if given is not None and out.resolve() == given.resolve():
-            raise UsageError(f"the output '{out}' is an input file; choose another name")
-    if not out.parent.is_dir():
-        raise UsageError(f"cannot write '{out}': no directory '{out.parent}'")
-    if out.is_dir():
-        raise UsageError(f"cannot write '{out}': it is a directory")
+    if out is not None:
+        check_output(out, f"-o {out}", [p for p in (args.file, args.diff) if p is not None])
 
 
 def _view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
@@ -157,10 +150,7 @@ def _write(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
 
 
 def _save(path: Path, data: bytes) -> None:
-    try:
-        write_atomic(path, data)
-    except OSError as exc:
-        raise UsageError(f"cannot write '{path}': {exc.strerror or exc}") from None
+    write_atomic(path, data)
 
 
 def _diff(args: argparse.Namespace, checked: Checked, graph: TaskGraph, info: TextIO) -> int:

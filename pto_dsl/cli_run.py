@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pto_dsl.cli import EXIT_ERRORS, EXIT_OK, UsageError, guarded, load_program, tool_parser
 from pto_dsl.diagnostics import CompileError, Diagnostic
-from pto_dsl.files import write_atomic
+from pto_dsl.files import check_distinct, check_output, write_atomic
 from pto_dsl.pipeline import Checked
 from pto_dsl.sim.explore import explore
 from pto_dsl.sim.inputs import save
@@ -126,24 +126,17 @@ def _params(args: argparse.Namespace) -> Params:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    """Never write onto an input, nor twice onto one file."""
-    inputs = {args.file.resolve()} | ({args.inputs.resolve()} if args.inputs else set())
-    seen: set[Path] = set()
+    """Never write onto an input, nor twice onto one file; fail before the run, not after."""
     if args.gantt is not None and args.gantt.suffix.lower() not in gantt.FORMATS:
         raise UsageError(f"--gantt {args.gantt}: the chart is written as "
                          f"{', '.join(gantt.FORMATS)}; name the file with one of them")
-    for option, path in (("--stats-json", args.stats_json), ("--trace", args.trace),
-                         ("--save", args.save), ("--gantt", args.gantt)):
-        if path is None:
-            continue
-        resolved = path.resolve()
-        if resolved in inputs:
-            raise UsageError(f"{option} {path} would overwrite an input file")
-        if resolved in seen:
-            raise UsageError(f"{option} {path} is also the path of another output")
-        if not resolved.parent.is_dir():
-            raise UsageError(f"{option} {path}: directory {path.parent} does not exist")
-        seen.add(resolved)
+    outputs = [(f"{option} {path}", path) for option, path in (
+        ("--stats-json", args.stats_json), ("--trace", args.trace), ("--save", args.save),
+        ("--gantt", args.gantt)) if path is not None]
+    inputs = [p for p in (args.file, args.inputs) if p is not None]
+    for what, path in outputs:
+        check_output(path, what, inputs)
+    check_distinct(outputs)
 
 
 def _progress(mode: str) -> Callable[[Runtime], None] | None:

@@ -13,6 +13,7 @@ from pto_dsl import cases, checks, infer, ir
 from pto_dsl.build import build
 from pto_dsl.diagnostics import CompileError, Diagnostic, DiagnosticSink, Stage, error
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, Dialect, RuntimeConfig
+from pto_dsl.files import note_read
 from pto_dsl.graph import TaskGraph
 from pto_dsl.instantiate import instantiate
 from pto_dsl.lower import lower
@@ -34,6 +35,7 @@ class Checked:
 def read_source(path: Path, display_name: str | None = None) -> SourceFile:
     """Read a file; bytes that are not UTF-8 are a located error (OSError is the caller's)."""
     data = path.read_bytes()
+    note_read(path)
     name = display_name or str(path)
     try:
         return SourceFile(name, data.decode("utf-8"))
