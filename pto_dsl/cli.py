@@ -4,7 +4,7 @@ The only layer that ties the stages together for users; pto-compile, pto-run and
 live in cli_compile.py, cli_run.py and cli_graph.py and build on the helpers here. Exit
 codes: 0 clean (warnings allowed), 1 errors in the input, 2 usage errors, 3 a feature that
 is not available here (pto-graph without Graphviz), 70 an internal error (a bug in pto-dsl,
-reported without a traceback).
+reported without a traceback), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from pto_dsl import __version__, files, infer
+from pto_dsl import __version__, files, infer, progress
 from pto_dsl.cases import case_names, default_case
 from pto_dsl.diagnostics import CompileError, Diagnostic, Note, Stage, error, render_text, to_json
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, DIALECTS, RuntimeConfig
 from pto_dsl.graph import TaskGraph
+from pto_dsl.instantiate import DEFAULT_MAX_TASKS, Limits
 from pto_dsl.pipeline import (
     Checked,
     case_values,
@@ -29,9 +30,11 @@ from pto_dsl.pipeline import (
     instantiate_case,
     read_source,
 )
+from pto_dsl.progress import QUIET, Progress
 from pto_dsl.source import Span
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_INTERNAL = 0, 1, 2, 3, 70
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 class UsageError(Exception):
@@ -56,9 +59,25 @@ def tool_parser(prog: str, description: str,
                    metavar="N", help="the runtime's task window per ring "
                    f"(PTO2_RING_TASK_WINDOW, a power of 2; default: "
                    f"{DEFAULT_RUNTIME.task_window})")
+    p.add_argument("--max-tasks", type=positive, default=DEFAULT_MAX_TASKS, metavar="N",
+                   help="stop with an error (E176) when a case makes more than N tasks "
+                   "(default: %(default)s)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output on "
+                   "standard error (shown for long stages: a bar on a terminal, a line "
+                   "otherwise)")
     p.add_argument("--json", action="store_true", help="print diagnostics as a JSON list")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
+
+
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a positive number: {text!r}")
+    return int(text)
+
+
+def progress_of(prog: str, args: argparse.Namespace) -> Progress:
+    return Progress(prog, progress.choose(args.quiet))
 
 
 def _runtime(text: str) -> RuntimeConfig:
@@ -88,6 +107,9 @@ def guarded(prog: str, as_json: bool, body: Callable[[list[Diagnostic]], int]) -
     except (UsageError, files.OutputError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # Ctrl-C: one line, the shell's code for SIGINT, no traceback
+        print(f"\n{prog}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader of our output went away (e.g. `| head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_ERRORS
@@ -129,8 +151,9 @@ def check_main(argv: Sequence[str] | None = None) -> int:
 
     def body(diags: list[Diagnostic]) -> int:
         checked = load_program(args, diags)
+        shown = progress_of("pto-check", args)
         if args.suggest_deps:
-            print(_suggest_deps(checked, args.case, args.file))
+            print(_suggest_deps(checked, args, shown))
             return EXIT_OK
         if args.all_cases:
             chosen = case_names(checked.program)
@@ -139,13 +162,16 @@ def check_main(argv: Sequence[str] | None = None) -> int:
             chosen = [args.case] if args.case else [default.name.name] if default else []
         graphs: list[tuple[str, TaskGraph]] = []
         found: list[tuple[str, list[Diagnostic]]] = []
-        for name in chosen:  # every case is checked, even after one fails
-            try:
-                graph = instantiate_case(checked, name)
-                found.append((name, check_graph(checked, graph, args.runtime)))
-                graphs.append((name, graph))
-            except CompileError as exc:
-                found.append((name, exc.diagnostics))
+        with shown.stage("check cases", len(chosen), "case") if len(chosen) > 1 else \
+                QUIET.stage("") as cases_done:
+            for done, name in enumerate(chosen):  # every case, even after one fails
+                try:
+                    graph = instantiate_case(checked, name, args.runtime, args.max_tasks, shown)
+                    found.append((name, check_graph(checked, graph, args.runtime)))
+                    graphs.append((name, graph))
+                except CompileError as exc:
+                    found.append((name, exc.diagnostics))
+                cases_done(done + 1)
         merged = _merge_cases(found)
         if any(d.is_error for d in merged):
             raise CompileError(merged)
@@ -156,8 +182,10 @@ def check_main(argv: Sequence[str] | None = None) -> int:
     return guarded("pto-check", args.json, body)
 
 
-def _suggest_deps(checked: Checked, case: str | None, file: Path) -> str:
+def _suggest_deps(checked: Checked, args: argparse.Namespace, shown: Progress) -> str:
     """The deps every manual submission needs, in the program's syntax, beside those written."""
+    case: str | None = args.case
+    file: Path = args.file
     program = checked.program
     chosen = infer.targets(program, every_manual=True)
     names = [case] if case else case_names(program)
@@ -166,7 +194,9 @@ def _suggest_deps(checked: Checked, case: str | None, file: Path) -> str:
     if not names:
         raise UsageError(f"--suggest-deps infers from a case, and {file} declares none")
     values = [case_values(checked, name) for name in names]
-    _, found = infer.infer(program, values, chosen, keep_written=False)
+    with shown.stage(f"infer deps from {_plural(len(names), 'case')}") as update:
+        _, found = infer.infer(program, values, chosen, keep_written=False,
+                               limits=Limits(args.max_tasks, None, update))
     lines, differ = [], 0
     for s in found:
         written = [d for d in s.submit.deps if not d.inferred]

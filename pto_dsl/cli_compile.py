@@ -18,6 +18,7 @@ from pto_dsl.cli import (
     UsageError,
     guarded,
     load_program,
+    progress_of,
     tool_parser,
 )
 from pto_dsl.codegen import harness
@@ -51,8 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "output file with -o PATH")
         checked = load_program(args, diags)
         names = case_names(checked.program) if args.all_cases else [args.case]
+        shown = progress_of(PROG, args)
         for name in names if checked.program.cases else []:
-            graph = instantiate_case(checked, name)
+            graph = instantiate_case(checked, name, args.runtime, args.max_tasks, shown)
             diags.extend(check_graph(checked, graph, args.runtime))
         if args.emit == "callable":
             cpp_name = output.with_suffix(".cpp").name if output else f"{args.file.stem}.cpp"

@@ -21,6 +21,8 @@ from pto_dsl.cli import (
     UsageError,
     guarded,
     load_program,
+    positive,
+    progress_of,
     tool_parser,
 )
 from pto_dsl.diagnostics import Diagnostic
@@ -35,7 +37,7 @@ from pto_dsl.viz.output import FORMATS, render
 from pto_dsl.viz.view import View, full_view, summary_view
 from pto_dsl.viz.view_ends import ends_view
 
-DEFAULT_MAX_TASKS = 400
+DEFAULT_SUMMARY_ABOVE = 400
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,27 +48,21 @@ def _parser() -> argparse.ArgumentParser:
                    + ", ".join(FORMATS))
     p.add_argument("--summary", choices=("auto", "always", "never"), default="auto",
                    help="collapse loop iterations as --collapse says: always, never, or "
-                   "(auto, the default) above --max-tasks tasks")
-    p.add_argument("--max-tasks", type=_positive, default=DEFAULT_MAX_TASKS, metavar="N",
-                   help="the size above which --summary auto collapses "
+                   "(auto, the default) above --summary-above tasks")
+    p.add_argument("--summary-above", type=positive, default=DEFAULT_SUMMARY_ABOVE,
+                   metavar="N", help="the size above which --summary auto collapses "
                    "(default: %(default)s)")
     p.add_argument("--collapse", choices=("sites", "ends"), default="sites",
                    help="how a summary collapses: one node per submission site (sites, the "
                    "default), or the first and last --keep iterations of every loop with "
                    "an ellipsis node for the rest (ends)")
-    p.add_argument("--keep", type=_positive, default=1, metavar="N",
+    p.add_argument("--keep", type=positive, default=1, metavar="N",
                    help="iterations kept at each end of a loop by --collapse ends "
                    "(default: %(default)s)")
     p.add_argument("--diff", type=Path, metavar="DEPS_JSON",
                    help="compare the graph's edges with a deps.json captured by the runtime "
                    "(exit 1 if they differ)")
     return p
-
-
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"not a positive number: {text!r}")
-    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,7 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"{args.file} declares no case: pto-graph draws the task graph "
                              "of a case")
         _check_paths(args)
-        graph = instantiate_case(checked, args.case)
+        graph = instantiate_case(checked, args.case, args.runtime, args.max_tasks,
+                                 progress_of("pto-graph", args))
         found = run_graph_checks(checked.program, graph, args.runtime)
         diags.extend(found)
         code = EXIT_ERRORS if any(d.is_error for d in diags) else EXIT_OK
@@ -114,7 +111,7 @@ def _build_view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
                 findings: Findings) -> View:
     title = f"{args.file.name}: entry {checked.program.name}, case {graph.case}"
     summary = args.summary == "always" or (args.summary == "auto"
-                                           and len(graph) > args.max_tasks)
+                                           and len(graph) > args.summary_above)
     if not summary:
         view = full_view(graph, findings, title)
     elif args.collapse == "ends":

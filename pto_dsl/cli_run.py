@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
+from pto_dsl import progress
 from pto_dsl.cli import EXIT_ERRORS, EXIT_OK, UsageError, guarded, load_program, tool_parser
 from pto_dsl.diagnostics import CompileError, Diagnostic
 from pto_dsl.files import check_distinct, check_output, write_atomic
 from pto_dsl.pipeline import Checked
+from pto_dsl.progress import Progress
 from pto_dsl.sim.explore import explore
 from pto_dsl.sim.inputs import save
 from pto_dsl.sim.params import DEFAULT_PARAMS, MiB, Params
 from pto_dsl.sim.report import stats, summary, to_json, trace
 from pto_dsl.sim.run import SimOptions, SimResult, simulate
-from pto_dsl.sim.runtime import TENSORMAP_RULES, Runtime
+from pto_dsl.sim.runtime import TENSORMAP_RULES
 from pto_dsl.viz import gantt
 
 
@@ -62,9 +63,10 @@ def _parser() -> argparse.ArgumentParser:
                    "of the case's generator")
     p.add_argument("--save", type=Path, metavar="FILE.npz",
                    help="write the inputs used and every output")
-    p.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
-                   help="a progress line on stderr for long runs (auto: if stderr is a "
-                   "terminal)")
+    p.add_argument("--progress", choices=("auto", "bar", "lines", "never"), default="auto",
+                   help="progress of a long run on stderr: a bar, a line when it turns long "
+                   "and one at its end, or nothing (auto: a bar if stderr is a terminal, "
+                   "lines otherwise, nothing with --quiet)")
     return p
 
 
@@ -86,17 +88,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                              tensormap_rule=args.tensormap, golden=args.golden,
                              inputs_file=args.inputs,
                              trace=args.trace is not None or args.gantt is not None,
-                             progress=_progress(args.progress))
+                             max_tasks=args.max_tasks)
         started = time.perf_counter()
         try:
-            result = simulate(checked, args.case, options)
+            with _progress(args).stage(f"run case {args.case or 'default'}") as update:
+                options.progress = lambda rt: update(rt.seq)
+                try:
+                    result = simulate(checked, args.case, options)
+                finally:
+                    options.progress = None  # explore runs without it
         except CompileError:
             if args.explore:  # the schedules may still tell more: explore, then report
                 _explore(checked, args, options)
             raise
-        finally:
-            if options.progress is not None:
-                sys.stderr.write("\r\033[K")
         if not args.json:  # with --json stdout holds only the diagnostics
             for line in summary(result, str(args.file)):
                 print(line)
@@ -139,15 +143,13 @@ def _check_outputs(args: argparse.Namespace) -> None:
     check_distinct(outputs)
 
 
-def _progress(mode: str) -> Callable[[Runtime], None] | None:
-    if mode == "never" or (mode == "auto" and not sys.stderr.isatty()):
-        return None
-
-    def show(rt: Runtime) -> None:
-        sys.stderr.write(f"\rpto-run: {rt.seq} tasks submitted, {rt.sched.completed} done, "
-                         f"simulated {rt.orch_time / 1e3:.0f} us")
-        sys.stderr.flush()
-    return show
+def _progress(args: argparse.Namespace) -> Progress:
+    mode: progress.Mode
+    if args.progress == "auto":
+        mode = progress.choose(args.quiet)
+    else:
+        mode = "off" if args.progress == "never" else args.progress
+    return Progress("pto-run", mode)
 
 
 def _explore(checked: Checked, args: argparse.Namespace, options: SimOptions) -> int:

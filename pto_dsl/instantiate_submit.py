@@ -129,6 +129,7 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
               if isinstance(a, ir.TensorArg) and a.tag is not INPUT]
     factory = inst.watchers.get(site.id)
     watch = factory(inst) if factory is not None else None
+    span = s.span
 
     def submit(f: Frame) -> None:
         explicit = explicit_of(f)
@@ -147,6 +148,7 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
         task = make_task(tid, tuple(accesses), tuple([e(f) for e in scalar_evals]), outputs,
                          tuple(p for p, _ in explicit), tuple(i for _, i in explicit))
         graph.add_task(task, fanin)
+        inst.count_task(span)
         if watch is not None:
             watch(f, task)
         if target is not None:
@@ -191,6 +193,7 @@ def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:
                                    False)
         task = make_task(tid, tuple(outputs.values()), (), outputs, ())
         graph.add_task(task, {})
+        inst.count_task(s.span)
         if target is not None:
             f[target] = task
     return alloc

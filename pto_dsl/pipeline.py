@@ -15,10 +15,11 @@ from pto_dsl.diagnostics import CompileError, Diagnostic, DiagnosticSink, Stage,
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, Dialect, RuntimeConfig
 from pto_dsl.files import note_read
 from pto_dsl.graph import TaskGraph
-from pto_dsl.instantiate import instantiate
+from pto_dsl.instantiate import DEFAULT_MAX_TASKS, Limits, WindowPassed, instantiate
 from pto_dsl.lower import lower
 from pto_dsl.parse import parse
-from pto_dsl.safety import run_graph_checks
+from pto_dsl.progress import QUIET, Progress
+from pto_dsl.safety import capacity, run_graph_checks
 from pto_dsl.source import SourceFile, Span
 
 
@@ -85,8 +86,23 @@ def case_values(checked: Checked, case_name: str | None) -> cases.CaseValues:
     return cases.evaluate(checked.program, case, Path(checked.source.name).resolve().parent)
 
 
-def instantiate_case(checked: Checked, case_name: str | None) -> TaskGraph:
-    return instantiate(checked.program, case_values(checked, case_name))
+def instantiate_case(checked: Checked, case_name: str | None,
+                     runtime: RuntimeConfig | None = None,
+                     max_tasks: int = DEFAULT_MAX_TASKS,
+                     progress: Progress = QUIET) -> TaskGraph:
+    """The task graph of a case. With `runtime`, a scope that reaches its task window stops
+    instantiation at once with E202 (the runtime would stop there too)."""
+    values = case_values(checked, case_name)
+    with progress.stage(f"instantiate case {values.name}") as update:
+        limits = Limits(max_tasks, runtime.task_window if runtime else None, update)
+        try:
+            graph = instantiate(checked.program, values, limits=limits)
+            update(len(graph))
+            return graph
+        except WindowPassed as stop:
+            assert runtime is not None
+            raise CompileError(capacity.check(checked.program, stop.graph, runtime,
+                                              prefix=True)) from None
 
 
 def check_graph(checked: Checked, graph: TaskGraph,

@@ -172,7 +172,7 @@ def test_summary_collapses_loop_iterations(tmp_path: Path,
     example = ROOT / "examples/paged_attention/auto.pto"
     out = tmp_path / "s.svg"
     code, printed, _ = run([str(example), "--case", "CaseVarSeq4", "-o", str(out),
-                            "--max-tasks", "20"], capsys)
+                            "--summary-above", "20"], capsys)
     assert code == 0 and "one node per submission site" in printed
     nodes, edges, clusters = svg_counts(out)
     assert nodes == Counter({"alloc": 1, "aic": 2, "aiv": 2})  # one per site

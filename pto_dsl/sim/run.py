@@ -13,6 +13,7 @@ import numpy as np
 
 from pto_dsl import cases
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
+from pto_dsl.instantiate import DEFAULT_MAX_TASKS, Limits
 from pto_dsl.perf import paused_gc
 from pto_dsl.pipeline import Checked
 from pto_dsl.sim.api import ArgLimits, Tensor
@@ -42,6 +43,7 @@ class SimOptions:
     record_schedule: bool = True  # keep every task's (core, start, end)
     recorder: Recorder | None = None
     progress: Callable[[Runtime], None] | None = None
+    max_tasks: int = DEFAULT_MAX_TASKS  # the task limit of instantiation (E176)
 
 
 @dataclass
@@ -117,7 +119,7 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
     tensors = {k: v for k, v in given.items() if k in {t.name for t in program.tensors}}
     dialect = checked.dialect
     lowering = Lowering(program, values, rt, tensors, ArgLimits(
-        dialect.max_tensors, dialect.max_scalars, dialect.max_deps))
+        dialect.max_tensors, dialect.max_scalars, dialect.max_deps), Limits(options.max_tasks))
     result = SimResult(program.name, case.name.name, rt)
     frame = lowering.prepare()
     if options.numerics:
