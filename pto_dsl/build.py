@@ -12,6 +12,7 @@ from lark import Token, Tree
 
 from pto_dsl import nodes as n
 from pto_dsl.diagnostics import DiagnosticSink, Note, Stage, error
+from pto_dsl.parse import MAX_EXPR_DEPTH
 from pto_dsl.source import SourceFile, Span
 from pto_dsl.types import DTYPES, SCALAR_TYPES
 
@@ -23,7 +24,6 @@ SCOPE_OPTIONS = ("infer",)
 # Nesting limits: every later stage recurses over the tree, so these keep all of them
 # well inside Python's recursion limit (and no real program comes close).
 MAX_STMT_DEPTH = 50
-MAX_EXPR_DEPTH = 200
 MAX_INT = 2**64 - 1  # integers are int64/uint64 in the generated C++
 KEYWORDS = frozenset({"kernel", "entry", "case", "default", "seed", "from", "impl", "cost", "let",
                       "for", "in", "step", "if", "else", "scope", "dep", "when", "new", "alloc",

@@ -88,11 +88,19 @@ def _runtime(text: str) -> RuntimeConfig:
                                          f"not a number: {text!r}") from None
 
 
-def _emit(diags: Sequence[Diagnostic], as_json: bool) -> None:
+MAX_SHOWN = 50  # diagnostics rendered as text; the rest are counted (--json lists all)
+
+
+def _emit(prog: str, diags: Sequence[Diagnostic], as_json: bool) -> None:
     if as_json:
         print(to_json(diags))
     elif diags:
-        sys.stderr.write(render_text(diags))
+        sys.stderr.write(render_text(diags[:MAX_SHOWN]))
+        if len(diags) > MAX_SHOWN:
+            errors = sum(1 for d in diags if d.is_error)
+            print(f"{prog}: {len(diags) - MAX_SHOWN} more diagnostics not shown ("
+                  f"{_plural(errors, 'error')} and {_plural(len(diags) - errors, 'warning')} "
+                  "in all; --json lists every one)", file=sys.stderr)
 
 
 def guarded(prog: str, as_json: bool, body: Callable[[list[Diagnostic]], int]) -> int:
@@ -122,7 +130,7 @@ def guarded(prog: str, as_json: bool, body: Callable[[list[Diagnostic]], int]) -
               f"{prog}: this is a bug in pto-dsl; please report it with the input file",
               file=sys.stderr)
         return EXIT_INTERNAL
-    _emit(diags, as_json)
+    _emit(prog, diags, as_json)
     return code
 
 

@@ -5,7 +5,6 @@ Split from `lower` to keep modules small; it resolves names through the `Lowerer
 
 from __future__ import annotations
 
-import difflib
 from typing import TYPE_CHECKING
 
 from pto_dsl import ir
@@ -140,9 +139,9 @@ def _call(lw: Lowerer, e: n.Call) -> ir.Expr:
                 lw.report(error("E109", f"'manual_dep' needs a tensor, got {t.ty}", t.span))
             return ir.Const(0, ERR, e.span)
         return ir.ManualDep(t, t.ty, e.span)
-    guess = difflib.get_close_matches(name, list(lw.kernels) + list(BUILTINS), n=1)
+    guess = lw.close_match(name, lambda: list(lw.kernels) + list(BUILTINS))
     lw.report(error("E103", f"unknown kernel or function '{name}'", e.func.span,
-                    help=(f"did you mean '{guess[0]}'?",) if guess else (
+                    help=(f"did you mean '{guess}'?",) if guess else (
                         "declare it: kernel NAME aic|aiv FUNC_ID (params)",)))
     return ir.Const(0, ERR, e.span)
 

@@ -18,6 +18,7 @@ from pto_dsl.graph import TaskGraph
 from pto_dsl.instantiate import DEFAULT_MAX_TASKS, Limits, WindowPassed, instantiate
 from pto_dsl.lower import lower
 from pto_dsl.parse import parse
+from pto_dsl.perf import paused_gc
 from pto_dsl.progress import QUIET, Progress
 from pto_dsl.safety import capacity, run_graph_checks
 from pto_dsl.source import SourceFile, Span
@@ -38,8 +39,8 @@ def read_source(path: Path, display_name: str | None = None) -> SourceFile:
     data = path.read_bytes()
     note_read(path)
     name = display_name or str(path)
-    try:
-        return SourceFile(name, data.decode("utf-8"))
+    try:  # a UTF-8 byte order mark (some Windows editors write one) is not part of the text
+        return SourceFile(name, data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         source = SourceFile(name, data.decode("utf-8", errors="replace"))
         raise CompileError([error("E005", "this file is not UTF-8 text", Span(
@@ -47,10 +48,12 @@ def read_source(path: Path, display_name: str | None = None) -> SourceFile:
 
 
 def front_end(source: SourceFile, dialect: Dialect = DEFAULT_DIALECT) -> Checked:
-    tree = parse(source)
-    ast = build(tree, source)
     sink = DiagnosticSink()
-    program = lower(ast, sink)
+    with paused_gc():  # a large file is millions of acyclic tree nodes: collecting is waste
+        tree = parse(source)
+        ast = build(tree, source)
+        del tree
+        program = lower(ast, sink)
     if program is not None:
         sink.extend(checks.run_structural(program, dialect))
         cases.check_cases(program, sink)

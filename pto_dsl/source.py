@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
+
+# A line ends at LF, CRLF or a lone CR (old Mac files): each is one line break.
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 @dataclass(frozen=True, eq=False)
@@ -16,7 +20,7 @@ class SourceFile:
 
     def __post_init__(self) -> None:
         starts = [0]
-        starts.extend(i + 1 for i, ch in enumerate(self.text) if ch == "\n")
+        starts.extend(m.end() for m in _LINE_BREAK.finditer(self.text))
         object.__setattr__(self, "_line_starts", tuple(starts))
 
     def line_col(self, offset: int) -> tuple[int, int]:
@@ -27,8 +31,8 @@ class SourceFile:
     def line_text(self, line: int) -> str:
         """The text of a 1-based line, without its newline."""
         start = self._line_starts[line - 1]
-        end = self.text.find("\n", start)
-        return self.text[start:] if end < 0 else self.text[start:end]
+        found = _LINE_BREAK.search(self.text, start)
+        return self.text[start:] if found is None else self.text[start:found.start()]
 
     @property
     def line_count(self) -> int:
