@@ -1,9 +1,9 @@
 """pto-compile: the C++ orchestration source of a .pto program for the PTO2 runtime, or the
 description the runtime's test harness needs to load it (docs/compile.md).
 
-Every structural check runs first, and the graph checks on the chosen case (the default
-case unless --case names one, or every case with --all-cases; none for a program without
-cases); nothing is written for a program with errors.
+Every structural check runs first, and the graph checks on every case (only the one named
+with --case; none for a program without cases); nothing is written for a program with
+errors.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ PROG = "pto-compile"
 def main(argv: Sequence[str] | None = None) -> int:
     p = tool_parser(PROG, "Generate the C++ orchestration source (or the harness "
                     "description) of a .pto program for the PTO2 runtime.",
-                    all_cases="run the graph checks on every case of the program, not only "
-                    "the default (or --case) one")
+                    all_cases="run the graph checks on every case of the program (the "
+                    "default; --case checks only the one named)")
     p.add_argument("-o", "--output", type=Path, metavar="PATH",
                    help="write the result to PATH (default: standard output; '-' also "
                    "means standard output)")
@@ -51,9 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--json prints the diagnostics on standard output: name the "
                              "output file with -o PATH")
         checked = load_program(args, diags)
-        names = case_names(checked.program) if args.all_cases else [args.case]
+        # every case by default: the C++ serves every input, so a race in any case is one
+        names = [args.case] if args.case else case_names(checked.program)
         shown = progress_of(PROG, args)
-        for name in names if checked.program.cases else []:
+        for name in names:
             graph = instantiate_case(checked, name, args.runtime, args.max_tasks, shown)
             diags.extend(check_graph(checked, graph, args.runtime))
         if args.emit == "callable":

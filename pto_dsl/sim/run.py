@@ -140,7 +140,9 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
         result.outputs = {t.name: _contents(rt, lowering.entry[t.name]) for t in program.tensors
                           if t.direction != "in"}
         if golden is not None:
-            result.checks = compare(result.outputs, run_golden(golden, result.inputs))
+            where = next((t.span for t in program.tensors if t.direction != "in"), program.span)
+            result.checks = compare(result.outputs, run_golden(golden, result.inputs, where),
+                                    where)
     return result
 
 
