@@ -21,6 +21,7 @@ from pto_dsl.perf import paused_gc
 from pto_dsl.regions import Overlap, Region, classify
 from pto_dsl.source import Span
 from pto_dsl.tensormap import TensorMap
+from pto_dsl.types import INT64_MAX, INT64_MIN
 from pto_dsl.values import Tensor, TensorVal
 
 Frame = list[Any]
@@ -135,7 +136,10 @@ class Instantiator:
             buf = self.new_buffer(t.name, t.dtype, shape, None)
             frame[t.var.slot] = TensorVal(buf, Region(shape, (0,) * len(shape), shape), False)
         for s in self.program.scalars:
-            frame[s.var.slot] = self.case.scalars[s.name]
+            frame[s.var.slot] = value = self.case.scalars[s.name]
+            if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
+                self.fail("E170", f"scalar '{s.name}' is {value}, which the generated C++ "
+                          "holds in an int64_t (as every integer) and cannot represent", s.span)
         for name, var in self.program.symbols.items():
             frame[var.slot] = self.case.symbols[name]
         self.check_shapes()

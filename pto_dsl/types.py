@@ -26,6 +26,8 @@ SCALAR_TYPES: tuple[str, ...] = ("f32", "f16", "bf16", "f64", "i8", "i16", "i32"
                                  "u8", "u16", "u32", "u64", "bool")
 
 MAX_DIMS = 5  # RUNTIME_MAX_TENSOR_DIMS / MAX_TENSOR_DIMS (reference §1.4)
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # every integer of the orchestration is int64_t
+MAX_FUNC_ID = 2**31 - 1  # func_ids are int32_t in the runtime's MixedKernels
 MAX_DIM = 2**32 - 1  # descriptors hold each dimension as a uint32 (reference §1.4)
 
 

@@ -65,3 +65,70 @@ def test_hundred_thousand_parentheses_are_e006(tmp_path: Path,
     ok = tmp_path / "ok.pto"
     ok.write_text("entry e() { let x = " + "(" * 200 + "1" + ")" * 200 + " }\n")
     assert cli.check_main([str(ok)]) == 0
+
+
+# ---- the target's integer semantics --------------------------------------------------
+
+INT_PROGRAM = """kernel K aiv 0 (out y: f32[N])
+entry e(out y: f32[N], a: i64, b: i64) {
+    let n = EXPR
+    if n > 0 { K(y) }
+}
+default case c { N = 4, a = A, b = B }
+"""
+
+
+def _check(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    src = tmp_path / "ints.pto"
+    src.write_text(text)
+    code = cli.check_main([str(src)])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("expr, a, b, message", [
+    ("a / b", -(2**63) + 0, -1, "integer overflow: 9223372036854775808 does not fit in int64_t"),
+    ("a * b", 2**32, 2**32, "integer overflow: 18446744073709551616 does not fit in int64_t"),
+    ("a + b", 2**63 - 1, 1, "integer overflow: 9223372036854775808"),
+    ("-a", -(2**63), 0, "integer overflow: 9223372036854775808"),
+    ("a % b", 7, 0, "division by zero"),
+])
+def test_instantiation_computes_in_int64(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         expr: str, a: int, b: int, message: str) -> None:
+    text = INT_PROGRAM.replace("EXPR", expr).replace("A", str(a)).replace("B", str(b))
+    code, err = _check(tmp_path, text, capsys)
+    assert code == 1 and "ints.pto:3:13: error[E170]: " + message in err, err
+
+
+def test_an_integer_scalar_outside_int64_is_e170(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    text = INT_PROGRAM.replace("a: i64", "a: u64").replace("EXPR", "a").replace(
+        "A", str(2**64 - 1)).replace("B", "1")
+    code, err = _check(tmp_path, text, capsys)
+    assert code == 1 and "error[E170]: scalar 'a' is 18446744073709551615" in err, err
+
+
+def test_in_range_arithmetic_is_fine(tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    text = INT_PROGRAM.replace("EXPR", "a * b - 1").replace("A", str(2**31)).replace(
+        "B", str(2**31))
+    assert _check(tmp_path, text, capsys)[0] == 0
+
+
+def test_a_float_literal_that_overflows_is_an_error(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    text = "entry e(in x: f32[4], s: f32) {\n    let big = 1e400 * s\n}\ncase c { s = 1 }\n"
+    code, err = _check(tmp_path, text, capsys)
+    assert code == 1 and "ints.pto:2:15: error[E112]: 1e400 does not fit in a double" in err
+    code, err = _check(tmp_path, text.replace("1e400 * s", "1e300 * s"), capsys)
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("spec", ["aiv 2147483648", "aiv 4294967296",
+                                  "mix (aic 1, aiv0 2147483648)"])
+def test_func_ids_fit_int32(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                            spec: str) -> None:
+    text = f"kernel K {spec} (in x: f32[4])\nentry e(in x: f32[4]) {{ K(x) }}\n"
+    code, err = _check(tmp_path, text, capsys)
+    assert code == 1 and "does not fit in int32_t, the type of func_ids" in err, err
+    ok = text.replace("2147483648", "2147483647").replace("4294967296", "2147483647")
+    assert _check(tmp_path, ok, capsys)[0] == 0
