@@ -28,6 +28,7 @@ from pto_dsl.pipeline import (
     check_graph,
     front_end,
     instantiate_case,
+    program_files,
     read_source,
 )
 from pto_dsl.progress import QUIET, Progress
@@ -140,6 +141,8 @@ def load_program(args: argparse.Namespace, diags: list[Diagnostic]) -> Checked:
     except OSError as exc:
         raise UsageError(f"cannot read '{args.file}': {exc.strerror or exc}") from None
     checked = front_end(source, DIALECTS[args.dialect])
+    for path in program_files(checked):
+        files.note_read(path)
     diags.extend(checked.warnings)
     names = case_names(checked.program)
     if args.case is not None and args.case not in names:

@@ -81,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def body(diags: list[Diagnostic]) -> int:
         _check_outputs(args)
         checked = load_program(args, diags)
+        _check_outputs(args)  # again: the files the program names are known now
         if not checked.program.cases:
             raise UsageError(f"{args.file} declares no case: pto-run runs a case of the "
                              "program (its shapes and inputs)")

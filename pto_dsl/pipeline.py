@@ -82,6 +82,20 @@ def _infer_scopes(program: ir.Program, source: SourceFile, dialect: Dialect,
     return inferred
 
 
+def program_files(checked: Checked) -> list[Path]:
+    """The Python files the program names (kernel impl modules, case generators, and the
+    default golden.py): inputs of the program whether or not this run loads them, so no tool
+    writes onto them."""
+    base = Path(checked.source.name).resolve().parent
+    targets = [k.impl.value.rpartition(":")[0] for k in checked.program.kernels.values()
+               if k.impl is not None]
+    targets += [c.generator.rpartition(":")[0] for c in checked.program.cases
+                if c.generator is not None]
+    found = [base / (t if t.endswith(".py") else t.replace(".", "/") + ".py")
+             for t in targets if t]
+    return [p for p in [*found, base / "golden.py"] if p.is_file()]
+
+
 def case_values(checked: Checked, case_name: str | None) -> cases.CaseValues:
     """The values of a case (the default one for None); generators run from the program's
     directory."""

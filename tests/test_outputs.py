@@ -187,3 +187,20 @@ def test_a_failed_late_write_is_a_usage_error_naming_the_path(
     err = capsys.readouterr().err
     assert f"pto-run: error: cannot write '{out}': No space left on device" in err
     assert not out.exists() and [p for p in chain.parent.iterdir() if p.suffix == ".tmp"] == []
+
+
+@pytest.mark.parametrize("tool,option,name", [
+    (cli_compile.main, "-o", "teaching_kernels.py"), (cli_compile.main, "-o", "golden.py"),
+    (cli_run.main, "--trace", "golden.py")])
+def test_files_the_program_names_are_inputs_even_when_not_loaded(
+        chain: Path, tool: Main, option: str, name: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """pto-compile loads no kernel module and pto-run --no-numerics no golden, but they are
+    the program's files: refused (before the run), never overwritten."""
+    monkeypatch.setattr(cli_run, "simulate", lambda *_: pytest.fail("the run started"))
+    target = chain.parent / name
+    before = target.read_bytes()
+    extra = ["--no-numerics"] if tool is cli_run.main else []
+    assert tool([str(chain), option, str(target), *extra]) == 2
+    assert "is a file this run reads" in capsys.readouterr().err
+    assert target.read_bytes() == before
