@@ -82,6 +82,9 @@ def test_wheel_holds_only_the_package(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         tops = {name.split("/", 1)[0] for name in zf.namelist()}
         assert "pto_dsl/grammar/pto.lark" in zf.namelist()
+        # the HTML page's own layout: ELK with its licence, and the drawing script
+        assert {f"pto_dsl/viz/assets/{name}" for name in
+                ("elk.bundled.js", "elkjs-LICENSE.md", "layout.js")} <= set(zf.namelist())
     # Only the package and its metadata: no top-level `grammar` (or `backends`) module.
     others = tops - {"pto_dsl"}
     assert len(others) == 1 and others.pop().endswith(".dist-info"), tops
@@ -118,6 +121,9 @@ def test_pto_graph_writes_pictures_from_the_wheel(venv_bin: Path, outside: Path)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert (outside / name).stat().st_size > 1000
     assert "<svg" in (outside / "g.html").read_text("utf-8")
+    code = ("from pto_dsl.viz import layout; s = layout.scripts(); "
+            "print('function ptoLayout' in s and 'ELK' in s)")
+    assert _ok([venv_bin / "python", "-c", code], outside).stdout.strip() == "True"
 
 
 def test_pto_compile_runs_outside_the_repository(venv_bin: Path, outside: Path) -> None:

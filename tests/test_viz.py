@@ -100,7 +100,8 @@ def test_every_example_in_every_format(example: Path, tmp_path: Path,
     assert clusters == {s.decl.mode for s in g.scopes}
     assert (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     dot = (tmp_path / "g.dot").read_text()
-    assert dot.count("subgraph cluster_") == len(g.scopes)
+    assert dot.count("subgraph cluster_c") == len(g.scopes)
+    assert dot.count("subgraph cluster_legend") == 1
     page = (tmp_path / "g.html").read_text()
     assert page.count('class="node task ') == len(g)
     doc = json.loads((tmp_path / "g.json").read_text())
@@ -137,7 +138,8 @@ def test_redundant_dep_is_grey(tmp_path: Path, capsys: pytest.CaptureFixture[str
     code, _, err = run([str(src), "-o", str(tmp_path / "red.svg")], capsys)
     assert code == 0 and "warning[W302]" in err
     root = ET.parse(tmp_path / "red.svg").getroot()
-    grey = [g for g in root.iter(f"{SVG}g") if "redundant" in g.get("class", "").split()]
+    grey = [g for g in root.iter(f"{SVG}g")
+            if {"dep", "redundant"} <= set(g.get("class", "").split())]
     assert len(grey) == 1 and grey[0].get("id") == "e2"  # the edge a -> third UPDATE
     assert next(grey[0].iter(f"{SVG}path")).get("stroke") == "#b0b0b0"
 
@@ -203,8 +205,14 @@ def test_without_graphviz_dot_and_html_still_work(tmp_path: Path, monkeypatch: p
     assert (tmp_path / "g.dot").is_file() and not (tmp_path / "g.svg").exists()
     code, _, _ = run([example, "-o", str(tmp_path / "g.html")], capsys)
     page = (tmp_path / "g.html").read_text()
-    assert code == 0 and "Graphviz not installed" in page
-    assert page.count('class="node task ') == len(load(Path(example)))
+    assert code == 0 and "Graphviz not installed: laid out in the browser" in page
+    data = re.search(r'<script id="graph-data" type="application/json">(.*?)</script>', page)
+    assert data is not None  # drawn by the page (tests/test_viz_html.py renders it)
+    g = load(Path(example))
+    layout = json.loads(data.group(1))
+    assert [n["id"] for n in layout["nodes"]] == [f"t{t.id}" for t in g.tasks()]
+    assert len(layout["clusters"]) == len(g.scopes) and len(layout["edges"]) == g.edge_count()
+    assert "function ptoLayout" in page
 
 
 def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

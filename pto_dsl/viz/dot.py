@@ -1,49 +1,43 @@
-"""DOT text of a `View`: scopes as nested clusters, node and edge styles by kind.
+"""DOT text of a `View`: scopes as nested clusters, node and edge styles by kind
+(`style.py`), the title and the legend.
 
 Every node and edge carries an `id` and a `class` (Graphviz copies both into its SVG), so
-the HTML page and the tests can find them again. The encoding follows the runtime's own
-deps viewer where one exists (core types as shapes and colours).
+the HTML page and the tests can find them again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from itertools import pairwise
 
-from pto_dsl.viz.view import VCluster, VEdge, View, VNode, edge_class
-
-# kind -> (shape, style, fill colour, border colour)
-NODE_STYLE = {
-    "aic": ("box", "rounded,filled", "#cfe2ff", "#1f4e9e"),
-    "aiv": ("ellipse", "filled", "#ffe0b2", "#b85c00"),
-    "mix": ("diamond", "filled", "#c8e6c9", "#2e7d32"),
-    "alloc": ("note", "filled,dashed", "#eaeaea", "#666666"),
-}
-# edge class -> (colour, style)
-EDGE_STYLE = {
-    "explicit": ("#333333", "solid"),
-    "creator": ("#1f77b4", "bold"),
-    "tensormap": ("#2ca02c", "dashed"),
-    "race": ("#d62728", "dashed"),
-}
-REDUNDANT_COLOUR = "#b0b0b0"
-CRITICAL_COLOUR = "#e6a100"
-CLUSTER_STYLE = {False: ('"rounded,filled"', "#f3f7ff", "#7a9cc6"),  # AUTO
-                 True: ('"rounded,filled,dashed"', "#fff7e6", "#c98a1b")}  # MANUAL
+from pto_dsl.viz.style import (
+    CLUSTER_STYLE,
+    EDGE_STYLE,
+    LEGEND,
+    NODE_STYLE,
+    Swatch,
+    edge_look,
+    line_style,
+    node_look,
+    scope_style,
+)
+from pto_dsl.viz.view import VCluster, VEdge, View, VNode
 
 
 def quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def to_dot(view: View) -> str:
-    return "\n".join(_lines(view)) + "\n"
+def to_dot(view: View, framed: bool = True) -> str:
+    """The DOT text; `framed` adds the title and the legend (the HTML page has its own)."""
+    return "\n".join(_lines(view, framed)) + "\n"
 
 
-def _lines(view: View) -> Iterator[str]:
+def _lines(view: View, framed: bool) -> Iterator[str]:
     yield "digraph tasks {"
-    title = "\n".join([view.title, *view.notes])
-    yield (f"  graph [label={quote(title)}, labelloc=t, fontname=Helvetica, rankdir=TB, "
-           "nodesep=0.25, ranksep=0.45];")
+    title = f"label={quote(chr(10).join([view.title, *view.notes]))}, labelloc=t, " \
+        if framed else ""
+    yield (f"  graph [{title}fontname=Helvetica, rankdir=TB, nodesep=0.25, ranksep=0.45];")
     yield "  node [fontname=Helvetica, fontsize=10, penwidth=1.2];"
     yield "  edge [fontname=Helvetica, fontsize=9, arrowsize=0.7];"
     members: dict[str | None, list[VNode]] = {}
@@ -52,22 +46,75 @@ def _lines(view: View) -> Iterator[str]:
     children: dict[str | None, list[VCluster]] = {}
     for c in view.clusters:
         children.setdefault(c.parent, []).append(c)
-    used = _used_clusters(view, members)
+    used = view.used_clusters()
     yield from _block(None, members, children, used, "  ")
     for i, e in enumerate(view.edges):
         yield f"  {e.src} -> {e.dst} [{_edge_attrs(i, e)}];"
+    if framed:
+        yield from _legend("  ")
     yield "}"
 
 
-def _used_clusters(view: View, members: dict[str | None, list[VNode]]) -> set[str]:
-    """Clusters with a node somewhere inside (an empty scope draws nothing)."""
-    parent = {c.key: c.parent for c in view.clusters}
-    used: set[str] = set()
-    for key in members:
-        while key is not None and key not in used:
-            used.add(key)
-            key = parent.get(key)
-    return used
+# ---- the legend: a cluster of sample nodes and edges, a row per group of `LEGEND` -------
+
+def _legend(indent: str) -> Iterator[str]:
+    yield f"{indent}subgraph cluster_legend {{"
+    yield (f'{indent}  graph [id="legend", class="legend", label="legend", style="rounded", '
+           'color="#bbbbbb", fontsize=10, labeljust=l, margin=6];')
+    yield f"{indent}  node [fontsize=9, height=0.3, margin=\"0.08,0.03\"];"
+    rows: dict[str, list[Swatch]] = {}
+    for s in LEGEND:
+        rows.setdefault("line" if s.group in ("edge", "mark") else s.group, []).append(s)
+    above: str | None = None
+    for group, swatches in rows.items():
+        if group == "line":  # two rows of lines: the edge origins, then race and marks
+            for part in (swatches[:3], swatches[3:]):
+                above = yield from _legend_row(indent + "  ", part, above)
+        else:
+            above = yield from _legend_row(indent + "  ", swatches, above)
+    yield f"{indent}}}"
+
+
+def _legend_row(indent: str, row: list[Swatch],
+                above: str | None) -> Generator[str, None, str]:
+    names: list[str] = []
+    for s in row:
+        name = f"legend_{s.key}"
+        cls = quote(f"legend-swatch {s.group} {s.key}")
+        if s.group == "core":
+            shape, style, fill, border = NODE_STYLE[s.key]
+            yield (f"{indent}{name} [id={quote('legend-' + s.key)}, class={cls}, "
+                   f"label={quote(s.label)}, shape={shape}, style={quote(style)}, "
+                   f"fillcolor={quote(fill)}, color={quote(border)}];")
+        elif s.group == "scope":
+            style, fill, border = scope_style(s)
+            yield (f"{indent}{name} [id={quote('legend-' + s.key)}, class={cls}, "
+                   f"label={quote(s.label)}, shape=box, style={quote(style)}, "
+                   f"fillcolor={quote(fill)}, color={quote(border)}];")
+        else:  # an arrow from an invisible point into the label
+            colour, style = line_style(s)
+            start = f"{name}_from"
+            width = ""
+            if s.key == "critical":  # as on a path edge: a gold band around the edge colour
+                colour, width = f"{colour}:{EDGE_STYLE['explicit'][0]}:{colour}", ", penwidth=2"
+            elif s.key == "race":
+                width = ", penwidth=1.6"
+            yield f"{indent}{start} [shape=point, style=invis, width=0.01];"
+            yield (f"{indent}{name} [id={quote('legend-' + s.key)}, class={cls}, "
+                   f"label={quote(s.label)}, shape=plaintext];")
+            yield (f"{indent}{start} -> {name} [id={quote('legend-line-' + s.key)}, "
+                   f"class={quote('legend-line ' + s.key)}, color={quote(colour)}, "
+                   f"style={style}, minlen=3{width}];")
+            names.append(start)
+        names.append(name)
+    yield f"{indent}{{rank=same; {'; '.join(names)}}}"
+    for a, b in pairwise(names):  # left to right in LEGEND order
+        if not b.endswith("_from") and a.endswith("_from"):
+            continue  # the sample edge itself
+        yield f"{indent}{a} -> {b} [style=invis];"
+    if above is not None:  # stack the rows
+        yield f"{indent}{above} -> {names[0]} [style=invis];"
+    return names[0]
 
 
 def _block(key: str | None, members: dict[str | None, list[VNode]],
@@ -82,47 +129,32 @@ def _block(key: str | None, members: dict[str | None, list[VNode]],
         mode = "manual" if c.manual else "auto"
         yield f"{indent}subgraph cluster_{c.key} {{"
         yield (f"{indent}  graph [id={quote(c.key)}, class={quote('scope ' + mode)}, "
-               f"label={quote(c.label)}, style={style}, fillcolor={quote(fill)}, "
+               f"label={quote(c.label)}, style={quote(style)}, fillcolor={quote(fill)}, "
                f"color={quote(border)}, fontsize=10, labeljust=l];")
         yield from _block(c.key, members, children, used, indent + "  ")
         yield f"{indent}}}"
 
 
 def _node_attrs(n: VNode) -> str:
-    shape, style, fill, border = NODE_STYLE[n.kind]
+    look = node_look(n)
     label = "\n".join([n.title, *n.lines])
-    cls = f"task {n.kind}" + (" critical" if n.critical else "")
-    attrs = [f"id={quote(n.key)}", f"class={quote(cls)}", f"label={quote(label)}",
-             f"shape={shape}", f"style={quote(style)}", f"fillcolor={quote(fill)}",
-             f"tooltip={quote(n.title)}"]
+    attrs = [f"id={quote(n.key)}", f"class={quote(look.classes)}", f"label={quote(label)}",
+             f"shape={look.shape}", f"style={quote(look.style)}", f"fillcolor={quote(look.fill)}",
+             f"tooltip={quote(n.title)}", f"color={quote(look.border)}"]
     if n.critical:
-        attrs += [f"color={quote(CRITICAL_COLOUR)}", "penwidth=3"]
-    else:
-        attrs.append(f"color={quote(border)}")
+        attrs.append(f"penwidth={look.width:g}")
     return ", ".join(attrs)
 
 
 def _edge_attrs(index: int, e: VEdge) -> str:
-    kind = edge_class(e)
-    colour, style = EDGE_STYLE[kind]
-    classes = ["dep", kind, *(f"o-{o}" for o in e.origins)]
-    tip = ", ".join(e.origins) if e.race is None else \
-        f"race ({e.race}){'' if e.race_error else ', warning'}"
-    if e.redundant:
-        colour = REDUNDANT_COLOUR
-        classes.append("redundant")
-        tip += ", redundant dep"
-    width = 1.0
-    if e.critical:  # a gold band on both sides of the edge's own colour
-        classes.append("critical")
-        colour, width = f"{CRITICAL_COLOUR}:{colour}:{CRITICAL_COLOUR}", 2.0
-    attrs = [f"id={quote(f'e{index}')}", f"color={quote(colour)}", f"style={style}"]
-    if width != 1.0:
-        attrs.append(f"penwidth={width:g}")
+    look = edge_look(e)
+    attrs = [f"id={quote(f'e{index}')}", f"color={quote(':'.join(look.colours))}",
+             f"style={look.style}"]
+    if look.width != 1.0:
+        attrs.append(f"penwidth={look.width:g}")
     if e.race is not None:
-        attrs += ["constraint=false", "penwidth=1.6"]
+        attrs.append("constraint=false")
     if e.count > 1:
         attrs.append(f"label={quote('x' + str(e.count))}")
-        tip += f", {e.count} edges"
-    attrs += [f"class={quote(' '.join(classes))}", f"tooltip={quote(tip)}"]
+    attrs += [f"class={quote(look.classes)}", f"tooltip={quote(look.tip)}"]
     return ", ".join(attrs)

@@ -7,27 +7,33 @@ import json
 import re
 from html import escape
 
-from pto_dsl.viz.dot import CLUSTER_STYLE, EDGE_STYLE, NODE_STYLE, REDUNDANT_COLOUR
+from pto_dsl.viz import layout
 from pto_dsl.viz.page_assets import CSS, JS
+from pto_dsl.viz.style import LEGEND, NODE_STYLE, Swatch, line_style, scope_style
 from pto_dsl.viz.view import View
 
 _PROLOG = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?(<!--.*?-->\s*)*", re.S)
 
 
 def _legend() -> str:
-    items = [f'<span><i style="background:{fill};border-color:{border}"></i>{kind}</span>'
-             for kind, (_, _, fill, border) in NODE_STYLE.items()]
-    items += [f'<span><b style="border-color:{colour};border-top-style:'
-              f'{"dashed" if style == "dashed" else "solid"}"></b>{kind}</span>'
-              for kind, (colour, style) in EDGE_STYLE.items()]
-    items.append(f'<span><b style="border-color:{REDUNDANT_COLOUR}"></b>redundant dep</span>')
-    items.append('<span><b style="border-color:#e6a100;border-top-width:4px"></b>'
-                 'critical path</span>')
-    for manual, (_, fill, border) in CLUSTER_STYLE.items():
-        items.append(f'<span><i style="background:{fill};border-color:{border};border-style:'
-                     f'{"dashed" if manual else "solid"}"></i>'
-                     f'{"MANUAL" if manual else "AUTO"} scope</span>')
-    return '<div class="legend">' + "".join(items) + "</div>"
+    """The header legend, from the one `LEGEND` the DOT legend draws too."""
+    return '<div class="legend">' + "".join(
+        f'<span class="legend-swatch {s.group} {s.key}">{_swatch(s)}{escape(s.label)}</span>'
+        for s in LEGEND) + "</div>"
+
+
+def _swatch(s: Swatch) -> str:
+    if s.group == "core":
+        shape, _, fill, border = NODE_STYLE[s.key]
+        return f'<i class="{shape}" style="background:{fill};border-color:{border}"></i>'
+    if s.group == "scope":
+        style, fill, border = scope_style(s)
+        dash = "dashed" if "dashed" in style else "solid"
+        return f'<i style="background:{fill};border-color:{border};border-style:{dash}"></i>'
+    colour, style = line_style(s)
+    width = "4px" if style == "bold" else "2px"
+    return (f'<b style="border-color:{colour};border-top-width:{width};border-top-style:'
+            f'{"dashed" if style == "dashed" else "solid"}"></b>')
 
 
 def _data(view: View) -> str:
@@ -38,9 +44,20 @@ def _data(view: View) -> str:
     return json.dumps(table, separators=(",", ":")).replace("</", "<\\/")
 
 
-def page(view: View, svg: str) -> str:
-    """The page for a view and its SVG (Graphviz's, or the fallback layout's)."""
-    body = _PROLOG.sub("", svg, count=1)
+def page(view: View, svg: str | None) -> str:
+    """The page for a view and Graphviz's SVG of it, or (None) the page draws it itself."""
+    if svg is None:  # laid out in the browser, then the page script starts
+        body = ""
+        start = (f'<script id="graph-data" type="application/json">{layout.data_block(view)}'
+                 f"</script>\n<script>\n{layout.scripts()}</script>\n<script>{JS}\n"
+                 "window.ptoReady = ptoLayout(JSON.parse(document.getElementById("
+                 '"graph-data").textContent)).then(ptoPage);\n'
+                 "window.ptoReady.catch(function (err) {\n"
+                 '  document.getElementById("status").textContent = "layout failed: " + err;\n'
+                 '  console.error("layout failed", err);\n});\n</script>')
+    else:
+        body = _PROLOG.sub("", svg, count=1)
+        start = f"<script>{JS}\nwindow.ptoReady = Promise.resolve(ptoPage());\n</script>"
     notes = "".join(f" &middot; {escape(n)}" for n in view.notes)
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -54,9 +71,9 @@ def page(view: View, svg: str) -> str:
 <h1>{escape(view.title)}{notes}</h1>
 <input id="search" type="search" placeholder="search kernel or task (e.g. QK, #12)"
  aria-label="search tasks">
-<span id="status"></span>
 <button id="fit" type="button" title="fit (f)">fit</button>
 <button id="reset" type="button" title="1:1 (r)">1:1</button>
+<span id="status"></span>
 {_legend()}
 </header>
 <div id="viewport"><div id="canvas">
@@ -64,7 +81,7 @@ def page(view: View, svg: str) -> str:
 </div></div>
 <div id="tip"></div>
 <script id="task-data" type="application/json">{_data(view)}</script>
-<script>{JS}</script>
+{start}
 </body>
 </html>
 """

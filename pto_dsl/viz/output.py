@@ -7,7 +7,7 @@ import json
 from pto_dsl import ir
 from pto_dsl.graph import TaskGraph
 from pto_dsl.perf import paused_gc
-from pto_dsl.viz import deps_json, graphviz, html, layout
+from pto_dsl.viz import deps_json, graphviz, html
 from pto_dsl.viz.dot import to_dot
 from pto_dsl.viz.view import View
 
@@ -21,14 +21,14 @@ def render(fmt: str, view: View, program: ir.Program, graph: TaskGraph) -> bytes
         with paused_gc():  # a row per edge and argument: hundreds of thousands of dicts
             doc = deps_json.export(program, graph)
         return (json.dumps(doc, separators=(",", ":")) + "\n").encode("utf-8")
-    dot = to_dot(view)
     if fmt == ".dot":
-        return dot.encode("utf-8")
+        return to_dot(view).encode("utf-8")
     if fmt == ".html":
         if graphviz.dot_path() is None:
-            view.notes.append("Graphviz not installed: simple layout, scopes not drawn")
-            svg = layout.to_svg(view)
+            view.notes.append("Graphviz not installed: laid out in the browser")
+            svg = None
         else:
-            svg = graphviz.render(dot, "svg").decode("utf-8")
+            # the page has the title and the legend in its header, not in the picture
+            svg = graphviz.render(to_dot(view, framed=False), "svg").decode("utf-8")
         return html.page(view, svg).encode("utf-8")
-    return graphviz.render(dot, fmt[1:])
+    return graphviz.render(to_dot(view), fmt[1:])

@@ -1,6 +1,7 @@
-"""The CSS and JavaScript inlined into every `.html` page (no CDN, no library: the page
-must work offline). The script reads the task details from a JSON block in the page and
-drives pan, zoom, hover details and search over the inline SVG."""
+"""The CSS and JavaScript inlined into every `.html` page (no CDN: the page must work
+offline). The script reads the task details from a JSON block in the page and drives pan,
+zoom, hover details and search over the SVG, once it is there (Graphviz's inline SVG, or
+the drawing of `layout.py`)."""
 
 CSS = """
 * { box-sizing: border-box; }
@@ -9,13 +10,17 @@ body { display: flex; flex-direction: column; }
 header { display: flex; gap: 12px; align-items: center; flex-wrap: wrap;
   padding: 6px 10px; border-bottom: 1px solid #ccc; background: #fafafa; }
 header h1 { font-size: 14px; margin: 0; }
-header input { width: 16em; padding: 3px 6px; }
+header input { width: 24em; padding: 3px 6px; }
 header button { padding: 2px 8px; }
 #status { color: #555; min-width: 8em; }
-.legend { display: flex; gap: 10px; flex-wrap: wrap; color: #333; }
+.legend { display: flex; gap: 10px; flex-wrap: wrap; flex-basis: 100%; color: #333; }
 .legend span { display: inline-flex; align-items: center; gap: 4px; }
 .legend i { display: inline-block; width: 14px; height: 10px; border: 1px solid #666; }
-.legend b { display: inline-block; width: 18px; height: 0; border-top: 2px solid; }
+.legend b { display: inline-block; width: 22px; height: 0; border-top: 2px solid; }
+.legend i.box { border-radius: 3px; }
+.legend i.ellipse { border-radius: 50%; }
+.legend i.diamond { width: 9px; height: 9px; margin: 0 2px; transform: rotate(45deg); }
+.legend i.note { border-style: dashed; }
 #viewport { flex: 1; overflow: hidden; position: relative; cursor: grab; background: #fff; }
 #viewport.dragging { cursor: grabbing; }
 #canvas { position: absolute; left: 0; top: 0; transform-origin: 0 0; }
@@ -33,7 +38,7 @@ svg g.node.current :is(path, polygon, ellipse, rect) { stroke: #7b1fa2; stroke-w
 """
 
 JS = r"""
-(function () {
+function ptoPage() {
   "use strict";
   var data = JSON.parse(document.getElementById("task-data").textContent);
   var viewport = document.getElementById("viewport");
@@ -45,6 +50,17 @@ JS = r"""
   var view = { x: 0, y: 0, s: 1 };
   var matches = [];
   var current = -1;
+
+  // the search box as wide as its placeholder in the font the page got
+  function fitBox() {
+    var cs = getComputedStyle(box);
+    var ctx = document.createElement("canvas").getContext("2d");
+    ctx.font = cs.font;
+    var extra = ["paddingLeft", "paddingRight", "borderLeftWidth", "borderRightWidth"]
+      .reduce(function (sum, k) { return sum + (parseFloat(cs[k]) || 0); }, 0);
+    box.style.width = Math.ceil(ctx.measureText(box.placeholder).width + extra + 20) + "px";
+  }
+  fitBox();
 
   function apply() {
     canvas.style.transform = "translate(" + view.x + "px," + view.y + "px) scale(" + view.s + ")";
@@ -169,5 +185,6 @@ JS = r"""
   window.ptoGraph = { search: search, fit: fit,
                       nodes: function () { return svg.querySelectorAll("g.node").length; } };
   fit();
-})();
+  return window.ptoGraph;
+}
 """

@@ -59,6 +59,17 @@ class View:
     clusters: list[VCluster] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # shown under the title
 
+    def used_clusters(self) -> set[str]:
+        """Clusters with a node somewhere inside (an empty scope draws nothing)."""
+        parent = {c.key: c.parent for c in self.clusters}
+        used: set[str] = set()
+        for n in self.nodes:
+            key = n.cluster
+            while key is not None and key not in used:
+                used.add(key)
+                key = parent.get(key)
+        return used
+
     def counts(self) -> dict[str, Counter[str]]:
         """Nodes by kind and edges by style, as the tests read them back."""
         return {"nodes": Counter(n.kind for n in self.nodes),
@@ -81,7 +92,7 @@ def instance_text(inst: tuple[tuple[str, int], ...]) -> str:
     return " ".join(f"{k}={v}" for k, v in inst)
 
 
-def _scope_label(decl: ir.ScopeDecl) -> str:
+def scope_label(decl: ir.ScopeDecl) -> str:
     return f"scope {decl.mode.upper()} (line {decl.span.line})"
 
 
@@ -109,7 +120,7 @@ def full_view(graph: TaskGraph, findings: Findings, title: str,
 
 def _instance_label(scope: ScopeInstance) -> str:
     inst = instance_text(scope.instance)
-    return _scope_label(scope.decl) + (f" {inst}" if inst else "")
+    return scope_label(scope.decl) + (f" {inst}" if inst else "")
 
 
 def _task_node(graph: TaskGraph, task: Task, findings: Findings, critical: bool) -> VNode:
@@ -152,7 +163,7 @@ def summary_view(program: ir.Program, graph: TaskGraph, findings: Findings,
                  title: str) -> View:
     view = View(title, summary=True, notes=[
         f"summary: {len(graph)} tasks shown as one node per submission site"])
-    view.clusters = [VCluster(f"d{d.id}", _scope_label(d), d.manual,
+    view.clusters = [VCluster(f"d{d.id}", scope_label(d), d.manual,
                               f"d{d.parent.id}" if d.parent else None) for d in program.scopes]
     per_site: dict[int, list[Task]] = {}
     for task in graph.tasks():

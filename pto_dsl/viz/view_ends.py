@@ -4,18 +4,29 @@ iterations between them collapse into one ellipsis node per submission site and 
 Input: a task graph and its `Findings`; output: a `View` like `view.full_view`'s, where a
 task is kept when each of its loop values is among the first or last `keep` values its loop
 takes (under the same outer iterations), and every other task joins the node of its site,
-its kept outer iterations and the first loop it skips.
+its kept outer iterations and the first loop it skips. The scope instances of the skipped
+iterations become one elided cluster per scope block, around their ellipsis nodes.
 """
 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pto_dsl import ir
 from pto_dsl.graph import Task, TaskGraph
 from pto_dsl.viz.analysis import Findings
-from pto_dsl.viz.view import ORIGIN_ORDER, VEdge, View, VNode, full_view, instance_text
+from pto_dsl.viz.view import (
+    ORIGIN_ORDER,
+    VCluster,
+    VEdge,
+    View,
+    VNode,
+    full_view,
+    instance_text,
+    scope_label,
+)
 
 Instance = tuple[tuple[str, int], ...]
 
@@ -74,25 +85,72 @@ def ends_view(program: ir.Program, graph: TaskGraph, findings: Findings, title: 
         f"loop; {hidden} tasks in {len(groups)} ellipsis nodes"])
     view.nodes = base.nodes
     on_path = set(findings.critical)
-    view.nodes += [_group_node(names[k], g, findings, on_path) for k, g in groups.items()]
+    homes = _Homes(graph)
+    view.nodes += [_group_node(names[k], g, findings, on_path, homes.cluster(g))
+                   for k, g in groups.items()]
+    view.clusters = base.clusters + homes.clusters()
     view.edges = _merged_edges(base.edges, node_of)
     return view
 
 
-def _group_node(key: str, group: _Group, findings: Findings, on_path: set[int]) -> VNode:
+class _Homes:
+    """The clusters of the ellipsis nodes. A node sits in the deepest scope instance all its
+    tasks share; the scope instances below that one, which the node's tasks fill one per
+    middle iteration, become one elided cluster per scope block (labelled with the range of
+    their loop values), shared by the nodes of the same middle iterations."""
+
+    def __init__(self, graph: TaskGraph) -> None:
+        self._scopes = {s.id: s for s in graph.scopes}
+        self._elided: dict[tuple[str | None, int, Instance, str], set[int]] = {}
+
+    def cluster(self, group: _Group) -> str | None:
+        paths = [t.scope_path for t in group.tasks]
+        common = paths[0]
+        for p in paths[1:]:
+            n = 0
+            while n < min(len(common), len(p)) and common[n] == p[n]:
+                n += 1
+            common = common[:n]
+        home = f"c{common[-1]}" if common else None
+        for depth in range(len(common), len(paths[0])):
+            decl = self._scopes[paths[0][depth]].decl
+            key = (home, decl.id, group.outer, group.var)
+            self._elided.setdefault(key, set()).update(p[depth] for p in paths)
+            home = self._key(key)
+        return home
+
+    @staticmethod
+    def _key(key: tuple[str | None, int, Instance, str]) -> str:
+        parent, decl, outer, var = key
+        return f"{parent or 'top'}_d{decl}_{var}" + "".join(f"_{k}{v}" for k, v in outer)
+
+    def clusters(self) -> list[VCluster]:
+        out = []
+        for key, ids in self._elided.items():
+            scopes = [self._scopes[i] for i in sorted(ids)]
+            values = _ranges(s.instance for s in scopes)
+            out.append(VCluster(self._key(key), f"{scope_label(scopes[0].decl)} {values} "
+                                f"({len(scopes)} instances)", scopes[0].manual, key[0]))
+        return out
+
+
+def _ranges(instances: Iterable[Instance]) -> str:
+    lo: dict[str, int] = {}
+    hi: dict[str, int] = {}
+    for inst in instances:
+        for k, v in inst:
+            lo[k], hi[k] = min(lo.get(k, v), v), max(hi.get(k, v), v)
+    return " ".join(f"{k}={lo[k]}" if lo[k] == hi[k] else f"{k} {lo[k]}..{hi[k]}" for k in lo)
+
+
+def _group_node(key: str, group: _Group, findings: Findings, on_path: set[int],
+                cluster: str | None) -> VNode:
     tasks = group.tasks
     first = tasks[0]
     middle = sorted({dict(t.instance)[group.var] for t in tasks})
     outer = instance_text(group.outer)
     lines = [f"{outer} {group.var} {middle[0]}..{middle[-1]}".strip(),
              f"line {group.site.span.line}"]
-    paths = [t.scope_path for t in tasks]
-    common = paths[0]
-    for p in paths[1:]:
-        n = 0
-        while n < min(len(common), len(p)) and common[n] == p[n]:
-            n += 1
-        common = common[:n]
     details = [("site", f"{group.site.label} at {group.site.span.file}:"
                 f"{group.site.span.line}:{group.site.span.col}"),
                ("tasks", f"{len(tasks)} middle iterations of loop '{group.var}'"),
@@ -101,7 +159,7 @@ def _group_node(key: str, group: _Group, findings: Findings, on_path: set[int]) 
                                                                else "")),
                ("total cost", f"{sum(findings.costs[t.id] for t in tasks):g}")]
     return VNode(key, first.core, f"{group.site.label} ... x{len(tasks)}", lines, details,
-                 f"c{common[-1]}" if common else None,
+                 cluster,
                  any(t.id in on_path for t in tasks), len(tasks),
                  search=f"{group.site.label} ... {' '.join(lines)}")
 
