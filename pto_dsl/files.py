@@ -16,12 +16,14 @@ import errno
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 Content = bytes | str | Callable[[BinaryIO], object]
 
+FIFO_GRACE_S = 2.0  # how long a FIFO output waits for its reader to open it
 _READ: dict[tuple[int, int], Path] = {}  # (st_dev, st_ino) of each file read -> its path
 
 
@@ -121,13 +123,20 @@ def _write(path: Path, content: Content) -> None:
 
 def _write_in_place(path: Path, content: Content) -> None:
     """A character device or a FIFO: open it as it is. A FIFO without a reader is an error
-    (ENXIO from the non-blocking open), not a wait for a reader that may never come."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        if exc.errno == errno.ENXIO:
-            raise OutputError(f"cannot write '{path}': it is a FIFO with no reader") from None
-        raise
+    (ENXIO from the non-blocking open) after a short grace for a reader being started, not a
+    wait for a reader that may never come."""
+    deadline = time.monotonic() + FIFO_GRACE_S
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:
+                raise
+            if time.monotonic() >= deadline:
+                raise OutputError(f"cannot write '{path}': it is a FIFO with no reader") \
+                    from None
+            time.sleep(0.05)
     os.set_blocking(fd, True)
     with os.fdopen(fd, "wb") as out:
         _put(out, content)

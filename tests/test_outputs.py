@@ -7,12 +7,13 @@ import os
 import shutil
 import stat
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
-from pto_dsl import cli, cli_compile, cli_graph, cli_run
+from pto_dsl import cli, cli_compile, cli_graph, cli_run, files
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHING = ROOT / "examples" / "teaching"
@@ -31,7 +32,11 @@ def test_a_fifo_is_written_in_place(chain: Path) -> None:
     fifo = chain.parent / "out.fifo"
     os.mkfifo(fifo)
     got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+
+    def read() -> None:
+        time.sleep(0.3)  # the reader comes a little after the writer, within the grace
+        got.append(fifo.read_bytes())
+    reader = threading.Thread(target=read)
     reader.start()
     assert cli_compile.main([str(chain), "-o", str(fifo)]) == 0
     reader.join(10)
@@ -43,7 +48,9 @@ def test_a_fifo_without_reader_is_an_error_not_a_hang(
         chain: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fifo = chain.parent / "out.fifo"
     os.mkfifo(fifo)
+    started = time.monotonic()
     assert cli_compile.main([str(chain), "-o", str(fifo)]) == 2
+    assert time.monotonic() - started < files.FIFO_GRACE_S + 5
     assert "FIFO with no reader" in capsys.readouterr().err
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
 
