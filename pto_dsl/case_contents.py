@@ -10,12 +10,12 @@ import numpy as np
 from pto_dsl.types import FLOAT_TYPES
 
 NP_DTYPES = {"f32": np.float32, "f16": np.float16, "bf16": np.float32, "i8": np.int8,
-              "i16": np.int16, "i32": np.int32, "i64": np.int64, "u8": np.uint8,
-              "u16": np.uint16, "u32": np.uint32, "u64": np.uint64, "bool": np.bool_}
+             "i16": np.int16, "i32": np.int32, "i64": np.int64, "u8": np.uint8,
+             "u16": np.uint16, "u32": np.uint32, "u64": np.uint64, "bool": np.bool_}
 
 
-def contents_array(value: object, dtype: str, shape: tuple[int, ...]
-              ) -> tuple[np.ndarray | None, str | None]:
+def contents_array(value: object, dtype: str,
+                   shape: tuple[int, ...]) -> tuple[np.ndarray | None, str | None]:
     """Written or generated contents as an array of the tensor's dtype, or why they cannot
     be: the given shape is the tensor's or flat with its element count; every value is a
     number within the dtype's range, and an integer for an integer dtype (never truncated)."""
