@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import stat
@@ -52,7 +53,7 @@ OUTPUT_TARGETS = ("program", "symlink", "hardlink", "dotted", "companion", "fifo
                   "directory")
 
 
-class Hang(Exception):
+class Hang(BaseException):  # not an Exception: no handler of a tool may swallow it
     pass
 
 
@@ -192,6 +193,13 @@ def _run(main: Callable[[Sequence[str]], int], argv: list[str],
     return code, err.getvalue()
 
 
+def _limit_memory(gigabytes: float) -> None:
+    """Per worker: a run that allocates without bound fails (MemoryError, a problem the
+    report shows) instead of taking the machine down."""
+    limit = int(gigabytes * (1 << 30))
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def _work(job: tuple[int, int, float]) -> dict[str, Any]:
     return run_one(*job)
 
@@ -203,18 +211,24 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--timeout", type=float, default=120.0,
                    help="seconds per tool run before it counts as a hang")
+    p.add_argument("--memory-gb", type=float, default=4.0,
+                   help="address-space limit of each worker (default: %(default)s)")
     p.add_argument("--report", type=Path, help="write the tallies and problems as JSON")
     args = p.parse_args()
     started = time.monotonic()
     codes: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     problems: list[str] = []
     jobs = [(i, args.seed, args.timeout) for i in range(args.inputs)]
-    with multiprocessing.get_context("fork").Pool(args.processes, maxtasksperchild=200) as pool:
+    with multiprocessing.get_context("fork").Pool(
+            args.processes, _limit_memory, (args.memory_gb,), maxtasksperchild=200) as pool:
         for done, outcome in enumerate(pool.imap_unordered(_work, jobs, chunksize=4), 1):
             for tool, code in outcome["codes"].items():
                 codes[tool][str(code)] += 1
-            problems += [f"input {outcome['index']} ({outcome['example']}): {m}"
-                         for m in outcome["problems"]]
+            found = [f"input {outcome['index']} ({outcome['example']}): {m}"
+                     for m in outcome["problems"]]
+            for line in found:
+                print(line[:2000], file=sys.stderr, flush=True)
+            problems += found
             if done % 100 == 0 or done == args.inputs:
                 print(f"{done}/{args.inputs} inputs, {len(problems)} problems, "
                       f"{time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)

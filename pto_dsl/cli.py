@@ -140,7 +140,7 @@ def load_program(args: argparse.Namespace, diags: list[Diagnostic]) -> Checked:
         source = read_source(args.file)
     except OSError as exc:
         raise UsageError(f"cannot read '{args.file}': {exc.strerror or exc}") from None
-    checked = front_end(source, DIALECTS[args.dialect])
+    checked = front_end(source, DIALECTS[args.dialect], args.max_tasks)
     for path in program_files(checked):
         files.note_read(path)
     diags.extend(checked.warnings)

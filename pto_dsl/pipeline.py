@@ -47,7 +47,10 @@ def read_source(path: Path, display_name: str | None = None) -> SourceFile:
             source, exc.start, exc.start + 1), stage=Stage.SYNTAX)]) from None
 
 
-def front_end(source: SourceFile, dialect: Dialect = DEFAULT_DIALECT) -> Checked:
+def front_end(source: SourceFile, dialect: Dialect = DEFAULT_DIALECT,
+              max_tasks: int = DEFAULT_MAX_TASKS) -> Checked:
+    """Parse, build, lower and check a program; `max_tasks` bounds the instantiations that
+    dependency inference (`scope manual infer`) runs on every case."""
     sink = DiagnosticSink()
     with paused_gc():  # a large file is millions of acyclic tree nodes: collecting is waste
         tree = parse(source)
@@ -60,12 +63,12 @@ def front_end(source: SourceFile, dialect: Dialect = DEFAULT_DIALECT) -> Checked
     sink.raise_if_errors()
     assert program is not None
     if any(scope.infer for scope in program.scopes):
-        program = _infer_scopes(program, source, dialect, sink)
+        program = _infer_scopes(program, source, dialect, sink, max_tasks)
     return Checked(source, program, dialect, list(sink.items))
 
 
 def _infer_scopes(program: ir.Program, source: SourceFile, dialect: Dialect,
-                  sink: DiagnosticSink) -> ir.Program:
+                  sink: DiagnosticSink, max_tasks: int) -> ir.Program:
     """Give the submissions of `scope manual infer` blocks their deps, inferred from every
     case; the dialect's limit on deps per task then applies to them too."""
     if not program.cases:
@@ -76,7 +79,8 @@ def _infer_scopes(program: ir.Program, source: SourceFile, dialect: Dialect,
             stage=Stage.VALIDATION)])
     base_dir = Path(source.name).resolve().parent
     values = [cases.evaluate(program, case, base_dir) for case in program.cases]
-    inferred, _ = infer.infer(program, values, infer.targets(program))
+    inferred, _ = infer.infer(program, values, infer.targets(program),
+                              limits=Limits(max_tasks))
     sink.extend(d for d in checks.limits.check(inferred, dialect) if d.code == "E151")
     sink.raise_if_errors()
     return inferred

@@ -193,3 +193,15 @@ def test_ctrl_c_is_one_line_and_exit_130(name: str, extra: tuple[str, ...],
     assert proc.returncode == 130, err
     assert err.strip() == f"{name}: interrupted"
     assert "Traceback" not in err
+
+
+def test_dependency_inference_obeys_the_task_limit(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`scope manual infer` instantiates every case inside the front end: bounded too."""
+    program = tmp_path / "infer.pto"
+    program.write_text(LOOP.replace("for i in 0 .. n { K(buf) }",
+                                    "scope manual infer { for i in 0 .. n { K(buf) } }") % 5000)
+    started = time.perf_counter()
+    assert cli.check_main([str(program), "--max-tasks", "1000"]) == 1
+    assert "error[E176]: this submission makes task number 1001" in capsys.readouterr().err
+    assert time.perf_counter() - started < 10
