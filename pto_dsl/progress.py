@@ -9,6 +9,8 @@ stages print nothing in any mode, so short runs (and the documented transcripts)
 from __future__ import annotations
 
 import contextlib
+import io
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -60,8 +62,10 @@ def _ignore(done: int) -> None:
 def _bar(desc: str, total: int | None, unit: str, stream: TextIO) -> Iterator[Update]:
     from tqdm import tqdm  # imported only when a bar may be drawn
 
+    sized = _width(stream) > 0  # a terminal that reports no size (a bare pty) gets 80
     bar = tqdm(total=total, desc=desc, unit=f" {unit}s", leave=False, file=stream,
-               delay=LONG_S, mininterval=REFRESH_S, miniters=1, dynamic_ncols=True)
+               delay=LONG_S, mininterval=REFRESH_S, miniters=1, dynamic_ncols=sized,
+               ncols=None if sized else 80, nrows=None if sized else 24)
 
     def update(done: int) -> None:
         bar.update(done - bar.n)
@@ -69,6 +73,13 @@ def _bar(desc: str, total: int | None, unit: str, stream: TextIO) -> Iterator[Up
         yield update
     finally:
         bar.close()
+
+
+def _width(stream: TextIO) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return 0
 
 
 class _Lines:

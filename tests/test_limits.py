@@ -205,3 +205,28 @@ def test_dependency_inference_obeys_the_task_limit(tmp_path: Path,
     assert cli.check_main([str(program), "--max-tasks", "1000"]) == 1
     assert "error[E176]: this submission makes task number 1001" in capsys.readouterr().err
     assert time.perf_counter() - started < 10
+
+
+def test_a_terminal_gets_a_bar_even_without_a_size(tmp_path: Path) -> None:
+    """On a pseudo-terminal that reports no size (as under `script` or CI), the bar is drawn
+    80 columns wide rather than hidden."""
+    import pty
+    program = tmp_path / "bar.pto"
+    program.write_text(LOOP.replace("for i in 0 .. n { K(buf) }", "for j in 0 .. 60 { "
+                                    "scope { for i in 0 .. n { K(buf) } } }") % 1000)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([_script("pto-check"), str(program)], stdout=subprocess.DEVNULL,
+                            stderr=slave, stdin=slave)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    assert proc.wait(60) == 0
+    assert b"\rpto-check: instantiate case C: " in shown and b" tasks/s]" in shown, shown
