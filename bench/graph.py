@@ -50,7 +50,7 @@ def stages(path: Path, case: str) -> list[tuple[str, float, str]]:
     t, checked = timed(lambda: front_end(read_source(path)))
     rows.append(("front end", t, f"{len(checked.program.sites)} sites"))
     t, graph = timed(lambda: instantiate_case(checked, case))
-    rows.append(("instantiate", t, f"{len(graph)} tasks, {graph.edge_count()} edges"))
+    rows.append(("instantiate", t, f"{len(graph)} tasks, {graph.edge_count()} dependency pairs"))
     t, diags = timed(lambda: run_graph_checks(checked.program, graph))
     rows.append(("graph checks", t, f"{len(diags)} diagnostics"))
     t, found = timed(lambda: analyse(checked.program, graph, diags))

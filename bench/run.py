@@ -126,7 +126,7 @@ def _instantiate_row(checked: Checked, file: str, case: str, repeat: int,
 
 def render(rows: Sequence[Row], markdown: bool) -> str:
     head = ["example", "case", "parse ms", "front end ms", "instantiate ms", "graph checks ms",
-            "tasks", "edges"]
+            "tasks", "dependency pairs"]
     body = [[r.file, r.case, *(t.cell() if t else "-" for t in (r.parse, r.front_end,
              r.instantiate, r.graph_checks)), _count(r.tasks), _count(r.edges)] for r in rows]
     notes = [f"  {r.note}" if r.note else "" for r in rows]
@@ -254,8 +254,11 @@ SECTION_ARGS: dict[str, Callable[[argparse.Namespace], list[str]]] = {
     "compile": lambda a: ["--repeat", str(min(a.repeat, 15))],
     "graph": lambda a: ["--markdown"] if a.markdown else [],
     "sim": lambda a: ["--repeat", str(a.large_repeat)] + (["--markdown"] if a.markdown else []),
+    "startup": lambda a: ["--markdown"] if a.markdown else [],
+    "numerics": lambda a: ["--repeat", str(a.large_repeat)]
+    + (["--markdown"] if a.markdown else []),
 }
-SECTIONS = ("check", "compile", "graph", "sim")
+SECTIONS = ("check", "compile", "graph", "sim", "startup", "numerics")
 
 
 def check_section(args: argparse.Namespace) -> None:

@@ -28,7 +28,7 @@ MAX_STMT_DEPTH = 50
 MAX_INT = 2**64 - 1  # integers are int64/uint64 in the generated C++
 KEYWORDS = frozenset({"kernel", "entry", "case", "default", "seed", "from", "impl", "cost", "let",
                       "for", "in", "step", "if", "else", "scope", "dep", "when", "new", "alloc",
-                      "none", "true", "false", "and", "or", "not"})
+                      "none", "true", "false", "and", "or", "not", "extern"})
 
 
 # Spellings from other languages, for a "did you mean" when no close match exists.
@@ -106,7 +106,7 @@ class Builder:
             assert isinstance(item, Tree)
             if item.data == "kernel":
                 kernels.append(self.kernel(item))
-            elif item.data == "entry":
+            elif item.data in ("entry", "extern_entry"):
                 entries.append(self.entry(item))
             else:
                 cases.append(self.case(item))
@@ -198,6 +198,12 @@ class Builder:
         return n.TensorType(dtype, tuple(out), self.span(tree))
 
     def entry(self, tree: Tree[Token]) -> n.Entry:
+        if tree.data == "extern_entry":  # a signature: an empty body, marked extern
+            name, eparams = tree.children
+            assert isinstance(name, Token)
+            params = tuple(self.param(p) for p in _trees(eparams))
+            span = self.span(tree)
+            return n.Entry(self.ident(name), params, n.Block((), span), span, extern=True)
         name, eparams, body = tree.children
         assert isinstance(name, Token) and isinstance(body, Tree)
         params = tuple(self.param(p) for p in _trees(eparams))

@@ -2,7 +2,8 @@
 
 A case is written in the program (`case NAME { B = 2, context_lens = [33, 17] }`) or
 comes from a Python generator (`case NAME from "gen.py:make"`). Tensor contents are
-produced lazily and seeded per tensor, so only the tensors a pass reads are made.
+produced lazily and seeded per tensor, so only the tensors a pass reads are made; bf16
+contents are uint16 bit patterns (pto_dsl.bf16), generated in chunks.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pto_dsl import ir
+from pto_dsl import bf16, ir
 from pto_dsl import nodes as n
 from pto_dsl.case_contents import NP_DTYPES, contents_array
 from pto_dsl.diagnostics import CompileError, DiagnosticSink, Note, Stage, error
@@ -53,12 +54,27 @@ class CaseValues:
             rng = np.random.default_rng([self.seed, zlib.crc32(tensor.encode())])
             maker = self._makers.get(tensor, _zeros)
             try:
-                self._made[tensor] = maker(shape, dtype, rng)
+                made = maker(shape, dtype, rng)
+                if dtype == "bf16" and made.dtype != np.uint16:
+                    made = bf16.to_bits(made)
+                self._made[tensor] = made
             except (MemoryError, ValueError) as exc:  # e.g. a shape too large to hold
                 raise CompileError([error(
                     "E162", f"the contents of '{tensor}' (shape {list(shape)}) cannot be made: "
                     f"{exc}", self._spans.get(tensor), stage=Stage.CASE)]) from None
         return self._made[tensor]
+
+    def take(self, tensor: str) -> np.ndarray:
+        """The contents, no longer kept here: the caller owns the only copy."""
+        made = self.contents(tensor)
+        del self._made[tensor]
+        return made
+
+    def element(self, tensor: str, index: tuple[int, ...]) -> int | float | bool:
+        value = self.contents(tensor)[index]
+        if self._shapes[tensor][1] == "bf16":
+            return float(bf16.to_float32(value))
+        return value.item()  # type: ignore[no-any-return]
 
 
 def _zeros(shape: tuple[int, ...], dtype: str, rng: np.random.Generator) -> np.ndarray:
@@ -376,12 +392,31 @@ def _generate(gen: _Gen, shape: tuple[int, ...], dtype: str,
               rng: np.random.Generator) -> np.ndarray:
     np_dtype = _NP_DTYPES[dtype]
     if gen.kind == "uniform":
-        return rng.uniform(gen.args[0], gen.args[1], size=shape).astype(np_dtype)
+        return _uniform(gen.args[0], gen.args[1], shape, dtype, rng)
     if gen.kind == "randint":
         return rng.integers(int(gen.args[0]), int(gen.args[1]), size=shape).astype(np_dtype)
     if gen.kind == "fill":
         return np.full(shape, gen.args[0], dtype=np_dtype)
     return np.zeros(shape, dtype=np_dtype)
+
+
+_CHUNK = 1 << 16  # values generated at a time: no float64 copy of a whole large tensor
+
+
+def _uniform(lo: float, hi: float, shape: tuple[int, ...], dtype: str,
+             rng: np.random.Generator) -> np.ndarray:
+    """The values of one rng.uniform call over the whole shape, made chunk by chunk (the
+    stream does not depend on the chunking); bf16 as bit patterns."""
+    out: np.ndarray = np.empty(shape, dtype=np.uint16 if dtype == "bf16" else _NP_DTYPES[dtype])
+    flat = out.reshape(-1)
+    buffer = np.empty(min(_CHUNK, flat.size))
+    for start in range(0, flat.size, _CHUNK):
+        chunk = buffer[:min(_CHUNK, flat.size - start)]
+        rng.random(out=chunk)  # what uniform computes: lo + (hi - lo) * random()
+        chunk *= hi - lo
+        chunk += lo
+        flat[start:start + chunk.size] = bf16.to_bits(chunk) if dtype == "bf16" else chunk
+    return out
 
 
 def find_case(program: ir.Program, name: str | None) -> n.Case:

@@ -15,24 +15,18 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pto_dsl import __version__, files, infer, progress
-from pto_dsl.cases import case_names, default_case
+from pto_dsl import __version__, cli_record, files, progress
 from pto_dsl.diagnostics import CompileError, Diagnostic, Note, Stage, error, render_text, to_json
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, DIALECTS, RuntimeConfig
-from pto_dsl.graph import TaskGraph
-from pto_dsl.instantiate import DEFAULT_MAX_TASKS, Limits
-from pto_dsl.pipeline import (
-    Checked,
-    case_values,
-    check_graph,
-    front_end,
-    instantiate_case,
-    program_files,
-    read_source,
-)
 from pto_dsl.progress import QUIET, Progress
 from pto_dsl.source import Span
+from pto_dsl.types import DEFAULT_MAX_TASKS
+
+if TYPE_CHECKING:  # the pipeline is imported when a tool runs, not for --help or --version
+    from pto_dsl.graph import TaskGraph
+    from pto_dsl.pipeline import Checked
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_INTERNAL = 0, 1, 2, 3, 70
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -54,8 +48,9 @@ def tool_parser(prog: str, description: str,
     if all_cases is not None:
         cases.add_argument("--all-cases", action="store_true", help=all_cases)
     p.add_argument("--dialect", choices=sorted(DIALECTS), default=DEFAULT_DIALECT.name,
-                   help="runtime API dialect: its limits apply, and pto-compile writes its API "
-                   "(default: %(default)s)")
+                   help="target runtime: its API and limits (pto-compile writes its API) and "
+                   "its rules for edges, retention and heaps (docs/runtime-model.md; "
+                   "default: %(default)s)")
     p.add_argument("--task-window", type=_runtime, default=DEFAULT_RUNTIME, dest="runtime",
                    metavar="N", help="the runtime's task window per ring "
                    f"(PTO2_RING_TASK_WINDOW, a power of 2; default: "
@@ -136,6 +131,9 @@ def guarded(prog: str, as_json: bool, body: Callable[[list[Diagnostic]], int]) -
 
 
 def load_program(args: argparse.Namespace, diags: list[Diagnostic]) -> Checked:
+    from pto_dsl.cases import case_names
+    from pto_dsl.pipeline import front_end, program_files, read_source
+
     try:
         source = read_source(args.file)
     except OSError as exc:
@@ -158,9 +156,15 @@ def check_main(argv: Sequence[str] | None = None) -> int:
                     "its task graph.", all_cases="check every case of the program")
     p.add_argument("--suggest-deps", action="store_true", help="print the deps each manual "
                    "submission needs, inferred from every case (or the one given by --case)")
+    cli_record.add_options(p)
     args = p.parse_args(argv)
 
     def body(diags: list[Diagnostic]) -> int:
+        if args.signature is not None:
+            return _check_recorded(args, diags)
+        from pto_dsl.cases import case_names, default_case
+        from pto_dsl.pipeline import check_graph, instantiate_case
+
         checked = load_program(args, diags)
         shown = progress_of("pto-check", args)
         if args.suggest_deps:
@@ -193,8 +197,35 @@ def check_main(argv: Sequence[str] | None = None) -> int:
     return guarded("pto-check", args.json, body)
 
 
+def _check_recorded(args: argparse.Namespace, diags: list[Diagnostic]) -> int:
+    """pto-check on a C++ orchestration: record each chosen case, then check it."""
+    if args.suggest_deps:
+        raise UsageError("--suggest-deps works on .pto programs, not with --signature")
+    signature = cli_record.load_signature(args, diags)
+    try:
+        results = cli_record.record_cases(args, signature,
+                                          cli_record.chosen_cases(args, signature))
+    except cli_record.Unavailable as exc:
+        print(f"pto-check: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    recorded = [r for _, r in results if isinstance(r, cli_record.RecordedCase)]
+    merged = _merge_cases([(name, r.checked.warnings if isinstance(r, cli_record.RecordedCase)
+                            else r) for name, r in results])
+    if any(d.is_error for d in merged):
+        raise CompileError(merged)
+    diags.extend(merged)
+    if not args.json:
+        print(_summary(recorded[-1].checked, [(r.name, r.graph) for r in recorded], diags))
+    return EXIT_OK
+
+
 def _suggest_deps(checked: Checked, args: argparse.Namespace, shown: Progress) -> str:
     """The deps every manual submission needs, in the program's syntax, beside those written."""
+    from pto_dsl import infer
+    from pto_dsl.cases import case_names
+    from pto_dsl.instantiate import Limits
+    from pto_dsl.pipeline import case_values
+
     case: str | None = args.case
     file: Path = args.file
     program = checked.program
@@ -207,6 +238,7 @@ def _suggest_deps(checked: Checked, args: argparse.Namespace, shown: Progress) -
     values = [case_values(checked, name) for name in names]
     with shown.stage(f"infer deps from {_plural(len(names), 'case')}") as update:
         _, found = infer.infer(program, values, chosen, keep_written=False,
+                               rules=checked.dialect.rules,
                                limits=Limits(args.max_tasks, None, update))
     lines, differ = [], 0
     for s in found:
@@ -263,13 +295,13 @@ def _summary(checked: Checked, graphs: list[tuple[str, TaskGraph]],
     order = list(prog.kernels) + ["alloc"]
     for name, g in graphs:
         per_kernel = g.tasks_per_kernel()
-        lines.append(f"case {name}: {_plural(len(g), 'task')}, {_plural(g.edge_count(), 'edge')}, "
+        lines.append(f"case {name}: {_plural(len(g), 'task')}, {g.edge_units()}, "
                      f"{_plural(len(g.scopes), 'scope')}, "
                      f"{_plural(len(g.host_reads), 'orchestration read')}")
         lines.append("  tasks per kernel  " + _counts((k, per_kernel[k]) for k in order
                                                       if per_kernel[k]))
         lines.append("  scopes by mode    " + _counts(sorted(g.scopes_by_mode().items())))
-        lines.append("  edges by origin   " + _counts(sorted(g.edges_by_origin().items())))
+        lines.append("  pairs by origin   " + _counts(sorted(g.edges_by_origin().items())))
         lines.append("  tasks per ring    " + _counts(
             (f"ring {r}:", c) for r, c in sorted(g.tasks_per_ring().items())))
     return "\n".join(lines)

@@ -12,20 +12,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pto_dsl.cases import case_names
+from pto_dsl import cli_record
 from pto_dsl.cli import (
     EXIT_OK,
+    EXIT_UNAVAILABLE,
     UsageError,
     guarded,
     load_program,
     progress_of,
     tool_parser,
 )
-from pto_dsl.codegen import harness
-from pto_dsl.codegen.cpp import generate, interface_header
 from pto_dsl.diagnostics import Diagnostic
 from pto_dsl.files import check_output, write_atomic
-from pto_dsl.pipeline import check_graph, instantiate_case
 
 PROG = "pto-compile"
 
@@ -43,9 +41,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                    "as JSON; header: this project's declaration-only runtime API header for "
                    "the dialect, to install as pto_orchestration_api.h for a syntax check "
                    "(default: %(default)s)")
+    p.add_argument("--check-roundtrip", action="store_true",
+                   help="record the generated C++ with pto-dsl's recording runtime API (needs "
+                   "g++) on the checked cases, and fail unless it gives back the same task "
+                   "graphs")
     args = p.parse_args(argv)
 
     def body(diags: list[Diagnostic]) -> int:
+        from pto_dsl.cases import case_names, default_case
+        from pto_dsl.codegen import harness
+        from pto_dsl.codegen.cpp import generate, interface_header
+        from pto_dsl.pipeline import check_graph, instantiate_case
+
         output = _output_path(args.output, args.file)
         if args.json and output is None:
             raise UsageError("--json prints the diagnostics on standard output: name the "
@@ -64,6 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             text = interface_header(args.dialect)
         else:
             text = generate(checked.program, args.dialect, checked.source.name, PROG)
+            if args.check_roundtrip:
+                default = default_case(checked.program)
+                chosen = [n or default.name.name for n in names] if default else []
+                try:
+                    cli_record.check_roundtrip(checked, text, chosen, cli_record.DEFAULT_TIMEOUT)
+                except cli_record.Unavailable as exc:
+                    print(f"{PROG}: {exc}", file=sys.stderr)
+                    return EXIT_UNAVAILABLE
         if output is None:
             sys.stdout.write(text)
         else:

@@ -12,8 +12,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from pto_dsl import cli_record
 from pto_dsl.cli import (
     EXIT_ERRORS,
     EXIT_OK,
@@ -27,15 +28,13 @@ from pto_dsl.cli import (
 )
 from pto_dsl.diagnostics import Diagnostic
 from pto_dsl.files import check_output, write_atomic
-from pto_dsl.graph import TaskGraph
-from pto_dsl.perf import paused_gc
-from pto_dsl.pipeline import Checked, instantiate_case, read_source
-from pto_dsl.safety import run_graph_checks
-from pto_dsl.viz import deps_json, diff, graphviz
-from pto_dsl.viz.analysis import Findings, analyse
-from pto_dsl.viz.output import FORMATS, render
-from pto_dsl.viz.view import View, full_view, summary_view
-from pto_dsl.viz.view_ends import ends_view
+from pto_dsl.viz.output import FORMATS
+
+if TYPE_CHECKING:  # the graph and its views are imported when the tool runs
+    from pto_dsl.graph import TaskGraph
+    from pto_dsl.pipeline import Checked
+    from pto_dsl.viz.analysis import Findings
+    from pto_dsl.viz.view import View
 
 DEFAULT_SUMMARY_ABOVE = 400
 
@@ -60,8 +59,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="iterations kept at each end of a loop by --collapse ends "
                    "(default: %(default)s)")
     p.add_argument("--diff", type=Path, metavar="DEPS_JSON",
-                   help="compare the graph's edges with a deps.json captured by the runtime "
-                   "(exit 1 if they differ)")
+                   help="compare the graph's deps.json edge records (tasks, argument, "
+                   "source, flags, overlap) with a deps.json captured by the runtime (exit 1 "
+                   "if they differ)")
+    cli_record.add_options(p)
     return p
 
 
@@ -76,13 +77,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = sys.stderr if args.json else sys.stdout
 
     def body(diags: list[Diagnostic]) -> int:
-        checked = load_program(args, diags)
-        if not checked.program.cases:
-            raise UsageError(f"{args.file} declares no case: pto-graph draws the task graph "
-                             "of a case")
-        _check_paths(args)
-        graph = instantiate_case(checked, args.case, args.runtime, args.max_tasks,
-                                 progress_of("pto-graph", args))
+        from pto_dsl.pipeline import instantiate_case
+        from pto_dsl.safety import run_graph_checks
+
+        if args.signature is not None:  # a C++ orchestration: record its graph
+            _check_paths(args)
+            try:
+                recorded = cli_record.record_one(args, diags)
+            except cli_record.Unavailable as exc:
+                print(f"pto-graph: {exc}", file=sys.stderr)
+                return EXIT_UNAVAILABLE
+            checked, graph = recorded.checked, recorded.graph
+        else:
+            checked = load_program(args, diags)
+            if not checked.program.cases:
+                raise UsageError(f"{args.file} declares no case: pto-graph draws the task "
+                                 "graph of a case")
+            _check_paths(args)
+            graph = instantiate_case(checked, args.case, args.runtime, args.max_tasks,
+                                     progress_of("pto-graph", args))
         found = run_graph_checks(checked.program, graph, args.runtime)
         diags.extend(found)
         code = EXIT_ERRORS if any(d.is_error for d in diags) else EXIT_OK
@@ -102,6 +115,9 @@ def _check_paths(args: argparse.Namespace) -> None:
 
 def _view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
           found: list[Diagnostic]) -> View:
+    from pto_dsl.perf import paused_gc
+    from pto_dsl.viz.analysis import analyse
+
     findings = analyse(checked.program, graph, found)
     with paused_gc():  # views of large graphs allocate much that stays alive
         return _build_view(args, checked, graph, findings)
@@ -109,6 +125,10 @@ def _view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
 
 def _build_view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
                 findings: Findings) -> View:
+    from pto_dsl.graph import plural, records_text
+    from pto_dsl.viz.view import full_view, summary_view
+    from pto_dsl.viz.view_ends import ends_view
+
     title = f"{args.file.name}: entry {checked.program.name}, case {graph.case}"
     summary = args.summary == "always" or (args.summary == "auto"
                                            and len(graph) > args.summary_above)
@@ -118,18 +138,24 @@ def _build_view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
         view = ends_view(checked.program, graph, findings, title, args.keep)
     else:
         view = summary_view(checked.program, graph, findings, title)
-    view.notes.append(f"{len(graph)} tasks, {graph.edge_count()} edges, "
-                      f"{len(findings.races)} races, critical path "
-                      f"{len(findings.critical)} tasks (cost {findings.critical_cost:g})")
+    # one line each under a picture's title: counts with the first edge unit, the critical
+    # path, the second edge unit (docs/graph.md)
+    view.notes += [f"{len(graph)} tasks, {plural(graph.edge_count(), 'dependency pair')}, "
+                   f"{len(findings.races)} races",
+                   f"critical path {len(findings.critical)} tasks (cost "
+                   f"{findings.critical_cost:g})", records_text(graph.records)]
     return view
 
 
 def _write(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
            found: list[Diagnostic], info: TextIO) -> int:
+    from pto_dsl.viz import graphviz
+    from pto_dsl.viz.output import render
+
     out: Path = args.output
     fmt = out.suffix.lower()
     view = _view(args, checked, graph, found)
-    stats = view.notes[-1]
+    stats = "; ".join(view.notes[-3:])
     try:
         data = render(fmt, view, checked.program, graph)
     except (graphviz.GraphvizMissing, graphviz.GraphvizFailed) as exc:
@@ -151,13 +177,16 @@ def _save(path: Path, data: bytes) -> None:
 
 
 def _diff(args: argparse.Namespace, checked: Checked, graph: TaskGraph, info: TextIO) -> int:
+    from pto_dsl.pipeline import read_source
+    from pto_dsl.viz import deps_json, diff
+
     try:
         source = read_source(args.diff)
     except OSError as exc:
         raise UsageError(f"cannot read '{args.diff}': {exc.strerror or exc}") from None
-    theirs = diff.load_edges(source)
+    theirs = diff.load_records(source)
     doc = deps_json.export(checked.program, graph)
-    result = diff.diff(deps_json.edge_pairs(doc), theirs)
+    result = diff.diff([diff.record(e) for e in doc["edges"]], theirs)
     ids = deps_json.task_ids(graph)
     print(diff.report(result, graph, ids, f"{args.file.name} case {graph.case}",
                       str(args.diff)), file=info)

@@ -9,23 +9,24 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pto_dsl import progress
 from pto_dsl.cli import EXIT_ERRORS, EXIT_OK, UsageError, guarded, load_program, tool_parser
 from pto_dsl.diagnostics import CompileError, Diagnostic
 from pto_dsl.files import check_distinct, check_output, write_atomic
-from pto_dsl.pipeline import Checked
 from pto_dsl.progress import Progress
-from pto_dsl.sim.explore import explore
-from pto_dsl.sim.inputs import save
-from pto_dsl.sim.params import DEFAULT_PARAMS, MiB, Params
-from pto_dsl.sim.report import stats, summary, to_json, trace
-from pto_dsl.sim.run import SimOptions, SimResult, simulate
-from pto_dsl.sim.runtime import TENSORMAP_RULES
+from pto_dsl.sim.api import TENSORMAP_RULES
+from pto_dsl.sim.params import DEFAULT_PARAMS, TARGET_PARAMS, MiB, Params
 from pto_dsl.viz import gantt
+
+if TYPE_CHECKING:  # the simulator is imported when it runs, not for --help or --version
+    from pto_dsl.pipeline import Checked
+    from pto_dsl.sim.run import SimOptions, SimResult
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,14 +48,16 @@ def _parser() -> argparse.ArgumentParser:
                    "(PTO2_RING_HEAP; default: %(default)s)")
     p.add_argument("--tensormap", choices=TENSORMAP_RULES, default="merged",
                    help="merged: the runtime's rule (manual scopes bypass the TensorMap); "
-                   "boundary: the pre-merge rule of reference §4 (default: %(default)s)")
+                   "boundary: the pre-merge rule, where manual scopes still look up and record "
+                   "tensors from outside (default: %(default)s)")
     p.add_argument("--stats-json", type=Path, metavar="PATH", help="write the run's stats")
     p.add_argument("--trace", type=Path, metavar="PATH",
                    help="write a Chrome/Perfetto trace of the simulated schedule")
     p.add_argument("--gantt", type=Path, metavar="PATH",
                    help="write a Gantt chart of the simulated schedule, a row per core under "
                    "the orchestrator (.png, .svg or .pdf; needs the 'plots' extra)")
-    p.add_argument("--explore", type=int, metavar="N", help="run N schedules with random "
+    p.add_argument("--explore", type=int, metavar="N", help="run N schedules: first those "
+                   "that run the later task of each unordered hazard first, then random "
                    "ready order, durations and orchestrator speed; report outputs that differ")
     p.add_argument("--seed", type=int, default=0, help="first seed of --explore "
                    "(default: %(default)s)")
@@ -63,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
                    "of the case's generator")
     p.add_argument("--save", type=Path, metavar="FILE.npz",
                    help="write the inputs used and every output")
+    p.add_argument("--traceback", action="store_true",
+                   default=os.environ.get("PTO_DSL_DEBUG", "") not in ("", "0"),
+                   help="when a kernel implementation or the golden raises, show where: "
+                   "the frames of your own Python files (default: on if PTO_DSL_DEBUG=1)")
     p.add_argument("--progress", choices=("auto", "bar", "lines", "never"), default="auto",
                    help="progress of a long run on stderr: a bar, a line when it turns long "
                    "and one at its end, or nothing (auto: a bar if stderr is a terminal, "
@@ -79,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.error("--explore needs at least 2 runs")
 
     def body(diags: list[Diagnostic]) -> int:
+        from pto_dsl.sim.inputs import save
+        from pto_dsl.sim.report import stats, summary, to_json, trace
+        from pto_dsl.sim.run import SimOptions, simulate
+
         _check_outputs(args)
         checked = load_program(args, diags)
         _check_outputs(args)  # again: the files the program names are known now
@@ -89,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              tensormap_rule=args.tensormap, golden=args.golden,
                              inputs_file=args.inputs,
                              trace=args.trace is not None or args.gantt is not None,
-                             max_tasks=args.max_tasks)
+                             max_tasks=args.max_tasks, traceback=args.traceback)
         started = time.perf_counter()
         try:
             with _progress(args).stage(f"run case {args.case or 'default'}") as update:
@@ -123,7 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _params(args: argparse.Namespace) -> Params:
     try:
-        return dataclasses.replace(DEFAULT_PARAMS, task_window=args.runtime.task_window,
+        # the target's calibrated costs (pto_dsl.sim.params), with the machine asked for
+        return dataclasses.replace(TARGET_PARAMS[args.dialect],
+                                   task_window=args.runtime.task_window,
                                    block_dim=args.block_dim, heap_size=args.heap_mib * MiB,
                                    scheduler_threads=args.scheduler_threads)
     except ValueError as exc:
@@ -154,22 +167,27 @@ def _progress(args: argparse.Namespace) -> Progress:
 
 
 def _explore(checked: Checked, args: argparse.Namespace, options: SimOptions) -> int:
+    from pto_dsl.sim.explore import describe, explore
+
     found = explore(checked, args.case, options, args.explore, args.seed)
-    what = "random ready order, durations and orchestrator speed"
     if args.json:  # stdout holds only the diagnostics; the exit status tells
         return EXIT_ERRORS if found.differences or found.failures else EXIT_OK
-    if not found.differences and not found.failures:
-        print(f"  explore           {found.runs} schedules ({what}): every output identical")
-        return EXIT_OK
-    print(f"  explore           {found.runs} schedules ({what}): "
-          + ("outputs DIFFER" if found.differences else "some runs FAIL"))
-    for seed, message in found.failures:
-        print(f"    seed {seed}: {message}")
+    hazards = len(found.hazards)
+    what = (f"{found.adversarial} adversarial for {hazards} unordered "
+            f"hazard{'s' if hazards != 1 else ''}, " if hazards else "no unordered hazard, ")
+    verdict = ("outputs DIFFER" if found.differences else "some runs FAIL"
+               if found.failures else "every output identical")
+    print(f"  explore           {found.runs} schedules ({what}"
+          f"{found.runs - found.adversarial} random): {verdict}")
+    for h in found.hazards:
+        print(f"    hazard          {describe(h)}")
+    for run, message in found.failures:
+        print(f"    {run}: {message}")
     for d in found.differences:
-        print(f"    {d.output}: seeds {d.seeds[0]} and {d.seeds[1]} differ in {d.elements} "
+        print(f"    {d.output}: {d.runs[0]} and {d.runs[1]} differ in {d.elements} "
               f"elements (max difference {d.max_difference:.3g}); a dependency is missing "
               "(see pto-check)")
-    return EXIT_ERRORS
+    return EXIT_ERRORS if found.differences or found.failures else EXIT_OK
 
 
 def _gantt(result: SimResult, path: Path, title: str) -> None:

@@ -10,13 +10,18 @@ divides by zero, or is negative, costs 0.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pto_dsl import ir
-from pto_dsl import nodes as n
-from pto_dsl.regions import Region
+if TYPE_CHECKING:  # DEFAULT_COST_CYCLES is read for pto-run's --help: the AST comes later
+    from pto_dsl import ir
+    from pto_dsl import nodes as n
+    from pto_dsl.regions import Region
 
 Scalar = int | float | bool
+
+# What a kernel without a `cost` is charged, in cycles, by pto-run's timing model and
+# pto-graph's critical path alike: a small tile's launch plus a few vector instructions.
+DEFAULT_COST_CYCLES = 3600.0
 
 
 class HasRegion(Protocol):
@@ -54,6 +59,8 @@ def cost_function(kernel: ir.Kernel, default: float) -> CostFunction:
 
 
 def _source(e: n.Expr, names: dict[str, str]) -> str:
+    from pto_dsl import nodes as n
+
     if isinstance(e, (n.IntLit, n.FloatLit)):
         return repr(float(e.value))
     if isinstance(e, n.Name):

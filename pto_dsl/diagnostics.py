@@ -38,6 +38,22 @@ class Note:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Replace the text of `span` by `text` (an empty span inserts)."""
+
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """The change a help line describes, as edits an editor can apply without reading it."""
+
+    title: str
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     severity: Severity
     code: str
@@ -46,6 +62,7 @@ class Diagnostic:
     notes: tuple[Note, ...] = ()
     help: tuple[str, ...] = ()
     stage: Stage = Stage.SEMANTIC
+    fixes: tuple[Fix, ...] = ()
 
     @property
     def is_error(self) -> bool:
@@ -58,13 +75,17 @@ class Diagnostic:
 
 
 def error(code: str, message: str, span: Span | None, *, notes: Iterable[Note] = (),
-          help: Iterable[str] = (), stage: Stage = Stage.SEMANTIC) -> Diagnostic:
-    return Diagnostic(Severity.ERROR, code, message, span, tuple(notes), tuple(help), stage)
+          help: Iterable[str] = (), stage: Stage = Stage.SEMANTIC,
+          fixes: Iterable[Fix] = ()) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, code, message, span, tuple(notes), tuple(help), stage,
+                      tuple(fixes))
 
 
 def warning(code: str, message: str, span: Span | None, *, notes: Iterable[Note] = (),
-            help: Iterable[str] = (), stage: Stage = Stage.VALIDATION) -> Diagnostic:
-    return Diagnostic(Severity.WARNING, code, message, span, tuple(notes), tuple(help), stage)
+            help: Iterable[str] = (), stage: Stage = Stage.VALIDATION,
+            fixes: Iterable[Fix] = ()) -> Diagnostic:
+    return Diagnostic(Severity.WARNING, code, message, span, tuple(notes), tuple(help), stage,
+                      tuple(fixes))
 
 
 class CompileError(Exception):

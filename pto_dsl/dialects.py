@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from pto_dsl.types import DTYPES
 
+PACKED_OUTPUT_ALIGN = 1024  # bytes per runtime-allocated output in a task's packed buffer
+
 
 class OverlapRule(enum.Enum):
     """How the TensorMap decides that a lookup hits an entry of the same buffer."""
@@ -24,7 +26,9 @@ class LookupCount(enum.Enum):
     """What the runtime's profiling build counts as one TensorMap lookup."""
 
     EVERY_CALL = "every-call"  # v0: each call of the lookup routine, hit or miss
-    NONEMPTY_BUCKET = "nonempty-bucket"  # current: only calls that reach a non-empty bucket
+    # current: only calls that pass the bucket's epoch check, i.e. whose hash bucket an
+    # insert of this run has used (even if its entries were removed since)
+    NONEMPTY_BUCKET = "nonempty-bucket"
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class Dialect:
     entry_max_tensors: int
     entry_max_scalars: int
     description: str
-    dtypes: frozenset[str]  # tensor dtypes its DataType enum has (reference §1.4)
+    dtypes: frozenset[str]  # tensor dtypes its DataType enum has (runtime-model.md)
     rules: RuntimeRules
 
 
@@ -86,7 +90,7 @@ DEFAULT_DIALECT = CURRENT
 
 @dataclass(frozen=True)
 class RuntimeConfig:
-    """Settings of the runtime a program will run under (reference §2.7)."""
+    """Settings of the runtime a program will run under (runtime-model.md)."""
 
     task_window: int = 16384  # PTO2_TASK_WINDOW_SIZE; env PTO2_RING_TASK_WINDOW
 

@@ -12,17 +12,19 @@ import enum
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import networkx as nx
-
+from pto_dsl.dialects import DEFAULT_DIALECT, RuntimeRules
 from pto_dsl.ir import ScopeDecl, Tag
 from pto_dsl.regions import Region
 from pto_dsl.source import Span
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 
 class Origin(enum.Enum):
-    """Why the runtime creates an edge (reference §2.1)."""
+    """Why the runtime creates an edge (runtime-model.md)."""
 
     EXPLICIT = "explicit"  # add_dep / set_dependencies
     CREATOR = "creator"  # Step A: the owner task of a runtime-allocated buffer
@@ -116,17 +118,30 @@ class Task:
 
 @dataclass(frozen=True)
 class HostRead:
-    """An orchestration-side read (`get_tensor_data`, reference §1.10)."""
+    """An orchestration-side read (`get_tensor_data`, runtime-model.md)."""
 
     span: Span
     access: Access
     after_tasks: int  # number of tasks submitted before the read
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def records_text(records: Counter[str]) -> str:
+    """`23 deps.json edge records (15 creator + 8 tensormap)`, sources in the runtime's
+    order and only those present."""
+    parts = [f"{records[s]} {s}" for s in ("explicit", "creator", "tensormap") if records[s]]
+    total = plural(sum(records.values()), "deps.json edge record")
+    return f"{total} ({' + '.join(parts)})" if parts else total
+
+
 @dataclass
 class TaskGraph:
     program: str
     case: str
+    rules: RuntimeRules = DEFAULT_DIALECT.rules  # the target's rules the edges follow
     _tasks: list[Task] = field(default_factory=list, repr=False)
     _fanin: list[dict[int, list[Origin]]] = field(default_factory=list, repr=False)
     _producers: list[tuple[int, ...]] = field(default_factory=list, repr=False)
@@ -137,6 +152,10 @@ class TaskGraph:
     buffers: list[Buffer] = field(default_factory=list)
     tensormap_lookups: int = 0
     tensormap_inserts: int = 0
+    # deps.json edge records by source, as the runtime's replay writes them: one per
+    # distinct explicit dep, one creator record per (producer, consumer) not named
+    # earlier in the submit, one per TensorMap hit (viz/deps_json writes the records)
+    records: Counter[str] = field(default_factory=Counter)
 
     # ---- building ----------------------------------------------------------
     def add_task(self, task: Task, fanin: dict[int, list[Origin]]) -> None:
@@ -152,6 +171,8 @@ class TaskGraph:
         """The graph as a networkx DiGraph (nodes: task ids; edge attribute `origins`), for
         graph algorithms. Built in bulk on first use; treat it as read-only."""
         if self._nx is None:
+            import networkx as nx  # only for the graph algorithms that need it
+
             graph = nx.DiGraph()
             graph.add_nodes_from(range(len(self._tasks)))
             graph.add_edges_from([(p, t, {"origins": tuple(origins)})
@@ -200,7 +221,14 @@ class TaskGraph:
                 yield producer, consumer, tuple(origins)
 
     def edge_count(self) -> int:
+        """Dependency pairs: distinct (producer, consumer) tasks, the runtime's fanin
+        entries; `records` counts the deps.json rows, which may be more."""
         return sum(len(p) for p in self._producers)
+
+    def edge_units(self) -> str:
+        """Both edge counts, each named: `17 dependency pairs, 23 deps.json edge records
+        (15 creator + 8 tensormap)`."""
+        return f"{plural(self.edge_count(), 'dependency pair')}, " + records_text(self.records)
 
     def topo_order(self) -> list[int]:
         """A topological order: submission order, since every edge points from an

@@ -2,7 +2,7 @@
 
 The IR is compiled once into Python closures over a slot frame, then run: loops run,
 data-dependent reads read the case's tensor contents, and every submission becomes a
-task whose fanin follows the runtime's submit pipeline (reference §2.1-2.3).
+task whose fanin follows the runtime's submit pipeline (runtime-model.md).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 from pto_dsl import ir
 from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
+from pto_dsl.dialects import DEFAULT_DIALECT, RuntimeRules
 from pto_dsl.graph import Access, Buffer, HostRead, ScopeInstance, Task, TaskGraph
 from pto_dsl.instantiate_expr import compile_expr
 from pto_dsl.instantiate_submit import compile_alloc, compile_submit
@@ -21,7 +22,7 @@ from pto_dsl.perf import paused_gc
 from pto_dsl.regions import Overlap, Region, classify
 from pto_dsl.source import Span
 from pto_dsl.tensormap import TensorMap
-from pto_dsl.types import INT64_MAX, INT64_MIN
+from pto_dsl.types import DEFAULT_MAX_TASKS, INT64_MAX, INT64_MIN
 from pto_dsl.values import Tensor, TensorVal
 
 Frame = list[Any]
@@ -33,8 +34,7 @@ Run = Callable[[Frame], None]
 Watch = Callable[[Frame, Task], None]
 WatchFactory = Callable[["Instantiator"], Watch]
 
-MAX_RING = 3  # ring = min(scope depth, 3) (reference §1.2, §2.7)
-DEFAULT_MAX_TASKS = 10_000_000  # far above the largest real case (Case1: ~10^5 tasks)
+MAX_RING = 3  # ring = min(scope depth, 3) (runtime-model.md)
 ITERATIONS_PER_TASK = 10  # loop iterations allowed per allowed task (loops without tasks)
 PROGRESS_EVERY = 4096  # tasks between progress reports
 
@@ -67,7 +67,7 @@ class WindowPassed(Exception):
 
 
 class Instantiator:
-    def __init__(self, program: ir.Program, case: CaseValues,
+    def __init__(self, program: ir.Program, case: CaseValues, rules: RuntimeRules,
                  watchers: Mapping[int, WatchFactory] | None = None,
                  limits: Limits = DEFAULT_LIMITS) -> None:
         self.program = program
@@ -77,8 +77,8 @@ class Instantiator:
         self.tasks_made = 0
         self.iterations = 0
         self.scope_sizes: dict[int, int] = {}  # scope instance id (-1: entry level) -> tasks
-        self.graph = TaskGraph(program.name, case.name)
-        self.tmap = TensorMap()
+        self.graph = TaskGraph(program.name, case.name, rules)
+        self.tmap = TensorMap(rules.overlap)
         self.scope_stack: list[ScopeInstance] = []
         self.manual_depth: int | None = None  # depth where the outermost manual scope began
         self.instance: tuple[tuple[str, int], ...] = ()
@@ -161,7 +161,7 @@ class Instantiator:
         return buf
 
     def place(self) -> tuple[ScopeInstance | None, bool, int]:
-        """Where a task submitted now goes: its scope, manual mode and ring (§1.2, §2.3)."""
+        """Where a task submitted now goes: its scope, manual mode and ring (runtime-model.md)."""
         top = self.scope_stack[-1] if self.scope_stack else None
         return top, self.manual_depth is not None, min(len(self.scope_stack), MAX_RING)
 
@@ -222,20 +222,27 @@ class Instantiator:
         body, decl = self.block(s.body), s.scope
 
         def scope(f: Frame) -> None:
-            parent = self.scope_stack[-1] if self.scope_stack else None
-            inst = ScopeInstance(len(self.graph.scopes), decl, parent, self.instance)
-            self.graph.scopes.append(inst)
-            self.scope_stack.append(inst)
-            began_manual = decl.manual and self.manual_depth is None
-            if began_manual:
-                self.manual_depth = len(self.scope_stack)
-            outer, self.placement = self.placement, self.place()
+            self.open_scope(decl)
             body(f)
-            if began_manual:
-                self.manual_depth = None
-            self.scope_stack.pop()
-            self.placement = outer
+            self.close_scope()
         return scope
+
+    def open_scope(self, decl: ir.ScopeDecl) -> None:
+        """Begin an instance of a scope block (the runtime's scope_begin)."""
+        parent = self.scope_stack[-1] if self.scope_stack else None
+        inst = ScopeInstance(len(self.graph.scopes), decl, parent, self.instance)
+        self.graph.scopes.append(inst)
+        self.scope_stack.append(inst)
+        if decl.manual and self.manual_depth is None:
+            self.manual_depth = len(self.scope_stack)
+        self.placement = self.place()
+
+    def close_scope(self) -> None:
+        """End the innermost open scope instance (the runtime's scope_end)."""
+        if self.manual_depth == len(self.scope_stack):
+            self.manual_depth = None
+        self.scope_stack.pop()
+        self.placement = self.place()
 
     # ---- expressions -----------------------------------------------------------
     def expr(self, e: ir.Expr) -> Eval:
@@ -257,7 +264,7 @@ class Instantiator:
         return make
 
     def host_read(self, tv: Tensor, index: tuple[int, ...], span: Span) -> Any:
-        """`get_tensor_data` (reference §1.10): one TensorMap lookup, then the value.
+        """`get_tensor_data` (runtime-model.md): one TensorMap lookup, then the value.
 
         Only contents the case gives can be read: an element that a task creates or has
         written before this point is known only when the program runs.
@@ -278,14 +285,16 @@ class Instantiator:
                             "read an entry tensor that no task writes first",))
         self.graph.host_reads.append(HostRead(span, Access(buf, region, ir.Tag.INPUT, "",
                                                            tv.manual_dep), len(self.graph)))
-        return self.case.contents(buf.name)[region.offsets].item()
+        return self.case.element(buf.name, region.offsets)
 
 
 def instantiate(program: ir.Program, case: CaseValues,
                 watchers: Mapping[int, WatchFactory] | None = None,
+                rules: RuntimeRules = DEFAULT_DIALECT.rules,
                 limits: Limits = DEFAULT_LIMITS) -> TaskGraph:
-    """Run the program on a case; raises InstantiationError at the first problem, and
-    WindowPassed if `limits` gives a task window that a scope reaches.
-    `watchers` (site id -> factory) observe the tasks of those sites."""
+    """Run the program on a case under a target's rules (its TensorMap overlap test);
+    raises InstantiationError at the first problem, and WindowPassed if `limits` gives a
+    task window that a scope reaches. `watchers` (site id -> factory) observe the tasks of
+    those sites."""
     with paused_gc():
-        return Instantiator(program, case, watchers, limits).run()
+        return Instantiator(program, case, rules, watchers, limits).run()

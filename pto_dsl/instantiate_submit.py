@@ -1,7 +1,7 @@
 """Instantiation of submissions: one task per run, with the runtime's fanin rules.
 
-Follows the V0 submit pipeline (reference §2.1): explicit deps first (both modes); then,
-only outside manual scopes (§2.3), per non-OUTPUT argument a creator edge (Step A) and,
+Follows the V0 submit pipeline (runtime-model.md): explicit deps first (both modes); then,
+only outside manual scopes (runtime-model.md), per non-OUTPUT argument a creator edge (Step A) and,
 for INPUT/INOUT without manual_dep, TensorMap lookups (Step B, INOUT removes COVERED
 entries); then INOUT/OUTPUT_EXISTING without manual_dep are inserted (Step 4).
 This is the hot path of instantiation: work that depends only on the site is done once.
@@ -9,11 +9,12 @@ This is the hot path of instantiation: work that depends only on the site is don
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir
-from pto_dsl.graph import Access, Origin
+from pto_dsl.graph import Access, Origin, Task
 from pto_dsl.regions import Region
 from pto_dsl.tensormap import TensorMap
 from pto_dsl.types import MAX_DIM
@@ -114,7 +115,7 @@ def _dim_error(inst: Instantiator, kernel: ir.Kernel, want: int | None,
 
 
 def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
-    site, graph, tmap = s.site, inst.graph, inst.tmap
+    site, graph = s.site, inst.graph
     kernel = site.kernel
     assert kernel is not None
     explicit_of = _deps(inst, s.deps)
@@ -124,12 +125,11 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     scalar_evals = [inst.expr(a.value) for a in s.args if isinstance(a, ir.ScalarArg)]
     check_dims = dims_checker(inst, kernel, tensor_args)
     target = s.target.slot if s.target is not None else None
-    written, make_task = inst.written, inst.task_maker(site)
+    make_task = inst.task_maker(site)
     writes = [i for i, a in enumerate(tensor_args)  # tags are fixed per argument
               if isinstance(a, ir.TensorArg) and a.tag is not INPUT]
     factory = inst.watchers.get(site.id)
     watch = factory(inst) if factory is not None else None
-    span = s.span
 
     def submit(f: Frame) -> None:
         explicit = explicit_of(f)
@@ -138,17 +138,9 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
         accesses = [make(f, tid, outputs) for make in makers]
         if check_dims is not None:
             check_dims(accesses)
-        fanin: dict[int, list[Origin]] = {p: [EXPLICIT] for p, _ in explicit}
-        if inst.manual_depth is None:
-            _auto_fanin(tmap, accesses, tid, fanin)
-        for i in writes:  # entry tensors written by tasks, for orchestration reads
-            acc = accesses[i]
-            if acc.buffer.owner is None:
-                written.setdefault(acc.buffer.id, []).append((acc.region, tid))
         task = make_task(tid, tuple(accesses), tuple([e(f) for e in scalar_evals]), outputs,
                          tuple(p for p, _ in explicit), tuple(i for _, i in explicit))
-        graph.add_task(task, fanin)
-        inst.count_task(span)
+        add_task(inst, task, writes)
         if watch is not None:
             watch(f, task)
         if target is not None:
@@ -156,21 +148,47 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     return submit
 
 
-def _auto_fanin(tmap: TensorMap, accesses: list[Access], tid: int,
-                fanin: dict[int, list[Origin]]) -> None:
+def add_task(inst: Instantiator, task: Task, writes: list[int]) -> None:
+    """Add a submitted task to the graph with the fanin the runtime gives it: its explicit
+    deps, then (outside manual scopes) creator and TensorMap edges. `writes` are the indices
+    of its accesses that may write an existing buffer. The C++ recorder's replay adds its
+    tasks through here too, so both front ends build their edges by the same rules."""
+    tid, accesses = task.id, task.accesses
+    fanin: dict[int, list[Origin]] = {p: [EXPLICIT] for p in task.explicit_deps}
+    records = inst.graph.records
+    records["explicit"] += len(fanin)
+    if inst.manual_depth is None:
+        _auto_fanin(inst.tmap, accesses, tid, fanin, records)
+    written = inst.written
+    for i in writes:  # entry tensors written by tasks, for orchestration reads
+        acc = accesses[i]
+        if acc.buffer.owner is None:
+            written.setdefault(acc.buffer.id, []).append((acc.region, tid))
+    inst.graph.add_task(task, fanin)
+    inst.count_task(task.span)
+
+
+def _auto_fanin(tmap: TensorMap, accesses: Sequence[Access], tid: int,
+                fanin: dict[int, list[Origin]], records: Counter[str]) -> None:
+    """Steps A, B and 4, counting deps.json records as the runtime's replay writes them:
+    a creator record only for a producer not yet in the fanin, one per TensorMap hit."""
     for acc in accesses:
         tag = acc.tag
         if tag is OUTPUT:
             continue
         owner = acc.buffer.owner
         if owner is not None:  # Step A: creator retention
+            if owner not in fanin:
+                records["creator"] += 1
             add_fanin(fanin, owner, CREATOR)
         if not acc.manual_dep and (tag is INPUT or tag is INOUT):  # Step B
-            for p in tmap.lookup(acc.buffer.id, acc.region, tag is INOUT):
+            found = tmap.lookup(acc.buffer, acc.region, tag is INOUT)
+            records["tensormap"] += len(found)
+            for p in found:
                 add_fanin(fanin, p, TENSORMAP)
     for acc in accesses:  # Step 4: register this task as the latest writer
         if not acc.manual_dep and (acc.tag is INOUT or acc.tag is OUTPUT_EXISTING):
-            tmap.insert(acc.buffer.id, acc.region, tid)
+            tmap.insert(acc.buffer, acc.region, tid)
 
 
 def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:

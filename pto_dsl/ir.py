@@ -73,7 +73,7 @@ Ty = Union[ScalarTy, TensorTy, TaskTy, ListTy]
 
 
 class Tag(enum.Enum):
-    """How a tensor argument is handed to the runtime (reference §1.5)."""
+    """How a tensor argument is handed to the runtime (runtime-model.md)."""
 
     INPUT = "INPUT"
     OUTPUT = "OUTPUT"  # runtime-allocated (`new`)
@@ -225,7 +225,7 @@ class UnaryOp:
 
 @dataclass(frozen=True)
 class ElementRead:
-    """An orchestration-side read of tensor contents (`get_tensor_data`, reference §1.10)."""
+    """An orchestration-side read of tensor contents (`get_tensor_data`, runtime-model.md)."""
 
     tensor: Expr
     indices: tuple[Expr, ...]
@@ -393,3 +393,4 @@ class Program:
     scopes: list[ScopeDecl] = field(default_factory=list)
     slot_count: int = 0
     span: Span | None = None
+    extern: bool = False  # an `extern entry`: declared here, its body is C++

@@ -168,7 +168,7 @@ class Lowerer:
         body = self.stmts(entry.body.stmts)
         prog = ir.Program(entry.name.name, self.kernels, tensors, scalars, symbols, body,
                           self.ast.cases, self.sites, self.scope_decls, self.slots,
-                          entry.span)
+                          entry.span, entry.extern)
         return prog
 
     def sharing_func_ids(self, k: n.Kernel) -> list[ir.Kernel]:

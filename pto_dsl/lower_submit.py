@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from pto_dsl import ir
 from pto_dsl import nodes as n
+from pto_dsl.dep_edits import remove_dep
 from pto_dsl.diagnostics import Note, error, warning
 from pto_dsl.source import Span
 
@@ -142,7 +143,7 @@ def _check_tensor_type(lw: Lowerer, where: str, param: ir.KTensorParam, dtype: s
 def _deps(lw: Lowerer, items: tuple[n.DepItem, ...]) -> tuple[ir.Dep, ...]:
     out: list[ir.Dep] = []
     seen: set[str] = set()
-    for item in items:
+    for index, item in enumerate(items):
         guard = lw.bool_expr(item.guard) if item.guard is not None else None
         var = lw.resolve(item.name, "dep")
         if var is None:
@@ -155,13 +156,17 @@ def _deps(lw: Lowerer, items: tuple[n.DepItem, ...]) -> tuple[ir.Dep, ...]:
             continue
         ty = lw.load_ty(var)
         assert isinstance(ty, ir.TaskTy)
+        if not ty.sites or (item.guard is None and var.name in seen):
+            fix = remove_dep([i.span for i in items], index, var.name)
+            fixes = (fix,) if fix else ()
         if not ty.sites:
             lw.report(warning("W102", f"dep '{var.name}' is always none here",
-                              item.name.span, help=("this dep never adds an edge",)))
+                              item.name.span, help=("this dep never adds an edge",),
+                              fixes=fixes))
         if item.guard is None and var.name in seen:
             lw.report(warning("W101", f"dep '{var.name}' is listed twice",
                               item.name.span, help=("the runtime keeps one edge; "
-                                                    "remove the repeat",)))
+                                                    "remove the repeat",), fixes=fixes))
         if item.guard is None:
             seen.add(var.name)
         out.append(ir.Dep(var, guard, item.span))

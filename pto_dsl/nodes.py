@@ -251,6 +251,7 @@ class Entry:
     params: tuple[Param, ...]
     body: Block
     span: Span
+    extern: bool = False  # `extern entry`: a declaration only (the body is C++)
 
 
 @dataclass(frozen=True)

@@ -9,19 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pto_dsl import cases, checks, infer, ir
+from pto_dsl import cases, checks, ir, nodes
 from pto_dsl.build import build
 from pto_dsl.diagnostics import CompileError, Diagnostic, DiagnosticSink, Stage, error
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, Dialect, RuntimeConfig
 from pto_dsl.files import note_read
 from pto_dsl.graph import TaskGraph
-from pto_dsl.instantiate import DEFAULT_MAX_TASKS, Limits, WindowPassed, instantiate
+from pto_dsl.instantiate import Limits, WindowPassed, instantiate
 from pto_dsl.lower import lower
 from pto_dsl.parse import parse
 from pto_dsl.perf import paused_gc
 from pto_dsl.progress import QUIET, Progress
 from pto_dsl.safety import capacity, run_graph_checks
 from pto_dsl.source import SourceFile, Span
+from pto_dsl.types import DEFAULT_MAX_TASKS
 
 
 @dataclass
@@ -51,11 +52,22 @@ def front_end(source: SourceFile, dialect: Dialect = DEFAULT_DIALECT,
               max_tasks: int = DEFAULT_MAX_TASKS) -> Checked:
     """Parse, build, lower and check a program; `max_tasks` bounds the instantiations that
     dependency inference (`scope manual infer`) runs on every case."""
-    sink = DiagnosticSink()
     with paused_gc():  # a large file is millions of acyclic tree nodes: collecting is waste
-        tree = parse(source)
-        ast = build(tree, source)
-        del tree
+        ast = syntax_tree(source)
+    return check_syntax_tree(ast, source, dialect, max_tasks)
+
+
+def syntax_tree(source: SourceFile) -> nodes.Program:
+    """The AST (raises CompileError on syntax errors)."""
+    return build(parse(source), source)
+
+
+def check_syntax_tree(ast: nodes.Program, source: SourceFile,
+                      dialect: Dialect = DEFAULT_DIALECT,
+                      max_tasks: int = DEFAULT_MAX_TASKS) -> Checked:
+    """The rest of the front end: lowering, structural checks, cases, dep inference."""
+    sink = DiagnosticSink()
+    with paused_gc():
         program = lower(ast, sink)
     if program is not None:
         sink.extend(checks.run_structural(program, dialect))
@@ -71,6 +83,8 @@ def _infer_scopes(program: ir.Program, source: SourceFile, dialect: Dialect,
                   sink: DiagnosticSink, max_tasks: int) -> ir.Program:
     """Give the submissions of `scope manual infer` blocks their deps, inferred from every
     case; the dialect's limit on deps per task then applies to them too."""
+    from pto_dsl import infer  # only programs with such scopes need it
+
     if not program.cases:
         scope = next(s for s in program.scopes if s.infer)
         raise CompileError([error(
@@ -79,7 +93,7 @@ def _infer_scopes(program: ir.Program, source: SourceFile, dialect: Dialect,
             stage=Stage.VALIDATION)])
     base_dir = Path(source.name).resolve().parent
     values = [cases.evaluate(program, case, base_dir) for case in program.cases]
-    inferred, _ = infer.infer(program, values, infer.targets(program),
+    inferred, _ = infer.infer(program, values, infer.targets(program), rules=dialect.rules,
                               limits=Limits(max_tasks))
     sink.extend(d for d in checks.limits.check(inferred, dialect) if d.code == "E151")
     sink.raise_if_errors()
@@ -117,7 +131,8 @@ def instantiate_case(checked: Checked, case_name: str | None,
     with progress.stage(f"instantiate case {values.name}") as update:
         limits = Limits(max_tasks, runtime.task_window if runtime else None, update)
         try:
-            graph = instantiate(checked.program, values, limits=limits)
+            graph = instantiate(checked.program, values, rules=checked.dialect.rules,
+                                limits=limits)
             update(len(graph))
             return graph
         except WindowPassed as stop:

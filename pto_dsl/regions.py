@@ -1,14 +1,19 @@
-"""Tensor regions and the runtime's overlap classification (reference §2.2).
+"""Tensor regions and the runtime's overlap classification per target (runtime-model.md,
+"TensorMap overlap").
 
 A region is a box (offsets, sizes) in the raw row-major layout of one buffer. Regions
 are NamedTuples rather than dataclasses: instantiation creates hundreds of thousands.
+`classify` is the true overlap (hazards); `classifier(rule)` is a target's TensorMap test.
 """
 
 from __future__ import annotations
 
 import bisect
 import enum
+from collections.abc import Callable
 from typing import Generic, NamedTuple, TypeVar
+
+from pto_dsl.dialects import OverlapRule
 
 T = TypeVar("T")
 
@@ -36,6 +41,13 @@ class Region(NamedTuple):
             stride *= self.layout[dim]
         return (first, last + 1)
 
+    def numel_of_layout(self) -> int:
+        """Elements of the whole layout the offsets refer to."""
+        total = 1
+        for d in self.layout:
+            total *= d
+        return total
+
     @property
     def numel(self) -> int:
         total = 1
@@ -49,9 +61,7 @@ class Region(NamedTuple):
 
 
 def classify(reader: Region, entry: Region) -> Overlap:
-    """How `reader` overlaps a TensorMap `entry` of the same buffer.
-
-    The strided rule of the current runtime (reference §2.2, HEAD): flat ranges first;
+    """How `reader` overlaps `entry` of the same buffer in memory: flat ranges first;
     an exact per-dimension test when both share the layout; otherwise conservatively
     OTHER. This never reports NO_OVERLAP for regions that share an element.
     """
@@ -73,6 +83,67 @@ def classify_boxes(reader: Region, entry: Region) -> Overlap:
         if ro > eo or ro + rs < eo + es:
             covered = False
     return Overlap.COVERED if covered else Overlap.OTHER
+
+
+# (reader, entry, elements of the buffer's storage) -> how the TensorMap classifies them
+Classifier = Callable[[Region, Region, int], Overlap]
+
+
+def classify_per_dim(reader: Region, entry: Region, storage: int) -> Overlap:
+    """The v0 TensorMap test: per dimension of the entry, in the entry's coordinates.
+
+    Both at offset zero: COVERED if the reader is at least as large in every dimension,
+    else OTHER. Otherwise a half-open interval test per dimension. Layouts are not compared,
+    so two views through different reshapes can be called NO_OVERLAP although they share
+    memory. A reader with fewer dimensions than the entry is taken as offset 0, size 1 in
+    the missing ones (the model's choice: the runtime reads whatever its descriptor holds).
+    """
+    if 0 in reader.sizes or 0 in entry.sizes:
+        return Overlap.NO_OVERLAP
+    r_off, r_size = reader.offsets, reader.sizes
+    n_reader = len(r_size)
+    if not any(r_off) and not any(entry.offsets):
+        for i, es in enumerate(entry.sizes):
+            if (r_size[i] if i < n_reader else 1) < es:
+                return Overlap.OTHER
+        return Overlap.COVERED
+    contains = True
+    for i, (eo, es) in enumerate(zip(entry.offsets, entry.sizes)):
+        ro, rs = (r_off[i], r_size[i]) if i < n_reader else (0, 1)
+        if ro >= eo + es or eo >= ro + rs:
+            return Overlap.NO_OVERLAP
+        if ro > eo or ro + rs < eo + es:
+            contains = False
+    return Overlap.COVERED if contains else Overlap.OTHER
+
+
+def classify_flat_then_box(reader: Region, entry: Region, storage: int) -> Overlap:
+    """The current TensorMap test: flat element ranges, then the exact box test when both
+    share the layout and the buffer's storage is a whole number of outermost rows;
+    otherwise OTHER. `storage` is the buffer's size in elements as the runtime records it
+    (a runtime-allocated output's is rounded up to 1024 bytes)."""
+    r_lo, r_hi = reader.flat_range()
+    e_lo, e_hi = entry.flat_range()
+    if r_lo >= e_hi or e_lo >= r_hi or r_lo == r_hi or e_lo == e_hi:
+        return Overlap.NO_OVERLAP
+    if reader.layout != entry.layout:
+        return Overlap.OTHER
+    row = 1
+    for d in reader.layout[1:]:
+        row *= d
+    if storage % row:
+        return Overlap.OTHER
+    return classify_boxes(reader, entry)
+
+
+CLASSIFIERS: dict[OverlapRule, Classifier] = {
+    OverlapRule.PER_DIM: classify_per_dim,
+    OverlapRule.FLAT_THEN_BOX: classify_flat_then_box,
+}
+
+
+def classifier(rule: OverlapRule) -> Classifier:
+    return CLASSIFIERS[rule]
 
 
 class RangeIndex(Generic[T]):

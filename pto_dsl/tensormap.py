@@ -1,15 +1,20 @@
-"""A static model of the runtime's TensorMap (reference §2.1 Step B/Step 4, §2.2).
+"""A static model of the runtime's TensorMap (runtime-model.md, "Edges" and "TensorMap
+overlap").
 
 Used by instantiation to compute `tensormap` edges. Entries are keyed by buffer (the
-runtime's exact base address) and searched by flat element range; producers never
-retire here: the static graph is what the runtime builds when every producer is live.
+runtime's exact base address), found by flat element range and classified with the
+target's own overlap test; producers never retire here: the static graph is what the
+runtime builds when every producer is live.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from pto_dsl.regions import Overlap, RangeIndex, Region, classify
+from pto_dsl.dialects import PACKED_OUTPUT_ALIGN, OverlapRule
+from pto_dsl.graph import Buffer
+from pto_dsl.regions import Overlap, RangeIndex, Region, classifier
+from pto_dsl.types import dtype_size
 
 
 class Entry(NamedTuple):
@@ -17,43 +22,77 @@ class Entry(NamedTuple):
     producer: int
 
 
+def storage_elements(buffer: Buffer) -> int:
+    """The buffer's size in elements as the runtime records it: an entry tensor's exact
+    size; a runtime-allocated output's size rounded up to the packed-output alignment."""
+    numel = 1
+    for d in buffer.shape:
+        numel *= d
+    if buffer.owner is None:
+        return numel
+    size = dtype_size(buffer.dtype)
+    return -(-numel * size // PACKED_OUTPUT_ALIGN) * PACKED_OUTPUT_ALIGN // size
+
+
 class TensorMap:
-    def __init__(self) -> None:
-        self._buffers: dict[int, RangeIndex[Entry]] = {}
+    """Entries per buffer, grouped by the layout they were written in: views in one layout
+    are found by flat range; v0's per-dimension test can also call views in another layout
+    overlapping when their flat ranges are disjoint, so those are all examined (rare)."""
+
+    def __init__(self, rule: OverlapRule) -> None:
+        self._buffers: dict[int, dict[tuple[int, ...], RangeIndex[Entry]]] = {}
+        self._classify = classifier(rule)
+        self._by_range_only = rule is not OverlapRule.PER_DIM
+        self._storage: dict[int, int] = {}
         self.lookups = 0
         self.inserts = 0
 
-    def lookup(self, buffer: int, region: Region, remove_covered: bool) -> list[int]:
+    def lookup(self, buffer: Buffer, region: Region, remove_covered: bool) -> list[int]:
         """Producers of live entries overlapping `region`, in map order.
 
         With `remove_covered` (an INOUT argument), entries the region covers are removed.
         """
+        return [entry.producer for entry, _ in self.hits(buffer, region, remove_covered)]
+
+    def hits(self, buffer: Buffer, region: Region,
+             remove_covered: bool) -> list[tuple[Entry, Overlap]]:
+        """`lookup` with each hit's entry and overlap status (deps.json records them)."""
         self.lookups += 1
-        entries = self._buffers.get(buffer)
-        if entries is None:
+        layouts = self._buffers.get(buffer.id)
+        if layouts is None:
             return []
         lo, hi = region.flat_range()
         if lo == hi:
             return []
-        found: list[int] = []
-        doomed: list[int] = []
-        for k, entry in entries.candidates(lo, hi):
-            overlap = classify(region, entry.region)
-            if overlap is Overlap.NO_OVERLAP:
-                continue
-            found.append(entry.producer)
-            if remove_covered and overlap is Overlap.COVERED:
-                doomed.append(k)
-        if doomed:
-            entries.remove(doomed)
+        storage, classify = self._storage[buffer.id], self._classify
+        found: list[tuple[Entry, Overlap]] = []
+        for layout, entries in layouts.items():
+            if self._by_range_only or layout == region.layout:
+                candidates = entries.candidates(lo, hi)
+            else:
+                candidates = [(k, item) for k, (_, item) in enumerate(entries.items)]
+            doomed: list[int] = []
+            for k, entry in candidates:
+                overlap = classify(region, entry.region, storage)
+                if overlap is Overlap.NO_OVERLAP:
+                    continue
+                found.append((entry, overlap))
+                if remove_covered and overlap is Overlap.COVERED:
+                    doomed.append(k)
+            if doomed:
+                entries.remove(doomed)
         return found
 
-    def insert(self, buffer: int, region: Region, producer: int) -> None:
+    def insert(self, buffer: Buffer, region: Region, producer: int) -> None:
         self.inserts += 1
         lo, hi = region.flat_range()
         if lo == hi:
             return
-        entries = self._buffers.get(buffer)
+        layouts = self._buffers.get(buffer.id)
+        if layouts is None:
+            layouts = self._buffers[buffer.id] = {}
+            self._storage[buffer.id] = storage_elements(buffer)
+        entries = layouts.get(region.layout)
         if entries is None:
-            entries = self._buffers[buffer] = RangeIndex()
+            entries = layouts[region.layout] = RangeIndex()
         entries.add(lo, hi, Entry(region, producer))

@@ -139,7 +139,8 @@ def test_json_diagnostics_need_an_output_file(tmp_path: Path,
     assert main([str(MANUAL), "--json"]) == 2
     assert "-o PATH" in capsys.readouterr().err
     out = tmp_path / "x.cpp"
-    unroll = ROOT / "examples" / "paged_attention" / "unroll_manual.pto"
+    from rules_programs import unroll_manual_alloc_after_sf, write
+    unroll = write(tmp_path, "late.pto", unroll_manual_alloc_after_sf())
     assert main([str(unroll), "--json", "-o", str(out)]) == 0
     warnings = json.loads(capsys.readouterr().out)
     assert {d["code"] for d in warnings} == {"W301"} and out.exists()

@@ -54,10 +54,12 @@ def test_sites_and_scopes_carry_their_source(path: Path) -> None:
     assert all(isinstance(k, ir.Kernel) for k in program.kernels.values())
 
 
-def test_check_file_runs_every_stage_and_collects_the_warnings() -> None:
+def test_check_file_runs_every_stage_and_collects_the_warnings(tmp_path: Path) -> None:
+    from rules_programs import unroll_manual_alloc_after_sf, write
+
     from pto_dsl.pipeline import check_file
 
-    unroll = next(p for p in EXAMPLES if p.name == "unroll_manual.pto")
-    checked, graph = check_file(unroll)
-    assert graph is not None and len(graph) == 14
+    late = write(tmp_path, "late.pto", unroll_manual_alloc_after_sf())
+    checked, graph = check_file(late)
+    assert graph is not None and len(graph) == 15
     assert [d.code for d in checked.warnings] == ["W301"]

@@ -26,7 +26,8 @@ pytestmark = pytest.mark.skipif(
 
 # Tree contents that must not leak into the build (stale build/ output, local caches).
 _NOT_SOURCE = shutil.ignore_patterns(
-    ".git", "build", "dist", "*.egg-info", "__pycache__", ".venv", ".*_cache", ".hypothesis")
+    ".git", "build", "dist", "*.egg-info", "__pycache__", ".venv", ".*_cache", ".hypothesis",
+    "node_modules", "*.vsix")
 
 
 def _env() -> dict[str, str]:
@@ -146,3 +147,21 @@ def test_pto_run_runs_outside_the_repository(venv_bin: Path, outside: Path) -> N
     assert proc.returncode == 0, proc.stderr
     assert "PASS out: max abs error" in proc.stdout, proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_pto_lsp_serves_from_the_wheel(venv_bin: Path, outside: Path) -> None:
+    """The installed pto-lsp answers an editor: the example's checks, then a hover."""
+    from pto_dsl.lsp.client import Client
+
+    client = Client([str(venv_bin / "pto-lsp")], root=outside)
+    try:
+        uri = (outside / EXAMPLE.name).as_uri()
+        client.open(uri, EXAMPLE.read_text("utf-8"))
+        diags, done = client.checked(uri, 1, timeout=60)
+        assert (diags, done["outcome"], done["case"]) == ([], "done", "CaseSmall1")
+        hover = client.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                      "position": {"line": 8, "character": 8}})
+        assert hover["contents"]["value"].startswith("```pto\nkernel QK aic 0")
+    finally:
+        client.close()
+    assert "Traceback" not in client.stderr()

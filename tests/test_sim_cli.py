@@ -27,9 +27,10 @@ def test_default_case_prints_pass(capsys: pytest.CaptureFixture[str]) -> None:
 def test_stats_and_trace(tmp_path: Path) -> None:
     stats_path, trace_path = tmp_path / "s.json", tmp_path / "t.json"
     assert main([str(MANUAL), "--case", "CaseVarSeq2", "--stats-json", str(stats_path),
-                 "--trace", str(trace_path)]) == 0
+                 "--trace", str(trace_path), "--dialect", "v0"]) == 0
     stats = json.loads(stats_path.read_text())
-    assert stats["tasks"] == 22 and stats["edges"]["explicit"] == 27
+    assert stats["tasks"] == 22 and stats["dependency_pairs"]["by_origin"]["explicit"] == 27
+    assert stats["dependency_pairs"]["total"] == stats["deps_json_records"]["total"] == 27
     assert stats["tensormap_lookups"] == 2 + 5 and stats["tensormap_inserts"] == 0
     assert stats["ring_peak_tasks"][1] > 0 and stats["makespan_us"] > 0
     assert 0 < stats["orchestration_us"] <= stats["makespan_us"]
@@ -72,7 +73,7 @@ def test_explore_finds_the_missing_dep(tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(_racy(tmp_path)), "--explore", "6"]) == 1
     out = capsys.readouterr().out
-    assert "outputs DIFFER" in out and "out: seeds 0 and" in out
+    assert "outputs DIFFER" in out and "out: seed 0 and adversarial run 1 differ" in out
 
 
 def test_explore_finds_nothing_on_an_example(capsys: pytest.CaptureFixture[str]) -> None:
@@ -153,7 +154,7 @@ case c { N = 4 }
 
 def test_critical_path_of_the_manual_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(MANUAL)]) == 0  # CaseSmall1: QK -> SF -> PV -> UP, then the UP chain
-    assert "critical path     6 tasks: QK > SF > PV > UP x3" in capsys.readouterr().out
+    assert "critical path     6 tasks (cost 658): QK > SF > PV > UP x3" in capsys.readouterr().out
 
 
 def test_a_program_without_case_is_a_usage_error(tmp_path: Path,

@@ -4,15 +4,18 @@ paged-attention variants compute the golden's numbers."""
 
 from __future__ import annotations
 
+import dataclasses
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
 from pto_dsl.cases import case_names
+from pto_dsl.dialects import LookupCount
 from pto_dsl.graph import TaskGraph
 from pto_dsl.pipeline import front_end, instantiate_case, read_source
 from pto_dsl.sim.explore import explore
+from pto_dsl.sim.params import DEFAULT_PARAMS
 from pto_dsl.sim.record import EdgeRecorder
 from pto_dsl.sim.run import SimOptions, simulate
 
@@ -39,8 +42,13 @@ def test_model_edges_equal_static_graph(path: Path, case: str) -> None:
     result = simulate(checked, case, SimOptions(numerics=False, recorder=recorder))
     assert recorder.tasks == len(graph)
     assert recorder.all_edges() == _static_edges(graph)
-    # the runtime's counters follow the same rules as the static TensorMap (reference §4)
-    assert result.runtime.tmap.lookups == graph.tensormap_lookups
+    # the runtime's counters follow the same rules as the static TensorMap (reference §4);
+    # the static map counts every lookup call, the current target only the lookups that
+    # reach a bucket some insert has used (tests/test_counters.py pins both)
+    if checked.dialect.rules.lookup_count is LookupCount.EVERY_CALL:
+        assert result.runtime.tmap.lookups == graph.tensormap_lookups
+    else:
+        assert result.runtime.tmap.lookups <= graph.tensormap_lookups
     assert result.runtime.tmap.inserts == graph.tensormap_inserts
 
 
@@ -74,11 +82,14 @@ def test_exploration_finds_no_difference_on_the_examples(path: Path) -> None:
 
 
 def test_critical_path_follows_dependencies_through_retired_producers() -> None:
-    # In the AUTO variant each UP has retired before the next one is submitted, so the
-    # runtime skips the UP -> UP TensorMap edges; the chain still runs through them.
+    # With an orchestrator slow enough that each UP has retired before the next one is
+    # submitted, the runtime skips the UP -> UP TensorMap edges; the chain still runs
+    # through them.
+    slow = dataclasses.replace(DEFAULT_PARAMS, submit_ns=20000.0)
     result = simulate(front_end(read_source(PA / "auto.pto")), "CaseVarSeq4",
-                      SimOptions(numerics=False))
-    assert result.runtime.edges["tensormap"] == 0
+                      SimOptions(numerics=False, params=slow))
+    counts = result.runtime.counts
+    assert counts.wired["tensormap"] == 0 and counts.retired["tensormap"]
     chain = [row.kernel for row in result.critical_path()]
     assert chain == ["QK", "SF", "PV"] + ["UP"] * 8  # the batch with 8 blocks
     rows = result.critical_path()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pto_dsl.diagnostics import CompileError
+from pto_dsl.dialects import V0, V0_RULES
 from pto_dsl.pipeline import front_end, read_source
 from pto_dsl.sim.api import (
     INVALID_TASK_ID,
@@ -33,7 +34,8 @@ def _out() -> Arg:
 
 
 def _runtime(window: int = 16) -> Runtime:
-    rt = Runtime(dataclasses.replace(DEFAULT_PARAMS, task_window=window), numerics=False)
+    rt = Runtime(dataclasses.replace(DEFAULT_PARAMS, task_window=window), numerics=False,
+                 rules=V0_RULES)  # counts every TensorMap lookup
     rt.begin()
     return rt
 
@@ -109,7 +111,8 @@ def test_ring_shared_by_deep_scopes_deadlocks_the_allocator() -> None:
     rt.scope_begin(ScopeMode.AUTO)  # depth 4 shares ring 3 (§5.4)
     for _ in range(4):
         rt.submit_aiv_task(0, _out())
-    assert rt.fatal_code == ErrorCode.HEAP_RING_DEADLOCK
+    # a full task ring is FLOW_CONTROL_DEADLOCK (3) at every target; 2 is the heap's
+    assert rt.fatal_code == ErrorCode.FLOW_CONTROL_DEADLOCK and int(rt.fatal_code) == 3
     assert "Task Ring Full" in rt.fatal_message
 
 
@@ -143,7 +146,7 @@ def test_dep_on_a_retired_producer_is_skipped() -> None:
     arg.add_dep(first)
     rt.submit_aiv_task(0, arg)
     assert not rt.is_fatal()
-    assert rt.edges["explicit"] == 0 and rt.edges["skipped_explicit"] == 1
+    assert rt.counts.wired["explicit"] == 0 and rt.counts.retired["explicit"] == 1
 
 
 def test_slots_are_reused_and_only_live_tasks_are_held() -> None:
@@ -160,7 +163,7 @@ def test_slots_are_reused_and_only_live_tasks_are_held() -> None:
     assert rt.seq == 400 and ring.current == 400 and ring.last_alive == 400
     assert len(ring.slots) == 16 and ring.peak_live <= 15
     assert all(s is None for s in ring.slots)
-    assert rt.edges["creator"] == 200
+    assert rt.counts.wired["creator"] == 200
 
 
 def test_tensormap_overlap_and_exact_base_address() -> None:
@@ -169,12 +172,12 @@ def test_tensormap_overlap_and_exact_base_address() -> None:
     whole = make_tensor_external(0x8000, (8, 4), "f32")
     rt.submit_aiv_task(0, _with(Arg.add_inout, whole.view((4, 4), (0, 0))))
     rt.submit_aiv_task(0, _with(Arg.add_input, whole.view((4, 4), (4, 0))))  # disjoint rows
-    assert rt.edges["tensormap"] == 0
+    assert rt.counts.wired["tensormap"] == 0
     rt.submit_aiv_task(0, _with(Arg.add_input, whole.view((4, 4), (2, 0))))  # overlaps
-    assert rt.edges["tensormap"] == 1
+    assert rt.counts.wired["tensormap"] == 1
     alias = make_tensor_external(0x8000 + 16, (4, 4), "f32")  # same memory, other base
     rt.submit_aiv_task(0, _with(Arg.add_input, alias))
-    assert rt.edges["tensormap"] == 1
+    assert rt.counts.wired["tensormap"] == 1
     # one lookup per INPUT/INOUT, one insert per INOUT (reference §4)
     assert (rt.tmap.lookups, rt.tmap.inserts) == (4, 1)
 
@@ -186,7 +189,7 @@ def _with(add: object, tensor: object) -> Arg:
 
 
 def test_manual_scope_bypasses_the_tensormap_unless_boundary_rule() -> None:
-    checked = front_end(read_source(PA / "manual.pto"))
+    checked = front_end(read_source(PA / "manual.pto"), V0)  # v0 counts every lookup call
     merged = simulate(checked, "CaseSmall1", SimOptions(numerics=False)).runtime.tmap
     boundary = simulate(checked, "CaseSmall1", SimOptions(
         numerics=False, tensormap_rule="boundary")).runtime.tmap

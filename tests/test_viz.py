@@ -147,7 +147,7 @@ def test_redundant_dep_is_grey(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_critical_path_uses_kernel_costs(tmp_path: Path) -> None:
     text = """
 kernel BIG aiv 0 (in x: f32[N], out y: f32[N]) cost 10 * N
-kernel SMALL aiv 1 (in x: f32[N], out y: f32[N])
+kernel SMALL aiv 1 (in x: f32[N], out y: f32[N]) cost 1
 kernel JOIN aiv 2 (in a: f32[N], in b: f32[N], out y: f32[N]) cost 2
 entry e(in x: f32[N], out y: f32[N]) {
     scope {

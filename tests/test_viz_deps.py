@@ -104,7 +104,7 @@ def test_diff_reports_exactly_the_edited_edges(tmp_path: Path,
     same = write(tmp_path, doc, "same.json")
     args = [str(PA / "manual.pto"), "--case", "CaseSmall1", "--diff"]
     assert main([*args, str(same)]) == 0
-    assert "16 edges in both, 0 only in" in capsys.readouterr().out
+    assert "16 edge records in both, 0 only in" in capsys.readouterr().out
     removed = doc["edges"][5]  # type: ignore[index]
     doc["edges"] = [e for e in doc["edges"] if e is not removed]  # type: ignore[attr-defined]
     doc["edges"].append({"pred": str(RING + 1), "succ": str(RING + 12), "arg": -1,  # type: ignore[attr-defined]
@@ -112,17 +112,109 @@ def test_diff_reports_exactly_the_edited_edges(tmp_path: Path,
     code = main([*args, str(write(tmp_path, doc))])
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert code == 1 and lines[0].startswith("15 edges in both, 1 only in manual.pto")
-    assert lines[1].startswith("only in manual.pto") and lines[3].startswith("only in")
-    assert lines[2].strip().startswith(f"{removed['pred']} (ring 1") and \
-        f"-> {removed['succ']} (ring 1" in lines[2]
+    assert code == 1 and lines[0].startswith("15 edge records in both, 1 only in manual.pto")
+    assert lines[1].startswith("15 dependency pairs in both, 1 only in manual.pto")
+    assert lines[2].startswith("records only in manual.pto") and lines[4].startswith(
+        "records only in")
+    assert lines[3].strip().startswith(f"{removed['pred']} (ring 1") and \
+        f"-> {removed['succ']} (ring 1" in lines[3]
     checked = front_end(read_source(PA / "manual.pto"))
     g = instantiate_case(checked, "CaseSmall1")
     qk, up = g.task(1), g.task(12)
     assert (qk.kernel, up.kernel) == ("QK", "UP")
-    assert lines[4].strip() == (f"{RING + 1} (ring 1, local 1) QK #1 line {qk.span.line} -> "
-                                f"{RING + 12} (ring 1, local 12) UP #12 line {up.span.line}")
-    assert len(lines) == 5
+    assert lines[5].strip() == (f"{RING + 1} (ring 1, local 1) QK #1 line {qk.span.line} -> "
+                                f"{RING + 12} (ring 1, local 12) UP #12 line {up.span.line}: "
+                                "explicit, flags wait+retain")
+    assert len(lines) == 6
+
+
+def test_diff_compares_source_flags_and_overlap_not_only_pairs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Same (pred, succ) pairs, different records: the diff fails and names them."""
+    doc = export("auto.pto")
+    edges = doc["edges"]
+    assert isinstance(edges, list)
+    chain = next(e for e in edges if e["source"] == "tensormap")
+    chain["overlap"] = "other"
+    creator = next(e for e in edges if e["source"] == "creator")
+    creator["flags"] = ["wait"]
+    args = [str(PA / "auto.pto"), "--case", "CaseSmall1", "--diff"]
+    assert main([*args, str(write(tmp_path, doc))]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("21 edge records in both, 2 only in auto.pto")
+    assert lines[1].startswith("17 dependency pairs in both, 0 only in auto.pto")
+    theirs = lines[lines.index(next(x for x in lines if x.startswith("records only in ")
+                                    and "auto.pto" not in x)) + 1:]
+    assert sorted(x.split(": ", 1)[1] for x in theirs) == [
+        "creator, arg 0, flags wait", "tensormap, arg 3, flags wait, overlap other"]
+
+
+def test_auto_records_are_the_runtimes_replay() -> None:
+    """Creator records once per (producer, consumer) at the producer's first argument,
+    TensorMap records once per hit (UP's four INOUT lookups each hit the previous UP)."""
+    for case, creator, tensormap, pairs in (("CaseSmall1", 15, 8, 17),
+                                           ("CaseSmall2", 40, 28, 47)):
+        doc = export("auto.pto", case)
+        edges = doc["edges"]
+        assert isinstance(edges, list)
+        sources = [e["source"] for e in edges]
+        assert (len(edges), sources.count("creator"), sources.count("tensormap")) == \
+            (creator + tensormap, creator, tensormap)
+        assert len({(e["pred"], e["succ"]) for e in edges}) == pairs
+    doc = export("auto.pto")
+    up = str(2 * RING + 3)  # the first UP: mij, lij (SF), oi_new (PV), mi..dst (alloc)
+    first = [(e["pred"], e["arg"]) for e in doc["edges"] if e["succ"] == up]  # type: ignore[attr-defined]
+    assert first == [(str(2 * RING + 1), 0), (str(2 * RING + 2), 2), (str(RING), 3)]
+    second = [(e["source"], e["arg"], e["overlap"]) for e in doc["edges"]  # type: ignore[attr-defined]
+              if e["succ"] == str(2 * RING + 7) and e["source"] == "tensormap"]
+    assert second == [("tensormap", arg, "covered") for arg in (3, 4, 5, 6)]
+
+
+def test_buffer_numel_pads_runtime_outputs_to_1024_bytes() -> None:
+    doc = export("auto.pto")
+    checked = front_end(read_source(PA / "auto.pto"))
+    graph = instantiate_case(checked, "CaseSmall1")
+    by_shape = {(b.dtype, b.shape, b.owner is None): deps_json.buffer_numel(b)
+                for b in graph.buffers}
+    assert by_shape[("bf16", (16, 16), False)] == 512  # 512 B -> 1024 B
+    assert by_shape[("f32", (16,), False)] == 256  # 64 B -> 1024 B
+    assert by_shape[("f32", (16, 16), False)] == 256  # already 1024 B
+    assert by_shape[("bf16", (3, 16, 1, 16), True)] == 768  # entry tensors: exact
+    numels = {t["buffer_numel"] for t in doc["tensors"]}  # type: ignore[attr-defined]
+    assert numels == {"256", "512", "768"}
+
+
+DEP_AND_CREATOR = """\
+kernel P aiv 0 (out y: f32[N])
+kernel C aiv 1 (in a: f32[N], in b: f32[N], out w: f32[N])
+entry e(out o: f32[N]) {
+    let p = P(new f32[N])
+    C(p.y, p.y, o) dep p
+}
+default case S { N = 16 }
+"""
+
+
+def test_a_producer_named_by_a_dep_gets_no_creator_record(tmp_path: Path) -> None:
+    path = tmp_path / "dep.pto"
+    path.write_text(DEP_AND_CREATOR)
+    checked = front_end(read_source(path))
+    graph = instantiate_case(checked, "S")
+    doc = deps_json.export(checked.program, graph)
+    assert [(e["pred"], e["succ"], e["source"]) for e in doc["edges"]] == [
+        ("0", "1", "explicit")]  # ring 0: the entry's own level
+    assert graph.edge_count() == 1
+
+
+@pytest.mark.parametrize("name", ["auto.pto", "manual.pto", "unroll_auto.pto",
+                                  "unroll_manual.pto"])
+def test_records_cover_exactly_the_graphs_dependency_pairs(name: str) -> None:
+    checked = front_end(read_source(PA / name))
+    graph = instantiate_case(checked, None)
+    doc = deps_json.export(checked.program, graph)
+    ids = deps_json.task_ids(graph)
+    pairs = {(ids[p], ids[c]) for p, c, _ in graph.edges()}
+    assert {(int(e["pred"]), int(e["succ"])) for e in doc["edges"]} == pairs
 
 
 def test_diff_file_that_is_not_json_is_located(tmp_path: Path,

@@ -1,8 +1,9 @@
 """Golden of the paged-attention examples for pto-run: the whole computation in plain
-NumPy, written from the reference's math (§3.1), independent of the kernels.
+NumPy, written from the runtime's math, independent of the kernels.
 
 `paged_attention(inputs)` takes the entry's tensors, scalars and shape symbols by name
-and returns the expected contents of the output tensor `out`.
+and returns the expected contents of the output tensor `out`. The bf16 caches come as
+pto-run's Bf16Array: indexing one block gives that block as float32.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ def _round_bf16(x: np.ndarray) -> np.ndarray:
 
 def paged_attention(inputs: dict[str, object]) -> dict[str, np.ndarray]:
     q = np.asarray(inputs["query"], dtype=F32)  # [B, H, D]
-    k = np.asarray(inputs["key_cache"], dtype=F32)[:, :, 0, :]  # [TB, BS, D]
-    v = np.asarray(inputs["value_cache"], dtype=F32)[:, :, 0, :]
+    # [TB, BS, 1, D] each, bf16: indexed a block at a time, so only that block becomes float32
+    k, v = inputs["key_cache"], inputs["value_cache"]
     table = np.asarray(inputs["block_table"])
     lens = np.asarray(inputs["context_lens"])
     scale = F32(inputs["scale"])  # type: ignore[arg-type]
@@ -33,13 +34,14 @@ def paged_attention(inputs: dict[str, object]) -> dict[str, np.ndarray]:
         for bn in range(-(-int(lens[b]) // bs)):
             valid = min(max(int(lens[b]) - bn * bs, 0), bs)
             blk = int(table[b, bn])
-            s = (q[b] @ k[blk].T) * scale
+            k_blk, v_blk = k[blk, :, 0, :], v[blk, :, 0, :]
+            s = (q[b] @ k_blk.T) * scale
             s[:, valid:] = -np.inf
             m_j = np.maximum(s.max(axis=1), F32(-1e30))
             p = np.exp(s - m_j[:, None])
             p[:, valid:] = 0
             p = _round_bf16(p)
-            l_j, o_j = p.sum(axis=1), p @ v[blk]
+            l_j, o_j = p.sum(axis=1), p @ v_blk
             if o is None:
                 o, l_sum, m = o_j, l_j, m_j
                 continue

@@ -1,4 +1,4 @@
-"""NumPy implementations of the paged-attention kernels (reference §3.2 and §3.5), for
+"""NumPy implementations of the paged-attention kernels, for
 pto-run. Each function gets the kernel's arguments in declaration order: tensors as
 numpy arrays (bf16 data held as float32; outputs are written in place) and scalars as
 numbers. Matmuls accumulate in float32 as the cube unit does.
@@ -18,7 +18,7 @@ def to_bf16(a: np.ndarray) -> np.ndarray:
     return bits.view(F32)
 
 
-# ---- non-unroll kernels (reference §3.2) -------------------------------------------------
+# ---- non-unroll kernels -------------------------------------------------
 
 def qk(qi: np.ndarray, kj: np.ndarray, sij: np.ndarray) -> None:
     """sij = qi @ kj^T, no scaling."""
@@ -61,7 +61,7 @@ def online_update(mij: np.ndarray, lij: np.ndarray, oi_new: np.ndarray, mi: np.n
         oi[...] = o
 
 
-# ---- unroll kernels (reference §3.5): tiles are stacked [n, q_tile, BS] in memory ----------
+# ---- unroll kernels: tiles are stacked [n, q_tile, BS] in memory ----------
 
 def _blocks(block_table: np.ndarray, offset: int, n: int) -> np.ndarray:
     return block_table.reshape(-1)[offset:offset + n]

@@ -1,4 +1,4 @@
-"""Check: the per-task and entry limits of the target dialect (reference §1.5, §1.13, §2.7)."""
+"""Check: the per-task and entry limits of the target dialect (runtime-model.md)."""
 
 from __future__ import annotations
 

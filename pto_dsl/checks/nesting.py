@@ -1,4 +1,4 @@
-"""Check: no AUTO scope nested, at any depth, inside a MANUAL one (reference §2.4).
+"""Check: no AUTO scope nested, at any depth, inside a MANUAL one (runtime-model.md).
 
 The runtime rejects it when the scope opens, with fatal code 5 and the message
 "auto scope nested inside manual scope is not supported".

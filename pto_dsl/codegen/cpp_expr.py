@@ -20,7 +20,7 @@ from .dialect_table import CppDialect
 SCALAR_CPP = {"f32": "float", "f64": "double", "i8": "int8_t", "i16": "int16_t",
               "i32": "int32_t", "i64": "int64_t", "u8": "uint8_t", "u16": "uint16_t",
               "u32": "uint32_t", "u64": "uint64_t", "bool": "bool"}
-# The type `get_tensor_data<T>` reinterprets an element as (reference §1.10); bool
+# The type `get_tensor_data<T>` reinterprets an element as (runtime-model.md); bool
 # elements are one byte.
 ELEMENT_CPP = {**{k: v for k, v in SCALAR_CPP.items() if k in DTYPE_INFO}, "bool": "uint8_t"}
 VALUE_CPP = {"int": "int64_t", "float": "double", "bool": "bool"}
@@ -208,7 +208,7 @@ def tensor(ctx: Ctx, e: ir.Expr, hint: str, manual: bool = False,
         dims = tuple(scalar(ctx, d) for d in e.dims)
         return _declare(ctx, hint, base.name, "reshape", dims, None, manual, name)
     found = _named(ctx, e)
-    if manual:  # flag the whole tensor: a full view with manual_dep (reference §1.4)
+    if manual:  # flag the whole tensor: a full view with manual_dep (runtime-model.md)
         return _declare(ctx, hint, found.name, "view", found.dims, ("0",) * len(found.dims),
                         True, name)
     return found

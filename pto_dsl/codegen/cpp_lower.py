@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pto_dsl import ir
-from pto_dsl.diagnostics import CompileError
+from pto_dsl.diagnostics import CompileError, Stage, error
 from pto_dsl.types import DTYPE_INFO
 
 from . import cpp_expr as cx
@@ -36,6 +36,12 @@ ARGS = "orch_args"
 
 def lower_program(program: ir.Program, dialect: CppDialect, source_name: str,
                   tool: str) -> FileView:
+    if program.extern and program.span is not None:  # a signature: the body is C++ already
+        raise CompileError([error(
+            "E404", f"entry '{program.name}' is declared 'extern': it has no body to compile",
+            program.span, help=("an extern entry is the signature of an orchestration written "
+                                "in C++; check that file with pto-check FILE.cpp --signature",),
+            stage=Stage.UNSUPPORTED)])
     uses = collect_uses(program)
     ctx = cx.Ctx(dialect, cx.Namer(uses.names), Path(source_name).name)
     low = _Lowerer(ctx, uses, program)
@@ -57,7 +63,7 @@ class _Lowerer:
         self.kernel_names: dict[str, str] = {}
         self.wrapped_symbols: set[str] = set()  # shape symbols of the wrapped entry tensors
 
-    # ---- entry arguments (reference §1.3, §1.4) -------------------------------------
+    # ---- entry arguments (runtime-model.md) -------------------------------------
 
     def prologue(self) -> tuple[Node, ...]:
         nodes: list[Node] = []
@@ -227,7 +233,7 @@ class _Lowerer:
                    and orelse[0].kind == "if" and not orelse[0].setup)
         return BlockView("if", ctx.origin(s.span), setup, None, cond, "", then, orelse, chained)
 
-    # ---- submissions (reference §1.5-1.7) ------------------------------------------------
+    # ---- submissions (runtime-model.md) ------------------------------------------------
 
     def submit(self, s: ir.Submit) -> Node:
         ctx = self.ctx
@@ -276,7 +282,7 @@ class _Lowerer:
                                  f"scalar to parameter '{arg.param.name}'", arg.span,
                                  f"C++17 has no {arg.param.type} type; declare the kernel "
                                  "parameter as f32 or an integer type")
-        # add_scalar stores the value's own bits, zero-extended (reference §1.5).
+        # add_scalar stores the value's own bits, zero-extended (runtime-model.md).
         return f"static_cast<{cpp}>({cx.scalar(self.ctx, arg.value)})"
 
     def _dep(self, d: ir.Dep) -> DepView:

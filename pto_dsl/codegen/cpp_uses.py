@@ -1,6 +1,6 @@
 """What the C++ backend needs to know about the whole program before emitting a line:
 which variables are read, how task variables are defined, which reshapes of entry
-tensors can become the entry tensor's own wrapper (reference §1.4)."""
+tensors can become the entry tensor's own wrapper (runtime-model.md)."""
 
 from __future__ import annotations
 
@@ -139,7 +139,7 @@ def _maybe_none(defs: dict[ir.Var, list[ir.Stmt]]) -> set[ir.Var]:
 def _fold_reshapes(program: ir.Program, uses: Uses) -> None:
     """An entry tensor used only by top-level `let x = reshape(entry, ...)` statements is
     wrapped once per reshape with `make_tensor_external` in the reshaped shape, as the
-    reference's orchestrations do (§3.3), instead of being wrapped and then reshaped."""
+    reference's orchestrations do (runtime-model.md), instead of being wrapped and then reshaped."""
     entries = {t.var for t in program.tensors}
     lets: dict[ir.Var, list[ir.Var]] = {}
     for s in program.body:

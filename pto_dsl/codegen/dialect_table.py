@@ -1,4 +1,4 @@
-"""The C++ names that differ between the runtime API dialects (reference §1.13).
+"""The C++ names that differ between the runtime API dialects (runtime-model.md).
 
 One backend emits both dialects; everything dialect-specific it needs is one row here.
 The per-task limits live in `pto_dsl.dialects` (the checks enforce them before emission).
@@ -12,11 +12,11 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class CppDialect:
     name: str
-    entry_args_type: str  # parameter type of the two exported functions (reference §1.2)
+    entry_args_type: str  # parameter type of the two exported functions (runtime-model.md)
     entry_tensor: str  # how an entry tensor is reached, `{args}` and `{index}` filled in
-    tensor_type: str  # the runtime's tensor descriptor (reference §1.4)
-    args_type: str  # the per-task argument builder (reference §1.5)
-    submit_aic: str  # submit functions by core type (reference §1.6)
+    tensor_type: str  # the runtime's tensor descriptor (runtime-model.md)
+    args_type: str  # the per-task argument builder (runtime-model.md)
+    submit_aic: str  # submit functions by core type (runtime-model.md)
     submit_aiv: str
     submit_mixed: str
     dep_style: str  # "add_dep": Arg::add_dep per id; "array": set_dependencies(ids, n)
@@ -52,6 +52,6 @@ CURRENT = CppDialect(
 CPP_DIALECTS: dict[str, CppDialect] = {d.name: d for d in (V0, CURRENT)}
 
 # The header every generated file includes: the runtime's own name for its orchestration
-# API (reference §1.1). The checks in this project put a copy of the dialect's interface
+# API (runtime-model.md). The checks in this project put a copy of the dialect's interface
 # header under this name on the include path.
 API_HEADER = "pto_orchestration_api.h"

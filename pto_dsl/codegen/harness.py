@@ -1,5 +1,5 @@
 """The harness description of a program (`pto-compile --emit callable`): what the runtime's
-test harness needs to load the generated orchestration (reference §3.1, §1.6) — the entry
+test harness needs to load the generated orchestration (runtime-model.md) — the entry
 with its argument directions and each kernel's func_id, name, core type and signature.
 """
 
@@ -45,7 +45,7 @@ def _incore(kernel: ir.Kernel, slot: str, func_id: int) -> dict[str, Any]:
                     for p in kernel.tensor_params],
         "scalars": [{"name": p.name, "type": p.type} for p in kernel.scalar_params],
     }
-    if kernel.core == "mix":  # one incore per slot; the task names them all (reference §1.6)
+    if kernel.core == "mix":  # one incore per slot; the task names them all (runtime-model.md)
         entry["slot"] = slot
     return entry
 

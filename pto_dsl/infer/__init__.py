@@ -1,6 +1,6 @@
 """Dependency inference for manual scopes: `scope manual infer` and `pto-check --suggest-deps`.
 
-A manual scope skips the runtime's TensorMap and trusts its explicit deps (reference §2.3).
+A manual scope skips the runtime's TensorMap and trusts its explicit deps (runtime-model.md).
 Here the compiler writes those deps. Every case of the program is instantiated with the
 inferred submissions carrying only the deps their user wrote, while a watcher records, for
 each of their tasks, which task every visible task variable holds and where the task sits
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pto_dsl import ir
 from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Diagnostic, Note, Stage, error
+from pto_dsl.dialects import DEFAULT_DIALECT, RuntimeRules
 from pto_dsl.graph import Task, TaskGraph
 from pto_dsl.infer.guards import Atom, atoms_for, choose
 from pto_dsl.infer.needs import required
@@ -116,7 +117,7 @@ class _Site:
 
 
 def infer(program: ir.Program, cases: Sequence[CaseValues], chosen: Sequence[Target],
-          keep_written: bool = True,
+          keep_written: bool = True, rules: RuntimeRules = DEFAULT_DIALECT.rules,
           limits: Limits = DEFAULT_LIMITS) -> tuple[ir.Program, list[Suggestion]]:
     """Infer the deps of the `chosen` submissions from every case; return the program with
     them (after any the user wrote, unless `keep_written` is false) and one suggestion per
@@ -127,7 +128,8 @@ def infer(program: ir.Program, cases: Sequence[CaseValues], chosen: Sequence[Tar
                                      atoms_for(t.loops)) for t in chosen}
     for case in cases:
         first = {sid: len(s.instances) for sid, s in sites.items()}
-        graph = instantiate(base, case, {sid: s.watcher for sid, s in sites.items()}, limits)
+        graph = instantiate(base, case, {sid: s.watcher for sid, s in sites.items()}, rules,
+                            limits)
         needs = required(graph, set(sites))
         for sid, s in sites.items():
             for inst in s.instances[first[sid]:]:

@@ -4,12 +4,12 @@ Two kinds of need, both read off one instantiated graph in which the inferred su
 carry only the deps their user wrote:
 
 * **Ordering.** Every hazard (pto_dsl.safety.hazards) whose later task is inferred must be
-  ordered, since a manual scope adds no edges of its own (reference §2.3). Tasks are visited
+  ordered, since a manual scope adds no edges of its own (runtime-model.md). Tasks are visited
   in submission order and each one's conflicting producers from the latest down: a producer
   that already reaches the task, through the runtime's edges or the deps chosen so far, is
   implied, otherwise the task gets a dep on it. This is a transitive reduction: no chosen
   dep is implied by the others.
-* **Retention** (reference §2.5). A task using a buffer that a producer created needs some
+* **Retention** (runtime-model.md). A task using a buffer that a producer created needs some
   direct consumer of that producer that cannot finish before it. Per creator, the users are
   visited from the latest down: one not yet held gets the dep itself, and the earlier users
   that reach it are held through it (the hand-written "last update names the alloc" shape).

@@ -1,13 +1,18 @@
-"""Check: no scope holds more tasks than the ring's task window allows (reference §2.7).
+"""Check: no scope holds more tasks than the ring's task window allows (docs/runtime-model.md,
+"Rings").
 
 Every task belongs to the scope that was innermost when it was submitted (alloc tasks too;
 the entry's own level is the executor's outer scope). A submit that would make one scope
-hold `window` tasks is fatal SCOPE_DEADLOCK (code 1): the scope's tasks cannot retire before
-it ends, so the ring can never make room.
+hold `window` tasks is fatal SCOPE_DEADLOCK (code 1, E202): the scope's tasks cannot retire
+before it ends, so the ring can never make room. Scopes at depth 3 and deeper share ring 3,
+and a ring is reclaimed in order: while a scope is open its first task pins the ring, so if
+the ring-3 tasks submitted from that task to the scope's end fill the window, the allocator
+deadlocks (FLOW_CONTROL_DEADLOCK, code 3, E203) although no single scope is too large.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 
 from pto_dsl import ir
@@ -37,6 +42,48 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig,
             continue
         reported.add(decl)
         found.append(_diagnostic(program, graph, scope, count, runtime.task_window, prefix))
+    return found + _shared_ring(graph, runtime.task_window, reported)
+
+
+SHARED_RING = 3  # ring = min(depth, 3): every scope from depth 3 on submits to ring 3
+
+
+def _shared_ring(graph: TaskGraph, window: int, reported: set[int]) -> list[Diagnostic]:
+    """E203: ring-3 tasks from a scope's first own task to its end fill the window."""
+    first: dict[int, int] = {}  # scope instance -> its first own task
+    last: dict[int, int] = {}  # scope instance -> the last task submitted while it is open
+    ring_tasks: list[int] = []  # ids of ring-3 tasks, in order
+    scopes: dict[int, ScopeInstance] = {}
+    for task in graph.tasks():
+        if task.ring != SHARED_RING or task.scope is None:
+            continue
+        ring_tasks.append(task.id)
+        first.setdefault(task.scope.id, task.id)
+        s: ScopeInstance | None = task.scope
+        while s is not None and s.depth >= SHARED_RING:
+            last[s.id] = task.id
+            scopes[s.id] = s
+            s = s.parent
+    found: list[Diagnostic] = []
+    for sid, start in first.items():
+        scope = scopes[sid]
+        held = bisect.bisect_right(ring_tasks, last[sid]) - bisect.bisect_left(ring_tasks, start)
+        if held < window or scope.decl.id in reported:
+            continue
+        reported.add(scope.decl.id)
+        task = graph.task(start)
+        found.append(error(
+            "E203", f"while this scope is open, {held} tasks enter ring {SHARED_RING} from its "
+            f"first task on (it and the scopes inside it, which share the ring) in case "
+            f"'{graph.case}'; with a task window of {window} the allocator deadlocks: fatal "
+            f"FLOW_CONTROL_DEADLOCK (code 3)", scope.decl.span,
+            notes=[Note(f"its first task, {task.label}, pins ring {SHARED_RING}: the ring is "
+                        "reclaimed in order and the task is not reclaimed before the scope "
+                        "ends", task.span)],
+            help=(f"scopes from depth {SHARED_RING} on share ring {SHARED_RING}: submit fewer "
+                  "tasks while this scope is open, nest less deeply, or raise "
+                  "PTO2_RING_TASK_WINDOW (and pass it here with --task-window)",),
+            stage=Stage.VALIDATION))
     return found
 
 

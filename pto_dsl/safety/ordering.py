@@ -1,5 +1,5 @@
-"""What the runtime guarantees about the order of two tasks: a path of edges (reference
-§2.1-2.4: explicit, creator and TensorMap edges all make a consumer wait)."""
+"""What the runtime guarantees about the order of two tasks: a path of edges (runtime-model.md:
+explicit, creator and TensorMap edges all make a consumer wait)."""
 
 from __future__ import annotations
 

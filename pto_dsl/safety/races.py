@@ -2,8 +2,8 @@
 
 A hazard whose tasks are not ordered is a race (E201): the later task may run first, or at
 the same time. Inside a manual scope and across the manual/auto boundary only explicit deps
-order tasks (reference §2.3); in AUTO scopes the runtime does not track write-after-read at
-all (reference §2.1), so those races are warnings (W201) about the runtime's own rule. One
+order tasks (runtime-model.md); in AUTO scopes the runtime does not track write-after-read at
+all (runtime-model.md), so those races are warnings (W201) about the runtime's own rule. One
 diagnostic per pair of submission sites, with the first instance and the number of others.
 """
 
@@ -16,7 +16,7 @@ from pto_dsl import ir
 from pto_dsl.diagnostics import Diagnostic, Note, Stage, error, warning
 from pto_dsl.dialects import RuntimeConfig
 from pto_dsl.graph import TaskGraph
-from pto_dsl.safety.fixes import dep_fix, more_instances
+from pto_dsl.safety.fixes import dep_fix, dep_fix_edits, more_instances
 from pto_dsl.safety.hazards import Hazard, Kind, find
 from pto_dsl.safety.ordering import Ordering
 
@@ -79,12 +79,13 @@ def _diagnostic(program: ir.Program, graph: TaskGraph, group: _Group) -> Diagnos
              Note(f"first instance: {early.label} and {late.label}, buffer "
                   f"'{acc.buffer.name}' {acc.region}{more_instances(group.count)}")]
     fix = dep_fix(program, early, late)
+    edits = dep_fix_edits(program, early, late)
     manual = early.in_manual or late.in_manual
     if is_error(graph, h):
         where = "a manual scope orders tasks only by their deps" if manual else \
             "the runtime does not order these arguments"
         return error("E201", message, late.span, notes=notes, help=(fix, where),
-                     stage=Stage.VALIDATION)
+                     stage=Stage.VALIDATION, fixes=edits)
     return warning("W201", message, late.span, notes=notes,
                    help=(fix, "in AUTO scopes the runtime does not track write-after-read: a "
-                         "reader is never a producer"), stage=Stage.VALIDATION)
+                         "reader is never a producer"), stage=Stage.VALIDATION, fixes=edits)

@@ -4,18 +4,23 @@ A dep item is redundant when, in every instance where it adds an edge P -> R, th
 gives is implied by the other edges (P reaches another producer of R, or the runtime creates
 the edge P -> R itself through a creator or TensorMap lookup) and retention does not need it:
 R uses no buffer of P, another direct consumer of P finishes only after R, or the runtime's
-own edge is a creator edge, which retains too (reference §2.5).
+own edge is a creator edge, which retains too; and, as each ring is reclaimed in order, R
+holds a task of P's ring no later than P by other means (a dep that holds nothing else may
+keep later buffers alive: docs/runtime-model.md, Retention).
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 from pto_dsl import ir
+from pto_dsl.dep_edits import remove_dep
 from pto_dsl.diagnostics import Diagnostic, Note, Stage, warning
 from pto_dsl.dialects import RuntimeConfig
 from pto_dsl.graph import Origin, Task, TaskGraph
 from pto_dsl.safety.ordering import Ordering
+from pto_dsl.safety.retention import ScopeTest, oldest_held
 
 
 @dataclass
@@ -30,6 +35,7 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
     order = Ordering(graph)
     preds = graph.fanin_lists()
     succs = graph.fanout_lists()
+    keeps = _KeepsRing(graph, order)
     items: dict[tuple[int, int], _Item] = {}
     for task in graph.tasks():
         if not task.explicit_deps:
@@ -45,12 +51,13 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
                 q != producer and order.ordered(producer, q) for q in producers))
             # a creator edge also retains; a TensorMap edge orders only (as at HEAD)
             held = Origin.CREATOR in origins
-            if implied and (held or not _retains(graph, order, succs, producer, task)):
+            if implied and (held or not (_retains(graph, order, succs, producer, task)
+                                         or keeps(producer, task.id))):
                 item.redundant += 1
                 item.by_runtime = item.by_runtime and by_runtime
                 item.example = item.example or (producer, task.id)
     deps = dep_clauses(program.body)
-    return [_diagnostic(graph, deps[site][index], item) for (site, index), item in items.items()
+    return [_diagnostic(graph, deps[site], index, item) for (site, index), item in items.items()
             if item.edges and item.redundant == item.edges
             and not deps[site][index].inferred]  # the compiler's deps are its own business
 
@@ -61,6 +68,49 @@ def _retains(graph: TaskGraph, order: Ordering, succs: list[list[int]], producer
     if not any(acc.buffer.owner == producer for acc in task.accesses):
         return False
     return not any(c != task.id and order.ordered(task.id, c) for c in succs[producer])
+
+
+class _KeepsRing:
+    """Whether the edge P -> R keeps alive a buffer that R, or a task reaching R, uses:
+    R's only hold on some task of P's ring no later than the buffer's creator X (P <= X)."""
+
+    LIMIT = 256  # (creator, user) pairs examined per edge; beyond, assume it is needed
+
+    def __init__(self, graph: TaskGraph, order: Ordering) -> None:
+        self.graph, self.order = graph, order
+        self.retaining = graph.rules.retaining_origins
+        self.held = oldest_held(graph, self.retaining)
+        self.open_at = ScopeTest()
+        self.uses: dict[int, list[tuple[int, int]]] = {}  # ring -> sorted (creator, user)
+        for t in graph.tasks():
+            for acc in t.accesses:
+                owner = acc.buffer.owner
+                if owner is not None and owner != t.id:
+                    self.uses.setdefault(graph.task(owner).ring, []).append((owner, t.id))
+        for pairs in self.uses.values():
+            pairs.sort()
+
+    def __call__(self, producer: int, consumer: int) -> bool:
+        graph = self.graph
+        p, c = graph.task(producer), graph.task(consumer)
+        if not self.open_at(p, c):
+            return False  # P may be CONSUMED when R is submitted: the edge holds nothing
+        ring, alt = p.ring, consumer
+        for s in graph.fanout_lists()[consumer]:
+            alt = min(alt, self.held[s][ring])
+        for q in graph.fanin_lists()[consumer]:
+            if q != producer and q < alt and graph.task(q).ring == ring and \
+                    any(o.value in self.retaining for o in graph.origins(q, consumer)) and \
+                    self.open_at(graph.task(q), c):
+                alt = q
+        pairs = self.uses.get(ring, [])
+        start = bisect.bisect_left(pairs, (producer, -1))
+        for k, (creator, user) in enumerate(pairs[start:]):
+            if creator >= alt or k >= self.LIMIT:
+                return k >= self.LIMIT
+            if user <= consumer and (user == consumer or self.order.ordered(user, consumer)):
+                return True
+        return False
 
 
 def dep_clauses(stmts: tuple[ir.Stmt, ...]) -> dict[int, tuple[ir.Dep, ...]]:
@@ -76,8 +126,11 @@ def dep_clauses(stmts: tuple[ir.Stmt, ...]) -> dict[int, tuple[ir.Dep, ...]]:
     return out
 
 
-def _diagnostic(graph: TaskGraph, dep: ir.Dep, item: _Item) -> Diagnostic:
+def _diagnostic(graph: TaskGraph, clause: tuple[ir.Dep, ...], index: int,
+                item: _Item) -> Diagnostic:
     assert item.example is not None
+    dep = clause[index]
+    fix = remove_dep([d.span for d in clause], index, dep.var.name)
     producer, consumer = (graph.task(t) for t in item.example)
     why = ("the runtime creates this edge itself (a creator or TensorMap edge)"
            if item.by_runtime else
@@ -87,4 +140,5 @@ def _diagnostic(graph: TaskGraph, dep: ir.Dep, item: _Item) -> Diagnostic:
     return warning(
         "W302", f"dep '{dep.var.name}' is redundant: {why}", dep.span,
         notes=[Note(f"in {count}, for example {producer.label} -> {consumer.label}")],
-        help=(f"remove '{dep.var.name}' from this dep clause",), stage=Stage.VALIDATION)
+        help=(f"remove '{dep.var.name}' from this dep clause",), stage=Stage.VALIDATION,
+        fixes=(fix,) if fix else ())

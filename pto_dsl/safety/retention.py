@@ -1,12 +1,14 @@
-"""Check: a runtime-allocated buffer is still alive while a task uses it (reference §2.5).
+"""Check: a runtime-allocated buffer is still alive while a task uses it (W301;
+docs/runtime-model.md, "Retention").
 
-The runtime may recycle the buffer of a task P once P's scope has ended on the orchestrator
-side and every consumer that recorded P as a producer (a direct edge from P, of any origin)
-has finished. Scope end does not wait for anything, so a task R using P's buffer is safe
-only if some direct consumer C of P cannot finish before R does: C is R, or R reaches C.
-A violation is a warning (W301): with the runtime's large heaps it rarely bites, but nothing
-prevents it. A task not even ordered after a creator that wrote the buffer is left to the
-race check. One diagnostic per pair of submission sites, with the number of instances.
+Each ring is reclaimed in submission order, so the buffer of a task P lives while any task
+H of P's ring submitted no later than P is unconsumed. A task R using P's buffer is safe
+iff some such H is held until R finishes: a consumer C holds H through a *retaining* edge
+(which origins retain is the target's rule), C is R or R reaches C, and H's scope is
+still open when C is submitted (otherwise H may already be CONSUMED, and the edge holds
+nothing). Scope end waits for nothing, so an open scope alone holds nothing. A task not
+ordered after a creator that wrote the buffer is left to the race check. One warning per
+pair of submission sites, with the number of instances and the cheapest dep that helps.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from dataclasses import dataclass, field
 from pto_dsl import ir
 from pto_dsl.diagnostics import Diagnostic, Note, Stage, warning
 from pto_dsl.dialects import RuntimeConfig
-from pto_dsl.graph import Access, Task, TaskGraph
-from pto_dsl.safety.fixes import dep_fix, more_instances
+from pto_dsl.graph import Access, Origin, Task, TaskGraph
+from pto_dsl.safety.fixes import dep_fix, dep_fix_edits, more_instances
 from pto_dsl.safety.ordering import Ordering
+
+RINGS = 4
+NONE_HELD = 1 << 62
 
 
 @dataclass
@@ -31,24 +36,18 @@ class _Group:
 
 
 def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list[Diagnostic]:
-    preds = graph.fanin_lists()
-    succs = graph.fanout_lists()
-    holders: dict[int, set[int]] = {}  # creator -> tasks that reach one of its consumers
+    held = oldest_held(graph, graph.rules.retaining_origins)
     order = Ordering(graph)
     groups: dict[tuple[int, int], _Group] = {}
     for task in graph.tasks():
-        held: set[int] = set()
+        mine = held[task.id]
         lost: dict[int, list[Access]] = {}
         for acc in task.accesses:
             owner = acc.buffer.owner
-            if owner is None or owner == task.id or owner in held:
+            if owner is None or owner == task.id:
                 continue
-            if owner in lost:
-                lost[owner].append(acc)
-            elif task.id in succs[owner] or task.id in _holders(owner, preds, succs, holders):
-                held.add(owner)
-            else:
-                lost[owner] = [acc]
+            if mine[graph.task(owner).ring] > owner:
+                lost.setdefault(owner, []).append(acc)
         for owner, accesses in lost.items():
             creator = graph.task(owner)
             if creator.core != "alloc" and not order.ordered(owner, task.id):
@@ -58,36 +57,115 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
             group.count += 1
             for acc in accesses:
                 group.params.setdefault(acc.param, None)
-    return [_diagnostic(program, g) for g in groups.values()]
+    if not groups:
+        return []
+    every = frozenset(o.value for _, _, origins in graph.edges() for o in origins)
+    held_by_any = oldest_held(graph, every) if every != graph.rules.retaining_origins else held
+    held_if_live = oldest_held(graph, graph.rules.retaining_origins, need_open=False)
+    return [_diagnostic(program, graph, order, g, held_by_any, held_if_live)
+            for g in groups.values()]
 
 
-def _holders(owner: int, preds: list[tuple[int, ...]], succs: list[list[int]],
-             cache: dict[int, set[int]]) -> set[int]:
-    """Every task submitted after `owner` that reaches (or is) a direct consumer of it."""
-    found = cache.get(owner)
-    if found is None:
-        found = set(succs[owner])
-        stack = list(found)
-        while stack:
-            for p in preds[stack.pop()]:
-                if p > owner and p not in found:
-                    found.add(p)
-                    stack.append(p)
-        cache[owner] = found
-    return found
+def oldest_held(graph: TaskGraph, retaining: frozenset[str],
+                need_open: bool = True) -> list[list[int]]:
+    """Per task R and ring, the oldest task of that ring held until R finishes: by a
+    retaining edge into R or into a task R reaches, from a producer whose scope is open
+    when that consumer is submitted (unless not `need_open`; NONE_HELD if none)."""
+    n = len(graph)
+    held = [[NONE_HELD] * RINGS for _ in range(n)]
+    succs = graph.fanout_lists()
+    open_at = ScopeTest()
+    for c in range(n - 1, -1, -1):
+        mine = held[c]
+        for s in succs[c]:  # every edge orders: a successor finishes after c
+            theirs = held[s]
+            for r in range(RINGS):
+                if theirs[r] < mine[r]:
+                    mine[r] = theirs[r]
+        consumer = graph.task(c)
+        for h, _, origins in _fanin(graph, c):
+            producer = graph.task(h)
+            if h < mine[producer.ring] and any(o.value in retaining for o in origins) \
+                    and (not need_open or open_at(producer, consumer)):
+                mine[producer.ring] = h
+    return held
 
 
-def _diagnostic(program: ir.Program, g: _Group) -> Diagnostic:
+def _fanin(graph: TaskGraph, consumer: int) -> list[tuple[int, int, tuple[Origin, ...]]]:
+    return [(p, consumer, graph.origins(p, consumer)) for p in graph.fanin_lists()[consumer]]
+
+
+class ScopeTest:
+    """Is the scope a producer was submitted in still open when a consumer is submitted
+    (the producer's scope encloses the consumer's, or is the entry's own level)?"""
+
+    def __init__(self) -> None:
+        self._paths: dict[int, frozenset[int]] = {}
+
+    def __call__(self, producer: Task, consumer: Task) -> bool:
+        if producer.scope is None:
+            return True
+        if consumer.scope is None:
+            return False
+        path = self._paths.get(consumer.scope.id)
+        if path is None:
+            path = self._paths[consumer.scope.id] = frozenset(consumer.scope.path())
+        return producer.scope.id in path
+
+
+def cheapest_holder(program: ir.Program, graph: TaskGraph, order: Ordering, creator: Task,
+                    reader: Task, limit: int = 64) -> Task | None:
+    """The task to name in a dep of `reader` that keeps `creator`'s buffer alive at the
+    least cost: a task of the creator's ring submitted no later than it, whose scope is
+    open at the reader; preferring one the reader already has an edge from (the dep adds
+    no edge), then one already ordered before the reader (no new wait), then one a task
+    variable can name at the reader, then the nearest to the creator."""
+    open_at = ScopeTest()
+    producers = set(graph.fanin_lists()[reader.id])
+    reaching = program.sites[reader.site].reaching
+    named = {s for sites in reaching.values() for s in sites}
+    best: tuple[tuple[int, int, int], Task] | None = None
+    seen = 0
+    for h in range(creator.id, -1, -1):
+        task = graph.task(h)
+        if task.ring != creator.ring or not open_at(task, reader):
+            continue
+        seen += 1
+        cost = (0 if h in producers else 1 if order.ordered(h, reader.id) else 2,
+                0 if task.site in named else 1, creator.id - h)
+        if best is None or cost < best[0]:
+            best = (cost, task)
+        if seen >= limit or cost[:2] == (0, 0):
+            break
+    return best[1] if best is not None else None
+
+
+def _diagnostic(program: ir.Program, graph: TaskGraph, order: Ordering, g: _Group,
+                held_by_any: list[list[int]], held_if_live: list[list[int]]) -> Diagnostic:
     reader, creator = g.reader, g.creator
     params = ", ".join(f"'{p}'" for p in g.params)
+    notes = [Note(f"'{creator.kernel}' creates it here", creator.span),
+             Note(f"first instance: {creator.label} and {reader.label}, buffer "
+                  f"'{g.access.buffer.name}'{more_instances(g.count)}")]
+    if held_by_any[reader.id][creator.ring] <= creator.id:
+        notes.append(Note("only edges that do not retain at this target hold such a task "
+                          "(a TensorMap edge orders but does not hold its producer)"))
+    if held_if_live[reader.id][creator.ring] <= creator.id:
+        notes.append(Note("the deps that would hold such a task name it after its scope "
+                          "ended: it may already be CONSUMED by then, and such an edge holds "
+                          "nothing (the runtime drops it, or at v0 corrupts its counts)"))
+    holder = cheapest_holder(program, graph, order, creator, reader)
+    fix = dep_fix(program, holder, reader) if holder is not None else (
+        f"no task of ring {creator.ring} submitted up to '{creator.kernel}' is in a scope "
+        f"still open at '{reader.kernel}': submit '{reader.kernel}' in the scope of "
+        f"'{creator.kernel}'")
     return warning(
-        "W301", f"'{reader.kernel}' uses {params}, created by '{creator.kernel}', but neither "
-        f"it nor a task that finishes after it holds '{creator.kernel}': the buffer may be "
-        f"recycled while '{reader.kernel}' runs", reader.span,
-        notes=[Note(f"'{creator.kernel}' creates it here", creator.span),
-               Note(f"first instance: {creator.label} and {reader.label}, buffer "
-                    f"'{g.access.buffer.name}'{more_instances(g.count)}")],
-        help=(dep_fix(program, creator, reader),
-              "a dep retains its producer's buffers until the consumer finishes; ordering "
-              "through other tasks does not (reference §2.5)"),
-        stage=Stage.VALIDATION)
+        "W301", f"'{reader.kernel}' uses {params}, created by '{creator.kernel}', but no "
+        f"task that finishes after it holds '{creator.kernel}' or an older task of its ring "
+        f"(ring {creator.ring}): the buffer may be recycled while '{reader.kernel}' runs",
+        reader.span, notes=notes,
+        help=(fix, "a dep holds its producer until the consumer finishes, and each ring is "
+              "reclaimed in order, so it also keeps every later task's buffers of that ring "
+              "(docs/runtime-model.md, Retention)"),
+        stage=Stage.VALIDATION,
+        fixes=dep_fix_edits(program, holder, reader) if holder is not None else ())

@@ -1,5 +1,5 @@
 """The runtime's orchestration-side value types: task ids, tensors, create-infos, the Arg
-builder and submit results (reference §1.4-§1.9), shaped like the C++ API.
+builder and submit results (runtime-model.md), shaped like the C++ API.
 
 Names follow the V0 API with the `pto2_` prefix dropped. Nothing here knows the .pto
 language; `pto_dsl.sim.lowering` calls this API as generated C++ calls the real one.
@@ -13,13 +13,15 @@ from typing import NamedTuple
 from pto_dsl.regions import Region
 from pto_dsl.types import dtype_size
 
-INVALID_TASK_ID = (1 << 64) - 1  # PTO2TaskId::invalid(): raw all ones (reference §1.9)
-INVALID_KERNEL_ID = -1  # an unused slot of MixedKernels (reference §1.6)
+TENSORMAP_RULES = ("merged", "boundary")  # runtime-model.md: merged, pre-merge
+
+INVALID_TASK_ID = (1 << 64) - 1  # PTO2TaskId::invalid(): raw all ones (runtime-model.md)
+INVALID_KERNEL_ID = -1  # an unused slot of MixedKernels (runtime-model.md)
 
 
 class ArgLimits(NamedTuple):
-    """Per-task limits of the Arg builder: V0 16 tensors / 32 scalars / 16 deps (§1.5);
-    HEAD 32 / 16 / no dep limit (§1.13)."""
+    """Per-task limits of the Arg builder: V0 16 tensors / 32 scalars / 16 deps (runtime-model.md);
+    HEAD 32 / 16 / no dep limit (runtime-model.md)."""
 
     tensors: int
     scalars: int
@@ -49,7 +51,7 @@ def task_id_str(task_id: int) -> str:
 
 
 class ErrorCode(enum.IntEnum):
-    """Fatal codes of the orchestrator (reference §1.11)."""
+    """Fatal codes of the orchestrator (runtime-model.md)."""
 
     NONE = 0
     SCOPE_DEADLOCK = 1
@@ -80,7 +82,7 @@ INPUT, INOUT = TensorArgType.INPUT, TensorArgType.INOUT
 
 
 class Tensor(NamedTuple):
-    """A tensor descriptor (reference §1.4): a buffer base address, the box of it seen
+    """A tensor descriptor (runtime-model.md): a buffer base address, the box of it seen
     (raw shape, offsets and shapes in elements), the creator task and manual_dep."""
 
     addr: int
@@ -104,7 +106,7 @@ class Tensor(NamedTuple):
 
     def view(self, shapes: tuple[int, ...], offsets: tuple[int, ...],
              manual_dep: bool = False) -> Tensor:
-        """Offsets are added to the parent's; manual_dep is not inherited (§1.4)."""
+        """Offsets are added to the parent's; manual_dep is not inherited (runtime-model.md)."""
         r = self.region
         return self._replace(region=Region(r.layout, tuple(
             a + b for a, b in zip(r.offsets, offsets)), tuple(shapes)), manual_dep=manual_dep)
@@ -112,13 +114,13 @@ class Tensor(NamedTuple):
 
 def make_tensor_external(addr: int, shapes: tuple[int, ...], dtype: str,
                          manual_dep: bool = False, version: int = 0) -> Tensor:
-    """A contiguous, zero-offset tensor on memory the host owns; no creator (§1.4)."""
+    """A contiguous, zero-offset tensor on memory the host owns; no creator (runtime-model.md)."""
     return Tensor(addr, dtype, Region(shapes, (0,) * len(shapes), shapes), INVALID_TASK_ID,
                   manual_dep, version)
 
 
 class TensorCreateInfo(NamedTuple):
-    """A runtime-allocated output (reference §1.4)."""
+    """A runtime-allocated output (runtime-model.md)."""
 
     shapes: tuple[int, ...]
     dtype: str
@@ -143,14 +145,14 @@ class MixedKernels(NamedTuple):
                 self.aiv1 != INVALID_KERNEL_ID)
 
     def normalized(self) -> MixedKernels:
-        """A lone AIV1 kernel moves to the AIV0 slot (reference §2.1 step 2)."""
+        """A lone AIV1 kernel moves to the AIV0 slot (runtime-model.md)."""
         if self.mask == (False, False, True):
             return MixedKernels(INVALID_KERNEL_ID, self.aiv1, INVALID_KERNEL_ID)
         return self
 
     @property
     def shape(self) -> str | None:
-        """The resource shape (reference §5.2): aic, aiv, mix, or None with no kernel."""
+        """The resource shape (runtime-model.md): aic, aiv, mix, or None with no kernel."""
         active = sum(self.mask)
         if active == 0:
             return None
@@ -160,8 +162,8 @@ class MixedKernels(NamedTuple):
 
 
 class Arg:
-    """The task-argument builder (reference §1.5): tensors with tags, then scalars, and
-    explicit deps; the first misuse is latched and fails the submit (§2.6)."""
+    """The task-argument builder (runtime-model.md): tensors with tags, then scalars, and
+    explicit deps; the first misuse is latched and fails the submit (runtime-model.md)."""
 
     __slots__ = ("deps", "error", "limits", "scalars", "tags", "tensors")
 
@@ -222,7 +224,7 @@ class Arg:
         self.scalars.extend(values)
 
     def add_dep(self, *task_ids: int) -> None:
-        # the capacity check is all-or-nothing for one call (reference §1.5)
+        # the capacity check is all-or-nothing for one call (runtime-model.md)
         if self.limits.deps is not None and len(self.deps) + len(task_ids) > self.limits.deps:
             self._latch("Too many explicit deps (exceeds explicit dependency "
                         f"capacity={self.limits.deps})")

@@ -1,5 +1,5 @@
-"""The runtime's dependency computation for one submit (reference §2.1 steps 6, Step A,
-Step B and Step 4; §2.3 for manual scopes; §4 for the pre-merge boundary rule), as
+"""The runtime's dependency computation for one submit (runtime-model.md steps 6, Step A,
+Step B and Step 4; manual scopes; the pre-merge boundary rule: runtime-model.md), as
 functions of the `Runtime` (the role of the runtime's own dep-compute module)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ OUTPUT_EXISTING = TensorArgType.OUTPUT_EXISTING
 
 
 def explicit_deps(rt: Runtime, slot: TaskSlot, deps: Sequence[int]) -> dict[int, TaskSlot] | None:
-    """Explicit deps first, in both modes (reference §2.1 step 6, §2.5)."""
+    """Explicit deps first, in both modes (runtime-model.md)."""
     fanin: dict[int, TaskSlot] = {}
     rings = rt.rings
     for dep in deps:
@@ -29,32 +29,42 @@ def explicit_deps(rt: Runtime, slot: TaskSlot, deps: Sequence[int]) -> dict[int,
             return None
         ring = rings[ring_index]
         producer = ring.slots[local & ring.mask] if local >= ring.last_alive else None
-        if producer is None or producer.state == CONSUMED:
-            rt.skip_edge(slot, dep, "explicit")  # retired: already complete (§2.5)
-            continue
-        rt.add_edge(fanin, slot, producer, "explicit")
+        if producer is None:
+            rt.skip_edge(slot, dep, "explicit")  # retired: already complete (runtime-model.md)
+        else:
+            link(rt, fanin, slot, producer, "explicit")
     return fanin
+
+
+def link(rt: Runtime, fanin: dict[int, TaskSlot], slot: TaskSlot, producer: TaskSlot,
+         origin: str) -> None:
+    """An edge to a live producer; one that is already CONSUMED follows the target's rule."""
+    if producer.state == CONSUMED and producer.seq not in fanin:
+        rt.consumed_edge(fanin, slot, producer, origin)
+    else:
+        rt.add_edge(fanin, slot, producer, origin)
 
 
 def auto_fanin(rt: Runtime, slot: TaskSlot, tensors: list[Tensor], tags: list[TensorArgType],
                fanin: dict[int, TaskSlot]) -> None:
-    """Steps A, B and 4 of reference §2.1 (outside manual scopes only, §2.3)."""
+    """Steps A, B and 4 of runtime-model.md (outside manual scopes only, runtime-model.md)."""
     tmap = rt.tmap
     for t, tag in zip(tensors, tags):
         if tag is OUTPUT:
             continue
         if t.owner != INVALID_TASK_ID:  # Step A: creator retention
             owner = rt.live_slot(t.owner)
-            if owner is not None and owner.state != CONSUMED:
-                rt.add_edge(fanin, slot, owner, "creator")
+            if owner is not None:
+                link(rt, fanin, slot, owner, "creator")
             else:
                 rt.skip_edge(slot, t.owner, "creator")
         if not t.manual_dep and (tag is INPUT or tag is INOUT):  # Step B
             stale: list[int] = []
-            for pid in tmap.lookup(t.addr, t.region, t.version, tag is INOUT, stale):
+            for pid in tmap.lookup(t.addr, t.region, t.version, tag is INOUT, rt.storage(t),
+                                   stale):
                 producer = rt.live_slot(pid)
                 if producer is not None and producer is not slot:
-                    rt.add_edge(fanin, slot, producer, "tensormap")
+                    link(rt, fanin, slot, producer, "tensormap")
             for pid in stale:
                 rt.skip_edge(slot, pid, "tensormap")
     for t, tag in zip(tensors, tags):  # Step 4
@@ -64,17 +74,17 @@ def auto_fanin(rt: Runtime, slot: TaskSlot, tensors: list[Tensor], tags: list[Te
 
 def boundary_fanin(rt: Runtime, slot: TaskSlot, tensors: list[Tensor],
                     tags: list[TensorArgType], fanin: dict[int, TaskSlot]) -> None:
-    """The pre-merge rule (reference §4): in a manual scope only tensors produced inside
+    """The pre-merge rule (runtime-model.md): in a manual scope only tensors produced inside
     it bypass the TensorMap; boundary tensors are still looked up and inserted."""
     tmap = rt.tmap
     for t, tag in zip(tensors, tags):
         if tag is OUTPUT or t.manual_dep or _inside_manual(rt, t):
             continue
         if tag is INPUT or tag is INOUT:
-            for pid in tmap.lookup(t.addr, t.region, t.version, tag is INOUT):
+            for pid in tmap.lookup(t.addr, t.region, t.version, tag is INOUT, rt.storage(t)):
                 producer = rt.live_slot(pid)
                 if producer is not None and producer is not slot:
-                    rt.add_edge(fanin, slot, producer, "tensormap")
+                    link(rt, fanin, slot, producer, "tensormap")
         if tag is INOUT or tag is OUTPUT_EXISTING:
             tmap.insert(t.addr, t.region, t.version, slot.task_id, slot.ring, slot.local)
 

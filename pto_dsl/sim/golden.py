@@ -8,17 +8,18 @@ the run used them), scalars and shape symbols, and returns a dict of output tens
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
+from pto_dsl.sim.frames import user_frames
 from pto_dsl.sim.kernels import load_module
 from pto_dsl.source import Span
 
-RTOL = ATOL = 1e-3  # the reference's tolerance (§3.1)
+RTOL = ATOL = 1e-3  # the reference's tolerance (runtime-model.md)
 
 
 class OutputCheck(NamedTuple):
@@ -51,16 +52,17 @@ def find_golden(spec: str | None, base_dir: Path,
 
 
 def run_golden(fn: Callable[[dict[str, Any]], Any], inputs: dict[str, Any],
-               where: Span | None = None) -> dict[str, Any]:
+               traceback: bool = False, where: Span | None = None) -> dict[str, Any]:
     """`where`: the output tensor the golden computes (the entry's first output)."""
     try:
         result = fn(dict(inputs))
     except (Exception, SystemExit) as exc:  # the user's golden: report, never a traceback
+        notes = [n for n in (_raised_at(exc, fn),) if n is not None]
         raise _error(f"the golden failed: {type(exc).__name__}: {exc}", where,
-                     _raised_at(exc, fn)) from None
+                     notes + (list(user_frames(exc)) if traceback else [])) from None
     if not isinstance(result, dict):
         raise _error("a golden must return a dict of output names to arrays", where,
-                     _defined_at(fn))
+                     [n for n in (_defined_at(fn),) if n is not None])
     return result
 
 
@@ -115,8 +117,7 @@ def compare(actual: dict[str, np.ndarray], expected: dict[str, Any],
 
 
 def _error(message: str, where: Span | None = None,
-           note: Note | None = None) -> CompileError:
-    return CompileError([error("E505", message, where, notes=[note] if note else [],
-                               stage=Stage.SIMULATION,
+           notes: Sequence[Note] = ()) -> CompileError:
+    return CompileError([error("E505", message, where, notes=notes, stage=Stage.SIMULATION,
                                help=("a golden is a function (inputs: dict) -> dict of "
                                      "output name to array",))])

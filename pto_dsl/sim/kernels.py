@@ -1,6 +1,6 @@
 """The kernel registry of a run: each kernel's Python implementation (its `impl`
 attribute) and its cost in core cycles (its `cost` attribute), keyed as the runtime keys
-kernels, by func_ids (reference §1.6).
+kernels, by func_ids (runtime-model.md).
 
 An implementation is called with the kernel's arguments in declaration order: tensors as
 numpy arrays shaped like the argument (write the outputs in place), scalars as numbers.
@@ -8,8 +8,10 @@ numpy arrays shaped like the argument (write the outputs in place), scalars as n
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,13 +25,16 @@ from pto_dsl.costs import cost_function
 from pto_dsl.diagnostics import CompileError, Stage, error
 from pto_dsl.files import note_read
 from pto_dsl.sim.api import MixedKernels
+from pto_dsl.sim.frames import user_frames
 from pto_dsl.sim.lowering import kernel_ids
 from pto_dsl.sim.memory import KernelImpl, KernelRun, Scalar
 
 
 def build_registry(program: ir.Program, base_dir: Path, numerics: bool,
-                   default_cycles: float) -> dict[MixedKernels, KernelImpl]:
-    """Raises CompileError (E503, E504) for kernels a numerics run cannot call."""
+                   default_cycles: float,
+                   traceback: bool = False) -> dict[MixedKernels, KernelImpl]:
+    """Raises CompileError (E503, E504) for kernels a numerics run cannot call; with
+    `traceback`, an impl module that fails to import shows the user's frames."""
     used = {site.kernel.name for site in program.sites if site.kernel is not None}
     registry: dict[MixedKernels, KernelImpl] = {}
     problems = []
@@ -37,7 +42,7 @@ def build_registry(program: ir.Program, base_dir: Path, numerics: bool,
         run: KernelRun | None = None
         if numerics and kernel.name in used:
             try:
-                run = _runner(kernel, _load(kernel, base_dir))
+                run = _runner(kernel, _load(kernel, base_dir, traceback))
             except CompileError as exc:
                 problems.extend(exc.diagnostics)
         registry[kernel_ids(kernel).normalized()] = KernelImpl(
@@ -47,7 +52,7 @@ def build_registry(program: ir.Program, base_dir: Path, numerics: bool,
     return registry
 
 
-def _load(kernel: ir.Kernel, base_dir: Path) -> Callable[..., Any]:
+def _load(kernel: ir.Kernel, base_dir: Path, traceback: bool) -> Callable[..., Any]:
     if kernel.impl is None:
         raise CompileError([error(
             "E503", f"kernel '{kernel.name}' has no impl, so pto-run cannot compute its "
@@ -57,17 +62,41 @@ def _load(kernel: ir.Kernel, base_dir: Path) -> Callable[..., Any]:
     target, _, func = kernel.impl.value.rpartition(":")
     try:
         module = _module(target, base_dir)
-        fn = getattr(module, func)
     except (Exception, SystemExit) as exc:  # the user's module: report, never a traceback
         raise CompileError([error(
             "E504", f"cannot load impl '{kernel.impl.value}' of kernel '{kernel.name}': "
             f"{type(exc).__name__}: {exc}", kernel.impl.span, stage=Stage.SIMULATION,
+            notes=user_frames(exc) if traceback else (),
             help=("a module name is looked up next to the .pto file first, then on the "
                   "Python path",))]) from None
+    fn = getattr(module, func, None)
+    if fn is None:
+        raise CompileError([error(
+            "E504", f"cannot load impl '{kernel.impl.value}' of kernel '{kernel.name}': "
+            f"{module_file(module)} has no function '{func}'", kernel.impl.span,
+            stage=Stage.SIMULATION, help=_near(func, module))])
     if not callable(fn):
         raise CompileError([error("E504", f"impl '{kernel.impl.value}' is not a function",
                                   kernel.impl.span, stage=Stage.SIMULATION)])
     return fn  # type: ignore[no-any-return]
+
+
+def module_file(module: ModuleType) -> str:
+    """The user's name for a module: its file, relative to the working directory."""
+    file = getattr(module, "__file__", None)
+    if file is None:
+        return f"module '{module.__name__}'"
+    try:
+        return f"'{os.path.relpath(file)}'"
+    except ValueError:  # another drive (Windows)
+        return f"'{file}'"
+
+
+def _near(func: str, module: ModuleType) -> tuple[str, ...]:
+    names = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")]
+    close = difflib.get_close_matches(func, names, n=1)
+    return (f"did you mean '{close[0]}'?",) if close else \
+        (f"its functions: {', '.join(sorted(names)) or 'none'}",)
 
 
 _MODULES: dict[Path, ModuleType] = {}

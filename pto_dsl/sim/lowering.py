@@ -2,8 +2,8 @@
 
 The interpreter of `pto_dsl.instantiate` (expressions, loops, ifs, lets) is reused; what
 differs is what a submission, an `alloc`, a `scope` and an orchestration read do: here
-they build an `Arg` and call the model as generated C++ calls the runtime (reference
-§1.5-§1.10), and orchestration reads read the simulated memory.
+they build an `Arg` and call the model as generated C++ calls the runtime (runtime-model.md),
+and orchestration reads read the simulated memory.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class Lowering(Instantiator):
     def __init__(self, program: ir.Program, case: CaseValues, runtime: Runtime,
                  inputs: dict[str, np.ndarray] | None = None,
                  limits: ArgLimits = V0_LIMITS, bounds: Limits = DEFAULT_LIMITS) -> None:
-        super().__init__(program, case, limits=bounds)
+        super().__init__(program, case, runtime.rules, limits=bounds)
         self.rt = runtime
         self.limits = limits  # the dialect's Arg limits
         self.inputs = inputs or {}
@@ -107,15 +107,15 @@ class Lowering(Instantiator):
             message = exc.message.removeprefix("FATAL: ")
             self.sim_fail("E501", f"the runtime stops: FATAL(code={int(exc.code)} "
                           f"{exc.code.name}): {message}", span,
-                          help=(_FATAL_HELP.get(exc.code, "see reference §2.6"),
+                          help=(_FATAL_HELP.get(exc.code, "see docs/runtime-model.md"),
                                 "the runtime latches this error and ignores every later "
-                                "call (reference §2.6)"))
+                                "call (docs/runtime-model.md)"))
 
     # ---- run ------------------------------------------------------------------------------
     def contents(self, name: str) -> np.ndarray:
         if name in self.inputs:
             return self.inputs[name]
-        return self.case.contents(name)
+        return self.case.take(name)  # memory keeps the only copy
 
     def run_program(self) -> None:
         self.run_frame(self.prepare())
@@ -300,7 +300,7 @@ _FATAL_HELP = {
     ErrorCode.HEAP_RING_DEADLOCK: "end scopes sooner, or raise the task window "
                                   "(--task-window) or the heap (--heap-mib)",
     ErrorCode.INVALID_ARGS: "the orchestration calls the runtime in a way it rejects "
-                            "(reference §2.4, §2.6)",
+                            "(docs/runtime-model.md)",
 }
 
 _TAGS = {ir.Tag.INPUT: TensorArgType.INPUT, ir.Tag.INOUT: TensorArgType.INOUT,

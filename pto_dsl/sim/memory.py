@@ -3,8 +3,9 @@
 Every buffer is a flat numpy array keyed by its base address: entry tensors are given
 by the host, runtime outputs are created when their task is submitted (filled with NaN,
 like uninitialised heap) and dropped when their task's slot is reclaimed. bf16 data is
-held in float32 arrays, rounded to bf16 (round to nearest even) whenever it is stored.
-A task reads its arguments when it starts and its writes land when it ends.
+held as uint16 bit patterns (pto_dsl.bf16), given to kernels as float32 tiles and rounded
+(to nearest even) when stored. A task reads its arguments when it starts and its writes
+land when it ends.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from pto_dsl.sim.api import MixedKernels, Tensor, TensorArgType
+from pto_dsl import bf16
+from pto_dsl.sim.api import INVALID_TASK_ID, MixedKernels, Tensor, TensorArgType
 from pto_dsl.sim.ring import TaskSlot
 
 NP_DTYPES: dict[str, Any] = {
@@ -25,18 +27,6 @@ NP_DTYPES: dict[str, Any] = {
 Scalar = int | float | bool
 KernelRun = Callable[[list[np.ndarray], Sequence[Scalar]], None]
 KernelCycles = Callable[[Sequence[Tensor], Sequence[Scalar]], float]
-
-
-def round_bf16(a: np.ndarray) -> np.ndarray:
-    """float32 values rounded to the nearest bfloat16 (ties to even), kept as float32."""
-    bits = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32)
-    rounded = (bits + (np.uint32(0x7FFF) + ((bits >> 16) & np.uint32(1)))) & \
-        np.uint32(0xFFFF0000)
-    out: np.ndarray = rounded.view(np.float32)
-    nan = np.isnan(a)
-    if nan.any():
-        out = np.where(nan, np.float32(np.nan), out)
-    return out
 
 
 class KernelImpl(NamedTuple):
@@ -72,6 +62,7 @@ class Memory:
     def __init__(self) -> None:
         self.arrays: dict[int, np.ndarray] = {}
         self.dtypes: dict[int, str] = {}
+        self.owners: dict[int, int] = {}  # runtime output address -> the task that made it
         self._loaders: dict[int, Callable[[], np.ndarray]] = {}
 
     def register(self, addr: int, dtype: str, loader: Callable[[], np.ndarray]) -> None:
@@ -79,14 +70,25 @@ class Memory:
         self._loaders[addr] = loader
         self.dtypes[addr] = dtype
 
-    def allocate(self, addr: int, dtype: str, numel: int) -> None:
-        kind = np.dtype(NP_DTYPES[dtype]).kind
-        fill = np.nan if kind == "f" else 0
-        self.arrays[addr] = np.full(numel, fill, dtype=NP_DTYPES[dtype])
+    def allocate(self, addr: int, dtype: str, numel: int,
+                 owner: int = INVALID_TASK_ID) -> None:
+        if dtype == "bf16":
+            self.arrays[addr] = np.full(numel, bf16.NAN_BITS, dtype=np.uint16)
+        else:
+            kind = np.dtype(NP_DTYPES[dtype]).kind
+            fill = np.nan if kind == "f" else 0
+            self.arrays[addr] = np.full(numel, fill, dtype=NP_DTYPES[dtype])
         self.dtypes[addr] = dtype
+        self.owners[addr] = owner
 
     def release(self, addr: int) -> None:
         self.arrays.pop(addr, None)
+        self.owners.pop(addr, None)
+
+    def alive(self, t: Tensor) -> bool:
+        """Whether a runtime output still holds the buffer its task made (not reclaimed,
+        not reused by a later task); entry tensors always are."""
+        return t.owner == INVALID_TASK_ID or self.owners.get(t.addr) == t.owner
 
     def flat(self, addr: int) -> np.ndarray:
         arr = self.arrays.get(addr)
@@ -94,34 +96,43 @@ class Memory:
             loader = self._loaders.get(addr)
             if loader is None:
                 raise NoData(f"no memory at address {addr:#x}")
+            if self.dtypes[addr] == "bf16":  # the loader hands over its data
+                made = np.asarray(loader())
+                bits = made if made.dtype == np.uint16 else bf16.to_bits(made)
+                arr = self.arrays[addr] = bits.reshape(-1)
+                return arr
             data = np.asarray(loader(), dtype=NP_DTYPES[self.dtypes[addr]]).reshape(-1)
-            arr = self.arrays[addr] = round_bf16(data) if self.dtypes[addr] == "bf16" \
-                else data.copy()
+            arr = self.arrays[addr] = data.copy()
         return arr
 
     def view(self, t: Tensor) -> np.ndarray:
+        if not self.alive(t):
+            raise NoData(f"the buffer at {t.addr:#x} was reclaimed")
         r = t.region
         full = self.flat(t.addr).reshape(r.layout)
         return full[tuple(slice(o, o + s) for o, s in zip(r.offsets, r.sizes))]
 
     def store(self, t: Tensor, data: np.ndarray) -> None:
         target = self.view(t)
-        target[...] = round_bf16(data) if t.dtype == "bf16" else data
+        target[...] = bf16.to_bits(data) if t.dtype == "bf16" else data
 
     def read(self, t: Tensor, indices: Sequence[int]) -> Scalar:
         r = t.region
         flat_index = 0
         for dim, size in enumerate(r.layout):
             flat_index = flat_index * size + r.offsets[dim] + indices[dim]
-        value: Scalar = self.flat(t.addr)[flat_index].item()
-        return value
+        value = self.flat(t.addr)[flat_index]
+        if t.dtype == "bf16":
+            return float(bf16.to_float32(value))
+        scalar: Scalar = value.item()
+        return scalar
 
 
 WRITES = (TensorArgType.OUTPUT, TensorArgType.OUTPUT_EXISTING, TensorArgType.INOUT)
 
 
 class Numerics:
-    """The executor of reference §5.3's run step: calls each task's kernel on copies of
+    """The executor of runtime-model.md's run step: calls each task's kernel on copies of
     its arguments at start, stores what it writes at its end."""
 
     def __init__(self, memory: Memory, kernels: dict[MixedKernels, KernelImpl]) -> None:
@@ -134,7 +145,8 @@ class Numerics:
         arrays = []
         for t in tensors:
             try:
-                arrays.append(np.array(self.memory.view(t)))
+                view = self.memory.view(t)
+                arrays.append(bf16.to_float32(view) if t.dtype == "bf16" else np.array(view))
             except NoData:
                 raise FreedBuffer(slot, t) from None
         try:
@@ -144,6 +156,10 @@ class Numerics:
         slot.pending = [(t, a) for t, tag, a in zip(tensors, tags, arrays) if tag in WRITES]
 
     def finish(self, slot: TaskSlot) -> None:
+        tensors = slot.args[0]
+        for t in tensors:  # a buffer must live until the task that uses it has finished
+            if not self.memory.alive(t):
+                raise FreedBuffer(slot, t)
         for t, data in slot.pending or ():
             try:
                 self.memory.store(t, data)

@@ -1,7 +1,7 @@
 """A recorder of what the runtime model decides: every submitted task and every fanin
 edge with its origins, in submission order ids (as the static task graph numbers tasks).
 
-Edges to producers that had already retired (the runtime skips them, reference §2.5) are
+Edges to producers that had already retired (the runtime skips them, runtime-model.md) are
 kept apart. This grows with the run: it is for tests and tools, not the model itself.
 """
 

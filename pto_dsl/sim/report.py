@@ -1,7 +1,7 @@
 """What a run reports: the summary text, the stats JSON and the Chrome/Perfetto trace.
 
-Stats follow the reference's profiling rules for TensorMap counts (§4). The trace has one
-track per core plus the orchestrator, times in microseconds.
+Stats follow the runtime's profiling rules for TensorMap counts (runtime-model.md). The trace
+has one track per core plus the orchestrator, times in microseconds.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import json
 import math
 from typing import Any
 
+from pto_dsl.graph import plural, records_text
 from pto_dsl.sim.golden import OutputCheck
 from pto_dsl.sim.lowering import TaskTag
 from pto_dsl.sim.run import SimResult
@@ -24,16 +25,21 @@ def stats(result: SimResult) -> dict[str, Any]:
     kinds: dict[str, list[float]] = {"AIC": [], "AIV": []}
     for name, u in per_core.items():
         kinds[name[:3]].append(u)
-    edges = {o: rt.edges[o] for o in ORIGINS}
-    edges.update({f"skipped_{o}": rt.edges[f"skipped_{o}"] for o in ORIGINS
-                  if rt.edges[f"skipped_{o}"]})
+    counts = rt.counts
     return {
         "program": result.program, "case": result.case,
         "tensormap_rule": "boundary" if rt.boundary else "merged",
         "numerics": rt.numerics,
         "tasks": rt.seq,
         "tasks_per_kernel": _per_kernel(result),
-        "edges": edges,
+        # the unit of pto-check and pto-graph: distinct (producer, consumer) tasks
+        "dependency_pairs": {"total": counts.pairs, "wired": sum(counts.wired.values()),
+                             "producer_retired": sum(counts.retired.values()),
+                             # a pair with several origins counts once for each
+                             "by_origin": {o: counts.origins[o] for o in ORIGINS}},
+        # the rows of the runtime's deps.json for this run's submits
+        "deps_json_records": {"total": sum(counts.records.values()),
+                              **{o: counts.records[o] for o in ORIGINS}},
         "tensormap_lookups": rt.tmap.lookups,
         "tensormap_inserts": rt.tmap.inserts,
         "ring_peak_tasks": [r.peak_live for r in rt.rings],
@@ -41,6 +47,7 @@ def stats(result: SimResult) -> dict[str, Any]:
         "makespan_us": round(makespan / 1e3, 3),
         "orchestration_us": round(rt.orch_time / 1e3, 3),
         "critical_path_us": round(rt.critical_path / 1e3, 3),
+        "critical_path_cost": rt.critical_cycles,
         "critical_path": [row.label for row in result.critical_path()],
         "utilization": {k: round(sum(v) / len(v), 4) if v else 0.0 for k, v in kinds.items()},
         "core_utilization": {k: round(v, 4) for k, v in per_core.items()},
@@ -67,10 +74,10 @@ def _per_kernel(result: SimResult) -> dict[str, int]:
 
 def summary(result: SimResult, file: str) -> list[str]:
     s = stats(result)
-    edges = ", ".join(f"{k} {v}" for k, v in s["edges"].items() if v) or "none"
     lines = [f"{file}: entry '{result.program}', case {result.case}: {s['tasks']} tasks "
              f"({', '.join(f'{k} {v}' for k, v in s['tasks_per_kernel'].items())})",
-             f"  edges             {edges}",
+             f"  edges             {_pairs(s['dependency_pairs'])}",
+             f"                    {records_text(result.runtime.counts.records)}",
              f"  tensormap         {s['tensormap_lookups']} lookups, "
              f"{s['tensormap_inserts']} inserts ({s['tensormap_rule']} rule)",
              "  ring peak tasks   " + ", ".join(f"ring {i}: {n}" for i, n in
@@ -90,6 +97,15 @@ def summary(result: SimResult, file: str) -> list[str]:
     return lines
 
 
+def _pairs(pairs: dict[str, Any]) -> str:
+    """`17 dependency pairs (creator 15, tensormap 2; 2 not wired: producer retired)`."""
+    origins = ", ".join(f"{k} {v}" for k, v in pairs["by_origin"].items() if v)
+    retired = pairs["producer_retired"]
+    note = f"; {retired} not wired: producer already retired" if retired else ""
+    text = plural(pairs["total"], "dependency pair")
+    return f"{text} ({origins}{note})" if origins else text
+
+
 def _chain(result: SimResult) -> str:
     """The critical path's kernels in order, runs of one kernel folded (UP x3)."""
     chain = result.critical_path()
@@ -102,9 +118,10 @@ def _chain(result: SimResult) -> str:
         else:
             runs.append([row.kernel, 1])
     text = " > ".join(f"{k} x{n}" if n != 1 else str(k) for k, n in runs)
-    if len(text) > 70:
-        text = text[:67] + "..."
-    return f"{len(chain)} tasks: {text}"
+    if len(text) > 60:
+        text = text[:57] + "..."
+    # the cost pto-graph prints for its critical path: the same chain, chosen alike
+    return f"{len(chain)} tasks (cost {result.runtime.critical_cycles:g}): {text}"
 
 
 def _check_line(c: OutputCheck) -> str:

@@ -1,5 +1,5 @@
-"""Task slots and rings: the runtime's per-ring task window and output heap (reference
-§2.5, §2.7, §5.3).
+"""Task slots and rings: the runtime's per-ring task window and output heap (runtime-model.md).
+
 
 A ring hands out local task ids in order; a task's slot is `local & (window - 1)`, so a
 slot is reused once `last_task_alive` has passed its previous task. Only live tasks are
@@ -11,26 +11,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-PENDING, COMPLETED, CONSUMED = 0, 2, 3  # the stored states of reference §5.3
+PENDING, COMPLETED, CONSUMED = 0, 2, 3  # the stored states of runtime-model.md
 
 
 class TaskSlot:
-    """One task's slot state (reference §2.5: fanin/fanout counters and task_state) with
+    """One task's slot state (runtime-model.md: fanin/fanout counters and task_state) with
     what the scheduler needs to run it (kernels, arguments, cost) and its timing."""
 
-    __slots__ = ("args", "core", "cp", "cp_prev", "duration", "end", "fanin", "fanin_count",
+    __slots__ = ("args", "core", "cp", "cp_ns", "cp_prev", "cycles", "duration", "end", "fanin",
+                 "fanin_count",
                  "fanin_refcount", "fanout", "fanout_count", "fanout_refcount", "heap_end",
                  "kernels", "local", "out_addrs", "pending", "ready_time", "ring", "seq",
-                 "shape", "start", "state", "tag", "task_id")
+                 "shape", "stale", "start", "state", "tag", "task_id")
 
     def __init__(self, task_id: int, ring: int, local: int, seq: int) -> None:
         self.task_id, self.ring, self.local, self.seq = task_id, ring, local, seq
         self.state = PENDING
         self.fanin: list[TaskSlot] = []  # producers this task holds (released when done)
+        # v0: producers linked although CONSUMED; their release goes to whatever task
+        # holds the slot when this task finishes (the refcount desync, runtime-model.md)
+        self.stale: list[TaskSlot] = []
         self.fanin_count = 0
         self.fanin_refcount = 0
         self.fanout: list[TaskSlot] = []  # consumers waiting for this task to complete
-        self.fanout_count = 1  # the owning scope's reference (reference §2.5)
+        self.fanout_count = 1  # the owning scope's reference (runtime-model.md)
         self.fanout_refcount = 0
         self.heap_end = 0
         self.out_addrs: tuple[int, ...] = ()
@@ -38,8 +42,12 @@ class TaskSlot:
         self.args: Any = None
         self.shape = "alloc"
         self.duration = 0.0
-        self.cp = 0.0  # critical-path length ending with this task (ns)
-        self.cp_prev = -1  # seq of the producer before it on that path (-1: none)
+        self.cycles = 0.0  # the kernel's cost
+        # the heaviest chain of kernel costs ending with this task (cycles, as pto-graph
+        # weighs it), that chain's summed kernel time (ns) and the producer before it
+        self.cp = 0.0
+        self.cp_ns = 0.0
+        self.cp_prev = -1  # seq (-1: none)
         self.ready_time = self.start = self.end = 0.0
         self.core: list[int] = []
         self.pending: Any = None  # numerics: results to store when the task ends
@@ -54,19 +62,23 @@ class Ring:
     """One ring: a task window of `window` slots and a heap of `heap_size` bytes at `base`.
 
     The heap is a ring buffer reclaimed at the `last_task_alive` watermark: its tail is the
-    end of the packed outputs of the last reclaimed task (reference §2.5).
+    end of the packed outputs of the last reclaimed task (runtime-model.md).
     """
 
     def __init__(self, index: int, window: int, heap_size: int, base: int,
-                 on_reclaim: Callable[[TaskSlot], None]) -> None:
+                 on_reclaim: Callable[[TaskSlot], None], rebase: bool = True) -> None:
         self.index, self.window, self.mask = index, window, window - 1
         self.slots: list[TaskSlot | None] = [None] * window
-        # per slot, (local id, critical path, seq) of the last task reclaimed from it
-        self.retired: list[tuple[int, float, int]] = [(-1, 0.0, -1)] * window
+        # per slot, (local id, critical path, its time, seq) of the last task reclaimed
+        self.retired: list[tuple[int, float, float, int]] = [(-1, 0.0, 0.0, -1)] * window
         self.current = 0  # current_task_index: the next local id
         self.last_alive = 0  # last_task_alive: the oldest local id not reclaimed
         self.heap_size, self.base = heap_size, base
         self.head = self.tail = 0
+        self.rebase = rebase  # the target rebases an empty heap to 0 (runtime-model.md)
+        self.anchor = -1  # local id of the task that rebased; older tails are ignored
+        # stale releases (v0 refcount desync) owed to the next task of each slot
+        self.credit: dict[int, int] = {}
         self.peak_live = 0
         self.peak_heap = 0
         self.on_reclaim = on_reclaim
@@ -85,25 +97,35 @@ class Ring:
         return None
 
     def window_full(self) -> bool:
-        # live tasks per ring stay <= window - 1 (reference §2.7, §5.3)
+        # live tasks per ring stay <= window - 1 (runtime-model.md)
         return self.live + 1 >= self.window
 
     def heap_offset(self, size: int) -> int | None:
-        """Where `size` bytes fit in the heap now, or None if they do not (yet)."""
-        if self.live == 0:
-            self.head = self.tail = 0
+        """Where `size` bytes fit in the heap now, or None if they do not (yet): at the
+        top, else wrapped to 0 below the tail, else (a target that rebases) at 0 when
+        the heap holds no live packed buffer (top == tail)."""
+        head, tail = self.head, self.tail
         if size == 0:
-            return self.head
-        if self.head >= self.tail:
-            if self.head + size <= self.heap_size:
-                return self.head
-            return 0 if size < self.tail else None
-        return self.head if self.head + size < self.tail else None
+            return head
+        if head >= tail:
+            if head + size <= self.heap_size:
+                return head
+            if size < tail:
+                return 0
+            if self.rebase and head == tail and size <= self.heap_size:
+                self.head = self.tail = 0
+                self.anchor = self.current
+                return 0
+            return None
+        return head if head + size < tail else None
 
     def allocate(self, seq: int, task_id: int, offset: int, size: int) -> TaskSlot:
         local = self.current
         slot = TaskSlot(task_id, self.index, local, seq)
         self.slots[local & self.mask] = slot
+        owed = self.credit.pop(local & self.mask, 0)
+        if owed:  # releases meant for the slot's previous task land on this one
+            slot.fanout_refcount += owed
         self.current += 1
         self.head = offset + size
         slot.heap_end = self.head
@@ -116,6 +138,20 @@ class Ring:
             self.peak_live = live
         return slot
 
+    def stale_release(self, producer: TaskSlot) -> TaskSlot | None:
+        """A release meant for `producer`, linked while CONSUMED: it lands on the slot's
+        state, reset when the producer was reclaimed. Returns a newer task it landed on."""
+        index = producer.local & self.mask
+        now = self.slots[index]
+        if now is producer:
+            producer.fanout_refcount += 1  # not reclaimed yet: the reset will erase it
+            return None
+        if now is None:
+            self.credit[index] = self.credit.get(index, 0) + 1
+            return None
+        now.fanout_refcount += 1
+        return now
+
     def advance(self) -> int:
         """Move last_task_alive over the contiguous run of CONSUMED tasks; returns how many
         slots were reclaimed."""
@@ -124,9 +160,11 @@ class Ring:
             slot = slots[self.last_alive & mask]
             if slot is None or slot.state != CONSUMED:
                 break
-            self.tail = slot.heap_end
+            if self.anchor < 0 or slot.local >= self.anchor:
+                self.anchor = -1
+                self.tail = slot.heap_end
             # what a later consumer that names this task still needs for the critical path
-            self.retired[self.last_alive & mask] = (slot.local, slot.cp, slot.seq)
+            self.retired[self.last_alive & mask] = (slot.local, slot.cp, slot.cp_ns, slot.seq)
             slots[self.last_alive & mask] = None
             self.last_alive += 1
             n += 1

@@ -4,7 +4,7 @@ the schedule). The command line (`cli_run`) and the benchmark call `simulate`.""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,27 +12,30 @@ from typing import Any
 import numpy as np
 
 from pto_dsl import cases
+from pto_dsl.bf16 import Bf16Array, to_float32
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
-from pto_dsl.instantiate import DEFAULT_MAX_TASKS, Limits
+from pto_dsl.instantiate import Limits
 from pto_dsl.perf import paused_gc
 from pto_dsl.pipeline import Checked
 from pto_dsl.sim.api import ArgLimits, Tensor
+from pto_dsl.sim.frames import user_frames
 from pto_dsl.sim.golden import OutputCheck, compare, find_golden, run_golden
 from pto_dsl.sim.inputs import load_inputs
 from pto_dsl.sim.kernels import build_registry
 from pto_dsl.sim.lowering import Lowering, TaskTag
 from pto_dsl.sim.memory import FreedBuffer, KernelError
-from pto_dsl.sim.params import DEFAULT_PARAMS, Params
+from pto_dsl.sim.params import TARGET_PARAMS, Params
 from pto_dsl.sim.record import Recorder
 from pto_dsl.sim.ring import TaskSlot
 from pto_dsl.sim.runtime import Runtime
-from pto_dsl.sim.scheduler import Span
+from pto_dsl.sim.scheduler import Executor, Span
+from pto_dsl.types import DEFAULT_MAX_TASKS
 
 
 @dataclass
 class SimOptions:
     numerics: bool = True
-    params: Params = DEFAULT_PARAMS
+    params: Params | None = None  # None: the calibrated costs of the program's target
     tensormap_rule: str = "merged"
     seed: int | None = None  # randomise ready order, durations, orchestrator speed
     inputs: dict[str, Any] | None = None  # entry tensors and scalars instead of the case's
@@ -43,6 +46,10 @@ class SimOptions:
     record_schedule: bool = True  # keep every task's (core, start, end)
     recorder: Recorder | None = None
     progress: Callable[[Runtime], None] | None = None
+    traceback: bool = False  # kernel and golden errors show the user's frames
+    holds: dict[int, float] | None = None  # tasks (by seq) held back once ready, ns
+    stretches: dict[int, float] | None = None  # tasks (by seq) that run this much longer, ns
+    watch: Callable[[Executor], Executor] | None = None  # wraps the kernel executor
     max_tasks: int = DEFAULT_MAX_TASKS  # the task limit of instantiation (E176)
 
 
@@ -103,17 +110,24 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
     if options.inputs_file is not None:
         given.update(load_inputs(options.inputs_file, program, values))
     values.scalars.update({s.name: given[s.name] for s in program.scalars if s.name in given})
-    registry = build_registry(program, base_dir, options.numerics,
-                              options.params.default_cost_cycles)
+    params = options.params or TARGET_PARAMS[checked.dialect.name]
+    registry = build_registry(program, base_dir, options.numerics, params.default_cost_cycles,
+                              options.traceback)
     golden = find_golden(options.golden, base_dir, program.name) \
         if options.numerics and options.check else None
-    rt = Runtime(options.params, registry, numerics=options.numerics,
+    rt = Runtime(params, registry, numerics=options.numerics,
                  tensormap_rule=options.tensormap_rule,
                  rng=random.Random(options.seed) if options.seed is not None else None,
-                 recorder=options.recorder)
+                 recorder=options.recorder, rules=checked.dialect.rules)
     rt.progress = options.progress
     if not options.record_schedule:
         rt.sched.schedule = None
+    if options.holds:
+        rt.sched.holds = options.holds
+    if options.stretches:
+        rt.sched.stretches = options.stretches
+    if options.watch is not None and rt.sched.executor is not None:
+        rt.sched.executor = options.watch(rt.sched.executor)
     if options.trace:
         rt.orch_trace = []
     tensors = {k: v for k, v in given.items() if k in {t.name for t in program.tensors}}
@@ -129,34 +143,44 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
             lowering.run_frame(frame)
     except KernelError as exc:
         raise _task_error(lowering, exc.slot, "E502", f"kernel '{_kernel(exc.slot)}' failed: "
-                          f"{exc}", "the kernel's Python implementation raised") from None
+                          f"{exc}", "the kernel's Python implementation raised" + (
+                              "" if options.traceback else "; run with --traceback (or "
+                              "PTO_DSL_DEBUG=1) to see where"),
+                          user_frames(exc.cause) if options.traceback else []) from None
     except FreedBuffer as exc:
         raise _task_error(lowering, exc.slot, "E507", f"'{_kernel(exc.slot)}' uses a buffer "
-                          "that the runtime has already reclaimed", "no task that names the "
-                          "buffer's creator (a dep, or the creator edge of an AUTO scope) is "
-                          "still running, so its memory was recycled (reference §2.5); add a "
-                          "dep on the creator") from None
+                          "that the runtime has already reclaimed", "no task that holds the "
+                          "buffer's creator, or an older task of its ring, was still running, "
+                          "so its memory was recycled (docs/runtime-model.md, Retention); "
+                          "pto-check reports it as W301 with the dep that fixes it") from None
     if options.numerics:
         result.outputs = {t.name: _contents(rt, lowering.entry[t.name]) for t in program.tensors
                           if t.direction != "in"}
         if golden is not None:
             where = next((t.span for t in program.tensors if t.direction != "in"), program.span)
-            result.checks = compare(result.outputs, run_golden(golden, result.inputs, where),
-                                    where)
+            result.checks = compare(result.outputs, run_golden(golden, result.inputs,
+                                                               options.traceback, where), where)
     return result
 
 
 def _inputs(lowering: Lowering, values: cases.CaseValues) -> dict[str, Any]:
-    """Everything the entry receives, as the run sees it (bf16 contents rounded)."""
+    """Everything the entry receives, as the run sees it: a copy of each tensor the run may
+    write, the memory itself of the others ('in' tensors are never written); bf16 tensors
+    as Bf16Array, converted to float32 where indexed."""
     found: dict[str, Any] = dict(values.symbols)
     found.update(values.scalars)
-    for name, tensor in lowering.entry.items():
-        found[name] = _contents(lowering.rt, tensor).copy()
+    for t in lowering.program.tensors:
+        tensor = lowering.entry[t.name]
+        data = lowering.rt.memory.flat(tensor.addr).reshape(tensor.region.layout)
+        if t.direction != "in":
+            data = data.copy()
+        found[t.name] = Bf16Array(data) if tensor.dtype == "bf16" else data
     return found
 
 
 def _contents(rt: Runtime, tensor: Tensor) -> np.ndarray:
-    return rt.memory.flat(tensor.addr).reshape(tensor.region.layout)
+    data = rt.memory.flat(tensor.addr).reshape(tensor.region.layout)
+    return to_float32(data) if tensor.dtype == "bf16" else data
 
 
 def _kernel(slot: TaskSlot) -> str:
@@ -164,9 +188,10 @@ def _kernel(slot: TaskSlot) -> str:
 
 
 def _task_error(lowering: Lowering, slot: TaskSlot, code: str, message: str,
-                help: str) -> CompileError:
+                help: str, frames: Sequence[Note] = ()) -> CompileError:
     tag = slot.tag
     span = tag.site.span if isinstance(tag, TaskTag) else None
     where = f"task {tag.label}" if isinstance(tag, TaskTag) else f"task {slot.seq}"
     return CompileError([error(code, message, span, stage=Stage.SIMULATION, help=(help,),
-                               notes=[Note(f"{where} of case '{lowering.case.name}'")])])
+                               notes=[Note(f"{where} of case '{lowering.case.name}'"),
+                                      *frames])])

@@ -1,5 +1,5 @@
-"""The orchestrator side of the model: the runtime's submit API (reference §1.6-§1.10)
-implementing its rules (§2.1-§2.7): rings and heaps, explicit deps first with the
+"""The orchestrator side of the model: the runtime's submit API (runtime-model.md)
+implementing its rules (runtime-model.md): rings and heaps, explicit deps first with the
 retired-producer skip, creator retention and TensorMap lookups outside manual scopes,
 scope references, fanin/fanout wiring, and the fatal conditions with the runtime's codes
 and messages. Execution runs in the discrete-event scheduler as the orchestrator's
@@ -12,10 +12,12 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from pto_dsl.regions import Region
+from pto_dsl.dialects import CURRENT_RULES, RuntimeRules
+from pto_dsl.regions import Region, classifier
 from pto_dsl.sim.api import (
     EMPTY_RESULT,
     INVALID_TASK_ID,
+    TENSORMAP_RULES,
     Arg,
     ErrorCode,
     MixedKernels,
@@ -28,6 +30,7 @@ from pto_dsl.sim.api import (
     task_local,
     task_ring,
 )
+from pto_dsl.sim.counts import EdgeCounts
 from pto_dsl.sim.deps import auto_fanin, boundary_fanin, explicit_deps
 from pto_dsl.sim.memory import KernelCycles, KernelImpl, Memory, Numerics
 from pto_dsl.sim.params import DEFAULT_PARAMS, Params
@@ -35,11 +38,13 @@ from pto_dsl.sim.record import Recorder
 from pto_dsl.sim.ring import COMPLETED, Ring, TaskSlot
 from pto_dsl.sim.scheduler import Scheduler
 from pto_dsl.sim.tmap import RuntimeTensorMap
+from pto_dsl.types import dtype_size
 
 OUTPUT = TensorArgType.OUTPUT
 HEAP_BASE = 0x1000_0000_0000  # ring r's heap starts at HEAP_BASE * (r + 1)
-NO_MANUAL = 64  # manual_begin_depth sentinel = PTO2_MAX_SCOPE_DEPTH (reference §2.3)
-TENSORMAP_RULES = ("merged", "boundary")  # reference §2.3 (merged) and §4 (pre-merge)
+# --explore: how often the orchestrator stalls, and for up to how many submits' time
+STALL_CHANCE, STALL_SUBMITS = 0.25, 40
+NO_MANUAL = 64  # manual_begin_depth sentinel = PTO2_MAX_SCOPE_DEPTH (runtime-model.md)
 
 
 class Fatal(Exception):
@@ -65,16 +70,22 @@ class Runtime:
                  kernels: dict[MixedKernels, KernelImpl] | None = None,
                  memory: Memory | None = None, numerics: bool = True,
                  tensormap_rule: str = "merged",
-                 rng: random.Random | None = None, recorder: Recorder | None = None) -> None:
+                 rng: random.Random | None = None, recorder: Recorder | None = None,
+                 rules: RuntimeRules = CURRENT_RULES) -> None:
         assert tensormap_rule in TENSORMAP_RULES
-        self.params, self.rng, self.recorder = params, rng, recorder
+        self.params, self.rng, self.recorder, self.rules = params, rng, recorder, rules
         self.kernels = kernels if kernels is not None else {}
         self.memory = memory if memory is not None else Memory()
         self.numerics = numerics
         self.boundary = tensormap_rule == "boundary"
         self.rings = [Ring(r, params.task_window, params.heap_size, HEAP_BASE * (r + 1),
-                           self._reclaimed) for r in range(params.rings)]
-        self.tmap = RuntimeTensorMap(params.rings, lambda r: self.rings[r].last_alive)
+                           self._reclaimed, rules.heap_rebase) for r in range(params.rings)]
+        # edges linked to a CONSUMED producer (a target that does not drop them), by origin
+        self.consumed_links: Counter[str] = Counter()
+        self._holding: set[int] = set()  # this submit's producers held by a retaining edge
+        self.tmap = RuntimeTensorMap(params.rings, lambda r: self.rings[r].last_alive,
+                                     classifier(rules.overlap), rules.lookup_count)
+        self._storage: dict[int, int] = {}  # runtime output address -> its elements
         executor = Numerics(self.memory, self.kernels) if numerics else None
         self.sched = Scheduler(params, self.rings, executor, rng)
         self.scope_tasks: list[TaskSlot] = []
@@ -86,9 +97,13 @@ class Runtime:
         self.log: list[str] = []
         self.orch_time = 0.0
         self.seq = 0
-        self.edges: Counter[str] = Counter()
+        self.counts = EdgeCounts()  # dependency pairs and deps.json records
+        self._manual_seen = False  # whether a manual scope was opened (its one-off cost)
+        # the heaviest chain of kernel costs (cycles, ties to the earliest submitted, as
+        # pto-graph finds it), its summed kernel time (ns) and its last task's seq
+        self.critical_cycles = 0.0
         self.critical_path = 0.0
-        self.critical_end = -1  # seq of the last task of the critical path
+        self.critical_end = -1
         self._kinds: dict[MixedKernels, _Kind] = {}
         self.allocs = 0
         # (tag, start, end) of each submit on the orchestrator thread, when tracing
@@ -96,7 +111,7 @@ class Runtime:
         self.progress: Callable[[Runtime], None] | None = None
         self.progress_every = 16384  # submits between calls of `progress`
 
-    # ---- fatal errors (reference §2.6) --------------------------------------------------
+    # ---- fatal errors (runtime-model.md) --------------------------------------------------
     def report_fatal(self, code: ErrorCode, message: str) -> None:
         if self.fatal_code != ErrorCode.NONE:
             return
@@ -111,11 +126,13 @@ class Runtime:
             raise Fatal(self.fatal_code, self.fatal_message)
 
     def _cost(self, ns: float) -> None:
-        if self.rng is not None:
-            ns *= self.rng.uniform(0.5, 2.0)  # --explore: the orchestrator's speed varies
+        if self.rng is not None:  # --explore: the orchestrator's speed varies, and its
+            ns *= self.rng.uniform(0.5, 2.0)  # thread may stall (preempted, a slow read):
+            if self.rng.random() < STALL_CHANCE:  # tasks may finish between any two calls
+                ns += self.rng.uniform(0.0, STALL_SUBMITS * self.params.submit_ns)
         self.orch_time += ns
 
-    # ---- scopes (reference §1.8, §2.3, §2.4) ---------------------------------------------
+    # ---- scopes (runtime-model.md) ---------------------------------------------
     @property
     def depth(self) -> int:
         """scope_stack_top: 0 in the executor's own scope."""
@@ -138,6 +155,9 @@ class Runtime:
         self.scope_starts.append(len(self.scope_tasks))
         if mode == ScopeMode.MANUAL and self.manual_begin_depth == NO_MANUAL:
             self.manual_begin_depth, self.manual_begin_seq = self.depth, self.seq
+        if mode == ScopeMode.MANUAL and not self._manual_seen:
+            self._manual_seen = True
+            self._cost(self.params.manual_first_ns)
         self._cost(self.params.scope_ns)
 
     def scope_end(self) -> None:
@@ -150,11 +170,11 @@ class Runtime:
         del self.scope_tasks[start:]
         self._cost(self.params.scope_ns + self.params.scope_task_ns * len(tasks))
         self.sched.run_until(self.orch_time)
-        for slot in tasks:  # release the scope reference of each task (reference §2.5)
+        for slot in tasks:  # release the scope reference of each task (runtime-model.md)
             self.sched.release(slot)
         self.sched.dispatch()
 
-    # ---- slots and heap (reference §2.1 step 4, §2.7) --------------------------------------
+    # ---- slots and heap (runtime-model.md) --------------------------------------
     def _prepare(self, aligned: Sequence[int], tag: object) -> TaskSlot | None:
         """A slot and heap space for a task whose outputs take `aligned` bytes each."""
         events = self.sched.events
@@ -177,10 +197,11 @@ class Runtime:
             if offset is not None:
                 break
             if not self.sched.step():  # nothing can finish: no slot will ever free up
-                what = "Task Ring Full!" if ring.window_full() else "Heap Exhausted!"
-                self.report_fatal(ErrorCode.HEAP_RING_DEADLOCK,
-                                  f"FATAL: Task Allocator Deadlock - {what} (ring "
-                                  f"{ring_index})")
+                full = ring.window_full()
+                self.report_fatal(
+                    ErrorCode.FLOW_CONTROL_DEADLOCK if full else ErrorCode.HEAP_RING_DEADLOCK,
+                    "FATAL: Task Allocator Deadlock - "
+                    f"{'Task Ring Full!' if full else 'Heap Exhausted!'} (ring {ring_index})")
                 return None
             self.orch_time = max(self.orch_time, self.sched.now)
         slot = ring.allocate(self.seq, make_task_id(ring_index, ring.current), offset, size)
@@ -194,7 +215,7 @@ class Runtime:
         return slot
 
     def _aligned(self, infos: Sequence[TensorCreateInfo]) -> list[int]:
-        """Each output's size in the task's packed buffer: 1024-B aligned (§2.1 step 3)."""
+        """Each output's size in the task's packed buffer: 1024-B aligned (runtime-model.md)."""
         align = self.params.output_align
         return [(i.nbytes + align - 1) // align * align for i in infos]
 
@@ -208,8 +229,10 @@ class Runtime:
             shape = info.shapes
             region = Region(shape, (0,) * len(shape), shape)
             outputs.append(Tensor(addr, info.dtype, region, task_id, info.manual_dep))
+            self._storage[addr] = size // dtype_size(info.dtype)
+            self.tmap.reused(addr)
             if numerics:
-                self.memory.allocate(addr, info.dtype, region.numel)
+                self.memory.allocate(addr, info.dtype, region.numel, task_id)
             addr += size
         slot.out_addrs = tuple(t.addr for t in outputs)
         return outputs
@@ -230,8 +253,16 @@ class Runtime:
         counts[None] = self.allocs
         return counts
 
+    def storage(self, tensor: Tensor) -> int:
+        """The elements of the tensor's buffer as the runtime records them: a runtime
+        output's aligned size, an entry tensor's exact size."""
+        found = self._storage.get(tensor.addr)
+        return found if found is not None else tensor.region.numel_of_layout()
+
     def _reclaimed(self, slot: TaskSlot) -> None:
         self.tmap.retired(slot.ring, 1)
+        for addr in slot.out_addrs:
+            self._storage.pop(addr, None)
         if self.numerics:
             for addr in slot.out_addrs:
                 self.memory.release(addr)
@@ -242,7 +273,7 @@ class Runtime:
             return None
         return self.rings[ring].slot_of(task_local(task_id))
 
-    # ---- submit (reference §2.1) -----------------------------------------------------------
+    # ---- submit (runtime-model.md) -----------------------------------------------------------
     def submit_task(self, kernels: MixedKernels, args: Arg,
                     tag: object = None) -> TaskOutputTensors:
         """`tag` labels the task in traces (the model's addition; not a runtime argument)."""
@@ -266,6 +297,8 @@ class Runtime:
         slot = self._prepare(aligned, tag)
         if slot is None:
             return EMPTY_RESULT
+        self._holding.clear()
+        self.counts.submit()
         fanin = explicit_deps(self, slot, args.deps)
         if fanin is None:
             return EMPTY_RESULT
@@ -288,10 +321,10 @@ class Runtime:
         p = self.params
         cycles = kind.cycles(tensors, args.scalars) if kind.cycles is not None \
             else p.default_cost_cycles
-        slot.duration = cycles / p.core_ghz + p.launch_ns
+        slot.cycles, slot.duration = cycles, cycles / p.core_ghz + p.launch_ns
         self._cost(p.submit_ns + p.lookup_ns * (tmap.lookups - lookups)
                    + p.insert_ns * (tmap.inserts - inserts) + p.dep_ns * len(fanin))
-        self._wire(slot, list(fanin.values()))
+        self._wire(slot, list(fanin.values()), self._holding)
         if self.orch_trace is not None:
             self.orch_trace.append((tag, started, self.orch_time))
         return TaskOutputTensors(slot.task_id, tuple(outputs))
@@ -303,7 +336,7 @@ class Runtime:
         return self.submit_task(MixedKernels(aiv0=kernel_id), args, tag)
 
     def alloc_tensors(self, *infos: TensorCreateInfo, tag: object = None) -> TaskOutputTensors:
-        """One hidden output-only task, COMPLETED at once, never dispatched (§1.7)."""
+        """One hidden output-only task, COMPLETED at once, never dispatched (runtime-model.md)."""
         if self.is_fatal():
             return EMPTY_RESULT
         if not infos:
@@ -322,48 +355,73 @@ class Runtime:
 
     def add_edge(self, fanin: dict[int, TaskSlot], consumer: TaskSlot, producer: TaskSlot,
              origin: str) -> None:
-        fanin[producer.seq] = producer  # one edge per producer (reference §2.1)
-        self.edges[origin] += 1
+        fanin[producer.seq] = producer  # one edge per producer (runtime-model.md)
+        if origin in self.rules.retaining_origins:
+            self._holding.add(producer.seq)
+        self.counts.name(producer.task_id, origin, wired=True)
         if self.recorder is not None:
             self.recorder.edge(consumer.seq, producer.seq, origin)
 
+    def consumed_edge(self, fanin: dict[int, TaskSlot], consumer: TaskSlot,
+                      producer: TaskSlot, origin: str) -> None:
+        """A dep or TensorMap hit on a producer that is CONSUMED but not yet reclaimed:
+        dropped by a target that checks for it; linked anyway by one that does not, whose
+        fanout increment is then erased by the slot's reset at reclaim while the
+        consumer's release still comes (runtime-model.md, "CONSUMED producers")."""
+        if self.rules.drops_consumed_producers:
+            self.skip_edge(consumer, producer.task_id, origin)
+            return
+        self.counts.name(producer.task_id, origin, wired=True)
+        self.consumed_links[origin] += 1
+        if self.recorder is not None:
+            self.recorder.edge(consumer.seq, producer.seq, origin)
+        producer.fanout_count += 1
+        if producer not in consumer.stale:
+            consumer.stale.append(producer)
+
     def skip_edge(self, consumer: TaskSlot, producer_id: int, origin: str) -> None:
         """An edge the runtime does not create: the producer retired (or is CONSUMED)."""
-        self.edges["skipped_" + origin] += 1
+        self.counts.name(producer_id, origin, wired=False)
         if self.recorder is not None:
             self.recorder.skipped(consumer.seq, producer_id, origin)
         # the dependency still holds for the critical path, if the slot remembers it
         ring, local = self.rings[producer_id >> 32], producer_id & 0xFFFFFFFF
         slot = ring.slot_of(local)
-        known, cp, seq = (local, slot.cp, slot.seq) if slot is not None \
+        known, cp, cp_ns, seq = (local, slot.cp, slot.cp_ns, slot.seq) if slot is not None \
             else ring.retired[local & ring.mask]
-        if known == local and cp > consumer.cp:
-            consumer.cp, consumer.cp_prev = cp, seq
+        if known == local and _longer(cp, seq, consumer.cp, consumer.cp_prev):
+            consumer.cp, consumer.cp_ns, consumer.cp_prev = cp, cp_ns, seq
 
-    def _wire(self, slot: TaskSlot, producers: list[TaskSlot]) -> None:
-        """fanout_count++ on each producer, then count the done ones (reference §5.3)."""
+    def _wire(self, slot: TaskSlot, producers: list[TaskSlot], holding: set[int]) -> None:
+        """fanout_count++ on each producer the edge retains, then count the done ones
+        (runtime-model.md); an edge that only orders is released at wiring."""
         done = 0
         for p in producers:
-            p.fanout_count += 1
+            if p.seq in holding:
+                p.fanout_count += 1
             if p.state >= COMPLETED:
                 done += 1
             else:
                 p.fanout.append(slot)
-        slot.fanin = producers
+        slot.fanin = [p for p in producers if p.seq in holding]
         slot.fanin_count, slot.fanin_refcount = len(producers), done
-        # the longest chain of kernel durations that ends with this task
-        longest = slot.cp  # from producers whose edge was skipped (skip_edge)
+        # the heaviest chain of kernel costs that ends with this task, and its time
+        longest, best = slot.cp, None  # slot.cp: from producers whose edge was skipped
         for q in producers:
-            if q.cp > longest:
-                longest, slot.cp_prev = q.cp, q.seq
-        slot.cp = longest + slot.duration
-        if slot.cp > self.critical_path:
-            self.critical_path, self.critical_end = slot.cp, slot.seq
+            if _longer(q.cp, q.seq, longest, slot.cp_prev):
+                longest, best, slot.cp_prev = q.cp, q, q.seq
+        if best is not None:
+            slot.cp_ns = best.cp_ns
+        slot.cp = longest + slot.cycles
+        slot.cp_ns += slot.duration
+        if slot.cp > self.critical_cycles:
+            self.critical_cycles, self.critical_end = slot.cp, slot.seq
+            self.critical_path = slot.cp_ns
         if done == len(producers):
             self.sched.make_ready(slot, self.orch_time)
             self.sched.dispatch()
 
-    # ---- orchestration-side reads (reference §1.10) -----------------------------------------
+    # ---- orchestration-side reads (runtime-model.md) -----------------------------------------
     def get_tensor_data(self, tensor: Tensor, indices: Sequence[int]) -> int | float | bool:
         """Wait for the tensor's creator and every overlapping TensorMap writer, then read
         one element (one TensorMap lookup, in any mode). NoData from the memory model
@@ -374,7 +432,8 @@ class Runtime:
             self.log.append("get_tensor_data: tensor has no buffer (addr 0)")
             return 0
         self.sched.run_until(self.orch_time)
-        producers = self.tmap.lookup(tensor.addr, tensor.region, tensor.version, False)
+        producers = self.tmap.lookup(tensor.addr, tensor.region, tensor.version, False,
+                                     self.storage(tensor))
         if tensor.owner != INVALID_TASK_ID:
             producers.append(tensor.owner)
         for pid in producers:
@@ -388,9 +447,11 @@ class Runtime:
         self._cost(self.params.read_ns)
         return self.memory.read(tensor, indices)
 
-    # ---- the executor's frame (reference §1.2) ------------------------------------------------
+    # ---- the executor's frame (runtime-model.md) ------------------------------------------------
     def begin(self) -> None:
-        """What the executor does before the orchestration entry: open the outer AUTO scope."""
+        """What the executor does before the orchestration entry: open the outer AUTO scope
+        (and the fixed cost from the orchestrator's start to its first submit)."""
+        self._cost(self.params.orch_entry_ns)
         self.scope_begin(ScopeMode.AUTO)
 
     def finish(self) -> None:
@@ -405,3 +466,10 @@ class Runtime:
     @property
     def makespan(self) -> float:
         return max(self.sched.last_end, self.orch_time)
+
+
+def _longer(cp: float, seq: int, best: float, best_seq: int) -> bool:
+    """Whether a producer's chain (ending at task `seq`) beats the best so far: longer,
+    or as long and submitted earlier (pto-graph breaks ties the same way). A chain of
+    length 0 (an alloc task) never starts a path."""
+    return cp > best or (cp == best and cp > 0 and seq < best_seq)

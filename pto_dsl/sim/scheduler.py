@@ -1,10 +1,10 @@
 """The scheduler side of the model: a discrete-event simulation of the a2a3 machine
-(reference §5.1-§5.3).
+(runtime-model.md).
 
 Cores: `block_dim` clusters of 1 AIC and 2 AIV; one ready queue per resource shape (MIX
 first, then AIC, AIV); a MIX task needs a fully idle cluster. Scheduler threads own the
 clusters round-robin and spend time per dispatch and per completion. Completion follows
-reference §5.3: COMPLETED, fanout walk (consumers become ready), release of the fanin
+runtime-model.md: COMPLETED, fanout walk (consumers become ready), release of the fanin
 producers, CONSUMED check, and `last_task_alive` advance through the ring.
 """
 
@@ -61,6 +61,11 @@ class Scheduler:
         self.schedule: list[Span] | None = []  # None: not recorded (saves memory)
         self.completed = 0
         self.on_consumed: Callable[[TaskSlot], None] = lambda slot: None
+        # --explore's adversarial schedules: tasks (by seq) held back this long once ready,
+        # and tasks whose run takes this much longer (their writes land that much later)
+        self.holds: dict[int, float] = {}
+        self.stretches: dict[int, float] = {}
+        self.held: list[tuple[float, int, TaskSlot]] = []
 
     # ---- cores ----------------------------------------------------------------------
     def cluster_of(self, core: int) -> int:
@@ -72,12 +77,16 @@ class Scheduler:
         n, per = self.n_clusters, self.params.aiv_per_cluster
         aivs = [n + per * c + k for k in range(per)]
         if c not in self.idle["aic"] or any(a not in self.idle["aiv"] for a in aivs):
-            return None  # a MIX task needs a fully idle cluster (reference §5.2)
+            return None  # a MIX task needs a fully idle cluster (runtime-model.md)
         return [core for core, used in zip([c] + aivs[:2], mix) if used]
 
     # ---- readiness and dispatch -----------------------------------------------------
     def make_ready(self, slot: TaskSlot, t: float) -> None:
         slot.ready_time = t
+        if self.holds and slot.seq in self.holds:
+            slot.ready_time = t + self.holds[slot.seq]
+            heapq.heappush(self.held, (slot.ready_time, next(self._counter), slot))
+            return
         self.ready[slot.shape].append(slot)
 
     def _pop(self, queue: deque[TaskSlot]) -> TaskSlot:
@@ -120,8 +129,12 @@ class Scheduler:
         start += self.params.dispatch_ns
         self.thread_clock[thread] = start
         duration = slot.duration
-        if self.rng is not None:
-            duration *= self.rng.uniform(0.5, 1.5)
+        if self.rng is not None:  # --explore: durations vary, and a quarter of the tasks
+            duration *= self.rng.uniform(0.5, 1.5)  # are slow (interference, contention)
+            if self.rng.random() < 0.25:
+                duration *= self.rng.uniform(1.0, 8.0)
+        if self.stretches:
+            duration += self.stretches.get(slot.seq, 0.0)
         slot.core, slot.start, slot.end = cores, start, start + duration
         if self.executor is not None:
             self.executor.start(slot)
@@ -129,12 +142,19 @@ class Scheduler:
 
     # ---- events ---------------------------------------------------------------------
     def run_until(self, t: float) -> None:
-        events = self.events
-        while events and events[0][0] <= t:
+        events, held = self.events, self.held
+        while (events and events[0][0] <= t) or (held and held[0][0] <= t):
             self.step()
 
     def step(self) -> bool:
-        """Process the next completion; False if nothing is running."""
+        """Process the next completion (or release of a held task); False if nothing is
+        running or held."""
+        if self.held and (not self.events or self.held[0][0] <= self.events[0][0]):
+            when, _, held = heapq.heappop(self.held)
+            self.now = max(self.now, when)
+            self.ready[held.shape].append(held)
+            self.dispatch()
+            return True
         if not self.events:
             return False
         end, _, slot = heapq.heappop(self.events)
@@ -162,7 +182,7 @@ class Scheduler:
         self.dispatch()
         return True
 
-    # ---- task life cycle (reference §2.5, §5.3) ---------------------------------------
+    # ---- task life cycle (runtime-model.md) ---------------------------------------
     def complete(self, slot: TaskSlot, t: float) -> None:
         slot.state = COMPLETED
         self.completed += 1
@@ -176,6 +196,10 @@ class Scheduler:
             p.fanout_refcount += 1
             if p.state == COMPLETED and p.fanout_refcount == p.fanout_count:
                 self.consumed(p)
+        for p in slot.stale:
+            landed = self.rings[p.ring].stale_release(p)
+            if landed is not None:
+                self.check_consumed(landed)
         if slot.fanout_refcount == slot.fanout_count:
             self.consumed(slot)
 
@@ -190,7 +214,7 @@ class Scheduler:
             self.consumed(slot)
 
     def consumed(self, slot: TaskSlot) -> None:
-        """CONSUMED: every reference released (reference §2.5); the ring may advance."""
+        """CONSUMED: every reference released (runtime-model.md); the ring may advance."""
         slot.state = CONSUMED
         self.on_consumed(slot)
         self.rings[slot.ring].advance()

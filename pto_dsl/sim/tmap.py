@@ -1,9 +1,10 @@
-"""The runtime's TensorMap (reference §2.1 Step B / Step 4, §2.2, §4).
+"""The runtime's TensorMap as the simulator runs it (runtime-model.md: Edges, TensorMap overlap).
 
 Entries are keyed by the buffer's exact base address; a lookup walks the entries of that
 address, skips those whose producer has retired, and classifies the overlap of the rest
-(regions.classify: the current runtime's rule). Retired entries are dropped lazily, every
-64 retired tasks of a ring, as the runtime does.
+with the target's own test (regions.classifier). Retired entries are dropped lazily, every
+64 retired tasks of a ring, as the runtime does. Lookups are counted as the target's
+profiling build counts them (`LookupCount`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from pto_dsl.regions import Overlap, Region, classify
+from pto_dsl.dialects import LookupCount
+from pto_dsl.regions import Classifier, Overlap, Region
 
-CLEANUP_EVERY = 64  # retired tasks between cleanups (reference §2.7)
+CLEANUP_EVERY = 64  # retired tasks between cleanups (runtime-model.md)
 
 
 class Entry:
@@ -26,8 +28,17 @@ class Entry:
 
 
 class RuntimeTensorMap:
-    def __init__(self, rings: int, last_alive: Callable[[int], int]) -> None:
+    def __init__(self, rings: int, last_alive: Callable[[int], int],
+                 classify: Classifier, count: LookupCount = LookupCount.EVERY_CALL) -> None:
+        self._classify = classify
         self._by_addr: dict[int, dict[int, Entry]] = {}
+        # Addresses whose hash bucket an insert has initialised in this run. The current
+        # runtime counts a lookup only past its bucket's epoch check, which passes once any
+        # insert reached the bucket, even if its entries were removed since. Real addresses
+        # only exist on the device, so buckets are modelled per address: two buffers whose
+        # addresses share one of the 4096 buckets would count where this model does not.
+        self._bucket_used: set[int] | None = \
+            set() if count is LookupCount.NONEMPTY_BUCKET else None
         self._order: list[deque[tuple[int, Entry]]] = [deque() for _ in range(rings)]
         self._last_alive = last_alive
         self._cleaned = [0] * rings
@@ -35,11 +46,15 @@ class RuntimeTensorMap:
         self.inserts = 0
 
     def lookup(self, addr: int, region: Region, version: int, remove_covered: bool,
-               stale: list[int] | None = None) -> list[int]:
-        """Producers (raw task ids) of live entries overlapping `region`; with
-        `remove_covered` (an INOUT argument) the entries it covers are removed. Producers
-        of overlapping entries that retired go to `stale` if given (for statistics)."""
-        self.lookups += 1
+               storage: int, stale: list[int] | None = None) -> list[int]:
+        """Producers (raw task ids) of live entries overlapping `region` of a buffer of
+        `storage` elements; with `remove_covered` (an INOUT argument) the entries it covers
+        are removed. Producers of overlapping entries that retired go to `stale` if given
+        (for statistics)."""
+        classify = self._classify
+        used = self._bucket_used
+        if used is None or addr in used:
+            self.lookups += 1
         entries = self._by_addr.get(addr)
         if not entries:
             return []
@@ -47,17 +62,18 @@ class RuntimeTensorMap:
         doomed: list[int] = []
         last_alive = self._last_alive
         for key, e in entries.items():
-            if e.local < last_alive(e.ring):  # the producer retired: stale (reference §2.2)
+            if e.local < last_alive(e.ring):  # the producer retired: stale (runtime-model.md)
                 if stale is not None:
-                    overlap = classify(region, e.region)
+                    overlap = classify(region, e.region, storage)
                     if overlap is not Overlap.NO_OVERLAP:
                         stale.append(e.producer)
                     # dropping a stale entry early changes no edge: lookups skip it anyway
                     if remove_covered and overlap is Overlap.COVERED:
                         doomed.append(key)
                 continue
-            # a newer version than the entry's is an overlap, never COVERED (§2.2)
-            overlap = Overlap.OTHER if version > e.version else classify(region, e.region)
+            # a newer version than the entry's is an overlap, never COVERED (runtime-model.md)
+            overlap = Overlap.OTHER if version > e.version \
+                else classify(region, e.region, storage)
             if overlap is Overlap.NO_OVERLAP:
                 continue
             found.append(e.producer)
@@ -70,9 +86,23 @@ class RuntimeTensorMap:
     def insert(self, addr: int, region: Region, version: int, producer: int, ring: int,
                local: int) -> None:
         self.inserts += 1
+        if self._bucket_used is not None:
+            self._bucket_used.add(addr)
         entry = Entry(region, producer, ring, local, version)
         self._by_addr.setdefault(addr, {})[id(entry)] = entry
         self._order[ring].append((addr, entry))
+
+    def reused(self, addr: int) -> None:
+        """A new buffer starts at `addr` (its heap space was reclaimed and handed out
+        again): entries there whose producer has retired wrote the old buffer. Lookups skip
+        them anyway; dropping them keeps them out of the retired-producer statistics and
+        the critical path, which would otherwise see a dependency on the old buffer."""
+        entries = self._by_addr.get(addr)
+        if not entries:
+            return
+        last_alive = self._last_alive
+        for key in [k for k, e in entries.items() if e.local < last_alive(e.ring)]:
+            del entries[key]
 
     def retired(self, ring: int, count: int) -> None:
         """`count` more tasks of `ring` retired: drop stale entries every 64."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pto_dsl import ir
-from pto_dsl.costs import cost_function
+from pto_dsl.costs import DEFAULT_COST_CYCLES, cost_function
 from pto_dsl.diagnostics import Diagnostic
 from pto_dsl.graph import TaskGraph
 from pto_dsl.perf import paused_gc
@@ -86,9 +86,11 @@ def redundant_edges(program: ir.Program, graph: TaskGraph,
 
 def task_costs(program: ir.Program, graph: TaskGraph) -> list[float]:
     """Each task's cost: its kernel's `cost` expression on the call's sizes and scalars,
-    1 for a kernel without one, 0 for an alloc task (it is never dispatched, reference
-    §1.7). Results are cached per kernel and bindings, since loop iterations repeat them."""
-    functions = {name: cost_function(k, 1.0) for name, k in program.kernels.items()}
+    DEFAULT_COST_CYCLES for a kernel without one (as pto-run), 0 for an alloc task (it is
+    never dispatched, runtime-model.md). Results are cached per kernel and bindings, since
+    loop iterations repeat them."""
+    functions = {name: cost_function(k, DEFAULT_COST_CYCLES)
+                 for name, k in program.kernels.items()}
     cache: dict[tuple[object, ...], float] = {}
     out: list[float] = []
     for task in graph.tasks():
@@ -105,8 +107,9 @@ def task_costs(program: ir.Program, graph: TaskGraph) -> list[float]:
 
 
 def critical_path(graph: TaskGraph, costs: list[float]) -> tuple[list[int], float]:
-    """The heaviest chain of tasks by summed cost (ties: the earliest submitted), walked in
-    submission order, which is topological (every edge points forward)."""
+    """The heaviest chain of kernel tasks by summed cost (ties: the earliest submitted
+    producer, as in pto-run), walked in submission order, which is topological (every
+    edge points forward)."""
     preds = graph.fanin_lists()
     finish = [0.0] * len(costs)
     best_pred = [-1] * len(costs)
@@ -123,4 +126,8 @@ def critical_path(graph: TaskGraph, costs: list[float]) -> tuple[list[int], floa
     path = [end]
     while best_pred[path[-1]] != -1:
         path.append(best_pred[path[-1]])
+    # an alloc task (cost 0, never dispatched) only starts a chain: pto-run's path, a
+    # chain of kernel runs, leaves it out too
+    while len(path) > 1 and graph.task(path[-1]).core == "alloc":
+        path.pop()
     return path[::-1], finish[end]

@@ -1,9 +1,12 @@
 """The runtime's `deps.json` (dep_gen, simpler `docs/dfx/dep-gen.md` §4) for a task graph.
 
-`export` writes the schema the runtime's replay emits, so its `deps_viewer` opens a
-compile-time graph: tasks keyed by `PTO2TaskId::raw` = ring << 32 | local id (reference
-§1.9), one annotated edge row per (producer, consumer, source, argument). Buffer addresses
-do not exist before a run, so each buffer gets a synthetic, deterministic one.
+`export` writes what the runtime's host replay writes, so its `deps_viewer` opens a
+compile-time graph: kernel tasks keyed by `PTO2TaskId::raw` = ring << 32 | local id, and
+the edge records of the replay's annotated pass, which re-runs the submits against a
+TensorMap whose producers never retire: one explicit record per distinct dep, one creator
+record per (producer, consumer) at the producer's first appearance, one TensorMap record
+per lookup hit. Buffer addresses do not exist before a run, so each buffer gets a
+synthetic, deterministic one.
 """
 
 from __future__ import annotations
@@ -15,15 +18,19 @@ from typing import Any
 from pto_dsl import ir
 from pto_dsl.graph import Access, Buffer, Origin, Task, TaskGraph
 from pto_dsl.ir import Tag
-from pto_dsl.regions import Overlap, Region, classify
+from pto_dsl.regions import Overlap, Region
+from pto_dsl.tensormap import Entry, TensorMap
 from pto_dsl.types import DTYPE_INFO
 
 ADDRESS_BASE = 0x1_0000_0000  # where the synthetic buffers start
-ADDRESS_ALIGN = 1024  # the runtime's per-output alignment (reference §2.1)
+ADDRESS_ALIGN = 1024  # the runtime's per-output alignment (runtime-model.md)
 INVALID_KERNEL_ID = -1
 SLOTS = ("aic", "aiv0", "aiv1")
 FLAGS = {Origin.EXPLICIT: ["wait", "retain"], Origin.CREATOR: ["wait", "retain"],
          Origin.TENSORMAP: ["wait"]}
+OVERLAP = {Overlap.COVERED: "covered", Overlap.OTHER: "other"}
+LOOKED_UP = (Tag.INPUT, Tag.INOUT)  # Step B
+REGISTERED = (Tag.INOUT, Tag.OUTPUT_EXISTING)  # Step 4
 
 Json = dict[str, Any]
 
@@ -55,6 +62,17 @@ def _numel(shape: tuple[int, ...]) -> int:
     return total
 
 
+def buffer_numel(buf: Buffer) -> int:
+    """The storage size the runtime records, in elements: a runtime-allocated output's
+    buffer is its size in the task's packed buffer, aligned up to 1024 bytes; an entry
+    tensor's is exact."""
+    numel = _numel(buf.shape)
+    if buf.owner is None:
+        return numel
+    size = DTYPE_INFO[buf.dtype][1]
+    return -(-numel * size // ADDRESS_ALIGN) * ADDRESS_ALIGN // size
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _geometry(region: Region) -> tuple[list[int], str, list[int]]:
     """(shape, start_offset, strides) of a region in the runtime's strided model: the
@@ -83,7 +101,7 @@ class _Exporter:
             self.tensors[buf.id] = {
                 "tensor_id": str(fnv1a_tensor_id(addr, 0)), "buffer_addr": str(addr),
                 "version": 0, "dtype": DTYPE_INFO[buf.dtype][0],
-                "buffer_numel": str(_numel(buf.shape))}
+                "buffer_numel": str(buffer_numel(buf))}
         return int(self.tensors[buf.id]["tensor_id"])
 
     def geometry(self, acc: Access, role: str) -> Json:
@@ -107,24 +125,35 @@ class _Exporter:
                 "kernel_ids": [INVALID_KERNEL_ID if k is None else k for k in kernel_ids],
                 "block_num": 1, "args": args}
 
-    def edges(self, task: Task) -> Iterator[Json]:
-        """The rows of one consumer in the runtime's order: explicit deps (step 1), then
-        per argument the creator (step A) and TensorMap (step B) edges."""
+    def edges(self, task: Task, tmap: TensorMap) -> Iterator[Json]:
+        """The records of one consumer in the replay's order: explicit deps (step 1), then
+        per argument its creator (step A) unless the producer already has a record here,
+        and every TensorMap hit (step B), newest entry first; then its writes enter the
+        map (step 4). Manual-scope submits take no step A, B or 4."""
         succ = str(self.ids[task.id])
-        for p in dict.fromkeys(task.explicit_deps):
-            yield {"pred": str(self.ids[p]), "succ": succ, "arg": -1, "source": "explicit",
-                   "flags": FLAGS[Origin.EXPLICIT]}
-        fanin = {p: self.graph.origins(p, task.id) for p in self.graph.producers(task.id)}
+        seen: set[int] = set()
+        for p in task.explicit_deps:
+            if p not in seen:
+                seen.add(p)
+                yield {"pred": str(self.ids[p]), "succ": succ, "arg": -1,
+                       "source": "explicit", "flags": FLAGS[Origin.EXPLICIT]}
+        if task.in_manual:
+            return
         for i, acc in enumerate(task.accesses):
             if acc.tag is Tag.OUTPUT:
                 continue
             owner = acc.buffer.owner
-            if owner is not None and Origin.CREATOR in fanin.get(owner, ()):
+            if owner is not None and owner not in seen:
+                seen.add(owner)
                 yield self._row(owner, succ, i, acc, Origin.CREATOR)
-            if acc.reads and not acc.manual_dep:
-                for p, origins in fanin.items():
-                    if Origin.TENSORMAP in origins:
-                        yield from self._tensormap_rows(p, succ, i, acc)
+            if acc.tag in LOOKED_UP and not acc.manual_dep:
+                hits = tmap.hits(acc.buffer, acc.region, acc.tag is Tag.INOUT)
+                for entry, overlap in sorted(hits, key=lambda h: -h[0].producer):
+                    seen.add(entry.producer)
+                    yield self._tensormap_row(entry, overlap, succ, i, acc)
+        for acc in task.accesses:
+            if acc.tag in REGISTERED and not acc.manual_dep:
+                tmap.insert(acc.buffer, acc.region, task.id)
 
     def _row(self, pred: int, succ: str, arg: int, acc: Access, origin: Origin) -> Json:
         row: Json = {"pred": str(self.ids[pred]), "succ": succ, "arg": arg,
@@ -136,36 +165,29 @@ class _Exporter:
         row.update(self.geometry(acc, "consumer_"))
         return row
 
-    def _tensormap_rows(self, pred: int, succ: str, arg: int, acc: Access) -> Iterator[Json]:
-        for written in self.graph.task(pred).accesses:
-            if written.buffer.id != acc.buffer.id or written.tag not in (
-                    Tag.INOUT, Tag.OUTPUT_EXISTING) or written.manual_dep:
-                continue
-            overlap = classify(acc.region, written.region)
-            if overlap is Overlap.NO_OVERLAP:
-                continue
-            row = self._row(pred, succ, arg, acc, Origin.TENSORMAP)
-            # the lookup's own status: "covered" when the consumer's slice contains the
-            # producer's (the runtime's check_overlap, reference §2.2; dep-gen.md's prose
-            # says the reverse, but the replay writes this status)
-            row["overlap"] = "covered" if overlap is Overlap.COVERED else "other"
-            row.update(self.geometry(written, "producer_"))
-            yield row
+    def _tensormap_row(self, entry: Entry, overlap: Overlap, succ: str, arg: int,
+                       acc: Access) -> Json:
+        row = self._row(entry.producer, succ, arg, acc, Origin.TENSORMAP)
+        # the lookup's own status: "covered" when the consumer's slice contains the
+        # producer's (the runtime's check_overlap; dep-gen.md's prose says the reverse,
+        # but the replay writes this status)
+        row["overlap"] = OVERLAP[overlap]
+        shape, start, strides = _geometry(entry.region)
+        row.update({"producer_shape": shape, "producer_start_offset": start,
+                    "producer_strides": strides})
+        return row
 
 
 def export(program: ir.Program, graph: TaskGraph) -> Json:
     """deps.json for the graph. Alloc tasks get no `tasks[]` entry, as in the runtime,
     whose dep_gen records only kernel submits; they appear as edge producers."""
     ex = _Exporter(program, graph)
+    tmap = TensorMap(graph.rules.overlap)  # the target's own overlap test
     tasks: list[Json] = []
     edges: list[Json] = []
     for task in graph.tasks():
         if task.core != "alloc":
             tasks.append(ex.task(task))
-        edges.extend(ex.edges(task))
+        edges.extend(ex.edges(task, tmap))
     return {"tasks": tasks, "tensors": list(ex.tensors.values()), "edges": edges}
 
-
-def edge_pairs(deps: Json) -> set[tuple[int, int]]:
-    """The (pred, succ) task pairs of a deps.json document that `export` made."""
-    return {(int(e["pred"]), int(e["succ"])) for e in deps["edges"]}

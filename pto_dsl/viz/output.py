@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from pto_dsl import ir
-from pto_dsl.graph import TaskGraph
-from pto_dsl.perf import paused_gc
-from pto_dsl.viz import deps_json, graphviz, html
-from pto_dsl.viz.dot import to_dot
-from pto_dsl.viz.view import View
+if TYPE_CHECKING:  # FORMATS is read for pto-graph's --help: the rest comes with render
+    from pto_dsl import ir
+    from pto_dsl.graph import TaskGraph
+    from pto_dsl.viz.view import View
 
 FORMATS = (".dot", ".svg", ".png", ".html", ".json")
 
@@ -17,6 +16,10 @@ FORMATS = (".dot", ".svg", ".png", ".html", ".json")
 def render(fmt: str, view: View, program: ir.Program, graph: TaskGraph) -> bytes:
     """The bytes of `fmt` (an extension in FORMATS). SVG and PNG need Graphviz
     (GraphvizMissing otherwise); HTML uses it when present, else its own layout."""
+    from pto_dsl.perf import paused_gc
+    from pto_dsl.viz import deps_json, graphviz, html
+    from pto_dsl.viz.dot import to_dot
+
     if fmt == ".json":
         with paused_gc():  # a row per edge and argument: hundreds of thousands of dicts
             doc = deps_json.export(program, graph)

@@ -1,0 +1,138 @@
+"""NumPy implementations of the corpus programs' kernels, for pto-run: arguments in
+declaration order, tensors as NumPy arrays shaped like the argument (outputs are written
+in place), scalars as Python numbers. Each group names the program that uses it."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+F32 = np.float32
+
+
+# vector_example.pto
+def add(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> None:
+    c[...] = a + b
+
+
+def add_scalar(x: np.ndarray, y: np.ndarray, addend: float, count: int) -> None:
+    del count
+    y[...] = x + F32(addend)
+
+
+def mul(a: np.ndarray, b: np.ndarray, c: np.ndarray, count: int) -> None:
+    del count
+    c[...] = a * b
+
+
+# alternating_matmul_add.pto, chip_swimlane.pto, mixed_example.pto
+def tile_matmul(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> None:
+    """c = a @ b for each 128x128 tile of the flat views."""
+    tiles = a.size // (128 * 128)
+    shape = (tiles, 128, 128)
+    c[...] = np.matmul(a.reshape(shape), b.reshape(shape)).reshape(c.shape)
+
+
+# benchmark_bgemm.pto
+def group_gemm(a: np.ndarray, b: np.ndarray, c: np.ndarray, config: np.ndarray) -> None:
+    """c = a @ b for each tile_size x tile_size tile of the group."""
+    n = int(config[0])
+    c[...] = np.matmul(a.reshape(-1, n, n), b.reshape(-1, n, n)).reshape(c.shape)
+
+
+def tile_add(c: np.ndarray, p: np.ndarray, config: np.ndarray) -> None:
+    del config
+    c[...] += p
+
+
+# heap_empty_ring_rebase.pto (the runtime's kernels touch the first element only)
+def write_const(t: np.ndarray) -> None:
+    t.reshape(-1)[0] = F32(42.0)
+
+
+def copy_first(t: np.ndarray, y: np.ndarray) -> None:
+    y.reshape(-1)[0] = t.reshape(-1)[0]
+
+
+# mixed_example.pto: one function per mixed task, doing every slot's part
+def matmul_add_mul(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray,
+                   e: np.ndarray, f: np.ndarray, g: np.ndarray, h: np.ndarray,
+                   i: np.ndarray) -> None:
+    tile_matmul(a, b, c)
+    f[...] = d + e
+    i[...] = g * h
+
+
+def add_mul(d: np.ndarray, e: np.ndarray, f: np.ndarray, g: np.ndarray, h: np.ndarray,
+            i: np.ndarray) -> None:
+    f[...] = d + e
+    i[...] = g * h
+
+
+def matmul_add(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, e: np.ndarray,
+               f: np.ndarray) -> None:
+    tile_matmul(a, b, c)
+    f[...] = d + e
+
+
+# spmd_basic.pto: the three slots' kernels for a launch of one block (block index 0)
+def spmd_read(output: np.ndarray) -> None:
+    lines = output.reshape(3, 16)
+    lines[0, :2] = (0.0, 1.0)
+    lines[1, :3] = (0.0, 1.0, 0.0)
+    lines[2, :3] = (0.0, 1.0, 1.0)
+
+
+# prefetch_async_demo.pto
+def copy(src: np.ndarray, dst: np.ndarray) -> None:
+    dst[...] = src
+
+
+# paged_attention_unroll_4dims.pto: the grouped-block paged-attention kernels of
+# examples/paged_attention on 2-D views of the 4-D arguments ([1, 1, rows, cols] tiles and
+# [TB, BS, 1, D] caches).
+def _sibling(folder: str, name: str) -> ModuleType:
+    path = Path(__file__).resolve().parent.parent / folder / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"corpus_{folder}_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_PA = _sibling("paged_attention", "pa_kernels")
+
+
+def _2d(x: np.ndarray) -> np.ndarray:
+    return x.reshape(-1, x.shape[-1])
+
+
+def _1d(x: np.ndarray) -> np.ndarray:
+    return x.reshape(-1)
+
+
+def qk_unroll_4d(qi: np.ndarray, key_cache: np.ndarray, block_table: np.ndarray,
+                 sij: np.ndarray, n_blocks: int, bt_offset: int) -> None:
+    _PA.qk_unroll(_2d(qi), _2d(key_cache), block_table, _2d(sij), n_blocks, bt_offset)
+
+
+def softmax_prepare_unroll_4d(sij: np.ndarray, pij: np.ndarray, mij: np.ndarray,
+                              lij: np.ndarray, scale: float, n_blocks: int,
+                              valid_len_last: int) -> None:
+    _PA.softmax_prepare_unroll(_2d(sij), _2d(pij), _1d(mij), _1d(lij), scale, n_blocks,
+                               valid_len_last)
+
+
+def pv_unroll_4d(pij: np.ndarray, value_cache: np.ndarray, block_table: np.ndarray,
+                 oi_new: np.ndarray, n_blocks: int, bt_offset: int) -> None:
+    _PA.pv_unroll(_2d(pij), _2d(value_cache), block_table, _2d(oi_new), n_blocks, bt_offset)
+
+
+def online_update_4d(mij: np.ndarray, lij: np.ndarray, oi_new: np.ndarray, mi: np.ndarray,
+                     li: np.ndarray, oi: np.ndarray, dst: np.ndarray, is_first: int,
+                     is_last: int) -> None:
+    _PA.online_update(_1d(mij), _1d(lij), _2d(oi_new), _1d(mi), _1d(li), _2d(oi), _2d(dst),
+                      is_first, is_last)

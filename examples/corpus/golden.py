@@ -1,0 +1,93 @@
+"""Goldens of the corpus programs for pto-run: each function is named after a program's
+entry, takes the entry's tensors, scalars and shape symbols by name, and returns the
+expected contents of the tensors the program writes, computed in plain NumPy from the
+math the runtime's own test states (independently of the kernels)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+F32 = np.float32
+
+
+def _f32(inputs: dict[str, object], name: str) -> np.ndarray:
+    return np.asarray(inputs[name], dtype=F32)
+
+
+def vector_example(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    s = _f32(inputs, "a") + _f32(inputs, "b")
+    return {"f": (s + 1) * (s + 2) + s}
+
+
+def _tiles(x: np.ndarray, n: int) -> np.ndarray:
+    return x.reshape(-1, n, n)
+
+
+def alternating_matmul_add(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    c = np.matmul(_tiles(_f32(inputs, "A"), 128), _tiles(_f32(inputs, "B"), 128))
+    return {"C": c.reshape(-1), "Z": _f32(inputs, "X") + _f32(inputs, "Y")}
+
+
+def benchmark_bgemm(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    tile, grid_k, groups, loop = (int(v) for v in np.asarray(inputs["config"]))
+    a = _f32(inputs, "A").reshape(groups, grid_k, loop, tile, tile)
+    b = _f32(inputs, "B").reshape(groups, grid_k, loop, tile, tile)
+    c = np.matmul(a, b).sum(axis=1, dtype=F32)          # [groups, loop, tile, tile]
+    return {"C": c.reshape(-1)}
+
+
+def heap_empty_ring_rebase(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    out = {}
+    for name in ("y1", "y2"):
+        y = _f32(inputs, name).copy()
+        y[0] = 42.0
+        out[name] = y
+    return out
+
+
+def mixed_example(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    iters = int(inputs["LEN"]) // int(inputs["TILE"])  # type: ignore[call-overload]
+    mm = np.matmul(_tiles(_f32(inputs, "A"), 128), _tiles(_f32(inputs, "B"), 128)).reshape(-1)
+    add = _f32(inputs, "D") + _f32(inputs, "E")
+    mul = _f32(inputs, "G") * _f32(inputs, "H")
+    out = {name: np.tile(mm, iters) for name in ("C", "J", "N")}
+    out |= {name: np.tile(add, iters) for name in ("F", "K", "L", "O")}
+    out |= {name: np.tile(mul, iters) for name in ("I", "M")}
+    return out
+
+
+def spmd_basic(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    out = _f32(inputs, "output").copy()
+    for base, values in ((0, (0, 1)), (16, (0, 1, 0)), (32, (0, 1, 1))):
+        out[base : base + len(values)] = values
+    return {"output": out}
+
+
+def chip_swimlane(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    a, b = (_f32(inputs, n).reshape(128, 128) for n in ("A", "B"))
+    d, e = _f32(inputs, "D"), _f32(inputs, "E")
+    s1, v1 = a @ b, d + e
+    s2, v2 = s1 @ b, v1 + e
+    return {"ws_aic": np.concatenate([s1.reshape(-1), s2.reshape(-1)]),
+            "ws_aiv": np.concatenate([v1, v2]),
+            "aic_out": (s2 @ b).reshape(-1), "aiv_out": v2 + e}
+
+
+def prefetch_async_demo(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    return {"out": _f32(inputs, "src").copy()}
+
+
+def paged_attention_unroll_4dims(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    """The paged-attention golden of examples/paged_attention on [B, H, D] query and
+    output: the 4-D tensors have a unit second dimension."""
+    path = Path(__file__).resolve().parent.parent / "paged_attention" / "golden.py"
+    spec = importlib.util.spec_from_file_location("corpus_paged_attention_golden", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    flat = dict(inputs, query=_f32(inputs, "query")[:, 0], out=_f32(inputs, "out")[:, 0])
+    out = module.paged_attention(flat)["out"]
+    return {"out": out[:, None]}

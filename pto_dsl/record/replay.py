@@ -1,0 +1,407 @@
+"""Replaying a recorder trace: the trace of one run -> the TaskGraph instantiation builds.
+
+Drives an `Instantiator` as the IR's closures would: scopes open and close, every submit
+becomes a task added by `instantiate_submit.add_task` (the same fanin rules), orchestration
+reads are checked like the .pto path's. Submission sites and scope blocks are the C++ call
+sites: the program returned has one site per (call site, kernel), so the graph checks and
+pictures work unchanged. It does not build or run anything (toolchain.py, child.py do).
+
+The trace is one event per line, fields separated by spaces (see pto_recorder.cpp):
+
+    F id path                  a file the call sites below name
+    C n                        aicpu_orchestration_config's expected_arg_count
+    G / Q depth                the entry begins / returns (with `depth` scopes still open)
+    N                          the program defines no entry function
+    B h dtype nd shape.. f l   a buffer first made by make_tensor_external (unknown address)
+    S M|A f l / E f l          scope begin (manual or auto) / end
+    T kind aic aiv0 aiv1 blocks f l   a submit (kind: k kernel, d dummy, a alloc_tensors)
+    A tag h dtype manual nd layout.. offsets.. sizes..   one tensor argument (h is -1 for
+                               a new output: it gets the next handle, as B buffers do)
+    V kind size bits           one scalar argument: f float, i signed, u unsigned; its bytes
+    D id..                     explicit deps, in order
+    Z                          the end of the submit
+    R|W h dtype manual nd layout.. offsets.. sizes.. index.. f l   orchestration read/write
+    L level func text          a log line
+    X f l code func | text     a fatal report;  U f l text / I f l text  unsupported / misuse
+    K signal f l               killed by a signal after the call at f:l
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from pto_dsl import ir
+from pto_dsl.cases import CaseValues
+from pto_dsl.diagnostics import CompileError, Note, Stage, error
+from pto_dsl.dialects import DEFAULT_DIALECT, Dialect
+from pto_dsl.graph import Access, Buffer, HostRead, TaskGraph
+from pto_dsl.instantiate import Instantiator
+from pto_dsl.instantiate_submit import add_task
+from pto_dsl.record.child import entry_names
+from pto_dsl.record.fields import dep_clauses, scalar_value, typed_value
+from pto_dsl.record.spans import load, whole_line
+from pto_dsl.record.toolchain import no_entry
+from pto_dsl.regions import Region
+from pto_dsl.source import SourceFile, Span
+from pto_dsl.types import DTYPES
+from pto_dsl.values import TensorVal
+
+TAGS = {"I": ir.Tag.INPUT, "O": ir.Tag.OUTPUT, "X": ir.Tag.OUTPUT_EXISTING,
+        "U": ir.Tag.INOUT, "N": ir.Tag.INPUT}  # NO_DEP: read, never tracked
+ACCEPTS = {"in": ("I", "N"), "out": ("O", "X", "N"), "inout": ("U", "N")}
+INVALID_ID = (1 << 64) - 1
+DUMMY_IDS = (("aic", -1),)  # the stand-in kernel of rt_submit_dummy_task's tasks
+
+
+class Replay:
+    def __init__(self, signature: ir.Program, case: CaseValues, main: SourceFile,
+                 main_path: str, dialect: Dialect = DEFAULT_DIALECT) -> None:
+        self.dialect = dialect.name
+        self.program = ir.Program(signature.name, dict(signature.kernels), signature.tensors,
+                                  signature.scalars, signature.symbols, (), signature.cases,
+                                  span=signature.span, extern=True)
+        self.inst = Instantiator(self.program, case, dialect.rules)  # the target's TensorMap
+        self.main, self.main_path = main, main_path
+        self.buffers: dict[int, Buffer] = {}
+        for i, t in enumerate(signature.tensors):
+            self.buffers[i] = self.inst.new_buffer(t.name, t.dtype, case.shape(t.name), None)
+        self.files: dict[int, SourceFile | None] = {}
+        self.sites: dict[tuple[int, int, str], ir.Site] = {}
+        self.makers: dict[int, Callable[..., Any]] = {}
+        self.dep_counts: dict[int, int] = {}
+        self.decls: dict[tuple[int, int, bool, int | None], ir.ScopeDecl] = {}
+        self.decl_stack: list[ir.ScopeDecl] = []
+        self.kernels = _kernel_table(signature)
+        self.logs: list[str] = []
+        self.expected_args: int | None = None
+        self.last: tuple[int, int] = (-1, 0)
+        self.finished = False
+        # parsed once per distinct line (loops repeat the same calls and descriptors)
+        self.heads: dict[str, tuple[ir.Kernel | None, Callable[..., Any], int, int]] = {}
+        self.accesses: dict[tuple[str, str], Access] = {}
+        self.scalars: dict[tuple[str, str], int | float] = {}
+        self.regions: dict[str, Region] = {}
+        self.outputs_seen: dict[str, tuple[str, Region]] = {}
+        self.shapes: dict[tuple[str, str, int], tuple[list[str], list[int]]] = {}
+
+    # ---- locations ---------------------------------------------------------------------
+    def span(self, fid: int, line: int) -> Span:
+        source = self.files.get(fid)
+        if source is None:
+            source = self.main
+            line = line if fid < 0 else 1
+        return whole_line(source, line)
+
+    def fail(self, code: str, message: str, fid: int, line: int,
+             help: tuple[str, ...] = (), notes: tuple[Note, ...] = ()) -> NoReturn:
+        raise CompileError([error(code, message, self.span(fid, line), help=help,
+                                  notes=(*notes, Note(f"in case '{self.inst.case.name}'")),
+                                  stage=Stage.INSTANTIATION)])
+
+    # ---- the trace ---------------------------------------------------------------------
+    def run(self, lines: list[str]) -> TaskGraph:
+        self.inst.check_shapes()
+        handlers = {"F": self.file, "C": self.config, "G": _ignore, "Q": self.done,
+                    "B": self.buffer, "S": self.scope_begin, "E": self.scope_end,
+                    "R": self.read, "W": _ignore, "L": self.log, "X": self.fatal,
+                    "U": self.unsupported, "I": self.invalid, "K": self.killed,
+                    "N": self.no_entry}
+        i, count = 0, len(lines)
+        while i < count:
+            line = lines[i]
+            if line[:1] == "T":  # a submit: its lines up to the next "Z"
+                try:
+                    end = lines.index("Z", i)
+                except ValueError:  # cut off by a crash or a timeout: not submitted
+                    break
+                self.task(lines, i, end)
+                i = end + 1
+                continue
+            if line:
+                handlers[line[0]](line.split(" "))
+            i += 1
+        self.program.body = dep_clauses(self.program, self.inst.graph)
+        graph = self.inst.graph
+        graph.tensormap_lookups = self.inst.tmap.lookups
+        graph.tensormap_inserts = self.inst.tmap.inserts
+        return graph
+
+    def file(self, f: list[str]) -> None:
+        name = " ".join(f[2:])
+        self.files[int(f[1])] = self.main if name == self.main_path else load(name)
+
+    def config(self, f: list[str]) -> None:
+        self.expected_args = int(f[1])
+
+    def done(self, f: list[str]) -> None:
+        self.finished = True
+
+    def log(self, f: list[str]) -> None:
+        self.logs.append(f"{f[1]} {f[2]}: {' '.join(f[3:])}")
+
+    def buffer(self, f: list[str]) -> None:
+        handle, dtype, nd = int(f[1]), DTYPES[int(f[2])], int(f[3])
+        shape = tuple(int(x) for x in f[4:4 + nd])
+        self.last = (int(f[4 + nd]), int(f[5 + nd]))
+        self.buffers[handle] = self.inst.new_buffer(f"external#{handle}", dtype, shape, None)
+
+    # ---- scopes --------------------------------------------------------------------------
+    def scope_begin(self, f: list[str]) -> None:
+        fid, line = int(f[2]), int(f[3])
+        self.last = (fid, line)
+        parent = self.decl_stack[-1] if self.decl_stack else None
+        manual = f[1] == "M"
+        key = (fid, line, manual, parent.id if parent else None)
+        decl = self.decls.get(key)
+        if decl is None:
+            decl = ir.ScopeDecl(len(self.program.scopes), manual, len(self.decl_stack) + 1,
+                                parent, self.span(fid, line))
+            self.decls[key] = decl
+            self.program.scopes.append(decl)
+        self.decl_stack.append(decl)
+        self.inst.open_scope(decl)
+
+    def scope_end(self, f: list[str]) -> None:
+        self.last = (int(f[1]), int(f[2]))
+        self.decl_stack.pop()
+        self.inst.close_scope()
+
+    # ---- submits -------------------------------------------------------------------------
+    def task(self, lines: list[str], start: int, end: int) -> None:
+        """The submit written on lines[start:end] (its "T" line first)."""
+        head = self.heads.get(lines[start])
+        if head is None:
+            head = self.heads[lines[start]] = self.head(lines[start])
+        kernel, make, fid, line = head
+        self.last = (fid, line)
+        tid = len(self.inst.graph)
+        args: list[str] = []
+        scalars: list[str] = []
+        dep_line = None
+        for ln in lines[start + 1:end]:
+            if ln[0] == "A":
+                args.append(ln)
+            elif ln[0] == "V":
+                scalars.append(ln)
+            else:
+                dep_line = ln
+        names, writes = self.param_names(kernel, args, len(scalars), fid, line)
+        outputs: dict[str, Access] = {}
+        accesses = tuple([self.access(a, name, kernel, tid, outputs)
+                          for a, name in zip(args, names)])
+        types = self.scalar_types(kernel)
+        values = tuple([self.scalar(v, types[i] if i < len(types) else "")
+                        for i, v in enumerate(scalars)])
+        explicit, items = self.deps(dep_line, tid, fid, line) if dep_line else ((), ())
+        task = make(tid, accesses, values, outputs, explicit, items)
+        if kernel is None:  # alloc_tensors: outputs only, no fanin (as the .pto path)
+            self.inst.graph.add_task(task, {})
+            return
+        add_task(self.inst, task, writes)
+
+    def head(self, text: str) -> tuple[ir.Kernel | None, Callable[..., Any], int, int]:
+        """What a submit's first line decides once per distinct line: the kernel, the
+        site's task maker and the call site."""
+        f = text.split(" ")
+        fid, line = int(f[6]), int(f[7])
+        self.last = (fid, line)
+        kernel = self.kernel(f[1], [int(x) for x in f[2:5]], fid, line)
+        return kernel, self.maker(self.site(fid, line, kernel)), fid, line
+
+    def scalar(self, text: str, type_name: str) -> int | float:
+        """A scalar argument as the kernel reads its 64-bit slot: by the parameter's type
+        (an orchestration often passes a float's bits as a u64), else by the C++ type."""
+        key = (text, type_name)
+        value = self.scalars.get(key)
+        if value is None:
+            f = text.split(" ")
+            bits = int(f[3])
+            value = self.scalars[key] = (typed_value(bits, type_name) if type_name else
+                                         scalar_value(f[1], int(f[2]), bits))
+        return value
+
+    @staticmethod
+    def scalar_types(kernel: ir.Kernel | None) -> list[str]:
+        return [p.type for p in kernel.scalar_params] if kernel else []
+
+    def kernel(self, kind: str, ids: list[int], fid: int, line: int) -> ir.Kernel | None:
+        if kind == "a":
+            return None
+        if kind == "d":
+            return self.dummy()
+        slots = frozenset((slot, k) for slot, k in zip(("aic", "aiv0", "aiv1"), ids) if k >= 0)
+        found = self.kernels.get(slots)
+        if found is None and len(slots) == 1 and next(iter(slots))[0] == "aiv1":
+            found = self.kernels.get(frozenset({("aiv0", next(iter(slots))[1])}))
+        if found is None:
+            text = ", ".join(f"{s} {k}" for s, k in sorted(slots)) or "no kernel"
+            known = ", ".join(f"{k.name} ({', '.join(f'{s} {i}' for s, i in k.func_ids)})"
+                              for k in self.program.kernels.values() if k.name != "dummy"
+                              or k.func_ids != DUMMY_IDS) or "none"
+            self.fail("E805", f"this submit names func_id {text}, which no kernel of the "
+                      "signature has", fid, line,
+                      help=(f"the signature's kernels: {known}",
+                            "declare the kernel in the signature with the func_id the "
+                            "runtime registers it under"))
+        return found
+
+    def dummy(self) -> ir.Kernel:
+        kernel = self.program.kernels.get("dummy")
+        if kernel is None:
+            kernel = ir.Kernel("dummy", "mix", DUMMY_IDS, (), None, None, self.main_span())
+            self.program.kernels["dummy"] = kernel
+        return kernel
+
+    def main_span(self) -> Span:
+        return whole_line(self.main, 1)
+
+    def site(self, fid: int, line: int, kernel: ir.Kernel | None) -> ir.Site:
+        key = (fid, line, kernel.name if kernel else "alloc")
+        site = self.sites.get(key)
+        if site is None:
+            scope = self.decl_stack[-1] if self.decl_stack else None
+            site = ir.Site(len(self.program.sites), kernel, (), scope, (), self.span(fid, line))
+            self.sites[key] = site
+            self.program.sites.append(site)
+        return site
+
+    def maker(self, site: ir.Site) -> Callable[..., Any]:
+        make = self.makers.get(site.id)
+        if make is None:
+            make = self.makers[site.id] = self.inst.task_maker(site)
+        return make
+
+    def param_names(self, kernel: ir.Kernel | None, args: list[str], scalars: int, fid: int,
+                    line: int) -> tuple[list[str], list[int]]:
+        """The parameter name of each tensor argument, and which arguments may write an
+        existing buffer; checked against the kernel once per shape of call."""
+        tags = "".join(a[2] for a in args)
+        key = (kernel.name if kernel else "", tags, scalars)
+        found = self.shapes.get(key)
+        if found is None:
+            names = self.check_args(kernel, tags, scalars, fid, line)
+            writes = [i for i, t in enumerate(tags) if TAGS[t] is not ir.Tag.INPUT]
+            found = self.shapes[key] = (names, writes)
+        return found
+
+    def check_args(self, kernel: ir.Kernel | None, tags: str, scalars: int, fid: int,
+                   line: int) -> list[str]:
+        if kernel is None or kernel.name == "dummy":
+            return [f"out{i}" if kernel is None else f"arg{i}" for i in range(len(tags))]
+        params, sparams = kernel.tensor_params, kernel.scalar_params
+        if len(params) != len(tags) or len(sparams) != scalars:
+            self.fail("E807", f"this submit passes {len(tags)} tensor and {scalars} "
+                      f"scalar arguments, but kernel '{kernel.name}' takes {len(params)} and "
+                      f"{len(sparams)}", fid, line,
+                      notes=(Note("the kernel is declared here", kernel.span),))
+        for i, (p, tag) in enumerate(zip(params, tags)):
+            if tag not in ACCEPTS[p.direction]:
+                added = {"I": "add_input", "O": "add_output", "X": "add_output",
+                         "U": "add_inout", "N": "add_no_dep"}[tag]
+                self.fail("E807", f"tensor argument {i} of '{kernel.name}' is added with "
+                          f"{added}, but the kernel's parameter '{p.name}' is '{p.direction}'",
+                          fid, line, notes=(Note("the parameter is declared here", p.span),))
+        return [p.name for p in params]
+
+    def access(self, text: str, name: str, kernel: ir.Kernel | None, tid: int,
+               outputs: dict[str, Access]) -> Access:
+        if text[2] != "O":  # the same descriptor recurs: parse it once
+            known = self.accesses.get((text, name))
+            if known is None:
+                f = text.split(" ")
+                tag, region = f[1], self.region(f, 5)
+                known = self.accesses[(text, name)] = Access(
+                    self.buffers[int(f[2])], region, TAGS[tag], name, f[4] == "1" or tag == "N")
+            return known
+        parsed = self.outputs_seen.get(text)
+        if parsed is None:
+            f = text.split(" ")
+            parsed = self.outputs_seen[text] = (DTYPES[int(f[3])], self.region(f, 5))
+        dtype, region = parsed
+        label = kernel.name if kernel else "alloc"
+        buf = self.buffers[len(self.buffers)] = self.inst.new_buffer(
+            f"{label}#{tid}.{name}", dtype, region.layout, tid)
+        access = outputs[name] = Access(buf, region, ir.Tag.OUTPUT, name, False)
+        return access
+
+    def region(self, f: list[str], at: int) -> Region:
+        """The box written as `nd layout.. offsets.. sizes..` from field `at`."""
+        key = " ".join(f[at:])
+        known = self.regions.get(key)
+        if known is None:
+            nd = int(f[at])
+            nums = tuple(map(int, f[at + 1:at + 1 + 3 * nd]))
+            known = self.regions[key] = Region(nums[:nd], nums[nd:2 * nd], nums[2 * nd:])
+        return known
+
+    def deps(self, line_text: str | None, tid: int, fid: int,
+             line: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        if line_text is None:
+            return (), ()
+        explicit, items = [], []
+        for index, raw in enumerate(int(x) for x in line_text.split(" ")[1:]):
+            if raw == INVALID_ID:  # an invalid id adds no edge, like a dep on `none`
+                continue
+            producer = raw & 0xFFFFFFFF
+            if producer >= tid:
+                self.fail("E807", f"explicit dep {index} is not the id of a submitted task "
+                          f"(0x{raw:x})", fid, line)
+            explicit.append(producer)
+            items.append(index)
+        return tuple(explicit), tuple(items)
+
+    # ---- orchestration reads --------------------------------------------------------------
+    def read(self, f: list[str]) -> None:
+        handle, manual, nd = int(f[1]), f[3] == "1", int(f[4])
+        nums = [int(x) for x in f[5:5 + 4 * nd]]
+        fid, line = int(f[5 + 4 * nd]), int(f[6 + 4 * nd])
+        self.last = (fid, line)
+        buf = self.buffers[handle]
+        region = Region(tuple(nums[:nd]), tuple(nums[nd:2 * nd]), tuple(nums[2 * nd:3 * nd]))
+        index = tuple(nums[3 * nd:])
+        span = self.span(fid, line)
+        if buf.owner is not None or handle < len(self.program.tensors):
+            self.inst.host_read(TensorVal(buf, region, manual), index, span)
+            return
+        point = Region(region.layout, tuple(o + i for o, i in zip(region.offsets, index)),
+                       (1,) * nd)
+        self.inst.graph.host_reads.append(HostRead(span, Access(buf, point, ir.Tag.INPUT, "",
+                                                                manual), len(self.inst.graph)))
+
+    # ---- how a run ends early ------------------------------------------------------------------
+    def fatal(self, f: list[str]) -> None:
+        fid, line, code, func = int(f[1]), int(f[2]), int(f[3]), f[4]
+        text = " ".join(f[6:])
+        self.fail("E807", f"the orchestration reports a fatal error (code {code}) in {func}: "
+                  f"{text}", fid, line,
+                  help=("the runtime stops the orchestration here; nothing after it runs",))
+
+    def unsupported(self, f: list[str]) -> None:
+        self.fail("E806", f"pto-dsl's recording API does not implement {' '.join(f[3:])}",
+                  int(f[1]), int(f[2]),
+                  help=("the run stops here; what was recorded before it is not checked",))
+
+    def invalid(self, f: list[str]) -> None:
+        self.fail("E807", f"the runtime rejects this: {' '.join(f[3:])}", int(f[1]), int(f[2]))
+
+    def no_entry(self, f: list[str]) -> None:
+        raise CompileError([no_entry(self.main, entry_names(self.program), self.dialect)])
+
+    def killed(self, f: list[str]) -> None:
+        sig, fid, line = int(f[1]), int(f[2]), int(f[3])
+        self.last = (fid, line)
+        raise _Killed(sig)
+
+class _Killed(Exception):
+    def __init__(self, signal: int) -> None:
+        super().__init__(signal)
+        self.signal = signal
+
+
+def _ignore(f: list[str]) -> None:
+    pass
+
+
+def _kernel_table(program: ir.Program) -> dict[frozenset[tuple[str, int]], ir.Kernel]:
+    return {frozenset(k.func_ids): k for k in program.kernels.values()}

@@ -1,0 +1,46 @@
+"""What a run counts about its edges, in the units pto-check and pto-graph print.
+
+Dependency pairs: distinct (producer, consumer) tasks, wired or not wired because the
+producer had already retired; per origin, each origin of a pair once. deps.json records:
+the rows the runtime's replay writes for the run's submits (one per distinct explicit dep,
+one creator record per pair, one per TensorMap hit), counted whether or not the producer
+retired, since the replay never retires producers. The runtime model reports every naming
+of a producer through `name`; it knows nothing of the model itself.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+
+class EdgeCounts:
+    __slots__ = ("_named", "origins", "records", "retired", "wired")
+
+    def __init__(self) -> None:
+        self.wired: Counter[str] = Counter()  # pairs by the origin that first named them
+        self.retired: Counter[str] = Counter()  # the same, producer already retired
+        self.origins: Counter[str] = Counter()  # each origin of a pair once
+        self.records: Counter[str] = Counter()  # deps.json records by source
+        # (producer, origin) named so far in the current submit; None as origin: any
+        self._named: set[tuple[int, str | None]] = set()
+
+    def submit(self) -> None:
+        """A new consumer: its submit names producers afresh."""
+        self._named = set()
+
+    def name(self, producer_id: int, origin: str, wired: bool) -> None:
+        """The current submit names a producer (`wired`: the runtime links it)."""
+        named = self._named
+        first = (producer_id, None) not in named
+        if first:
+            named.add((producer_id, None))
+            (self.wired if wired else self.retired)[origin] += 1
+        if (producer_id, origin) not in named:
+            named.add((producer_id, origin))
+            self.origins[origin] += 1
+        if first or origin == "tensormap":  # the replay writes every TensorMap hit
+            self.records[origin] += 1
+
+    @property
+    def pairs(self) -> int:
+        return sum(self.wired.values()) + sum(self.retired.values())

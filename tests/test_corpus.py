@@ -1,0 +1,187 @@
+"""The corpus (examples/corpus/): the runtime's own orchestrations written in .pto. Each
+checks clean on every case, has on each case the tasks the runtime's C++ submits (the
+numbers below are derived from the C++ by hand, per kernel), compiles in the current
+dialect with g++ against this project's headers, and runs in pto-run: against the golden
+where the runtime's test states the math, with --no-numerics otherwise. docs/corpus.md
+lists every runtime orchestration; its table names exactly the files present here."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from test_compile_support import GXX, compile_file, include_dir, syntax_check
+
+from pto_dsl.cases import case_names, default_case
+from pto_dsl.graph import TaskGraph
+from pto_dsl.pipeline import Checked, check_graph, front_end, instantiate_case, read_source
+from pto_dsl.sim.run import SimOptions, simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "examples" / "corpus"
+TABLE = ROOT / "docs" / "corpus.md"
+
+
+def _per_iteration(times: int, **kernels: int) -> dict[str, int]:
+    return {k: n * times for k, n in kernels.items()}
+
+
+def _pa_unroll(groups: int, scopes: int) -> dict[str, int]:
+    """paged_attention_unroll_4dims: one alloc per (request, head tile) scope and four
+    tasks per group of up to 64 blocks."""
+    return {"alloc": scopes, **_per_iteration(groups, QK=1, SF=1, PV=1, UP=1)}
+
+
+# Tasks per kernel on each case, as the runtime's C++ submits them.
+TASKS: dict[str, dict[str, dict[str, int]]] = {
+    # t0 at the entry's level, t1..t4 in the inner scope
+    "vector_example": {"Default": {"ADD": 2, "ADD_SCALAR": 2, "MUL": 1}},
+    # batch*M/matmul_batch matmul groups and batch*N/add_batch add groups
+    "alternating_matmul_add": {"Default": {"MATMUL": 1, "ADD": 1},
+                               "Case1": {"MATMUL": 500, "ADD": 500},
+                               "Case2": {"MATMUL": 256, "ADD": 512}},
+    # one GEMM and one TILE_ADD per (group, k): matmul_add_task_num of each
+    "benchmark_bgemm": {c: _per_iteration(n, GEMM=1, TILE_ADD=1) for c, n in (
+        ("Case0", 500), ("Case1", 64), ("Case2", 256), ("Case3", 64), ("Case4", 64),
+        ("Bgemm64", 32))},
+    "heap_empty_ring_rebase": {"EmptyRingRebase": {"FILL_CONST": 2, "COPY_FIRST": 2}},
+    # five tasks (one per resource shape) per iteration
+    "mixed_example": {c: _per_iteration(n, MATMUL_ADD_MUL=1, MATMUL=1, ADD_STANDALONE=1,
+                                        ADD_MUL=1, MATMUL_ADD=1)
+                      for c, n in (("case1", 4), ("case2", 1))},
+    "spmd_basic": {"Case1": {"SPMD_READ": 1}},
+    "chip_swimlane": {"Default": {"MATMUL_ADD": 3}},
+    "prefetch_async_demo": {"prefetch_copy": {"PREFETCH_COPY": 1}},
+    "sdma_async_completion_demo": {"peer_fetch": {"SDMA_TGET_ASYNC": 1, "CONSUMER": 1}},
+    # Case1: 256 requests of 64 blocks (one group each); Case2/3: 64 of 128 blocks (two)
+    "paged_attention_unroll_4dims": {"Case1": _pa_unroll(256, 256),
+                                     "Case2": _pa_unroll(128, 64),
+                                     "Case3": _pa_unroll(128, 64),
+                                     "Small": _pa_unroll(3, 2)},
+}
+# Programs whose kernels have no NumPy implementation (their headers say so).
+NO_NUMERICS = {"sdma_async_completion_demo"}
+# Cases that are not the runtime's (the header says so): none but this one.
+OWN_CASES = {("paged_attention_unroll_4dims", "Small")}
+
+
+def _program(name: str) -> Checked:
+    return front_end(read_source(CORPUS / f"{name}.pto"))
+
+
+def _cases() -> list[tuple[str, str]]:
+    return [(p, c) for p, cases in TASKS.items() for c in cases]
+
+
+def test_every_corpus_file_is_counted() -> None:
+    assert {p.stem for p in CORPUS.glob("*.pto")} == set(TASKS)
+    for name, cases in TASKS.items():
+        assert case_names(_program(name).program) == list(cases), name
+
+
+@pytest.mark.parametrize(("name", "case"), _cases())
+def test_checks_clean_with_the_runtime_task_count(name: str, case: str) -> None:
+    checked = _program(name)
+    assert checked.warnings == []
+    graph = instantiate_case(checked, case)
+    assert check_graph(checked, graph) == []
+    assert Counter(t.kernel for t in graph.tasks()) == Counter(TASKS[name][case])
+
+
+def test_cases_not_from_the_runtime_are_marked() -> None:
+    marked = set()
+    for path in CORPUS.glob("*.pto"):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for n, line in enumerate(lines):
+            m = re.match(r"(?:default )?case (\w+)", line)
+            if m and any("Not a runtime case" in x for x in lines[max(n - 3, 0) : n]):
+                marked.add((path.stem, m.group(1)))
+    assert marked == OWN_CASES
+
+
+def _edges(graph: TaskGraph) -> set[tuple[int, int]]:
+    return {(p, c) for p, c, _ in graph.edges()}
+
+
+def test_vector_example_has_the_runtime_dag() -> None:
+    # the runtime's comment: t0->t1, t0->t2, t1->t3, t2->t3, t0->t4, t3->t4
+    graph = instantiate_case(_program("vector_example"), "Default")
+    assert _edges(graph) == {(0, 1), (0, 2), (1, 3), (2, 3), (0, 4), (3, 4)}
+
+
+def test_chained_mix_is_a_chain() -> None:
+    # two TensorMap dependencies per step pair (one per workspace), one edge each
+    graph = instantiate_case(_program("chip_swimlane"), "Default")
+    assert _edges(graph) == {(0, 1), (1, 2)}
+
+
+@pytest.mark.skipif(GXX is None, reason="g++ is not installed: the C++ syntax check needs it")
+def test_corpus_compiles_in_the_current_dialect(tmp_path: Path) -> None:
+    sources = []
+    for path in sorted(CORPUS.glob("*.pto")):
+        out = tmp_path / f"{path.stem}.cpp"
+        out.write_text(compile_file(path, "current"), encoding="utf-8")
+        sources.append(out)
+    result = syntax_check(sources, include_dir(tmp_path / "include", "current"))
+    assert result.returncode == 0, result.stderr[-4000:]
+
+
+def _header(name: str) -> str:
+    text = (CORPUS / f"{name}.pto").read_text(encoding="utf-8")
+    return text.split("\nkernel ", 1)[0]
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_header_names_the_runtime_program_and_how_it_runs(name: str) -> None:
+    header = _header(name)
+    assert f"`{name}`" in header
+    assert ("--no-numerics" in header) == (name in NO_NUMERICS)
+    assert ("pto-run checks the golden" in header) == (name not in NO_NUMERICS)
+
+
+def _default_name(checked: Checked) -> str:
+    case = default_case(checked.program)
+    assert case is not None
+    return case.name.name
+
+
+@pytest.mark.parametrize("name", sorted(set(TASKS) - NO_NUMERICS))
+def test_pto_run_passes_the_golden(name: str) -> None:
+    checked = _program(name)
+    result = simulate(checked, _default_name(checked), SimOptions())
+    assert result.checks, f"{name}: no golden was compared"
+    assert result.passed, result.checks
+
+
+@pytest.mark.parametrize("name", sorted(NO_NUMERICS))
+def test_pto_run_completes_without_numerics(name: str) -> None:
+    checked = _program(name)
+    case = _default_name(checked)
+    result = simulate(checked, case, SimOptions(numerics=False))
+    assert result.checks is None
+    assert sum(result.runtime.task_counts.values()) == sum(TASKS[name][case].values())
+
+
+ROW = re.compile(r"^\| `(?P<program>[\w/]+)` \| `(?P<file>\w+\.cpp)` \|(?P<rest>.*)\|\s*$", re.M)
+DONE = re.compile(r"in `examples/corpus/(\w+)\.pto`")
+
+
+def _rows() -> list[re.Match[str]]:
+    return list(ROW.finditer(TABLE.read_text(encoding="utf-8")))
+
+
+def test_table_lists_every_runtime_orchestration_once() -> None:
+    rows = _rows()
+    assert len(rows) == 38
+    assert len({(r["program"], r["file"]) for r in rows}) == 38
+    assert len({r["program"] for r in rows}) == 37
+
+
+def test_table_marks_exactly_the_corpus_files_as_done() -> None:
+    done = [m for r in _rows() for m in DONE.findall(r["rest"])]
+    assert sorted(done) == sorted(p.stem for p in CORPUS.glob("*.pto"))
+    for r in _rows():  # every row has a status: done, covered elsewhere or what it needs
+        assert DONE.search(r["rest"]) or "needs:" in r["rest"] or "examples/paged_attention/" \
+            in r["rest"], r["program"]

@@ -1,0 +1,87 @@
+"""What the recording implementation of the runtime API records, call by call: the tours in
+tests/record/api/ (one per dialect) against their signature."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pto_dsl import record
+from pto_dsl.dialects import DIALECTS
+from pto_dsl.graph import Origin, TaskGraph
+from pto_dsl.pipeline import case_values, front_end, read_source
+
+API = Path(__file__).resolve().parent / "record" / "api"
+pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def recorded(name: str, dialect: str) -> tuple[record.Recorded, TaskGraph]:
+    signature = front_end(read_source(API / "tour.pto"), DIALECTS[dialect])
+    cpp = API / name
+    prepared = record.prepare(cpp, read_source(cpp), DIALECTS[dialect])
+    rec = record.record(prepared, signature.program, case_values(signature, None))
+    return rec, rec.graph
+
+
+def test_tour_current() -> None:
+    rec, g = recorded("tour.cpp", "current")
+    tasks = list(g.tasks())
+    assert [(t.kernel, t.core) for t in tasks] == [
+        ("A", "aic"), ("V", "aiv"), ("V", "aiv"), ("V", "aiv"), ("M", "mix"),
+        ("dummy", "mix"), ("alloc", "alloc"), ("V", "aiv")]
+    # the loop count came from the case's contents of idx (3), read once
+    assert len(g.host_reads) == 1 and g.host_reads[0].access.buffer.name == "idx"
+    # scalars as the kernel receives them: the entry scalar -3, float, double, u64
+    assert tasks[0].scalars == (-3, 2.5, 1.25, 7)
+    # manual scope by rt_scope_begin: explicit deps only, ring 1
+    assert [(t.scope_mode, t.ring, t.explicit_deps) for t in tasks[1:4]] == [
+        ("manual", 1, (0,))] * 3
+    assert all(g.origins(0, t) == (Origin.EXPLICIT,) for t in (1, 2, 3))
+    # PTO2_SCOPE with a PTO2_SCOPE_GUARD inside: AUTO, depth 2
+    assert [(s.decl.mode, s.depth) for s in g.scopes] == [("manual", 1), ("auto", 1),
+                                                          ("auto", 2)]
+    assert tasks[4].ring == 2 and tasks[4].func_id == 2
+    # the dummy task: the explicit dep (the invalid id adds nothing) is also a TensorMap edge
+    assert tasks[5].explicit_deps == (4,) and set(g.origins(4, 5)) == {Origin.EXPLICIT,
+                                                                       Origin.TENSORMAP}
+    # alloc_tensors from an array: two buffers owned by the alloc task
+    assert [a.buffer.owner for a in tasks[6].accesses] == [6, 6]
+    # add_no_dep: read, never tracked; the creator edge still holds the buffer
+    [nodep] = tasks[7].accesses
+    assert nodep.manual_dep and nodep.buffer.owner == 6
+    assert g.origins(6, 7) == (Origin.CREATOR,)
+    # every task knows its C++ line
+    assert tasks[0].span.file.endswith("tour.cpp") and tasks[0].span.line == 28
+    assert rec.logs == ["I aicpu_orchestration_entry: rounds=3 s=-3"]
+
+
+def test_tour_v0() -> None:
+    _, g = recorded("tour_v0.cpp", "v0")
+    tasks = list(g.tasks())
+    assert [t.kernel for t in tasks] == ["alloc", "A", "V"]
+    assert tasks[1].scalars == (-1, 0.5, 2.0, 1 << 40)
+    assert tasks[2].explicit_deps == (1, 0)
+    [upper] = tasks[2].accesses
+    assert upper.buffer.name == "y" and (upper.region.offsets, upper.region.sizes) == ((4,),
+                                                                                        (4,))
+    assert tasks[0].span.line == 15  # the variadic alloc_tensors knows its call site too
+
+
+def test_config_must_match_the_signature(tmp_path: Path) -> None:
+    text = (API / "tour.cpp").read_text().replace("PTO2OrchestrationConfig{4}",
+                                                  "PTO2OrchestrationConfig{5}")
+    cpp = tmp_path / "tour5.cpp"
+    cpp.write_text(text)
+    signature = front_end(read_source(API / "tour.pto"))
+    prepared = record.prepare(cpp, read_source(cpp), DIALECTS["current"])
+    with pytest.raises(record.CompileError) as exc:
+        record.record(prepared, signature.program, case_values(signature, None))
+    [d] = exc.value.diagnostics
+    assert d.code == "E807" and "expects 5 entry arguments" in d.message
