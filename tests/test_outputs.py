@@ -169,7 +169,7 @@ def test_pto_run_checks_every_output_before_running(
         monkeypatch: pytest.MonkeyPatch) -> None:
     def never(*_: object, **__: object) -> None:
         raise AssertionError("the run started")
-    monkeypatch.setattr(cli_run, "simulate", never)
+    monkeypatch.setattr("pto_dsl.sim.run.simulate", never)  # imported when pto-run runs
     blocker = chain.parent / "plain"
     blocker.write_text("a file, not a directory")
     suffix = ".png" if option == "--gantt" else ".json"
@@ -204,7 +204,7 @@ def test_files_the_program_names_are_inputs_even_when_not_loaded(
         capsys: pytest.CaptureFixture[str]) -> None:
     """pto-compile loads no kernel module and pto-run --no-numerics no golden, but they are
     the program's files: refused (before the run), never overwritten."""
-    monkeypatch.setattr(cli_run, "simulate", lambda *_: pytest.fail("the run started"))
+    monkeypatch.setattr("pto_dsl.sim.run.simulate", lambda *_: pytest.fail("the run started"))
     target = chain.parent / name
     before = target.read_bytes()
     extra = ["--no-numerics"] if tool is cli_run.main else []
