@@ -1,47 +1,80 @@
-"""pto-check, and the pieces every command-line tool shares (arguments, loading, errors).
+"""pto-check, and the pieces every command-line tool shares (arguments, loading, errors,
+colour, the --json document).
 
 The only layer that ties the stages together for users; pto-compile, pto-run and pto-graph
-live in cli_compile.py, cli_run.py and cli_graph.py and build on the helpers here. Exit
-codes: 0 clean (warnings allowed), 1 errors in the input, 2 usage errors, 3 a feature that
-is not available here (pto-graph without Graphviz), 70 an internal error (a bug in pto-dsl,
-reported without a traceback), 130 interrupted (Ctrl-C).
+live in cli_compile.py, cli_run.py and cli_graph.py and build on the helpers here, and
+`python -m pto_dsl` (__main__.py) runs any of them. Exit codes: 0 clean (warnings allowed
+unless --Werror), 1 errors in the input, 2 usage errors, 3 a feature that is not available
+here (pto-graph without Graphviz), 70 an internal error (a bug in pto-dsl, reported without
+a traceback), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from pto_dsl import __version__, cli_record, files, progress
-from pto_dsl.diagnostics import CompileError, Diagnostic, Note, Stage, error, render_text, to_json
+from pto_dsl.diagnostics import CompileError, Diagnostic, Stage, error, render_text, to_data
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, DIALECTS, RuntimeConfig
 from pto_dsl.progress import QUIET, Progress
-from pto_dsl.source import Span
 from pto_dsl.types import DEFAULT_MAX_TASKS
 
 if TYPE_CHECKING:  # the pipeline is imported when a tool runs, not for --help or --version
-    from pto_dsl.graph import TaskGraph
     from pto_dsl.pipeline import Checked
+    from pto_dsl.source import SourceFile
+
+Data = dict[str, object]
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_INTERNAL = 0, 1, 2, 3, 70
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+MAX_SHOWN = 50  # diagnostics rendered as text; the rest are counted (--json lists all)
+STDIN = Path("-")
+STDIN_NAME = "<stdin>"
 
 
 class UsageError(Exception):
     pass
 
 
-def tool_parser(prog: str, description: str,
-                all_cases: str | None = None) -> argparse.ArgumentParser:
+class ToolParser(argparse.ArgumentParser):
+    """argparse, plus the --json document for a bad command line (exit 2) when --json was
+    asked for: every --json run prints one document, even this one."""
+
+    json_wanted = False
+
+    def parse(self, argv: Sequence[str] | None) -> argparse.Namespace:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        self.json_wanted = "--json" in argv
+        return self.parse_args(argv)
+
+    def error(self, message: str) -> NoReturn:
+        if self.json_wanted:
+            _print_json({"tool": self.prog, "version": __version__, "usage_error": message,
+                         "exit_code": EXIT_USAGE, "errors": 0, "warnings": 0,
+                         "diagnostics": []})
+        super().error(message)
+
+
+def tool_parser(prog: str, description: str, all_cases: str | None = None,
+                several: bool = False) -> ToolParser:
     """The options every tool shares; `all_cases` is the help of an --all-cases option (which
-    excludes --case), for the tools that have one."""
-    p = argparse.ArgumentParser(prog=prog, description=description)
-    p.add_argument("file", type=Path, help="a .pto program")
+    excludes --case), for the tools that have one; `several`: the tool takes several files
+    (in `args.files`; otherwise one, in `args.file`)."""
+    p = ToolParser(prog=prog, description=description)
+    if several:
+        p.add_argument("files", type=Path, nargs="+", metavar="FILE",
+                       help="one or more .pto programs ('-': standard input); each is "
+                       "checked, and the exit code is the worst")
+    else:
+        p.add_argument("file", type=Path, metavar="FILE",
+                       help="a .pto program ('-': standard input); "
+                       "only pto-check takes several")
     cases = p.add_mutually_exclusive_group()
     cases.add_argument("--case", metavar="NAME", help="instantiate this case (default: the "
                        "program's default case)")
@@ -61,7 +94,13 @@ def tool_parser(prog: str, description: str,
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output on "
                    "standard error (shown for long stages: a bar on a terminal, a line "
                    "otherwise)")
-    p.add_argument("--json", action="store_true", help="print diagnostics as a JSON list")
+    p.add_argument("--json", action="store_true", help="print one JSON document on standard "
+                   "output: the diagnostics and the tool's results")
+    p.add_argument("--Werror", action="store_true", dest="werror",
+                   help="treat warnings as errors: exit 1 if there is any")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="colour the diagnostics (auto: on a terminal, unless NO_COLOR is set; "
+                   "FORCE_COLOR forces it)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
@@ -84,35 +123,69 @@ def _runtime(text: str) -> RuntimeConfig:
                                          f"not a number: {text!r}") from None
 
 
-MAX_SHOWN = 50  # diagnostics rendered as text; the rest are counted (--json lists all)
+def use_color(mode: str, stream: TextIO, environ: Mapping[str, str] = os.environ) -> bool:
+    """Colour for `stream`: --color always/never decides; otherwise NO_COLOR (set and not
+    empty) turns it off, FORCE_COLOR (set, not empty and not 0) on, and else a terminal
+    that is not 'dumb' gets it (https://no-color.org, https://force-color.org)."""
+    if mode != "auto":
+        return mode == "always"
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR", "") not in ("", "0"):
+        return True
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    return tty and environ.get("TERM") != "dumb"
 
 
-def _emit(prog: str, diags: Sequence[Diagnostic], as_json: bool) -> None:
-    if as_json:
-        print(to_json(diags))
-    elif diags:
-        sys.stderr.write(render_text(diags[:MAX_SHOWN]))
-        if len(diags) > MAX_SHOWN:
-            errors = sum(1 for d in diags if d.is_error)
-            print(f"{prog}: {len(diags) - MAX_SHOWN} more diagnostics not shown ("
-                  f"{_plural(errors, 'error')} and {_plural(len(diags) - errors, 'warning')} "
-                  "in all; --json lists every one)", file=sys.stderr)
-
-
-def guarded(prog: str, as_json: bool, body: Callable[[list[Diagnostic]], int]) -> int:
-    """Run a tool body; every failure becomes a diagnostic or a one-line message."""
+def guarded(prog: str, args: argparse.Namespace, body: Callable[[list[Diagnostic]], int],
+            document: Data | None = None) -> int:
+    """Run a tool body; every failure becomes a diagnostic or a one-line message. With
+    --json, stdout receives exactly one JSON document: `document` (the body's results)
+    with the diagnostics and the outcome."""
     diags: list[Diagnostic] = []
+    doc: Data = {"tool": prog, "version": __version__}
+    code = _run(prog, body, diags, doc)
+    warnings = sum(1 for d in diags if not d.is_error)
+    werror = getattr(args, "werror", False) and warnings and code == EXIT_OK
+    if werror:
+        code = EXIT_ERRORS
+        doc["werror"] = f"{warnings} warning{'s' if warnings > 1 else ''} treated as errors"
+    if args.json:
+        doc.update(document or {})
+        doc.update(exit_code=code, errors=len(diags) - warnings, warnings=warnings,
+                   diagnostics=to_data(diags))
+        _print_json(doc)
+    elif diags:
+        sys.stderr.write(render_text(diags[:MAX_SHOWN], use_color(args.color, sys.stderr)))
+        if len(diags) > MAX_SHOWN:
+            errors = len(diags) - warnings
+            print(f"{prog}: {len(diags) - MAX_SHOWN} more diagnostics not shown ("
+                  f"{errors} error{'' if errors == 1 else 's'} and {warnings} "
+                  f"warning{'' if warnings == 1 else 's'} in all; --json lists every one)",
+                  file=sys.stderr)
+    if werror:
+        print(f"{prog}: error: {doc['werror']} (--Werror)", file=sys.stderr)
+    return code
+
+
+def _run(prog: str, body: Callable[[list[Diagnostic]], int], diags: list[Diagnostic],
+         doc: Data) -> int:
     try:
         with files.run_scope():
-            code = body(diags)
+            return body(diags)
     except CompileError as exc:
         diags.extend(exc.diagnostics)
-        code = EXIT_ERRORS
+        return EXIT_ERRORS
     except (UsageError, files.OutputError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
+        doc["usage_error"] = str(exc)
         return EXIT_USAGE
     except KeyboardInterrupt:  # Ctrl-C: one line, the shell's code for SIGINT, no traceback
         print(f"\n{prog}: interrupted", file=sys.stderr)
+        doc["interrupted"] = True
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader of our output went away (e.g. `| head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -120,197 +193,185 @@ def guarded(prog: str, as_json: bool, body: Callable[[list[Diagnostic]], int]) -
     except RecursionError:
         diags.append(error("E006", "the program nests too deeply to be compiled", None,
                            stage=Stage.SYNTAX))
-        code = EXIT_ERRORS
+        return EXIT_ERRORS
     except Exception as exc:  # a bug in pto-dsl: say so, but never dump a traceback
         print(f"{prog}: internal error: {type(exc).__name__}: {exc}\n"
               f"{prog}: this is a bug in pto-dsl; please report it with the input file",
               file=sys.stderr)
+        doc["internal_error"] = f"{type(exc).__name__}: {exc}"
         return EXIT_INTERNAL
-    _emit(prog, diags, as_json)
-    return code
 
 
-def load_program(args: argparse.Namespace, diags: list[Diagnostic]) -> Checked:
-    from pto_dsl.cases import case_names
-    from pto_dsl.pipeline import front_end, program_files, read_source
-
+def _print_json(doc: Data) -> None:
     try:
-        source = read_source(args.file)
+        print(json.dumps(doc, indent=2))
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def read_input(path: Path) -> SourceFile:
+    """A program from a file, or from standard input for '-'."""
+    from pto_dsl.pipeline import read_source, source_from_bytes
+
+    if path == STDIN:
+        return source_from_bytes(sys.stdin.buffer.read(), STDIN_NAME)
+    try:
+        return read_source(path)
     except OSError as exc:
-        raise UsageError(f"cannot read '{args.file}': {exc.strerror or exc}") from None
-    checked = front_end(source, DIALECTS[args.dialect], args.max_tasks)
-    for path in program_files(checked):
-        files.note_read(path)
+        raise UsageError(f"cannot read '{path}': {exc.strerror or exc}") from None
+
+
+def load_program(args: argparse.Namespace, diags: list[Diagnostic],
+                 path: Path | None = None) -> Checked:
+    """The front end on `path` (default: the tool's one file)."""
+    from pto_dsl.cases import case_names
+    from pto_dsl.pipeline import front_end, program_files
+
+    path = args.file if path is None else path
+    checked = front_end(read_input(path), DIALECTS[args.dialect], args.max_tasks)
+    for named in program_files(checked):
+        files.note_read(named)
     diags.extend(checked.warnings)
     names = case_names(checked.program)
     if args.case is not None and args.case not in names:
-        raise UsageError(f"no case named '{args.case}' in {args.file}; cases: "
+        raise UsageError(f"no case named '{args.case}' in {display(path)}; cases: "
                          f"{', '.join(names) or 'none'}")
     return checked
+
+
+def display(path: Path) -> str:
+    return STDIN_NAME if path == STDIN else str(path)
 
 
 # ---- pto-check ---------------------------------------------------------------------
 
 def check_main(argv: Sequence[str] | None = None) -> int:
-    p = tool_parser("pto-check", "Run every available check on a .pto program and summarise "
-                    "its task graph.", all_cases="check every case of the program")
+    p = tool_parser("pto-check", "Run every available check on .pto programs and summarise "
+                    "their task graphs. Several files may be given (pto-check is the only "
+                    "tool that takes several).", all_cases="check every case of the program",
+                    several=True)
     p.add_argument("--suggest-deps", action="store_true", help="print the deps each manual "
                    "submission needs, inferred from every case (or the one given by --case)")
     cli_record.add_options(p)
-    args = p.parse_args(argv)
+    args = p.parse(argv)
+    if sum(1 for f in args.files if f == STDIN) > 1:
+        p.error("standard input ('-') can be given once")
+    if args.signature is not None:
+        if len(args.files) != 1:
+            p.error("--signature checks one C++ orchestration: give one FILE")
+        args.file = args.files[0]
+    files: list[Data] = []
 
     def body(diags: list[Diagnostic]) -> int:
         if args.signature is not None:
-            return _check_recorded(args, diags)
-        from pto_dsl.cases import case_names, default_case
-        from pto_dsl.pipeline import check_graph, instantiate_case
+            return _check_recorded(args, diags, files)
+        return max(_check_file(args, path, diags, files) for path in args.files)
+    return guarded("pto-check", args, body, {"files": files})
 
-        checked = load_program(args, diags)
-        shown = progress_of("pto-check", args)
-        if args.suggest_deps:
-            print(_suggest_deps(checked, args, shown))
-            return EXIT_OK
-        if args.all_cases:
-            chosen = case_names(checked.program)
-        else:
-            default = default_case(checked.program)
-            chosen = [args.case] if args.case else [default.name.name] if default else []
-        graphs: list[tuple[str, TaskGraph]] = []
-        found: list[tuple[str, list[Diagnostic]]] = []
-        with shown.stage("check cases", len(chosen), "case") if len(chosen) > 1 else \
-                QUIET.stage("") as cases_done:
-            for done, name in enumerate(chosen):  # every case, even after one fails
-                try:
-                    graph = instantiate_case(checked, name, args.runtime, args.max_tasks, shown)
-                    found.append((name, check_graph(checked, graph, args.runtime)))
-                    graphs.append((name, graph))
-                except CompileError as exc:
-                    found.append((name, exc.diagnostics))
-                cases_done(done + 1)
-        merged = _merge_cases(found)
-        if any(d.is_error for d in merged):
-            raise CompileError(merged)
-        diags.extend(merged)
+
+def _check_file(args: argparse.Namespace, path: Path, diags: list[Diagnostic],
+                files: list[Data]) -> int:
+    """Check one of the files; its errors do not stop the others."""
+    record: Data = {"file": display(path)}
+    files.append(record)
+    found: list[Diagnostic] = []
+    try:
+        code = _check_one(args, path, found, record)
+    except CompileError as exc:
+        found.extend(exc.diagnostics)
+        code = EXIT_ERRORS
+    except UsageError as exc:
+        if len(args.files) == 1:
+            raise
+        print(f"pto-check: error: {exc}", file=sys.stderr)
+        record["usage_error"] = str(exc)
+        code = EXIT_USAGE
+    diags.extend(found)
+    record["status"] = {EXIT_OK: "ok", EXIT_ERRORS: "errors"}.get(code, "usage error")
+    return code
+
+
+def _check_one(args: argparse.Namespace, path: Path, diags: list[Diagnostic],
+               record: Data) -> int:
+    from pto_dsl.cases import case_names, default_case
+    from pto_dsl.cli_check import (
+        CaseSummary,
+        NoCase,
+        merge_cases,
+        program_data,
+        suggest_deps,
+        summary_text,
+    )
+    from pto_dsl.pipeline import check_graph, instantiate_case
+
+    checked = load_program(args, diags, path)
+    record.update(program_data(checked))
+    shown = progress_of("pto-check", args)
+    if args.suggest_deps:
+        try:
+            found = suggest_deps(checked, args.case, args.max_tasks, shown)
+        except NoCase:
+            raise UsageError(f"--suggest-deps infers from a case, and {display(path)} "
+                             "declares none") from None
+        record["suggestions"] = found.data()
         if not args.json:
-            print(_summary(checked, graphs, diags))
+            print(found.text())
         return EXIT_OK
-    return guarded("pto-check", args.json, body)
+    if args.all_cases:
+        chosen = case_names(checked.program)
+    else:
+        default = default_case(checked.program)
+        chosen = [args.case] if args.case else [default.name.name] if default else []
+    cases: list[CaseSummary] = []
+    found_per_case: list[tuple[str, list[Diagnostic]]] = []
+    with shown.stage("check cases", len(chosen), "case") if len(chosen) > 1 else \
+            QUIET.stage("") as cases_done:
+        for done, name in enumerate(chosen):  # every case, even after one fails
+            try:
+                graph = instantiate_case(checked, name, args.runtime, args.max_tasks, shown)
+                found_per_case.append((name, check_graph(checked, graph, args.runtime)))
+                cases.append(CaseSummary.of(checked, name, graph))
+            except CompileError as exc:
+                found_per_case.append((name, exc.diagnostics))
+            cases_done(done + 1)
+    merged = merge_cases(found_per_case)
+    if any(d.is_error for d in merged):
+        raise CompileError(merged)
+    diags.extend(merged)
+    record["cases"] = [c.data() for c in cases]
+    if not args.json:
+        print(summary_text(checked, cases, sum(1 for d in diags if not d.is_error)))
+    return EXIT_OK
 
 
-def _check_recorded(args: argparse.Namespace, diags: list[Diagnostic]) -> int:
+def _check_recorded(args: argparse.Namespace, diags: list[Diagnostic],
+                    files: list[Data]) -> int:
     """pto-check on a C++ orchestration: record each chosen case, then check it."""
+    from pto_dsl.cli_check import CaseSummary, merge_cases, program_data, summary_text
+
     if args.suggest_deps:
         raise UsageError("--suggest-deps works on .pto programs, not with --signature")
+    record: Data = {"file": display(args.file), "signature": str(args.signature)}
+    files.append(record)
     signature = cli_record.load_signature(args, diags)
     try:
         results = cli_record.record_cases(args, signature,
                                           cli_record.chosen_cases(args, signature))
     except cli_record.Unavailable as exc:
         print(f"pto-check: {exc}", file=sys.stderr)
+        record["status"] = "unavailable"
         return EXIT_UNAVAILABLE
     recorded = [r for _, r in results if isinstance(r, cli_record.RecordedCase)]
-    merged = _merge_cases([(name, r.checked.warnings if isinstance(r, cli_record.RecordedCase)
-                            else r) for name, r in results])
+    merged = merge_cases([(name, r.checked.warnings if isinstance(r, cli_record.RecordedCase)
+                           else r) for name, r in results])
     if any(d.is_error for d in merged):
+        record["status"] = "errors"
         raise CompileError(merged)
     diags.extend(merged)
+    cases = [CaseSummary.of(r.checked, r.name, r.graph) for r in recorded]
+    record.update(program_data(recorded[-1].checked), status="ok",
+                  cases=[c.data() for c in cases])
     if not args.json:
-        print(_summary(recorded[-1].checked, [(r.name, r.graph) for r in recorded], diags))
+        print(summary_text(recorded[-1].checked, cases,
+                           sum(1 for d in diags if not d.is_error)))
     return EXIT_OK
-
-
-def _suggest_deps(checked: Checked, args: argparse.Namespace, shown: Progress) -> str:
-    """The deps every manual submission needs, in the program's syntax, beside those written."""
-    from pto_dsl import infer
-    from pto_dsl.cases import case_names
-    from pto_dsl.instantiate import Limits
-    from pto_dsl.pipeline import case_values
-
-    case: str | None = args.case
-    file: Path = args.file
-    program = checked.program
-    chosen = infer.targets(program, every_manual=True)
-    names = [case] if case else case_names(program)
-    if not chosen:
-        return f"{checked.source.name}: no submission in a manual scope: nothing to infer"
-    if not names:
-        raise UsageError(f"--suggest-deps infers from a case, and {file} declares none")
-    values = [case_values(checked, name) for name in names]
-    with shown.stage(f"infer deps from {_plural(len(names), 'case')}") as update:
-        _, found = infer.infer(program, values, chosen, keep_written=False,
-                               rules=checked.dialect.rules,
-                               limits=Limits(args.max_tasks, None, update))
-    lines, differ = [], 0
-    for s in found:
-        written = [d for d in s.submit.deps if not d.inferred]
-        was = "dep " + ", ".join(_text(d.span) for d in written) if written else ""
-        now = s.text or "no deps needed"
-        lines.append(f"{s.submit.span}: {s.submit.site.label}: {now}"
-                     + ("  (as written)" if was == s.text else ""))
-        if was != s.text:
-            differ += 1
-            lines.append(f"    written: {was or 'no deps'}")
-        if s.extra:
-            lines.append(f"    note: {_plural(s.extra, 'instance')} get a dep they do not "
-                         "need: no loop-position guard tells them apart")
-    instances = sum(s.instances for s in found)
-    lines.append(f"{_plural(len(found), 'manual submission')}; deps inferred from "
-                 f"{_plural(len(names), 'case')} ({_plural(instances, 'task instance')}); "
-                 f"{differ} differ{'s' if differ == 1 else ''} from what is written")
-    return "\n".join(lines)
-
-
-def _text(span: Span) -> str:
-    return span.source.text[span.start:span.end]
-
-
-def _merge_cases(found: list[tuple[str, list[Diagnostic]]]) -> list[Diagnostic]:
-    """One diagnostic for a finding that several cases share, noting the cases."""
-    cases: dict[tuple[str, str, str, int], list[str]] = {}
-    first: dict[tuple[str, str, str, int], Diagnostic] = {}
-    for name, diags in found:
-        for d in diags:
-            key = (d.code, d.message, d.span.file if d.span else "", d.span.start if d.span
-                   else -1)
-            first.setdefault(key, d)
-            cases.setdefault(key, []).append(name)
-    if len(found) < 2:
-        return list(first.values())
-    return [dataclasses.replace(d, notes=d.notes + (Note(
-        f"found in case{'s' if len(cases[k]) > 1 else ''} " + ", ".join(cases[k])),))
-        for k, d in first.items()]
-
-
-def _summary(checked: Checked, graphs: list[tuple[str, TaskGraph]],
-             diags: list[Diagnostic]) -> str:
-    warnings = sum(1 for d in diags if not d.is_error)
-    prog = checked.program
-    lines = [f"{checked.source.name}: entry '{prog.name}': no errors, "
-             f"{_plural(warnings, 'warning')} (dialect {checked.dialect.name})",
-             f"  {_plural(len(prog.kernels), 'kernel')}, "
-             f"{_plural(len(prog.sites), 'submission site')}, "
-             f"{_plural(len(prog.scopes), 'scope')}, {_plural(len(prog.cases), 'case')}"]
-    if not graphs:
-        lines.append("  no case to instantiate: structural checks only")
-    order = list(prog.kernels) + ["alloc"]
-    for name, g in graphs:
-        per_kernel = g.tasks_per_kernel()
-        lines.append(f"case {name}: {_plural(len(g), 'task')}, {g.edge_units()}, "
-                     f"{_plural(len(g.scopes), 'scope')}, "
-                     f"{_plural(len(g.host_reads), 'orchestration read')}")
-        lines.append("  tasks per kernel  " + _counts((k, per_kernel[k]) for k in order
-                                                      if per_kernel[k]))
-        lines.append("  scopes by mode    " + _counts(sorted(g.scopes_by_mode().items())))
-        lines.append("  pairs by origin   " + _counts(sorted(g.edges_by_origin().items())))
-        lines.append("  tasks per ring    " + _counts(
-            (f"ring {r}:", c) for r, c in sorted(g.tasks_per_ring().items())))
-    return "\n".join(lines)
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def _counts(items: Iterable[tuple[str, int]]) -> str:
-    parts = [f"{k} {v}" for k, v in items]
-    return ", ".join(parts) if parts else "none"

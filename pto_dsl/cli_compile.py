@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="record the generated C++ with pto-dsl's recording runtime API (needs "
                    "g++) on the checked cases, and fail unless it gives back the same task "
                    "graphs")
-    args = p.parse_args(argv)
+    args = p.parse(argv)
 
     def body(diags: list[Diagnostic]) -> int:
         from pto_dsl.cases import case_names, default_case
@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             write_atomic(output, text)
         return EXIT_OK
-    return guarded(PROG, args.json, body)
+    return guarded(PROG, args, body)
 
 
 def _output_path(output: Path | None, source: Path) -> Path | None:

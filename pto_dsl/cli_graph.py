@@ -19,6 +19,7 @@ from pto_dsl.cli import (
     EXIT_ERRORS,
     EXIT_OK,
     EXIT_UNAVAILABLE,
+    ToolParser,
     UsageError,
     guarded,
     load_program,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:  # the graph and its views are imported when the tool runs
 DEFAULT_SUMMARY_ABOVE = 400
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> ToolParser:
     p = tool_parser("pto-graph", "Draw a case's task graph (scopes, races, redundant deps, "
                     "critical path) or write it as the runtime's deps.json.")
     p.add_argument("-o", "--output", type=Path, metavar="OUT",
@@ -68,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = _parser()
-    args = p.parse_args(argv)
+    args = p.parse(argv)
     if args.output is None and args.diff is None:
         p.error("nothing to do: give -o OUT and/or --diff DEPS_JSON")
     if args.output is not None and args.output.suffix.lower() not in FORMATS:
@@ -104,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.diff is not None:
             code = max(code, _diff(args, checked, graph, info))
         return code
-    return guarded("pto-graph", args.json, body)
+    return guarded("pto-graph", args, body)
 
 
 def _check_paths(args: argparse.Namespace) -> None:
@@ -129,7 +130,7 @@ def _build_view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
     from pto_dsl.viz.view import full_view, summary_view
     from pto_dsl.viz.view_ends import ends_view
 
-    title = f"{args.file.name}: entry {checked.program.name}, case {graph.case}"
+    title = f"{Path(checked.source.name).name}: entry {checked.program.name}, case {graph.case}"
     summary = args.summary == "always" or (args.summary == "auto"
                                            and len(graph) > args.summary_above)
     if not summary:
@@ -188,6 +189,6 @@ def _diff(args: argparse.Namespace, checked: Checked, graph: TaskGraph, info: Te
     doc = deps_json.export(checked.program, graph)
     result = diff.diff([diff.record(e) for e in doc["edges"]], theirs)
     ids = deps_json.task_ids(graph)
-    print(diff.report(result, graph, ids, f"{args.file.name} case {graph.case}",
+    print(diff.report(result, graph, ids, f"{Path(checked.source.name).name} case {graph.case}",
                       str(args.diff)), file=info)
     return EXIT_OK if result.same else EXIT_ERRORS

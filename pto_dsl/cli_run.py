@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pto_dsl import progress
-from pto_dsl.cli import EXIT_ERRORS, EXIT_OK, UsageError, guarded, load_program, tool_parser
+from pto_dsl.cli import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    ToolParser,
+    UsageError,
+    guarded,
+    load_program,
+    tool_parser,
+)
 from pto_dsl.diagnostics import CompileError, Diagnostic
 from pto_dsl.files import check_distinct, check_output, write_atomic
 from pto_dsl.progress import Progress
@@ -29,7 +37,7 @@ if TYPE_CHECKING:  # the simulator is imported when it runs, not for --help or -
     from pto_dsl.sim.run import SimOptions, SimResult
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> ToolParser:
     p = tool_parser("pto-run", "Run a .pto program on the Python model of the PTO2 runtime: "
                     "numerics against its golden, edges, TensorMap traffic, ring use and "
                     "simulated time.")
@@ -43,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler-threads", type=int, metavar="N",
                    default=DEFAULT_PARAMS.scheduler_threads,
                    help="AICPU scheduler threads (default: %(default)s)")
-    p.add_argument("--heap-mib", type=int, default=DEFAULT_PARAMS.heap_size // MiB,
+    p.add_argument("--heap-mib", type=_heap_mib, default=DEFAULT_PARAMS.heap_size // MiB,
                    metavar="N", help="output heap per ring in MiB, a power of 2 "
                    "(PTO2_RING_HEAP; default: %(default)s)")
     p.add_argument("--tensormap", choices=TENSORMAP_RULES, default="merged",
@@ -77,9 +85,21 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _heap_mib(text: str) -> int:
+    """A heap size in MiB, checked in the unit the user typed (Params checks bytes)."""
+    try:
+        mib = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of MiB: {text!r}") from None
+    if mib < 1 or mib & (mib - 1):
+        raise argparse.ArgumentTypeError(
+            f"must be a power of 2 MiB (1, 2, 4, 8, ...), got {mib}")
+    return mib
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = _parser()
-    args = p.parse_args(argv)
+    args = p.parse(argv)
     if args.no_numerics and (args.save or args.explore or args.golden):
         p.error("--save, --explore and --golden need numerics (drop --no-numerics)")
     if args.explore is not None and args.explore < 2:
@@ -114,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _explore(checked, args, options)
             raise
         if not args.json:  # with --json stdout holds only the diagnostics
-            for line in summary(result, str(args.file)):
+            for line in summary(result, checked.source.name):
                 print(line)
             print(f"  wall time         {time.perf_counter() - started:.2f} s")
         if args.stats_json:
@@ -129,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.explore:
             code = max(code, _explore(checked, args, options))
         return code
-    return guarded("pto-run", args.json, body)
+    return guarded("pto-run", args, body)
 
 
 def _params(args: argparse.Namespace) -> Params:

@@ -118,40 +118,73 @@ class DiagnosticSink:
             raise CompileError(self.items)
 
 
-def _render_one(diag: Diagnostic) -> list[str]:
+@dataclass(frozen=True)
+class Palette:
+    """ANSI styles of the rendered text (all empty: no colour)."""
+
+    error: str = ""
+    warning: str = ""
+    note: str = ""
+    help: str = ""
+    location: str = ""
+    caret: str = ""
+    reset: str = ""
+
+    def paint(self, style: str, text: str) -> str:
+        return f"{style}{text}{self.reset}" if style else text
+
+
+PLAIN = Palette()
+# Bold red errors, bold magenta warnings, bold cyan notes, bold locations, green carets:
+# the colours of gcc and clang, so they read as a compiler's.
+COLOR = Palette(error="\033[1;31m", warning="\033[1;35m", note="\033[1;36m",
+                help="\033[1;36m", location="\033[1m", caret="\033[1;32m",
+                reset="\033[0m")
+
+
+def _render_one(diag: Diagnostic, pal: Palette) -> list[str]:
     """One diagnostic the way compilers print it: location, source line, caret run."""
-    head = f"{diag.severity.value}[{diag.code}]: {diag.message}"
-    out = [f"{diag.span}: {head}" if diag.span else head]
+    style = pal.error if diag.is_error else pal.warning
+    head = pal.paint(style, f"{diag.severity.value}[{diag.code}]:") + " " + diag.message
+    out = [f"{pal.paint(pal.location, f'{diag.span}:')} {head}" if diag.span else head]
     if diag.span:
-        out.extend(_excerpt(diag.span))
+        out.extend(_excerpt(diag.span, pal))
     for note in diag.notes:
         if note.span:
-            out.append(f"{note.span}: note: {note.message}")
-            out.extend(_excerpt(note.span))
+            out.append(f"{pal.paint(pal.location, f'{note.span}:')} "
+                       f"{pal.paint(pal.note, 'note:')} {note.message}")
+            out.extend(_excerpt(note.span, pal))
         else:
-            out.append(f"  = note: {note.message}")
-    out.extend(f"  = help: {h}" for h in diag.help)
+            out.append(f"  = {pal.paint(pal.note, 'note:')} {note.message}")
+    out.extend(f"  = {pal.paint(pal.help, 'help:')} {h}" for h in diag.help)
     return out
 
 
-def _excerpt(span: Span) -> list[str]:
-    """The first source line of a span with a caret run under the spanned part."""
+# Caret runs longer than this are cut (a span over a long line or many lines).
+MAX_CARETS = 80
+
+
+def _excerpt(span: Span, pal: Palette = PLAIN) -> list[str]:
+    """The first source line of a span with a caret run under the spanned part, ending at
+    the line's end for a span over several lines, and at most MAX_CARETS long."""
     src = span.source
     line, col = src.line_col(span.start)
     text = src.line_text(line).rstrip("\r").replace("\t", " ")  # CRLF files show no '\r'
     end_line, end_col = src.line_col(max(span.start, span.end - 1))
     width = (end_col - col + 1) if end_line == line else max(1, len(text) - col + 1)
     gutter = f"{line:>5} | "
-    caret = " " * (col - 1) + "^" * max(1, width)
+    caret = " " * (col - 1) + pal.paint(pal.caret, "^" * max(1, min(width, MAX_CARETS)))
     return [gutter + text, " " * (len(gutter) - 2) + "| " + caret]
 
 
-def render_text(diags: Iterable[Diagnostic]) -> str:
-    lines = [line for diag in diags for line in _render_one(diag)]
+def render_text(diags: Iterable[Diagnostic], color: bool = False) -> str:
+    pal = COLOR if color else PLAIN
+    lines = [line for diag in diags for line in _render_one(diag, pal)]
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def to_json(diags: Iterable[Diagnostic]) -> str:
+def to_data(diags: Iterable[Diagnostic]) -> list[dict[str, object]]:
+    """The diagnostics as JSON-ready data (docs/cli.md, "JSON output")."""
     def loc(span: Span | None) -> dict[str, object]:
         if span is None:
             return {"file": None, "line": None, "col": None, "end_line": None, "end_col": None}
@@ -166,4 +199,8 @@ def to_json(diags: Iterable[Diagnostic]) -> str:
         item["notes"] = [{"message": n.message, **loc(n.span)} for n in d.notes]
         item["help"] = list(d.help)
         items.append(item)
-    return json.dumps(items, indent=2)
+    return items
+
+
+def to_json(diags: Iterable[Diagnostic]) -> str:
+    return json.dumps(to_data(diags), indent=2)

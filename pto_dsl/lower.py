@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pto_dsl import ir, lower_submit
 from pto_dsl import nodes as n
 from pto_dsl.diagnostics import Diagnostic, DiagnosticSink, Note, error
-from pto_dsl.lower_expr import BUILTINS, lower_expr
+from pto_dsl.lower_expr import BUILTINS, ERROR_SITE, lower_expr
 from pto_dsl.source import Span
 from pto_dsl.types import MAX_DIMS
 
@@ -46,6 +46,8 @@ class Lowerer:
         self.sites: list[ir.Site] = []
         self.scope_decls: list[ir.ScopeDecl] = []
         self.slots = 0
+        self.broken_sites: set[int] = set()  # submissions whose arguments failed to lower
+        self.undefined: set[str] = set()  # names already reported undefined (E101)
         self.quiet = 0  # > 0 inside a muted pass (an enclosing loop's fixpoint iteration)
         self.loop_heads: dict[tuple[int, frozenset[tuple[ir.Var, frozenset[int]]]],
                               tuple[State, ir.Var, tuple[ir.Stmt, ...]]] = {}
@@ -117,12 +119,26 @@ class Lowerer:
                               ident.span, notes=[Note("defined later here", later[0])],
                               help=("a dep can only name a task submitted earlier in program "
                                     "order",) if what == "dep" else ()))
-        else:
-            guess = self.close_match(ident.name, lambda: [k for b in self.blocks for k in b]
-                                     + list(self.kernels) + list(BUILTINS))
-            self.report(error("E101", f"undefined {what} '{ident.name}'", ident.span,
-                              help=(f"did you mean '{guess}'?",) if guess else ()))
+        elif ident.name not in self.undefined:
+            self.report(self._undefined(ident, what))
+            if not self.quiet:  # each undefined name is reported once, at its first use
+                self.undefined.add(ident.name)
         return None
+
+    def _undefined(self, ident: n.Ident, what: str) -> Diagnostic:
+        item = next((i for c in self.ast.cases for i in c.items
+                     if i.name.name == ident.name), None)
+        if item is not None:  # a value the cases give, but no parameter to receive it
+            return error("E101", f"undefined {what} '{ident.name}': it is a case item, not a "
+                         "parameter of the entry", ident.span,
+                         notes=[Note(f"'{ident.name}' is given a value here", item.name.span)],
+                         help=(f"declare it in the entry's parameters (a scalar "
+                               f"'{ident.name}: i32', or a dimension of a tensor) so that "
+                               "the case can pass it",))
+        guess = self.close_match(ident.name, lambda: [k for b in self.blocks for k in b]
+                                 + list(self.kernels) + list(BUILTINS))
+        return error("E101", f"undefined {what} '{ident.name}'", ident.span,
+                     help=(f"did you mean '{guess}'?",) if guess else ())
 
     def close_match(self, name: str, names: Callable[[], list[str]]) -> str | None:
         """The closest known name, for the first MAX_HINTS hints only: a file with thousands
@@ -288,7 +304,7 @@ class Lowerer:
             sub = lower_submit.submission(self, value, s.deps, var, s.span)
             self.declare(s.name, var)
             return sub
-        self.no_deps(s.deps)
+        self.no_deps(s.deps, value)
         expr = self.expr(value)
         task_var = isinstance(expr.ty, ir.TaskTy)
         var = self.new_var(s, s.name.name, expr.ty, s.name.span, task_var=task_var)
@@ -311,9 +327,12 @@ class Lowerer:
         value = s.value
         if isinstance(value, (n.Call, n.Alloc)) and lower_submit.is_submission(self, value):
             return lower_submit.submission(self, value, s.deps, var, s.span)
-        self.no_deps(s.deps)
+        self.no_deps(s.deps, value)
         expr = self.expr(value)
-        if not isinstance(expr.ty, ir.TaskTy) and expr.ty != ERR:
+        if expr.ty == ERR:
+            self.state[var] = frozenset({ERROR_SITE})
+            return None
+        if not isinstance(expr.ty, ir.TaskTy):
             self.report(error("E111", f"a task variable cannot hold {expr.ty}", expr.span,
                               notes=[Note(f"'{var.name}' is defined here", var.span)]))
             return None
@@ -330,8 +349,9 @@ class Lowerer:
             self.expr(s.call)
         return None
 
-    def no_deps(self, deps: tuple[n.DepItem, ...] | None) -> None:
-        if deps:
+    def no_deps(self, deps: tuple[n.DepItem, ...] | None, value: n.Expr | None = None) -> None:
+        unknown = isinstance(value, n.Call) and value.func.name not in BUILTINS
+        if deps and not unknown:  # an unknown kernel (E103) may well be meant to take them
             self.report(error("E115", "only a task submission can have a dep clause",
                               deps[0].span.to(deps[-1].span)))
 

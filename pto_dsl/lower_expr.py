@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 BUILTINS = ("min", "max", "cdiv", "reshape", "manual_dep")
 ERR = ir.ERR
+# In a task variable's sites: it was assigned a call whose lowering failed, so what it
+# holds is unknown and its uses report nothing more (one root error, one diagnostic).
+ERROR_SITE = -2
 
 
 def lower_expr(lw: Lowerer, e: n.Expr) -> ir.Expr:
@@ -227,6 +230,8 @@ def _attr(lw: Lowerer, e: n.Attr) -> ir.Expr:
     if not isinstance(base.ty, ir.TaskTy):
         lw.report(error("E109", f"only a task has outputs, not {base.ty}", e.base.span))
         return ir.Const(0, ERR, e.span)
+    if ERROR_SITE in base.ty.sites or base.ty.sites & lw.broken_sites:
+        return ir.Const(0, ERR, e.span)  # a submission that failed to lower: reported
     if not base.ty.sites:
         lw.report(error("E110", "this task variable is always none here", e.base.span))
         return ir.Const(0, ERR, e.span)

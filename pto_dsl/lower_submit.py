@@ -57,6 +57,8 @@ def submission(lw: Lowerer, call: n.Call | n.Alloc, deps: tuple[n.DepItem, ...] 
     outputs = tuple((a.param.name, ir.TensorTy(a.dtype, len(a.dims), True))
                     for a in args if isinstance(a, ir.NewArg))
     site = _site(lw, call, kernel, outputs, span)
+    if len(args) != len(kernel.params):  # its outputs are unknown: their uses say nothing
+        lw.broken_sites.add(site.id)
     _bind(lw, target, site)
     return ir.Submit(site, args, dep_ir, target, span)
 
@@ -146,7 +148,7 @@ def _deps(lw: Lowerer, items: tuple[n.DepItem, ...]) -> tuple[ir.Dep, ...]:
     for index, item in enumerate(items):
         guard = lw.bool_expr(item.guard) if item.guard is not None else None
         var = lw.resolve(item.name, "dep")
-        if var is None:
+        if var is None or var.ty == ir.ERR:  # its definition failed and was reported
             continue
         if not var.task_var:
             lw.report(error("E130", f"dep '{item.name.name}' is not a task", item.name.span,

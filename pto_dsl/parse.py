@@ -152,7 +152,8 @@ def _syntax_diagnostic(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
         end = tok.end_pos if tok.end_pos is not None else start + 1
         return error("E002", f"unexpected {_describe(tok)}", Span(source, start, end),
                      notes=notes if tok.type in _AFTER_UNCLOSED else (),
-                     help=(f"expected {_expected(expected)}",) + _token_help(source, tok),
+                     help=(f"expected {_expected(expected)}",)
+                     + _token_help(source, tok, expected),
                      stage=Stage.SYNTAX)
     end = len(source.text)
     return error("E003", "unexpected end of file", Span(source, max(0, end - 1), end),
@@ -198,11 +199,14 @@ def _misplaced_keyword(exc: UnexpectedToken, expected: set[str]) -> lark.Token |
     return None
 
 
-def _token_help(source: SourceFile, tok: lark.Token) -> tuple[str, ...]:
+def _token_help(source: SourceFile, tok: lark.Token, expected: set[str]) -> tuple[str, ...]:
+    """A likelier fix than the list of expected tokens, for the mistakes people make."""
     if tok.value == "/" and source.text.startswith("//", tok.start_pos or 0):
         return ("comments start with '#'",)
     if tok.type == "ELSE":
         return ("'else' must follow the '}' of an 'if' block",)
+    if tok.type == "EQUAL" and "CMP_OP" in expected:
+        return ("did you mean '=='? ('=' binds a name; '==' compares)",)
     return ()
 
 

@@ -37,10 +37,15 @@ class Checked:
 
 def read_source(path: Path, display_name: str | None = None) -> SourceFile:
     """Read a file; bytes that are not UTF-8 are a located error (OSError is the caller's)."""
-    data = path.read_bytes()
     note_read(path)
-    name = display_name or str(path)
-    try:  # a UTF-8 byte order mark (some Windows editors write one) is not part of the text
+    return source_from_bytes(path.read_bytes(), display_name or str(path))
+
+
+def source_from_bytes(data: bytes, name: str) -> SourceFile:
+    """A program's bytes (a file's, standard input's) as text; bytes that are not UTF-8
+    are a located error. A UTF-8 byte order mark (some Windows editors write one) is not
+    part of the text."""
+    try:
         return SourceFile(name, data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         source = SourceFile(name, data.decode("utf-8", errors="replace"))

@@ -137,13 +137,15 @@ def test_bench_runs(capsys: pytest.CaptureFixture[str]) -> None:
 def test_json_diagnostics_need_an_output_file(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(MANUAL), "--json"]) == 2
-    assert "-o PATH" in capsys.readouterr().err
+    std = capsys.readouterr()
+    assert "-o PATH" in std.err and "-o PATH" in json.loads(std.out)["usage_error"]
     out = tmp_path / "x.cpp"
     from rules_programs import unroll_manual_alloc_after_sf, write
     unroll = write(tmp_path, "late.pto", unroll_manual_alloc_after_sf())
     assert main([str(unroll), "--json", "-o", str(out)]) == 0
-    warnings = json.loads(capsys.readouterr().out)
-    assert {d["code"] for d in warnings} == {"W301"} and out.exists()
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["tool"] == "pto-compile" and doc["warnings"] == len(doc["diagnostics"])
+    assert {d["code"] for d in doc["diagnostics"]} == {"W301"} and out.exists()
 
 
 def test_all_cases_checks_every_case(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

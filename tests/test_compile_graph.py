@@ -41,12 +41,13 @@ _REWRITES = [
     (re.compile(r"orch_args\.tensor\((\d+)\)(?:\.ref\(\))?\.shapes\[(\d+)\]"), r"_shape(\1, \2)"),
     (re.compile(r"PTO2TaskId::invalid\(\)"), "_invalid"),
     (re.compile(r"pto_cdiv\("), "_cdiv("),
+    (re.compile(r"pto_(div|mod)\("), r"_\1("),
     (re.compile(r"&&"), " and "),
     (re.compile(r"\|\|"), " or "),
     (re.compile(r"!(?!=)"), " not "),
     (re.compile(r"\btrue\b"), "True"),
     (re.compile(r"\bfalse\b"), "False"),
-    (re.compile(r"pto_read<\w+>\((\w+)(?:\.get_ref\((\d+)\))?, "), r'_read("\1", '),
+    (re.compile(r"pto_read<\w+, \w+>\((\w+)(?:\.get_ref\((\d+)\))?, "), r'_read("\1", '),
 ]
 _ARRAY = re.compile(r"uint32_t (\w+)\[\d+\] = \{(.*)\};$")
 _TENSOR = re.compile(r"(?:\[\[maybe_unused\]\] )?(?:const )?(?:Tensor|ChipTensor) &?(\w+) = (.*);$")
@@ -163,7 +164,7 @@ class Interpreter:
                 self.arrays[array.group(1)] = self._items(array.group(2))
             elif tensor:
                 self.tensor(tensor.group(1), tensor.group(2))
-            elif not line.startswith("TensorCreateInfo"):
+            elif not line.startswith(("TensorCreateInfo", "//")):  # comments do nothing
                 match = _DECL.match(line) or _ASSIGN.match(line)
                 assert match, line
                 self.env[match.group(1)] = self.eval(match.group(2))

@@ -49,6 +49,7 @@ class Outline:
         for line in lines:
             line = re.sub(r"static_cast<\w+>\(([^()]*(?:\([^()]*\))?[^()]*)\)", r"\1",
                           line.removeprefix("[[maybe_unused]] "))
+            line = re.sub(r"pto_read<\w+, (\w+)>", r"pto_read<\1>", line)  # the element type
             array, ci, desc = _ARRAY.match(line), _CI.match(line), _DESC.match(line)
             if array:
                 self.arrays[array.group(1)] = "[" + array.group(2) + "]"

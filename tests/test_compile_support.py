@@ -44,9 +44,11 @@ def include_dir(where: Path, dialect: str) -> Path:
     return where
 
 
-def syntax_check(sources: list[Path], include: Path) -> subprocess.CompletedProcess[str]:
+def syntax_check(sources: list[Path], include: Path,
+                 more: list[str] | None = None) -> subprocess.CompletedProcess[str]:
     assert GXX is not None
-    return subprocess.run([GXX, *GXX_FLAGS, "-I", str(include), *map(str, sources)],
+    return subprocess.run([GXX, *GXX_FLAGS, *(more or []), "-I", str(include),
+                           *map(str, sources)],
                           capture_output=True, text=True, check=False, timeout=300)
 
 

@@ -153,8 +153,9 @@ def _json(name: str, monkeypatch: pytest.MonkeyPatch,
           capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict[str, object]], str]:
     path = BAD / f"{name}.pto"
     code, out, err = run_in_process(path, ("--json", *golden_args(path)), monkeypatch, capsys)
-    items = json.loads(out)
-    assert isinstance(items, list)
+    doc = json.loads(out)
+    items = doc["diagnostics"]
+    assert isinstance(items, list) and doc["exit_code"] == code
     return code, items, err
 
 

@@ -10,19 +10,36 @@
                               pto-check options (e.g. `--dialect v0`).
   Fenced ```python blocks whose first line is `# file: NAME` are written next to the programs
   of the same document first (case generators).  Other blocks are fragments and not run.
+* Every fenced block that starts with `$ ` is a transcript: each `$ COMMAND` line is run (the
+  tools in-process, `python3 FILE.py` for a companion file of the document) in a folder
+  holding the document's named files (```pto file=NAME blocks and `# file: NAME` python
+  blocks) and the repository's examples/ and tests/, and what it prints (standard output,
+  then standard error) must be the lines below it, where `…` stands for any text. A block
+  that shows a tool's output without its command fails the suite, and so does a usage
+  synopsis (```` ``` ```` block starting `pto-TOOL [`) that does not list the tool's options.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import importlib.util
+import io
 import json
 import re
+import runpy
 import shlex
+import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from pto_dsl.cli import check_main
+from pto_dsl.cli_compile import main as compile_main
+from pto_dsl.cli_graph import main as graph_main
+from pto_dsl.cli_run import main as run_main
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -32,11 +49,12 @@ SOURCE = ROOT / "pto_dsl"
 CODE_LITERAL = re.compile(r"""["']([EW]\d{3})["']""")
 CODE_WORD = re.compile(r"\b([EW]\d{3})\b")
 CODE_HEADING = re.compile(r"^#{3,4} ([EW]\d{3})\b", re.M)
-FENCE = re.compile(r"^```([A-Za-z]*)[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S)
+FENCE = re.compile(r"^```([A-Za-z]*)([^\n]*)\n(.*?)^```[ \t]*$", re.M | re.S)
 COMPLETE = "# complete program"
 EXPECT = re.compile(r"#\s*expect:\s*(.+)")
 OPTIONS = re.compile(r"#\s*options:\s*(.+)")
 FILE = re.compile(r"#\s*file:\s*(\S+)")
+NAMED = re.compile(r"^```pto\s+file=(\S+)", re.M)
 
 # Codes whose trigger cannot be written as a short inline program: a file that is not UTF-8
 # (E005), nesting deep enough to exhaust Python's recursion limit (E006), 65 entry tensors
@@ -59,6 +77,7 @@ class Block:
     line: int
     lang: str
     text: str
+    info: str = ""  # the rest of the opening fence line (```pto file=NAME)
 
     @property
     def first(self) -> str:
@@ -71,8 +90,8 @@ class Block:
 
 def _blocks(doc: Path) -> list[Block]:
     text = doc.read_text("utf-8")
-    return [Block(doc, text.count("\n", 0, m.start()) + 1, m.group(1), m.group(2))
-            for m in FENCE.finditer(text)]
+    return [Block(doc, text.count("\n", 0, m.start()) + 1, m.group(1), m.group(3),
+                  m.group(2).strip()) for m in FENCE.finditer(text)]
 
 
 def _docs() -> list[Path]:
@@ -129,6 +148,9 @@ def _write_companions(doc: Path, where: Path) -> None:
         match = FILE.fullmatch(block.first)
         if block.lang == "python" and match:
             (where / match.group(1)).write_text(block.text, "utf-8")
+        named = re.fullmatch(r"file=(\S+)", block.info)
+        if block.lang == "pto" and named:
+            (where / named.group(1)).write_text(block.text, "utf-8")
 
 
 def _check(block: Block, tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -139,7 +161,7 @@ def _check(block: Block, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     capsys.readouterr()
     code = check_main([str(path), "--json", "--all-cases", *options])
     out = capsys.readouterr().out
-    return code, (json.loads(out) if out.strip() else [])
+    return code, json.loads(out)["diagnostics"]
 
 
 @pytest.mark.parametrize("block", _runnable(), ids=lambda b: b.id)
@@ -190,3 +212,132 @@ def test_grammar_excerpts_are_in_the_grammar() -> None:
                 stale = [ln for ln in block.text.splitlines()
                          if ln.strip() and ln.strip() not in grammar]
                 assert not stale, f"{block.id}: not in grammar/pto.lark: {stale}"
+
+
+# ---- transcripts ----------------------------------------------------------------------------
+
+TOOLS: dict[str, Callable[[Sequence[str] | None], int]] = {
+    "pto-check": check_main, "pto-compile": compile_main, "pto-graph": graph_main,
+    "pto-run": run_main}
+# Lines that only a tool prints: a block showing them must be a transcript.
+TOOL_OUTPUT = re.compile(r"^(\S+\.pto(:\d+:\d+)?: |pto-(check|compile|graph|run): |"
+                         r"case \w+: \d+ tasks)", re.M)
+
+
+@dataclass(frozen=True)
+class Command:
+    line: str
+    expected: tuple[str, ...]
+
+
+def _transcripts() -> list[Block]:
+    return [b for d in _docs() for b in _blocks(d) if b.text.startswith("$ ")]
+
+
+def _commands(block: Block) -> list[Command]:
+    commands: list[Command] = []
+    for line in block.text.rstrip("\n").split("\n"):
+        if line.startswith("$ "):
+            commands.append(Command(line[2:], ()))
+        else:
+            commands[-1] = Command(commands[-1].line, commands[-1].expected + (line,))
+    return commands
+
+
+def _run(command: str) -> str:
+    argv = shlex.split(command)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        if argv[0] == "python3" and len(argv) == 2:
+            runpy.run_path(argv[1], run_name="__main__")
+        else:
+            assert argv[0] in TOOLS, f"a transcript can run {sorted(TOOLS)}: {command}"
+            with contextlib.suppress(SystemExit):
+                TOOLS[argv[0]](argv[1:])
+    return out.getvalue() + err.getvalue()
+
+
+def _matches(expected: str, actual: str) -> bool:
+    pattern = ".*".join(re.escape(part) for part in expected.rstrip().split("…"))
+    return re.fullmatch(pattern, actual.rstrip()) is not None
+
+
+def _needs_graphviz(command: str) -> bool:
+    return command.startswith("pto-graph") and re.search(r"-o \S+\.(svg|png)\b", command) \
+        is not None and shutil.which("dot") is None
+
+
+@pytest.mark.parametrize("block", _transcripts(), ids=lambda b: b.id)
+def test_transcript(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                    update_golden: bool) -> None:
+    """`pytest --update-golden` rewrites the transcripts' outputs (lines with `…` that still
+    match are kept); review the diff."""
+    commands = _commands(block)
+    if any(_needs_graphviz(c.line) for c in commands):
+        pytest.skip("Graphviz (dot) is not installed: this transcript draws an SVG/PNG")
+    _write_companions(block.doc, tmp_path)
+    for shared in ("examples", "tests"):  # the repository's files a transcript may name
+        (tmp_path / shared).symlink_to(ROOT / shared, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    if importlib.util.find_spec("pto_dsl.progress") is not None:
+        # progress lines depend on how fast this machine is: a transcript shows a quick run
+        monkeypatch.setattr("pto_dsl.progress.choose", lambda *_, **__: "off")
+    rewritten: list[str] = []
+    for command in commands:
+        printed = _run(command.line).rstrip("\n")
+        actual = printed.split("\n") if printed else []
+        same = len(actual) == len(command.expected) and all(
+            _matches(e, a) for e, a in zip(command.expected, actual))
+        rewritten += [f"$ {command.line}", *(command.expected if same else actual)]
+        if not update_golden:
+            assert same, f"{block.id}: `{command.line}` printed:\n" + "\n".join(actual)
+    if update_golden:
+        text = block.doc.read_text("utf-8")
+        new = "\n".join(rewritten) + "\n"
+        at = text.index(block.text, sum(len(x) + 1 for x in text.split("\n")[:block.line - 1]))
+        block.doc.write_text(text[:at] + new + text[at + len(block.text):], "utf-8")
+
+
+def test_docs_have_transcripts() -> None:
+    assert {b.doc.name for b in _transcripts()} >= {
+        "cli.md", "architecture.md", "graph.md", "simulator.md", "language.md"}
+
+
+@pytest.mark.parametrize("doc", _docs(), ids=lambda d: d.name)
+def test_tool_output_is_shown_with_its_command(doc: Path) -> None:
+    """Output of a tool in a block that is not a transcript is output nobody checks."""
+    loose = [b.id for b in _blocks(doc) if b.lang in ("", "text", "console", "json")
+             and not b.text.startswith("$ ") and TOOL_OUTPUT.search(b.text)]
+    assert not loose, f"tool output without its `$ command` line (make it a transcript): {loose}"
+
+
+def _options(parser: argparse.ArgumentParser) -> set[str]:
+    """Each option as the usage line names it: its first spelling (`-o`, `--case`)."""
+    return {a.option_strings[0] for a in parser._actions if a.option_strings} - {"-h"}
+
+
+def _parser_of(tool: str) -> argparse.ArgumentParser:
+    """The tool's argument parser, caught as its main builds it (by asking for --help)."""
+    found: list[argparse.ArgumentParser] = []
+    original = argparse.ArgumentParser.parse_args
+
+    def capture(self: argparse.ArgumentParser, *args: object, **kwargs: object) -> object:
+        found.append(self)
+        raise SystemExit(0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(argparse.ArgumentParser, "parse_args", capture)
+        with contextlib.suppress(SystemExit):
+            TOOLS[tool](["--help"])
+    assert found and original is not None
+    return found[0]
+
+
+@pytest.mark.parametrize("block", [b for d in _docs() for b in _blocks(d)
+                                   if re.match(r"pto-(check|compile|graph|run) \[", b.text)],
+                         ids=lambda b: b.id)
+def test_usage_synopsis_lists_every_option(block: Block) -> None:
+    tool = block.text.split()[0]
+    shown = set(re.findall(r"(?<![\w-])(--[A-Za-z][a-z-]*|-[a-z])\b", block.text)) - {"-h"}
+    assert shown == _options(_parser_of(tool)), block.id

@@ -145,7 +145,9 @@ def test_suggest_deps_prints_the_deps_in_program_syntax(
     assert check_main([str(PA / "manual.pto"), "--suggest-deps", "--case", "CaseSmall2"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[1].endswith(": SF: dep qk  (as written)")
-    assert out[3].endswith(": UP: dep acc when bn == nblk - 1, prev, sf, pv")
+    # on this case's instances the written `bn > 0 and bn == nblk - 1` is the inferred
+    # `bn == nblk - 1` (every request has several blocks): the written guard is kept
+    assert out[3].endswith(": UP: dep acc when bn > 0 and bn == nblk - 1, prev, sf, pv")
     assert out[4] == ("    written: dep sf, pv, acc when bn == 0, prev, acc when bn > 0 and "
                       "bn == nblk - 1")
     assert out[-1] == ("4 manual submissions; deps inferred from 1 case (32 task instances); "
@@ -191,3 +193,83 @@ def test_inferred_deps_are_exact_on_random_programs(text: str, data: st.DataObje
                                             + submit.deps[k + 1:]})
         found = run_graph_checks(fewer, instantiate(fewer, case_values(c, None)))
         assert found and {d.code for d in found} == {"E201"}
+
+
+TAIL = """kernel STAGE aiv 0 (in x: f32[N], out y: f32[N])
+kernel USE aiv 1 (in y: f32[N], out z: f32[N])
+
+entry tail(in x: f32[T, N], out acc: f32[T, N], n: i32) {
+    scope manual {
+        let stage = none
+        for i in 0 .. n {
+            let s = STAGE(reshape(x, [T * N])[i * N : i * N + N], new f32[N])
+            if i >= n - 2 {
+                stage = s
+                USE(stage.y, reshape(acc, [T * N])[i * N : i * N + N]) dep stage when GUARD
+            }
+        }
+    }
+}
+
+default case small { T = 6, N = 4, n = 6 }
+case large { T = 9, N = 4, n = 9 }
+"""
+
+
+@pytest.mark.parametrize("guard, as_written", [
+    ("i >= n - 2", True),  # always true where USE runs: the same as no guard, kept
+    ("i + 2 >= n", True),
+    ("i > n - 3 and true", True),
+    ("i == n - 1", False),  # misses i = n - 2, which needs the dep
+])
+def test_suggest_deps_recognises_a_written_guard(guard: str, as_written: bool, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A guard the loop-position atoms cannot write is compared by its values on every
+    instance of every case; when it is as good as the inferred one it is kept."""
+    prog = tmp_path / "tail.pto"
+    prog.write_text(TAIL.replace("GUARD", guard), encoding="utf-8")
+    assert check_main([str(prog), "--suggest-deps"]) == 0
+    use = capsys.readouterr().out.splitlines()[1]
+    if as_written:
+        assert use.endswith(f": USE: dep stage when {guard}  (as written)"), use
+    else:
+        assert use.endswith(": USE: dep stage"), use
+
+
+# USE reads what this iteration's STAGE wrote only in the last two iterations (before them it
+# reads a block nobody writes): no first/last-iteration guard says "the last two".
+LAST_TWO = """kernel STAGE aiv 0 (in x: f32[N], out y: f32[N])
+kernel USE aiv 1 (in y: f32[N], out z: f32[N])
+
+entry tail(in x: f32[T, N], out w: f32[W, N], out acc: f32[T, N], n: i32) {
+    let xs = reshape(x, [T * N])
+    let ws = reshape(w, [W * N])
+    let accs = reshape(acc, [T * N])
+    scope manual {
+        for i in 0 .. n {
+            let s = STAGE(xs[i * N : i * N + N], ws[i * N : i * N + N])
+            let d = min(max(n - 2 - i, 0), 1)
+            let r = i + d * (n + 1 - i)
+            USE(ws[r * N : r * N + N], accs[i * N : i * N + N]) dep s when GUARD
+        }
+    }
+}
+
+default case small { T = 6, W = 8, N = 4, n = 6 }
+case large { T = 9, W = 11, N = 4, n = 9 }
+"""
+
+
+def test_suggest_deps_keeps_a_written_guard_the_atoms_cannot_write(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    prog = tmp_path / "last_two.pto"
+    prog.write_text(LAST_TWO.replace(" when GUARD", ""), encoding="utf-8")
+    assert check_main([str(prog), "--suggest-deps"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].endswith(": USE: dep s when i > 0")  # the best atom guard, not exact
+    assert out[3].startswith("    note: 9 instances get a dep they do not need")
+    prog.write_text(LAST_TWO.replace("GUARD", "i >= n - 2"), encoding="utf-8")
+    assert check_main([str(prog), "--suggest-deps"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].endswith(": USE: dep s when i >= n - 2  (as written)"), out
+    assert out[-1].endswith("0 differ from what is written")

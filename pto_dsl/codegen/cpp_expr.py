@@ -14,6 +14,7 @@ from pto_dsl.diagnostics import Diagnostic, Stage, error
 from pto_dsl.source import Span
 from pto_dsl.types import DTYPE_INFO
 
+from .cpp_fold import static_compare
 from .dialect_table import CppDialect
 
 # C++ types of kernel and entry scalar parameters; f16/bf16 have none in C++17 (E401).
@@ -148,15 +149,32 @@ def _const(e: ir.Const) -> str:
 
 
 def _binary(ctx: Ctx, e: ir.Binary) -> str:
+    folded = static_compare(e)
+    if folded is not None:
+        return "true" if folded else "false"
     left, right = _scalar(ctx, e.left), _scalar(ctx, e.right)
     if e.op in ("min", "max"):
         return f"std::{e.op}<{VALUE_CPP[str(e.ty)]}>({_strip(left)}, {_strip(right)})"
     if e.op == "cdiv":
         ctx.helpers.add("cdiv")
         return f"pto_cdiv({_strip(left)}, {_strip(right)})"
+    if e.op in ("/", "%") and _integers(e) and not _nonzero_literal(right):
+        # A divisor the compiler may fold to zero (`n - 2` with `let n = 2`) in a branch
+        # that never runs must not warn (-Wdiv-by-zero): divide in a helper instead.
+        helper = "div" if e.op == "/" else "mod"
+        ctx.helpers.add(helper)
+        return f"pto_{helper}({_strip(left)}, {_strip(right)})"
     # `/` and `%` on two int64_t truncate toward zero like the language's integers; with a
     # float operand C++ divides exactly, as the language does.
     return f"({left} {_OPS.get(e.op, e.op)} {right})"
+
+
+def _integers(e: ir.Binary) -> bool:
+    return e.left.ty == ir.INT and e.right.ty == ir.INT
+
+
+def _nonzero_literal(text: str) -> bool:
+    return text.isdigit() and int(text) != 0
 
 
 def _read(ctx: Ctx, e: ir.ElementRead) -> str:
@@ -171,7 +189,9 @@ def _read(ctx: Ctx, e: ir.ElementRead) -> str:
     t = tensor(ctx, e.tensor, "read")
     indices = ", ".join(scalar(ctx, i) for i in e.indices)
     value = "double" if e.ty == ir.FLOAT else "int64_t"
-    return f"static_cast<{value}>(pto_read<{element}>({t.name}, {indices}))"
+    # converted inside the helper: a compiler that sees the element type's range warns on
+    # comparisons with values outside it (-Wtype-limits)
+    return f"pto_read<{value}, {element}>({t.name}, {indices})"
 
 
 def _strip(text: str) -> str:
@@ -189,7 +209,7 @@ def _balanced(text: str) -> bool:
 
 def u32(ctx: Ctx, text: str) -> str:
     """An element of a uint32_t shape, offset or index array."""
-    return text if text.isdigit() else f"static_cast<uint32_t>({text})"
+    return text if text.isdigit() and int(text) < 2**32 else f"static_cast<uint32_t>({text})"
 
 
 # ---- tensors -------------------------------------------------------------------------

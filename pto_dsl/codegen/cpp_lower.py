@@ -14,6 +14,7 @@ from pto_dsl.diagnostics import CompileError, Stage, error
 from pto_dsl.types import DTYPE_INFO
 
 from . import cpp_expr as cx
+from .cpp_fold import same
 from .cpp_model import (
     BlockView,
     Code,
@@ -62,6 +63,7 @@ class _Lowerer:
         self.ctx, self.uses, self.program = ctx, uses, program
         self.kernel_names: dict[str, str] = {}
         self.wrapped_symbols: set[str] = set()  # shape symbols of the wrapped entry tensors
+        self.earlier_conds: tuple[ir.Expr, ...] = ()  # false in this `else if` of a chain
 
     # ---- entry arguments (runtime-model.md) -------------------------------------
 
@@ -149,7 +151,10 @@ class _Lowerer:
         if isinstance(s, ir.LetStmt):
             return self.let(s)
         if isinstance(s, ir.AssignStmt):
-            text = f"{self.ctx.namer.var(s.var)} = {self.task_id(s.value)};"
+            name, value = self.ctx.namer.var(s.var), self.task_id(s.value)
+            # `t = t` changes nothing, and compilers warn about it (clang's -Wself-assign)
+            same = isinstance(s.value, ir.Load) and s.value.var is s.var
+            text = f"// {name} = {value}: no effect" if same else f"{name} = {value};"
             return Code(self.ctx.origin(s.span), (*self.ctx.take_setup(), text))
         if isinstance(s, ir.Submit):
             return self.submit(s)
@@ -225,10 +230,17 @@ class _Lowerer:
 
     def if_(self, s: ir.IfStmt) -> Node:
         ctx = self.ctx
-        cond = cx.scalar(ctx, s.cond)
+        earlier, self.earlier_conds = self.earlier_conds, ()
+        # A condition repeated in one `else if` chain is false there; written as itself it
+        # warns (-Wduplicated-cond).
+        repeated = any(same(s.cond, c) for c in earlier)
+        cond = "false" if repeated else cx.scalar(ctx, s.cond)
         setup = ctx.take_setup()
         then = self.block(s.then)
+        if len(s.orelse) == 1 and isinstance(s.orelse[0], ir.IfStmt):
+            self.earlier_conds = (*earlier, s.cond)
         orelse = self.block(s.orelse)
+        self.earlier_conds = ()
         chained = (len(orelse) == 1 and isinstance(orelse[0], BlockView)
                    and orelse[0].kind == "if" and not orelse[0].setup)
         return BlockView("if", ctx.origin(s.span), setup, None, cond, "", then, orelse, chained)
@@ -335,7 +347,8 @@ class _Lowerer:
         if id(target) not in self.ctx.tasks:  # `let x = K(...)` and x reassigned later
             self.ctx.tasks[id(target)] = cx.TaskInfo(name, False,
                                                       maybe_none=target in self.uses.maybe_none)
-            return "declare", name
+            # never read (only reassigned): g++ warns -Wunused-but-set-variable
+            return ("declare" if target in self.uses.loaded_vars() else "declare_unused"), name
         return "assign", name
 
     def alloc(self, s: ir.AllocStmt) -> Node:

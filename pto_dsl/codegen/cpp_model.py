@@ -45,7 +45,9 @@ class SubmitView:
     kernels_name: str | None  # a MixedKernels variable for mix kernels
     kernel_slots: tuple[tuple[str, str], ...]  # (MixedKernels field, kernel constant)
     call: str
-    binding: str  # "let": TaskOutputTensors target; "assign": target = id; "none"
+    # "let": TaskOutputTensors target; "declare" (or "declare_unused", never read): a
+    # PTO2TaskId target; "assign": target = id; "none"
+    binding: str
     target: str | None
     kind: str = "submit"
 
@@ -98,7 +100,8 @@ class FileView:
     dialect: CppDialect
     api_header: str
     kernels: tuple[KernelConst, ...]
-    helpers: frozenset[str]  # generator helpers the body uses: cdiv, read, scalar_bits
+    # generator helpers the body uses: cdiv, div, mod, read, scalar_bits
+    helpers: frozenset[str]
     expected_arg_count: int
     args_name: str
     prologue: tuple[Node, ...]

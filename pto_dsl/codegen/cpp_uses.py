@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from pto_dsl import ir
 
+from .cpp_fold import static_compare
+
 
 @dataclass
 class Uses:
@@ -68,6 +70,8 @@ def _target(s: ir.Stmt) -> ir.Var | None:
 
 def _exprs(s: ir.Stmt) -> Iterator[ir.Expr]:
     """The expressions a statement evaluates itself (not those of nested statements)."""
+    if isinstance(s, ir.AssignStmt) and isinstance(s.value, ir.Load) and s.value.var is s.var:
+        return  # `t = t` is written as a comment: not a use of t
     if isinstance(s, (ir.LetStmt, ir.AssignStmt)):
         yield s.value
     elif isinstance(s, ir.Submit):
@@ -95,6 +99,8 @@ def _count(e: ir.Expr, loads: dict[ir.Var, int]) -> None:
     if isinstance(e, ir.Load):
         loads[e.var] = loads.get(e.var, 0) + 1
     elif isinstance(e, ir.Binary):
+        if static_compare(e) is not None:
+            return  # written as its value: the operands are not read
         _count(e.left, loads)
         _count(e.right, loads)
     elif isinstance(e, ir.UnaryOp):

@@ -15,7 +15,7 @@ stage (checks, C++, simulation) sees an ordinary manual scope.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from pto_dsl import ir
@@ -23,7 +23,7 @@ from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Diagnostic, Note, Stage, error
 from pto_dsl.dialects import DEFAULT_DIALECT, RuntimeRules
 from pto_dsl.graph import Task, TaskGraph
-from pto_dsl.infer.guards import Atom, atoms_for, choose
+from pto_dsl.infer.guards import Atom, Guard, atoms_for, choose
 from pto_dsl.infer.needs import required
 from pto_dsl.instantiate import DEFAULT_LIMITS, Frame, Instantiator, Limits, Watch, instantiate
 
@@ -45,6 +45,15 @@ class Suggestion:
     text: str  # "dep a, b when ..." in the program's syntax; "" when none is needed
     instances: int  # task instances over all cases
     extra: int  # instances given a dep they do not need (no guard could leave it out)
+
+    @property
+    def as_written(self) -> bool:
+        """The deps the user wrote, order aside: the same variables, each unguarded or with
+        the guard written there (kept when it is as good as the inferred one)."""
+        def key(d: ir.Dep) -> tuple[str, int]:
+            return (d.var.name, 0 if d.guard is None else id(d.guard))
+        written = [d for d in self.submit.deps if not d.inferred]
+        return sorted(map(key, written)) == sorted(map(key, self.deps))
 
 
 def targets(program: ir.Program, every_manual: bool = False) -> list[Target]:
@@ -93,6 +102,7 @@ class _Instance:
     task: int
     values: tuple[int | None, ...]  # per task variable of the site: the task id it holds
     atoms: tuple[bool, ...]
+    written: tuple[bool | None, ...]  # each written guard's value (None: it fails here)
     needed: frozenset[int] = frozenset()
 
 
@@ -104,16 +114,32 @@ class _Site:
     instances: list[_Instance] = field(default_factory=list)
     missing: Diagnostic | None = None  # a needed producer no variable holds
 
+    @property
+    def written(self) -> tuple[ir.Dep, ...]:
+        """The deps the user wrote with a guard, compared with the inferred guards."""
+        return tuple(d for d in self.target.submit.deps if not d.inferred and d.guard)
+
     def watcher(self, inst: Instantiator) -> Watch:
         site = self.target.submit.site
         slots = [site.task_vars[n].slot for n in self.names]
         evals = [inst.expr(a.expr()) for a in self.atoms]
+        guards = [inst.expr(d.guard) for d in self.written if d.guard is not None]
         record = self.instances.append
 
         def watch(f: Frame, task: Task) -> None:
             record(_Instance(task.id, tuple(None if f[s] is None else f[s].id for s in slots),
-                             tuple(bool(e(f)) for e in evals)))
+                             tuple(bool(e(f)) for e in evals),
+                             tuple(_value(g, f) for g in guards)))
         return watch
+
+
+def _value(guard: Callable[[Frame], object], frame: Frame) -> bool | None:
+    """A written guard on one instance; one that fails there (a division by zero, say)
+    cannot stand for an inferred one."""
+    try:
+        return bool(guard(frame))
+    except Exception:
+        return None
 
 
 def infer(program: ir.Program, cases: Sequence[CaseValues], chosen: Sequence[Target],
@@ -170,8 +196,9 @@ def _generalize(s: _Site) -> Suggestion:
     for _, ks in holders:
         for k in ks:
             coverage[k] += 1
-    rank = sorted(range(len(s.names)), key=lambda k: (
-        -coverage[k], len(site.reaching[s.names[k]]), s.names[k]))
+    named = {d.var.name for d in s.target.submit.deps if not d.inferred}
+    rank = sorted(range(len(s.names)), key=lambda k: (  # the user's own variables first
+        -coverage[k], s.names[k] not in named, len(site.reaching[s.names[k]]), s.names[k]))
     must: dict[int, set[int]] = {}
     for i, ks in holders:
         must.setdefault(min(ks, key=rank.index), set()).add(i)
@@ -183,11 +210,45 @@ def _generalize(s: _Site) -> Suggestion:
         guard, extra = choose(len(s.atoms), [s.instances[i].atoms for i in instances],
                               [s.instances[i].atoms for i in avoid])
         var = site.task_vars[s.names[k]]
-        text = var.name + (f" when {guard.text(s.atoms)}" if guard.literals else "")
-        dep = ir.Dep(var, guard.expr(s.atoms), s.target.submit.span, inferred=True)
+        mine = _written_guard(s, k, guard, set(instances), set(avoid))
+        if mine is not None:
+            text, dep, extra = f"{var.name} when {_source(mine)}", mine, 0
+        else:
+            text = var.name + (f" when {guard.text(s.atoms)}" if guard.literals else "")
+            dep = ir.Dep(var, guard.expr(s.atoms), s.target.submit.span, inferred=True)
         deps.append((var, dep, text))
         extra_edges += extra
     deps.sort(key=lambda d: d[0].span.start)
     text = ("dep " + ", ".join(t for _, _, t in deps)) if deps else ""
     return Suggestion(s.target.submit, tuple(d for _, d, _ in deps), text, len(s.instances),
                       extra_edges)
+
+
+def _written_guard(s: _Site, k: int, guard: Guard, must: set[int], avoid: set[int]
+                   ) -> ir.Dep | None:
+    """A dep the user wrote on variable k whose guard is as good as the inferred one on
+    every instance of every case: the same value wherever the variable holds a task, or
+    exact (true on every `must` instance, false on every `avoid` one) where the inferred
+    guard is not. That dep is kept as written, so a guard the loop-position atoms cannot
+    express (`when i >= n - 2`) is recognised rather than replaced."""
+    exact = not any(guard.holds(s.instances[i].atoms) for i in avoid)
+    name = s.names[k]
+    for w, dep in enumerate(s.written):
+        if dep.var.name != name:
+            continue
+        values = [(i, inst.written[w]) for i, inst in enumerate(s.instances)
+                  if inst.values[k] is not None]
+        if any(v is None for _, v in values):
+            continue
+        same = all(v == guard.holds(s.instances[i].atoms) for i, v in values)
+        separates = all(v for i, v in values if i in must) and \
+            not any(v for i, v in values if i in avoid)
+        if (same and exact) or separates:
+            return ir.Dep(dep.var, dep.guard, s.target.submit.span, inferred=True)
+    return None
+
+
+def _source(dep: ir.Dep) -> str:
+    assert dep.guard is not None
+    span = dep.guard.span
+    return span.source.text[span.start:span.end]

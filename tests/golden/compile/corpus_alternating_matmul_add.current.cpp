@@ -13,6 +13,9 @@ static constexpr int32_t FUNC_ADD = 1;  // ADD (aiv0)
 
 namespace {
 
+// The integer quotient, truncated toward zero like the language's `/`.
+inline int64_t pto_div(int64_t a, int64_t b) { return a / b; }
+
 // An entry scalar arrives as its own bits, zero-extended to 64 (reference §1.3).
 template <typename T>
 T pto_scalar_bits(uint64_t raw) {
@@ -70,9 +73,9 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
     // alternating_matmul_add.pto:21
     const int64_t tile = 128 * 128;
     // alternating_matmul_add.pto:22
-    const int64_t matmul_groups = (batch * M_val) / matmul_batch;
+    const int64_t matmul_groups = pto_div(batch * M_val, matmul_batch);
     // alternating_matmul_add.pto:23
-    const int64_t add_groups = (batch * N_val) / add_batch;
+    const int64_t add_groups = pto_div(batch * N_val, add_batch);
     // alternating_matmul_add.pto:24
     for (int64_t g = 0, g_end = std::max<int64_t>(matmul_groups, add_groups); g < g_end; ++g) {
         // alternating_matmul_add.pto:25

@@ -13,11 +13,12 @@ static constexpr int32_t FUNC_TILE_ADD = 1;  // TILE_ADD (aiv0)
 
 namespace {
 
-// One element of a tensor, read by the orchestration (reference §1.10).
-template <typename T, typename... I>
-T pto_read(const ChipTensor &tensor, I... index) {
+// One element of type T of a tensor, read by the orchestration (reference §1.10), as a
+// value of type V.
+template <typename V, typename T, typename... I>
+V pto_read(const ChipTensor &tensor, I... index) {
     const uint32_t indices[] = {static_cast<uint32_t>(index)...};
-    return get_tensor_data<T>(tensor, sizeof...(I), indices);
+    return static_cast<V>(get_tensor_data<T>(tensor, sizeof...(I), indices));
 }
 
 }  // namespace
@@ -51,13 +52,13 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
     uint32_t config_v_shapes[1] = {4};
     ChipTensor config_v = make_tensor_external(orch_args.tensor(3).ref().data_as<void>(), config_v_shapes, 1, DataType::INT64);
     // benchmark_bgemm.pto:19
-    const int64_t tile_size = static_cast<int64_t>(pto_read<int64_t>(config_v, 0));
+    const int64_t tile_size = pto_read<int64_t, int64_t>(config_v, 0);
     // benchmark_bgemm.pto:20
-    const int64_t grid_k = static_cast<int64_t>(pto_read<int64_t>(config_v, 1));
+    const int64_t grid_k = pto_read<int64_t, int64_t>(config_v, 1);
     // benchmark_bgemm.pto:21
-    const int64_t num_groups = static_cast<int64_t>(pto_read<int64_t>(config_v, 2));
+    const int64_t num_groups = pto_read<int64_t, int64_t>(config_v, 2);
     // benchmark_bgemm.pto:22
-    const int64_t incore_loop = static_cast<int64_t>(pto_read<int64_t>(config_v, 3));
+    const int64_t incore_loop = pto_read<int64_t, int64_t>(config_v, 3);
     // benchmark_bgemm.pto:23
     const int64_t group = (incore_loop * tile_size) * tile_size;
     // benchmark_bgemm.pto:24

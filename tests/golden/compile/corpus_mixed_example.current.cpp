@@ -18,6 +18,13 @@ static constexpr int32_t FUNC_ADD_MUL_AIV0 = 3;  // ADD_MUL (aiv0)
 static constexpr int32_t FUNC_ADD_STANDALONE = 3;  // ADD_STANDALONE (aiv0)
 static constexpr int32_t FUNC_ADD_MUL_AIV1 = 4;  // ADD_MUL (aiv1)
 
+namespace {
+
+// The integer quotient, truncated toward zero like the language's `/`.
+inline int64_t pto_div(int64_t a, int64_t b) { return a / b; }
+
+}  // namespace
+
 extern "C" {
 
 __attribute__((visibility("default"))) PTO2OrchestrationConfig
@@ -80,7 +87,7 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
     uint32_t O_shapes[1] = {static_cast<uint32_t>(LEN)};
     ChipTensor O = make_tensor_external(orch_args.tensor(14).ref().data_as<void>(), O_shapes, 1, DataType::FLOAT32);
     // mixed_example.pto:38
-    for (int64_t it = 0, it_end = LEN / TILE; it < it_end; ++it) {
+    for (int64_t it = 0, it_end = pto_div(LEN, TILE); it < it_end; ++it) {
         // mixed_example.pto:39
         PTO2_SCOPE() {
             // mixed_example.pto:40

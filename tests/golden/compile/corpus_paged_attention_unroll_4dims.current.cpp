@@ -21,11 +21,12 @@ inline int64_t pto_cdiv(int64_t a, int64_t b) {
     return (a % b != 0 && ((a < 0) == (b < 0))) ? q + 1 : q;
 }
 
-// One element of a tensor, read by the orchestration (reference §1.10).
-template <typename T, typename... I>
-T pto_read(const ChipTensor &tensor, I... index) {
+// One element of type T of a tensor, read by the orchestration (reference §1.10), as a
+// value of type V.
+template <typename V, typename T, typename... I>
+V pto_read(const ChipTensor &tensor, I... index) {
     const uint32_t indices[] = {static_cast<uint32_t>(index)...};
-    return get_tensor_data<T>(tensor, sizeof...(I), indices);
+    return static_cast<V>(get_tensor_data<T>(tensor, sizeof...(I), indices));
 }
 
 // An entry scalar arrives as its own bits, zero-extended to 64 (reference §1.3).
@@ -88,7 +89,7 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
     // paged_attention_unroll_4dims.pto:51
     for (int64_t b = 0; b < B; ++b) {
         // paged_attention_unroll_4dims.pto:52
-        const int64_t cur_seq = static_cast<int64_t>(pto_read<int32_t>(context_lens, b));
+        const int64_t cur_seq = pto_read<int64_t, int32_t>(context_lens, b);
         // paged_attention_unroll_4dims.pto:53
         const int64_t nblk = pto_cdiv(cur_seq, BS);
         // paged_attention_unroll_4dims.pto:54

@@ -21,11 +21,12 @@ inline int64_t pto_cdiv(int64_t a, int64_t b) {
     return (a % b != 0 && ((a < 0) == (b < 0))) ? q + 1 : q;
 }
 
-// One element of a tensor, read by the orchestration (reference §1.10).
-template <typename T, typename... I>
-T pto_read(const ChipTensor &tensor, I... index) {
+// One element of type T of a tensor, read by the orchestration (reference §1.10), as a
+// value of type V.
+template <typename V, typename T, typename... I>
+V pto_read(const ChipTensor &tensor, I... index) {
     const uint32_t indices[] = {static_cast<uint32_t>(index)...};
-    return get_tensor_data<T>(tensor, sizeof...(I), indices);
+    return static_cast<V>(get_tensor_data<T>(tensor, sizeof...(I), indices));
 }
 
 // An entry scalar arrives as its own bits, zero-extended to 64 (reference §1.3).
@@ -86,7 +87,7 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
     // auto.pto:36
     for (int64_t b = 0; b < B; ++b) {
         // auto.pto:37
-        const int64_t cur_seq = static_cast<int64_t>(pto_read<int32_t>(context_lens, b));
+        const int64_t cur_seq = pto_read<int64_t, int32_t>(context_lens, b);
         // auto.pto:38
         const int64_t nblk = pto_cdiv(cur_seq, BS);
         // auto.pto:39
@@ -116,7 +117,7 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
                     // auto.pto:46
                     PTO2_SCOPE() {
                         // auto.pto:47
-                        const int64_t blk = static_cast<int64_t>(pto_read<int32_t>(block_table, b, bn));
+                        const int64_t blk = pto_read<int64_t, int32_t>(block_table, b, bn);
                         // auto.pto:48
                         const int64_t valid = std::min<int64_t>(BS, cur_seq - (bn * BS));
                         // auto.pto:49

@@ -21,11 +21,12 @@ inline int64_t pto_cdiv(int64_t a, int64_t b) {
     return (a % b != 0 && ((a < 0) == (b < 0))) ? q + 1 : q;
 }
 
-// One element of a tensor, read by the orchestration (reference §1.10).
-template <typename T, typename... I>
-T pto_read(const ChipTensor &tensor, I... index) {
+// One element of type T of a tensor, read by the orchestration (reference §1.10), as a
+// value of type V.
+template <typename V, typename T, typename... I>
+V pto_read(const ChipTensor &tensor, I... index) {
     const uint32_t indices[] = {static_cast<uint32_t>(index)...};
-    return get_tensor_data<T>(tensor, sizeof...(I), indices);
+    return static_cast<V>(get_tensor_data<T>(tensor, sizeof...(I), indices));
 }
 
 // An entry scalar arrives as its own bits, zero-extended to 64 (reference §1.3).
@@ -50,60 +51,60 @@ aicpu_orchestration_config(const ChipTaskArgs &orch_args) {
 
 __attribute__((visibility("default"))) void
 aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
-    // manual_infer.pto:16
+    // manual_infer.pto:24
     const int64_t B = static_cast<int64_t>(orch_args.tensor(0).ref().shapes[0]);
     const int64_t H = static_cast<int64_t>(orch_args.tensor(0).ref().shapes[1]);
     const int64_t D = static_cast<int64_t>(orch_args.tensor(0).ref().shapes[2]);
-    // manual_infer.pto:17
+    // manual_infer.pto:25
     const int64_t TB = static_cast<int64_t>(orch_args.tensor(1).ref().shapes[0]);
     const int64_t BS = static_cast<int64_t>(orch_args.tensor(1).ref().shapes[1]);
-    // manual_infer.pto:19
+    // manual_infer.pto:27
     const int64_t MMB = static_cast<int64_t>(orch_args.tensor(3).ref().shapes[1]);
-    // manual_infer.pto:22
+    // manual_infer.pto:30
     const float scale = pto_scalar_bits<float>(orch_args.scalar(0));
-    // manual_infer.pto:19
+    // manual_infer.pto:27
     uint32_t block_table_shapes[2] = {static_cast<uint32_t>(B), static_cast<uint32_t>(MMB)};
     ChipTensor block_table = make_tensor_external(orch_args.tensor(3).ref().data_as<void>(), block_table_shapes, 2, DataType::INT32);
-    // manual_infer.pto:20
+    // manual_infer.pto:28
     uint32_t context_lens_shapes[1] = {static_cast<uint32_t>(B)};
     ChipTensor context_lens = make_tensor_external(orch_args.tensor(4).ref().data_as<void>(), context_lens_shapes, 1, DataType::INT32);
-    // manual_infer.pto:24
+    // manual_infer.pto:32
     const int64_t q_tile = std::min<int64_t>(H, 128);
-    // manual_infer.pto:25
+    // manual_infer.pto:33
     const int64_t q_loop = pto_cdiv(H, q_tile);
-    // manual_infer.pto:27
+    // manual_infer.pto:35
     uint32_t q2_shapes[2] = {static_cast<uint32_t>(B * H), static_cast<uint32_t>(D)};
     ChipTensor q2 = make_tensor_external(orch_args.tensor(0).ref().data_as<void>(), q2_shapes, 2, DataType::BFLOAT16);
-    // manual_infer.pto:28
+    // manual_infer.pto:36
     uint32_t kc_shapes[2] = {static_cast<uint32_t>(TB * BS), static_cast<uint32_t>(D)};
     ChipTensor kc = make_tensor_external(orch_args.tensor(1).ref().data_as<void>(), kc_shapes, 2, DataType::BFLOAT16);
-    // manual_infer.pto:29
+    // manual_infer.pto:37
     uint32_t vc_shapes[2] = {static_cast<uint32_t>(TB * BS), static_cast<uint32_t>(D)};
     ChipTensor vc = make_tensor_external(orch_args.tensor(2).ref().data_as<void>(), vc_shapes, 2, DataType::BFLOAT16);
-    // manual_infer.pto:30
+    // manual_infer.pto:38
     uint32_t o2_shapes[2] = {static_cast<uint32_t>(B * H), static_cast<uint32_t>(D)};
     ChipTensor o2 = make_tensor_external(orch_args.tensor(5).ref().data_as<void>(), o2_shapes, 2, DataType::FLOAT32);
-    // manual_infer.pto:31
+    // manual_infer.pto:39
     for (int64_t b = 0; b < B; ++b) {
-        // manual_infer.pto:32
-        const int64_t cur_seq = static_cast<int64_t>(pto_read<int32_t>(context_lens, b));
-        // manual_infer.pto:33
+        // manual_infer.pto:40
+        const int64_t cur_seq = pto_read<int64_t, int32_t>(context_lens, b);
+        // manual_infer.pto:41
         const int64_t nblk = pto_cdiv(cur_seq, BS);
-        // manual_infer.pto:34
+        // manual_infer.pto:42
         for (int64_t qt = 0; qt < q_loop; ++qt) {
-            // manual_infer.pto:36
+            // manual_infer.pto:44
             PTO2_SCOPE(PTO2ScopeMode::MANUAL) {
-                // manual_infer.pto:37
+                // manual_infer.pto:45
                 const int64_t row = (b * H) + (qt * q_tile);
-                // manual_infer.pto:38
+                // manual_infer.pto:46
                 uint32_t qi_shapes[2] = {static_cast<uint32_t>(q_tile), static_cast<uint32_t>(D)};
                 uint32_t qi_offsets[2] = {static_cast<uint32_t>(row), 0};
                 ChipTensor qi = q2.view(qi_shapes, qi_offsets);
-                // manual_infer.pto:39
+                // manual_infer.pto:47
                 uint32_t out_view_shapes[2] = {static_cast<uint32_t>(q_tile), static_cast<uint32_t>(D)};
                 uint32_t out_view_offsets[2] = {static_cast<uint32_t>(row), 0};
                 ChipTensor out_view = o2.view(out_view_shapes, out_view_offsets);
-                // manual_infer.pto:40
+                // manual_infer.pto:48
                 uint32_t acc_oi_shapes[2] = {static_cast<uint32_t>(q_tile), static_cast<uint32_t>(D)};
                 TensorCreateInfo acc_oi_ci(acc_oi_shapes, 2, DataType::FLOAT32);
                 uint32_t acc_li_shapes[1] = {static_cast<uint32_t>(q_tile)};
@@ -111,23 +112,23 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
                 uint32_t acc_mi_shapes[1] = {static_cast<uint32_t>(q_tile)};
                 TensorCreateInfo acc_mi_ci(acc_mi_shapes, 1, DataType::FLOAT32);
                 TaskOutputTensors acc = alloc_tensors(acc_oi_ci, acc_li_ci, acc_mi_ci);
-                // manual_infer.pto:41
+                // manual_infer.pto:49
                 PTO2TaskId prev = PTO2TaskId::invalid();
-                // manual_infer.pto:42
+                // manual_infer.pto:50
                 for (int64_t bn = 0; bn < nblk; ++bn) {
-                    // manual_infer.pto:43
-                    const int64_t blk = static_cast<int64_t>(pto_read<int32_t>(block_table, b, bn));
-                    // manual_infer.pto:44
+                    // manual_infer.pto:51
+                    const int64_t blk = pto_read<int64_t, int32_t>(block_table, b, bn);
+                    // manual_infer.pto:52
                     const int64_t valid = std::min<int64_t>(BS, cur_seq - (bn * BS));
-                    // manual_infer.pto:45
+                    // manual_infer.pto:53
                     uint32_t kj_shapes[2] = {static_cast<uint32_t>(BS), static_cast<uint32_t>(D)};
                     uint32_t kj_offsets[2] = {static_cast<uint32_t>(blk * BS), 0};
                     ChipTensor kj = kc.view(kj_shapes, kj_offsets);
-                    // manual_infer.pto:46
+                    // manual_infer.pto:54
                     uint32_t vj_shapes[2] = {static_cast<uint32_t>(BS), static_cast<uint32_t>(D)};
                     uint32_t vj_offsets[2] = {static_cast<uint32_t>(blk * BS), 0};
                     ChipTensor vj = vc.view(vj_shapes, vj_offsets);
-                    // manual_infer.pto:47
+                    // manual_infer.pto:55
                     uint32_t qk_sij_shapes[2] = {static_cast<uint32_t>(q_tile), static_cast<uint32_t>(BS)};
                     TensorCreateInfo qk_sij_ci(qk_sij_shapes, 2, DataType::FLOAT32);
                     CoreTaskArgs qk_args;
@@ -135,7 +136,7 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
                     qk_args.add_input(kj);
                     qk_args.add_output(qk_sij_ci);
                     TaskOutputTensors qk = rt_submit_aic_task(FUNC_QK, qk_args);
-                    // manual_infer.pto:48
+                    // manual_infer.pto:56
                     uint32_t sf_sij_shapes[2] = {static_cast<uint32_t>(q_tile), static_cast<uint32_t>(valid)};
                     uint32_t sf_sij_offsets[2] = {0, 0};
                     ChipTensor sf_sij = qk.get_ref(0).view(sf_sij_shapes, sf_sij_offsets);
@@ -155,7 +156,7 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
                     sf_args.set_dependencies(sf_deps, 1);
                     sf_args.add_scalar(static_cast<float>(scale));
                     TaskOutputTensors sf = rt_submit_aiv_task(FUNC_SF, sf_args);
-                    // manual_infer.pto:50
+                    // manual_infer.pto:58
                     uint32_t pv_oi_new_shapes[2] = {static_cast<uint32_t>(q_tile), static_cast<uint32_t>(D)};
                     TensorCreateInfo pv_oi_new_ci(pv_oi_new_shapes, 2, DataType::FLOAT32);
                     CoreTaskArgs pv_args;
@@ -166,7 +167,7 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
                     PTO2TaskId pv_deps[] = {sf.task_id()};
                     pv_args.set_dependencies(pv_deps, 1);
                     TaskOutputTensors pv = rt_submit_aic_task(FUNC_PV, pv_args);
-                    // manual_infer.pto:51
+                    // manual_infer.pto:59
                     CoreTaskArgs up_args;
                     up_args.add_input(sf.get_ref(1));
                     up_args.add_input(sf.get_ref(2));
@@ -190,7 +191,7 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
                     up_args.add_scalar(static_cast<uint64_t>(bn == 0));
                     up_args.add_scalar(static_cast<uint64_t>(bn == (nblk - 1)));
                     TaskOutputTensors up = rt_submit_aiv_task(FUNC_UP, up_args);
-                    // manual_infer.pto:53
+                    // manual_infer.pto:61
                     prev = up.task_id();
                 }
             }

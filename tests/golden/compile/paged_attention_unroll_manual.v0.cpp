@@ -21,11 +21,12 @@ inline int64_t pto_cdiv(int64_t a, int64_t b) {
     return (a % b != 0 && ((a < 0) == (b < 0))) ? q + 1 : q;
 }
 
-// One element of a tensor, read by the orchestration (reference §1.10).
-template <typename T, typename... I>
-T pto_read(const Tensor &tensor, I... index) {
+// One element of type T of a tensor, read by the orchestration (reference §1.10), as a
+// value of type V.
+template <typename V, typename T, typename... I>
+V pto_read(const Tensor &tensor, I... index) {
     const uint32_t indices[] = {static_cast<uint32_t>(index)...};
-    return get_tensor_data<T>(tensor, sizeof...(I), indices);
+    return static_cast<V>(get_tensor_data<T>(tensor, sizeof...(I), indices));
 }
 
 // An entry scalar arrives as its own bits, zero-extended to 64 (reference §1.3).
@@ -50,60 +51,60 @@ aicpu_orchestration_config(const ChipStorageTaskArgs &orch_args) {
 
 __attribute__((visibility("default"))) void
 aicpu_orchestration_entry(const ChipStorageTaskArgs &orch_args) {
-    // unroll_manual.pto:26
+    // unroll_manual.pto:28
     const int64_t B = static_cast<int64_t>(orch_args.tensor(0).shapes[0]);
     const int64_t H = static_cast<int64_t>(orch_args.tensor(0).shapes[1]);
     const int64_t D = static_cast<int64_t>(orch_args.tensor(0).shapes[2]);
-    // unroll_manual.pto:27
+    // unroll_manual.pto:29
     const int64_t TB = static_cast<int64_t>(orch_args.tensor(1).shapes[0]);
     const int64_t BS = static_cast<int64_t>(orch_args.tensor(1).shapes[1]);
-    // unroll_manual.pto:29
+    // unroll_manual.pto:31
     const int64_t MMB = static_cast<int64_t>(orch_args.tensor(3).shapes[1]);
-    // unroll_manual.pto:32
+    // unroll_manual.pto:34
     const float scale = pto_scalar_bits<float>(orch_args.scalar(0));
-    // unroll_manual.pto:29
+    // unroll_manual.pto:31
     uint32_t block_table_shapes[2] = {static_cast<uint32_t>(B), static_cast<uint32_t>(MMB)};
     Tensor block_table = make_tensor_external(orch_args.tensor(3).data_as<void>(), block_table_shapes, 2, DataType::INT32);
-    // unroll_manual.pto:30
+    // unroll_manual.pto:32
     uint32_t context_lens_shapes[1] = {static_cast<uint32_t>(B)};
     Tensor context_lens = make_tensor_external(orch_args.tensor(4).data_as<void>(), context_lens_shapes, 1, DataType::INT32);
-    // unroll_manual.pto:34
-    const int64_t q_tile = std::min<int64_t>(H, 128);
-    // unroll_manual.pto:35
-    const int64_t q_loop = pto_cdiv(H, q_tile);
     // unroll_manual.pto:36
+    const int64_t q_tile = std::min<int64_t>(H, 128);
+    // unroll_manual.pto:37
+    const int64_t q_loop = pto_cdiv(H, q_tile);
+    // unroll_manual.pto:38
     uint32_t q2_shapes[2] = {static_cast<uint32_t>(B * H), static_cast<uint32_t>(D)};
     Tensor q2 = make_tensor_external(orch_args.tensor(0).data_as<void>(), q2_shapes, 2, DataType::BFLOAT16);
-    // unroll_manual.pto:37
+    // unroll_manual.pto:39
     uint32_t kc_shapes[2] = {static_cast<uint32_t>(TB * BS), static_cast<uint32_t>(D)};
     Tensor kc = make_tensor_external(orch_args.tensor(1).data_as<void>(), kc_shapes, 2, DataType::BFLOAT16);
-    // unroll_manual.pto:38
+    // unroll_manual.pto:40
     uint32_t vc_shapes[2] = {static_cast<uint32_t>(TB * BS), static_cast<uint32_t>(D)};
     Tensor vc = make_tensor_external(orch_args.tensor(2).data_as<void>(), vc_shapes, 2, DataType::BFLOAT16);
-    // unroll_manual.pto:39
+    // unroll_manual.pto:41
     uint32_t o2_shapes[2] = {static_cast<uint32_t>(B * H), static_cast<uint32_t>(D)};
     Tensor o2 = make_tensor_external(orch_args.tensor(5).data_as<void>(), o2_shapes, 2, DataType::FLOAT32);
-    // unroll_manual.pto:40
+    // unroll_manual.pto:42
     for (int64_t b = 0; b < B; ++b) {
-        // unroll_manual.pto:41
-        const int64_t cur_seq = static_cast<int64_t>(pto_read<int32_t>(context_lens, b));
-        // unroll_manual.pto:42
-        const int64_t nblk = pto_cdiv(cur_seq, BS);
         // unroll_manual.pto:43
+        const int64_t cur_seq = pto_read<int64_t, int32_t>(context_lens, b);
+        // unroll_manual.pto:44
+        const int64_t nblk = pto_cdiv(cur_seq, BS);
+        // unroll_manual.pto:45
         for (int64_t qt = 0; qt < q_loop; ++qt) {
-            // unroll_manual.pto:44
+            // unroll_manual.pto:46
             PTO2_SCOPE(PTO2ScopeMode::MANUAL) {
-                // unroll_manual.pto:45
+                // unroll_manual.pto:47
                 const int64_t row = (b * H) + (qt * q_tile);
-                // unroll_manual.pto:46
+                // unroll_manual.pto:48
                 uint32_t qi_shapes[2] = {static_cast<uint32_t>(q_tile), static_cast<uint32_t>(D)};
                 uint32_t qi_offsets[2] = {static_cast<uint32_t>(row), 0};
                 Tensor qi = q2.view(qi_shapes, qi_offsets);
-                // unroll_manual.pto:48
+                // unroll_manual.pto:50
                 uint32_t out_view_shapes[2] = {static_cast<uint32_t>(q_tile), static_cast<uint32_t>(D)};
                 uint32_t out_view_offsets[2] = {static_cast<uint32_t>(row), 0};
                 Tensor out_view = o2.view(out_view_shapes, out_view_offsets, true);
-                // unroll_manual.pto:49
+                // unroll_manual.pto:51
                 uint32_t acc_oi_shapes[2] = {static_cast<uint32_t>(q_tile), static_cast<uint32_t>(D)};
                 TensorCreateInfo acc_oi_ci(acc_oi_shapes, 2, DataType::FLOAT32);
                 uint32_t acc_li_shapes[1] = {static_cast<uint32_t>(q_tile)};
@@ -111,15 +112,15 @@ aicpu_orchestration_entry(const ChipStorageTaskArgs &orch_args) {
                 uint32_t acc_mi_shapes[1] = {static_cast<uint32_t>(q_tile)};
                 TensorCreateInfo acc_mi_ci(acc_mi_shapes, 1, DataType::FLOAT32);
                 TaskOutputTensors acc = alloc_tensors(acc_oi_ci, acc_li_ci, acc_mi_ci);
-                // unroll_manual.pto:50
+                // unroll_manual.pto:52
                 PTO2TaskId prev = PTO2TaskId::invalid();
-                // unroll_manual.pto:51
+                // unroll_manual.pto:53
                 for (int64_t bn = 0; bn < nblk; bn += 64) {
-                    // unroll_manual.pto:52
-                    const int64_t n = std::min<int64_t>(64, nblk - bn);
-                    // unroll_manual.pto:53
-                    const int64_t valid_last = std::min<int64_t>(BS, cur_seq - (((bn + n) - 1) * BS));
                     // unroll_manual.pto:54
+                    const int64_t n = std::min<int64_t>(64, nblk - bn);
+                    // unroll_manual.pto:55
+                    const int64_t valid_last = std::min<int64_t>(BS, cur_seq - (((bn + n) - 1) * BS));
+                    // unroll_manual.pto:56
                     uint32_t qk_sij_shapes[2] = {static_cast<uint32_t>(q_tile), static_cast<uint32_t>(n * BS)};
                     TensorCreateInfo qk_sij_ci(qk_sij_shapes, 2, DataType::FLOAT32);
                     Arg qk_args;
@@ -130,7 +131,7 @@ aicpu_orchestration_entry(const ChipStorageTaskArgs &orch_args) {
                     qk_args.add_scalar(static_cast<uint64_t>(n));
                     qk_args.add_scalar(static_cast<uint64_t>((b * MMB) + bn));
                     TaskOutputTensors qk = pto2_rt_submit_aic_task(FUNC_QK, qk_args);
-                    // unroll_manual.pto:55
+                    // unroll_manual.pto:57
                     uint32_t sf_pij_shapes[2] = {static_cast<uint32_t>(q_tile), static_cast<uint32_t>(n * BS)};
                     TensorCreateInfo sf_pij_ci(sf_pij_shapes, 2, DataType::BFLOAT16);
                     uint32_t sf_mij_shapes[1] = {static_cast<uint32_t>(q_tile)};
@@ -147,7 +148,7 @@ aicpu_orchestration_entry(const ChipStorageTaskArgs &orch_args) {
                     sf_args.add_scalar(static_cast<uint64_t>(n));
                     sf_args.add_scalar(static_cast<uint64_t>(valid_last));
                     TaskOutputTensors sf = pto2_rt_submit_aiv_task(FUNC_SF, sf_args);
-                    // unroll_manual.pto:58
+                    // unroll_manual.pto:60
                     uint32_t pv_oi_new_shapes[2] = {static_cast<uint32_t>(q_tile), static_cast<uint32_t>(D)};
                     TensorCreateInfo pv_oi_new_ci(pv_oi_new_shapes, 2, DataType::FLOAT32);
                     Arg pv_args;
@@ -159,7 +160,7 @@ aicpu_orchestration_entry(const ChipStorageTaskArgs &orch_args) {
                     pv_args.add_scalar(static_cast<uint64_t>(n));
                     pv_args.add_scalar(static_cast<uint64_t>((b * MMB) + bn));
                     TaskOutputTensors pv = pto2_rt_submit_aic_task(FUNC_PV, pv_args);
-                    // unroll_manual.pto:60
+                    // unroll_manual.pto:62
                     Arg up_args;
                     up_args.add_input(sf.get_ref(1));
                     up_args.add_input(sf.get_ref(2));
@@ -181,7 +182,7 @@ aicpu_orchestration_entry(const ChipStorageTaskArgs &orch_args) {
                     up_args.add_scalar(static_cast<uint64_t>(bn == 0));
                     up_args.add_scalar(static_cast<uint64_t>((bn + n) >= nblk));
                     TaskOutputTensors up = pto2_rt_submit_aiv_task(FUNC_UP, up_args);
-                    // unroll_manual.pto:63
+                    // unroll_manual.pto:65
                     prev = up.task_id();
                 }
             }

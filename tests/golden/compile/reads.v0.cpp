@@ -12,11 +12,12 @@ static constexpr int32_t FUNC_K = 0;  // K (aiv0)
 
 namespace {
 
-// One element of a tensor, read by the orchestration (reference §1.10).
-template <typename T, typename... I>
-T pto_read(const Tensor &tensor, I... index) {
+// One element of type T of a tensor, read by the orchestration (reference §1.10), as a
+// value of type V.
+template <typename V, typename T, typename... I>
+V pto_read(const Tensor &tensor, I... index) {
     const uint32_t indices[] = {static_cast<uint32_t>(index)...};
-    return get_tensor_data<T>(tensor, sizeof...(I), indices);
+    return static_cast<V>(get_tensor_data<T>(tensor, sizeof...(I), indices));
 }
 
 }  // namespace
@@ -50,21 +51,21 @@ aicpu_orchestration_entry(const ChipStorageTaskArgs &orch_args) {
     uint32_t tab_shapes[2] = {static_cast<uint32_t>(B), static_cast<uint32_t>(C)};
     Tensor tab = make_tensor_external(orch_args.tensor(3).data_as<void>(), tab_shapes, 2, DataType::UINT8);
     // reads.pto:6
-    for (int64_t b = 0, b_end = static_cast<int64_t>(pto_read<int32_t>(lens, 0)); b < b_end; ++b) {
+    for (int64_t b = 0, b_end = pto_read<int64_t, int32_t>(lens, 0); b < b_end; ++b) {
         // reads.pto:7
         uint32_t row_shapes[2] = {1, static_cast<uint32_t>(C)};
         uint32_t row_offsets[2] = {static_cast<uint32_t>(b), 0};
         Tensor row = tab.view(row_shapes, row_offsets);
         // reads.pto:8
-        if ((static_cast<int64_t>(pto_read<uint8_t>(mask, b)) != 0) && (static_cast<int64_t>(pto_read<uint8_t>(row, 0, 1)) > 2)) {
+        if ((pto_read<int64_t, uint8_t>(mask, b) != 0) && (pto_read<int64_t, uint8_t>(row, 0, 1) > 2)) {
             // reads.pto:9
             Arg k_args;
             k_args.add_input(w);
-            k_args.add_scalar(static_cast<uint64_t>(static_cast<int64_t>(pto_read<int32_t>(lens, b)) + static_cast<int64_t>(pto_read<uint8_t>(row, 0, 0))));
+            k_args.add_scalar(static_cast<uint64_t>(pto_read<int64_t, int32_t>(lens, b) + pto_read<int64_t, uint8_t>(row, 0, 0)));
             pto2_rt_submit_aiv_task(FUNC_K, k_args);
         }
         // reads.pto:11
-        const double scale = static_cast<double>(pto_read<float>(w, b)) * 2.0;
+        const double scale = pto_read<double, float>(w, b) * 2.0;
         // reads.pto:12
         if (scale > 1.0) {
             // reads.pto:12

@@ -13,6 +13,13 @@ static constexpr int32_t FUNC_TILE = 1;  // TILE (aic)
 static constexpr int32_t FUNC_ACCUM = 2;  // ACCUM (aiv0)
 static constexpr int32_t FUNC_STORE = 3;  // STORE (aiv0)
 
+namespace {
+
+// The integer quotient, truncated toward zero like the language's `/`.
+inline int64_t pto_div(int64_t a, int64_t b) { return a / b; }
+
+}  // namespace
+
 extern "C" {
 
 __attribute__((visibility("default"))) PTO2OrchestrationConfig
@@ -37,7 +44,7 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
     uint32_t out_shapes[2] = {static_cast<uint32_t>(T), static_cast<uint32_t>(C)};
     ChipTensor out = make_tensor_external(orch_args.tensor(1).ref().data_as<void>(), out_shapes, 2, DataType::FLOAT32);
     // nested_scopes.pto:18
-    const int64_t ntiles = N / T;
+    const int64_t ntiles = pto_div(N, T);
     // nested_scopes.pto:19
     PTO2_SCOPE() {
         // nested_scopes.pto:20
