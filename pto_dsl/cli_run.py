@@ -127,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 options.progress = lambda rt: update(rt.seq)
                 try:
                     result = simulate(checked, args.case, options)
+                    update(result.runtime.seq)  # the count at the end, not the last tick
                 finally:
                     options.progress = None  # explore runs without it
         except CompileError:

@@ -152,7 +152,7 @@ def test_pto_run_reports_a_long_run(monkeypatch: pytest.MonkeyPatch,
     assert cli_run.main([str(program), "--no-numerics"]) == 0
     err = capsys.readouterr().err
     assert "pto-run: run case default: 16384 tasks so far..." in err
-    assert "pto-run: run case default: 16384 tasks in " in err
+    assert "pto-run: run case default: 20000 tasks in " in err  # the final count
     assert cli_run.main([str(program), "--no-numerics", "-q"]) == 0
     assert capsys.readouterr().err == ""
 
