@@ -165,6 +165,7 @@ def add_task(inst: Instantiator, task: Task, writes: list[int]) -> None:
         if acc.buffer.owner is None:
             written.setdefault(acc.buffer.id, []).append((acc.region, tid))
     inst.graph.add_task(task, fanin)
+    inst.count_task(task.span)
 
 
 def _auto_fanin(tmap: TensorMap, accesses: Sequence[Access], tid: int,
@@ -210,6 +211,7 @@ def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:
                                    False)
         task = make_task(tid, tuple(outputs.values()), (), outputs, ())
         graph.add_task(task, {})
+        inst.count_task(s.span)
         if target is not None:
             f[target] = task
     return alloc
