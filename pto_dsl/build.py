@@ -6,14 +6,16 @@ validates them so that a misspelling gets a precise message. No name resolution 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from lark import Token, Tree
 
 from pto_dsl import nodes as n
 from pto_dsl.diagnostics import DiagnosticSink, Note, Stage, error
+from pto_dsl.parse import MAX_EXPR_DEPTH
 from pto_dsl.source import SourceFile, Span
-from pto_dsl.types import DTYPES, SCALAR_TYPES
+from pto_dsl.types import DTYPES, MAX_FUNC_ID, SCALAR_TYPES
 
 CORES = ("aic", "aiv", "mix")
 MIX_SLOTS = ("aic", "aiv0", "aiv1")
@@ -23,7 +25,6 @@ SCOPE_OPTIONS = ("infer",)
 # Nesting limits: every later stage recurses over the tree, so these keep all of them
 # well inside Python's recursion limit (and no real program comes close).
 MAX_STMT_DEPTH = 50
-MAX_EXPR_DEPTH = 200
 MAX_INT = 2**64 - 1  # integers are int64/uint64 in the generated C++
 KEYWORDS = frozenset({"kernel", "entry", "case", "default", "seed", "from", "impl", "cost", "let",
                       "for", "in", "step", "if", "else", "scope", "blocks", "sync", "dep", "when",
@@ -149,7 +150,7 @@ class Builder:
                                     stage=Stage.SYNTAX))
             fid = tree.children[1]
             assert isinstance(fid, Token)
-            return core, ((core if core != "aiv" else "aiv0", self.integer(fid)),)
+            return core, ((core if core != "aiv" else "aiv0", self.func_id(fid)),)
         if str(core_tok) != "mix":
             self.sink.add(error("E010", f"only mix kernels take a slot list, not '{core_tok}'",
                                 self.span(core_tok), stage=Stage.SYNTAX))
@@ -163,7 +164,7 @@ class Builder:
             if any(name == other for other, _ in slots):
                 self.sink.add(error("E010", f"slot '{name}' is listed twice",
                                     self.span(slot_name), stage=Stage.SYNTAX))
-            slots.append((name, self.integer(fid)))
+            slots.append((name, self.func_id(fid)))
         if len(slots) < 2:
             self.sink.add(error("E010", "a mix kernel uses at least two slots", self.span(tree),
                                 help=("a one-slot kernel is 'aic ID' or 'aiv ID'",),
@@ -345,7 +346,24 @@ class Builder:
         return n.IntLit(self.integer(tok), self.span(t))
 
     def expr_float_lit(self, t: Tree[Token]) -> n.Expr:
-        return n.FloatLit(float(str(t.children[0])), self.span(t))
+        value = float(str(t.children[0]))
+        if math.isinf(value):  # Python reads 1e400 as inf; C++ would not compile it
+            self.sink.add(error("E112", f"{t.children[0]} does not fit in a double", self.span(t),
+                                help=("the largest double is about 1.8e308",),
+                                stage=Stage.SYNTAX))
+            value = 0.0
+        return n.FloatLit(value, self.span(t))
+
+    def func_id(self, tok: Token) -> int:
+        """A func_id: an int32_t in the runtime (a larger one would name another kernel)."""
+        value = self.integer(tok)
+        if value > MAX_FUNC_ID:
+            self.sink.add(error("E112", f"func_id {value} does not fit in int32_t, the type "
+                                "of func_ids in the runtime", self.span(tok),
+                                help=(f"func_ids are 0 to {MAX_FUNC_ID}",),
+                                stage=Stage.SYNTAX))
+            return 0
+        return value
 
     def expr_none_lit(self, t: Tree[Token]) -> n.Expr:
         return n.NoneLit(self.span(t))

@@ -13,7 +13,6 @@ import importlib.util
 import math
 import operator
 import sys
-import warnings
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,13 +22,13 @@ import numpy as np
 
 from pto_dsl import bf16, ir
 from pto_dsl import nodes as n
+from pto_dsl.case_contents import NP_DTYPES, contents_array
 from pto_dsl.diagnostics import CompileError, DiagnosticSink, Note, Stage, error
+from pto_dsl.files import note_read
 from pto_dsl.source import Span
 from pto_dsl.types import FLOAT_TYPES, MAX_DIM
 
-_NP_DTYPES = {"f32": np.float32, "f16": np.float16, "bf16": np.float32, "i8": np.int8,
-              "i16": np.int16, "i32": np.int32, "i64": np.int64, "u8": np.uint8,
-              "u16": np.uint16, "u32": np.uint32, "u64": np.uint64, "bool": np.bool_}
+_NP_DTYPES = NP_DTYPES
 
 Maker = Callable[[tuple[int, ...], str, np.random.Generator], np.ndarray]
 
@@ -260,11 +259,13 @@ def _run_generator(case: n.Case, base_dir: Path,
                                help=("the path is relative to the directory of the .pto "
                                      "file",), stage=Stage.CASE))
                 return {}
+            note_read(path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = module
             spec.loader.exec_module(module)
         else:
             module = importlib.import_module(target)
+        note_read(getattr(module, "__file__", None))
         result = getattr(module, func_name)()
     except (Exception, SystemExit) as exc:  # the user's generator: report, never a traceback
         sink.add(error("E163", f"case generator failed: {type(exc).__name__}: {exc}", span,
@@ -338,19 +339,11 @@ def _maker(t: ir.EntryTensor, shape: tuple[int, ...], given: tuple[object, Span]
             sink.add(error("E162", f"contents of '{t.name}': {problem}", span, stage=Stage.CASE))
             return None
         return lambda shp, dt, rng: _generate(gen, shp, dt, rng)
-    try:  # out-of-range values raise (older numpy only warns, and then wraps them)
-        with np.errstate(all="raise"), warnings.catch_warnings():
-            warnings.simplefilter("error")
-            arr: np.ndarray = np.asarray(value, dtype=_NP_DTYPES[t.dtype])
-    except (TypeError, ValueError, OverflowError, FloatingPointError, Warning) as exc:
-        sink.add(error("E162", f"contents of '{t.name}' are not {t.dtype} values: {exc}", span,
-                       stage=Stage.CASE))
+    arr, problem = contents_array(value, t.dtype, shape)
+    if problem is not None:
+        sink.add(error("E162", f"contents of '{t.name}' {problem}", span, stage=Stage.CASE))
         return None
-    size = int(np.prod(shape))
-    if arr.shape != shape and arr.size != size:
-        sink.add(error("E162", f"contents of '{t.name}' have {arr.size} elements, its shape "
-                       f"{list(shape)} needs {size}", span, stage=Stage.CASE))
-        return None
+    assert arr is not None
     fixed = arr.reshape(shape)
     return lambda shp, dt, rng: fixed
 

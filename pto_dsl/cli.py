@@ -6,7 +6,7 @@ live in cli_compile.py, cli_run.py and cli_graph.py and build on the helpers her
 `python -m pto_dsl` (__main__.py) runs any of them. Exit codes: 0 clean (warnings allowed
 unless --Werror), 1 errors in the input, 2 usage errors, 3 a feature that is not available
 here (pto-graph without Graphviz), 70 an internal error (a bug in pto-dsl, reported without
-a traceback).
+a traceback), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
-from pto_dsl import __version__, cli_record
+from pto_dsl import __version__, cli_record, files, progress
 from pto_dsl.diagnostics import CompileError, Diagnostic, Stage, error, render_text, to_data
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, DIALECTS, RuntimeConfig
+from pto_dsl.progress import QUIET, Progress
+from pto_dsl.types import DEFAULT_MAX_TASKS
 
 if TYPE_CHECKING:  # the pipeline is imported when a tool runs, not for --help or --version
     from pto_dsl.pipeline import Checked
@@ -30,6 +32,8 @@ if TYPE_CHECKING:  # the pipeline is imported when a tool runs, not for --help o
 Data = dict[str, object]
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_INTERNAL = 0, 1, 2, 3, 70
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+MAX_SHOWN = 50  # diagnostics rendered as text; the rest are counted (--json lists all)
 STDIN = Path("-")
 STDIN_NAME = "<stdin>"
 
@@ -84,6 +88,12 @@ def tool_parser(prog: str, description: str, all_cases: str | None = None,
                    metavar="N", help="the runtime's task window per ring "
                    f"(PTO2_RING_TASK_WINDOW, a power of 2; default: "
                    f"{DEFAULT_RUNTIME.task_window})")
+    p.add_argument("--max-tasks", type=positive, default=DEFAULT_MAX_TASKS, metavar="N",
+                   help="stop with an error (E176) when a case makes more than N tasks "
+                   "(default: %(default)s)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output on "
+                   "standard error (shown for long stages: a bar on a terminal, a line "
+                   "otherwise)")
     p.add_argument("--json", action="store_true", help="print one JSON document on standard "
                    "output: the diagnostics and the tool's results")
     p.add_argument("--Werror", action="store_true", dest="werror",
@@ -93,6 +103,16 @@ def tool_parser(prog: str, description: str, all_cases: str | None = None,
                    "FORCE_COLOR forces it)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
+
+
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a positive number: {text!r}")
+    return int(text)
+
+
+def progress_of(prog: str, args: argparse.Namespace) -> Progress:
+    return Progress(prog, progress.choose(args.quiet))
 
 
 def _runtime(text: str) -> RuntimeConfig:
@@ -139,7 +159,13 @@ def guarded(prog: str, args: argparse.Namespace, body: Callable[[list[Diagnostic
                    diagnostics=to_data(diags))
         _print_json(doc)
     elif diags:
-        sys.stderr.write(render_text(diags, use_color(args.color, sys.stderr)))
+        sys.stderr.write(render_text(diags[:MAX_SHOWN], use_color(args.color, sys.stderr)))
+        if len(diags) > MAX_SHOWN:
+            errors = len(diags) - warnings
+            print(f"{prog}: {len(diags) - MAX_SHOWN} more diagnostics not shown ("
+                  f"{errors} error{'' if errors == 1 else 's'} and {warnings} "
+                  f"warning{'' if warnings == 1 else 's'} in all; --json lists every one)",
+                  file=sys.stderr)
     if werror:
         print(f"{prog}: error: {doc['werror']} (--Werror)", file=sys.stderr)
     return code
@@ -148,14 +174,19 @@ def guarded(prog: str, args: argparse.Namespace, body: Callable[[list[Diagnostic
 def _run(prog: str, body: Callable[[list[Diagnostic]], int], diags: list[Diagnostic],
          doc: Data) -> int:
     try:
-        return body(diags)
+        with files.run_scope():
+            return body(diags)
     except CompileError as exc:
         diags.extend(exc.diagnostics)
         return EXIT_ERRORS
-    except UsageError as exc:
+    except (UsageError, files.OutputError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         doc["usage_error"] = str(exc)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # Ctrl-C: one line, the shell's code for SIGINT, no traceback
+        print(f"\n{prog}: interrupted", file=sys.stderr)
+        doc["interrupted"] = True
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader of our output went away (e.g. `| head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_ERRORS
@@ -194,10 +225,12 @@ def load_program(args: argparse.Namespace, diags: list[Diagnostic],
                  path: Path | None = None) -> Checked:
     """The front end on `path` (default: the tool's one file)."""
     from pto_dsl.cases import case_names
-    from pto_dsl.pipeline import front_end
+    from pto_dsl.pipeline import front_end, program_files
 
     path = args.file if path is None else path
-    checked = front_end(read_input(path), DIALECTS[args.dialect])
+    checked = front_end(read_input(path), DIALECTS[args.dialect], args.max_tasks)
+    for named in program_files(checked):
+        files.note_read(named)
     diags.extend(checked.warnings)
     names = case_names(checked.program)
     if args.case is not None and args.case not in names:
@@ -273,9 +306,10 @@ def _check_one(args: argparse.Namespace, path: Path, diags: list[Diagnostic],
 
     checked = load_program(args, diags, path)
     record.update(program_data(checked))
+    shown = progress_of("pto-check", args)
     if args.suggest_deps:
         try:
-            found = suggest_deps(checked, args.case)
+            found = suggest_deps(checked, args.case, args.max_tasks, shown)
         except NoCase:
             raise UsageError(f"--suggest-deps infers from a case, and {display(path)} "
                              "declares none") from None
@@ -290,13 +324,16 @@ def _check_one(args: argparse.Namespace, path: Path, diags: list[Diagnostic],
         chosen = [args.case] if args.case else [default.name.name] if default else []
     cases: list[CaseSummary] = []
     found_per_case: list[tuple[str, list[Diagnostic]]] = []
-    for name in chosen:  # every case is checked, even after one fails
-        try:
-            graph = instantiate_case(checked, name)
-            found_per_case.append((name, check_graph(checked, graph, args.runtime)))
-            cases.append(CaseSummary.of(checked, name, graph))
-        except CompileError as exc:
-            found_per_case.append((name, exc.diagnostics))
+    with shown.stage("check cases", len(chosen), "case") if len(chosen) > 1 else \
+            QUIET.stage("") as cases_done:
+        for done, name in enumerate(chosen):  # every case, even after one fails
+            try:
+                graph = instantiate_case(checked, name, args.runtime, args.max_tasks, shown)
+                found_per_case.append((name, check_graph(checked, graph, args.runtime)))
+                cases.append(CaseSummary.of(checked, name, graph))
+            except CompileError as exc:
+                found_per_case.append((name, exc.diagnostics))
+            cases_done(done + 1)
     merged = merge_cases(found_per_case)
     if any(d.is_error for d in merged):
         raise CompileError(merged)

@@ -14,8 +14,11 @@ from pto_dsl import infer
 from pto_dsl.cases import case_names
 from pto_dsl.diagnostics import Diagnostic, Note
 from pto_dsl.graph import TaskGraph, records_text
+from pto_dsl.instantiate import Limits
 from pto_dsl.pipeline import Checked, case_values
+from pto_dsl.progress import QUIET, Progress
 from pto_dsl.source import Span
+from pto_dsl.types import DEFAULT_MAX_TASKS
 
 Data = dict[str, object]
 
@@ -185,7 +188,8 @@ class Suggested:
         return "\n".join(lines)
 
 
-def suggest_deps(checked: Checked, case: str | None) -> Suggested:
+def suggest_deps(checked: Checked, case: str | None, max_tasks: int = DEFAULT_MAX_TASKS,
+                 shown: Progress = QUIET) -> Suggested:
     """The deps every manual submission needs, inferred from every case (or `case`), beside
     those written. Raises NoCase for a program without cases."""
     program = checked.program
@@ -196,8 +200,11 @@ def suggest_deps(checked: Checked, case: str | None) -> Suggested:
     if not names:
         raise NoCase()
     values = [case_values(checked, name) for name in names]
-    _, found = infer.infer(program, values, chosen, keep_written=False,
-                           rules=checked.dialect.rules)
+    plural = "" if len(names) == 1 else "s"
+    with shown.stage(f"infer deps from {len(names)} case{plural}") as update:
+        _, found = infer.infer(program, values, chosen, keep_written=False,
+                               rules=checked.dialect.rules,
+                               limits=Limits(max_tasks, None, update))
     return Suggested(checked.source.name, tuple(SuggestedDeps.of(s) for s in found),
                      len(names), sum(s.instances for s in found))
 

@@ -1,9 +1,9 @@
 """pto-compile: the C++ orchestration source of a .pto program for the PTO2 runtime, or the
 description the runtime's test harness needs to load it (docs/compile.md).
 
-Every structural check runs first, and the graph checks on the chosen case (the default
-case unless --case names one, or every case with --all-cases; none for a program without
-cases); nothing is written for a program with errors.
+Every structural check runs first, and the graph checks on every case (only the one named
+with --case; none for a program without cases); nothing is written for a program with
+errors.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from pto_dsl.cli import (
     UsageError,
     guarded,
     load_program,
+    progress_of,
     tool_parser,
 )
 from pto_dsl.diagnostics import Diagnostic
-from pto_dsl.files import write_atomic
+from pto_dsl.files import check_output, write_atomic
 
 PROG = "pto-compile"
 
@@ -30,8 +31,8 @@ PROG = "pto-compile"
 def main(argv: Sequence[str] | None = None) -> int:
     p = tool_parser(PROG, "Generate the C++ orchestration source (or the harness "
                     "description) of a .pto program for the PTO2 runtime.",
-                    all_cases="run the graph checks on every case of the program, not only "
-                    "the default (or --case) one")
+                    all_cases="run the graph checks on every case of the program (the "
+                    "default; --case checks only the one named)")
     p.add_argument("-o", "--output", type=Path, metavar="PATH",
                    help="write the result to PATH (default: standard output; '-' also "
                    "means standard output)")
@@ -57,9 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--json prints the diagnostics on standard output: name the "
                              "output file with -o PATH")
         checked = load_program(args, diags)
-        names = case_names(checked.program) if args.all_cases else [args.case]
-        for name in names if checked.program.cases else []:
-            graph = instantiate_case(checked, name)
+        # every case by default: the C++ serves every input, so a race in any case is one
+        names = [args.case] if args.case else case_names(checked.program)
+        shown = progress_of(PROG, args)
+        for name in names:
+            graph = instantiate_case(checked, name, args.runtime, args.max_tasks, shown)
             diags.extend(check_graph(checked, graph, args.runtime))
         if args.emit == "callable":
             cpp_name = output.with_suffix(".cpp").name if output else f"{args.file.stem}.cpp"
@@ -79,10 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if output is None:
             sys.stdout.write(text)
         else:
-            try:
-                write_atomic(output, text)
-            except OSError as exc:
-                raise UsageError(f"cannot write '{output}': {exc.strerror or exc}") from None
+            write_atomic(output, text)
         return EXIT_OK
     return guarded(PROG, args, body)
 
@@ -90,12 +90,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _output_path(output: Path | None, source: Path) -> Path | None:
     if output is None or str(output) == "-":
         return None
-    try:
-        same = output.exists() and source.exists() and output.samefile(source)
-    except OSError:
-        same = False
-    if same or output.resolve() == source.resolve():
-        raise UsageError(f"refusing to write the output onto the input file '{source}'")
-    if output.is_dir():
-        raise UsageError(f"'{output}' is a directory; name the output file")
+    check_output(output, f"-o {output}", [source])
     return output

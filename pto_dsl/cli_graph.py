@@ -23,10 +23,12 @@ from pto_dsl.cli import (
     UsageError,
     guarded,
     load_program,
+    positive,
+    progress_of,
     tool_parser,
 )
 from pto_dsl.diagnostics import Diagnostic
-from pto_dsl.files import write_atomic
+from pto_dsl.files import check_output, write_atomic
 from pto_dsl.viz.output import FORMATS
 
 if TYPE_CHECKING:  # the graph and its views are imported when the tool runs
@@ -35,7 +37,7 @@ if TYPE_CHECKING:  # the graph and its views are imported when the tool runs
     from pto_dsl.viz.analysis import Findings
     from pto_dsl.viz.view import View
 
-DEFAULT_MAX_TASKS = 400
+DEFAULT_SUMMARY_ABOVE = 400
 
 
 def _parser() -> ToolParser:
@@ -46,15 +48,15 @@ def _parser() -> ToolParser:
                    + ", ".join(FORMATS))
     p.add_argument("--summary", choices=("auto", "always", "never"), default="auto",
                    help="collapse loop iterations as --collapse says: always, never, or "
-                   "(auto, the default) above --max-tasks tasks")
-    p.add_argument("--max-tasks", type=_positive, default=DEFAULT_MAX_TASKS, metavar="N",
-                   help="the size above which --summary auto collapses "
+                   "(auto, the default) above --summary-above tasks")
+    p.add_argument("--summary-above", type=positive, default=DEFAULT_SUMMARY_ABOVE,
+                   metavar="N", help="the size above which --summary auto collapses "
                    "(default: %(default)s)")
     p.add_argument("--collapse", choices=("sites", "ends"), default="sites",
                    help="how a summary collapses: one node per submission site (sites, the "
                    "default), or the first and last --keep iterations of every loop with "
                    "an ellipsis node for the rest (ends)")
-    p.add_argument("--keep", type=_positive, default=1, metavar="N",
+    p.add_argument("--keep", type=positive, default=1, metavar="N",
                    help="iterations kept at each end of a loop by --collapse ends "
                    "(default: %(default)s)")
     p.add_argument("--diff", type=Path, metavar="DEPS_JSON",
@@ -63,12 +65,6 @@ def _parser() -> ToolParser:
                    "if they differ)")
     cli_record.add_options(p)
     return p
-
-
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"not a positive number: {text!r}")
-    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -99,7 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise UsageError(f"{args.file} declares no case: pto-graph draws the task "
                                  "graph of a case")
             _check_paths(args)
-            graph = instantiate_case(checked, args.case)
+            graph = instantiate_case(checked, args.case, args.runtime, args.max_tasks,
+                                     progress_of("pto-graph", args))
         found = run_graph_checks(checked.program, graph, args.runtime)
         diags.extend(found)
         code = EXIT_ERRORS if any(d.is_error for d in diags) else EXIT_OK
@@ -113,15 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check_paths(args: argparse.Namespace) -> None:
     out: Path | None = args.output
-    if out is None:
-        return
-    for given in (args.file, args.diff):
-        if given is not None and out.resolve() == given.resolve():
-            raise UsageError(f"the output '{out}' is an input file; choose another name")
-    if not out.parent.is_dir():
-        raise UsageError(f"cannot write '{out}': no directory '{out.parent}'")
-    if out.is_dir():
-        raise UsageError(f"cannot write '{out}': it is a directory")
+    if out is not None:
+        check_output(out, f"-o {out}", [p for p in (args.file, args.diff) if p is not None])
 
 
 def _view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
@@ -142,7 +132,7 @@ def _build_view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
 
     title = f"{Path(checked.source.name).name}: entry {checked.program.name}, case {graph.case}"
     summary = args.summary == "always" or (args.summary == "auto"
-                                           and len(graph) > args.max_tasks)
+                                           and len(graph) > args.summary_above)
     if not summary:
         view = full_view(graph, findings, title)
     elif args.collapse == "ends":
@@ -184,10 +174,7 @@ def _write(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
 
 
 def _save(path: Path, data: bytes) -> None:
-    try:
-        write_atomic(path, data)
-    except OSError as exc:
-        raise UsageError(f"cannot write '{path}': {exc.strerror or exc}") from None
+    write_atomic(path, data)
 
 
 def _diff(args: argparse.Namespace, checked: Checked, graph: TaskGraph, info: TextIO) -> int:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pto_dsl import progress
 from pto_dsl.cli import (
     EXIT_ERRORS,
     EXIT_OK,
@@ -26,7 +26,8 @@ from pto_dsl.cli import (
     tool_parser,
 )
 from pto_dsl.diagnostics import CompileError, Diagnostic
-from pto_dsl.files import write_atomic
+from pto_dsl.files import check_distinct, check_output, write_atomic
+from pto_dsl.progress import Progress
 from pto_dsl.sim.api import TENSORMAP_RULES
 from pto_dsl.sim.params import DEFAULT_PARAMS, TARGET_PARAMS, MiB, Params
 from pto_dsl.viz import gantt
@@ -34,7 +35,6 @@ from pto_dsl.viz import gantt
 if TYPE_CHECKING:  # the simulator is imported when it runs, not for --help or --version
     from pto_dsl.pipeline import Checked
     from pto_dsl.sim.run import SimOptions, SimResult
-    from pto_dsl.sim.runtime import Runtime
 
 
 def _parser() -> ToolParser:
@@ -78,9 +78,10 @@ def _parser() -> ToolParser:
                    default=os.environ.get("PTO_DSL_DEBUG", "") not in ("", "0"),
                    help="when a kernel implementation or the golden raises, show where: "
                    "the frames of your own Python files (default: on if PTO_DSL_DEBUG=1)")
-    p.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
-                   help="a progress line on stderr for long runs (auto: if stderr is a "
-                   "terminal)")
+    p.add_argument("--progress", choices=("auto", "bar", "lines", "never"), default="auto",
+                   help="progress of a long run on stderr: a bar, a line when it turns long "
+                   "and one at its end, or nothing (auto: a bar if stderr is a terminal, "
+                   "lines otherwise, nothing with --quiet)")
     return p
 
 
@@ -111,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         _check_outputs(args)
         checked = load_program(args, diags)
+        _check_outputs(args)  # again: the files the program names are known now
         if not checked.program.cases:
             raise UsageError(f"{args.file} declares no case: pto-run runs a case of the "
                              "program (its shapes and inputs)")
@@ -118,17 +120,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                              tensormap_rule=args.tensormap, golden=args.golden,
                              inputs_file=args.inputs,
                              trace=args.trace is not None or args.gantt is not None,
-                             progress=_progress(args.progress), traceback=args.traceback)
+                             max_tasks=args.max_tasks, traceback=args.traceback)
         started = time.perf_counter()
         try:
-            result = simulate(checked, args.case, options)
+            with _progress(args).stage(f"run case {args.case or 'default'}") as update:
+                options.progress = lambda rt: update(rt.seq)
+                try:
+                    result = simulate(checked, args.case, options)
+                    update(result.runtime.seq)  # the count at the end, not the last tick
+                finally:
+                    options.progress = None  # explore runs without it
         except CompileError:
             if args.explore:  # the schedules may still tell more: explore, then report
                 _explore(checked, args, options)
             raise
-        finally:
-            if options.progress is not None:
-                sys.stderr.write("\r\033[K")
         if not args.json:  # with --json stdout holds only the diagnostics
             for line in summary(result, checked.source.name):
                 print(line)
@@ -160,35 +165,26 @@ def _params(args: argparse.Namespace) -> Params:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    """Never write onto an input, nor twice onto one file."""
-    inputs = {args.file.resolve()} | ({args.inputs.resolve()} if args.inputs else set())
-    seen: set[Path] = set()
+    """Never write onto an input, nor twice onto one file; fail before the run, not after."""
     if args.gantt is not None and args.gantt.suffix.lower() not in gantt.FORMATS:
         raise UsageError(f"--gantt {args.gantt}: the chart is written as "
                          f"{', '.join(gantt.FORMATS)}; name the file with one of them")
-    for option, path in (("--stats-json", args.stats_json), ("--trace", args.trace),
-                         ("--save", args.save), ("--gantt", args.gantt)):
-        if path is None:
-            continue
-        resolved = path.resolve()
-        if resolved in inputs:
-            raise UsageError(f"{option} {path} would overwrite an input file")
-        if resolved in seen:
-            raise UsageError(f"{option} {path} is also the path of another output")
-        if not resolved.parent.is_dir():
-            raise UsageError(f"{option} {path}: directory {path.parent} does not exist")
-        seen.add(resolved)
+    outputs = [(f"{option} {path}", path) for option, path in (
+        ("--stats-json", args.stats_json), ("--trace", args.trace), ("--save", args.save),
+        ("--gantt", args.gantt)) if path is not None]
+    inputs = [p for p in (args.file, args.inputs) if p is not None]
+    for what, path in outputs:
+        check_output(path, what, inputs)
+    check_distinct(outputs)
 
 
-def _progress(mode: str) -> Callable[[Runtime], None] | None:
-    if mode == "never" or (mode == "auto" and not sys.stderr.isatty()):
-        return None
-
-    def show(rt: Runtime) -> None:
-        sys.stderr.write(f"\rpto-run: {rt.seq} tasks submitted, {rt.sched.completed} done, "
-                         f"simulated {rt.orch_time / 1e3:.0f} us")
-        sys.stderr.flush()
-    return show
+def _progress(args: argparse.Namespace) -> Progress:
+    mode: progress.Mode
+    if args.progress == "auto":
+        mode = progress.choose(args.quiet)
+    else:
+        mode = "off" if args.progress == "never" else args.progress
+    return Progress("pto-run", mode)
 
 
 def _explore(checked: Checked, args: argparse.Namespace, options: SimOptions) -> int:

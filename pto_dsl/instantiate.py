@@ -8,6 +8,7 @@ task whose fanin follows the runtime's submit pipeline (runtime-model.md).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from pto_dsl import ir
@@ -21,6 +22,7 @@ from pto_dsl.perf import paused_gc
 from pto_dsl.regions import Overlap, Region, classify
 from pto_dsl.source import Span
 from pto_dsl.tensormap import TensorMap
+from pto_dsl.types import DEFAULT_MAX_TASKS, INT64_MAX, INT64_MIN
 from pto_dsl.values import Tensor, TensorVal
 
 Frame = list[Any]
@@ -33,18 +35,48 @@ Watch = Callable[[Frame, Task], None]
 WatchFactory = Callable[["Instantiator"], Watch]
 
 MAX_RING = 3  # ring = min(scope depth, 3) (runtime-model.md)
+ITERATIONS_PER_TASK = 10  # loop iterations allowed per allowed task (loops without tasks)
+PROGRESS_EVERY = 4096  # tasks between progress reports
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What bounds one instantiation: the task limit (E176), the task window past which a
+    scope stops it early (`WindowPassed`; None: no early stop), and a progress callback
+    called with the count of tasks made."""
+
+    max_tasks: int = DEFAULT_MAX_TASKS
+    task_window: int | None = None
+    progress: Callable[[int], None] | None = None
+
+
+DEFAULT_LIMITS = Limits()
 
 
 class InstantiationError(CompileError):
     pass
 
 
+class WindowPassed(Exception):
+    """A scope (or the entry's level) reached the task window: the runtime would stop with
+    SCOPE_DEADLOCK there, so instantiating further is pointless. `graph` is the prefix."""
+
+    def __init__(self, graph: TaskGraph) -> None:
+        super().__init__("a scope passed the task window")
+        self.graph = graph
+
+
 class Instantiator:
     def __init__(self, program: ir.Program, case: CaseValues, rules: RuntimeRules,
-                 watchers: Mapping[int, WatchFactory] | None = None) -> None:
+                 watchers: Mapping[int, WatchFactory] | None = None,
+                 limits: Limits = DEFAULT_LIMITS) -> None:
         self.program = program
         self.case = case
         self.watchers = watchers or {}
+        self.bounds = limits
+        self.tasks_made = 0
+        self.iterations = 0
+        self.scope_sizes: dict[int, int] = {}  # scope instance id (-1: entry level) -> tasks
         self.graph = TaskGraph(program.name, case.name, rules)
         self.tmap = TensorMap(rules.overlap)
         self.scope_stack: list[ScopeInstance] = []
@@ -65,6 +97,37 @@ class Instantiator:
         raise InstantiationError([error(code, message, span, notes=notes, help=help,
                                         stage=Stage.INSTANTIATION)])
 
+    # ---- limits ----------------------------------------------------------------
+    def count_task(self, span: Span) -> None:
+        """After each task: the task limit, progress, and the scope's size (when checked)."""
+        self.tasks_made = made = self.tasks_made + 1
+        bounds = self.bounds
+        if made > bounds.max_tasks:
+            self.fail("E176", f"this submission makes task number {made}, above the limit of "
+                      f"{bounds.max_tasks} tasks", span,
+                      help=("a loop bound is probably larger than meant; if the program "
+                            "really makes this many tasks, raise the limit with --max-tasks",))
+        if bounds.progress is not None and not made % PROGRESS_EVERY:
+            bounds.progress(made)
+        if bounds.task_window is not None:
+            top = self.placement[0]
+            key = top.id if top is not None else -1
+            size = self.scope_sizes[key] = self.scope_sizes.get(key, 0) + 1
+            if size >= bounds.task_window:
+                raise WindowPassed(self.graph)
+
+    def count_iterations(self, count: int, span: Span) -> None:
+        """Before a loop runs: loops without tasks are bounded too."""
+        self.iterations += count
+        limit = self.bounds.max_tasks * ITERATIONS_PER_TASK
+        if self.iterations > limit:
+            self.fail("E176", f"this loop runs {count} iterations, which takes the case above "
+                      f"its limit of {limit} loop iterations ({ITERATIONS_PER_TASK} per "
+                      "allowed task)", span,
+                      help=("a loop bound is probably larger than meant; if the program "
+                            "really runs this many iterations, raise the limit with "
+                            "--max-tasks",))
+
     # ---- run -------------------------------------------------------------------
     def run(self) -> TaskGraph:
         frame: Frame = [None] * self.program.slot_count
@@ -73,7 +136,10 @@ class Instantiator:
             buf = self.new_buffer(t.name, t.dtype, shape, None)
             frame[t.var.slot] = TensorVal(buf, Region(shape, (0,) * len(shape), shape), False)
         for s in self.program.scalars:
-            frame[s.var.slot] = self.case.scalars[s.name]
+            frame[s.var.slot] = value = self.case.scalars[s.name]
+            if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
+                self.fail("E170", f"scalar '{s.name}' is {value}, which the generated C++ "
+                          "holds in an int64_t (as every integer) and cannot represent", s.span)
         for name, var in self.program.symbols.items():
             frame[var.slot] = self.case.symbols[name]
         self.check_shapes()
@@ -142,7 +208,10 @@ class Instantiator:
                 self.fail("E170", f"the loop step is {step_value}; it must be positive",
                           s.step.span if s.step else s.span)
             outer = self.instance
-            for i in range(start(f), stop(f), step_value):
+            first, last = start(f), stop(f)
+            if last > first:
+                self.count_iterations((last - first + step_value - 1) // step_value, s.span)
+            for i in range(first, last, step_value):
                 f[slot] = i
                 self.instance = outer + ((name, i),)
                 body(f)
@@ -221,9 +290,11 @@ class Instantiator:
 
 def instantiate(program: ir.Program, case: CaseValues,
                 watchers: Mapping[int, WatchFactory] | None = None,
-                rules: RuntimeRules = DEFAULT_DIALECT.rules) -> TaskGraph:
+                rules: RuntimeRules = DEFAULT_DIALECT.rules,
+                limits: Limits = DEFAULT_LIMITS) -> TaskGraph:
     """Run the program on a case under a target's rules (its TensorMap overlap test);
-    raises InstantiationError at the first problem. `watchers` (site id -> factory)
-    observe the tasks of those sites."""
+    raises InstantiationError at the first problem, and WindowPassed if `limits` gives a
+    task window that a scope reaches. `watchers` (site id -> factory) observe the tasks of
+    those sites."""
     with paused_gc():
-        return Instantiator(program, case, rules, watchers).run()
+        return Instantiator(program, case, rules, watchers, limits).run()

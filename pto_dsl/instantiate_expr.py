@@ -10,7 +10,7 @@ from pto_dsl import ir
 from pto_dsl.graph import Task
 from pto_dsl.regions import Region
 from pto_dsl.source import Span
-from pto_dsl.types import MAX_DIM
+from pto_dsl.types import INT64_MAX, INT64_MIN, MAX_DIM
 from pto_dsl.values import Tensor, TensorVal
 
 if TYPE_CHECKING:
@@ -35,7 +35,8 @@ def compile_expr(inst: Instantiator, e: ir.Expr) -> Eval:
         operand = compile_expr(inst, e.operand)
         if e.op == "not":
             return lambda f: not operand(f)
-        return lambda f: -operand(f)
+        negate: Eval = lambda f: -operand(f)  # noqa: E731
+        return _int64(inst, negate, e.span) if e.ty == ir.INT else negate
     if isinstance(e, ir.ElementRead):
         return _element_read(inst, e)
     if isinstance(e, ir.View):
@@ -69,7 +70,8 @@ def _binary(inst: Instantiator, e: ir.Binary) -> Eval:
                 inst.fail("E170", "this value is too large for a float", span)
         return checked
     if direct is not None:
-        return _specialised(direct, e) or (lambda f: direct(left(f), right(f)))
+        plain = _specialised(direct, e) or (lambda f: direct(left(f), right(f)))
+        return _int64(inst, plain, span) if e.ty == ir.INT and op in "+-*" else plain
     integer = e.ty == ir.INT
 
     def divide(f: Frame) -> Any:
@@ -85,8 +87,30 @@ def _binary(inst: Instantiator, e: ir.Binary) -> Eval:
             return -(-a // b)
         q = abs(a) // abs(b)  # C++ semantics: truncate toward zero
         q = -q if (a < 0) != (b < 0) else q
+        if q > INT64_MAX:  # (-2^63) / (-1)
+            _overflow(inst, q, span)
         return q if op == "/" else a - q * b
     return divide
+
+
+def _int64(inst: Instantiator, compute: Eval, span: Span) -> Eval:
+    """The generated C++ computes integers in int64_t: a result outside it is an error
+    here rather than a wrapped (undefined) value there."""
+    lo, hi = INT64_MIN, INT64_MAX
+
+    def checked(f: Frame) -> Any:
+        value = compute(f)
+        if lo <= value <= hi:
+            return value
+        _overflow(inst, value, span)
+    return checked
+
+
+def _overflow(inst: Instantiator, value: int, span: Span) -> None:
+    inst.fail("E170", f"integer overflow: {value} does not fit in int64_t, the type the "
+              "generated C++ computes this in", span,
+              help=("the checked graph is the one the C++ builds, and the C++ cannot hold "
+                    "this value",))
 
 
 def _specialised(op: Callable[[Any, Any], Any], e: ir.Binary) -> Eval | None:

@@ -127,12 +127,12 @@ def launch_of(inst: Instantiator, kernel: ir.Kernel,
     def evaluate(f: Frame) -> tuple[int, bool]:
         n = blocks(f)
         if not 1 <= n <= machine.MAX_BLOCKS:
-            inst.fail("E176", f"'{kernel.name}' is launched with {n} blocks; a block count "
+            inst.fail("E177", f"'{kernel.name}' is launched with {n} blocks; a block count "
                       f"must be between 1 and {machine.MAX_BLOCKS}", span,
                       help=("the runtime's block_num is an int16 and rejects a count "
                             "below 1",))
         if sync and n > limit:
-            inst.fail("E177", f"'{kernel.name}' needs all {n} blocks to start together, "
+            inst.fail("E178", f"'{kernel.name}' needs all {n} blocks to start together, "
                       f"but the machine has {limit} {cores}", span,
                       help=(f"the runtime stops with fatal error 7 "
                             f"(REQUIRE_SYNC_START_INVALID): use at most {limit} blocks, "
@@ -195,6 +195,7 @@ def add_task(inst: Instantiator, task: Task, writes: list[int]) -> None:
         if acc.buffer.owner is None:
             written.setdefault(acc.buffer.id, []).append((acc.region, tid))
     inst.graph.add_task(task, fanin)
+    inst.count_task(task.span)
 
 
 def _auto_fanin(tmap: TensorMap, accesses: Sequence[Access], tid: int,
@@ -240,6 +241,7 @@ def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:
                                    False)
         task = make_task(tid, tuple(outputs.values()), (), outputs, ())
         graph.add_task(task, {})
+        inst.count_task(s.span)
         if target is not None:
             f[target] = task
     return alloc

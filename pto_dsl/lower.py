@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from pto_dsl import ir, lower_submit
 from pto_dsl import nodes as n
@@ -20,6 +20,7 @@ from pto_dsl.source import Span
 from pto_dsl.types import MAX_DIMS
 
 ERR = ir.ERR
+MAX_HINTS = 50  # "did you mean" hints per file, as many as errors are shown
 NONE_SITE = -1
 State = dict[ir.Var, frozenset[int]]
 
@@ -33,9 +34,11 @@ class Lowerer:
         self.ast = program
         self.sink = sink
         self.kernels: dict[str, ir.Kernel] = {}
+        self.by_func_id: dict[int, list[ir.Kernel]] = {}  # func_id -> kernels using it
+        self.hints = 0  # "did you mean" hints computed (each costs a pass over the names)
         self.blocks: list[dict[str, ir.Var]] = []
         self.closed: dict[str, tuple[ir.Var, Span]] = {}  # name -> (var, block it lived in)
-        self.decls: list[tuple[str, Span]] = []  # every `let` in the entry, for E131
+        self.decls: dict[str, list[Span]] = {}  # every `let` in the entry by name, for E131
         self.state: State = {}
         self.scopes: list[ir.ScopeDecl] = []
         self.loops: list[ir.Var] = []
@@ -102,7 +105,7 @@ class Lowerer:
                               help=("call it to submit a task: let t = "
                                     f"{ident.name}(...)",)))
             return None
-        later = [s for name, s in self.decls if name == ident.name and s.start > ident.span.start]
+        later = [s for s in self.decls.get(ident.name, ()) if s.start > ident.span.start]
         if ident.name in self.closed:
             old, block = self.closed[ident.name]
             self.report(error("E132", f"'{ident.name}' is out of scope here", ident.span,
@@ -132,10 +135,19 @@ class Lowerer:
                          help=(f"declare it in the entry's parameters (a scalar "
                                f"'{ident.name}: i32', or a dimension of a tensor) so that "
                                "the case can pass it",))
-        names = [k for b in self.blocks for k in b] + list(self.kernels) + list(BUILTINS)
-        guess = difflib.get_close_matches(ident.name, names, n=1)
+        guess = self.close_match(ident.name, lambda: [k for b in self.blocks for k in b]
+                                 + list(self.kernels) + list(BUILTINS))
         return error("E101", f"undefined {what} '{ident.name}'", ident.span,
-                     help=(f"did you mean '{guess[0]}'?",) if guess else ())
+                     help=(f"did you mean '{guess}'?",) if guess else ())
+
+    def close_match(self, name: str, names: Callable[[], list[str]]) -> str | None:
+        """The closest known name, for the first MAX_HINTS hints only: a file with thousands
+        of undefined names would otherwise compare each with every name (quadratic)."""
+        if self.quiet or self.hints >= MAX_HINTS:
+            return None
+        self.hints += 1
+        guess = difflib.get_close_matches(name, names(), n=1)
+        return guess[0] if guess else None
 
     @contextlib.contextmanager
     def block(self, span: Span) -> Iterator[None]:
@@ -165,7 +177,8 @@ class Lowerer:
             if not self.ast.entries:
                 return None
         entry = self.ast.entries[0]
-        self.decls = _collect_lets(entry.body)
+        for name, span in _collect_lets(entry.body):
+            self.decls.setdefault(name, []).append(span)
         self.blocks.append({})
         tensors, scalars, symbols = self.entry_params(entry)
         body = self.stmts(entry.body.stmts)
@@ -174,13 +187,20 @@ class Lowerer:
                           entry.span, entry.extern)
         return prog
 
+    def sharing_func_ids(self, k: n.Kernel) -> list[ir.Kernel]:
+        """The kernels declared so far that use one of k's func_ids, in declaration order
+        (an index, not a comparison with every kernel: thousands of kernels stay linear)."""
+        found = {id(o): o for _, fid in k.func_ids for o in self.by_func_id.get(fid, ())}
+        order = {name: i for i, name in enumerate(self.kernels)} if len(found) > 1 else {}
+        return sorted(found.values(), key=lambda o: order.get(o.name, 0))
+
     def kernel(self, k: n.Kernel) -> None:
         if k.name.name in self.kernels:
             self.report(error("E102", f"kernel '{k.name.name}' is already defined", k.name.span,
                               notes=[Note("previous definition",
                                           self.kernels[k.name.name].span)]))
             return
-        for other in self.kernels.values():
+        for other in self.sharing_func_ids(k):
             clash = _func_id_clash(k, other)
             if clash is not None:
                 self.report(error("E118", f"kernel '{k.name.name}' reuses func_id {clash} of "
@@ -202,8 +222,13 @@ class Lowerer:
                                               p.type.dtype if p.type else None, dims, p.span))
             else:
                 params.append(ir.KScalarParam(p.name.name, p.type, p.span))
-        self.kernels[k.name.name] = ir.Kernel(k.name.name, k.core, k.func_ids, tuple(params),
-                                              k.impl, k.cost, k.span)
+        kernel = ir.Kernel(k.name.name, k.core, k.func_ids, tuple(params), k.impl, k.cost,
+                           k.span)
+        self.kernels[k.name.name] = kernel
+        for _, fid in k.func_ids:
+            users = self.by_func_id.setdefault(fid, [])
+            if kernel not in users:
+                users.append(kernel)
 
     def unique_names(self, names: list[n.Ident], what: str = "") -> None:
         """E102 for a name repeated in one list (kernel parameters, alloc items)."""

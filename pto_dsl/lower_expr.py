@@ -5,13 +5,13 @@ Split from `lower` to keep modules small; it resolves names through the `Lowerer
 
 from __future__ import annotations
 
-import difflib
 from typing import TYPE_CHECKING
 
 from pto_dsl import ir
 from pto_dsl import nodes as n
 from pto_dsl.diagnostics import Note, error
-from pto_dsl.types import FLOAT_TYPES
+from pto_dsl.source import Span
+from pto_dsl.types import FLOAT_TYPES, INT64_MAX, INT64_MIN
 
 if TYPE_CHECKING:
     from pto_dsl.lower import Lowerer
@@ -25,6 +25,11 @@ ERROR_SITE = -2
 
 def lower_expr(lw: Lowerer, e: n.Expr) -> ir.Expr:
     if isinstance(e, n.IntLit):
+        if e.value > INT64_MAX:
+            lw.report(error("E122", f"{e.value} does not fit in int64_t, the type of every "
+                            "integer in the generated C++", e.span,
+                            help=(f"the largest integer of a program is {INT64_MAX}",)))
+            return ir.Const(0, ERR, e.span)
         return ir.Const(e.value, ir.INT, e.span)
     if isinstance(e, n.FloatLit):
         return ir.Const(e.value, ir.FLOAT, e.span)
@@ -81,9 +86,30 @@ def _binary(lw: Lowerer, e: n.BinOp) -> ir.Expr:
         ty = ir.INT if left.ty == ir.INT and right.ty == ir.INT else ir.FLOAT
         if ty == ir.FLOAT and e.op == "%":
             lw.report(error("E112", "'%' needs integers", e.span))
+        elif ty == ir.INT and not _constant_ok(lw, e.op, left, right, e.span):
+            return ir.Binary(e.op, left, right, ERR, e.span)
         return ir.Binary(e.op, left, right, ty, e.span)
     lw.report(error("E112", f"'{e.op}' cannot combine {left.ty} and {right.ty}", e.span))
     return ir.Binary(e.op, left, right, ERR, e.span)
+
+
+def _constant_ok(lw: Lowerer, op: str, left: ir.Expr, right: ir.Expr, span: Span) -> bool:
+    """E122 for integer arithmetic that is wrong whatever the case: a division by the
+    constant 0, or constants whose result does not fit in int64_t (the generated C++'s type;
+    with a case, instantiation checks every value the same way, E170)."""
+    if op in ("/", "%", "cdiv") and isinstance(right, ir.Const) and right.value == 0:
+        lw.report(error("E122", "division by zero", span, help=(
+            "the divisor is the constant 0 here, in every case",)))
+        return False
+    if isinstance(left, ir.Const) and isinstance(right, ir.Const) and op in ("+", "-", "*"):
+        a, b = left.value, right.value
+        assert isinstance(a, int) and isinstance(b, int)
+        value = a + b if op == "+" else a - b if op == "-" else a * b
+        if not INT64_MIN <= value <= INT64_MAX:
+            lw.report(error("E122", f"{a} {op} {b} = {value} overflows int64_t, the type of "
+                            "every integer in the generated C++", span))
+            return False
+    return True
 
 
 def _compare(lw: Lowerer, e: n.Compare) -> ir.Expr:
@@ -128,6 +154,8 @@ def _call(lw: Lowerer, e: n.Call) -> ir.Expr:
             if a.ty not in want + (ERR,):
                 lw.report(error("E112", f"'{name}' needs numbers, got {a.ty}", a.span))
                 return ir.Const(0, ERR, e.span)
+        if name == "cdiv" and not _constant_ok(lw, name, args[0], args[1], e.span):
+            return ir.Const(0, ERR, e.span)
         result = args[0]
         for a in args[1:]:
             ty = ir.INT if result.ty == ir.INT and a.ty == ir.INT else ir.FLOAT
@@ -146,9 +174,9 @@ def _call(lw: Lowerer, e: n.Call) -> ir.Expr:
                 lw.report(error("E109", f"'manual_dep' needs a tensor, got {t.ty}", t.span))
             return ir.Const(0, ERR, e.span)
         return ir.ManualDep(t, t.ty, e.span)
-    guess = difflib.get_close_matches(name, list(lw.kernels) + list(BUILTINS), n=1)
+    guess = lw.close_match(name, lambda: list(lw.kernels) + list(BUILTINS))
     lw.report(error("E103", f"unknown kernel or function '{name}'", e.func.span,
-                    help=(f"did you mean '{guess[0]}'?",) if guess else (
+                    help=(f"did you mean '{guess}'?",) if guess else (
                         "declare it: kernel NAME aic|aiv FUNC_ID (params)",)))
     return ir.Const(0, ERR, e.span)
 

@@ -44,6 +44,11 @@ _MLIR_MARKERS = re.compile(
 _PTO_DECLARATION = re.compile(r"^\s*(kernel|entry|(default\s+)?case)\s+\w", re.M)
 
 
+MAX_EXPR_DEPTH = 200  # expressions nest at most this deep (docs/language.md, E006)
+# Strings and comments, whose brackets do not count, and the brackets that do.
+_BRACKETS = re.compile(r'"[^"\r\n]*"|#[^\r\n]*|[(\[]|[)\]]')
+
+
 def grammar_text() -> str:
     try:
         return resources.files("pto_dsl.grammar").joinpath("pto.lark").read_text("utf-8")
@@ -75,10 +80,29 @@ def _cache_file() -> str | bool:
 
 def parse(source: SourceFile) -> lark.Tree[lark.Token]:
     """Parse a whole file; raises CompileError with one located syntax diagnostic."""
+    _check_brackets(source)
     try:
         return parser().parse(source.text)
     except UnexpectedInput as exc:
         raise CompileError([_syntax_diagnostic(source, exc)]) from None
+
+
+def _check_brackets(source: SourceFile) -> None:
+    """E006 at the bracket that nests past the limit: brackets leave no node in the tree,
+    so the builder's depth count cannot see `((((1))))`; one linear scan of the text can."""
+    depth = 0
+    for m in _BRACKETS.finditer(source.text):
+        c = m.group()
+        if c == "(" or c == "[":
+            depth += 1
+            if depth > MAX_EXPR_DEPTH:
+                raise CompileError([error(
+                    "E006", f"parentheses and brackets nest more than {MAX_EXPR_DEPTH} levels "
+                    "deep", Span(source, m.start(), m.end()),
+                    help=("split the expression into several 'let' bindings",),
+                    stage=Stage.SYNTAX)])
+        elif c == ")" or c == "]":
+            depth = max(0, depth - 1)
 
 
 def looks_like_mlir(text: str) -> bool:

@@ -6,7 +6,8 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-_NEWLINE = re.compile("\n")
+# A line ends at LF, CRLF or a lone CR (old Mac files): each is one line break.
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 @dataclass(frozen=True, eq=False)
@@ -20,7 +21,7 @@ class SourceFile:
     def __post_init__(self) -> None:
         # the regex engine finds newlines four times faster than a Python loop (10 MB files)
         starts = [0]
-        starts.extend(m.end() for m in _NEWLINE.finditer(self.text))
+        starts.extend(m.end() for m in _LINE_BREAK.finditer(self.text))
         object.__setattr__(self, "_line_starts", tuple(starts))
 
     def line_col(self, offset: int) -> tuple[int, int]:
@@ -35,8 +36,8 @@ class SourceFile:
     def line_text(self, line: int) -> str:
         """The text of a 1-based line, without its newline."""
         start = self._line_starts[line - 1]
-        end = self.text.find("\n", start)
-        return self.text[start:] if end < 0 else self.text[start:end]
+        found = _LINE_BREAK.search(self.text, start)
+        return self.text[start:] if found is None else self.text[start:found.start()]
 
     @property
     def line_count(self) -> int:

@@ -26,7 +26,10 @@ SCALAR_TYPES: tuple[str, ...] = ("f32", "f16", "bf16", "f64", "i8", "i16", "i32"
                                  "u8", "u16", "u32", "u64", "bool")
 
 MAX_DIMS = 5  # RUNTIME_MAX_TENSOR_DIMS / MAX_TENSOR_DIMS (runtime-model.md)
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # every integer of the orchestration is int64_t
+MAX_FUNC_ID = 2**31 - 1  # func_ids are int32_t in the runtime's MixedKernels
 MAX_DIM = 2**32 - 1  # descriptors hold each dimension as a uint32 (runtime-model.md)
+DEFAULT_MAX_TASKS = 10_000_000  # the task limit (--max-tasks): far above any real case
 
 
 def dtype_size(dtype: str) -> int:

@@ -77,7 +77,7 @@ def check_output(path: Path, text: str, run: Run) -> None:
     """Exit 0 or 1; a summary, or diagnostics whose locations and excerpts match `text`."""
     assert run.code in (0, 1), run.err
     assert "Traceback" not in run.err and "internal error" not in run.err, run.err
-    lines = text.split("\n")
+    lines = re.split(r"\r\n?|\n", text.removeprefix("\ufeff"))  # LF, CRLF or CR ends a line
     heads: list[str] = []
     rendered = run.err.split("\n")
     assert rendered[-1] == "", run.err
@@ -92,7 +92,7 @@ def check_output(path: Path, text: str, run: Run) -> None:
         assert 1 <= row <= len(lines) and 1 <= col <= len(lines[row - 1]) + 1, line
         excerpt = EXCERPT.fullmatch(rendered[i + 1])
         assert excerpt is not None and int(excerpt["line"]) == row, run.err
-        assert excerpt["text"] == lines[row - 1].rstrip("\r").replace("\t", " ")
+        assert excerpt["text"] == lines[row - 1].replace("\t", " ")
         assert CARET.fullmatch(rendered[i + 2]), run.err
         if HEAD.fullmatch(line):
             heads.append(located["sev"])
@@ -287,7 +287,8 @@ CASE = "\n}\ncase c { N = 4 }\n"
 
 
 @pytest.mark.parametrize("body, code", [
-    ("let n = " + "(" * 2000 + "N" + ")" * 2000, 0),  # parentheses make no tree nodes
+    ("let n = " + "(" * 2000 + "N" + ")" * 2000, 1),  # the 200-level limit, found by a scan
+    ("let n = " + "(" * 199 + "N" + ")" * 199, 0),
     ("let n = " + "min(" * 190 + "N" + ", 1)" * 190, 0),
     ("let n = " + "min(" * 2000 + "N" + ", 1)" * 2000, 1),
     ("let n = " + "[" * 2000 + "]" * 2000, 1),
@@ -320,3 +321,104 @@ def test_the_deepest_accepted_program_runs_everywhere(tmp: Path) -> None:
             + "let w = " + "min(" * 198 + "1" + ", 2)" * 198 + "\n" + "}\n" * 49)
     case = "\n}\ncase c { N = " + "1 + " * 197 + "3 }\n"
     assert check_text(tmp, ENTRY + body + case).code == 0
+
+
+# ---- hostile values, characters and output paths -------------------------------------------
+
+HUGE = ("2147483647", "2147483648", "4294967295", "4294967296", "9223372036854775807",
+        "9223372036854775808", "18446744073709551615", "18446744073709551616", "1e308",
+        "1e400", "0", "100000000")
+JUNK = ("\x00", "\x0b", "\x0c", "\r", "\ufeff", "\u2028", "\u00a0", "\x1b[31m", "\ud7ff",
+        "\U0001f600", "\\", "`", "\u202e")
+INTEGER = re.compile(r"(?<![\w.])\d+(?![\w.])")
+
+
+@FUZZ
+@given(st.sampled_from(sorted(EXAMPLES)), st.data())
+def test_huge_numbers(tmp: Path, name: str, data: st.DataObject) -> None:
+    """An integer of an example (a loop bound, a case value, a func_id, a shape) made huge:
+    a located error or a clean check, quickly (the task limit bounds instantiation)."""
+    text = EXAMPLES[name]
+    spots = list(INTEGER.finditer(text))
+    for _ in range(data.draw(st.integers(1, 3))):
+        m = spots[data.draw(st.integers(0, len(spots) - 1))]
+        text = text[:m.start()] + data.draw(st.sampled_from(HUGE)) + text[m.end():]
+        spots = list(INTEGER.finditer(text))
+    path = tmp / "huge.pto"
+    path.write_text(text, encoding="utf-8")
+    check_output(path, text, run_cli(path, "--max-tasks", "20000"))
+
+
+@FUZZ
+@given(st.sampled_from(sorted(EXAMPLES)), st.lists(st.tuples(
+    st.sampled_from(JUNK), st.integers(0, 10**6)), min_size=1, max_size=4))
+def test_junk_characters(tmp: Path, name: str, junk: list[tuple[str, int]]) -> None:
+    """Control characters, byte order marks, line and paragraph separators, escapes."""
+    text = EXAMPLES[name]
+    for char, at in junk:
+        at %= len(text) + 1
+        text = text[:at] + char + text[at:]
+    path = tmp / "junk.pto"
+    path.write_bytes(text.encode("utf-8", errors="surrogatepass"))
+    run = run_cli(path, "--max-tasks", "20000")
+    assert run.code in (0, 1) and "Traceback" not in run.err and "internal error" not in run.err
+
+
+OUTPUT_TARGETS = ("program", "symlink", "hardlink", "dotted", "kernels", "fifo", "device",
+                  "directory", "missing_dir")
+
+
+@FUZZ
+@given(st.sampled_from(["pto-compile", "pto-graph", "pto-run"]), st.sampled_from(
+    OUTPUT_TARGETS))
+def test_output_paths_onto_inputs_and_devices(tmp_path_factory: pytest.TempPathFactory,
+                                              tool: str, target: str) -> None:
+    """Outputs aimed at an input (any spelling), a FIFO without reader, a device node, a
+    directory: a one-line usage error (or an in-place write for a device) and no file lost."""
+    import shutil
+    import stat
+
+    from pto_dsl import cli_compile, cli_graph, cli_run
+    where = tmp_path_factory.mktemp("out")
+    for f in ("chain.pto", "teaching_kernels.py", "golden.py"):
+        shutil.copy(ROOT / "examples" / "teaching" / f, where)
+    program, kernels = where / "chain.pto", where / "teaching_kernels.py"
+    suffix = ".dot" if tool == "pto-graph" else ".json"
+    path = {"program": program, "kernels": kernels, "dotted": where / "." / "chain.pto",
+            "symlink": where / f"link{suffix}", "hardlink": where / f"hard{suffix}",
+            "fifo": where / f"fifo{suffix}", "device": where / f"null{suffix}",
+            "directory": where, "missing_dir": where / "no" / f"x{suffix}"}[target]
+    if target == "symlink":
+        path.symlink_to(program)
+    elif target == "hardlink":
+        os.link(program, path)
+    elif target == "fifo":
+        os.mkfifo(path)
+    elif target == "device":
+        try:
+            os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        except PermissionError:
+            return  # not root: covered by the FIFO
+    before = {p: p.read_bytes() for p in (program, kernels)}
+    main = {"pto-compile": cli_compile.main, "pto-graph": cli_graph.main,
+            "pto-run": cli_run.main}[tool]
+    option = {"pto-compile": "-o", "pto-graph": "-o", "pto-run": "--trace"}[tool]
+    from pto_dsl import files
+    err = io.StringIO()
+    grace, files.FIFO_GRACE_S = files.FIFO_GRACE_S, 0.0  # no reader will come here
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(program), option, str(path), "--no-numerics"] if tool == "pto-run"
+                        else [str(program), option, str(path)])
+        except SystemExit as exc:  # argparse: pto-graph's format check
+            code = int(exc.code or 0)
+        finally:
+            files.FIFO_GRACE_S = grace
+    assert {p: p.read_bytes() for p in (program, kernels)} == before, "an input was lost"
+    if target == "device":
+        assert code == 0 and stat.S_ISCHR(os.stat(path).st_mode)
+    else:
+        assert code == 2, err.getvalue()
+        assert "Traceback" not in err.getvalue() and "internal error" not in err.getvalue()
+    if target == "fifo":
+        assert stat.S_ISFIFO(os.stat(path).st_mode)

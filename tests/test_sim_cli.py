@@ -163,3 +163,17 @@ def test_a_program_without_case_is_a_usage_error(tmp_path: Path,
     prog.write_text("kernel K aiv 0 (inout a: f32[N])\nentry e(inout x: f32[N]) { K(x) }\n")
     assert main([str(prog)]) == 2
     assert "declares no case" in capsys.readouterr().err
+
+
+def test_a_failing_golden_is_located(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(TEACHING / "chain.pto", tmp_path)
+    shutil.copy(TEACHING / "teaching_kernels.py", tmp_path)
+    (tmp_path / "golden.py").write_text(
+        "def chain(inputs):\n    x = inputs['a']\n    return {'y': x['nope']}\n")
+    assert main([str(tmp_path / "chain.pto")]) == 1
+    err = capsys.readouterr().err
+    program = tmp_path / "chain.pto"
+    line = program.read_text().splitlines().index(next(
+        s for s in program.read_text().splitlines() if s.startswith("entry chain"))) + 1
+    assert f"chain.pto:{line}:" in err and "error[E505]: the golden failed: IndexError" in err
+    assert f"note: raised in the golden 'chain' at {tmp_path / 'golden.py'}:3" in err

@@ -43,8 +43,8 @@ def test_graph_records_block_count_and_sync_start() -> None:
     assert {(p, c) for p, c, _ in g.edges()} == {(0, 1), (0, 2), (1, 3)}
 
 
-@pytest.mark.parametrize(("blocks", "code"), [("0", "E176"), ("32768", "E176"),
-                                              ("-1", "E176")])
+@pytest.mark.parametrize(("blocks", "code"), [("0", "E177"), ("32768", "E177"),
+                                              ("-1", "E177")])
 def test_block_count_out_of_range(blocks: str, code: str) -> None:
     text = PROGRAM.replace("C(a) blocks 3", f"C(a) blocks {blocks}")
     with pytest.raises(CompileError) as err:
@@ -64,7 +64,7 @@ def test_sync_start_limit_is_the_machine(line: str, ok: bool) -> None:
     with pytest.raises(CompileError) as err:
         graph(text)
     d = err.value.diagnostics[0]
-    assert d.code == "E177" and "fatal error 7" in " ".join(d.help)
+    assert d.code == "E178" and "fatal error 7" in " ".join(d.help)
 
 
 def _codes(text: str) -> list[str]:

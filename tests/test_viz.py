@@ -174,7 +174,7 @@ def test_summary_collapses_loop_iterations(tmp_path: Path,
     example = ROOT / "examples/paged_attention/auto.pto"
     out = tmp_path / "s.svg"
     code, printed, _ = run([str(example), "--case", "CaseVarSeq4", "-o", str(out),
-                            "--max-tasks", "20"], capsys)
+                            "--summary-above", "20"], capsys)
     assert code == 0 and "one node per submission site" in printed
     nodes, edges, clusters = svg_counts(out)
     assert nodes == Counter({"alloc": 1, "aic": 2, "aiv": 2})  # one per site
@@ -229,9 +229,10 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     copy = tmp_path / "chain.html"
     copy.write_text(example.read_text())
     code, _, err = run([str(copy), "-o", str(copy)], capsys)
-    assert code == 2 and "is an input file" in err and copy.read_text() == example.read_text()
+    assert code == 2 and "is a file this run reads" in err
+    assert copy.read_text() == example.read_text()
     code, _, err = run([str(example), "-o", str(tmp_path / "no/such/dir.dot")], capsys)
-    assert code == 2 and "no directory" in err
+    assert code == 2 and "does not exist" in err
     code, _, err = run([str(example), "--case", "Nope", "-o", str(tmp_path / "x.dot")], capsys)
     assert code == 2 and "no case named 'Nope'" in err
 

@@ -25,7 +25,7 @@ from pto_dsl.dialects import DEFAULT_DIALECT, RuntimeRules
 from pto_dsl.graph import Task, TaskGraph
 from pto_dsl.infer.guards import Atom, Guard, atoms_for, choose
 from pto_dsl.infer.needs import required
-from pto_dsl.instantiate import Frame, Instantiator, Watch, instantiate
+from pto_dsl.instantiate import DEFAULT_LIMITS, Frame, Instantiator, Limits, Watch, instantiate
 
 
 @dataclass(frozen=True)
@@ -143,8 +143,8 @@ def _value(guard: Callable[[Frame], object], frame: Frame) -> bool | None:
 
 
 def infer(program: ir.Program, cases: Sequence[CaseValues], chosen: Sequence[Target],
-          keep_written: bool = True, rules: RuntimeRules = DEFAULT_DIALECT.rules
-          ) -> tuple[ir.Program, list[Suggestion]]:
+          keep_written: bool = True, rules: RuntimeRules = DEFAULT_DIALECT.rules,
+          limits: Limits = DEFAULT_LIMITS) -> tuple[ir.Program, list[Suggestion]]:
     """Infer the deps of the `chosen` submissions from every case; return the program with
     them (after any the user wrote, unless `keep_written` is false) and one suggestion per
     submission. Raises CompileError (E210) when a needed producer is in no variable."""
@@ -154,7 +154,8 @@ def infer(program: ir.Program, cases: Sequence[CaseValues], chosen: Sequence[Tar
                                      atoms_for(t.loops)) for t in chosen}
     for case in cases:
         first = {sid: len(s.instances) for sid, s in sites.items()}
-        graph = instantiate(base, case, {sid: s.watcher for sid, s in sites.items()}, rules)
+        graph = instantiate(base, case, {sid: s.watcher for sid, s in sites.items()}, rules,
+                            limits)
         needs = required(graph, set(sites))
         for sid, s in sites.items():
             for inst in s.instances[first[sid]:]:

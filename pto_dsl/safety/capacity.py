@@ -21,7 +21,9 @@ from pto_dsl.dialects import RuntimeConfig
 from pto_dsl.graph import ScopeInstance, TaskGraph
 
 
-def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list[Diagnostic]:
+def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig,
+          prefix: bool = False) -> list[Diagnostic]:
+    """`prefix`: the graph is the part instantiated until a scope reached the window."""
     limit = runtime.task_window - 1
     sizes: Counter[int] = Counter()
     scopes: dict[int, ScopeInstance | None] = {}
@@ -39,7 +41,7 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
         if decl in reported:
             continue
         reported.add(decl)
-        found.append(_diagnostic(program, graph, scope, count, runtime.task_window))
+        found.append(_diagnostic(program, graph, scope, count, runtime.task_window, prefix))
     return found + _shared_ring(graph, runtime.task_window, reported)
 
 
@@ -86,7 +88,7 @@ def _shared_ring(graph: TaskGraph, window: int, reported: set[int]) -> list[Diag
 
 
 def _diagnostic(program: ir.Program, graph: TaskGraph, scope: ScopeInstance | None,
-                count: int, window: int) -> Diagnostic:
+                count: int, window: int, prefix: bool) -> Diagnostic:
     where = "this scope" if scope is not None else "the entry's own level (outside any scope)"
     inst = ""
     if scope is not None and scope.instance:
@@ -94,7 +96,8 @@ def _diagnostic(program: ir.Program, graph: TaskGraph, scope: ScopeInstance | No
     span = scope.decl.span if scope is not None else program.span
     task = next(t for t in graph.tasks() if (t.scope is scope))
     return error(
-        "E202", f"{where} holds {count} tasks in case '{graph.case}'{inst}; with a task "
+        "E202", f"{where} holds {'at least ' if prefix else ''}{count} tasks in case "
+        f"'{graph.case}'{inst}; with a task "
         f"window of {window}, submitting its task number {window} is fatal SCOPE_DEADLOCK "
         "(code 1)",
         span, notes=[Note(f"its first task, {task.label}", task.span)],

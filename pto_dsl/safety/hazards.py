@@ -13,9 +13,10 @@ from collections.abc import Callable
 from itertools import pairwise
 from typing import NamedTuple
 
+from pto_dsl.element_sets import overlap
 from pto_dsl.graph import Access, TaskGraph
 from pto_dsl.ir import Tag
-from pto_dsl.regions import Overlap, RangeIndex, Region, classify_boxes
+from pto_dsl.regions import Overlap, RangeIndex, Region
 
 INPUT = Tag.INPUT
 
@@ -144,8 +145,7 @@ def _single_writer(w: Use, accesses: list[tuple[int, Access]],
             continue
         if not whole:  # views are never empty, so a whole-buffer writer overlaps every use
             lo, hi = acc.region.flat_range()
-            if lo >= w_hi or w_lo >= hi or classify_boxes(acc.region, region) is \
-                    Overlap.NO_OVERLAP:
+            if lo >= w_hi or w_lo >= hi or overlap(acc.region, region) is Overlap.NO_OVERLAP:
                 continue
         if tid > w.task:
             if unless is None or not unless(w.task, tid):
@@ -167,13 +167,13 @@ def _frontier(uses: list[Use], on_hazard: Callable[[Hazard], None]) -> None:
             for k, old in index.candidates(lo, hi):
                 if old.task == use.task:
                     continue
-                overlap = classify_boxes(region, old.access.region)
-                if overlap is Overlap.NO_OVERLAP:
+                how = overlap(region, old.access.region)  # exact across layouts too
+                if how is Overlap.NO_OVERLAP:
                     continue
                 kind = _kind(old, use)
                 if kind is not None:
                     on_hazard(Hazard(kind, old, use))
-                if use.writes and overlap is Overlap.COVERED:
+                if use.writes and how is Overlap.COVERED:
                     covered.append(k)
             if covered:
                 index.remove(covered)

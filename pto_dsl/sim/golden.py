@@ -17,6 +17,7 @@ import numpy as np
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.sim.frames import user_frames
 from pto_dsl.sim.kernels import load_module
+from pto_dsl.source import Span
 
 RTOL = ATOL = 1e-3  # the reference's tolerance (runtime-model.md)
 
@@ -51,18 +52,45 @@ def find_golden(spec: str | None, base_dir: Path,
 
 
 def run_golden(fn: Callable[[dict[str, Any]], Any], inputs: dict[str, Any],
-               traceback: bool = False) -> dict[str, Any]:
+               traceback: bool = False, where: Span | None = None) -> dict[str, Any]:
+    """`where`: the output tensor the golden computes (the entry's first output)."""
     try:
         result = fn(dict(inputs))
     except (Exception, SystemExit) as exc:  # the user's golden: report, never a traceback
-        raise _error(f"the golden failed: {type(exc).__name__}: {exc}",
-                     user_frames(exc) if traceback else ()) from None
+        notes = [n for n in (_raised_at(exc, fn),) if n is not None]
+        raise _error(f"the golden failed: {type(exc).__name__}: {exc}", where,
+                     notes + (list(user_frames(exc)) if traceback else [])) from None
     if not isinstance(result, dict):
-        raise _error("a golden must return a dict of output names to arrays")
+        raise _error("a golden must return a dict of output names to arrays", where,
+                     [n for n in (_defined_at(fn),) if n is not None])
     return result
 
 
-def compare(actual: dict[str, np.ndarray], expected: dict[str, Any]) -> list[OutputCheck]:
+def _defined_at(fn: Callable[..., Any]) -> Note | None:
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    return Note(f"the golden is '{fn.__name__}' at {code.co_filename}:{code.co_firstlineno}")
+
+
+def _raised_at(exc: BaseException, fn: Callable[..., Any]) -> Note | None:
+    """Where in the golden's file the exception was raised (its last frame there)."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == code.co_filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    if line is None:
+        return _defined_at(fn)
+    return Note(f"raised in the golden '{fn.__name__}' at {code.co_filename}:{line}")
+
+
+def compare(actual: dict[str, np.ndarray], expected: dict[str, Any],
+            where: Span | None = None) -> list[OutputCheck]:
     checks: list[OutputCheck] = []
     for name in actual:
         if name not in expected:
@@ -84,11 +112,12 @@ def compare(actual: dict[str, np.ndarray], expected: dict[str, Any]) -> list[Out
     unknown = sorted(set(expected) - set(actual))
     if unknown:
         raise _error(f"the golden returns {', '.join(unknown)}, which the entry does not "
-                     f"write (outputs: {', '.join(actual) or 'none'})")
+                     f"write (outputs: {', '.join(actual) or 'none'})", where)
     return checks
 
 
-def _error(message: str, notes: Sequence[Note] = ()) -> CompileError:
-    return CompileError([error("E505", message, None, stage=Stage.SIMULATION, notes=notes,
+def _error(message: str, where: Span | None = None,
+           notes: Sequence[Note] = ()) -> CompileError:
+    return CompileError([error("E505", message, where, notes=notes, stage=Stage.SIMULATION,
                                help=("a golden is a function (inputs: dict) -> dict of "
                                      "output name to array",))])

@@ -15,7 +15,7 @@ import numpy as np
 
 from pto_dsl import cases, ir
 from pto_dsl.diagnostics import CompileError, Diagnostic, Stage, error
-from pto_dsl.files import write_atomic
+from pto_dsl.files import note_read, write_atomic
 from pto_dsl.sim.memory import NP_DTYPES
 
 OUTPUT_PREFIX = "output."
@@ -23,6 +23,7 @@ OUTPUT_PREFIX = "output."
 
 def load_inputs(path: Path, program: ir.Program, values: cases.CaseValues) -> dict[str, Any]:
     """The file's tensors and scalars, checked against the entry and the case's shapes."""
+    note_read(path)
     try:
         with np.load(path, allow_pickle=False) as data:
             raw = {k: data[k] for k in data.files}

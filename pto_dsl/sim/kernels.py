@@ -26,6 +26,7 @@ import numpy as np
 from pto_dsl import ir
 from pto_dsl.costs import cost_function
 from pto_dsl.diagnostics import CompileError, Stage, error
+from pto_dsl.files import note_read
 from pto_dsl.sim.api import MixedKernels
 from pto_dsl.sim.frames import user_frames
 from pto_dsl.sim.lowering import kernel_ids
@@ -115,8 +116,11 @@ def _module(target: str, base_dir: Path) -> ModuleType:
     if not path.is_file():
         if target.endswith(".py"):
             raise FileNotFoundError(f"no file {path}")
-        return importlib.import_module(target)
+        found = importlib.import_module(target)
+        note_read(getattr(found, "__file__", None))
+        return found
     path = path.resolve()
+    note_read(path)  # on every use: the cache outlives one run
     if path not in _MODULES:
         spec = importlib.util.spec_from_file_location(f"pto_sim_{path.stem}", path)
         assert spec is not None and spec.loader is not None

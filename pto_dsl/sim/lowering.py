@@ -17,7 +17,7 @@ from pto_dsl import ir
 from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.graph import Buffer
-from pto_dsl.instantiate import Frame, Instantiator, Run
+from pto_dsl.instantiate import DEFAULT_LIMITS, Frame, Instantiator, Limits, Run
 from pto_dsl.instantiate_submit import dims_checker
 from pto_dsl.regions import Region
 from pto_dsl.sim.api import (
@@ -84,8 +84,8 @@ class Lowering(Instantiator):
 
     def __init__(self, program: ir.Program, case: CaseValues, runtime: Runtime,
                  inputs: dict[str, np.ndarray] | None = None,
-                 limits: ArgLimits = V0_LIMITS) -> None:
-        super().__init__(program, case, runtime.rules)
+                 limits: ArgLimits = V0_LIMITS, bounds: Limits = DEFAULT_LIMITS) -> None:
+        super().__init__(program, case, runtime.rules, limits=bounds)
         self.rt = runtime
         self.limits = limits  # the dialect's Arg limits
         self.inputs = inputs or {}
@@ -219,6 +219,7 @@ class Lowering(Instantiator):
                 arg.block_num, arg.require_sync_start = blocks(f), sync
             result = rt.submit_dummy_task(arg, TaskTag(site, self.instance)) if dummy \
                 else rt.submit_task(kernels, arg, TaskTag(site, self.instance))
+            self.count_task(span)
             if rt.fatal_code:
                 self.check_fatal(span)
             if target is not None:
@@ -265,6 +266,7 @@ class Lowering(Instantiator):
                               "must be positive", item_span)
                 infos.append(TensorCreateInfo(shape, dtype))
             result = rt.alloc_tensors(*infos, tag=TaskTag(site, self.instance))
+            self.count_task(span)
             self.check_fatal(span)
             if target is not None:
                 f[target] = SimTask(result.task_id, {

@@ -14,6 +14,7 @@ import numpy as np
 from pto_dsl import cases
 from pto_dsl.bf16 import Bf16Array, to_float32
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
+from pto_dsl.instantiate import Limits
 from pto_dsl.perf import paused_gc
 from pto_dsl.pipeline import Checked
 from pto_dsl.sim.api import ArgLimits, Tensor
@@ -28,6 +29,7 @@ from pto_dsl.sim.record import Recorder
 from pto_dsl.sim.ring import TaskSlot
 from pto_dsl.sim.runtime import Runtime
 from pto_dsl.sim.scheduler import Executor, Span
+from pto_dsl.types import DEFAULT_MAX_TASKS
 
 
 @dataclass
@@ -48,6 +50,7 @@ class SimOptions:
     holds: dict[int, float] | None = None  # tasks (by seq) held back once ready, ns
     stretches: dict[int, float] | None = None  # tasks (by seq) that run this much longer, ns
     watch: Callable[[Executor], Executor] | None = None  # wraps the kernel executor
+    max_tasks: int = DEFAULT_MAX_TASKS  # the task limit of instantiation (E176)
 
 
 @dataclass
@@ -130,7 +133,7 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
     tensors = {k: v for k, v in given.items() if k in {t.name for t in program.tensors}}
     dialect = checked.dialect
     lowering = Lowering(program, values, rt, tensors, ArgLimits(
-        dialect.max_tensors, dialect.max_scalars, dialect.max_deps))
+        dialect.max_tensors, dialect.max_scalars, dialect.max_deps), Limits(options.max_tasks))
     result = SimResult(program.name, case.name.name, rt)
     frame = lowering.prepare()
     if options.numerics:
@@ -154,8 +157,9 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
         result.outputs = {t.name: _contents(rt, lowering.entry[t.name]) for t in program.tensors
                           if t.direction != "in"}
         if golden is not None:
+            where = next((t.span for t in program.tensors if t.direction != "in"), program.span)
             result.checks = compare(result.outputs, run_golden(golden, result.inputs,
-                                                               options.traceback))
+                                                               options.traceback, where), where)
     return result
 
 

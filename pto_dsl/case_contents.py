@@ -1,0 +1,93 @@
+"""Case stage, tensor contents: a written list or a generator's array checked against the
+tensor's shape and dtype (rank, element count, numbers, integrality, range) and converted;
+never a silent truncation or wrap. The messages are completed by `cases` with the name.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pto_dsl.types import FLOAT_TYPES
+
+NP_DTYPES = {"f32": np.float32, "f16": np.float16, "bf16": np.float32, "i8": np.int8,
+             "i16": np.int16, "i32": np.int32, "i64": np.int64, "u8": np.uint8,
+             "u16": np.uint16, "u32": np.uint32, "u64": np.uint64, "bool": np.bool_}
+
+
+def contents_array(value: object, dtype: str,
+                   shape: tuple[int, ...]) -> tuple[np.ndarray | None, str | None]:
+    """Written or generated contents as an array of the tensor's dtype, or why they cannot
+    be: the given shape is the tensor's or flat with its element count; every value is a
+    number within the dtype's range, and an integer for an integer dtype (never truncated)."""
+    try:
+        given = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        return None, f"are not a {len(shape)}-dimensional list of numbers: {exc}"
+    if given.dtype.kind in "fO" and not isinstance(value, np.ndarray):
+        exact = np.asarray(value, dtype=object)  # numpy would make 2^64 - 1 and -1 floats
+        if all(isinstance(v, int) for v in exact.reshape(-1)):
+            lo, hi = _range(dtype)
+            bad = next((v for v in exact.reshape(-1) if not lo <= v <= hi), None)
+            if bad is not None:
+                return None, f"are {dtype}: {bad} is outside [{lo}, {hi}]"
+            given = np.asarray(value, dtype=NP_DTYPES[dtype])
+    if given.dtype.kind not in "biuf":
+        return None, f"are not numbers (got {given.dtype.name} values)"
+    size = int(np.prod(shape))
+    if given.shape != shape and (given.ndim != 1 or given.size != size):
+        if given.size != size:
+            return None, f"have {given.size} elements, its shape {list(shape)} needs {size}"
+        return None, (f"have shape {list(given.shape)}; give the tensor's shape "
+                      f"{list(shape)} or a flat list of {size} elements")
+    problem = _value_problem(given, dtype)
+    if problem is not None:
+        return None, problem
+    with np.errstate(all="ignore"):
+        return given.astype(NP_DTYPES[dtype]).reshape(shape), None
+
+
+def _value_problem(given: np.ndarray, dtype: str) -> str | None:
+    """The first value that the dtype cannot hold exactly (None: every one fits)."""
+    target = np.dtype(NP_DTYPES[dtype])
+    if given.size == 0 or (target.kind == "f" and given.dtype.kind in "biu"):
+        return None
+    flat = given.reshape(-1)
+    if given.dtype.kind == "f" and not np.isfinite(flat).all():
+        bad = flat[~np.isfinite(flat)][0]
+        if target.kind != "f":
+            return f"are {dtype}, which cannot hold {bad}"
+        return None  # inf and nan are float values
+    if target.kind == "f":
+        limit = float(np.finfo(target).max)
+        over = np.abs(flat.astype(np.float64)) > limit
+        return f"are {dtype}: {flat[over][0]} is outside its range" if over.any() else None
+    lo, hi = _range(dtype)
+    if given.dtype.kind == "f":
+        fraction = flat != np.trunc(flat)
+        if fraction.any():
+            return f"are {dtype}, so they must be integers, not {flat[fraction][0]}"
+        out = (flat < float(lo)) | (flat > float(hi))
+    elif given.dtype.kind in "iu" and _int_range(given.dtype.name)[0] >= lo \
+            and _int_range(given.dtype.name)[1] <= hi:
+        return None  # every value of the given type fits
+    else:
+        wide = flat.astype(object)  # exact comparisons of 64-bit values
+        out = np.asarray((wide < lo) | (wide > hi), dtype=bool)
+    if out.any():
+        return f"are {dtype}: {flat[out][0]} is outside [{lo}, {hi}]"
+    return None
+
+
+def _range(dtype: str) -> tuple[int, int]:
+    """The integers a dtype holds exactly (floats: as far as they reach)."""
+    if dtype == "bool":
+        return 0, 1
+    if dtype in FLOAT_TYPES:
+        limit = int(np.finfo(NP_DTYPES[dtype]).max)
+        return -limit, limit
+    return _int_range(np.dtype(NP_DTYPES[dtype]).name)
+
+
+def _int_range(name: str) -> tuple[int, int]:
+    info = np.iinfo(name)
+    return int(info.min), int(info.max)
