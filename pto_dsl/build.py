@@ -27,8 +27,9 @@ SCOPE_OPTIONS = ("infer",)
 MAX_STMT_DEPTH = 50
 MAX_INT = 2**64 - 1  # integers are int64/uint64 in the generated C++
 KEYWORDS = frozenset({"kernel", "entry", "case", "default", "seed", "from", "impl", "cost", "let",
-                      "for", "in", "step", "if", "else", "scope", "dep", "when", "new", "alloc",
-                      "none", "true", "false", "and", "or", "not", "extern"})
+                      "for", "in", "step", "if", "else", "scope", "blocks", "sync", "dep", "when",
+                      "new", "alloc", "dummy", "none", "true", "false", "and", "or", "not",
+                      "extern"})
 
 
 # Spellings from other languages, for a "did you mean" when no close match exists.
@@ -247,20 +248,22 @@ class Builder:
                             stage=Stage.SYNTAX))
 
     def stmt_let_stmt(self, tree: Tree[Token]) -> n.Stmt:
-        name, value, deps = tree.children
+        name, value, launch, deps = tree.children
         assert isinstance(name, Token)
-        return n.Let(self.ident(name), self.expr(value), self.deps(deps), self.span(tree))
+        return n.Let(self.ident(name), self.expr(value), self.deps(deps), self.span(tree),
+                     self.launch(launch))
 
     def stmt_assign_stmt(self, tree: Tree[Token]) -> n.Stmt:
-        name, value, deps = tree.children
+        name, value, launch, deps = tree.children
         assert isinstance(name, Token)
-        return n.Assign(self.ident(name), self.expr(value), self.deps(deps), self.span(tree))
+        return n.Assign(self.ident(name), self.expr(value), self.deps(deps), self.span(tree),
+                        self.launch(launch))
 
     def stmt_expr_stmt(self, tree: Tree[Token]) -> n.Stmt:
-        call, deps = tree.children
+        call, launch, deps = tree.children
         expr = self.expr(call)
-        assert isinstance(expr, n.Call)
-        return n.ExprStmt(expr, self.deps(deps), self.span(tree))
+        assert isinstance(expr, (n.Call, n.Dummy))
+        return n.ExprStmt(expr, self.deps(deps), self.span(tree), self.launch(launch))
 
     def stmt_for_stmt(self, tree: Tree[Token]) -> n.Stmt:
         var, start, stop, step, body = tree.children
@@ -296,6 +299,13 @@ class Builder:
                                         "an AUTO scope finds its deps at run time already; "
                                         "write 'scope manual infer'",), stage=Stage.SYNTAX))
         return n.Scope(manual, self.block(body), self.span(tree), infer and manual)
+
+    def launch(self, tree: Tree[Token] | Token | None) -> n.Launch | None:
+        if tree is None:
+            return None
+        assert isinstance(tree, Tree)
+        blocks, sync = tree.children
+        return n.Launch(self.expr(blocks), sync is not None, self.span(tree))
 
     def deps(self, tree: Tree[Token] | Token | None) -> tuple[n.DepItem, ...] | None:
         if tree is None:
@@ -407,6 +417,18 @@ class Builder:
         assert isinstance(func, Token)
         return n.Call(self.ident(func), tuple(self.expr(a) for a in args if a is not None),
                       self.span(t))
+
+    def expr_dummy(self, t: Tree[Token]) -> n.Expr:
+        args = []
+        for arg in _trees(t):
+            if arg.data == "dummy_in":
+                direction, value = "in", arg.children[0]
+            else:
+                word, value = arg.children
+                assert isinstance(word, Token)
+                direction = self.word(word, DIRECTIONS, "direction")
+            args.append(n.DummyArg(direction, self.expr(value), self.span(arg)))
+        return n.Dummy(tuple(args), self.span(t))
 
     def expr_new_tensor(self, t: Tree[Token]) -> n.Expr:
         dtype, *dims = t.children

@@ -71,7 +71,7 @@ class CaseSummary:
     @staticmethod
     def of(checked: Checked, name: str, g: TaskGraph) -> CaseSummary:
         per_kernel = g.tasks_per_kernel()
-        order = list(checked.program.kernels) + ["alloc"]
+        order = list(checked.program.kernels) + ["dummy", "alloc"]
         records = tuple((src, g.records[src]) for src in ("explicit", "creator", "tensormap")
                         if g.records[src])
         return CaseSummary(name, len(g), g.edge_count(), records, len(g.scopes),

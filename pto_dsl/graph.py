@@ -101,6 +101,8 @@ class Task:
     span: Span
     explicit_deps: tuple[int, ...] = ()  # producers named by deps, in dep-clause order
     dep_items: tuple[int, ...] = ()  # for each, the index of its item in the dep clause
+    blocks: int = 1  # SPMD block count (launch_spec.block_num)
+    sync_start: bool = False  # launch_spec.require_sync_start
 
     @property
     def scope_mode(self) -> str:
@@ -114,6 +116,13 @@ class Task:
     def label(self) -> str:
         inst = ", ".join(f"{k}={v}" for k, v in self.instance)
         return f"{self.kernel}#{self.id}" + (f" ({inst})" if inst else "")
+
+    @property
+    def launch_text(self) -> str:
+        """` x24` for an SPMD task of 24 blocks, ` x24 sync` with require_sync_start."""
+        if self.blocks == 1 and not self.sync_start:
+            return ""
+        return f" x{self.blocks}" + (" sync" if self.sync_start else "")
 
 
 @dataclass(frozen=True)

@@ -253,7 +253,7 @@ class Instantiator:
         scopes at submission time."""
         kernel = site.kernel
         fixed = (site.id, site.label, kernel.core if kernel else "alloc",
-                 kernel.func_id if kernel else None)
+                 kernel.func_id if kernel and kernel.func_ids else None)
 
         def make(tid: int, accesses: tuple[Access, ...], scalars: tuple[Any, ...],
                  outputs: dict[str, Access], explicit: tuple[int, ...] = (),

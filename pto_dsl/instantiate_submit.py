@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pto_dsl import ir
+from pto_dsl import ir, machine
 from pto_dsl.graph import Access, Origin, Task
 from pto_dsl.regions import Region
 from pto_dsl.tensormap import TensorMap
@@ -114,6 +114,33 @@ def _dim_error(inst: Instantiator, kernel: ir.Kernel, want: int | None,
               help=(f"the kernel's signature uses {sym} for both",))
 
 
+def launch_of(inst: Instantiator, kernel: ir.Kernel,
+              launch: ir.Launch | None) -> Callable[[Frame], tuple[int, bool]]:
+    """The (block count, require_sync_start) of each task, checked as the runtime does:
+    at least one block, an int16, and a sync-start task no wider than the machine."""
+    if launch is None:
+        return lambda f: (1, False)
+    blocks, sync, span = inst.expr(launch.blocks), launch.sync, launch.span
+    limit = machine.sync_start_limit(kernel.shape)
+    cores = "AIV cores" if kernel.shape == "aiv" else "clusters"
+
+    def evaluate(f: Frame) -> tuple[int, bool]:
+        n = blocks(f)
+        if not 1 <= n <= machine.MAX_BLOCKS:
+            inst.fail("E177", f"'{kernel.name}' is launched with {n} blocks; a block count "
+                      f"must be between 1 and {machine.MAX_BLOCKS}", span,
+                      help=("the runtime's block_num is an int16 and rejects a count "
+                            "below 1",))
+        if sync and n > limit:
+            inst.fail("E178", f"'{kernel.name}' needs all {n} blocks to start together, "
+                      f"but the machine has {limit} {cores}", span,
+                      help=(f"the runtime stops with fatal error 7 "
+                            f"(REQUIRE_SYNC_START_INVALID): use at most {limit} blocks, "
+                            "or drop 'sync'",))
+        return n, sync
+    return evaluate
+
+
 def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     site, graph = s.site, inst.graph
     kernel = site.kernel
@@ -124,6 +151,7 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
               _new_maker(inst, kernel, a) for a in tensor_args]
     scalar_evals = [inst.expr(a.value) for a in s.args if isinstance(a, ir.ScalarArg)]
     check_dims = dims_checker(inst, kernel, tensor_args)
+    launch = launch_of(inst, kernel, s.launch)
     target = s.target.slot if s.target is not None else None
     make_task = inst.task_maker(site)
     writes = [i for i, a in enumerate(tensor_args)  # tags are fixed per argument
@@ -132,6 +160,7 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     watch = factory(inst) if factory is not None else None
 
     def submit(f: Frame) -> None:
+        blocks, sync = launch(f)
         explicit = explicit_of(f)
         tid = len(graph)
         outputs: dict[str, Access] = {}
@@ -140,6 +169,7 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
             check_dims(accesses)
         task = make_task(tid, tuple(accesses), tuple([e(f) for e in scalar_evals]), outputs,
                          tuple(p for p, _ in explicit), tuple(i for _, i in explicit))
+        task.blocks, task.sync_start = blocks, sync
         add_task(inst, task, writes)
         if watch is not None:
             watch(f, task)

@@ -134,6 +134,16 @@ class Kernel:
     def func_id(self) -> int:
         return self.func_ids[0][1]
 
+    @property
+    def shape(self) -> str:
+        """The resource shape the runtime dispatches it as: aic, aiv, mix (several slots), or
+        dummy (no slot: a dependency-only task)."""
+        if not self.func_ids:
+            return "dummy"
+        if len(self.func_ids) > 1:
+            return "mix"
+        return "aic" if self.func_ids[0][0] == "aic" else "aiv"
+
 
 @dataclass(frozen=True)
 class EntryTensor:
@@ -314,12 +324,22 @@ class Dep:
 
 
 @dataclass(frozen=True)
+class Launch:
+    """An SPMD launch: the block count (an integer expression) and require_sync_start."""
+
+    blocks: Expr
+    sync: bool
+    span: Span
+
+
+@dataclass(frozen=True)
 class Submit:
     site: Site
     args: tuple[Arg, ...]
     deps: tuple[Dep, ...]
     target: Var | None
     span: Span
+    launch: Launch | None = None  # None: one block, no sync start
 
 
 @dataclass(frozen=True)

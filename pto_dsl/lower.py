@@ -298,13 +298,14 @@ class Lowerer:
 
     def let(self, s: n.Let) -> ir.Stmt | None:
         value = s.value
-        if isinstance(value, (n.Call, n.Alloc)) and lower_submit.is_submission(self, value):
+        if isinstance(value, (n.Call, n.Alloc, n.Dummy)) \
+                and lower_submit.is_submission(self, value):
             var = self.new_var(s, s.name.name, ir.TaskTy(frozenset(), False), s.name.span,
                                task_var=True)
-            sub = lower_submit.submission(self, value, s.deps, var, s.span)
+            sub = lower_submit.submission(self, value, s.deps, var, s.span, s.launch)
             self.declare(s.name, var)
             return sub
-        self.no_deps(s.deps, value)
+        self.no_deps(s.deps, value, s.launch)
         expr = self.expr(value)
         task_var = isinstance(expr.ty, ir.TaskTy)
         var = self.new_var(s, s.name.name, expr.ty, s.name.span, task_var=task_var)
@@ -325,9 +326,10 @@ class Lowerer:
                                     "use a new 'let' for other values",)))
             return None
         value = s.value
-        if isinstance(value, (n.Call, n.Alloc)) and lower_submit.is_submission(self, value):
-            return lower_submit.submission(self, value, s.deps, var, s.span)
-        self.no_deps(s.deps, value)
+        if isinstance(value, (n.Call, n.Alloc, n.Dummy)) \
+                and lower_submit.is_submission(self, value):
+            return lower_submit.submission(self, value, s.deps, var, s.span, s.launch)
+        self.no_deps(s.deps, value, s.launch)
         expr = self.expr(value)
         if expr.ty == ERR:
             self.state[var] = frozenset({ERROR_SITE})
@@ -341,7 +343,8 @@ class Lowerer:
 
     def expr_stmt(self, s: n.ExprStmt) -> ir.Stmt | None:
         if lower_submit.is_submission(self, s.call):
-            return lower_submit.submission(self, s.call, s.deps, None, s.span)
+            return lower_submit.submission(self, s.call, s.deps, None, s.span, s.launch)
+        assert isinstance(s.call, n.Call)  # a dummy is always a submission
         if s.call.func.name in BUILTINS:
             self.report(error("E116", f"the value of '{s.call.func.name}(...)' is unused",
                               s.span, help=("bind it with 'let'",)))
@@ -349,7 +352,10 @@ class Lowerer:
             self.expr(s.call)
         return None
 
-    def no_deps(self, deps: tuple[n.DepItem, ...] | None, value: n.Expr | None = None) -> None:
+    def no_deps(self, deps: tuple[n.DepItem, ...] | None, value: n.Expr | None = None,
+                launch: n.Launch | None = None) -> None:
+        if launch is not None:
+            lower_submit.no_launch(self, launch, "only a kernel call can have a 'blocks' clause")
         unknown = isinstance(value, n.Call) and value.func.name not in BUILTINS
         if deps and not unknown:  # an unknown kernel (E103) may well be meant to take them
             self.report(error("E115", "only a task submission can have a dep clause",

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from pto_dsl.lower import Lowerer
 
 
-def is_submission(lw: Lowerer, e: n.Call | n.Alloc) -> bool:
-    return isinstance(e, n.Alloc) or e.func.name in lw.kernels
+def is_submission(lw: Lowerer, e: n.Call | n.Alloc | n.Dummy) -> bool:
+    return isinstance(e, (n.Alloc, n.Dummy)) or e.func.name in lw.kernels
 
 
 def _site(lw: Lowerer, node: object, kernel: ir.Kernel | None,
@@ -38,9 +38,12 @@ def _site(lw: Lowerer, node: object, kernel: ir.Kernel | None,
     return site
 
 
-def submission(lw: Lowerer, call: n.Call | n.Alloc, deps: tuple[n.DepItem, ...] | None,
-               target: ir.Var | None, span: Span) -> ir.Stmt:
+def submission(lw: Lowerer, call: n.Call | n.Alloc | n.Dummy,
+               deps: tuple[n.DepItem, ...] | None,
+               target: ir.Var | None, span: Span, launch: n.Launch | None = None) -> ir.Stmt:
     if isinstance(call, n.Alloc):
+        if launch is not None:
+            no_launch(lw, launch, "'alloc' takes no 'blocks' clause")
         if deps:
             lw.report(error("E115", "'alloc' takes no deps", deps[0].span.to(deps[-1].span),
                             help=("the runtime completes an alloc task at once; put the "
@@ -52,15 +55,40 @@ def submission(lw: Lowerer, call: n.Call | n.Alloc, deps: tuple[n.DepItem, ...] 
         _bind(lw, target, site)
         return ir.AllocStmt(site, items, target, span)
     dep_ir = _deps(lw, deps or ())
-    kernel = lw.kernels[call.func.name]
+    node: object = call  # the site's key: the same node on every pass over a loop
+    if isinstance(call, n.Dummy):
+        if launch is not None:
+            no_launch(lw, launch, "a dummy task takes no 'blocks' clause")
+            launch = None
+        kernel = dummy_kernel(call)
+        call = n.Call(n.Ident("dummy", call.span), tuple(a.value for a in call.args), call.span)
+    else:
+        kernel = lw.kernels[call.func.name]
     args = _call_args(lw, kernel, call)
     outputs = tuple((a.param.name, ir.TensorTy(a.dtype, len(a.dims), True))
                     for a in args if isinstance(a, ir.NewArg))
-    site = _site(lw, call, kernel, outputs, span)
+    site = _site(lw, node, kernel, outputs, span)
     if len(args) != len(kernel.params):  # its outputs are unknown: their uses say nothing
         lw.broken_sites.add(site.id)
     _bind(lw, target, site)
-    return ir.Submit(site, args, dep_ir, target, span)
+    launch_ir = None
+    if launch is not None:
+        launch_ir = ir.Launch(lw.int_expr(launch.blocks), launch.sync, launch.span)
+    return ir.Submit(site, args, dep_ir, target, span, launch_ir)
+
+
+def no_launch(lw: Lowerer, launch: n.Launch, message: str) -> None:
+    lw.report(error("E133", message, launch.span,
+                    help=("'blocks N' launches a kernel call as N SPMD blocks; an alloc or a "
+                          "value runs on no core",)))
+
+
+def dummy_kernel(call: n.Dummy) -> ir.Kernel:
+    """The signature of a dummy task: a tensor parameter `argI` per argument, with its
+    direction and any dtype and rank; no kernel slot (the runtime dispatches it to no core)."""
+    params = tuple(ir.KTensorParam(f"arg{i}", a.direction, None, None, a.span)
+                   for i, a in enumerate(call.args))
+    return ir.Kernel("dummy", "dummy", (), params, None, None, call.span)
 
 
 def _bind(lw: Lowerer, target: ir.Var | None, site: ir.Site) -> None:

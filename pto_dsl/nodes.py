@@ -80,6 +80,21 @@ class Call:
 
 
 @dataclass(frozen=True)
+class DummyArg:
+    direction: str  # in / out / inout
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Dummy:
+    """`dummy(DIR TENSOR, ...)`: a dependency-only task, run on no core."""
+
+    args: tuple[DummyArg, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
 class Slice:
     lo: Expr | None
     hi: Expr | None
@@ -131,7 +146,7 @@ class ListLit:
 
 
 Expr = Union[Name, IntLit, FloatLit, BoolLit, NoneLit, BinOp, Compare, Unary, Call, Index,
-             Attr, NewTensor, Alloc, ListLit]
+             Attr, NewTensor, Alloc, ListLit, Dummy]
 
 
 # ---- statements ------------------------------------------------------------
@@ -144,11 +159,21 @@ class DepItem:
 
 
 @dataclass(frozen=True)
+class Launch:
+    """`blocks N [sync]` after a submission: an SPMD launch of N blocks."""
+
+    blocks: Expr
+    sync: bool
+    span: Span
+
+
+@dataclass(frozen=True)
 class Let:
     name: Ident
     value: Expr
     deps: tuple[DepItem, ...] | None
     span: Span
+    launch: Launch | None = None
 
 
 @dataclass(frozen=True)
@@ -157,13 +182,15 @@ class Assign:
     value: Expr
     deps: tuple[DepItem, ...] | None
     span: Span
+    launch: Launch | None = None
 
 
 @dataclass(frozen=True)
 class ExprStmt:
-    call: Call
+    call: Call | Dummy
     deps: tuple[DepItem, ...] | None
     span: Span
+    launch: Launch | None = None
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,14 @@ _TOKEN_NAMES = {
 
 # Every token that can start an operand (and 'not' a condition): shown as "an expression".
 _OPERAND_START = frozenset({"NAME", "INT", "FLOAT", "LPAR", "LSQB", "MINUS", "NEW", "ALLOC",
-                            "NONE", "TRUE", "FALSE"})
+                            "DUMMY", "NONE", "TRUE", "FALSE"})
 _CLOSERS = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
 # Unexpected tokens that suggest an earlier bracket was left open.
 _AFTER_UNCLOSED = frozenset({"KERNEL", "ENTRY", "CASE", "DEFAULT", "RPAR", "RSQB", "RBRACE"})
 # Words the contextual lexer reads as a name where their keyword is not allowed.
 _KEYWORDS = frozenset({"kernel", "entry", "case", "default", "let", "for", "if", "else", "scope",
-                       "dep", "when", "step", "seed", "from", "impl", "cost"})
+                       "dep", "when", "blocks", "sync", "dummy", "step", "seed", "from", "impl",
+                       "cost"})
 
 _MLIR_MARKERS = re.compile(
     r"^\s*(module\b.*\{|func\.func\b|%[\w.]+\s*=|\"?builtin\.module|pto\.\w+|!pto\.)", re.M)
@@ -118,6 +119,8 @@ def _expected(names: set[str]) -> str:
     whole_expr = names >= _OPERAND_START
     if whole_expr:
         names = names - _OPERAND_START - {"NOT"}
+    elif "NAME" in names:  # a statement: 'dummy(...)' is shown with the calls, as a name
+        names = names - {"DUMMY"}
     shown = sorted(_TOKEN_NAMES.get(n, f"'{n.lower()}'") for n in names)
     if whole_expr:
         shown.append("an expression")
@@ -205,6 +208,12 @@ def _token_help(source: SourceFile, tok: lark.Token, expected: set[str]) -> tupl
         return ("comments start with '#'",)
     if tok.type == "ELSE":
         return ("'else' must follow the '}' of an 'if' block",)
+    if tok.type == "SYNC":
+        return ("'sync' follows a block count: 'blocks N sync'",)
+    start = tok.start_pos or 0
+    line = source.text[source.text.rfind("\n", 0, start) + 1 : start]
+    if tok.type in ("RPAR", "COMMA") and re.search(r"\bdummy\s*\([^()]*$", line):
+        return ("each argument of 'dummy(...)' starts with its direction: in, out or inout",)
     if tok.type == "EQUAL" and "CMP_OP" in expected:
         return ("did you mean '=='? ('=' binds a name; '==' compares)",)
     return ()

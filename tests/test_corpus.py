@@ -52,6 +52,14 @@ TASKS: dict[str, dict[str, dict[str, int]]] = {
                                         ADD_MUL=1, MATMUL_ADD=1)
                       for c, n in (("case1", 4), ("case2", 1))},
     "spmd_basic": {"Case1": {"SPMD_READ": 1}},
+    # five SPMD tasks each (4..96 vector blocks; 2..48 mixed blocks)
+    "spmd_multiblock_aiv": {"Case1": {"SPMD_WRITE_AIV": 5}},
+    "spmd_multiblock_mix": {"Case1": {"SPMD_MIX": 5}},
+    "spmd_batch_dispatch_oob": {"Case1": {"SPMD_WRITE": 2}},
+    # 18 tasks of 4 blocks and 2 sync-start tasks of 6 blocks
+    "spmd_starvation": {"Case1": {"SPMD_MIX": 20}},
+    # one vector task of 8 blocks
+    "merge_pipeline_barrier": {"merge": {"MERGE_PIPELINE": 1}},
     "chip_swimlane": {"Default": {"MATMUL_ADD": 3}},
     "prefetch_async_demo": {"prefetch_copy": {"PREFETCH_COPY": 1}},
     "sdma_async_completion_demo": {"peer_fetch": {"SDMA_TGET_ASYNC": 1, "CONSUMER": 1}},
@@ -109,6 +117,21 @@ def test_vector_example_has_the_runtime_dag() -> None:
     # the runtime's comment: t0->t1, t0->t2, t1->t3, t2->t3, t0->t4, t3->t4
     graph = instantiate_case(_program("vector_example"), "Default")
     assert _edges(graph) == {(0, 1), (0, 2), (1, 3), (2, 3), (0, 4), (3, 4)}
+
+
+def test_spmd_programs_have_the_runtime_block_counts() -> None:
+    launches = {name: [(t.blocks, t.sync_start) for t in graph.tasks()]
+                for name in ("spmd_multiblock_aiv", "spmd_multiblock_mix",
+                             "spmd_batch_dispatch_oob", "spmd_starvation",
+                             "merge_pipeline_barrier", "spmd_basic")
+                for graph in [instantiate_case(_program(name), None)]}
+    assert launches["spmd_multiblock_aiv"] == [(n, False) for n in (4, 16, 24, 48, 96)]
+    assert launches["spmd_multiblock_mix"] == [(n, False) for n in (2, 8, 12, 24, 48)]
+    assert launches["spmd_batch_dispatch_oob"] == [(48, False)] * 2
+    wave = [(4, False)] * 6
+    assert launches["spmd_starvation"] == wave + [(6, True)] + wave + [(6, True)] + wave
+    assert launches["merge_pipeline_barrier"] == [(8, False)]
+    assert launches["spmd_basic"] == [(1, False)]
 
 
 def test_chained_mix_is_a_chain() -> None:

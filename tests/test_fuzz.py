@@ -42,6 +42,7 @@ EXAMPLES = {p.relative_to(ROOT / "examples").as_posix(): _small_cases_only(
 VOCABULARY = (
     "kernel", "entry", "case", "default", "seed", "from", "impl", "cost", "let", "for", "in",
     "step", "if", "else", "scope", "manual", "auto", "infer", "dep", "when", "and", "or", "not",
+    "blocks", "sync", "dummy",
     "none", "true", "false", "new", "alloc", "aic", "aiv", "mix", "out", "inout", "f32", "bf16",
     "i32", "u64", "min", "max", "cdiv", "reshape", "manual_dep", "(", ")", "[", "]", "{", "}", ",",
     ":", ".", "..", "=", "==", "!=", "<", "<=", "+", "-", "*", "/", "%", "0", "1", "7", "2.5",
@@ -184,14 +185,23 @@ COND = st.one_of(st.builds("{} {} {}".format, INT, st.sampled_from(["<", "==", "
                  st.sampled_from(["true", "not false", "N > 2 and N < 9"]))
 TASK = st.sampled_from(["t", "u"])
 DEPS = st.sampled_from(["", " dep t", " dep t, u when N > 2", " dep acc", " dep t, t"])
+# SPMD launches: valid counts, counts out of range, sync start within and beyond the machine
+LAUNCH = st.one_of(st.just(""), st.builds(" blocks {}{}".format, st.one_of(INT, st.sampled_from(
+    ["48", "49", "32768", "n - 3", "2.5", "x"])), st.sampled_from(["", " sync"])))
 SIMPLE = st.one_of(
     st.builds("let @ = {}".format, st.one_of(INT, TENSOR, COND, st.just("none"), TASK)),
     st.builds("{} = {}".format, TASK, st.sampled_from(["none", "t", "u", "1"])),
-    st.builds("let @ = K({}, {}){}".format, TENSOR, st.sampled_from(
-        ["new f32[N]", "new f32[2]", "y", "acc.m", "x", "new i32[N]"]), DEPS),
-    st.builds("{} = K({}, new f32[{}]){}".format, TASK, TENSOR, INT, DEPS),
-    st.builds("let @ = alloc(m: f32[{}])".format, INT),
-    st.builds("let @ = {}".format, INT),
+    st.builds("let @ = K({}, {}){}{}".format, TENSOR, st.sampled_from(
+        ["new f32[N]", "new f32[2]", "y", "acc.m", "x", "new i32[N]"]), LAUNCH, DEPS),
+    st.builds("{} = K({}, new f32[{}]){}{}".format, TASK, TENSOR, INT, LAUNCH, DEPS),
+    st.builds("let @ = alloc(m: f32[{}]){}".format, INT, st.sampled_from(["", " blocks 2"])),
+    # dummy tasks: directions and tensors, deps, a misplaced launch
+    st.builds("{}dummy({}){}{}".format, st.sampled_from(["", "let @ = ", "u = "]),
+              st.lists(st.builds("{} {}".format, st.sampled_from(["in", "out", "inout"]),
+                                 st.one_of(TENSOR, st.just("new f32[N]"))),
+                       max_size=3).map(", ".join),
+              st.sampled_from(["", "", " blocks 2"]), DEPS),
+    st.builds("let @ = {}{}".format, INT, st.sampled_from(["", " blocks 2 sync"])),
 )
 
 

@@ -79,6 +79,16 @@ constexpr bool scalar_args = ((std::is_arithmetic_v<std::decay_t<Ts>> ||
                                std::is_enum_v<std::decay_t<Ts>>) && ...);
 }  // namespace pto_dsl_detail
 
+// SPMD launch parameters of a task: the block count and whether every
+// block must start at once.
+class PTO2LaunchSpec {
+public:
+    int16_t block_num() const;
+    void set_block_num(int16_t n);
+    bool require_sync_start() const;
+    void set_require_sync_start(bool v);
+};
+
 // The task-argument builder, parameterised by the descriptor type and the dependency API
 // (reference §1.5): tensors are lvalues (their addresses are kept), scalars are values.
 template <typename TensorT>
@@ -106,6 +116,7 @@ public:
     int32_t scalar_count() const;
     bool has_error;
     const char *error_msg;
+    PTO2LaunchSpec launch_spec;
 };
 
 // Result of a submit: the task id and the runtime-created outputs in add_output order;

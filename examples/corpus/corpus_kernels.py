@@ -86,6 +86,30 @@ def spmd_read(output: np.ndarray) -> None:
     lines[2, :3] = (0.0, 1.0, 1.0)
 
 
+# spmd_multiblock_aiv.pto: one block of the SPMD vector kernel
+def spmd_write_aiv(output: np.ndarray, base_cl: int, *, block_idx: int,
+                   block_num: int) -> None:
+    del block_num
+    output[(base_cl + block_idx) * 16] = block_idx
+
+
+# spmd_multiblock_mix.pto: one block of the SPMD mixed task, its three slots' lines
+def spmd_write_mix(output: np.ndarray, base_cl: int, *, block_idx: int,
+                   block_num: int) -> None:
+    del block_num
+    for slot in range(3):
+        output[(base_cl + 3 * block_idx + slot) * 16] = block_idx
+
+
+# merge_pipeline_barrier.pto: the three stages of all 8 blocks (timing is left alone)
+def merge_pipeline(x: np.ndarray, barrier: np.ndarray, s1: np.ndarray, s2: np.ndarray,
+                   result: np.ndarray, timing: np.ndarray) -> None:
+    del barrier, timing
+    s1[...] = x + F32(1.0)
+    s2[...] = s1 * F32(2.0)
+    result[...] = s2 + F32(1.0)
+
+
 # prefetch_async_demo.pto
 def copy(src: np.ndarray, dst: np.ndarray) -> None:
     dst[...] = src

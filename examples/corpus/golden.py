@@ -66,6 +66,49 @@ def spmd_basic(inputs: dict[str, object]) -> dict[str, np.ndarray]:
     return {"output": out}
 
 
+def spmd_multiblock_aiv(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    out = _f32(inputs, "output").copy()
+    for blocks, base in ((4, 0), (16, 4), (24, 20), (48, 44), (96, 92)):
+        out[(base + np.arange(blocks)) * 16] = np.arange(blocks)
+    return {"output": out}
+
+
+def spmd_multiblock_mix(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    out = _f32(inputs, "output").copy()
+    for blocks, base in ((2, 0), (8, 6), (12, 30), (24, 66), (48, 138)):
+        for slot in range(3):
+            out[(base + 3 * np.arange(blocks) + slot) * 16] = np.arange(blocks)
+    return {"output": out}
+
+
+def spmd_batch_dispatch_oob(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    out = _f32(inputs, "output").copy()
+    for base in (0, 144):
+        for slot in range(3):
+            out[(base + 3 * np.arange(48) + slot) * 16] = np.arange(48)
+    return {"output": out}
+
+
+def spmd_starvation(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    out = _f32(inputs, "output").copy()
+    tasks, line = [], 0
+    for wave in range(3):
+        for _ in range(6):
+            tasks.append((4, line))
+            line += 12
+        if wave < 2:
+            tasks.append((6, line))
+            line += 18
+    for blocks, base in tasks:
+        for slot in range(3):
+            out[(base + 3 * np.arange(blocks) + slot) * 16] = np.arange(blocks)
+    return {"output": out}
+
+
+def merge_pipeline_barrier(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    return {"result": 2.0 * _f32(inputs, "x") + 3.0}
+
+
 def chip_swimlane(inputs: dict[str, object]) -> dict[str, np.ndarray]:
     a, b = (_f32(inputs, n).reshape(128, 128) for n in ("A", "B"))
     d, e = _f32(inputs, "D"), _f32(inputs, "E")

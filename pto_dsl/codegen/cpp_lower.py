@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pto_dsl import ir
 from pto_dsl.diagnostics import CompileError, Stage, error
+from pto_dsl.source import Span
 from pto_dsl.types import DTYPE_INFO
 
 from . import cpp_expr as cx
@@ -267,13 +268,26 @@ class _Lowerer:
             else:
                 scalars.append(self._scalar_arg(arg))
         deps = tuple(self._dep(d) for d in s.deps)
+        launch = self._launch(s.launch)
         args_name = ctx.namer.fresh(f"{base}_args")
-        kernels_name, slots, call = self._call(kernel, base, args_name)
+        kernels_name, slots, call = self._call(kernel, base, args_name, s.span)
         binding, target = self._bind(s.target, s.site)
         return SubmitView(ctx.origin(s.span), ctx.take_setup(), args_name, tuple(tensors),
                           deps, ctx.namer.fresh(f"{base}_deps"),
                           ctx.namer.fresh(f"{base}_dep_count"), tuple(scalars),
-                          kernels_name, slots, call, binding, target)
+                          kernels_name, slots, call, binding, target, launch=launch)
+
+    def _launch(self, launch: ir.Launch | None) -> tuple[str, ...]:
+        """The launch_spec calls of an SPMD submission (the block count is an int16)."""
+        if launch is None:
+            return ()
+        blocks = launch.blocks
+        count = (str(blocks.value) if isinstance(blocks, ir.Const)
+                 else f"static_cast<int16_t>({cx.scalar(self.ctx, blocks)})")
+        calls = [f"launch_spec.set_block_num({count})"]
+        if launch.sync:
+            calls.append("launch_spec.set_require_sync_start(true)")
+        return tuple(calls)
 
     def _create_info(self, base: str, dtype: str, dims_ir: tuple[ir.Expr, ...]
                      ) -> tuple[str, tuple[str, ...]]:
@@ -308,9 +322,15 @@ class _Lowerer:
         cond = " && ".join(c if len(conditions) == 1 else f"({c})" for c in conditions)
         return DepView(task_id, cond or None, d.inferred)
 
-    def _call(self, kernel: ir.Kernel, base: str, args_name: str
+    def _call(self, kernel: ir.Kernel, base: str, args_name: str, span: Span
               ) -> tuple[str | None, tuple[tuple[str, str], ...], str]:
         d = self.ctx.dialect
+        if kernel.core == "dummy":
+            if d.submit_dummy is None:
+                self.ctx.fail("E405", f"the {d.name} runtime API has no dummy tasks", span,
+                              "a dependency-only task needs the current dialect "
+                              "(rt_submit_dummy_task); in v0, submit a kernel task")
+            return None, (), f"{d.submit_dummy}({args_name})"
         if kernel.core in ("aic", "aiv"):
             fn = d.submit_aic if kernel.core == "aic" else d.submit_aiv
             slot = kernel.func_ids[0][0]

@@ -50,6 +50,7 @@ class SubmitView:
     binding: str
     target: str | None
     kind: str = "submit"
+    launch: tuple[str, ...] = ()  # launch_spec calls (SPMD block count, sync start)
 
     @property
     def conditional_deps(self) -> bool:

@@ -19,6 +19,7 @@ class CppDialect:
     submit_aic: str  # submit functions by core type (runtime-model.md)
     submit_aiv: str
     submit_mixed: str
+    submit_dummy: str | None  # a dependency-only task (None: the dialect has none)
     dep_style: str  # "add_dep": Arg::add_dep per id; "array": set_dependencies(ids, n)
     header: str  # the interface header of this project that declares the dialect's API
 
@@ -32,6 +33,7 @@ V0 = CppDialect(
     submit_aic="pto2_rt_submit_aic_task",
     submit_aiv="pto2_rt_submit_aiv_task",
     submit_mixed="pto2_rt_submit_task",
+    submit_dummy=None,
     dep_style="add_dep",
     header="pto2_api_v0.h",
 )
@@ -45,6 +47,7 @@ CURRENT = CppDialect(
     submit_aic="rt_submit_aic_task",
     submit_aiv="rt_submit_aiv_task",
     submit_mixed="rt_submit_task",
+    submit_dummy="rt_submit_dummy_task",
     dep_style="array",
     header="pto2_api_current.h",
 )

@@ -165,10 +165,13 @@ class Arg:
     """The task-argument builder (runtime-model.md): tensors with tags, then scalars, and
     explicit deps; the first misuse is latched and fails the submit (runtime-model.md)."""
 
-    __slots__ = ("deps", "error", "limits", "scalars", "tags", "tensors")
+    __slots__ = ("block_num", "deps", "error", "limits", "require_sync_start", "scalars",
+                 "tags", "tensors")
 
     def __init__(self, limits: ArgLimits | None = None) -> None:
         self.limits = limits or V0_LIMITS
+        self.block_num = 1  # launch_spec: SPMD blocks (runtime-model.md)
+        self.require_sync_start = False
         self.tensors: list[Tensor | TensorCreateInfo] = []
         self.tags: list[TensorArgType] = []
         self.scalars: list[int | float | bool] = []

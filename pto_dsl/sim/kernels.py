@@ -4,6 +4,8 @@ kernels, by func_ids (runtime-model.md).
 
 An implementation is called with the kernel's arguments in declaration order: tensors as
 numpy arrays shaped like the argument (write the outputs in place), scalars as numbers.
+Once per task; or, if the function has a `block_idx` parameter, once per SPMD block, one
+block after the other on the same arrays, with `block_idx` and `block_num` as keywords.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -141,6 +144,20 @@ def _runner(kernel: ir.Kernel, fn: Callable[..., Any]) -> KernelRun:
             order.append((False, scalars))
             scalars += 1
 
-    def run(arrays: list[np.ndarray], values: Sequence[Scalar]) -> None:
-        fn(*[arrays[i] if is_tensor else values[i] for is_tensor, i in order])
+    per_block = _takes_block_index(fn)
+
+    def run(arrays: list[np.ndarray], values: Sequence[Scalar], blocks: int) -> None:
+        args = [arrays[i] if is_tensor else values[i] for is_tensor, i in order]
+        if not per_block:
+            fn(*args)
+            return
+        for block in range(blocks):
+            fn(*args, block_idx=block, block_num=blocks)
     return run
+
+
+def _takes_block_index(fn: Callable[..., Any]) -> bool:
+    try:
+        return "block_idx" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False

@@ -196,6 +196,9 @@ class Lowering(Instantiator):
         check_dims = dims_checker(self, kernel, tensor_args)
         new_names = [a.param.name for a in tensor_args if isinstance(a, ir.NewArg)]
         target = s.target.slot if s.target is not None else None
+        blocks = self.expr(s.launch.blocks) if s.launch is not None else None
+        dummy = kernel.core == "dummy"
+        sync = s.launch is not None and s.launch.sync
 
         tags = [_TAGS[a.tag] if isinstance(a, ir.TensorArg) else TensorArgType.OUTPUT
                 for a in tensor_args]
@@ -212,7 +215,10 @@ class Lowering(Instantiator):
             arg.add_tensors(tags, items)
             arg.add_scalar(*[e(f) for e in scalars])
             arg.add_dep(*deps(f))
-            result = rt.submit_task(kernels, arg, TaskTag(site, self.instance))
+            if blocks is not None:
+                arg.block_num, arg.require_sync_start = blocks(f), sync
+            result = rt.submit_dummy_task(arg, TaskTag(site, self.instance)) if dummy \
+                else rt.submit_task(kernels, arg, TaskTag(site, self.instance))
             self.count_task(span)
             if rt.fatal_code:
                 self.check_fatal(span)
@@ -301,6 +307,9 @@ _FATAL_HELP = {
                                   "(--task-window) or the heap (--heap-mib)",
     ErrorCode.INVALID_ARGS: "the orchestration calls the runtime in a way it rejects "
                             "(docs/runtime-model.md)",
+    ErrorCode.REQUIRE_SYNC_START_INVALID: "a 'sync' launch may have at most as many blocks "
+                                          "as the machine has clusters (AIV cores for a "
+                                          "vector kernel)",
 }
 
 _TAGS = {ir.Tag.INPUT: TensorArgType.INPUT, ir.Tag.INOUT: TensorArgType.INOUT,

@@ -25,7 +25,8 @@ NP_DTYPES: dict[str, Any] = {
     "u32": np.uint32, "u64": np.uint64, "bool": np.bool_}
 
 Scalar = int | float | bool
-KernelRun = Callable[[list[np.ndarray], Sequence[Scalar]], None]
+# (arrays, scalars, SPMD block count): runs every block of a task
+KernelRun = Callable[[list[np.ndarray], Sequence[Scalar], int], None]
 KernelCycles = Callable[[Sequence[Tensor], Sequence[Scalar]], float]
 
 
@@ -150,7 +151,7 @@ class Numerics:
             except NoData:
                 raise FreedBuffer(slot, t) from None
         try:
-            impl.run(arrays, scalars)
+            impl.run(arrays, scalars, slot.blocks)
         except Exception as exc:  # the user's kernel: reported with its task
             raise KernelError(slot, exc) from exc
         slot.pending = [(t, a) for t, tag, a in zip(tensors, tags, arrays) if tag in WRITES]

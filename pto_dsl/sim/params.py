@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from pto_dsl import machine
 from pto_dsl.costs import DEFAULT_COST_CYCLES
 
 KiB, MiB = 1024, 1024 * 1024
@@ -38,8 +39,8 @@ KiB, MiB = 1024, 1024 * 1024
 @dataclass(frozen=True)
 class Params:
     # ---- machine (runtime-model.md) -------------------------------------------------------
-    block_dim: int = 24  # clusters used; PLATFORM_MAX_BLOCKDIM = 24 (1 AIC + 2 AIV each)
-    aiv_per_cluster: int = 2  # runtime-model.md
+    block_dim: int = machine.CLUSTERS  # clusters used (1 AIC + 2 AIV each)
+    aiv_per_cluster: int = machine.AIV_PER_CLUSTER  # runtime-model.md
     scheduler_threads: int = 3  # 4 AICPU threads: 3 schedulers + 1 orchestrator (runtime-model.md)
 
     # ---- runtime limits (runtime-model.md) ------------------------------------------------

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from pto_dsl.graph import plural, records_text
+from pto_dsl.sim.api import MixedKernels
 from pto_dsl.sim.golden import OutputCheck
 from pto_dsl.sim.lowering import TaskTag
 from pto_dsl.sim.run import SimResult
@@ -67,6 +68,8 @@ def _per_kernel(result: SimResult) -> dict[str, int]:
     rt = result.runtime
     counts = {impl.name: rt.task_counts[kernels] for kernels, impl in rt.kernels.items()
               if rt.task_counts[kernels]}
+    if rt.task_counts[MixedKernels()]:  # no kernel slot: dummy tasks
+        counts["dummy"] = rt.task_counts[MixedKernels()]
     if rt.task_counts[None]:
         counts["alloc"] = rt.task_counts[None]
     return counts

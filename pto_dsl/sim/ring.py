@@ -18,11 +18,11 @@ class TaskSlot:
     """One task's slot state (runtime-model.md: fanin/fanout counters and task_state) with
     what the scheduler needs to run it (kernels, arguments, cost) and its timing."""
 
-    __slots__ = ("args", "core", "cp", "cp_ns", "cp_prev", "cycles", "duration", "end", "fanin",
-                 "fanin_count",
+    __slots__ = ("args", "blocks", "blocks_left", "core", "cp", "cp_ns", "cp_prev", "cycles",
+                 "duration", "end", "fanin", "fanin_count",
                  "fanin_refcount", "fanout", "fanout_count", "fanout_refcount", "heap_end",
-                 "kernels", "local", "out_addrs", "pending", "ready_time", "ring", "seq",
-                 "shape", "stale", "start", "state", "tag", "task_id")
+                 "kernels", "local", "out_addrs", "pending", "ready_time", "ring", "running",
+                 "seq", "shape", "stale", "start", "state", "sync", "tag", "task_id")
 
     def __init__(self, task_id: int, ring: int, local: int, seq: int) -> None:
         self.task_id, self.ring, self.local, self.seq = task_id, ring, local, seq
@@ -41,6 +41,9 @@ class TaskSlot:
         self.kernels: Any = None
         self.args: Any = None
         self.shape = "alloc"
+        self.blocks = self.blocks_left = 1  # SPMD blocks, and those not yet dispatched
+        self.running = 0  # blocks on a core now
+        self.sync = False  # require_sync_start: every block starts at once
         self.duration = 0.0
         self.cycles = 0.0  # the kernel's cost
         # the heaviest chain of kernel costs ending with this task (cycles, as pto-graph

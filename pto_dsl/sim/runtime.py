@@ -12,6 +12,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from pto_dsl import machine
 from pto_dsl.dialects import CURRENT_RULES, RuntimeRules
 from pto_dsl.regions import Region, classifier
 from pto_dsl.sim.api import (
@@ -274,8 +275,13 @@ class Runtime:
         return self.rings[ring].slot_of(task_local(task_id))
 
     # ---- submit (runtime-model.md) -----------------------------------------------------------
+    def submit_dummy_task(self, args: Arg, tag: object = None) -> TaskOutputTensors:
+        """A dependency-only task: deps, TensorMap and outputs as a kernel task, no core;
+        it completes as soon as it is ready (runtime-model.md)."""
+        return self.submit_task(MixedKernels(), args, tag, dummy=True)
+
     def submit_task(self, kernels: MixedKernels, args: Arg,
-                    tag: object = None) -> TaskOutputTensors:
+                    tag: object = None, dummy: bool = False) -> TaskOutputTensors:
         """`tag` labels the task in traces (the model's addition; not a runtime argument)."""
         if self.is_fatal():
             return EMPTY_RESULT
@@ -287,9 +293,11 @@ class Runtime:
             self.report_fatal(ErrorCode.INVALID_ARGS, args.error)
             return EMPTY_RESULT
         kind = self._kinds.get(kernels) or self._kind(kernels)
-        if kind.shape is None:
+        if kind.shape is None and not dummy:
             self.report_fatal(ErrorCode.INVALID_ARGS, "submit needs at least one active "
                               "kernel slot in MixedKernels")
+            return EMPTY_RESULT
+        if not dummy and not self._launch_ok(kind.shape or "", args):
             return EMPTY_RESULT
         tags = args.tags
         infos = [t for t, tag_ in zip(args.tensors, tags) if tag_ is OUTPUT]
@@ -315,19 +323,39 @@ class Runtime:
             auto_fanin(self, slot, tensors, tags, fanin)
         elif self.boundary:
             boundary_fanin(self, slot, tensors, tags, fanin)
-        slot.kernels, slot.shape = kind.kernels, kind.shape
+        slot.kernels, slot.shape = kind.kernels, "dummy" if dummy else kind.shape or ""
+        if not dummy:  # a dummy task ignores the launch settings
+            slot.blocks = slot.blocks_left = args.block_num
+            slot.sync = args.block_num > 1 and args.require_sync_start
         kind.tasks += 1
         slot.args = (tensors, tags, args.scalars)
         p = self.params
-        cycles = kind.cycles(tensors, args.scalars) if kind.cycles is not None \
-            else p.default_cost_cycles
-        slot.cycles, slot.duration = cycles, cycles / p.core_ghz + p.launch_ns
+        cycles = 0.0 if dummy else kind.cycles(tensors, args.scalars) \
+            if kind.cycles is not None else p.default_cost_cycles
+        slot.cycles, slot.duration = cycles, 0.0 if dummy else cycles / p.core_ghz + p.launch_ns
         self._cost(p.submit_ns + p.lookup_ns * (tmap.lookups - lookups)
                    + p.insert_ns * (tmap.inserts - inserts) + p.dep_ns * len(fanin))
         self._wire(slot, list(fanin.values()), self._holding)
         if self.orch_trace is not None:
             self.orch_trace.append((tag, started, self.orch_time))
         return TaskOutputTensors(slot.task_id, tuple(outputs))
+
+    def _launch_ok(self, shape: str, args: Arg) -> bool:
+        """The launch checks of the submit (runtime-model.md): a sync-start task wider than
+        the cores of its shape could never start, so the runtime stops (fatal 7)."""
+        n = args.block_num
+        if n < 1:
+            self.report_fatal(ErrorCode.INVALID_ARGS, f"block_num must be >= 1 (got {n})")
+            return False
+        if n > 1 and args.require_sync_start:
+            p = self.params
+            limit = machine.sync_start_limit(shape, p.block_dim, p.aiv_per_cluster)
+            if n > limit:
+                self.report_fatal(ErrorCode.REQUIRE_SYNC_START_INVALID,
+                                  f"require_sync_start block_num={n} > limit={limit} "
+                                  "(deadlock guaranteed)")
+                return False
+        return True
 
     def submit_aic_task(self, kernel_id: int, args: Arg, tag: object = None) -> TaskOutputTensors:
         return self.submit_task(MixedKernels(aic=kernel_id), args, tag)

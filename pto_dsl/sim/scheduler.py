@@ -2,10 +2,15 @@
 (runtime-model.md).
 
 Cores: `block_dim` clusters of 1 AIC and 2 AIV; one ready queue per resource shape (MIX
-first, then AIC, AIV); a MIX task needs a fully idle cluster. Scheduler threads own the
-clusters round-robin and spend time per dispatch and per completion. Completion follows
-runtime-model.md: COMPLETED, fanout walk (consumers become ready), release of the fanin
-producers, CONSUMED check, and `last_task_alive` advance through the ring.
+first, then AIC, AIV); a MIX task needs a fully idle cluster. An SPMD task of N blocks
+runs each block on its own cores (a cluster per block for MIX) as they become idle and
+completes when its last block ends; a require_sync_start task goes before every other
+ready task and starts all its blocks at once, and while it waits for enough idle cores
+nothing else is dispatched (the runtime's stop-the-world drain, runtime-model.md).
+Scheduler threads own the clusters round-robin and spend time per dispatch and per
+completion. Completion follows runtime-model.md: COMPLETED, fanout walk (consumers become
+ready), release of the fanin producers, CONSUMED check, and `last_task_alive` advance
+through the ring.
 """
 
 from __future__ import annotations
@@ -51,10 +56,12 @@ class Scheduler:
         # idle cores per kind, the longest idle first (dispatch rotates over the cores)
         self.idle: dict[str, deque[int]] = {
             "aic": deque(range(n)), "aiv": deque(range(n, n + params.aiv_per_cluster * n))}
-        self.ready: dict[str, deque[TaskSlot]] = {s: deque() for s in ("mix", "aic", "aiv")}
+        self.ready: dict[str, deque[TaskSlot]] = {
+            s: deque() for s in ("dummy", "sync", "mix", "aic", "aiv")}
         self.thread_clock = [0.0] * params.scheduler_threads
         self.busy = [0.0] * len(self.core_names)
-        self.events: list[tuple[float, int, TaskSlot]] = []
+        # (end, tie-break, task, cores, start): one entry per running block
+        self.events: list[tuple[float, int, TaskSlot, list[int], float]] = []
         self._counter = itertools.count()
         self.now = 0.0
         self.last_end = 0.0
@@ -87,39 +94,63 @@ class Scheduler:
             slot.ready_time = t + self.holds[slot.seq]
             heapq.heappush(self.held, (slot.ready_time, next(self._counter), slot))
             return
-        self.ready[slot.shape].append(slot)
+        self.ready["sync" if slot.sync else slot.shape].append(slot)
 
-    def _pop(self, queue: deque[TaskSlot]) -> TaskSlot:
-        if self.rng is None:
-            return queue.popleft()
-        i = self.rng.randrange(len(queue))  # --explore: any ready task may go first
-        slot = queue[i]
-        del queue[i]
-        return slot
+    def _pick(self, queue: deque[TaskSlot]) -> int:
+        """The queue position to dispatch next: the head, or under --explore any task."""
+        return 0 if self.rng is None else self.rng.randrange(len(queue))
+
+    def _places(self, slot: TaskSlot, k: int) -> list[list[int]]:
+        """Up to k sets of idle cores for blocks of `slot`, not yet taken: a fully idle
+        cluster per block of a MIX task (runtime-model.md), an idle core otherwise."""
+        if slot.shape == "mix":
+            mask, places = slot.kernels.mask, []
+            for c in range(self.n_clusters):
+                cores = self._cluster_cores(c, mask)
+                if cores is not None:
+                    places.append(cores)
+                    if len(places) == k:
+                        break
+            return places
+        idle = list(self.idle[slot.shape])
+        if self.rng is not None and len(idle) > k:
+            idle = self.rng.sample(idle, k)
+        return [[core] for core in idle[:k]]
+
+    def _take(self, slot: TaskSlot, places: list[list[int]]) -> None:
+        n = self.n_clusters
+        for cores in places:
+            for core in cores:
+                self.idle["aic" if core < n else "aiv"].remove(core)
+            self._start(slot, cores)
 
     def dispatch(self) -> None:
-        mix = self.ready["mix"]
-        while mix:
-            for c in range(self.n_clusters):
-                cores = self._cluster_cores(c, mix[0].kernels.mask)
-                if cores is not None:
-                    for core in cores:
-                        self.idle["aic" if core < self.n_clusters else "aiv"].remove(core)
-                    self._start(self._pop(mix), cores)
+        dummies = self.ready["dummy"]
+        while dummies:  # dependency-only tasks take no core: complete them at once
+            slot = dummies.popleft()
+            self.complete(slot, max(self.now, slot.ready_time) + self.params.complete_ns)
+        sync = self.ready["sync"]
+        while sync:  # sync-start tasks first, all blocks at once; until then nothing else
+            slot = sync[0]
+            places = self._places(slot, slot.blocks_left)
+            if len(places) < slot.blocks_left:
+                return
+            sync.popleft()
+            self._take(slot, places)
+        for shape in ("mix", "aic", "aiv"):
+            queue = self.ready[shape]
+            while queue:
+                i = self._pick(queue)
+                slot = queue[i]
+                places = self._places(slot, slot.blocks_left)
+                if not places:
                     break
-            else:
-                break
-        for shape in ("aic", "aiv"):
-            queue, idle = self.ready[shape], self.idle[shape]
-            while queue and idle:
-                if self.rng is None:
-                    core = idle.popleft()
-                else:
-                    core = idle[self.rng.randrange(len(idle))]
-                    idle.remove(core)
-                self._start(self._pop(queue), [core])
+                self._take(slot, places)
+                if slot.blocks_left == 0:
+                    del queue[i]
 
     def _start(self, slot: TaskSlot, cores: list[int]) -> None:
+        """Start one block of `slot` on `cores` (a task of one block: the whole task)."""
         thread = self.cluster_of(cores[0]) % len(self.thread_clock)
         start = self.now
         if slot.ready_time > start:
@@ -135,10 +166,16 @@ class Scheduler:
                 duration *= self.rng.uniform(1.0, 8.0)
         if self.stretches:
             duration += self.stretches.get(slot.seq, 0.0)
-        slot.core, slot.start, slot.end = cores, start, start + duration
-        if self.executor is not None:
-            self.executor.start(slot)
-        heapq.heappush(self.events, (slot.end, next(self._counter), slot))
+        first = slot.blocks_left == slot.blocks
+        slot.blocks_left -= 1
+        slot.running += 1
+        if first:
+            slot.core, slot.start, slot.end = cores, start, start + duration
+            if self.executor is not None:  # the kernel reads its inputs as it starts
+                self.executor.start(slot)
+        elif start + duration > slot.end:
+            slot.end = start + duration
+        heapq.heappush(self.events, (start + duration, next(self._counter), slot, cores, start))
 
     # ---- events ---------------------------------------------------------------------
     def run_until(self, t: float) -> None:
@@ -147,29 +184,35 @@ class Scheduler:
             self.step()
 
     def step(self) -> bool:
-        """Process the next completion (or release of a held task); False if nothing is
-        running or held."""
+        """Process the next block's end (or release of a held task); False if nothing is
+        running or held. A task completes when its last block ends."""
         if self.held and (not self.events or self.held[0][0] <= self.events[0][0]):
             when, _, held = heapq.heappop(self.held)
             self.now = max(self.now, when)
-            self.ready[held.shape].append(held)
+            self.ready["sync" if held.sync else held.shape].append(held)
             self.dispatch()
             return True
         if not self.events:
             return False
-        end, _, slot = heapq.heappop(self.events)
+        end, _, slot, cores, start = heapq.heappop(self.events)
         if end > self.now:
             self.now = end
         if end > self.last_end:
             self.last_end = end
-        cores: list[int] = slot.core
-        n, busy, start = self.n_clusters, self.busy, slot.start
+        n, busy = self.n_clusters, self.busy
         for core in cores:
             self.idle["aic" if core < n else "aiv"].append(core)
             busy[core] += end - start
         if self.schedule is not None:
             self.schedule.append(Span(slot.seq, slot.tag, cores[0], start, end,
                                       slot.cp_prev))
+        slot.running -= 1
+        if slot.running == 0 and slot.blocks_left == 0:
+            self._finish(slot, cores, end)
+        self.dispatch()
+        return True
+
+    def _finish(self, slot: TaskSlot, cores: list[int], end: float) -> None:
         if self.executor is not None:
             self.executor.finish(slot)
         thread = self.cluster_of(cores[0]) % len(self.thread_clock)
@@ -179,8 +222,6 @@ class Scheduler:
         done += self.params.complete_ns + self.params.complete_edge_ns * len(slot.fanout)
         self.thread_clock[thread] = done
         self.complete(slot, done)
-        self.dispatch()
-        return True
 
     # ---- task life cycle (runtime-model.md) ---------------------------------------
     def complete(self, slot: TaskSlot, t: float) -> None:

@@ -18,6 +18,7 @@ NODE_STYLE = {
     "aiv": ("ellipse", "filled", "#ffe0b2", "#b85c00"),
     "mix": ("diamond", "filled", "#c8e6c9", "#2e7d32"),
     "alloc": ("note", "filled,dashed", "#eaeaea", "#666666"),
+    "dummy": ("note", "filled,dotted", "#ffffff", "#555555"),  # no core: deps only
 }
 # edge class -> (colour, style)
 EDGE_STYLE = {
@@ -49,6 +50,7 @@ LEGEND: tuple[Swatch, ...] = (
     Swatch("core", "aiv", "AIV task"),
     Swatch("core", "mix", "MIX task"),
     Swatch("core", "alloc", "alloc task"),
+    Swatch("core", "dummy", "dummy task"),
     Swatch("edge", "explicit", "explicit dep"),
     Swatch("edge", "creator", "creator edge"),
     Swatch("edge", "tensormap", "TensorMap edge"),

@@ -127,7 +127,7 @@ def _task_node(graph: TaskGraph, task: Task, findings: Findings, critical: bool)
     inst = instance_text(task.instance)
     lines = [inst] if inst else []
     lines.append(f"line {task.span.line}")
-    return VNode(f"t{task.id}", task.core, f"{task.kernel} #{task.id}", lines,
+    return VNode(f"t{task.id}", task.core, f"{task.kernel} #{task.id}{task.launch_text}", lines,
                  _task_details(graph, task, findings),
                  f"c{task.scope.id}" if task.scope else None, critical,
                  search=f"{task.kernel} #{task.id} {task.kernel}#{task.id} {inst}")
@@ -141,6 +141,9 @@ def _task_details(graph: TaskGraph, task: Task, findings: Findings) -> list[tupl
            ("scope", f"{task.scope_mode}, ring {task.ring}"),
            ("instance", instance_text(task.instance) or "-"),
            ("cost", f"{findings.costs[task.id]:g}" if findings.costs else "-")]
+    if task.launch_text:
+        out.append(("blocks", f"{task.blocks}" + (", require_sync_start" if task.sync_start
+                                                   else "")))
     for acc in task.accesses:
         flag = " manual_dep" if acc.manual_dep else ""
         out.append((f"arg {acc.param}", f"{acc.tag.value} {acc.buffer.name}{acc.region}{flag}"))
@@ -182,6 +185,9 @@ def _site_node(site: ir.Site, tasks: list[Task], findings: Findings,
     first = tasks[0]
     ranges = _ranges(tasks)
     lines = [ranges] if ranges else []
+    launches = sorted({t.launch_text for t in tasks})
+    if launches != [""]:
+        lines.append("blocks" + ",".join(t or " x1" for t in launches))
     lines.append(f"line {site.span.line}")
     total = sum(findings.costs[t.id] for t in tasks) if findings.costs else 0.0
     details = [("site", f"{site.label} at {site.span.file}:{site.span.line}:{site.span.col}"),
