@@ -103,6 +103,7 @@ def test_random_programs_emit_their_graph(statements: list[str]) -> None:
 @example(statements=["if N > 2 {\n} else if N > 2 {\n}"])  # -Wduplicated-cond
 @example(statements=["t = t"])  # the only use of t, and it is a comment: -Wunused
 @example(statements=["let a = idx[1] < 5000000000", "let b = K(x[0 : 5000000000], y)"])
+@example(statements=["let v1 = K(x, new f32[N]) blocks idx[1]"])  # a tensor read only in `blocks`
 def test_random_programs_compile(statements: list[str], tmp_path: Path) -> None:
     text = random_program(statements)
     for dialect, _, cpp in _each_dialect(

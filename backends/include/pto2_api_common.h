@@ -1,6 +1,6 @@
 // Declarations shared by both dialect headers of pto-dsl's interface to the PTO2 runtime's
-// orchestration API. Written for this project from the facts in the runtime reference
-// (shared/reference/pto2-runtime.md): declarations only, enough for a generated
+// orchestration API. Written for this project from the runtime's documented behaviour
+// (docs/runtime-model.md): declarations only, enough for a generated
 // orchestration source to pass `g++ -std=c++17 -fsyntax-only -Wall -Wextra -Werror`.
 // Not the runtime's header and not linkable: compile against the real runtime to build.
 #pragma once
@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <type_traits>
 
-// Tensor element types, in the runtime's order (reference §1.4).
+// Tensor element types, in the runtime's order.
 enum class DataType : uint8_t {
     FLOAT32, FLOAT16, INT32, INT16, INT8, UINT8, BFLOAT16, INT64, UINT64, UINT16, UINT32,
 #ifdef PTO_DSL_HAS_BOOL_DTYPE
@@ -18,7 +18,7 @@ enum class DataType : uint8_t {
     DATA_TYPE_NUM
 };
 
-// 64-bit task id: ring in the high half, local id in the low half (reference §1.9).
+// 64-bit task id: ring in the high half, local id in the low half.
 struct PTO2TaskId {
     uint64_t raw;
     static PTO2TaskId make(uint32_t ring, uint32_t local);
@@ -32,7 +32,7 @@ struct PTO2TaskId {
 
 enum class PTO2ScopeMode : uint8_t { AUTO = 0, MANUAL = 1 };
 
-// Kernel ids per slot of a cluster; unused slots hold INVALID_KERNEL_ID (reference §1.6).
+// Kernel ids per slot of a cluster; unused slots hold INVALID_KERNEL_ID.
 constexpr int32_t INVALID_KERNEL_ID = -1;
 struct MixedKernels {
     int32_t aic_kernel_id = INVALID_KERNEL_ID;
@@ -40,7 +40,7 @@ struct MixedKernels {
     int32_t aiv1_kernel_id = INVALID_KERNEL_ID;
 };
 
-// An RAII scope; PTO2_SCOPE(mode?) opens one for the braced block after it (reference §1.8).
+// An RAII scope; PTO2_SCOPE(mode?) opens one for the braced block after it.
 class PTO2ScopeGuard {
 public:
     explicit PTO2ScopeGuard(PTO2ScopeMode mode = PTO2ScopeMode::AUTO);
@@ -56,13 +56,13 @@ public:
 #define PTO2_SCOPE_GUARD(...) \
     [[maybe_unused]] PTO2ScopeGuard PTO_DSL_JOIN(pto_dsl_scope_, __COUNTER__) { __VA_ARGS__ }
 
-// The one field the executor reads from aicpu_orchestration_config (reference §1.2).
+// The one field the executor reads from aicpu_orchestration_config.
 struct PTO2OrchestrationConfig {
     int expected_arg_count;
 };
 
 // Runtime-allocated output description; arguments keep its address, so it must be a named
-// object that outlives the submit (reference §1.4).
+// object that outlives the submit.
 class TensorCreateInfo {
 public:
     TensorCreateInfo(const uint32_t shapes[], uint32_t ndims, DataType dtype = DataType::FLOAT32,
@@ -90,7 +90,7 @@ public:
 };
 
 // The task-argument builder, parameterised by the descriptor type and the dependency API
-// (reference §1.5): tensors are lvalues (their addresses are kept), scalars are values.
+//: tensors are lvalues (their addresses are kept), scalars are values.
 template <typename TensorT>
 class PtoDslArgsBase {
 public:
@@ -120,7 +120,7 @@ public:
 };
 
 // Result of a submit: the task id and the runtime-created outputs in add_output order;
-// get_ref only on a named result (reference §1.6).
+// get_ref only on a named result.
 template <typename TensorT>
 class PtoDslOutputs {
 public:

@@ -1,5 +1,5 @@
 // pto-dsl's declaration-only interface to the PTO2 orchestration API, dialect `current`
-// (the runtime at 6ebaf7715; reference §1.13). Written for this project; see
+// (the runtime at 6ebaf7715). Written for this project; see
 // pto2_api_common.h. Installed as "pto_orchestration_api.h" for the syntax check.
 #pragma once
 
@@ -8,7 +8,7 @@
 
 enum class AddressSpace : uint8_t { HOST = 0, DEVICE = 1 };
 
-// The runtime's tensor descriptor (reference §1.4, §1.13); valid ones come only from
+// The runtime's tensor descriptor; valid ones come only from
 // make_tensor_external, submit results and the view operations.
 class ChipTensor {
 public:
@@ -34,7 +34,7 @@ ChipTensor make_tensor_external(void *addr, const uint32_t shapes[], uint32_t nd
                                 int32_t version = 0,
                                 AddressSpace address_space = AddressSpace::HOST);
 
-// Entry arguments: tensor slots are reached through ref() (reference §1.13).
+// Entry arguments: tensor slots are reached through ref().
 class ChipTensorSlot {
 public:
     const ChipTensor &ref() const;
@@ -49,7 +49,7 @@ public:
 };
 
 // At most 32 tensors and 16 scalars per task; explicit deps through a caller-owned array
-// that must outlive the submit, set at most once (reference §1.13).
+// that must outlive the submit, set at most once.
 class CoreTaskArgs : public PtoDslArgsBase<ChipTensor> {
 public:
     CoreTaskArgs();

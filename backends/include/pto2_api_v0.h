@@ -1,11 +1,11 @@
 // pto-dsl's declaration-only interface to the PTO2 orchestration API, dialect `v0`
-// (the manual-scope v0 commit 98870952c; reference §1.2-1.12). Written for this project;
+// (the manual-scope v0 commit 98870952c). Written for this project;
 // see pto2_api_common.h. Installed as "pto_orchestration_api.h" for the syntax check.
 #pragma once
 
 #include "pto2_api_common.h"
 
-// Entry arguments: 40-byte tensor records and 64-bit scalar slots (reference §1.3).
+// Entry arguments: 40-byte tensor records and 64-bit scalar slots.
 struct ContinuousTensor {
     uint64_t data;
     uint32_t shapes[5];
@@ -26,7 +26,7 @@ public:
 };
 
 // The runtime's 128-byte descriptor; valid ones come only from the factories below
-// (reference §1.4).
+//.
 class Tensor {
 public:
     uint32_t shapes[5];
@@ -48,7 +48,7 @@ Tensor make_tensor_external(void *addr, const uint32_t shapes[], uint32_t ndims,
                             int32_t version = 0);
 Tensor from_tensor_arg(const ContinuousTensor &t, bool manual_dep = false, int32_t version = 0);
 
-// At most 16 tensors, 32 scalars and 16 explicit deps per task (reference §1.5).
+// At most 16 tensors, 32 scalars and 16 explicit deps per task.
 class Arg : public PtoDslArgsBase<Tensor> {
 public:
     template <typename... Ids, typename = std::enable_if_t<
@@ -63,14 +63,14 @@ TaskOutputTensors pto2_rt_submit_task(const MixedKernels &mixed_kernels, const A
 TaskOutputTensors pto2_rt_submit_aic_task(int32_t kernel_id, const Arg &args);
 TaskOutputTensors pto2_rt_submit_aiv_task(int32_t kernel_id, const Arg &args);
 
-// One hidden, already-complete task owning the new buffers (reference §1.7).
+// One hidden, already-complete task owning the new buffers.
 TaskOutputTensors alloc_tensors(const Arg &args);
 TaskOutputTensors alloc_tensors(const TensorCreateInfo create_infos[], uint32_t count);
 template <typename... CIs, typename = std::enable_if_t<
                                (sizeof...(CIs) > 0) && pto_dsl_detail::all_are<TensorCreateInfo, CIs...>>>
 TaskOutputTensors alloc_tensors(const CIs &...create_infos);
 
-// Orchestration-side element access (reference §1.10).
+// Orchestration-side element access.
 template <typename T = uint64_t>
 T get_tensor_data(const Tensor &tensor, uint32_t ndims, const uint32_t indices[]);
 template <typename T = uint64_t>

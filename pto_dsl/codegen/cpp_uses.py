@@ -82,6 +82,8 @@ def _exprs(s: ir.Stmt) -> Iterator[ir.Expr]:
                 yield from a.dims
             else:
                 yield a.value
+        if s.launch is not None:
+            yield s.launch.blocks
         for d in s.deps:
             yield ir.Load(d.var, d.var.ty, d.span)
             if d.guard is not None:

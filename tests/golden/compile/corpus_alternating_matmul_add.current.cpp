@@ -7,7 +7,7 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_MATMUL = 0;  // MATMUL (aic)
 static constexpr int32_t FUNC_ADD = 1;  // ADD (aiv0)
 
@@ -16,7 +16,7 @@ namespace {
 // The integer quotient, truncated toward zero like the language's `/`.
 inline int64_t pto_div(int64_t a, int64_t b) { return a / b; }
 
-// An entry scalar arrives as its own bits, zero-extended to 64 (reference §1.3).
+// An entry scalar arrives as its own bits, zero-extended to 64.
 template <typename T>
 T pto_scalar_bits(uint64_t raw) {
     T value;

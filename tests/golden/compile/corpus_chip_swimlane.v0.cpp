@@ -7,7 +7,7 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_MATMUL_ADD_AIC = 0;  // MATMUL_ADD (aic)
 static constexpr int32_t FUNC_MATMUL_ADD_AIV0 = 1;  // MATMUL_ADD (aiv0)
 

@@ -7,7 +7,7 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_FILL_CONST = 0;  // FILL_CONST (aic)
 static constexpr int32_t FUNC_COPY_FIRST = 1;  // COPY_FIRST (aic)
 

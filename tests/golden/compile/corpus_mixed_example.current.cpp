@@ -7,7 +7,7 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_MATMUL = 0;  // MATMUL (aic)
 static constexpr int32_t FUNC_MATMUL_ADD_AIC = 0;  // MATMUL_ADD (aic)
 static constexpr int32_t FUNC_MATMUL_ADD_MUL_AIC = 0;  // MATMUL_ADD_MUL (aic)

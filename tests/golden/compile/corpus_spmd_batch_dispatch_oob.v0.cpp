@@ -7,7 +7,7 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_SPMD_WRITE_AIC = 0;  // SPMD_WRITE (aic)
 static constexpr int32_t FUNC_SPMD_WRITE_AIV0 = 1;  // SPMD_WRITE (aiv0)
 static constexpr int32_t FUNC_SPMD_WRITE_AIV1 = 2;  // SPMD_WRITE (aiv1)

@@ -7,7 +7,7 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_SPMD_WRITE_AIV = 0;  // SPMD_WRITE_AIV (aiv0)
 
 extern "C" {

@@ -7,7 +7,7 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_SPMD_MIX_AIC = 0;  // SPMD_MIX (aic)
 static constexpr int32_t FUNC_SPMD_MIX_AIV0 = 1;  // SPMD_MIX (aiv0)
 static constexpr int32_t FUNC_SPMD_MIX_AIV1 = 2;  // SPMD_MIX (aiv1)

@@ -7,7 +7,7 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_ADD = 0;  // ADD (aiv0)
 static constexpr int32_t FUNC_ADD_SCALAR = 1;  // ADD_SCALAR (aiv0)
 static constexpr int32_t FUNC_MUL = 2;  // MUL (aiv0)

@@ -7,7 +7,7 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_MM = 4;  // MM (aic)
 static constexpr int32_t FUNC_FUSED_AIC = 5;  // FUSED (aic)
 static constexpr int32_t FUNC_FUSED_AIV0 = 6;  // FUSED (aiv0)

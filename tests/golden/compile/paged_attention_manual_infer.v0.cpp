@@ -7,7 +7,7 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_QK = 0;  // QK (aic)
 static constexpr int32_t FUNC_SF = 1;  // SF (aiv0)
 static constexpr int32_t FUNC_PV = 2;  // PV (aic)
@@ -21,7 +21,7 @@ inline int64_t pto_cdiv(int64_t a, int64_t b) {
     return (a % b != 0 && ((a < 0) == (b < 0))) ? q + 1 : q;
 }
 
-// One element of type T of a tensor, read by the orchestration (reference §1.10), as a
+// One element of type T of a tensor, read by the orchestration, as a
 // value of type V.
 template <typename V, typename T, typename... I>
 V pto_read(const Tensor &tensor, I... index) {
@@ -29,7 +29,7 @@ V pto_read(const Tensor &tensor, I... index) {
     return static_cast<V>(get_tensor_data<T>(tensor, sizeof...(I), indices));
 }
 
-// An entry scalar arrives as its own bits, zero-extended to 64 (reference §1.3).
+// An entry scalar arrives as its own bits, zero-extended to 64.
 template <typename T>
 T pto_scalar_bits(uint64_t raw) {
     T value;

@@ -7,12 +7,12 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_K = 0;  // K (aiv0)
 
 namespace {
 
-// One element of type T of a tensor, read by the orchestration (reference §1.10), as a
+// One element of type T of a tensor, read by the orchestration, as a
 // value of type V.
 template <typename V, typename T, typename... I>
 V pto_read(const Tensor &tensor, I... index) {

@@ -7,7 +7,7 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_K = 0;  // K (aiv0)
 
 namespace {
@@ -18,7 +18,7 @@ inline int64_t pto_cdiv(int64_t a, int64_t b) {
     return (a % b != 0 && ((a < 0) == (b < 0))) ? q + 1 : q;
 }
 
-// An entry scalar arrives as its own bits, zero-extended to 64 (reference §1.3).
+// An entry scalar arrives as its own bits, zero-extended to 64.
 template <typename T>
 T pto_scalar_bits(uint64_t raw) {
     T value;

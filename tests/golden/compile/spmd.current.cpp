@@ -7,7 +7,7 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_M_AIC = 0;  // M (aic)
 static constexpr int32_t FUNC_M_AIV0 = 1;  // M (aiv0)
 static constexpr int32_t FUNC_M_AIV1 = 2;  // M (aiv1)
@@ -15,7 +15,7 @@ static constexpr int32_t FUNC_V = 3;  // V (aiv0)
 
 namespace {
 
-// An entry scalar arrives as its own bits, zero-extended to 64 (reference §1.3).
+// An entry scalar arrives as its own bits, zero-extended to 64.
 template <typename T>
 T pto_scalar_bits(uint64_t raw) {
     T value;
@@ -40,7 +40,7 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
     // spmd.pto:6
     const int64_t N = static_cast<int64_t>(orch_args.tensor(0).ref().shapes[0]);
     // spmd.pto:6
-    [[maybe_unused]] const int64_t n = static_cast<int64_t>(pto_scalar_bits<int32_t>(orch_args.scalar(0)));
+    const int64_t n = static_cast<int64_t>(pto_scalar_bits<int32_t>(orch_args.scalar(0)));
     // spmd.pto:6
     uint32_t a_shapes[1] = {static_cast<uint32_t>(N)};
     ChipTensor a = make_tensor_external(orch_args.tensor(0).ref().data_as<void>(), a_shapes, 1, DataType::FLOAT32);

@@ -7,13 +7,13 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_P = 0;  // P (aiv0)
 static constexpr int32_t FUNC_C = 1;  // C (aiv0)
 
 namespace {
 
-// An entry scalar arrives as its own bits, zero-extended to 64 (reference §1.3).
+// An entry scalar arrives as its own bits, zero-extended to 64.
 template <typename T>
 T pto_scalar_bits(uint64_t raw) {
     T value;

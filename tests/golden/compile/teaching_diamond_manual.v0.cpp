@@ -7,7 +7,7 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_SPLIT = 0;  // SPLIT (aiv0)
 static constexpr int32_t FUNC_LEFT = 1;  // LEFT (aic)
 static constexpr int32_t FUNC_RIGHT = 2;  // RIGHT (aic)

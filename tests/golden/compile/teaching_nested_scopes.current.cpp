@@ -7,7 +7,7 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_INIT = 0;  // INIT (aiv0)
 static constexpr int32_t FUNC_TILE = 1;  // TILE (aic)
 static constexpr int32_t FUNC_ACCUM = 2;  // ACCUM (aiv0)

@@ -7,7 +7,7 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_K = 0;  // K (aiv0)
 static constexpr int32_t FUNC_W = 1;  // W (aiv0)
 

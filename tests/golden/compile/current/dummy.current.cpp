@@ -7,7 +7,7 @@
 
 #include "pto_orchestration_api.h"
 
-// func_ids the runtime's harness registers the kernels under (reference §1.6).
+// func_ids the runtime's harness registers the kernels under.
 static constexpr int32_t FUNC_P = 0;  // P (aiv0)
 static constexpr int32_t FUNC_C = 1;  // C (aiv0)
 
