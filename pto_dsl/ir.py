@@ -7,6 +7,7 @@ are written (the C++ backend lowers this, `instantiate` interprets it on a case)
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -399,6 +400,44 @@ class ScopeStmt:
 
 Stmt = Union[LetStmt, AssignStmt, Submit, AllocStmt, ForStmt, IfStmt, ScopeStmt]
 
+
+
+def walk_stmts(stmts: tuple[Stmt, ...]) -> Iterator[Stmt]:
+    """Every statement of a body, nested ones after the statement that holds them."""
+    for s in stmts:
+        yield s
+        if isinstance(s, (ForStmt, ScopeStmt)):
+            yield from walk_stmts(s.body)
+        elif isinstance(s, IfStmt):
+            yield from walk_stmts(s.then)
+            yield from walk_stmts(s.orelse)
+
+
+def own_exprs(s: Stmt, inferred_guards: bool = True) -> Iterator[Expr]:
+    """The expressions a statement evaluates itself, not those of nested statements; for a
+    submission its arguments, block count and dep guards (the guards of inferred deps only
+    with `inferred_guards`; the deps' task variables are the caller's business)."""
+    if isinstance(s, (LetStmt, AssignStmt)):
+        yield s.value
+    elif isinstance(s, Submit):
+        for a in s.args:
+            if isinstance(a, TensorArg):
+                yield a.tensor
+            elif isinstance(a, NewArg):
+                yield from a.dims
+            else:
+                yield a.value
+        if s.launch is not None:
+            yield s.launch.blocks
+        yield from (d.guard for d in s.deps
+                    if d.guard is not None and (inferred_guards or not d.inferred))
+    elif isinstance(s, AllocStmt):
+        for item in s.items:
+            yield from item.dims
+    elif isinstance(s, ForStmt):
+        yield from (e for e in (s.start, s.stop, s.step) if e is not None)
+    elif isinstance(s, IfStmt):
+        yield s.cond
 
 @dataclass
 class Program:

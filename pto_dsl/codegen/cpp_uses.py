@@ -33,7 +33,7 @@ def collect_uses(program: ir.Program) -> Uses:
     for v in [t.var for t in program.tensors] + [s.var for s in program.scalars] \
             + list(program.symbols.values()):
         uses.names.add(v.name)
-    for stmt in _walk(program.body):
+    for stmt in ir.walk_stmts(program.body):
         for e in _exprs(stmt):
             _count(e, uses.loads)
         target = _target(stmt)
@@ -50,16 +50,6 @@ def collect_uses(program: ir.Program) -> Uses:
     return uses
 
 
-def _walk(stmts: tuple[ir.Stmt, ...]) -> Iterator[ir.Stmt]:
-    for s in stmts:
-        yield s
-        if isinstance(s, (ir.ForStmt, ir.ScopeStmt)):
-            yield from _walk(s.body)
-        elif isinstance(s, ir.IfStmt):
-            yield from _walk(s.then)
-            yield from _walk(s.orelse)
-
-
 def _target(s: ir.Stmt) -> ir.Var | None:
     if isinstance(s, (ir.LetStmt, ir.AssignStmt)):
         return s.var
@@ -69,32 +59,13 @@ def _target(s: ir.Stmt) -> ir.Var | None:
 
 
 def _exprs(s: ir.Stmt) -> Iterator[ir.Expr]:
-    """The expressions a statement evaluates itself (not those of nested statements)."""
+    """The expressions a statement evaluates itself, the task variables of its deps among
+    them (not those of nested statements)."""
     if isinstance(s, ir.AssignStmt) and isinstance(s.value, ir.Load) and s.value.var is s.var:
         return  # `t = t` is written as a comment: not a use of t
-    if isinstance(s, (ir.LetStmt, ir.AssignStmt)):
-        yield s.value
-    elif isinstance(s, ir.Submit):
-        for a in s.args:
-            if isinstance(a, ir.TensorArg):
-                yield a.tensor
-            elif isinstance(a, ir.NewArg):
-                yield from a.dims
-            else:
-                yield a.value
-        if s.launch is not None:
-            yield s.launch.blocks
-        for d in s.deps:
-            yield ir.Load(d.var, d.var.ty, d.span)
-            if d.guard is not None:
-                yield d.guard
-    elif isinstance(s, ir.AllocStmt):
-        for item in s.items:
-            yield from item.dims
-    elif isinstance(s, ir.ForStmt):
-        yield from (e for e in (s.start, s.stop, s.step) if e is not None)
-    elif isinstance(s, ir.IfStmt):
-        yield s.cond
+    yield from ir.own_exprs(s)
+    if isinstance(s, ir.Submit):
+        yield from (ir.Load(d.var, d.var.ty, d.span) for d in s.deps)
 
 
 def _count(e: ir.Expr, loads: dict[ir.Var, int]) -> None:

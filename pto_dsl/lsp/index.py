@@ -92,7 +92,7 @@ def _program_names(ast: nodes.Program, program: ir.Program, out: list[Occurrence
     for case in ast.cases:  # case items name entry parameters and symbols
         out.extend(Occurrence(i.name.span, by_name[i.name.name]) for i in case.items
                    if i.name.name in by_name)
-    for stmt in _stmts(program.body):
+    for stmt in ir.walk_stmts(program.body):
         _statement_names(stmt, program, sym, out)
 
 
@@ -112,7 +112,7 @@ def _statement_names(stmt: ir.Stmt, program: ir.Program, sym: Callable[[ir.Var, 
         for dep in stmt.deps:
             if not dep.inferred:
                 out.append(Occurrence(_name_at(dep.span, dep.var.name), sym(dep.var, "task")))
-    for expr in _stmt_exprs(stmt):
+    for expr in ir.own_exprs(stmt, inferred_guards=False):
         for e in _walk(expr):
             if isinstance(e, ir.Load):
                 out.append(Occurrence(e.span, sym(e.var, _kind(e.var))))
@@ -155,37 +155,6 @@ def _name_in(span: Span, name: str) -> Span:
     text = span.source.text[span.start:span.end]
     at = text.find(name)
     return Span(span.source, span.start + max(at, 0), span.start + max(at, 0) + len(name))
-
-
-def _stmts(stmts: tuple[ir.Stmt, ...]) -> Iterator[ir.Stmt]:
-    for s in stmts:
-        yield s
-        if isinstance(s, (ir.ForStmt, ir.ScopeStmt)):
-            yield from _stmts(s.body)
-        elif isinstance(s, ir.IfStmt):
-            yield from _stmts(s.then)
-            yield from _stmts(s.orelse)
-
-
-def _stmt_exprs(s: ir.Stmt) -> Iterator[ir.Expr]:
-    if isinstance(s, (ir.LetStmt, ir.AssignStmt)):
-        yield s.value
-    elif isinstance(s, ir.Submit):
-        for a in s.args:
-            if isinstance(a, ir.TensorArg):
-                yield a.tensor
-            elif isinstance(a, ir.NewArg):
-                yield from a.dims
-            else:
-                yield a.value
-        yield from (d.guard for d in s.deps if d.guard is not None and not d.inferred)
-    elif isinstance(s, ir.AllocStmt):
-        for item in s.items:
-            yield from item.dims
-    elif isinstance(s, ir.ForStmt):
-        yield from (e for e in (s.start, s.stop, s.step) if e is not None)
-    elif isinstance(s, ir.IfStmt):
-        yield s.cond
 
 
 def _walk(e: ir.Expr) -> Iterator[ir.Expr]:
