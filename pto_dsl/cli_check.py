@@ -9,8 +9,8 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pto_dsl import infer
 from pto_dsl.cases import case_names
 from pto_dsl.diagnostics import Diagnostic, Note
 from pto_dsl.graph import TaskGraph, records_text
@@ -19,6 +19,9 @@ from pto_dsl.pipeline import Checked, case_values
 from pto_dsl.progress import QUIET, Progress
 from pto_dsl.source import Span
 from pto_dsl.types import DEFAULT_MAX_TASKS
+
+if TYPE_CHECKING:
+    from pto_dsl import infer
 
 Data = dict[str, object]
 
@@ -192,6 +195,8 @@ def suggest_deps(checked: Checked, case: str | None, max_tasks: int = DEFAULT_MA
                  shown: Progress = QUIET) -> Suggested:
     """The deps every manual submission needs, inferred from every case (or `case`), beside
     those written. Raises NoCase for a program without cases."""
+    from pto_dsl import infer  # only --suggest-deps needs it
+
     program = checked.program
     chosen = infer.targets(program, every_manual=True)
     if not chosen:

@@ -8,7 +8,6 @@ summary as a .pto program. No C++ compiler is exit 3.
 from __future__ import annotations
 
 import argparse
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,6 +116,8 @@ def record_cases(args: argparse.Namespace, signature: Checked, names: list[str],
 def check_roundtrip(checked: Checked, text: str, names: list[str], timeout: float) -> None:
     """pto-compile --check-roundtrip: the generated C++, recorded on each case, must give
     back the instantiated graph; E808 (a bug in pto-dsl's backend or recorder) otherwise."""
+    import tempfile
+
     from pto_dsl import record
     from pto_dsl.pipeline import case_values, instantiate_case, read_source
     from pto_dsl.record.compare import differences
