@@ -4,11 +4,11 @@ imported."""
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Sequence
 
 from pto_dsl import __version__
+from pto_dsl.entry import load_tool
 
 COMMANDS = {
     "check": ("pto_dsl.cli", "check_main", "check programs and summarise their task graphs "
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{', '.join(COMMANDS)})", file=sys.stderr)
         return 2
     module, function, _ = found
-    tool = getattr(importlib.import_module(module), function)
+    tool = load_tool(module, function, f"python -m pto_dsl {args[0]}")
     try:
         return int(tool(args[1:]))
     except SystemExit as exc:  # argparse's --help, --version and usage errors
