@@ -5,13 +5,16 @@ never a silent truncation or wrap. The messages are completed by `cases` with th
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from pto_dsl.types import FLOAT_TYPES
 
-NP_DTYPES = {"f32": np.float32, "f16": np.float16, "bf16": np.float32, "i8": np.int8,
-             "i16": np.int16, "i32": np.int32, "i64": np.int64, "u8": np.uint8,
-             "u16": np.uint16, "u32": np.uint32, "u64": np.uint64, "bool": np.bool_}
+if TYPE_CHECKING:
+    import numpy as np
+
+NP_DTYPES = {"f32": "float32", "f16": "float16", "bf16": "float32", "i8": "int8",
+             "i16": "int16", "i32": "int32", "i64": "int64", "u8": "uint8",
+             "u16": "uint16", "u32": "uint32", "u64": "uint64", "bool": "bool"}
 
 
 def contents_array(value: object, dtype: str,
@@ -19,6 +22,8 @@ def contents_array(value: object, dtype: str,
     """Written or generated contents as an array of the tensor's dtype, or why they cannot
     be: the given shape is the tensor's or flat with its element count; every value is a
     number within the dtype's range, and an integer for an integer dtype (never truncated)."""
+    import numpy as np
+
     try:
         given = np.asarray(value)
     except (TypeError, ValueError) as exc:  # ragged nested lists
@@ -48,6 +53,8 @@ def contents_array(value: object, dtype: str,
 
 def _value_problem(given: np.ndarray, dtype: str) -> str | None:
     """The first value that the dtype cannot hold exactly (None: every one fits)."""
+    import numpy as np
+
     target = np.dtype(NP_DTYPES[dtype])
     if given.size == 0 or (target.kind == "f" and given.dtype.kind in "biu"):
         return None
@@ -67,8 +74,8 @@ def _value_problem(given: np.ndarray, dtype: str) -> str | None:
         if fraction.any():
             return f"are {dtype}, so they must be integers, not {flat[fraction][0]}"
         out = (flat < float(lo)) | (flat > float(hi))
-    elif given.dtype.kind in "iu" and _int_range(given.dtype.name)[0] >= lo \
-            and _int_range(given.dtype.name)[1] <= hi:
+    elif given.dtype.kind in "iu" and int_bounds(given.dtype.name)[0] >= lo \
+            and int_bounds(given.dtype.name)[1] <= hi:
         return None  # every value of the given type fits
     else:
         wide = flat.astype(object)  # exact comparisons of 64-bit values
@@ -80,14 +87,19 @@ def _value_problem(given: np.ndarray, dtype: str) -> str | None:
 
 def _range(dtype: str) -> tuple[int, int]:
     """The integers a dtype holds exactly (floats: as far as they reach)."""
+    import numpy as np
+
     if dtype == "bool":
         return 0, 1
     if dtype in FLOAT_TYPES:
         limit = int(np.finfo(NP_DTYPES[dtype]).max)
         return -limit, limit
-    return _int_range(np.dtype(NP_DTYPES[dtype]).name)
+    return int_bounds(np.dtype(NP_DTYPES[dtype]).name)
 
 
-def _int_range(name: str) -> tuple[int, int]:
-    info = np.iinfo(name)
-    return int(info.min), int(info.max)
+def int_bounds(name: str) -> tuple[int, int]:
+    """The range of a NumPy integer dtype name ('int32', 'uint64', ...), without NumPy."""
+    bits = int(name.removeprefix("u").removeprefix("int"))
+    if name.startswith("u"):
+        return 0, 2**bits - 1
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1

@@ -11,26 +11,29 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import math
+import numbers
 import operator
 import sys
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from pto_dsl import bf16, ir
+from pto_dsl import ir
 from pto_dsl import nodes as n
-from pto_dsl.case_contents import NP_DTYPES, contents_array
+from pto_dsl.case_contents import NP_DTYPES, contents_array, int_bounds
 from pto_dsl.diagnostics import CompileError, DiagnosticSink, Note, Stage, error
 from pto_dsl.files import note_read
 from pto_dsl.source import Span
 from pto_dsl.types import FLOAT_TYPES, MAX_DIM
 
+if TYPE_CHECKING:
+    import numpy as np
+
 _NP_DTYPES = NP_DTYPES
 
-Maker = Callable[[tuple[int, ...], str, np.random.Generator], np.ndarray]
+Maker = Callable[[tuple[int, ...], str, "np.random.Generator"], "np.ndarray"]
 
 
 @dataclass
@@ -49,6 +52,8 @@ class CaseValues:
 
     def contents(self, tensor: str) -> np.ndarray:
         """The tensor's contents (made on first use, reproducibly)."""
+        import numpy as np
+
         if tensor not in self._made:
             shape, dtype = self._shapes[tensor]
             rng = np.random.default_rng([self.seed, zlib.crc32(tensor.encode())])
@@ -56,6 +61,8 @@ class CaseValues:
             try:
                 made = maker(shape, dtype, rng)
                 if dtype == "bf16" and made.dtype != np.uint16:
+                    from pto_dsl import bf16
+
                     made = bf16.to_bits(made)
                 self._made[tensor] = made
             except (MemoryError, ValueError) as exc:  # e.g. a shape too large to hold
@@ -73,11 +80,14 @@ class CaseValues:
     def element(self, tensor: str, index: tuple[int, ...]) -> int | float | bool:
         value = self.contents(tensor)[index]
         if self._shapes[tensor][1] == "bf16":
+            from pto_dsl import bf16
+
             return float(bf16.to_float32(value))
         return value.item()  # type: ignore[no-any-return]
 
 
 def _zeros(shape: tuple[int, ...], dtype: str, rng: np.random.Generator) -> np.ndarray:
+    import numpy as np
     return np.zeros(shape, dtype=_NP_DTYPES[dtype])
 
 
@@ -288,10 +298,11 @@ def _bind(program: ir.Program, case: n.Case, raw: dict[str, tuple[object, Span]]
                            f"'{name}'", case.name.span, stage=Stage.CASE))
             continue
         value, span = raw[name]
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or int(value) < 0:
             sink.add(error("E162", f"shape symbol '{name}' needs a non-negative integer",
                            span, stage=Stage.CASE))
             continue
+        value = int(value)
         if value > MAX_DIM:
             sink.add(error("E162", f"shape symbol '{name}' is {value}; the runtime's shapes are "
                            f"uint32 (at most {MAX_DIM})", span, stage=Stage.CASE))
@@ -350,7 +361,8 @@ def _maker(t: ir.EntryTensor, shape: tuple[int, ...], given: tuple[object, Span]
 
 def _scalar_problem(type_name: str, value: object) -> str | None:
     """Why `value` cannot be a scalar of this type (None: it can)."""
-    if isinstance(value, np.generic):
+    np = sys.modules.get("numpy")  # a generator's NumPy scalars (none unless NumPy is loaded)
+    if np is not None and isinstance(value, np.generic):
         value = value.item()
     if not isinstance(value, (int, float)):
         return "needs a number"
@@ -359,23 +371,26 @@ def _scalar_problem(type_name: str, value: object) -> str | None:
     if type_name in _NP_DTYPES and type_name not in FLOAT_TYPES and type_name != "bool":
         if isinstance(value, float) and not value.is_integer():
             return f"is {type_name}, so it needs an integer, not {value}"
-        info = np.iinfo(_NP_DTYPES[type_name])
-        if not info.min <= value <= info.max:
-            return f"is {type_name}: {value} is outside [{info.min}, {info.max}]"
+        lo, hi = int_bounds(_NP_DTYPES[type_name])
+        if not lo <= value <= hi:
+            return f"is {type_name}: {value} is outside [{lo}, {hi}]"
     return None
+
+
+_FLOAT_MAX = {"float32": 3.4028234663852886e38, "float16": 65504.0}  # the dtypes' finfo.max
 
 
 def _generator_problem(gen: _Gen, dtype: str) -> str | None:
     """Why a generator cannot fill a tensor of `dtype` (None: it can)."""
     if not all(math.isfinite(a) for a in gen.args):
         return f"'{gen.kind}' needs finite numbers"
-    np_dtype = np.dtype(_NP_DTYPES[dtype])
-    if np_dtype.kind in "iu":
-        lo, hi = float(np.iinfo(np_dtype.name).min), float(np.iinfo(np_dtype.name).max)
-    elif np_dtype.kind == "b":
+    name = _NP_DTYPES[dtype]
+    if name in _FLOAT_MAX:
+        lo, hi = -_FLOAT_MAX[name], _FLOAT_MAX[name]
+    elif name == "bool":
         lo, hi = 0.0, 1.0
     else:
-        lo, hi = float(np.finfo(np_dtype.name).min), float(np.finfo(np_dtype.name).max)
+        lo, hi = (float(b) for b in int_bounds(name))
     values = gen.args
     if gen.kind == "randint":
         if not gen.args[0] < gen.args[1]:
@@ -390,6 +405,7 @@ def _generator_problem(gen: _Gen, dtype: str) -> str | None:
 
 def _generate(gen: _Gen, shape: tuple[int, ...], dtype: str,
               rng: np.random.Generator) -> np.ndarray:
+    import numpy as np
     np_dtype = _NP_DTYPES[dtype]
     if gen.kind == "uniform":
         return _uniform(gen.args[0], gen.args[1], shape, dtype, rng)
@@ -407,6 +423,10 @@ def _uniform(lo: float, hi: float, shape: tuple[int, ...], dtype: str,
              rng: np.random.Generator) -> np.ndarray:
     """The values of one rng.uniform call over the whole shape, made chunk by chunk (the
     stream does not depend on the chunking); bf16 as bit patterns."""
+    import numpy as np
+
+    from pto_dsl import bf16
+
     out: np.ndarray = np.empty(shape, dtype=np.uint16 if dtype == "bf16" else _NP_DTYPES[dtype])
     flat = out.reshape(-1)
     buffer = np.empty(min(_CHUNK, flat.size))
