@@ -87,14 +87,15 @@ def _value_problem(given: np.ndarray, dtype: str) -> str | None:
 
 def _range(dtype: str) -> tuple[int, int]:
     """The integers a dtype holds exactly (floats: as far as they reach)."""
-    import numpy as np
-
     if dtype == "bool":
         return 0, 1
     if dtype in FLOAT_TYPES:
-        limit = int(np.finfo(NP_DTYPES[dtype]).max)
+        limit = int(FLOAT_MAX[NP_DTYPES[dtype]])
         return -limit, limit
-    return int_bounds(np.dtype(NP_DTYPES[dtype]).name)
+    return int_bounds(NP_DTYPES[dtype])
+
+
+FLOAT_MAX = {"float32": 3.4028234663852886e38, "float16": 65504.0}  # the dtypes' finfo.max
 
 
 def int_bounds(name: str) -> tuple[int, int]:

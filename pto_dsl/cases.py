@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from pto_dsl import ir
 from pto_dsl import nodes as n
-from pto_dsl.case_contents import NP_DTYPES, contents_array, int_bounds
+from pto_dsl.case_contents import FLOAT_MAX, NP_DTYPES, contents_array, int_bounds
 from pto_dsl.diagnostics import CompileError, DiagnosticSink, Note, Stage, error
 from pto_dsl.files import note_read
 from pto_dsl.source import Span
@@ -377,16 +377,13 @@ def _scalar_problem(type_name: str, value: object) -> str | None:
     return None
 
 
-_FLOAT_MAX = {"float32": 3.4028234663852886e38, "float16": 65504.0}  # the dtypes' finfo.max
-
-
 def _generator_problem(gen: _Gen, dtype: str) -> str | None:
     """Why a generator cannot fill a tensor of `dtype` (None: it can)."""
     if not all(math.isfinite(a) for a in gen.args):
         return f"'{gen.kind}' needs finite numbers"
     name = _NP_DTYPES[dtype]
-    if name in _FLOAT_MAX:
-        lo, hi = -_FLOAT_MAX[name], _FLOAT_MAX[name]
+    if name in FLOAT_MAX:
+        lo, hi = -FLOAT_MAX[name], FLOAT_MAX[name]
     elif name == "bool":
         lo, hi = 0.0, 1.0
     else:

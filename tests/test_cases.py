@@ -135,3 +135,16 @@ def test_generator_contents_are_checked_and_located(tmp_path: Path) -> None:
     (diag,) = info.value.diagnostics
     assert diag.message == "contents of 'lens' are i32, so they must be integers, not 1.25"
     assert diag.span is not None and diag.span.line == PROGRAM.count("\n") + 1
+
+
+def test_dtype_bounds_without_numpy_equal_numpys() -> None:
+    """The case checks know each dtype's range without importing NumPy; it must be NumPy's."""
+    import numpy as np
+
+    from pto_dsl.case_contents import FLOAT_MAX, int_bounds
+
+    for name in ("float32", "float16"):
+        assert FLOAT_MAX[name] == float(np.finfo(name).max)
+    for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"):
+        info = np.iinfo(name)
+        assert int_bounds(name) == (int(info.min), int(info.max)), name
