@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 from pto_dsl import __version__, cli_record, files, progress
 from pto_dsl.diagnostics import CompileError, Diagnostic, Stage, error, render_text, to_data
 from pto_dsl.dialects import DEFAULT_DIALECT, DEFAULT_RUNTIME, DIALECTS, RuntimeConfig
+from pto_dsl.entry import EXIT_INTERRUPTED
 from pto_dsl.progress import QUIET, Progress
 from pto_dsl.types import DEFAULT_MAX_TASKS
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:  # the pipeline is imported when a tool runs, not for --help o
 Data = dict[str, object]
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_INTERNAL = 0, 1, 2, 3, 70
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 MAX_SHOWN = 50  # diagnostics rendered as text; the rest are counted (--json lists all)
 STDIN = Path("-")
 STDIN_NAME = "<stdin>"
