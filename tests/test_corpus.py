@@ -34,6 +34,12 @@ def _pa_unroll(groups: int, scopes: int) -> dict[str, int]:
     return {"alloc": scopes, **_per_iteration(groups, QK=1, SF=1, PV=1, UP=1)}
 
 
+# spmd_paged_attention_highperf: the block count of each case (the test's tiling routine)
+HIGHPERF_BLOCKS = {"b1_h32_kv8_s128_bs128_fp16": 16, "b4_h32_kv8_s512_bs128_fp16": 24,
+                   "b1_h32_kv8_s16384_bs128_fp16": 24, "b1_h32_kv8_s4096_bs128_fp16": 24,
+                   "b1_h32_kv8_s6144_bs128_fp16": 24, "b1_h32_kv8_s8192_bs128_fp16": 24,
+                   "b2_h32_kv8_s4096_bs128_fp16": 24, "b2_h32_kv8_s8192_bs128_fp16": 24}
+
 # Tasks per kernel on each case, as the runtime's C++ submits them.
 TASKS: dict[str, dict[str, dict[str, int]]] = {
     # t0 at the entry's level, t1..t4 in the inner scope
@@ -60,6 +66,9 @@ TASKS: dict[str, dict[str, dict[str, int]]] = {
     "spmd_starvation": {"Case1": {"SPMD_MIX": 20}},
     # one vector task of 8 blocks
     "merge_pipeline_barrier": {"merge": {"MERGE_PIPELINE": 1}},
+    # one SPMD mixed task of 24 blocks per case; one whose block count is a scalar
+    "spmd_paged_attention": {c: {"PA": 1} for c in ("Case1", "Case2", "SmallCase1", "Small")},
+    "spmd_paged_attention_highperf": {c: {"PA_HIGHPERF": 1} for c in HIGHPERF_BLOCKS},
     "chip_swimlane": {"Default": {"MATMUL_ADD": 3}},
     "prefetch_async_demo": {"prefetch_copy": {"PREFETCH_COPY": 1}},
     "sdma_async_completion_demo": {"peer_fetch": {"SDMA_TGET_ASYNC": 1, "CONSUMER": 1}},
@@ -70,9 +79,9 @@ TASKS: dict[str, dict[str, dict[str, int]]] = {
                                      "Small": _pa_unroll(3, 2)},
 }
 # Programs whose kernels have no NumPy implementation (their headers say so).
-NO_NUMERICS = {"sdma_async_completion_demo"}
-# Cases that are not the runtime's (the header says so): none but this one.
-OWN_CASES = {("paged_attention_unroll_4dims", "Small")}
+NO_NUMERICS = {"sdma_async_completion_demo", "spmd_paged_attention_highperf"}
+# Cases that are not the runtime's (the file says so): none but these.
+OWN_CASES = {("paged_attention_unroll_4dims", "Small"), ("spmd_paged_attention", "Small")}
 
 
 def _program(name: str) -> Checked:
@@ -132,6 +141,15 @@ def test_spmd_programs_have_the_runtime_block_counts() -> None:
     assert launches["spmd_starvation"] == wave + [(6, True)] + wave + [(6, True)] + wave
     assert launches["merge_pipeline_barrier"] == [(8, False)]
     assert launches["spmd_basic"] == [(1, False)]
+
+
+def test_spmd_paged_attentions_have_the_runtime_block_counts() -> None:
+    checked = _program("spmd_paged_attention")
+    for case in TASKS["spmd_paged_attention"]:
+        assert [t.blocks for t in instantiate_case(checked, case).tasks()] == [24]
+    checked = _program("spmd_paged_attention_highperf")
+    for case, blocks in HIGHPERF_BLOCKS.items():
+        assert [t.blocks for t in instantiate_case(checked, case).tasks()] == [blocks]
 
 
 def test_chained_mix_is_a_chain() -> None:

@@ -160,3 +160,38 @@ def online_update_4d(mij: np.ndarray, lij: np.ndarray, oi_new: np.ndarray, mi: n
                      is_last: int) -> None:
     _PA.online_update(_1d(mij), _1d(lij), _2d(oi_new), _1d(mi), _1d(li), _2d(oi), _2d(dst),
                       is_first, is_last)
+
+
+# spmd_paged_attention.pto: one SPMD block's stride loop over the logical blocks
+# (request, head tile), each running the paged-attention pipeline over the request's KV
+# blocks with the kernels of examples/paged_attention.
+def spmd_paged_attention(query: np.ndarray, key_cache: np.ndarray, value_cache: np.ndarray,
+                         block_table: np.ndarray, context_lens: np.ndarray, out: np.ndarray,
+                         sij_fifo: np.ndarray, pij_fifo: np.ndarray, oi_fifo: np.ndarray,
+                         scale: float, num_heads: int, head_dim: int, block_size: int,
+                         max_blocks: int, q_loop: int, total: int, q_tile: int, *,
+                         block_idx: int, block_num: int) -> None:
+    del sij_fifo, pij_fifo, oi_fifo, head_dim, max_blocks
+    for logical in range(block_idx, total, block_num):
+        b, t = divmod(logical, q_loop)
+        row0 = b * num_heads + t * q_tile
+        rows = min(q_tile, num_heads - t * q_tile)
+        _pa_request(query[row0 : row0 + rows], key_cache, value_cache, block_table[b],
+                    int(context_lens[b]), out[row0 : row0 + rows], scale, block_size)
+
+
+def _pa_request(qi: np.ndarray, key_cache: np.ndarray, value_cache: np.ndarray,
+                table: np.ndarray, length: int, dst: np.ndarray, scale: float,
+                bs: int) -> None:
+    rows, dim = qi.shape
+    mi, li, oi = np.empty(rows, F32), np.empty(rows, F32), np.empty((rows, dim), F32)
+    nblk = -(-length // bs)
+    for bn in range(nblk):
+        blk, valid = int(table[bn]), min(bs, length - bn * bs)
+        sij = np.empty((rows, valid), F32)
+        _PA.qk(qi, key_cache[blk * bs : blk * bs + valid], sij)
+        pij, mij, lij = np.empty((rows, bs), F32), np.empty(rows, F32), np.empty(rows, F32)
+        _PA.softmax_prepare(sij, pij, mij, lij, scale)
+        oi_new = np.empty((rows, dim), F32)
+        _PA.pv(pij, value_cache[blk * bs : blk * bs + bs], oi_new)
+        _PA.online_update(mij, lij, oi_new, mi, li, oi, dst, bn == 0, bn == nblk - 1)

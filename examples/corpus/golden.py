@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -123,14 +124,24 @@ def prefetch_async_demo(inputs: dict[str, object]) -> dict[str, np.ndarray]:
     return {"out": _f32(inputs, "src").copy()}
 
 
-def paged_attention_unroll_4dims(inputs: dict[str, object]) -> dict[str, np.ndarray]:
-    """The paged-attention golden of examples/paged_attention on [B, H, D] query and
-    output: the 4-D tensors have a unit second dimension."""
+def _paged_attention_golden() -> ModuleType:
     path = Path(__file__).resolve().parent.parent / "paged_attention" / "golden.py"
     spec = importlib.util.spec_from_file_location("corpus_paged_attention_golden", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def paged_attention_unroll_4dims(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    """The paged-attention golden of examples/paged_attention on [B, H, D] query and
+    output: the 4-D tensors have a unit second dimension."""
     flat = dict(inputs, query=_f32(inputs, "query")[:, 0], out=_f32(inputs, "out")[:, 0])
-    out = module.paged_attention(flat)["out"]
+    out = _paged_attention_golden().paged_attention(flat)["out"]
     return {"out": out[:, None]}
+
+
+def spmd_paged_attention(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    """The paged-attention golden of examples/paged_attention: the SPMD task computes the
+    same attention."""
+    return _paged_attention_golden().paged_attention(inputs)
