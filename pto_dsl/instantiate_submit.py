@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir, machine
 from pto_dsl.graph import Access, Origin, Task
+from pto_dsl.instantiate_dispatch import predicate_of
 from pto_dsl.regions import Region
 from pto_dsl.tensormap import TensorMap
 from pto_dsl.types import MAX_DIM
@@ -152,6 +153,7 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     scalar_evals = [inst.expr(a.value) for a in s.args if isinstance(a, ir.ScalarArg)]
     check_dims = dims_checker(inst, kernel, tensor_args)
     launch = launch_of(inst, kernel, s.launch)
+    predicate, early = predicate_of(inst, s.predicate), s.early is not None
     target = s.target.slot if s.target is not None else None
     make_task = inst.task_maker(site)
     writes = [i for i, a in enumerate(tensor_args)  # tags are fixed per argument
@@ -167,9 +169,15 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
         accesses = [make(f, tid, outputs) for make in makers]
         if check_dims is not None:
             check_dims(accesses)
+        pred = None
+        if predicate is not None:
+            element, op, value = predicate(f)
+            accesses.append(element)
+            pred = (op, value)
         task = make_task(tid, tuple(accesses), tuple([e(f) for e in scalar_evals]), outputs,
                          tuple(p for p, _ in explicit), tuple(i for _, i in explicit))
         task.blocks, task.sync_start = blocks, sync
+        task.early_resolve, task.predicate = early, pred
         add_task(inst, task, writes)
         if watch is not None:
             watch(f, task)
@@ -183,7 +191,7 @@ def add_task(inst: Instantiator, task: Task, writes: list[int]) -> None:
     deps, then (outside manual scopes) creator and TensorMap edges. `writes` are the indices
     of its accesses that may write an existing buffer. The C++ recorder's replay adds its
     tasks through here too, so both front ends build their edges by the same rules."""
-    tid, accesses = task.id, task.accesses
+    tid, accesses = task.id, task.edge_accesses
     fanin: dict[int, list[Origin]] = {p: [EXPLICIT] for p in task.explicit_deps}
     records = inst.graph.records
     records["explicit"] += len(fanin)

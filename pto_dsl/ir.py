@@ -341,6 +341,9 @@ class Submit:
     target: Var | None
     span: Span
     launch: Launch | None = None  # None: one block, no sync start
+    early: Span | None = None  # set_allow_early_resolve (the word's span): consumers may
+    # be staged on cores while it runs
+    predicate: Predicate | None = None  # set_predicate: dispatched only if it holds
 
 
 @dataclass(frozen=True)
@@ -398,6 +401,19 @@ class ScopeStmt:
     span: Span
 
 
+@dataclass(frozen=True)
+class Predicate:
+    """A dispatch predicate: one element of a tensor (`tensor[indices]`, read by the
+    scheduler when the task is ready, never by the orchestration) compared with an
+    integer; the op is one of == != > < >= <=."""
+
+    tensor: Expr
+    indices: tuple[Expr, ...]
+    op: str
+    target: Expr
+    span: Span
+
+
 Stmt = Union[LetStmt, AssignStmt, Submit, AllocStmt, ForStmt, IfStmt, ScopeStmt]
 
 
@@ -429,6 +445,10 @@ def own_exprs(s: Stmt, inferred_guards: bool = True) -> Iterator[Expr]:
                 yield a.value
         if s.launch is not None:
             yield s.launch.blocks
+        if s.predicate is not None:
+            yield s.predicate.tensor
+            yield from s.predicate.indices
+            yield s.predicate.target
         yield from (d.guard for d in s.deps
                     if d.guard is not None and (inferred_guards or not d.inferred))
     elif isinstance(s, AllocStmt):

@@ -168,12 +168,22 @@ class Launch:
 
 
 @dataclass(frozen=True)
+class Dispatch:
+    """`early` and/or `predicate ELEMENT OP N` after a submission (its dispatch settings)."""
+
+    early: Span | None
+    predicate: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
 class Let:
     name: Ident
     value: Expr
     deps: tuple[DepItem, ...] | None
     span: Span
     launch: Launch | None = None
+    dispatch: Dispatch | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +193,7 @@ class Assign:
     deps: tuple[DepItem, ...] | None
     span: Span
     launch: Launch | None = None
+    dispatch: Dispatch | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +202,7 @@ class ExprStmt:
     deps: tuple[DepItem, ...] | None
     span: Span
     launch: Launch | None = None
+    dispatch: Dispatch | None = None
 
 
 @dataclass(frozen=True)

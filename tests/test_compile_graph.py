@@ -21,6 +21,9 @@ from pto_dsl.codegen.cpp_model import BlockView, Code, FileView, Node, SubmitVie
 from pto_dsl.graph import TaskGraph
 from pto_dsl.pipeline import Checked, case_values, instantiate_case
 
+# (kernel, explicit deps, early resolve, (predicate op, target) or None)
+Submitted = tuple[str, tuple[int, ...], bool, "tuple[str, int] | None"]
+
 
 @dataclass(frozen=True)
 class TaskId:
@@ -56,6 +59,10 @@ _VIEW = re.compile(r"(\w+)\.(view|reshape)\((\w+), (\w+)")
 _DECL = re.compile(r"(?:\[\[maybe_unused\]\] )?(?:const (?:int64_t|double|float|bool)|PTO2TaskId)"
                    r" (\w+) = (.*);$")
 _ASSIGN = re.compile(r"(\w+) = (.*);$")
+# a CoreTaskPredicate and its fields (set up before the submit that passes it)
+_PRED_DECL = re.compile(r"CoreTaskPredicate (\w+);$")
+_PRED_FIELD = re.compile(r"(\w+)\.(operand\.\w+|op|target)(?:\[\d+\])? = (.*);$")
+_PRED_OPS = {"EQ": "==", "NE": "!=", "GT": ">", "LT": "<", "GE": ">=", "LE": "<="}
 
 
 class _CDivision(ast.NodeTransformer):
@@ -104,7 +111,8 @@ class Interpreter:
         self.arrays: dict[str, list[int]] = {}
         self.tensors: dict[str, TensorRef] = {}
         self.kernels = {k.name: k.comment.split()[0] for k in model.kernels}
-        self.tasks: list[tuple[str, tuple[int, ...]]] = []
+        self.tasks: list[Submitted] = []
+        self.predicates: dict[str, dict[str, Any]] = {}
 
     def _scalar(self, index: int) -> Any:
         return self.values.scalars[self.program.scalars[index].name]
@@ -143,7 +151,7 @@ class Interpreter:
         elif value in self.tensors:
             self.tensors[name] = self.tensors[value]
 
-    def run(self) -> list[tuple[str, tuple[int, ...]]]:
+    def run(self) -> list[Submitted]:
         self.nodes(self.model.prologue)
         self.nodes(self.model.body)
         return self.tasks
@@ -164,10 +172,21 @@ class Interpreter:
                 self.arrays[array.group(1)] = self._items(array.group(2))
             elif tensor:
                 self.tensor(tensor.group(1), tensor.group(2))
+            elif _PRED_DECL.match(line) or _PRED_FIELD.match(line):
+                self.predicate(line)
             elif not line.startswith(("TensorCreateInfo", "//")):  # comments do nothing
                 match = _DECL.match(line) or _ASSIGN.match(line)
                 assert match, line
                 self.env[match.group(1)] = self.eval(match.group(2))
+
+    def predicate(self, line: str) -> None:
+        decl, field = _PRED_DECL.match(line), _PRED_FIELD.match(line)
+        if decl:
+            self.predicates[decl.group(1)] = {}
+        elif field and field.group(2) == "op":
+            self.predicates[field.group(1)]["op"] = _PRED_OPS[field.group(3).split("::")[1]]
+        elif field and field.group(2) == "target":
+            self.predicates[field.group(1)]["target"] = self.eval(field.group(3))
 
     def _items(self, text: str) -> list[int]:
         """The items of a brace list, split at top-level commas."""
@@ -180,6 +199,7 @@ class Interpreter:
         return items
 
     def submit(self, s: SubmitView) -> None:
+        self.code(s.setup)
         deps = []
         for d in s.deps:
             if d.condition is None or self.eval(d.condition):
@@ -190,12 +210,21 @@ class Interpreter:
             kernel = "alloc"
         elif s.kernels_name is not None:  # a mix kernel: MixedKernels names every slot
             kernel = self.kernels[s.kernel_slots[0][1]]
+        elif s.call.startswith("rt_submit_dummy_task("):
+            kernel = "dummy"
         else:
             const = re.match(r"\w+\((\w+),", s.call)
             assert const is not None
             kernel = self.kernels[const.group(1)]
+        early = "set_allow_early_resolve(true)" in s.launch
+        pred = None
+        for call in s.launch:
+            named = re.fullmatch(r"set_predicate\((\w+)\)", call)
+            if named:
+                fields = self.predicates[named.group(1)]
+                pred = (fields["op"], fields["target"])
         result = TaskId(len(self.tasks))
-        self.tasks.append((str(kernel), tuple(deps)))
+        self.tasks.append((str(kernel), tuple(deps), early, pred))
         if s.target is not None:
             self.env[s.target] = result
 
@@ -216,8 +245,9 @@ class Interpreter:
                 self.env[loop.var] += step
 
 
-def graph_tasks(graph: TaskGraph) -> list[tuple[str, tuple[int, ...]]]:
-    return [(t.kernel, tuple(t.explicit_deps)) for t in graph.tasks()]
+def graph_tasks(graph: TaskGraph) -> list[Submitted]:
+    return [(t.kernel, tuple(t.explicit_deps), t.early_resolve, t.predicate)
+            for t in graph.tasks()]
 
 
 def _small_cases(checked: Checked) -> list[str]:
@@ -227,7 +257,8 @@ def _small_cases(checked: Checked) -> list[str]:
 
 
 PARAMS = [(p, d) for p in [*EXAMPLES, *sorted((ROOT / "tests" / "compile").glob("*.pto"))]
-          for d in DIALECT_NAMES]
+          for d in DIALECT_NAMES] + [(p, "current") for p in sorted(
+              (ROOT / "tests" / "compile" / "current").glob("*.pto"))]
 
 
 @pytest.mark.parametrize(("path", "dialect"), PARAMS,

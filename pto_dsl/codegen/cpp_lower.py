@@ -15,6 +15,7 @@ from pto_dsl.source import Span
 from pto_dsl.types import DTYPE_INFO
 
 from . import cpp_expr as cx
+from .cpp_dispatch import dispatch_calls
 from .cpp_fold import same
 from .cpp_model import (
     BlockView,
@@ -268,7 +269,7 @@ class _Lowerer:
             else:
                 scalars.append(self._scalar_arg(arg))
         deps = tuple(self._dep(d) for d in s.deps)
-        launch = self._launch(s.launch)
+        launch = self._launch(s.launch) + dispatch_calls(ctx, s, base)
         args_name = ctx.namer.fresh(f"{base}_args")
         kernels_name, slots, call = self._call(kernel, base, args_name, s.span)
         binding, target = self._bind(s.target, s.site)

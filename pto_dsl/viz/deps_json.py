@@ -112,7 +112,7 @@ class _Exporter:
         kernel = self.program.kernels[task.kernel]
         slots = dict(kernel.func_ids)
         args = []
-        for i, acc in enumerate(task.accesses):
+        for i, acc in enumerate(task.edge_accesses):
             arg: Json = {"idx": i, "type": acc.tag.value}
             if acc.tag is not Tag.OUTPUT:  # an OUTPUT has no tensor before it is created
                 arg["tensor_id"] = str(self.tensor_id(acc.buffer))
@@ -121,7 +121,7 @@ class _Exporter:
             args.append(arg)
         kernel_ids = [slots.get(s, slots.get("aiv") if s == "aiv0" else None) for s in SLOTS]
         return {"task_id": str(self.ids[task.id]), "scope": task.scope_mode,
-                "early_dispatch": False,
+                "early_dispatch": task.early_resolve,
                 "kernel_ids": [INVALID_KERNEL_ID if k is None else k for k in kernel_ids],
                 "block_num": 1, "args": args}
 
@@ -139,7 +139,7 @@ class _Exporter:
                        "source": "explicit", "flags": FLAGS[Origin.EXPLICIT]}
         if task.in_manual:
             return
-        for i, acc in enumerate(task.accesses):
+        for i, acc in enumerate(task.edge_accesses):
             if acc.tag is Tag.OUTPUT:
                 continue
             owner = acc.buffer.owner
@@ -151,7 +151,7 @@ class _Exporter:
                 for entry, overlap in sorted(hits, key=lambda h: -h[0].producer):
                     seen.add(entry.producer)
                     yield self._tensormap_row(entry, overlap, succ, i, acc)
-        for acc in task.accesses:
+        for acc in task.edge_accesses:
             if acc.tag in REGISTERED and not acc.manual_dep:
                 tmap.insert(acc.buffer, acc.region, task.id)
 
