@@ -92,6 +92,7 @@ class Var:
     ty: Ty
     span: Span
     task_var: bool = False  # holds task values / none: may be reassigned
+    mutable: bool = False  # an int declared by `let`: may be reassigned an int
 
 
 @dataclass(frozen=True)

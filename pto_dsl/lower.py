@@ -311,6 +311,7 @@ class Lowerer:
         expr = self.expr(value)
         task_var = isinstance(expr.ty, ir.TaskTy)
         var = self.new_var(s, s.name.name, expr.ty, s.name.span, task_var=task_var)
+        var.mutable = expr.ty == ir.INT
         self.declare(s.name, var)
         if task_var:
             self.state[var] = self.sites_of(expr)
@@ -320,12 +321,15 @@ class Lowerer:
         var = self.resolve(s.name)
         if var is None:
             return None
+        if var.mutable:
+            return self.int_assign(s, var)
         if not var.task_var:
             self.report(error("E111", f"'{s.name.name}' cannot be reassigned", s.name.span,
                               notes=[Note(f"'{s.name.name}' is defined here as {var.ty}",
                                           var.span)],
-                              help=("only task variables (a task or none) can be reassigned; "
-                                    "use a new 'let' for other values",)))
+                              help=("only task variables (a task or none) and integers "
+                                    "declared with 'let' can be reassigned; use a new 'let' "
+                                    "for other values",)))
             return None
         value = s.value
         if isinstance(value, (n.Call, n.Alloc, n.Dummy)) \
@@ -342,6 +346,20 @@ class Lowerer:
                               notes=[Note(f"'{var.name}' is defined here", var.span)]))
             return None
         self.state[var] = self.sites_of(expr)
+        return ir.AssignStmt(var, expr, s.span)
+
+    def int_assign(self, s: n.Assign, var: ir.Var) -> ir.Stmt | None:
+        """`n = EXPR` for an int declared by `let`: an int of the same semantics (int64)."""
+        self.no_deps(s.deps, s.value, s.launch, s.dispatch)
+        if isinstance(s.value, (n.Call, n.Alloc, n.Dummy)) \
+                and lower_submit.is_submission(self, s.value):
+            self.report(error("E111", f"'{var.name}' holds an int, not a task", s.value.span,
+                              notes=[Note(f"'{var.name}' is defined here as int", var.span)],
+                              help=("declare a task variable with its own 'let'",)))
+            return None
+        expr = self.int_expr(s.value)
+        if expr.ty != ir.INT:
+            return None
         return ir.AssignStmt(var, expr, s.span)
 
     def expr_stmt(self, s: n.ExprStmt) -> ir.Stmt | None:

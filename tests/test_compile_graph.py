@@ -56,8 +56,8 @@ _ARRAY = re.compile(r"uint32_t (\w+)\[\d+\] = \{(.*)\};$")
 _TENSOR = re.compile(r"(?:\[\[maybe_unused\]\] )?(?:const )?(?:Tensor|ChipTensor) &?(\w+) = (.*);$")
 _EXTERNAL = re.compile(r"make_tensor_external\(orch_args\.tensor\((\d+)\).*?, (\w+), \d+, ")
 _VIEW = re.compile(r"(\w+)\.(view|reshape)\((\w+), (\w+)")
-_DECL = re.compile(r"(?:\[\[maybe_unused\]\] )?(?:const (?:int64_t|double|float|bool)|PTO2TaskId)"
-                   r" (\w+) = (.*);$")
+_DECL = re.compile(r"(?:\[\[maybe_unused\]\] )?"
+                   r"(?:(?:const )?(?:int64_t|double|float|bool)|PTO2TaskId) (\w+) = (.*);$")
 _ASSIGN = re.compile(r"(\w+) = (.*);$")
 # a CoreTaskPredicate and its fields (set up before the submit that passes it)
 _PRED_DECL = re.compile(r"CoreTaskPredicate (\w+);$")

@@ -210,6 +210,10 @@ SIMPLE = st.one_of(
                        max_size=3).map(", ".join),
               st.sampled_from(["", "", " blocks 2", " early", " predicate idx[0] > 0"]), DEPS),
     st.builds("let @ = {}{}".format, INT, st.sampled_from(["", " blocks 2 sync"])),
+    # the integer variable n accumulated (and misused: a float, a task, a dep clause)
+    st.builds("n = {}".format, st.sampled_from(
+        ["max(n, idx[1])", "n + 1", "min(n, 3) - 1", "cdiv(n, 2)", "1.5", "K(x, new f32[N])",
+         "n + 1 dep t"])),
 )
 
 

@@ -152,6 +152,9 @@ class _Lowerer:
     def stmt(self, s: ir.Stmt) -> Node:
         if isinstance(s, ir.LetStmt):
             return self.let(s)
+        if isinstance(s, ir.AssignStmt) and not s.var.task_var:  # an int accumulated
+            name, value = self.ctx.namer.var(s.var), cx.scalar(self.ctx, s.value)
+            return Code(self.ctx.origin(s.span), (*self.ctx.take_setup(), f"{name} = {value};"))
         if isinstance(s, ir.AssignStmt):
             name, value = self.ctx.namer.var(s.var), self.task_id(s.value)
             # `t = t` changes nothing, and compilers warn about it (clang's -Wself-assign)
@@ -188,7 +191,8 @@ class _Lowerer:
             text = f"{self._unused(var)}PTO2TaskId {name} = {self.task_id(s.value)};"
             return Code(origin, (*ctx.take_setup(), text))
         value = cx.scalar(ctx, s.value)
-        text = f"{self._unused(var)}const {cx.VALUE_CPP[str(var.ty)]} {name} = {value};"
+        const = "" if var in self.uses.reassigned else "const "
+        text = f"{self._unused(var)}{const}{cx.VALUE_CPP[str(var.ty)]} {name} = {value};"
         return Code(origin, (*ctx.take_setup(), text))
 
     def _folded(self, s: ir.LetStmt, name: str) -> Node:
