@@ -15,6 +15,7 @@ import pytest
 from test_compile_support import GXX, compile_file, include_dir, syntax_check
 
 from pto_dsl.cases import case_names, default_case
+from pto_dsl.diagnostics import CompileError
 from pto_dsl.graph import TaskGraph
 from pto_dsl.pipeline import Checked, check_graph, front_end, instantiate_case, read_source
 from pto_dsl.sim.run import SimOptions, simulate
@@ -66,6 +67,15 @@ TASKS: dict[str, dict[str, dict[str, int]]] = {
     "spmd_starvation": {"Case1": {"SPMD_MIX": 20}},
     # one vector task of 8 blocks
     "merge_pipeline_barrier": {"merge": {"MERGE_PIPELINE": 1}},
+    # per head tile and chunk of 16 requests: an alloc, then QK, SF, PV, UP per block index
+    # below the largest block count: Case1 16 chunks x 64, Case2/3 4 x 128, small 1 x max_bn
+    "batch_paged_attention": {c: {"alloc": chunks, **_per_iteration(chunks * bn, QK=1, SF=1,
+                                                                    PV=1, UP=1)}
+                              for c, chunks, bn in (
+                                  ("Case1", 16, 64), ("Case2", 4, 128), ("Case3", 4, 128),
+                                  ("CaseSmall1", 1, 3), ("CaseSmall2", 1, 2),
+                                  ("CaseSmall3", 1, 8), ("CaseVarSeq2", 1, 3),
+                                  ("CaseVarSeq4", 1, 8))},
     # one SPMD mixed task of 24 blocks per case; one whose block count is a scalar
     "spmd_paged_attention": {c: {"PA": 1} for c in ("Case1", "Case2", "SmallCase1", "Small")},
     "spmd_paged_attention_highperf": {c: {"PA_HIGHPERF": 1} for c in HIGHPERF_BLOCKS},
@@ -78,6 +88,8 @@ TASKS: dict[str, dict[str, dict[str, int]]] = {
                                      "Case3": _pa_unroll(128, 64),
                                      "Small": _pa_unroll(3, 2)},
 }
+# Findings of pto-check that a file's header lists and explains, by (program, case).
+FINDINGS = {("batch_paged_attention", c): ["E201"] for c in ("Case1", "Case2", "Case3")}
 # Programs whose kernels have no NumPy implementation (their headers say so).
 NO_NUMERICS = {"sdma_async_completion_demo", "spmd_paged_attention_highperf"}
 # Cases that are not the runtime's (the file says so): none but these.
@@ -103,7 +115,14 @@ def test_checks_clean_with_the_runtime_task_count(name: str, case: str) -> None:
     checked = _program(name)
     assert checked.warnings == []
     graph = instantiate_case(checked, case)
-    assert check_graph(checked, graph) == []
+    expected = FINDINGS.get((name, case))
+    if expected is None:
+        assert check_graph(checked, graph) == []
+    else:
+        with pytest.raises(CompileError) as err:
+            check_graph(checked, graph)
+        assert [d.code for d in err.value.diagnostics] == expected
+        assert all(d.code in _header(name) for d in err.value.diagnostics)
     assert Counter(t.kernel for t in graph.tasks()) == Counter(TASKS[name][case])
 
 

@@ -195,3 +195,60 @@ def _pa_request(qi: np.ndarray, key_cache: np.ndarray, value_cache: np.ndarray,
         oi_new = np.empty((rows, dim), F32)
         _PA.pv(pij, value_cache[blk * bs : blk * bs + bs], oi_new)
         _PA.online_update(mij, lij, oi_new, mi, li, oi, dst, bn == 0, bn == nblk - 1)
+
+
+# batch_paged_attention.pto: the kernels of examples/paged_attention applied to each request
+# of a chunk (request batch_start + i takes rows i * q_tile .. of the chunk's tensors).
+def _chunk_rows(total: int, chunk_bc: int, i: int) -> slice:
+    q_tile = total // chunk_bc
+    return slice(i * q_tile, (i + 1) * q_tile)
+
+
+def batch_qk(query: np.ndarray, key_cache: np.ndarray, block_table: np.ndarray,
+             sij: np.ndarray, chunk_bc: int, bn: int, q_offset: int, block_num: int,
+             num_heads: int, batch_start: int) -> None:
+    del block_num
+    bs = sij.shape[1]
+    for i in range(chunk_bc):
+        b, rows = batch_start + i, _chunk_rows(sij.shape[0], chunk_bc, i)
+        q0 = b * num_heads + q_offset
+        blk = int(block_table[b, bn])
+        _PA.qk(query[q0 : q0 + rows.stop - rows.start], key_cache[blk * bs : blk * bs + bs],
+               sij[rows])
+
+
+def batch_softmax_prepare(sij: np.ndarray, context_lens: np.ndarray, pij: np.ndarray,
+                          mij: np.ndarray, lij: np.ndarray, scale: float, chunk_bc: int,
+                          bn: int, batch_start: int) -> None:
+    """A block past the request's end: mij = -1e30 (not -inf, which would make the update
+    NaN), lij = 0, pij = 0, as the runtime's kernel writes."""
+    bs = sij.shape[1]
+    for i in range(chunk_bc):
+        rows = _chunk_rows(sij.shape[0], chunk_bc, i)
+        valid = min(max(int(context_lens[batch_start + i]) - bn * bs, 0), bs)
+        if valid == 0:
+            pij[rows], mij[rows], lij[rows] = 0.0, F32(-1e30), 0.0
+            continue
+        _PA.softmax_prepare(sij[rows, :valid], pij[rows], mij[rows], lij[rows], scale)
+
+
+def batch_pv(pij: np.ndarray, value_cache: np.ndarray, block_table: np.ndarray,
+             oi_new: np.ndarray, chunk_bc: int, bn: int, block_num: int,
+             batch_start: int) -> None:
+    del block_num
+    bs = pij.shape[1]
+    for i in range(chunk_bc):
+        rows = _chunk_rows(pij.shape[0], chunk_bc, i)
+        blk = int(block_table[batch_start + i, bn])
+        _PA.pv(pij[rows], value_cache[blk * bs : blk * bs + bs], oi_new[rows])
+
+
+def batch_online_update(mij: np.ndarray, lij: np.ndarray, oi_new: np.ndarray, mi: np.ndarray,
+                        li: np.ndarray, oi: np.ndarray, out: np.ndarray, is_first: int,
+                        is_last: int, chunk_bc: int, q_offset: int, num_heads: int,
+                        batch_start: int) -> None:
+    for i in range(chunk_bc):
+        rows = _chunk_rows(mij.shape[0], chunk_bc, i)
+        o0 = (batch_start + i) * num_heads + q_offset
+        _PA.online_update(mij[rows], lij[rows], oi_new[rows], mi[rows], li[rows], oi[rows],
+                          out[o0 : o0 + rows.stop - rows.start], is_first, is_last)

@@ -145,3 +145,9 @@ def spmd_paged_attention(inputs: dict[str, object]) -> dict[str, np.ndarray]:
     """The paged-attention golden of examples/paged_attention: the SPMD task computes the
     same attention."""
     return _paged_attention_golden().paged_attention(inputs)
+
+
+def batch_paged_attention(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    """The paged-attention golden of examples/paged_attention: chunking the requests
+    changes which task computes what, not the result."""
+    return _paged_attention_golden().paged_attention(inputs)
