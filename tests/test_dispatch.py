@@ -91,6 +91,28 @@ case c { N = 4 }
     assert "'WORK' uses 'predicate', created by 'GATE'" in warnings[0].message
 
 
+def test_a_read_of_a_predicated_tasks_fresh_output_is_a_warning() -> None:
+    text = """
+kernel GATE aiv 0 (inout flag: i32[1])
+kernel MAKE aic 1 (out y: f32[N], inout w: f32[N])
+kernel USE aiv 2 (in y: f32[N], inout w: f32[N])
+entry e(inout flag: i32[1], inout w: f32[N]) {
+    let g = GATE(flag)
+    for i in 0 .. 3 {
+        let m = MAKE(new f32[N], w) predicate flag[0] != i dep g
+        USE(m.y, w)
+        USE(w, w)
+    }
+}
+case c { N = 4 }
+"""
+    warnings = check_graph(checked(text), graph(text))
+    assert [d.code for d in warnings] == ["W305"]  # not for w: it holds data either way
+    assert "2 more instances" in warnings[0].notes[1].message
+    plain = text.replace(" predicate flag[0] != i", "")
+    assert check_graph(checked(plain), graph(plain)) == []
+
+
 def test_early_changes_no_edge() -> None:
     text = GATED.format(gate="i32")
     flagged = text.replace("WRITE_CONST(x)", "WRITE_CONST(x) early")
