@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from test_compile_support import GOLDEN, GXX, compile_file, include_dir, syntax_check
 
+from pto_dsl.codegen.cpp import generate
 from pto_dsl.diagnostics import CompileError
 from pto_dsl.pipeline import check_graph, front_end
 from pto_dsl.sim.params import Params
@@ -245,6 +246,32 @@ def test_a_sync_start_consumer_is_staged_all_at_once() -> None:
 def test_an_unflagged_producer_stages_nothing() -> None:
     rows = _chain("", "C(p.y, z) blocks 4")
     assert len(rows[1]) == 4
+
+
+@pytest.mark.skipif(GXX is None, reason="g++ is not installed")
+def test_the_recorder_gives_back_both_settings(tmp_path: Path) -> None:
+    """The generated C++, recorded, gives back the predicated task's element, op and target
+    and the early flag (and a change of either in the C++ shows up)."""
+    from pto_dsl import record
+    from pto_dsl.dialects import DIALECTS
+    from pto_dsl.pipeline import case_values, instantiate_case, read_source
+    from pto_dsl.record.compare import differences
+
+    text = GATED.format(gate="i32").replace("WRITE_CONST(x)", "WRITE_CONST(x) early")
+    c = front_end(SourceFile("gated.pto", text))
+    cpp = tmp_path / "gated.cpp"
+    generated = generate(c.program, "current", "gated.pto")
+    expected = instantiate_case(c, None)
+    edits = ((generated, 0), (generated.replace("PredicateOp::GT", "PredicateOp::GE"), 1),
+             (generated.replace("set_allow_early_resolve(true)",
+                                "set_allow_early_resolve(false)"), 1))
+    for edit, diffs in edits:
+        cpp.write_text(edit, encoding="utf-8")
+        prepared = record.prepare(cpp, read_source(cpp), DIALECTS["current"])
+        got = record.record(prepared, c.program, case_values(c, None)).graph
+        assert len(differences(c.program, expected, got)) == diffs
+        if diffs == 0:
+            assert got.task(2).predicate == (">", 0) and got.task(1).early_resolve
 
 
 def test_deps_json_records_the_flag(tmp_path: Path) -> None:

@@ -333,6 +333,24 @@ PtoRecOutputs pto_rec_submit(PtoRecSubmit kind, const MixedKernels &mk, const Pt
         put_u(args.scalar_bits(i));
         end_line();
     }
+    if (args.allow_early_resolve()) {
+        put("H");  // set_allow_early_resolve
+        end_line();
+    }
+    if (kind == PtoRecSubmit::KERNEL && args.predicated()) {  // set_predicate: op, target,
+        const CorePredicateOperand &o = args.predicate().operand;  // the element
+        if (o.tensor->rec_buffer < 0) {
+            pto_rec_invalid("a predicate on a tensor that is not valid", file, line);
+        }
+        put("P");
+        put_u(static_cast<uint64_t>(args.predicate().op));
+        put_i(args.predicate().target);
+        put_i(o.tensor->rec_buffer);
+        put_u(o.ndims);
+        for (uint32_t i = 0; i < o.ndims; ++i) put_u(o.indices[i]);
+        put_box(*o.tensor);
+        end_line();
+    }
     if (args.explicit_dep_count() > 0) {
         put("D");
         for (uint32_t i = 0; i < args.explicit_dep_count(); ++i) put_u(args.explicit_dep(i).raw);

@@ -317,8 +317,12 @@ public:
     // as the runtime's argument containers: the i-th tensor slot and scalar
     const PtoRecArgSlot &tensor(int32_t i) const { return slots_[i]; }
     uint64_t scalar(int32_t i) const { return scalars_[i]; }
-    void set_predicate(const CoreTaskPredicate &) { predicated_ = true; }
+    void set_predicate(const CoreTaskPredicate &pred) {
+        predicate_ = pred;
+        predicated_ = pred.op != PredicateOp::NONE && pred.operand.tensor != nullptr;
+    }
     bool predicated() const { return predicated_; }
+    const CoreTaskPredicate &predicate() const { return predicate_; }
     bool uses_dep_array() const { return deps_ != nullptr; }
 
 private:
@@ -358,6 +362,7 @@ private:
     char kinds_[PTO_REC_MAX_SCALARS]{};
     uint8_t sizes_[PTO_REC_MAX_SCALARS]{};
     bool predicated_{false};
+    CoreTaskPredicate predicate_{};
     int32_t scalar_count_{0};
     const PTO2TaskId *deps_{nullptr};
     uint32_t dep_count_{0};

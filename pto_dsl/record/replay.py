@@ -18,6 +18,9 @@ The trace is one event per line, fields separated by spaces (see pto_recorder.cp
     A tag h dtype manual nd layout.. offsets.. sizes..   one tensor argument (h is -1 for
                                a new output: it gets the next handle, as B buffers do)
     V kind size bits           one scalar argument: f float, i signed, u unsigned; its bytes
+    H                          set_allow_early_resolve
+    P op target h n index.. nd layout.. offsets.. sizes..   set_predicate: PredicateOp's
+                               value, the target, the element (a buffer's box and indices)
     D id..                     explicit deps, in order
     Z                          the end of the submit
     R|W h dtype manual nd layout.. offsets.. sizes.. index.. f l   orchestration read/write
@@ -37,6 +40,7 @@ from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.dialects import DEFAULT_DIALECT, Dialect
 from pto_dsl.graph import Access, Buffer, HostRead, TaskGraph
 from pto_dsl.instantiate import Instantiator
+from pto_dsl.instantiate_dispatch import PREDICATE_PARAM
 from pto_dsl.instantiate_submit import add_task
 from pto_dsl.record.child import entry_names
 from pto_dsl.record.fields import dep_clauses, scalar_value, typed_value
@@ -51,6 +55,8 @@ TAGS = {"I": ir.Tag.INPUT, "O": ir.Tag.OUTPUT, "X": ir.Tag.OUTPUT_EXISTING,
         "U": ir.Tag.INOUT, "N": ir.Tag.INPUT}  # NO_DEP: read, never tracked
 ACCEPTS = {"in": ("I", "N"), "out": ("O", "X", "N"), "inout": ("U", "N")}
 INVALID_ID = (1 << 64) - 1
+# PredicateOp's values (NONE = 0 is never recorded), as the comparison that writes them
+_PREDICATE_OPS = {1: "==", 2: "!=", 3: ">", 4: "<", 5: ">=", 6: "<="}
 DUMMY_IDS = (("aic", -1),)  # the stand-in kernel of rt_submit_dummy_task's tasks
 
 
@@ -178,12 +184,17 @@ class Replay:
         tid = len(self.inst.graph)
         args: list[str] = []
         scalars: list[str] = []
-        dep_line = None
+        dep_line = pred_line = None
+        early = False
         for ln in lines[start + 1:end]:
             if ln[0] == "A":
                 args.append(ln)
             elif ln[0] == "V":
                 scalars.append(ln)
+            elif ln[0] == "H":
+                early = True
+            elif ln[0] == "P":
+                pred_line = ln
             else:
                 dep_line = ln
         names, writes = self.param_names(kernel, args, len(scalars), fid, line)
@@ -194,11 +205,28 @@ class Replay:
         values = tuple([self.scalar(v, types[i] if i < len(types) else "")
                         for i, v in enumerate(scalars)])
         explicit, items = self.deps(dep_line, tid, fid, line) if dep_line else ((), ())
+        predicate = self.predicate(pred_line) if pred_line else None
+        if predicate is not None:
+            accesses = (*accesses, predicate[0])
         task = make(tid, accesses, values, outputs, explicit, items)
+        task.early_resolve = early
+        task.predicate = predicate[1] if predicate is not None else None
         if kernel is None:  # alloc_tensors: outputs only, no fanin (as the .pto path)
             self.inst.graph.add_task(task, {})
             return
         add_task(self.inst, task, writes)
+
+    def predicate(self, text: str) -> tuple[Access, tuple[str, int]]:
+        """`P op target buffer n i.. box`: the element the scheduler reads (a read of the
+        task that takes no edge, as the .pto graph has it) and (op, target)."""
+        f = text.split(" ")
+        n = int(f[4])
+        index = [int(x) for x in f[5 : 5 + n]]
+        box = self.region(f, 5 + n)
+        region = Region(box.layout, tuple(o + i for o, i in zip(box.offsets, index)),
+                        (1,) * len(index))
+        access = Access(self.buffers[int(f[3])], region, ir.Tag.INPUT, PREDICATE_PARAM, True)
+        return access, (_PREDICATE_OPS[int(f[1])], int(f[2]))
 
     def head(self, text: str) -> tuple[ir.Kernel | None, Callable[..., Any], int, int]:
         """What a submit's first line decides once per distinct line: the kernel, the
