@@ -39,7 +39,8 @@ def _pa_unroll(groups: int, scopes: int) -> dict[str, int]:
 HIGHPERF_BLOCKS = {"b1_h32_kv8_s128_bs128_fp16": 16, "b4_h32_kv8_s512_bs128_fp16": 24,
                    "b1_h32_kv8_s16384_bs128_fp16": 24, "b1_h32_kv8_s4096_bs128_fp16": 24,
                    "b1_h32_kv8_s6144_bs128_fp16": 24, "b1_h32_kv8_s8192_bs128_fp16": 24,
-                   "b2_h32_kv8_s4096_bs128_fp16": 24, "b2_h32_kv8_s8192_bs128_fp16": 24}
+                   "b2_h32_kv8_s4096_bs128_fp16": 24, "b2_h32_kv8_s8192_bs128_fp16": 24,
+                   "Small": 16}
 
 # Tasks per kernel on each case, as the runtime's C++ submits them.
 TASKS: dict[str, dict[str, dict[str, int]]] = {
@@ -93,7 +94,8 @@ FINDINGS = {("batch_paged_attention", c): ["E201"] for c in ("Case1", "Case2", "
 # Programs whose kernels have no NumPy implementation (their headers say so).
 NO_NUMERICS = {"sdma_async_completion_demo", "spmd_paged_attention_highperf"}
 # Cases that are not the runtime's (the file says so): none but these.
-OWN_CASES = {("paged_attention_unroll_4dims", "Small"), ("spmd_paged_attention", "Small")}
+OWN_CASES = {("paged_attention_unroll_4dims", "Small"), ("spmd_paged_attention", "Small"),
+             ("spmd_paged_attention_highperf", "Small")}
 
 
 def _program(name: str) -> Checked:
