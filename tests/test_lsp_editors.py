@@ -1,7 +1,8 @@
-"""pto-lsp in real editors, configured exactly as docs/editor.md says: Neovim's own LSP client
-(headless) opens a racy copy of a bundled example, gets E201 with its related location,
-applies the quick fix through vim.lsp.buf.code_action() and sees the race go. Skipped, with
-the reason, where the editor is not installed."""
+"""pto-lsp in real editors, configured as docs/editor.md says, on a racy copy of a bundled
+example: each editor's own LSP client gets E201 with its related location, offers the quick
+fixes, applies the first and sees the race go. Neovim runs headless with the docs' init.lua;
+VS Code (code-server, with the extension's .vsix) runs in headless Chromium. Skipped, with the
+reason, where the editor is not installed."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "editor.md"
 EXAMPLE = ROOT / "examples" / "teaching" / "diamond_manual.pto"
+VSCODE = ROOT / "editors" / "vscode"
+E2E = VSCODE / "e2e"
 MLIR = '#map = affine_map<(d0) -> (d0)>\nmodule {\n  func.func @kernel() { return }\n}\n'
 
 
@@ -107,3 +112,63 @@ def test_neovim_with_the_docs_snippet_fixes_a_race(tmp_path: Path) -> None:
                                           "right"]
     page = Path(seen["graph_page"].removeprefix("file://"))
     assert page.suffix == ".html" and "RIGHT" in page.read_text()
+
+
+def _vscode_missing() -> str | None:
+    """Why the VS Code test cannot run here, or None."""
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not (E2E / "node_modules" / ".bin" / "code-server").exists():
+        return "no VS Code here: editors/vscode/e2e/install.sh installs code-server"
+    if not (VSCODE / "node_modules" / ".bin" / "vsce").exists():
+        return "the extension's packages are not installed (npm ci in editors/vscode)"
+    if shutil.which("chromium") is None:
+        return "chromium is not installed"
+    return None
+
+
+@pytest.fixture(scope="module")
+def code_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A code-server with the extension's .vsix installed and pto-lsp set to this Python's
+    (pto.server.command); its address."""
+    home = tmp_path_factory.mktemp("vscode")
+    vsix = home / "pto-dsl.vsix"
+    subprocess.run([str(VSCODE / "node_modules" / ".bin" / "vsce"), "package",
+                    "--skip-license", "--allow-missing-repository", "-o", str(vsix)],
+                   cwd=VSCODE, check=True, capture_output=True, timeout=120)
+    server = subprocess.Popen(
+        ["node", str(E2E / "run.js"), "--serve", "--vsix", str(vsix), "--home", str(home),
+         "--server", json.dumps([sys.executable, "-m", "pto_dsl.lsp"])],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True,
+        stdin=subprocess.DEVNULL)
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        assert url.startswith("http://"), "code-server did not start"
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        if server.stdout is not None:
+            server.stdout.close()
+
+
+@pytest.mark.skipif(_vscode_missing() is not None, reason=str(_vscode_missing()))
+def test_vscode_with_the_extension_fixes_a_race(code_server: str, tmp_path: Path) -> None:
+    racy = racy_copy(tmp_path)
+    run = subprocess.run(["node", str(E2E / "run.js"), "--url", code_server, "--file",
+                          str(racy)], capture_output=True, text=True, timeout=120,
+                         stdin=subprocess.DEVNULL)
+    seen: dict[str, Any] = json.loads(run.stdout)
+    assert seen["error"] is None, seen["error"]
+    assert "PTO orchestration (pto-dsl)" in seen["language"]
+    problems = seen["problems"].split("\n")
+    assert problems[2].startswith("race (read after write): 'JOIN' reads 'r'")
+    assert problems[3:6] == ["pto-dsl", "E201", "[Ln 20, Col 9]"]
+    assert problems[-3:] == ["[Ln 19, Col 9]", ":", "'RIGHT' writes it here"]
+    assert seen["menu"].split("\n") == [
+        "Quick Fix", "add 'dep right' to 'JOIN' (E201)",
+        "write the deps inferred from case Small: dep left, right (E201)"]
+    assert seen["problems_after"] == "No problems have been detected in the workspace."
+    [join] = [line for line in seen["lines_after"] if "JOIN(" in line]
+    assert join.split()[-3:] == ["dep", "left,", "right"]
