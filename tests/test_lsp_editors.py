@@ -1,8 +1,8 @@
 """pto-lsp in real editors, configured as docs/editor.md says, on a racy copy of a bundled
 example: each editor's own LSP client gets E201 with its related location, offers the quick
-fixes, applies the first and sees the race go. Neovim runs headless with the docs' init.lua;
-VS Code (code-server, with the extension's .vsix) runs in headless Chromium. Skipped, with the
-reason, where the editor is not installed."""
+fixes, applies the first and sees the race go. Neovim runs headless with the docs' init.lua,
+Emacs in batch mode with the docs' eglot set-up, VS Code (code-server, with the extension's
+.vsix) in headless Chromium. Skipped, with the reason, where the editor is not installed."""
 
 from __future__ import annotations
 
@@ -112,6 +112,53 @@ def test_neovim_with_the_docs_snippet_fixes_a_race(tmp_path: Path) -> None:
                                           "right"]
     page = Path(seen["graph_page"].removeprefix("file://"))
     assert page.suffix == ".html" and "RIGHT" in page.read_text()
+
+
+def _emacs_missing() -> str | None:
+    """Why the Emacs test cannot run here, or None."""
+    emacs = shutil.which("emacs")
+    if emacs is None:
+        return "emacs is not installed"
+    first = subprocess.run([emacs, "--version"], capture_output=True, text=True,
+                           timeout=30).stdout.split("\n", 1)[0]
+    found = re.match(r"GNU Emacs (\d+)", first)
+    if found is None or int(found[1]) < 29:
+        return f"the docs' snippet needs Emacs 29 or newer (eglot), this is {first.strip()!r}"
+    return None
+
+
+@pytest.mark.skipif(_emacs_missing() is not None, reason=str(_emacs_missing()))
+def test_emacs_with_the_docs_snippet_fixes_a_race(tmp_path: Path) -> None:
+    init = tmp_path / "init.el"
+    init.write_text(doc_block("Emacs", "elisp"))
+    racy = racy_copy(tmp_path)
+    mlir = tmp_path / "kernel.pto"
+    mlir.write_text(MLIR)
+    result = tmp_path / "result.json"
+    env = _editor_env(tmp_path) | {
+        "HOME": str(tmp_path), "PTO_RACY": str(racy), "PTO_MLIR": str(mlir),
+        "PTO_RESULT": str(result)}
+    run = subprocess.run(
+        ["emacs", "--batch", "-Q", "-l", str(init),
+         "-l", str(ROOT / "tests" / "editors" / "emacs.el")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        stdin=subprocess.DEVNULL)
+    assert result.exists(), run.stdout + run.stderr
+    seen: dict[str, Any] = json.loads(result.read_text())
+    assert seen["error"] is None, seen
+    assert (seen["mlir_mode"], seen["mode"]) == ("fundamental-mode", "pto-mode")
+    assert (seen["line"], seen["column"]) == (20, 8)
+    assert seen["text"].startswith("pto-dsl [E201]: race (read after write): 'JOIN' reads 'r'")
+    assert 'help: add "dep right"' in seen["text"]
+    [related] = seen["related"]
+    assert related["message"] == "'RIGHT' writes it here"
+    assert related["location"]["uri"] == racy.as_uri()
+    assert related["location"]["range"]["start"] == {"line": 18, "character": 8}
+    assert seen["actions"] == [
+        "add 'dep right' to 'JOIN' (E201)",
+        "write the deps inferred from case Small: dep left, right (E201)"]
+    assert seen["cleared"] is True
+    assert seen["fixed_line"].split()[-3:] == ["dep", "left,", "right"]
 
 
 def _vscode_missing() -> str | None:
