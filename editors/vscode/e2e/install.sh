@@ -28,4 +28,7 @@ ln -sfn code-linux.sh "$vs/bin/remote-cli/code-server"
 ln -sfn browser-linux.sh "$vs/bin/helpers/browser.sh"
 (cd "$vs/extensions" && npm install --omit=dev)
 
-node_modules/.bin/code-server --version
+# (with a configuration folder of its own: code-server writes one where it starts)
+config=$(mktemp -d)
+trap 'rm -rf "$config"' EXIT
+HOME=$config XDG_CONFIG_HOME=$config node_modules/.bin/code-server --version

@@ -53,8 +53,9 @@ async function startServer(o, home) {
   const data = path.join(home, 'data');
   const exts = path.join(home, 'extensions');
   const dirs = ['--user-data-dir', data, '--extensions-dir', exts];
+  const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, 'config') };
   execFileSync(CODE_SERVER, [...dirs, '--install-extension', path.resolve(o.vsix)],
-    { stdio: 'ignore' });
+    { stdio: 'ignore', env });
   const settings = {
     'workbench.startupEditor': 'none', 'workbench.colorTheme': 'Default Dark Modern',
     'workbench.tips.enabled': false, 'editor.minimap.enabled': false,
@@ -70,7 +71,7 @@ async function startServer(o, home) {
   const proc = spawn(CODE_SERVER, [...dirs, '--auth', 'none', '--bind-addr',
     `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check',
     '--disable-workspace-trust', '--disable-getting-started-override'],
-  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: home } });
+  { stdio: ['ignore', 'pipe', 'pipe'], env });
   await new Promise((resolve, reject) => {
     proc.stdout.on('data', (d) => { if (/HTTP server listening/.test(d)) resolve(); });
     proc.on('exit', (code) => reject(new Error(`code-server exited (${code})`)));
