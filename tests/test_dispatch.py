@@ -274,6 +274,24 @@ def test_the_recorder_gives_back_both_settings(tmp_path: Path) -> None:
             assert got.task(2).predicate == (">", 0) and got.task(1).early_resolve
 
 
+@pytest.mark.skipif(GXX is None, reason="g++ is not installed")
+def test_the_construct_file_round_trips(tmp_path: Path) -> None:
+    """tests/compile/current/dispatch.pto (predicates on an entry tensor, a view and a
+    task's output; an early dummy task) recorded from its C++ gives back its graph."""
+    from pto_dsl import record
+    from pto_dsl.dialects import DIALECTS
+    from pto_dsl.pipeline import case_values, instantiate_case, read_source
+    from pto_dsl.record.compare import differences
+
+    c = front_end(read_source(CURRENT_ONLY))
+    cpp = tmp_path / "dispatch.cpp"
+    cpp.write_text(generate(c.program, "current", CURRENT_ONLY.name), encoding="utf-8")
+    prepared = record.prepare(cpp, read_source(cpp), DIALECTS["current"])
+    got = record.record(prepared, c.program, case_values(c, None)).graph
+    assert differences(c.program, instantiate_case(c, None), got) == []
+    assert got.task(3).core == "dummy" and got.task(3).early_resolve
+
+
 def test_deps_json_records_the_flag(tmp_path: Path) -> None:
     from pto_dsl.cli_graph import main
 

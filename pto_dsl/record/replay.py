@@ -57,7 +57,6 @@ ACCEPTS = {"in": ("I", "N"), "out": ("O", "X", "N"), "inout": ("U", "N")}
 INVALID_ID = (1 << 64) - 1
 # PredicateOp's values (NONE = 0 is never recorded), as the comparison that writes them
 _PREDICATE_OPS = {1: "==", 2: "!=", 3: ">", 4: "<", 5: ">=", 6: "<="}
-DUMMY_IDS = (("aic", -1),)  # the stand-in kernel of rt_submit_dummy_task's tasks
 
 
 class Replay:
@@ -265,8 +264,8 @@ class Replay:
         if found is None:
             text = ", ".join(f"{s} {k}" for s, k in sorted(slots)) or "no kernel"
             known = ", ".join(f"{k.name} ({', '.join(f'{s} {i}' for s, i in k.func_ids)})"
-                              for k in self.program.kernels.values() if k.name != "dummy"
-                              or k.func_ids != DUMMY_IDS) or "none"
+                              for k in self.program.kernels.values() if k.core != "dummy")
+            known = known or "none"
             self.fail("E805", f"this submit names func_id {text}, which no kernel of the "
                       "signature has", fid, line,
                       help=(f"the signature's kernels: {known}",
@@ -277,7 +276,8 @@ class Replay:
     def dummy(self) -> ir.Kernel:
         kernel = self.program.kernels.get("dummy")
         if kernel is None:
-            kernel = ir.Kernel("dummy", "mix", DUMMY_IDS, (), None, None, self.main_span())
+            # as the .pto lowering's dummy kernel: no slot, so its tasks have no func_id
+            kernel = ir.Kernel("dummy", "dummy", (), (), None, None, self.main_span())
             self.program.kernels["dummy"] = kernel
         return kernel
 
