@@ -12,11 +12,11 @@ import pytest
 from test_compile_support import (
     CONSTRUCTS,
     CURRENT_ONLY,
-    V0_REFUSALS,
     DIALECT_NAMES,
     EXAMPLES,
     GOLDEN,
     GXX,
+    V0_REFUSALS,
     compile_file,
     compile_text,
     doc_programs,

@@ -176,9 +176,7 @@ class Interpreter:
             elif fill:
                 self.env[fill.group(1)][: int(fill.group(2))] = [TaskId(None)] * int(
                     fill.group(2))
-            elif _FATAL.match(line):
-                raise _Returned
-            elif line == "return;":
+            elif _FATAL.match(line) or line == "return;":
                 raise _Returned
             elif array:
                 self.arrays[array.group(1)] = self._items(array.group(2))
