@@ -36,9 +36,11 @@ def compile_fatal(inst: Instantiator, s: ir.FatalStmt) -> Run:
     return fatal
 
 
-def element_store(inst: Instantiator, s: ir.Submit) -> Callable[[Frame], Callable[[Any], None]]:
+def element_store(inst: Instantiator, s: ir.Submit,
+                  mark: bool = True) -> Callable[[Frame], Callable[[Any], None]]:
     """For `ids[i] = K(...)`: checks the index before the submission and returns the store
-    of the new task (which also records the element on the task, for messages)."""
+    of the new task; with `mark`, the task (a graph Task) records its element for
+    messages."""
     assert s.target is not None and s.index is not None
     slot, name, index, span = s.target.slot, s.target.name, inst.expr(s.index), s.index.span
 
@@ -49,7 +51,7 @@ def element_store(inst: Instantiator, s: ir.Submit) -> Callable[[Frame], Callabl
 
         def store(task: Any) -> None:
             array[i] = task
-            if hasattr(task, "element"):
+            if mark:
                 task.element = (name, i)
         return store
     return at

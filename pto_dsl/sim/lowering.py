@@ -212,7 +212,7 @@ class Lowering(Instantiator):
         check_dims = dims_checker(self, kernel, tensor_args)
         new_names = [a.param.name for a in tensor_args if isinstance(a, ir.NewArg)]
         target = s.target.slot if s.target is not None and s.index is None else None
-        store_at = element_store(self, s) if s.index is not None else None
+        store_at = element_store(self, s, mark=False) if s.index is not None else None
         blocks = self.expr(s.launch.blocks) if s.launch is not None else None
         dummy = kernel.core == "dummy"
         sync = s.launch is not None and s.launch.sync
