@@ -35,7 +35,6 @@ def declare(lw: Lowerer, s: n.Let, value: n.TaskArray) -> ir.Stmt | None:
         and isinstance(length.value, int) else 1
     var = lw.new_var(s, s.name.name, ir.TaskArrayTy(size), s.name.span)
     lw.declare(s.name, var)
-    lw.state[var] = frozenset()
     return ir.TaskArrayDecl(var, size, s.span) if ok else None
 
 
@@ -59,7 +58,6 @@ def element_assign(lw: Lowerer, s: n.ElementAssign) -> ir.Stmt | None:
         return None
     sub = lower_submit.submission(lw, value, s.deps, None, s.span, s.launch)
     assert isinstance(sub, ir.Submit)
-    lw.state[var] = lw.state.get(var, frozenset()) | {sub.site.id}
     return ir.Submit(sub.site, sub.args, sub.deps, var, sub.span, sub.launch, index)
 
 
