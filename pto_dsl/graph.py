@@ -103,6 +103,7 @@ class Task:
     dep_items: tuple[int, ...] = ()  # for each, the index of its item in the dep clause
     blocks: int = 1  # SPMD block count (launch_spec.block_num)
     sync_start: bool = False  # launch_spec.require_sync_start
+    element: tuple[str, int] | None = None  # (array, index) of a task-id array it went into
     early_resolve: bool = False  # set_allow_early_resolve (runtime-model.md)
     # set_predicate: (op, target); the element is the task's last access (it takes no edge)
     predicate: tuple[str, int] | None = None

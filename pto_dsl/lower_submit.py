@@ -78,7 +78,7 @@ def submission(lw: Lowerer, call: n.Call | n.Alloc | n.Dummy,
     launch_ir = None
     if launch is not None:
         launch_ir = ir.Launch(lw.int_expr(launch.blocks), launch.sync, launch.span)
-    return ir.Submit(site, args, dep_ir, target, span, launch_ir, early, pred)
+    return ir.Submit(site, args, dep_ir, target, span, launch_ir, early=early, predicate=pred)
 
 
 def no_launch(lw: Lowerer, launch: n.Launch, message: str) -> None:
@@ -181,6 +181,14 @@ def _deps(lw: Lowerer, items: tuple[n.DepItem, ...]) -> tuple[ir.Dep, ...]:
         guard = lw.bool_expr(item.guard) if item.guard is not None else None
         var = lw.resolve(item.name, "dep")
         if var is None or var.ty == ir.ERR:  # its definition failed and was reported
+            continue
+        if isinstance(var.ty, ir.TaskArrayTy):
+            array_dep = lw.array_dep(item, var, guard)
+            if array_dep is not None:
+                out.append(array_dep)
+            continue
+        if item.elements is not None:
+            lw.array_dep(item, var, guard)  # reports that it is not an array
             continue
         if not var.task_var:
             lw.report(error("E130", f"dep '{item.name.name}' is not a task", item.name.span,

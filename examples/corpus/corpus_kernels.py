@@ -252,3 +252,12 @@ def batch_online_update(mij: np.ndarray, lij: np.ndarray, oi_new: np.ndarray, mi
         o0 = (batch_start + i) * num_heads + q_offset
         _PA.online_update(mij[rows], lij[rows], oi_new[rows], mi[rows], li[rows], oi[rows],
                           out[o0 : o0 + rows.stop - rows.start], is_first, is_last)
+
+
+# predicated_dispatch.pto
+def clobber(x: np.ndarray) -> None:
+    x.reshape(-1)[0] = F32(999.0)
+
+
+def write_gate(gate: np.ndarray, value: int) -> None:
+    gate.reshape(-1)[0] = value
