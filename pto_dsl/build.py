@@ -265,6 +265,14 @@ class Builder:
         assert isinstance(expr, (n.Call, n.Dummy))
         return n.ExprStmt(expr, self.deps(deps), self.span(tree), self.launch(launch))
 
+    def stmt_element_assign_stmt(self, tree: Tree[Token]) -> n.Stmt:
+        name, *rest = tree.children
+        *indices, value, launch, deps = rest
+        assert isinstance(name, Token)
+        return n.ElementAssign(self.ident(name), tuple(self.expr(i) for i in indices),
+                               self.expr(value), self.deps(deps), self.span(tree),
+                               self.launch(launch))
+
     def stmt_for_stmt(self, tree: Tree[Token]) -> n.Stmt:
         var, start, stop, step, body = tree.children
         assert isinstance(var, Token) and isinstance(body, Tree)

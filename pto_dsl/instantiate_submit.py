@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir, machine
 from pto_dsl.graph import Access, Origin, Task
+from pto_dsl.instantiate_host import known
 from pto_dsl.regions import Region
 from pto_dsl.tensormap import TensorMap
 from pto_dsl.types import MAX_DIM
@@ -167,7 +168,8 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
         accesses = [make(f, tid, outputs) for make in makers]
         if check_dims is not None:
             check_dims(accesses)
-        task = make_task(tid, tuple(accesses), tuple([e(f) for e in scalar_evals]), outputs,
+        task = make_task(tid, tuple(accesses), tuple([known(e(f)) for e in scalar_evals]),
+                         outputs,
                          tuple(p for p, _ in explicit), tuple(i for _, i in explicit))
         task.blocks, task.sync_start = blocks, sync
         add_task(inst, task, writes)
@@ -190,10 +192,9 @@ def add_task(inst: Instantiator, task: Task, writes: list[int]) -> None:
     if inst.manual_depth is None:
         _auto_fanin(inst.tmap, accesses, tid, fanin, records)
     written = inst.written
-    for i in writes:  # entry tensors written by tasks, for orchestration reads
+    for i in writes:  # regions written by tasks, for orchestration reads
         acc = accesses[i]
-        if acc.buffer.owner is None:
-            written.setdefault(acc.buffer.id, []).append((acc.region, tid))
+        written.setdefault(acc.buffer.id, []).append((acc.region, tid))
     inst.graph.add_task(task, fanin)
     inst.count_task(task.span)
 

@@ -284,7 +284,18 @@ class OutputOf:
     span: Span
 
 
-Expr = Union[Const, Load, Binary, UnaryOp, ElementRead, View, Reshape, ManualDep, OutputOf]
+@dataclass(frozen=True)
+class CoreCount:
+    """`available_cluster_count()` / `available_aiv_count()`: a core count of the machine
+    the program runs on (the current runtime's rt_available_*_count)."""
+
+    kind: str  # "cluster" or "aiv"
+    ty: Ty
+    span: Span
+
+
+Expr = Union[Const, Load, Binary, UnaryOp, ElementRead, View, Reshape, ManualDep, OutputOf,
+             CoreCount]
 
 
 # ---- statements ----------------------------------------------------------------
@@ -398,7 +409,18 @@ class ScopeStmt:
     span: Span
 
 
-Stmt = Union[LetStmt, AssignStmt, Submit, AllocStmt, ForStmt, IfStmt, ScopeStmt]
+@dataclass(frozen=True)
+class SetElement:
+    """`t[i, ...] = v`: an orchestration-side write of one element (`set_tensor_data`,
+    runtime-model.md); `value` has the element's value type."""
+
+    tensor: Expr
+    indices: tuple[Expr, ...]
+    value: Expr
+    span: Span
+
+
+Stmt = Union[LetStmt, AssignStmt, Submit, AllocStmt, ForStmt, IfStmt, ScopeStmt, SetElement]
 
 
 
@@ -438,6 +460,10 @@ def own_exprs(s: Stmt, inferred_guards: bool = True) -> Iterator[Expr]:
         yield from (e for e in (s.start, s.stop, s.step) if e is not None)
     elif isinstance(s, IfStmt):
         yield s.cond
+    elif isinstance(s, SetElement):
+        yield s.tensor
+        yield from s.indices
+        yield s.value
 
 @dataclass
 class Program:

@@ -12,7 +12,7 @@ import contextlib
 import difflib
 from collections.abc import Callable, Iterator
 
-from pto_dsl import ir, lower_submit
+from pto_dsl import ir, lower_host, lower_submit
 from pto_dsl import nodes as n
 from pto_dsl.diagnostics import Diagnostic, DiagnosticSink, Note, error
 from pto_dsl.lower_expr import BUILTINS, ERROR_SITE, lower_expr
@@ -294,6 +294,8 @@ class Lowerer:
             return self.for_(s)
         if isinstance(s, n.If):
             return self.if_(s)
+        if isinstance(s, n.ElementAssign):
+            return lower_host.element_assign(self, s)
         return self.scope(s)
 
     def let(self, s: n.Let) -> ir.Stmt | None:

@@ -219,7 +219,21 @@ class Scope:
     infer: bool = False  # `scope manual infer`: the compiler writes the deps
 
 
-Stmt = Union[Let, Assign, ExprStmt, For, If, Scope]
+# ---- orchestration-side writes ----------------------------------------------
+
+@dataclass(frozen=True)
+class ElementAssign:
+    """`t[i, j] = v`: write one element of a tensor (set_tensor_data)."""
+
+    name: Ident
+    indices: tuple[Expr, ...]
+    value: Expr
+    deps: tuple[DepItem, ...] | None
+    span: Span
+    launch: Launch | None = None
+
+
+Stmt = Union[Let, Assign, ExprStmt, For, If, Scope, ElementAssign]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,74 @@
+"""Lowering of orchestration-side data access (part of the lowering stage): element
+writes `t[i, ...] = v` (set_tensor_data) and the machine's core counts as values.
+
+Reads `t[i, ...]` are ordinary expressions (`lower_expr`); this module only types the
+constructs that the orchestration itself performs on tensor contents and the machine.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pto_dsl import ir
+from pto_dsl import nodes as n
+from pto_dsl.diagnostics import Note, error
+from pto_dsl.types import FLOAT_TYPES
+
+if TYPE_CHECKING:
+    from pto_dsl.lower import Lowerer
+
+# builtin name -> the count it gives (rt_available_cluster_count / rt_available_aiv_count)
+CORE_COUNTS = {"available_cluster_count": "cluster", "available_aiv_count": "aiv"}
+
+
+def element_value_ty(dtype: str) -> ir.ScalarTy:
+    """The value type of one element, as a read gives it: `float` for float tensors,
+    `int` for integer and bool tensors."""
+    return ir.FLOAT if dtype in FLOAT_TYPES else ir.INT
+
+
+def core_count(lw: Lowerer, e: n.Call) -> ir.Expr:
+    if e.args:
+        lw.report(error("E104", f"'{e.func.name}' takes no arguments, {len(e.args)} given",
+                        e.span))
+        return ir.Const(0, ir.ERR, e.span)
+    return ir.CoreCount(CORE_COUNTS[e.func.name], ir.INT, e.span)
+
+
+def element_assign(lw: Lowerer, s: n.ElementAssign) -> ir.Stmt | None:
+    """`t[i, ...] = v`: one element of a writable tensor, a value of the element's type."""
+    lw.no_deps(s.deps, None, s.launch)
+    var = lw.resolve(s.name)
+    indices = tuple(lw.int_expr(i) for i in s.indices)
+    value = lw.expr(s.value)
+    if var is None or var.ty == ir.ERR:
+        return None
+    ty = var.ty
+    if not isinstance(ty, ir.TensorTy):
+        lw.report(error("E109", f"only an element of a tensor can be assigned; "
+                        f"'{s.name.name}' is {ty}", s.name.span,
+                        notes=[Note(f"'{s.name.name}' is defined here", var.span)]))
+        return None
+    if len(indices) != ty.rank:
+        lw.report(error("E107", f"this tensor has rank {ty.rank}, but {len(indices)} "
+                        "indices are given", s.span,
+                        help=("a write sets one element: give one index per dimension",)))
+        return None
+    if not ty.writable:
+        lw.report(error("E105", f"'{s.name.name}' is read-only: the orchestration cannot "
+                        "write its elements", s.name.span,
+                        notes=[Note(f"'{s.name.name}' is defined here", var.span)],
+                        help=("declare the entry tensor 'inout' (or 'out') to write it",)))
+        return None
+    want = element_value_ty(ty.dtype)
+    takes = {want, ir.ERR} | ({ir.INT} if want == ir.FLOAT else set()) \
+        | ({ir.BOOL} if ty.dtype == "bool" else set())
+    if value.ty not in takes:
+        lw.report(error("E112", f"an element of this {ty.dtype} tensor takes {_a(want)}, "
+                        f"got {value.ty}", value.span))
+        return None
+    return ir.SetElement(ir.Load(var, ty, s.name.span), indices, value, s.span)
+
+
+def _a(ty: ir.ScalarTy) -> str:
+    return {"int": "an int", "float": "a number", "bool": "a bool"}[ty.kind]
