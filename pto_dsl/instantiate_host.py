@@ -53,7 +53,7 @@ class Unknown:
     def _number(self) -> NoReturn:
         raise UnknownUsed(self)
 
-    __bool__ = __index__ = __int__ = __float__ = _number  # type: ignore[assignment]
+    __bool__ = __index__ = __int__ = __float__ = _number
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:

@@ -165,6 +165,9 @@ class _Lowerer:
             return self.for_(s)
         if isinstance(s, ir.IfStmt):
             return self.if_(s)
+        if isinstance(s, ir.SetElement):
+            text = cx.write(self.ctx, s)
+            return Code(self.ctx.origin(s.span), (*self.ctx.take_setup(), text))
         mode = "PTO2ScopeMode::MANUAL" if s.scope.manual else ""
         return BlockView("scope", self.ctx.origin(s.span), (), None, "", mode,
                          self.block(s.body), (), False)

@@ -118,15 +118,26 @@ class Memory:
         target[...] = bf16.to_bits(data) if t.dtype == "bf16" else data
 
     def read(self, t: Tensor, indices: Sequence[int]) -> Scalar:
-        r = t.region
-        flat_index = 0
-        for dim, size in enumerate(r.layout):
-            flat_index = flat_index * size + r.offsets[dim] + indices[dim]
-        value = self.flat(t.addr)[flat_index]
+        value = self.flat(t.addr)[_flat_index(t, indices)]
         if t.dtype == "bf16":
             return float(bf16.to_float32(value))
         scalar: Scalar = value.item()
         return scalar
+
+
+    def write(self, t: Tensor, indices: Sequence[int], value: Scalar) -> None:
+        """One element, as set_tensor_data writes it (bf16 rounded to its bits)."""
+        arr = self.flat(t.addr)
+        arr[_flat_index(t, indices)] = bf16.to_bits(np.float32(value)) if t.dtype == "bf16" \
+            else value
+
+
+def _flat_index(t: Tensor, indices: Sequence[int]) -> int:
+    r = t.region
+    flat_index = 0
+    for dim, size in enumerate(r.layout):
+        flat_index = flat_index * size + r.offsets[dim] + indices[dim]
+    return flat_index
 
 
 WRITES = (TensorArgType.OUTPUT, TensorArgType.OUTPUT_EXISTING, TensorArgType.INOUT)
