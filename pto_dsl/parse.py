@@ -197,7 +197,7 @@ def _unclosed(source: SourceFile, exc: UnexpectedInput, expected: set[str]) -> l
 def _misplaced_keyword(exc: UnexpectedToken, expected: set[str]) -> lark.Token | None:
     """A keyword read as the name starting a statement (e.g. 'kernel' inside the entry)."""
     before = _stack_tokens(exc)[-1:]
-    if expected == {"LPAR", "EQUAL"} and before and before[0].value in _KEYWORDS:
+    if expected == {"LPAR", "EQUAL", "LSQB"} and before and before[0].value in _KEYWORDS:
         return before[0]
     return None
 
