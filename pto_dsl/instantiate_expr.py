@@ -17,10 +17,22 @@ from pto_dsl.values import Tensor, TensorVal
 if TYPE_CHECKING:
     from pto_dsl.instantiate import Eval, Frame, Instantiator
 
+def _min(a: Any, b: Any) -> Any:
+    if type(a) is Unknown or type(b) is Unknown:  # computed by a task: still computed
+        return a if type(a) is Unknown else b
+    return min(a, b)
+
+
+def _max(a: Any, b: Any) -> Any:
+    if type(a) is Unknown or type(b) is Unknown:
+        return a if type(a) is Unknown else b
+    return max(a, b)
+
+
 _DIRECT: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "==": operator.eq,
     "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-    "min": min, "max": max}
+    "min": _min, "max": _max}
 
 
 def compile_expr(inst: Instantiator, e: ir.Expr) -> Eval:

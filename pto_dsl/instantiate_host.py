@@ -90,15 +90,20 @@ def check_index(inst: Instantiator, tv: Tensor, index: tuple[int, ...], span: Sp
 def waited(inst: Instantiator, tv: Tensor, write: bool) -> tuple[int, ...]:
     """The tasks the runtime waits for before accessing `tv` (one TensorMap lookup): its
     creator and every overlapping TensorMap writer; a write also waits for the consumers
-    each of those holds (fanout_count counts only edges that retain)."""
+    each of those holds (fanout_count counts only edges that retain; at v0 only while the
+    producer's scope is open, `RuntimeRules.exact_consumer_wait`)."""
     buf = tv.buffer
     found = dict.fromkeys(inst.tmap.lookup(buf, tv.region, False))
     if buf.owner is not None:
         found[buf.owner] = None
     if write and found:
-        graph, retaining = inst.graph, inst.graph.rules.retaining_origins
+        graph, rules = inst.graph, inst.graph.rules
+        retaining, open_scopes = rules.retaining_origins, inst.scope_stack
         fanout = graph.fanout_lists()
         for p in list(found):
+            scope = graph.task(p).scope
+            if not (rules.exact_consumer_wait or scope is None or scope in open_scopes):
+                continue
             for c in fanout[p]:
                 if any(o.value in retaining for o in graph.origins(p, c)):
                     found[c] = None

@@ -496,7 +496,11 @@ class Runtime:
         return True
 
     def _released(self, producer: TaskSlot) -> bool:
-        """Whether every task that holds `producer` (in its fanin) has completed."""
+        """Whether every task that holds `producer` (in its fanin) has completed; at v0
+        the runtime's test, which takes a released scope reference for a consumer
+        (RuntimeRules.exact_consumer_wait)."""
+        if not self.rules.exact_consumer_wait:
+            return producer.fanout_refcount >= producer.fanout_count - 1
         return not any(producer in s.fanin for ring in self.rings for s in ring.slots
                        if s is not None and s.state < COMPLETED)
 
