@@ -447,11 +447,12 @@ class Builder:
     def expr_alloc(self, t: Tree[Token]) -> n.Expr:
         items = []
         for item in _trees(t):
-            name, dtype, *dims = item.children
+            name, dtype, *dims, init = item.children
             assert isinstance(name, Token) and isinstance(dtype, Token)
             items.append(n.AllocItem(self.ident(name), self.word(dtype, DTYPES, "dtype"),
                                      tuple(self.expr(d) for d in dims if d is not None),
-                                     self.span(item)))
+                                     self.span(item),
+                                     self.expr(init) if init is not None else None))
         return n.Alloc(tuple(items), self.span(t))
 
     def expr_list_lit(self, t: Tree[Token]) -> n.Expr:

@@ -226,18 +226,21 @@ def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:
     site, graph = s.site, inst.graph
     items: list[tuple[str, str, list[Eval], Any]] = [
         (i.name, i.dtype, [inst.expr(d) for d in i.dims], i.span) for i in s.items]
+    inits = [inst.expr(i.init) if i.init is not None else None for i in s.items]
     target = s.target.slot if s.target is not None else None
     make_task = inst.task_maker(site)
 
     def alloc(f: Frame) -> None:
         tid = len(graph)
         outputs: dict[str, Access] = {}
-        for name, dtype, dim_evals, span in items:
+        for (name, dtype, dim_evals, span), init in zip(items, inits):
             shape = tuple(d(f) for d in dim_evals)
             if not all(0 < d <= MAX_DIM for d in shape):
                 inst.fail("E170", f"'{name}' has shape {list(shape)}; every dimension must be "
                           "positive and fit in a uint32", span)
             buf = inst.new_buffer(f"alloc#{tid}.{name}", dtype, shape, tid)
+            if init is not None:  # what orchestration reads of it give until it is written
+                inst.initial_values[buf.id] = init(f)
             outputs[name] = Access(buf, Region(shape, (0,) * len(shape), shape), OUTPUT, name,
                                    False)
         task = make_task(tid, tuple(outputs.values()), (), outputs, ())

@@ -360,6 +360,7 @@ class AllocItemIR:
     dtype: str
     dims: tuple[Expr, ...]
     span: Span
+    init: Expr | None = None  # the initial value of every element (set_initial_value)
 
 
 @dataclass(frozen=True)
@@ -456,6 +457,8 @@ def own_exprs(s: Stmt, inferred_guards: bool = True) -> Iterator[Expr]:
     elif isinstance(s, AllocStmt):
         for item in s.items:
             yield from item.dims
+            if item.init is not None:
+                yield item.init
     elif isinstance(s, ForStmt):
         yield from (e for e in (s.start, s.stop, s.step) if e is not None)
     elif isinstance(s, IfStmt):

@@ -462,14 +462,19 @@ class Lowerer:
 
 
 def _func_id_clash(k: n.Kernel, other: ir.Kernel) -> int | None:
-    """The func_id two kernels cannot share: the same id on different core types, or
-    on two single-core kernels (a mix kernel may reuse the id of a slot's kernel)."""
+    """The func_id two kernels cannot share: the same id on different core types, or on
+    two single-core kernels (a mix kernel may reuse the id of a slot's kernel), unless
+    both name the same implementation: two views of one in-core kernel (called with other
+    argument directions, as the runtime's C++ may)."""
+    same_kernel = k.impl is not None and other.impl is not None \
+        and k.impl.value == other.impl.value
     for slot, fid in k.func_ids:
         for other_slot, other_fid in other.func_ids:
             if fid != other_fid:
                 continue
             cube, other_cube = slot == "aic", other_slot == "aic"
-            if cube != other_cube or (k.core != "mix" and other.core != "mix"):
+            if cube != other_cube or (k.core != "mix" and other.core != "mix"
+                                      and not same_kernel):
                 return fid
     return None
 

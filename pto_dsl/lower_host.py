@@ -60,14 +60,28 @@ def element_assign(lw: Lowerer, s: n.ElementAssign) -> ir.Stmt | None:
                         notes=[Note(f"'{s.name.name}' is defined here", var.span)],
                         help=("declare the entry tensor 'inout' (or 'out') to write it",)))
         return None
-    want = element_value_ty(ty.dtype)
-    takes = {want, ir.ERR} | ({ir.INT} if want == ir.FLOAT else set()) \
-        | ({ir.BOOL} if ty.dtype == "bool" else set())
-    if value.ty not in takes:
-        lw.report(error("E112", f"an element of this {ty.dtype} tensor takes {_a(want)}, "
-                        f"got {value.ty}", value.span))
+    if not element_type_ok(lw, ty.dtype, value):
         return None
     return ir.SetElement(ir.Load(var, ty, s.name.span), indices, value, s.span)
+
+
+def element_type_ok(lw: Lowerer, dtype: str, value: ir.Expr) -> bool:
+    """E112 unless `value` can be stored in an element of `dtype`: a number for a float
+    tensor, an int for an integer one, an int or bool for a bool one."""
+    want = element_value_ty(dtype)
+    takes = {want, ir.ERR} | ({ir.INT} if want == ir.FLOAT else set()) \
+        | ({ir.BOOL} if dtype == "bool" else set())
+    if value.ty in takes:
+        return True
+    lw.report(error("E112", f"an element of this {dtype} tensor takes {_a(want)}, "
+                    f"got {value.ty}", value.span))
+    return False
+
+
+def element_value(lw: Lowerer, dtype: str, e: n.Expr) -> ir.Expr | None:
+    """An initial value of a `dtype` buffer's elements, lowered and checked."""
+    value = lw.expr(e)
+    return value if element_type_ok(lw, dtype, value) else None
 
 
 def _a(ty: ir.ScalarTy) -> str:

@@ -131,6 +131,7 @@ class AllocItem:
     dtype: str
     dims: tuple[Expr, ...]
     span: Span
+    init: Expr | None = None  # `= v`: every element starts as v (set_initial_value)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,8 @@ TASKS: dict[str, dict[str, dict[str, int]]] = {
     "prefetch_async_demo": {"prefetch_copy": {"PREFETCH_COPY": 1}},
     "sdma_async_completion_demo": {"peer_fetch": {"SDMA_TGET_ASYNC": 1, "CONSUMER": 1}},
     # Case1: 256 requests of 64 blocks (one group each); Case2/3: 64 of 128 blocks (two)
+    # six vector tasks (four ADD, two no-ops) and two alloc tasks around element access
+    "scalar_data": {"Default": {"ADD": 4, "NOOP": 1, "NOOP_OUT": 1, "alloc": 2}},
     # SPMD tasks sized from the available core counts, with element writes of the layout
     "available_aicore_counts": {"Default": {"SPMD_MIX": 1}},
     "spmd_sync_start": {"Case1": {"SPMD_MIX": 4}},

@@ -162,6 +162,14 @@ def spmd_sync_start_stress(inputs: dict[str, object]) -> dict[str, np.ndarray]:
     return {"output": out, "layout": layout}
 
 
+def scalar_data(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    a, b = _f32(inputs, "a"), _f32(inputs, "b").copy()
+    c = a + b
+    check = [c[0], c[100], 77.0, 77.0, c[0] + 77.0, 42.0, 10.0 + a[0], 88.0, 55.0]
+    b[0] = 0.0  # the orchestration restores it before the last task
+    return {"result": a + b, "check": np.array(check, dtype=F32), "b": b}
+
+
 def merge_pipeline_barrier(inputs: dict[str, object]) -> dict[str, np.ndarray]:
     return {"result": 2.0 * _f32(inputs, "x") + 3.0}
 

@@ -222,6 +222,16 @@ def write(ctx: Ctx, s: ir.SetElement) -> str:
     return f"pto_write<{element}>({t.name}, {scalar(ctx, s.value)}, {indices});"
 
 
+def initial_value(ctx: Ctx, create_info: str, dtype: str, value: ir.Expr) -> str:
+    """`set_initial_value` of a create-info, in the element's own type."""
+    element = ELEMENT_CPP.get(dtype)
+    if element is None:
+        return ctx.fail("E403", f"pto-compile cannot give a {dtype} buffer an initial value",
+                        value.span, "C++17 has no type for this dtype; use an integer or f32 "
+                        "buffer")
+    return f"{create_info}.set_initial_value(static_cast<{element}>({scalar(ctx, value)}));"
+
+
 def _strip(text: str) -> str:
     return text[1:-1] if text.startswith("(") and _balanced(text[1:-1]) else text
 

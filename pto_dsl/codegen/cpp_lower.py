@@ -380,6 +380,8 @@ class _Lowerer:
         infos = []
         for index, item in enumerate(s.items):
             name, dims = self._create_info(f"{base}_{item.name}", item.dtype, item.dims)
+            if item.init is not None:
+                ctx.setup.append(cx.initial_value(ctx, name, item.dtype, item.init))
             ctx.outputs[(s.site.id, item.name)] = (index, dims)
             infos.append(name)
         binding, target = self._bind(s.target, s.site)

@@ -257,17 +257,19 @@ class Lowering(Instantiator):
 
     def alloc(self, s: ir.AllocStmt) -> Run:
         items = [(i.name, i.dtype, [self.expr(d) for d in i.dims], i.span) for i in s.items]
+        inits = [self.expr(i.init) if i.init is not None else None for i in s.items]
         target, rt, site, span = (s.target.slot if s.target is not None else None), self.rt, \
             s.site, s.span
 
         def alloc(f: Frame) -> None:
             infos = []
-            for name, dtype, dims, item_span in items:
+            for (name, dtype, dims, item_span), init in zip(items, inits):
                 shape = tuple(d(f) for d in dims)
                 if min(shape) <= 0:
                     self.fail("E170", f"'{name}' has shape {list(shape)}; every dimension "
                               "must be positive", item_span)
-                infos.append(TensorCreateInfo(shape, dtype))
+                infos.append(TensorCreateInfo(shape, dtype,
+                                              initial_value=init(f) if init else None))
             result = rt.alloc_tensors(*infos, tag=TaskTag(site, self.instance))
             self.count_task(span)
             self.check_fatal(span)

@@ -72,12 +72,14 @@ class Memory:
         self.dtypes[addr] = dtype
 
     def allocate(self, addr: int, dtype: str, numel: int,
-                 owner: int = INVALID_TASK_ID) -> None:
+                 owner: int = INVALID_TASK_ID, initial: Scalar | None = None) -> None:
+        """A runtime output: NaN (or 0) standing for uninitialised memory, or `initial`."""
         if dtype == "bf16":
-            self.arrays[addr] = np.full(numel, bf16.NAN_BITS, dtype=np.uint16)
+            bits = bf16.NAN_BITS if initial is None else bf16.to_bits(np.float32(initial))
+            self.arrays[addr] = np.full(numel, bits, dtype=np.uint16)
         else:
             kind = np.dtype(NP_DTYPES[dtype]).kind
-            fill = np.nan if kind == "f" else 0
+            fill = initial if initial is not None else np.nan if kind == "f" else 0
             self.arrays[addr] = np.full(numel, fill, dtype=NP_DTYPES[dtype])
         self.dtypes[addr] = dtype
         self.owners[addr] = owner

@@ -234,7 +234,8 @@ class Runtime:
             self._storage[addr] = size // dtype_size(info.dtype)
             self.tmap.reused(addr)
             if numerics:
-                self.memory.allocate(addr, info.dtype, region.numel, task_id)
+                self.memory.allocate(addr, info.dtype, region.numel, task_id,
+                                     info.initial_value)
             addr += size
         slot.out_addrs = tuple(t.addr for t in outputs)
         return outputs
