@@ -32,7 +32,9 @@ GXX_FLAGS = ["-std=c++17", "-fsyntax-only", "-Wall", "-Wextra", "-Werror"]
 
 
 def load(path: Path, dialect: str) -> Checked:
-    return front_end(read_source(path, path.name), DIALECTS[dialect])
+    """The program checked for a dialect; named by its path, so that case generators next
+    to it are found (the C++ names only the file)."""
+    return front_end(read_source(path), DIALECTS[dialect])
 
 
 def compile_file(path: Path, dialect: str) -> str:
