@@ -15,6 +15,7 @@ import io
 import itertools
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,7 +113,11 @@ def check_text(tmp: Path, text: str) -> Run:
 
 @pytest.fixture(scope="module")
 def tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("fuzz")
+    """The folder fuzzed programs are written to, with the examples' case generators."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    for generator in (ROOT / "examples").rglob("cases.py"):
+        shutil.copy(generator, folder / generator.name)
+    return folder
 
 
 # ---- mutations ----------------------------------------------------------------------------
