@@ -162,11 +162,15 @@ def compile_set(inst: Instantiator, s: ir.SetElement) -> Run:
         region = point(tv, index)
         v = value(f)
         record(inst, tv, region, span, True)
-        buf = tv.buffer
-        flat = region.flat_range()[0]
-        inst.host_values[(buf.id, flat)] = v
-        inst.written.setdefault(buf.id, []).append((region, HOST))
+        note_write(inst, tv, region, v)
     return write
+
+
+def note_write(inst: Instantiator, tv: Tensor, region: Region, value: Any) -> None:
+    """What later reads of the element give: the value the orchestration wrote."""
+    buf = tv.buffer
+    inst.host_values[(buf.id, region.flat_range()[0])] = value
+    inst.written.setdefault(buf.id, []).append((region, HOST))
 
 
 def unknown_error(inst: Instantiator, exc: UnknownUsed) -> NoReturn:
