@@ -35,20 +35,27 @@ def core_count(lw: Lowerer, e: n.Call) -> ir.Expr:
     return ir.CoreCount(CORE_COUNTS[e.func.name], ir.INT, e.span)
 
 
+def not_assignable(lw: Lowerer, s: n.ElementAssign, var: ir.Var) -> ir.Stmt | None:
+    """E109: `NAME[i] = v` where NAME is a number or a bool (a task variable is the task-id
+    arrays' business: they say how to declare one)."""
+    lw.no_deps(s.deps, None, s.launch)
+    for e in (*s.indices, s.value):  # their own mistakes are reported too
+        lw.expr(e)
+    if var.ty != ir.ERR:
+        lw.report(error("E109", f"only an element of a tensor or of a task-id array can be "
+                        f"assigned; '{s.name.name}' is {var.ty}", s.name.span,
+                        notes=[Note(f"'{s.name.name}' is defined here", var.span)]))
+    return None
+
+
 def element_assign(lw: Lowerer, s: n.ElementAssign) -> ir.Stmt | None:
     """`t[i, ...] = v`: one element of a writable tensor, a value of the element's type."""
     lw.no_deps(s.deps, None, s.launch)
     var = lw.resolve(s.name)
     indices = tuple(lw.int_expr(i) for i in s.indices)
     value = lw.expr(s.value)
-    if var is None or var.ty == ir.ERR:
-        return None
+    assert var is not None and isinstance(var.ty, ir.TensorTy)  # the caller's dispatch
     ty = var.ty
-    if not isinstance(ty, ir.TensorTy):
-        lw.report(error("E109", f"only an element of a tensor can be assigned; "
-                        f"'{s.name.name}' is {ty}", s.name.span,
-                        notes=[Note(f"'{s.name.name}' is defined here", var.span)]))
-        return None
     if len(indices) != ty.rank:
         lw.report(error("E107", f"this tensor has rank {ty.rank}, but {len(indices)} "
                         "indices are given", s.span,

@@ -147,7 +147,7 @@ class ListLit:
 
 
 Expr = Union[Name, IntLit, FloatLit, BoolLit, NoneLit, BinOp, Compare, Unary, Call, Index,
-             Attr, NewTensor, Alloc, ListLit, Dummy]
+             Attr, NewTensor, Alloc, ListLit, Dummy, "TaskArray"]
 
 
 # ---- statements ------------------------------------------------------------
@@ -157,6 +157,7 @@ class DepItem:
     name: Ident
     guard: Expr | None
     span: Span
+    elements: Expr | Slice | None = None  # `dep ids[i]` / `dep ids[a:b]` of a task-id array
 
 
 @dataclass(frozen=True)
@@ -220,11 +221,20 @@ class Scope:
     infer: bool = False  # `scope manual infer`: the compiler writes the deps
 
 
-# ---- orchestration-side writes ----------------------------------------------
+# ---- task-id arrays, fatal reports and element writes ----------------------
+
+@dataclass(frozen=True)
+class TaskArray:
+    """`tasks[N]`: an array of N task ids (the value of a `let`)."""
+
+    length: Expr
+    span: Span
+
 
 @dataclass(frozen=True)
 class ElementAssign:
-    """`t[i, j] = v`: write one element of a tensor (set_tensor_data)."""
+    """`NAME[i, ...] = v`: submit into one element of a task-id array (`ids[i] = K(...)`),
+    or write one element of a tensor (`t[i, j] = v`, set_tensor_data)."""
 
     name: Ident
     indices: tuple[Expr, ...]
@@ -233,8 +243,23 @@ class ElementAssign:
     span: Span
     launch: Launch | None = None
 
+    @property
+    def index(self) -> Expr:
+        """The one index of a task-id array element (the lowering checks there is one)."""
+        return self.indices[0]
 
-Stmt = Union[Let, Assign, ExprStmt, For, If, Scope, ElementAssign]
+
+@dataclass(frozen=True)
+class Fatal:
+    """`fatal CODE "message"`: the runtime's fatal report, then the entry returns."""
+
+    code: str
+    code_span: Span
+    message: str
+    span: Span
+
+
+Stmt = Union[Let, Assign, ExprStmt, For, If, Scope, ElementAssign, Fatal]
 
 
 @dataclass(frozen=True)
@@ -320,3 +345,11 @@ class Program:
     entries: tuple[Entry, ...]
     cases: tuple[Case, ...]
     span: Span
+
+
+# The orchestrator's fatal codes a `fatal` statement can report (the runtime's PTO2_ERROR_*
+# without the prefix, in both dialects: 6 is retired at HEAD), with their numbers.
+FATAL_CODES = {"SCOPE_DEADLOCK": 1, "HEAP_RING_DEADLOCK": 2, "FLOW_CONTROL_DEADLOCK": 3,
+               "DEP_POOL_OVERFLOW": 4, "INVALID_ARGS": 5,
+               "REQUIRE_SYNC_START_INVALID": 7, "TENSOR_WAIT_TIMEOUT": 8,
+               "EXPLICIT_ORCH_FATAL": 9}
