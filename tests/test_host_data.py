@@ -234,3 +234,29 @@ def test_core_counts_follow_the_simulated_width(tmp_path: Path) -> None:
         DEFAULT_PARAMS, block_dim=9)))
     assert full.outputs["widths"].tolist() == [24, 48]
     assert narrow.outputs["widths"].tolist() == [9, 18]
+
+
+def test_each_access_is_one_tensormap_lookup(tmp_path: Path) -> None:
+    """Reads and writes count one lookup each, in any mode, in the graph and (at v0, which
+    counts every call) in the simulated runtime."""
+    text = """
+kernel W aiv 0 (inout x: f32[N]) impl "k.py:noop"
+entry e(inout a: f32[N], inout b: f32[N]) {
+    W(a)
+    a[0] = 1.0
+    scope manual {
+        W(b)
+        b[1] = a[0]
+    }
+}
+case c { N = 4 }
+"""
+    base = graph(text.replace("    a[0] = 1.0\n", "").replace("b[1] = a[0]", "W(a)"))
+    g = graph(text)
+    assert g.tensormap_lookups == base.tensormap_lookups + 3  # a write, a read, a write
+    (tmp_path / "k.py").write_text("def noop(x):\n    pass\n")
+    path = tmp_path / "t.pto"
+    path.write_text(text)
+    result = simulate(front_end(read_source(path), V0), None, SimOptions())
+    v0 = instantiate_case(front_end(read_source(path), V0), None)
+    assert result.runtime.tmap.lookups == v0.tensormap_lookups
