@@ -36,6 +36,7 @@ NOT_FROM_PTO_CHECK = {
     "E405": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",
     "E406": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",
     "E407": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",
+    "E408": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",
     **{code: "reported by pto-run only (the simulator; tests/test_sim_*.py), never by pto-check"
        for code in ("E501", "E502", "E503", "E504", "E505", "E506", "E507", "E510", "E511",
                     "E512", "E513")},

@@ -1,6 +1,6 @@
 """Dispatch settings of a submission: early resolve (`early`) and dispatch predicates
 (`predicate ELEMENT OP N`) through the task graph, the checks, the C++ of both dialects
-(v0 has neither: E406, E407) and the simulator (staged blocks start by a doorbell when the
+(v0 has neither: E407, E408) and the simulator (staged blocks start by a doorbell when the
 task is ready; a failing predicate retires the task without running its kernel)."""
 
 from __future__ import annotations
@@ -163,8 +163,8 @@ def test_v0_has_neither() -> None:
     with pytest.raises(CompileError) as err:
         compile_file(CURRENT_ONLY, "v0")
     found = sorted((d.span.line, d.code) for d in err.value.diagnostics)
-    assert found == [(13, "E406"), (13, "E407"), (15, "E407"), (16, "E405"), (16, "E406"),
-                     (17, "E406"), (17, "E407")]  # (and the dummy task: E405)
+    assert found == [(13, "E407"), (13, "E408"), (15, "E408"), (16, "E405"), (16, "E407"),
+                     (17, "E407"), (17, "E408")]  # (and the dummy task: E405)
 
 
 @pytest.mark.parametrize(("gate", "value", "y", "counts"), [

@@ -1,6 +1,6 @@
 """C++ of a submission's dispatch settings (runtime-model.md, Early resolve and Dispatch
 predicates): `set_allow_early_resolve(true)` and a `CoreTaskPredicate` passed to
-`set_predicate`, in the dialects that have them (v0 has neither: E406, E407)."""
+`set_predicate`, in the dialects that have them (v0 has neither: E407, E408)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ def dispatch_calls(ctx: cx.Ctx, s: ir.Submit, base: str) -> tuple[str, ...]:
     calls: list[str] = []
     if s.early is not None:
         if not d.early_resolve:
-            ctx.fail("E406", f"the {d.name} runtime API has no early resolve", s.early,
+            ctx.fail("E407", f"the {d.name} runtime API has no early resolve", s.early,
                      "set_allow_early_resolve needs the current dialect; without 'early' the "
                      "task graph is the same (only the scheduling changes)")
         calls.append("set_allow_early_resolve(true)")
     pred = s.predicate
     if pred is not None:
         if not d.predicate:
-            ctx.fail("E407", f"the {d.name} runtime API has no dispatch predicates", pred.span,
+            ctx.fail("E408", f"the {d.name} runtime API has no dispatch predicates", pred.span,
                      "set_predicate needs the current dialect; in v0 the kernel itself must "
                      "test the element")
             return tuple(calls)

@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from pto_dsl import instantiate_host as host
 from pto_dsl import ir
 from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
@@ -78,6 +79,9 @@ class Replay:
         self.decls: dict[tuple[int, int, bool, int | None], ir.ScopeDecl] = {}
         self.decl_stack: list[ir.ScopeDecl] = []
         self.kernels = _kernel_table(signature)
+        # func_ids that several kernels declare (views of one in-core kernel with other
+        # argument directions): each submit takes the one its arguments' tags fit
+        self.views = _shared_ids(signature)
         self.logs: list[str] = []
         self.expected_args: int | None = None
         self.last: tuple[int, int] = (-1, 0)
@@ -109,7 +113,7 @@ class Replay:
         self.inst.check_shapes()
         handlers = {"F": self.file, "C": self.config, "G": _ignore, "Q": self.done,
                     "B": self.buffer, "S": self.scope_begin, "E": self.scope_end,
-                    "R": self.read, "W": _ignore, "L": self.log, "X": self.fatal,
+                    "R": self.read, "W": self.write, "L": self.log, "X": self.fatal,
                     "U": self.unsupported, "I": self.invalid, "K": self.killed,
                     "N": self.no_entry}
         i, count = 0, len(lines)
@@ -196,6 +200,11 @@ class Replay:
                 pred_line = ln
             else:
                 dep_line = ln
+        if kernel is not None and frozenset(kernel.func_ids) in self.views:
+            tags = "".join(a[2] for a in args)
+            kernel = next((k for k in self.views[frozenset(kernel.func_ids)]
+                           if _fits(k, tags)), kernel)
+            make = self.maker(self.site(fid, line, kernel))
         names, writes = self.param_names(kernel, args, len(scalars), fid, line)
         outputs: dict[str, Access] = {}
         accesses = tuple([self.access(a, name, kernel, tid, outputs)
@@ -379,8 +388,16 @@ class Replay:
             items.append(index)
         return tuple(explicit), tuple(items)
 
-    # ---- orchestration reads --------------------------------------------------------------
+    # ---- orchestration reads and writes ---------------------------------------------------
     def read(self, f: list[str]) -> None:
+        self.element(f, False)
+
+    def write(self, f: list[str]) -> None:
+        self.element(f, True)
+
+    def element(self, f: list[str], write: bool) -> None:
+        """An element access, recorded with the runtime's wait (the C++ itself computed the
+        values, so none is needed here)."""
         handle, manual, nd = int(f[1]), f[3] == "1", int(f[4])
         nums = [int(x) for x in f[5:5 + 4 * nd]]
         fid, line = int(f[5 + 4 * nd]), int(f[6 + 4 * nd])
@@ -389,13 +406,16 @@ class Replay:
         region = Region(tuple(nums[:nd]), tuple(nums[nd:2 * nd]), tuple(nums[2 * nd:3 * nd]))
         index = tuple(nums[3 * nd:])
         span = self.span(fid, line)
+        tv = TensorVal(buf, region, manual)
+        point = host.point(tv, index)
         if buf.owner is not None or handle < len(self.program.tensors):
-            self.inst.host_read(TensorVal(buf, region, manual), index, span)
+            host.record(self.inst, tv, point, span, write)
+            if write:
+                host.note_write(self.inst, tv, point, None)
             return
-        point = Region(region.layout, tuple(o + i for o, i in zip(region.offsets, index)),
-                       (1,) * nd)
-        self.inst.graph.host_reads.append(HostRead(span, Access(buf, point, ir.Tag.INPUT, "",
-                                                                manual), len(self.inst.graph)))
+        tag = ir.Tag.OUTPUT_EXISTING if write else ir.Tag.INPUT
+        self.inst.graph.host_reads.append(HostRead(span, Access(buf, point, tag, "", manual),
+                                                   len(self.inst.graph), write=write))
 
     # ---- how a run ends early ------------------------------------------------------------------
     def fatal(self, f: list[str]) -> None:
@@ -433,3 +453,17 @@ def _ignore(f: list[str]) -> None:
 
 def _kernel_table(program: ir.Program) -> dict[frozenset[tuple[str, int]], ir.Kernel]:
     return {frozenset(k.func_ids): k for k in program.kernels.values()}
+
+
+def _shared_ids(program: ir.Program) -> dict[frozenset[tuple[str, int]], list[ir.Kernel]]:
+    by_ids: dict[frozenset[tuple[str, int]], list[ir.Kernel]] = {}
+    for k in program.kernels.values():
+        by_ids.setdefault(frozenset(k.func_ids), []).append(k)
+    return {ids: ks for ids, ks in by_ids.items() if len(ks) > 1}
+
+
+def _fits(kernel: ir.Kernel, tags: str) -> bool:
+    """Whether a submit's tensor tags fit the kernel's parameter directions."""
+    params = kernel.tensor_params
+    return len(params) == len(tags) and all(t in ACCEPTS[p.direction]
+                                            for p, t in zip(params, tags))
