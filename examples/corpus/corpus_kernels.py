@@ -266,3 +266,18 @@ def write_gate(gate: np.ndarray, value: int) -> None:
 # scalar_data.pto: the no-op kernel (it registers a dependency and changes nothing)
 def noop(x: np.ndarray) -> None:
     del x
+
+
+# spmd_sync_start_early_dispatch.pto: the producer's block writes its line (the runtime's
+# kernel spins first to stay on its core; the model's timing comes from `cost`)
+def spmd_write_slow(output: np.ndarray, base_cl: int, spin_iters: int, *, block_idx: int,
+                    block_num: int) -> None:
+    del spin_iters
+    spmd_write_aiv(output, base_cl, block_idx=block_idx, block_num=block_num)
+
+
+# spmd_sync_start_mix_spill.pto: the consumer's block, three lines (it does not spin)
+def spmd_write_mix_slow(output: np.ndarray, base_cl: int, spin_iters: int, *, block_idx: int,
+                        block_num: int) -> None:
+    del spin_iters
+    spmd_write_mix(output, base_cl, block_idx=block_idx, block_num=block_num)

@@ -256,3 +256,21 @@ def predicated_dispatch(inputs: dict[str, object]) -> dict[str, np.ndarray]:
     gate[0] = gate_value
     x[0] = y[0] = 999.0 if gate_value else 42.0
     return {"x": x, "y": y, "gate": gate}
+
+
+def spmd_sync_start_early_dispatch(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    """50 producer lines, then the consumer's three lines per block, over every cluster."""
+    out = _f32(inputs, "output").copy()
+    out[np.arange(50) * 16] = np.arange(50)
+    for slot in range(3):
+        out[(50 + 3 * np.arange(CLUSTERS) + slot) * 16] = np.arange(CLUSTERS)
+    return {"output": out, "layout": np.array([CLUSTERS], dtype=np.int32)}
+
+
+def spmd_sync_start_mix_spill(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    """A line per AIV core, then three lines per cluster; the layout has both widths."""
+    out, aivs = _f32(inputs, "output").copy(), 2 * CLUSTERS
+    out[np.arange(aivs) * 16] = np.arange(aivs)
+    for slot in range(3):
+        out[(aivs + 3 * np.arange(CLUSTERS) + slot) * 16] = np.arange(CLUSTERS)
+    return {"output": out, "layout": np.array([aivs, CLUSTERS], dtype=np.int32)}
