@@ -35,7 +35,7 @@ def test_tour_current() -> None:
     tasks = list(g.tasks())
     assert [(t.kernel, t.core) for t in tasks] == [
         ("A", "aic"), ("V", "aiv"), ("V", "aiv"), ("V", "aiv"), ("M", "mix"),
-        ("dummy", "mix"), ("alloc", "alloc"), ("V", "aiv")]
+        ("dummy", "dummy"), ("alloc", "alloc"), ("V", "aiv")]
     # the loop count came from the case's contents of idx (3), read once
     assert len(g.host_reads) == 1 and g.host_reads[0].access.buffer.name == "idx"
     # scalars as the kernel receives them: the entry scalar -3, float, double, u64

@@ -304,6 +304,7 @@ PtoRecOutputs pto_rec_submit(PtoRecSubmit kind, const MixedKernels &mk, const Pt
     put_i(mk.aiv0_kernel_id);
     put_i(mk.aiv1_kernel_id);
     put_i(args.launch_spec.block_num());
+    put_u(args.launch_spec.require_sync_start());
     site(file, line);
     end_line();
     uint32_t ring = g_depth < 3 ? g_depth : 3;

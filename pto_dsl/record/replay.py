@@ -14,7 +14,7 @@ The trace is one event per line, fields separated by spaces (see pto_recorder.cp
     N                          the program defines no entry function
     B h dtype nd shape.. f l   a buffer first made by make_tensor_external (unknown address)
     S M|A f l / E f l          scope begin (manual or auto) / end
-    T kind aic aiv0 aiv1 blocks f l   a submit (kind: k kernel, d dummy, a alloc_tensors)
+    T kind aic aiv0 aiv1 blocks sync f l   a submit (kind: k kernel, d dummy, a alloc_tensors)
     A tag h dtype manual nd layout.. offsets.. sizes..   one tensor argument (h is -1 for
                                a new output: it gets the next handle, as B buffers do)
     V kind size bits           one scalar argument: f float, i signed, u unsigned; its bytes
@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from pto_dsl import ir
+from pto_dsl import ir, machine
 from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.dialects import DEFAULT_DIALECT, Dialect
@@ -51,7 +51,10 @@ TAGS = {"I": ir.Tag.INPUT, "O": ir.Tag.OUTPUT, "X": ir.Tag.OUTPUT_EXISTING,
         "U": ir.Tag.INOUT, "N": ir.Tag.INPUT}  # NO_DEP: read, never tracked
 ACCEPTS = {"in": ("I", "N"), "out": ("O", "X", "N"), "inout": ("U", "N")}
 INVALID_ID = (1 << 64) - 1
-DUMMY_IDS = (("aic", -1),)  # the stand-in kernel of rt_submit_dummy_task's tasks
+
+
+# per distinct submit line: kernel, task maker, file id, line, launch (blocks, sync)
+Head = tuple[ir.Kernel | None, Callable[..., Any], int, int, tuple[int, bool] | None]
 
 
 class Replay:
@@ -78,7 +81,7 @@ class Replay:
         self.last: tuple[int, int] = (-1, 0)
         self.finished = False
         # parsed once per distinct line (loops repeat the same calls and descriptors)
-        self.heads: dict[str, tuple[ir.Kernel | None, Callable[..., Any], int, int]] = {}
+        self.heads: dict[str, Head] = {}
         self.accesses: dict[tuple[str, str], Access] = {}
         self.scalars: dict[tuple[str, str], int | float] = {}
         self.regions: dict[str, Region] = {}
@@ -173,7 +176,7 @@ class Replay:
         head = self.heads.get(lines[start])
         if head is None:
             head = self.heads[lines[start]] = self.head(lines[start])
-        kernel, make, fid, line = head
+        kernel, make, fid, line, launch = head
         self.last = (fid, line)
         tid = len(self.inst.graph)
         args: list[str] = []
@@ -195,19 +198,39 @@ class Replay:
                         for i, v in enumerate(scalars)])
         explicit, items = self.deps(dep_line, tid, fid, line) if dep_line else ((), ())
         task = make(tid, accesses, values, outputs, explicit, items)
+        if launch is not None:
+            task.blocks, task.sync_start = launch
         if kernel is None:  # alloc_tensors: outputs only, no fanin (as the .pto path)
             self.inst.graph.add_task(task, {})
             return
         add_task(self.inst, task, writes)
 
-    def head(self, text: str) -> tuple[ir.Kernel | None, Callable[..., Any], int, int]:
+    def head(self, text: str) -> Head:
         """What a submit's first line decides once per distinct line: the kernel, the
-        site's task maker and the call site."""
+        site's task maker, the call site and the SPMD launch (None: one block)."""
         f = text.split(" ")
-        fid, line = int(f[6]), int(f[7])
+        fid, line = int(f[7]), int(f[8])
         self.last = (fid, line)
         kernel = self.kernel(f[1], [int(x) for x in f[2:5]], fid, line)
-        return kernel, self.maker(self.site(fid, line, kernel)), fid, line
+        launch = None
+        if f[1] == "k":  # a dummy task or an alloc ignores the launch settings
+            launch = self.launch(kernel, int(f[5]), f[6] == "1", fid, line)
+        return kernel, self.maker(self.site(fid, line, kernel)), fid, line, launch
+
+    def launch(self, kernel: ir.Kernel | None, blocks: int, sync: bool, fid: int,
+               line: int) -> tuple[int, bool] | None:
+        """A kernel submit's (block count, require_sync_start), checked as the runtime's
+        submit does: at least one block, and a sync start no wider than the machine."""
+        if blocks < 1:
+            self.fail("E807", f"this submit launches {blocks} blocks; the runtime asserts "
+                      "block_num >= 1", fid, line)
+        limit = machine.sync_start_limit(kernel.shape if kernel else "aiv")
+        if sync and blocks > limit:
+            self.fail("E807", f"this submit needs all {blocks} blocks to start together, but "
+                      f"the machine has {limit} slots of its kind", fid, line,
+                      help=("the runtime stops with fatal error 7 "
+                            "(REQUIRE_SYNC_START_INVALID)",))
+        return None if blocks == 1 and not sync else (blocks, sync)
 
     def scalar(self, text: str, type_name: str) -> int | float:
         """A scalar argument as the kernel reads its 64-bit slot: by the parameter's type
@@ -231,14 +254,17 @@ class Replay:
         if kind == "d":
             return self.dummy()
         slots = frozenset((slot, k) for slot, k in zip(("aic", "aiv0", "aiv1"), ids) if k >= 0)
+        if not slots:
+            self.fail("E807", "this submit names no kernel (every slot of its MixedKernels "
+                      "is INVALID_KERNEL_ID); the runtime asserts at least one", fid, line,
+                      help=("a task that runs nothing is rt_submit_dummy_task",))
         found = self.kernels.get(slots)
         if found is None and len(slots) == 1 and next(iter(slots))[0] == "aiv1":
             found = self.kernels.get(frozenset({("aiv0", next(iter(slots))[1])}))
         if found is None:
             text = ", ".join(f"{s} {k}" for s, k in sorted(slots)) or "no kernel"
             known = ", ".join(f"{k.name} ({', '.join(f'{s} {i}' for s, i in k.func_ids)})"
-                              for k in self.program.kernels.values() if k.name != "dummy"
-                              or k.func_ids != DUMMY_IDS) or "none"
+                              for k in self.program.kernels.values() if k.func_ids) or "none"
             self.fail("E805", f"this submit names func_id {text}, which no kernel of the "
                       "signature has", fid, line,
                       help=(f"the signature's kernels: {known}",
@@ -249,7 +275,7 @@ class Replay:
     def dummy(self) -> ir.Kernel:
         kernel = self.program.kernels.get("dummy")
         if kernel is None:
-            kernel = ir.Kernel("dummy", "mix", DUMMY_IDS, (), None, None, self.main_span())
+            kernel = ir.Kernel("dummy", "dummy", (), (), None, None, self.main_span())
             self.program.kernels["dummy"] = kernel
         return kernel
 
