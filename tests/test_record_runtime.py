@@ -110,3 +110,26 @@ def test_paged_attention_is_the_example(where: str, name: str, example: str, cas
     prepared = record.prepare(path, read_source(path), CURRENT)
     rec = record.record(prepared, checked.program, case_values(checked, case))
     assert differences(checked.program, instantiate_case(checked, case), rec.graph) == []
+
+
+RUNS = [("paged_attention", ROOT / "examples" / "paged_attention" / "auto.pto", "CaseVarSeq2",
+         [], "PASS out"),
+        ("paged_attention_manual_scope", PA, "CaseVarSeq2", [], "PASS out"),
+        ("qwen3_14b_decode", SIGS / "qwen3_14b_decode.pto", "Test", ["--no-numerics"],
+         "numerics          off")]
+
+
+@pytest.mark.parametrize(("name", "signature", "case", "extra", "verdict"), RUNS,
+                         ids=[r[0] for r in RUNS])
+def test_runs(name: str, signature: Path, case: str, extra: list[str], verdict: str,
+              capsys: pytest.CaptureFixture[str]) -> None:
+    """pto-run on the runtime's orchestrations: the paged attentions with this project's
+    kernel implementations pass their golden; the decoder (no impls) runs its graph."""
+    from pto_dsl.cli_run import main as run_main
+
+    assert SIMPLER is not None
+    [path] = (SIMPLER / "examples" / RUNTIME / name / "kernels" / "orchestration").glob("*.cpp")
+    code = run_main([str(path), "--signature", str(signature), "--case", case, *extra])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert f"case {case}: " in out.splitlines()[0] and verdict in out

@@ -87,6 +87,9 @@ class Replay:
         self.regions: dict[str, Region] = {}
         self.outputs_seen: dict[str, tuple[str, Region]] = {}
         self.shapes: dict[tuple[str, str, int], tuple[list[str], list[int]]] = {}
+        # what the orchestration did, in order, for pto-run (record/simulate.py): scope
+        # begins ("S", manual) and ends ("E",), submits ("T", task id), reads ("R", value)
+        self.events: list[tuple[Any, ...]] = []
 
     # ---- locations ---------------------------------------------------------------------
     def span(self, fid: int, line: int) -> Span:
@@ -164,11 +167,13 @@ class Replay:
             self.program.scopes.append(decl)
         self.decl_stack.append(decl)
         self.inst.open_scope(decl)
+        self.events.append(("S", manual))
 
     def scope_end(self, f: list[str]) -> None:
         self.last = (int(f[1]), int(f[2]))
         self.decl_stack.pop()
         self.inst.close_scope()
+        self.events.append(("E",))
 
     # ---- submits -------------------------------------------------------------------------
     def task(self, lines: list[str], start: int, end: int) -> None:
@@ -200,6 +205,7 @@ class Replay:
         task = make(tid, accesses, values, outputs, explicit, items)
         if launch is not None:
             task.blocks, task.sync_start = launch
+        self.events.append(("T", tid))
         if kernel is None:  # alloc_tensors: outputs only, no fanin (as the .pto path)
             self.inst.graph.add_task(task, {})
             return
@@ -387,6 +393,7 @@ class Replay:
         region = Region(tuple(nums[:nd]), tuple(nums[nd:2 * nd]), tuple(nums[2 * nd:3 * nd]))
         index = tuple(nums[3 * nd:])
         span = self.span(fid, line)
+        self.events.append(("R", TensorVal(buf, region, manual), index, span))
         if buf.owner is not None or handle < len(self.program.tensors):
             self.inst.host_read(TensorVal(buf, region, manual), index, span)
             return
