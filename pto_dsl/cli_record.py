@@ -83,6 +83,7 @@ def record_one(args: argparse.Namespace, diags: list[Diagnostic]) -> RecordedCas
                                  raise_errors=False)
     if isinstance(result, list):
         raise CompileError(result)
+    diags.extend(result.checked.warnings)  # what the graph does not model yet (W809)
     return result
 
 
@@ -107,6 +108,7 @@ def record_cases(args: argparse.Namespace, signature: Checked, names: list[str],
             values = case_values(signature, name)
             rec = record.record(prepared, signature.program, values, args.timeout)
             checked = Checked(source, rec.program, signature.dialect)
+            checked.warnings.extend(rec.unmodelled.warnings())
             if raise_errors:
                 checked.warnings.extend(check_graph(checked, rec.graph, args.runtime))
             out.append((name, RecordedCase(name, checked, rec.graph, rec.events, signature)))

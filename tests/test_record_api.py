@@ -60,6 +60,19 @@ def test_tour_current() -> None:
     # every task knows its C++ line
     assert tasks[0].span.file.endswith("tour.cpp") and tasks[0].span.line == 28
     assert rec.logs == ["I aicpu_orchestration_entry: rounds=3 s=-3"]
+    # recorded, but not modelled by the graph yet: one W809 per kind
+    un = rec.unmodelled
+    assert un.early_resolve == [7]
+    [pred] = un.predicates
+    assert (pred.task, pred.buffer, pred.index, pred.op, pred.target) == (
+        7, tasks[6].accesses[0].buffer.id, (2,), ">", 5)
+    [write] = un.host_writes
+    x = next(a.buffer.id for t in tasks for a in t.accesses if a.buffer.name == "x")
+    assert (write.buffer, write.index, write.after_tasks) == (x, (1,), 8)
+    assert sorted(d.message.split(":")[1].split(" at ")[0].strip() for d in un.warnings()) == [
+        "1 orchestration write (set_tensor_data)",
+        "1 task allows early resolve (set_allow_early_resolve)",
+        "1 task carries a dispatch predicate (set_predicate)"]
 
 
 def test_tour_v0() -> None:

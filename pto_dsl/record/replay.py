@@ -19,6 +19,8 @@ The trace is one event per line, fields separated by spaces (see pto_recorder.cp
                                a new output: it gets the next handle, as B buffers do)
     V kind size bits           one scalar argument: f float, i signed, u unsigned; its bytes
     D id..                     explicit deps, in order
+    P e                        the task allows early resolve
+    P p op target h dtype manual nd layout.. offsets.. sizes.. index..   its dispatch predicate
     Z                          the end of the submit
     R|W h dtype manual nd layout.. offsets.. sizes.. index.. f l   orchestration read/write
     L level func text          a log line
@@ -42,6 +44,7 @@ from pto_dsl.record.child import entry_names
 from pto_dsl.record.fields import dep_clauses, scalar_value, typed_value
 from pto_dsl.record.spans import load, whole_line
 from pto_dsl.record.toolchain import no_entry
+from pto_dsl.record.unmodelled import OPS, HostWrite, Predicate, Unmodelled
 from pto_dsl.regions import Region
 from pto_dsl.source import SourceFile, Span
 from pto_dsl.types import DTYPES
@@ -90,6 +93,7 @@ class Replay:
         # what the orchestration did, in order, for pto-run (record/simulate.py): scope
         # begins ("S", manual) and ends ("E",), submits ("T", task id), reads ("R", value)
         self.events: list[tuple[Any, ...]] = []
+        self.unmodelled = Unmodelled()
 
     # ---- locations ---------------------------------------------------------------------
     def span(self, fid: int, line: int) -> Span:
@@ -110,7 +114,7 @@ class Replay:
         self.inst.check_shapes()
         handlers = {"F": self.file, "C": self.config, "G": _ignore, "Q": self.done,
                     "B": self.buffer, "S": self.scope_begin, "E": self.scope_end,
-                    "R": self.read, "W": _ignore, "L": self.log, "X": self.fatal,
+                    "R": self.read, "W": self.write, "L": self.log, "X": self.fatal,
                     "U": self.unsupported, "I": self.invalid, "K": self.killed,
                     "N": self.no_entry}
         i, count = 0, len(lines)
@@ -187,14 +191,19 @@ class Replay:
         args: list[str] = []
         scalars: list[str] = []
         dep_line = None
+        extra: list[str] = []
         for ln in lines[start + 1:end]:
             if ln[0] == "A":
                 args.append(ln)
             elif ln[0] == "V":
                 scalars.append(ln)
-            else:
+            elif ln[0] == "D":
                 dep_line = ln
+            else:
+                extra.append(ln)
         names, writes = self.param_names(kernel, args, len(scalars), fid, line)
+        if extra:
+            self.unmodelled_task(tid, extra, fid, line)
         outputs: dict[str, Access] = {}
         accesses = tuple([self.access(a, name, kernel, tid, outputs)
                           for a, name in zip(args, names)])
@@ -382,6 +391,34 @@ class Replay:
             explicit.append(producer)
             items.append(index)
         return tuple(explicit), tuple(items)
+
+    # ---- what the graph has no place for yet (record/unmodelled.py) -------------------------
+    def unmodelled_task(self, tid: int, extra: list[str], fid: int, line: int) -> None:
+        span = self.span(fid, line)
+        for ln in extra:
+            f = ln.split(" ")
+            if f[1] == "e":
+                self.unmodelled.early_resolve.append(tid)
+                self.unmodelled.seen("early", span)
+                continue
+            op, target, handle = int(f[2]), int(f[3]), int(f[4])
+            nd = int(f[7])
+            region = self.region(f[:8 + 3 * nd], 7)
+            index = tuple(int(x) for x in f[8 + 3 * nd:])
+            self.unmodelled.predicates.append(Predicate(
+                tid, self.buffers[handle].id, region, index, OPS.get(op, f"op {op}"), target))
+            self.unmodelled.seen("predicate", span)
+
+    def write(self, f: list[str]) -> None:
+        handle, nd = int(f[1]), int(f[4])
+        fid, line = int(f[5 + 4 * nd]), int(f[6 + 4 * nd])
+        self.last = (fid, line)
+        span = self.span(fid, line)
+        region = self.region(f[:5 + 3 * nd], 4)
+        index = tuple(int(x) for x in f[5 + 3 * nd:5 + 4 * nd])
+        self.unmodelled.host_writes.append(HostWrite(self.buffers[handle].id, region, index,
+                                                     len(self.inst.graph), span))
+        self.unmodelled.seen("write", span)
 
     # ---- orchestration reads --------------------------------------------------------------
     def read(self, f: list[str]) -> None:
