@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,3 +99,53 @@ def test_config_must_match_the_signature(tmp_path: Path) -> None:
         record.record(prepared, signature.program, case_values(signature, None))
     [d] = exc.value.diagnostics
     assert d.code == "E807" and "expects 5 entry arguments" in d.message
+
+
+RESHAPE = """\
+#include "pto_orchestration_api.h"
+extern "C" void aicpu_orchestration_entry(const ChipTaskArgs &args) {
+    const ChipTensor &y = args.tensor(1).ref();  // f32[8]
+    uint32_t whole[2] = {4, 2}, rows[2] = {2, 2}, at[2] = {ROW, 0}, flat[NEW_ND] = {NEW};
+    ChipTensor grid = y.reshape(whole, 2);
+    ChipTensor part = grid.view(rows, at).reshape(flat, NEW_ND);
+    CoreTaskArgs v;
+    v.add_inout(part);
+    rt_submit_aiv_task(1, v);
+}
+"""
+
+
+def reshaped(tmp_path: Path, row: int, new: tuple[int, ...], rows: str = "2, 2") -> Any:
+    cpp = tmp_path / "reshape.cpp"
+    cpp.write_text(RESHAPE.replace("ROW", str(row)).replace("NEW_ND", str(len(new)))
+                   .replace("NEW", ", ".join(map(str, new))).replace("rows[2] = {2, 2}",
+                                                                     f"rows[2] = {{{rows}}}"))
+    signature = front_end(read_source(API / "tour.pto"))
+    prepared = record.prepare(cpp, read_source(cpp), DIALECTS["current"])
+    return record.record(prepared, signature.program, case_values(signature, None))
+
+
+@pytest.mark.parametrize(("row", "new", "region"), [
+    (1, (4,), ((8,), (2,), (4,))),  # elements 2-5 of y as a run of 8
+    (2, (1, 4), ((2, 4), (1, 0), (1, 4))),  # elements 4-7: the second row of 4
+])
+def test_reshape_of_a_contiguous_view(row: int, new: tuple[int, ...],
+                                      region: tuple[tuple[int, ...], ...],
+                                      tmp_path: Path) -> None:
+    """Two rows of a 4x2 view of y, reshaped: the same elements of the same buffer, in a
+    layout whose inner dimensions are the new shape's."""
+    rec = reshaped(tmp_path, row, new)
+    [a] = next(iter(rec.graph.tasks())).accesses
+    assert a.buffer.name == "y" and tuple(a.region) == region
+
+
+@pytest.mark.parametrize(("row", "new", "rows", "code", "text"), [
+    (1, (1, 4), "2, 2", "E806", "not at a multiple"),  # element 2 starts no row of 4
+    (0, (2,), "2, 1", "E807", "not contiguous"),  # a column: the runtime asserts
+])
+def test_reshape_of_a_view_that_cannot_be(row: int, new: tuple[int, ...], rows: str,
+                                          code: str, text: str, tmp_path: Path) -> None:
+    with pytest.raises(record.CompileError) as exc:
+        reshaped(tmp_path, row, new, rows)
+    [d] = exc.value.diagnostics
+    assert d.code == code and text in d.message and d.span is not None and d.span.line == 6
