@@ -106,19 +106,34 @@ def test_records(name: str, signature: Path, case: str, tasks: int, edges: int,
     assert sorted({d.code for d in found}) == codes
 
 
-SAME = [("examples", "paged_attention", "auto.pto", c)
+SAME = [("examples", "paged_attention", "paged_attention/auto.pto", c)
         for c in ("CaseSmall1", "CaseSmall2", "CaseVarSeq2", "CaseVarSeq4")] + [
-    ("tests/st", "paged_attention_unroll", "unroll_auto.pto", c) for c in ("Small", "Case2")]
+    ("tests/st", "paged_attention_unroll", "paged_attention/unroll_auto.pto", c)
+    for c in ("Small", "Case2")] + [
+    ("examples", "paged_attention_unroll_manual_scope", "paged_attention/unroll_manual.pto",
+     "Case1")] + [
+    (where, name, f"corpus/{name}.pto", case) for where, name, case in (
+        ("tests/st", "alternating_matmul_add", "Case2"),
+        ("tests/st", "heap_empty_ring_rebase", "EmptyRingRebase"),
+        ("examples", "merge_pipeline_barrier", "merge"),
+        ("tests/st", "mixed_example", "case1"),
+        ("tests/st", "spmd_basic", "Case1"),
+        ("tests/st", "spmd_batch_dispatch_oob", "Case1"),
+        ("tests/st", "spmd_multiblock_aiv", "Case1"),
+        ("tests/st", "spmd_multiblock_mix", "Case1"),
+        ("tests/st", "spmd_starvation", "Case1"),
+        ("examples", "vector_example", "Default"))]
 
 
 @pytest.mark.parametrize(("where", "name", "example", "case"), SAME,
                          ids=[f"{n}-{c}" for _, n, _, c in SAME])
 def test_paged_attention_is_the_example(where: str, name: str, example: str, case: str) -> None:
-    """The runtime's AUTO-scope paged attention orchestrations, recorded, are the graphs of
-    this project's examples: the same tasks, arguments, scalars and edges."""
+    """The runtime's orchestrations that this project has as .pto programs (the paged
+    attentions, the corpus), recorded, are the programs' graphs: the same tasks (kernel,
+    core, block count, sync start), arguments, scalars, explicit deps and edges."""
     assert SIMPLER is not None
-    [path] = (SIMPLER / where / RUNTIME / name / "kernels" / "orchestration").glob("*.cpp")
-    checked = front_end(read_source(ROOT / "examples" / "paged_attention" / example))
+    [path] = (SIMPLER / where / RUNTIME / name).rglob("kernels/orchestration/*.cpp")
+    checked = front_end(read_source(ROOT / "examples" / example))
     prepared = record.prepare(path, read_source(path), CURRENT)
     rec = record.record(prepared, checked.program, case_values(checked, case))
     assert differences(checked.program, instantiate_case(checked, case), rec.graph) == []

@@ -61,9 +61,11 @@ class TraceLowering(Lowering):
                              default=ENTRY_BASE) + 4096
         rt.begin()
         for event in self.events:
-            kind = event[0]
+            kind, where = event[0], self.program.span
             if kind == "T":
-                self.submit_recorded(graph.task(event[1]))
+                task = graph.task(event[1])
+                where = task.span
+                self.submit_recorded(task)
             elif kind == "S":
                 rt.scope_begin(ScopeMode.MANUAL if event[1] else ScopeMode.AUTO)
             elif kind == "E":
@@ -71,7 +73,7 @@ class TraceLowering(Lowering):
             else:
                 self.read_recorded(event[1], event[2], event[3])
             if rt.fatal_code:
-                self.check_fatal(self.program.span)
+                self.check_fatal(where)
         rt.finish()
         self.check_fatal(self.program.span)
 
