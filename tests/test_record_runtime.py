@@ -61,6 +61,10 @@ RECORDED = [
     ("paged_attention_manual_scope", PA, "CaseVarSeq4", 68, 64, []),
     ("qwen3_14b_decode", SIGS / "qwen3_14b_decode.pto", "Test", 11166, 23605,
      ["E201", "W301", "W809"]),
+    ("spmd_paged_attention", SIGS / "spmd_paged_attention.pto", "SmallCase1", 1, 0, []),
+    ("batch_paged_attention", SIGS / "batch_paged_attention.pto", "CaseVarSeq2", 13, 17, []),
+    ("batch_paged_attention", SIGS / "batch_paged_attention.pto", "Case1", 4112, 6128,
+     ["E201"]),
     ("deepseek_v4_flash_decode", SIGS / "deepseek_v4_flash_decode.pto", "DecodeFwdEP2TP2",
      15971, 45917, ["E201", "W302", "W809"]),
 ]
@@ -86,14 +90,15 @@ def test_compiles_unchanged(path: Path) -> None:
 def recorded(name: str, signature: Path, case: str | None) -> tuple[Any, record.Recorded]:
     """One example's orchestration recorded on a case (once per test session)."""
     assert SIMPLER is not None
-    [path] = (SIMPLER / "examples" / RUNTIME / name / "kernels" / "orchestration").glob("*.cpp")
+    [path] = [p for where in ("examples", "tests/st")
+              for p in (SIMPLER / where / RUNTIME / name).rglob("kernels/orchestration/*.cpp")]
     sig = front_end(read_source(signature))
     prepared = record.prepare(path, read_source(path), CURRENT)
     return prepared, record.record(prepared, sig.program, case_values(sig, case))
 
 
 @pytest.mark.parametrize(("name", "signature", "case", "tasks", "edges", "codes"), RECORDED,
-                         ids=[r[0] for r in RECORDED])
+                         ids=[f"{r[0]}-{r[2]}" for r in RECORDED])
 def test_records(name: str, signature: Path, case: str, tasks: int, edges: int,
                  codes: list[str]) -> None:
     prepared, rec = recorded(name, signature, case)
