@@ -203,3 +203,25 @@ def test_deepseek_records_what_the_graph_does_not_model() -> None:
         if meta not in later:
             later[meta] = nx.descendants(g.nx, meta)
         assert p.task in later[meta]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_decoder_picture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/record.md's command: the decoder as one node per submission site, a PNG."""
+    from pto_dsl.cli_graph import main as graph_main
+
+    assert SIMPLER is not None
+    [path] = (SIMPLER / "examples" / RUNTIME / "qwen3_14b_decode").rglob("orchestration/*.cpp")
+    png = tmp_path / "qwen3_14b_decode.png"
+    code = graph_main([str(path), "--signature", str(SIGS / "qwen3_14b_decode.pto"), "-o",
+                       str(png)])
+    out, err = capsys.readouterr()
+    assert code == 1  # the races are drawn, and still make the exit code 1
+    assert f"pto-graph: wrote {png} (one node per submission site; 11166 tasks" in out + err
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 100_000
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width >= 2000 and height >= 1000  # big enough to read the 52 site labels
+    doc = (ROOT / "docs" / "record.md").read_text(encoding="utf-8")
+    assert "-o docs/images/qwen3_14b_decode.png" in doc
+    assert (ROOT / "docs" / "images" / "qwen3_14b_decode.png").exists()
