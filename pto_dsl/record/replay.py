@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from pto_dsl import ir, machine
+from pto_dsl import ir
 from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.dialects import DEFAULT_DIALECT, Dialect
@@ -43,16 +43,14 @@ from pto_dsl.instantiate_submit import add_task
 from pto_dsl.record.child import entry_names
 from pto_dsl.record.fields import dep_clauses, scalar_value, typed_value
 from pto_dsl.record.spans import load, whole_line
+from pto_dsl.record.submit_checks import TAGS, SubmitChecks
 from pto_dsl.record.toolchain import no_entry
-from pto_dsl.record.unmodelled import OPS, HostWrite, Predicate, Unmodelled
+from pto_dsl.record.unmodelled import HostWrite, Unmodelled
 from pto_dsl.regions import Region
 from pto_dsl.source import SourceFile, Span
 from pto_dsl.types import DTYPES
 from pto_dsl.values import TensorVal
 
-TAGS = {"I": ir.Tag.INPUT, "O": ir.Tag.OUTPUT, "X": ir.Tag.OUTPUT_EXISTING,
-        "U": ir.Tag.INOUT, "N": ir.Tag.INPUT}  # NO_DEP: read, never tracked
-ACCEPTS = {"in": ("I", "N"), "out": ("O", "X", "N"), "inout": ("U", "N")}
 INVALID_ID = (1 << 64) - 1
 
 
@@ -60,7 +58,7 @@ INVALID_ID = (1 << 64) - 1
 Head = tuple[ir.Kernel | None, Callable[..., Any], int, int, tuple[int, bool] | None]
 
 
-class Replay:
+class Replay(SubmitChecks):
     def __init__(self, signature: ir.Program, case: CaseValues, main: SourceFile,
                  main_path: str, dialect: Dialect = DEFAULT_DIALECT) -> None:
         self.dialect = dialect.name
@@ -94,6 +92,7 @@ class Replay:
         # begins ("S", manual) and ends ("E",), submits ("T", task id), reads ("R", value)
         self.events: list[tuple[Any, ...]] = []
         self.unmodelled = Unmodelled()
+        self.types: dict[str, list[str]] = {}
 
     # ---- locations ---------------------------------------------------------------------
     def span(self, fid: int, line: int) -> Span:
@@ -232,21 +231,6 @@ class Replay:
             launch = self.launch(kernel, int(f[5]), f[6] == "1", fid, line)
         return kernel, self.maker(self.site(fid, line, kernel)), fid, line, launch
 
-    def launch(self, kernel: ir.Kernel | None, blocks: int, sync: bool, fid: int,
-               line: int) -> tuple[int, bool] | None:
-        """A kernel submit's (block count, require_sync_start), checked as the runtime's
-        submit does: at least one block, and a sync start no wider than the machine."""
-        if blocks < 1:
-            self.fail("E807", f"this submit launches {blocks} blocks; the runtime asserts "
-                      "block_num >= 1", fid, line)
-        limit = machine.sync_start_limit(kernel.shape if kernel else "aiv")
-        if sync and blocks > limit:
-            self.fail("E807", f"this submit needs all {blocks} blocks to start together, but "
-                      f"the machine has {limit} slots of its kind", fid, line,
-                      help=("the runtime stops with fatal error 7 "
-                            "(REQUIRE_SYNC_START_INVALID)",))
-        return None if blocks == 1 and not sync else (blocks, sync)
-
     def scalar(self, text: str, type_name: str) -> int | float:
         """A scalar argument as the kernel reads its 64-bit slot: by the parameter's type
         (an orchestration often passes a float's bits as a u64), else by the C++ type."""
@@ -259,40 +243,14 @@ class Replay:
                                          scalar_value(f[1], int(f[2]), bits))
         return value
 
-    @staticmethod
-    def scalar_types(kernel: ir.Kernel | None) -> list[str]:
-        return [p.type for p in kernel.scalar_params] if kernel else []
-
-    def kernel(self, kind: str, ids: list[int], fid: int, line: int) -> ir.Kernel | None:
-        if kind == "a":
-            return None
-        if kind == "d":
-            return self.dummy()
-        slots = frozenset((slot, k) for slot, k in zip(("aic", "aiv0", "aiv1"), ids) if k >= 0)
-        if not slots:
-            self.fail("E807", "this submit names no kernel (every slot of its MixedKernels "
-                      "is INVALID_KERNEL_ID); the runtime asserts at least one", fid, line,
-                      help=("a task that runs nothing is rt_submit_dummy_task",))
-        found = self.kernels.get(slots)
-        if found is None and len(slots) == 1 and next(iter(slots))[0] == "aiv1":
-            found = self.kernels.get(frozenset({("aiv0", next(iter(slots))[1])}))
-        if found is None:
-            text = ", ".join(f"{s} {k}" for s, k in sorted(slots)) or "no kernel"
-            known = ", ".join(f"{k.name} ({', '.join(f'{s} {i}' for s, i in k.func_ids)})"
-                              for k in self.program.kernels.values() if k.func_ids) or "none"
-            self.fail("E805", f"this submit names func_id {text}, which no kernel of the "
-                      "signature has", fid, line,
-                      help=(f"the signature's kernels: {known}",
-                            "declare the kernel in the signature with the func_id the "
-                            "runtime registers it under"))
-        return found
-
-    def dummy(self) -> ir.Kernel:
-        kernel = self.program.kernels.get("dummy")
+    def scalar_types(self, kernel: ir.Kernel | None) -> list[str]:
+        """The kernel's scalar parameter types (once per kernel: every submit asks)."""
         if kernel is None:
-            kernel = ir.Kernel("dummy", "dummy", (), (), None, None, self.main_span())
-            self.program.kernels["dummy"] = kernel
-        return kernel
+            return []
+        types = self.types.get(kernel.name)
+        if types is None:
+            types = self.types[kernel.name] = [p.type for p in kernel.scalar_params]
+        return types
 
     def main_span(self) -> Span:
         return whole_line(self.main, 1)
@@ -325,25 +283,6 @@ class Replay:
             writes = [i for i, t in enumerate(tags) if TAGS[t] is not ir.Tag.INPUT]
             found = self.shapes[key] = (names, writes)
         return found
-
-    def check_args(self, kernel: ir.Kernel | None, tags: str, scalars: int, fid: int,
-                   line: int) -> list[str]:
-        if kernel is None or kernel.name == "dummy":
-            return [f"out{i}" if kernel is None else f"arg{i}" for i in range(len(tags))]
-        params, sparams = kernel.tensor_params, kernel.scalar_params
-        if len(params) != len(tags) or len(sparams) != scalars:
-            self.fail("E807", f"this submit passes {len(tags)} tensor and {scalars} "
-                      f"scalar arguments, but kernel '{kernel.name}' takes {len(params)} and "
-                      f"{len(sparams)}", fid, line,
-                      notes=(Note("the kernel is declared here", kernel.span),))
-        for i, (p, tag) in enumerate(zip(params, tags)):
-            if tag not in ACCEPTS[p.direction]:
-                added = {"I": "add_input", "O": "add_output", "X": "add_output",
-                         "U": "add_inout", "N": "add_no_dep"}[tag]
-                self.fail("E807", f"tensor argument {i} of '{kernel.name}' is added with "
-                          f"{added}, but the kernel's parameter '{p.name}' is '{p.direction}'",
-                          fid, line, notes=(Note("the parameter is declared here", p.span),))
-        return [p.name for p in params]
 
     def access(self, text: str, name: str, kernel: ir.Kernel | None, tid: int,
                outputs: dict[str, Access]) -> Access:
@@ -396,18 +335,7 @@ class Replay:
     def unmodelled_task(self, tid: int, extra: list[str], fid: int, line: int) -> None:
         span = self.span(fid, line)
         for ln in extra:
-            f = ln.split(" ")
-            if f[1] == "e":
-                self.unmodelled.early_resolve.append(tid)
-                self.unmodelled.seen("early", span)
-                continue
-            op, target, handle = int(f[2]), int(f[3]), int(f[4])
-            nd = int(f[7])
-            region = self.region(f[:8 + 3 * nd], 7)
-            index = tuple(int(x) for x in f[8 + 3 * nd:])
-            self.unmodelled.predicates.append(Predicate(
-                tid, self.buffers[handle].id, region, index, OPS.get(op, f"op {op}"), target))
-            self.unmodelled.seen("predicate", span)
+            self.unmodelled.task_line(tid, ln.split(" "), span, self.buffers, self.region)
 
     def write(self, f: list[str]) -> None:
         handle, nd = int(f[1]), int(f[4])

@@ -8,9 +8,11 @@ says so with the counts, so that a finding is never silently missing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from pto_dsl.diagnostics import Diagnostic, Note, Stage, warning
+from pto_dsl.graph import Buffer
 from pto_dsl.regions import Region
 from pto_dsl.source import Span
 
@@ -48,6 +50,21 @@ class Unmodelled:
     host_writes: list[HostWrite] = field(default_factory=list)
     first: dict[str, Span] = field(default_factory=dict)  # per kind, its first call site
     sites: dict[str, set[Span]] = field(default_factory=dict)
+
+    def task_line(self, tid: int, f: list[str], span: Span, buffers: Mapping[int, Buffer],
+                  region: Callable[[list[str], int], Region]) -> None:
+        """One `P` line of a submit's trace: `P e`, or `P p op target h dtype manual nd
+        layout.. offsets.. sizes.. index..` (`region` parses a box from a field)."""
+        if f[1] == "e":
+            self.early_resolve.append(tid)
+            self.seen("early", span)
+            return
+        op, target, handle, nd = int(f[2]), int(f[3]), int(f[4]), int(f[7])
+        box = region(f[:8 + 3 * nd], 7)
+        index = tuple(int(x) for x in f[8 + 3 * nd:])
+        self.predicates.append(Predicate(tid, buffers[handle].id, box, index,
+                                         OPS.get(op, f"op {op}"), target))
+        self.seen("predicate", span)
 
     def seen(self, kind: str, span: Span) -> None:
         self.first.setdefault(kind, span)
