@@ -148,6 +148,9 @@ RUNS = [("paged_attention", ROOT / "examples" / "paged_attention" / "auto.pto", 
          [], "PASS out"),
         ("paged_attention_manual_scope", PA, "CaseVarSeq2", [], "PASS out"),
         ("qwen3_14b_decode", SIGS / "qwen3_14b_decode.pto", "Test", ["--no-numerics"],
+         "numerics          off"),
+        ("deepseek_v4_flash_decode", SIGS / "deepseek_v4_flash_decode.pto", "DecodeFwdEP2TP2",
+         ["--no-numerics", "--task-window", "16384", "--heap-mib", "2048"],
          "numerics          off")]
 
 
@@ -156,11 +159,12 @@ RUNS = [("paged_attention", ROOT / "examples" / "paged_attention" / "auto.pto", 
 def test_runs(name: str, signature: Path, case: str, extra: list[str], verdict: str,
               capsys: pytest.CaptureFixture[str]) -> None:
     """pto-run on the runtime's orchestrations: the paged attentions with this project's
-    kernel implementations pass their golden; the decoder (no impls) runs its graph."""
+    kernel implementations pass their golden; the decoders (no impls) run their graphs, on
+    the ring sizes of their tests."""
     from pto_dsl.cli_run import main as run_main
 
     assert SIMPLER is not None
-    [path] = (SIMPLER / "examples" / RUNTIME / name / "kernels" / "orchestration").glob("*.cpp")
+    [path] = (SIMPLER / "examples" / RUNTIME / name).rglob("kernels/orchestration/*.cpp")
     code = run_main([str(path), "--signature", str(signature), "--case", case, *extra])
     out, err = capsys.readouterr()
     assert code == 0, err
