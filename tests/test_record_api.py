@@ -149,3 +149,17 @@ def test_reshape_of_a_view_that_cannot_be(row: int, new: tuple[int, ...], rows: 
         reshaped(tmp_path, row, new, rows)
     [d] = exc.value.diagnostics
     assert d.code == code and text in d.message and d.span is not None and d.span.line == 6
+
+
+def test_a_read_of_computed_data_is_an_orchestration_read(tmp_path: Path) -> None:
+    """get_tensor_data of a task's output: the orchestrator waits for it (a host read after
+    the task, in the graph), and W809 says the recorded value was not the task's."""
+    cpp = API.parent / "not_modelled.cpp"
+    signature = front_end(read_source(API.parent / "sig.pto"))
+    prepared = record.prepare(cpp, read_source(cpp), DIALECTS["current"])
+    rec = record.record(prepared, signature.program, case_values(signature, None))
+    [read] = rec.graph.host_reads
+    producer = next(iter(rec.graph.tasks()))
+    assert read.access.buffer.owner == producer.id and read.after_tasks == 3
+    assert rec.unmodelled.computed_reads == 1
+    assert any("read of data a task computes" in d.message for d in rec.unmodelled.warnings())

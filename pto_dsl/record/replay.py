@@ -46,7 +46,7 @@ from pto_dsl.record.spans import load, whole_line
 from pto_dsl.record.submit_checks import TAGS, SubmitChecks
 from pto_dsl.record.toolchain import no_entry
 from pto_dsl.record.unmodelled import HostWrite, Unmodelled
-from pto_dsl.regions import Region
+from pto_dsl.regions import Overlap, Region, classify
 from pto_dsl.source import SourceFile, Span
 from pto_dsl.types import DTYPES
 from pto_dsl.values import TensorVal
@@ -359,13 +359,22 @@ class Replay(SubmitChecks):
         index = tuple(nums[3 * nd:])
         span = self.span(fid, line)
         self.events.append(("R", TensorVal(buf, region, manual), index, span))
-        if buf.owner is not None or handle < len(self.program.tensors):
-            self.inst.host_read(TensorVal(buf, region, manual), index, span)
-            return
         point = Region(region.layout, tuple(o + i for o, i in zip(region.offsets, index)),
                        (1,) * nd)
+        if handle < len(self.program.tensors) and not self.computed(buf, point):
+            self.inst.host_read(TensorVal(buf, region, manual), index, span)
+            return
+        if buf.owner is not None or handle < len(self.program.tensors):
+            self.inst.tmap.lookups += 1  # the runtime waits for the data's producers
+            self.unmodelled.computed_reads += 1
+            self.unmodelled.seen("computed", span)
         self.inst.graph.host_reads.append(HostRead(span, Access(buf, point, ir.Tag.INPUT, "",
                                                                 manual), len(self.inst.graph)))
+
+    def computed(self, buf: Buffer, point: Region) -> bool:
+        """Whether a task has written this element of an entry tensor already."""
+        return any(classify(point, written) is not Overlap.NO_OVERLAP
+                   for written, _ in self.inst.written.get(buf.id, ()))
 
     # ---- how a run ends early ------------------------------------------------------------------
     def fatal(self, f: list[str]) -> None:

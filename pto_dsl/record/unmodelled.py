@@ -1,5 +1,6 @@
 """What a recorded run did that pto-dsl's task graph has no place for yet: early-resolve
-hints, dispatch predicates and orchestration writes (`set_tensor_data`).
+hints, dispatch predicates, orchestration writes (`set_tensor_data`), and the values of
+orchestration reads of data a task computes (the recording runs no kernel).
 
 Each is recorded faithfully (which task, which element, which comparison) and kept beside
 the graph; the checks do not see it. One warning (W809) per kind, at its first call site,
@@ -48,6 +49,7 @@ class Unmodelled:
     early_resolve: list[int] = field(default_factory=list)  # task ids
     predicates: list[Predicate] = field(default_factory=list)
     host_writes: list[HostWrite] = field(default_factory=list)
+    computed_reads: int = 0  # orchestration reads of data a task computes
     first: dict[str, Span] = field(default_factory=dict)  # per kind, its first call site
     sites: dict[str, set[Span]] = field(default_factory=dict)
 
@@ -73,7 +75,7 @@ class Unmodelled:
     def warnings(self) -> list[Diagnostic]:
         out = []
         counts = {"early": len(self.early_resolve), "predicate": len(self.predicates),
-                  "write": len(self.host_writes)}
+                  "write": len(self.host_writes), "computed": self.computed_reads}
         for kind, span in self.first.items():
             n, sites = counts[kind], len(self.sites[kind])
             one, many, effect = _TEXT[kind]
@@ -81,7 +83,8 @@ class Unmodelled:
             out.append(warning(
                 "W809", f"not yet modelled: {n} {what} at {sites} call "
                 f"site{'s' if sites != 1 else ''}; {effect}", span,
-                notes=(Note("recorded in the trace, not seen by the graph checks"),),
+                notes=(Note(_NOTE.get(kind, "recorded in the trace, not seen by the graph "
+                                              "checks")),),
                 help=(_HELP[kind],), stage=Stage.INSTANTIATION))
         return out
 
@@ -95,11 +98,19 @@ _TEXT = {  # one, several, what the checks do instead
                   "the graph checks treat such a task as always dispatched"),
     "write": ("orchestration write (set_tensor_data)", "orchestration writes (set_tensor_data)",
               "the graph checks do not see these writes"),
+    "computed": ("orchestration read of data a task computes (get_tensor_data)",
+                 "orchestration reads of data a task computes (get_tensor_data)",
+                 "the recording run saw the case's contents or zeros there, not the task's "
+                 "result, and what the orchestration did next followed those values"),
 }
+_NOTE = {"computed": "the read is in the graph (the orchestrator waits for the data's "
+                    "producers); its value is not known without running the kernels"}
 _HELP = {
     "early": "an early-resolve hint changes when a consumer may be dispatched, not which "
              "edges it has",
     "predicate": "the runtime reads the predicate's element at dispatch: the task that "
                  "writes it must be one of the task's producers",
     "write": "the runtime orders an orchestration write after the tasks that use the data",
+    "computed": "pto-run makes the same read on the simulator, whose kernels (their impl) "
+                "compute the data, but follows the recorded run's calls",
 }

@@ -1,5 +1,6 @@
-// Early resolve, a dispatch predicate and an orchestration write: recorded, but the task
-// graph has no place for them yet (W809, once per kind at its first call site).
+// Early resolve, a dispatch predicate, an orchestration write and a read of data a task
+// computes: recorded, but the task graph has no place for them (or their values) yet
+// (W809, once per kind at its first call site).
 #include <cstdint>
 
 #include "pto_orchestration_api.h"
@@ -31,6 +32,8 @@ void aicpu_orchestration_entry(const ChipTaskArgs &args) {
         rt_submit_aiv_task(1, c);
     }
     set_tensor_data(acc, 1, origin, 0.0f);
+    float y0 = get_tensor_data<float>(produced.get_ref(0), 1, origin);  // waits; runs no kernel
+    LOG_INFO("y[0] = %f", static_cast<double>(y0));
 }
 
 }  // extern "C"
