@@ -109,6 +109,7 @@ def record_cases(args: argparse.Namespace, signature: Checked, names: list[str],
             rec = record.record(prepared, signature.program, values, args.timeout)
             checked = Checked(source, rec.program, signature.dialect)
             checked.warnings.extend(rec.unmodelled.warnings())
+            checked.warnings.extend(rec.unmodelled.predicate_errors(rec.graph))
             if raise_errors:
                 checked.warnings.extend(check_graph(checked, rec.graph, args.runtime))
             out.append((name, RecordedCase(name, checked, rec.graph, rec.events, signature)))

@@ -108,6 +108,7 @@ def test_records(name: str, signature: Path, case: str, tasks: int, edges: int,
     except CompileError as exc:
         found = exc.diagnostics
     found += rec.unmodelled.warnings()  # what the graph has no place for yet
+    found += rec.unmodelled.predicate_errors(rec.graph)
     assert sorted({d.code for d in found}) == codes
 
 

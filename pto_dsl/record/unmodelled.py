@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from pto_dsl.diagnostics import Diagnostic, Note, Stage, warning
-from pto_dsl.graph import Buffer
-from pto_dsl.regions import Region
+from pto_dsl import ir
+from pto_dsl.diagnostics import Diagnostic, Note, Stage, error, warning
+from pto_dsl.graph import Buffer, TaskGraph
+from pto_dsl.regions import Overlap, Region, classify
 from pto_dsl.source import Span
 
 OPS = {1: "==", 2: "!=", 3: ">", 4: "<", 5: ">=", 6: "<="}  # the runtime's PredicateOp
@@ -68,6 +69,29 @@ class Unmodelled:
                                          OPS.get(op, f"op {op}"), target))
         self.seen("predicate", span)
 
+    def predicate_errors(self, graph: TaskGraph) -> list[Diagnostic]:
+        """The runtime reads a predicate's element when the task is ready, so every task that
+        wrote the element before must be one of its producers (direct or not): E810 per
+        pair of call sites otherwise, with the number of instances."""
+        import networkx as nx
+
+        later: dict[int, set[int]] = {}
+        found: dict[tuple[int, int], tuple[Predicate, int, int]] = {}
+        writes = _writes(graph, {p.buffer for p in self.predicates})
+        for p in self.predicates:
+            point = Region(p.region.layout, tuple(o + i for o, i in zip(p.region.offsets,
+                                                                         p.index)),
+                           (1,) * len(p.index))
+            for w in [t for t, region in writes.get(p.buffer, ()) if t < p.task
+                      and classify(point, region) is not Overlap.NO_OVERLAP]:
+                if w not in later:
+                    later[w] = nx.descendants(graph.nx, w)
+                if p.task not in later[w]:
+                    key = (graph.task(w).site, graph.task(p.task).site)
+                    first = found.get(key)
+                    found[key] = (first[0], first[1], first[2] + 1) if first else (p, w, 1)
+        return [_unordered(graph, p, w, n) for p, w, n in found.values()]
+
     def seen(self, kind: str, span: Span) -> None:
         self.first.setdefault(kind, span)
         self.sites.setdefault(kind, set()).add(span)
@@ -108,9 +132,40 @@ _NOTE = {"computed": "the read is in the graph (the orchestrator waits for the d
 _HELP = {
     "early": "an early-resolve hint changes when a consumer may be dispatched, not which "
              "edges it has",
-    "predicate": "the runtime reads the predicate's element at dispatch: the task that "
-                 "writes it must be one of the task's producers",
+    "predicate": "the runtime reads the predicate's element at dispatch; the recorder checks "
+                 "that the tasks that write it are among the task's producers (E810)",
     "write": "the runtime orders an orchestration write after the tasks that use the data",
     "computed": "pto-run makes the same read on the simulator, whose kernels (their impl) "
                 "compute the data, but follows the recorded run's calls",
 }
+
+
+def _writes(graph: TaskGraph, buffers: set[int]) -> dict[int, list[tuple[int, Region]]]:
+    """Per buffer of `buffers`, the (task, region) of every write to it in submission order
+    (not an alloc task's, which writes nothing)."""
+    out: dict[int, list[tuple[int, Region]]] = {}
+    if not buffers:
+        return out
+    for t in graph.tasks():
+        if t.core == "alloc":
+            continue
+        for a in t.accesses:
+            if a.buffer.id in buffers and a.tag is not ir.Tag.INPUT:
+                out.setdefault(a.buffer.id, []).append((t.id, a.region))
+    return out
+
+
+def _unordered(graph: TaskGraph, p: Predicate, writer: int, count: int) -> Diagnostic:
+    task, w = graph.task(p.task), graph.task(writer)
+    more = f"; {count - 1} more instance{'s' if count > 2 else ''}" if count > 1 else ""
+    return error(
+        "E810", f"the dispatch predicate of '{task.kernel}' reads an element that "
+        f"'{w.kernel}' writes, and '{w.kernel}' is not among its producers: the scheduler "
+        "may read it before it is written", task.span,
+        notes=(Note(f"'{w.kernel}' writes it here", w.span),
+               Note(f"first instance: {w.label} and {task.label}, element "
+                    f"{list(p.index)} {p.op} {p.target}{more}")),
+        help=(f"add a dep on the '{w.kernel}' task to this submit",
+              "the runtime evaluates the predicate when the task is ready, which waits only "
+              "for its producers"),
+        stage=Stage.VALIDATION)
