@@ -109,8 +109,8 @@ class _Exporter:
         return {f"{role}shape": shape, f"{role}start_offset": start, f"{role}strides": strides}
 
     def task(self, task: Task) -> Json:
-        kernel = self.program.kernels[task.kernel]
-        slots = dict(kernel.func_ids)
+        kernel = self.program.sites[task.site].kernel  # a dummy task's is its site's own
+        slots = dict(kernel.func_ids) if kernel is not None else {}
         args = []
         for i, acc in enumerate(task.accesses):
             arg: Json = {"idx": i, "type": acc.tag.value}
