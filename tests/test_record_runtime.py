@@ -128,7 +128,10 @@ SAME = [("examples", "paged_attention", "paged_attention/auto.pto", c)
         ("tests/st", "spmd_multiblock_aiv", "Case1"),
         ("tests/st", "spmd_multiblock_mix", "Case1"),
         ("tests/st", "spmd_starvation", "Case1"),
-        ("examples", "vector_example", "Default"))]
+        ("examples", "vector_example", "Default"),
+        ("tests/st", "dummy_task", "DenseFanoutFanin"),
+        ("tests/st", "fanin_lookup_perf", "SwimlaneProducers64Consumers64"))] + [
+    ("tests/st", "dfx/dep_gen", "corpus/dep_gen.pto", "n_65_single_overflow")]
 
 
 @pytest.mark.parametrize(("where", "name", "example", "case"), SAME,
