@@ -114,12 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pto_dsl.sim.run import SimOptions, simulate
 
         _check_outputs(args)
-        lowering = None
+        lowering: Any = None
+        diverged: list[Diagnostic] = []
         if args.signature is not None:  # a C++ orchestration: record it, then replay that
             if args.explore:
                 raise UsageError("--explore runs .pto programs, not with --signature")
             try:
-                checked, lowering = _recorded(args, diags)
+                checked, lowering, diverged = _recorded(args, diags)
             except cli_record.Unavailable as exc:
                 print(f"pto-run: {exc}", file=sys.stderr)
                 return EXIT_UNAVAILABLE
@@ -142,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     result = simulate(checked, args.case, options) if lowering is None \
                         else simulate(checked, args.case, options, lowering)
                     update(result.runtime.seq)  # the count at the end, not the last tick
+                    diags.extend(diverged)
                 finally:
                     options.progress = None  # explore runs without it
         except CompileError:
@@ -168,7 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return guarded("pto-run", args, body)
 
 
-def _recorded(args: argparse.Namespace, diags: list[Diagnostic]) -> tuple[Checked, Any]:
+def _recorded(args: argparse.Namespace,
+              diags: list[Diagnostic]) -> tuple[Checked, Any, list[Diagnostic]]:
     """The signature with the recorded run's sites as its program, and what replays the
     run on the simulator (pto_dsl.record.simulate)."""
     from pto_dsl.pipeline import Checked
@@ -179,8 +182,9 @@ def _recorded(args: argparse.Namespace, diags: list[Diagnostic]) -> tuple[Checke
     assert signature is not None
     args.case = recorded.name
     program = sim_program(recorded.checked.program, signature.program)
+    diverged: list[Diagnostic] = []  # W811, once the simulation has run
     return Checked(signature.source, program, signature.dialect), \
-        lowering_of(recorded.events, recorded.graph)
+        lowering_of(recorded.events, recorded.graph, diverged), diverged
 
 
 def _params(args: argparse.Namespace) -> Params:

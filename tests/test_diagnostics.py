@@ -34,6 +34,7 @@ NOT_FROM_PTO_CHECK = {
     "E402": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",
     "E403": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",
     "E405": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",
+    "E406": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",
     **{code: "reported by pto-run only (the simulator; tests/test_sim_*.py), never by pto-check"
        for code in ("E501", "E502", "E503", "E504", "E505", "E506", "E507", "E510", "E511",
                     "E512", "E513")},

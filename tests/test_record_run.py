@@ -128,3 +128,21 @@ def test_no_compiler_is_exit_3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     code, out, err = pto_run(["clean.cpp", "--signature", "sig.pto", "--no-numerics"], capsys)
     assert code == 3 and out == ""
     assert "no C++ compiler found (g++)" in err
+
+
+@needs_gxx
+def test_a_computed_read_that_differs_is_w811(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """scalar_data reads what a task computes and writes values derived from it: the
+    recording saw 0.0 where the simulated kernel computes 2.0, so pto-run says where the
+    run it simulates stops being the orchestration's (and the golden of what followed
+    fails)."""
+    program = ROOT / "examples" / "corpus" / "scalar_data.pto"
+    cpp = compiled(program, tmp_path)
+    code, out, err = pto_run([str(cpp), "--signature", str(program)], capsys)
+    assert code == 1 and "  FAIL check" in out
+    assert err.count("warning[W811]") == 1
+    assert "got 0.0 in the recording, but 2.0 in the simulation" in err
+    assert f"{cpp}:" in err.split("warning[W811]")[0].splitlines()[-1]
+    code, _, err = pto_run([str(cpp), "--signature", str(program), "--no-numerics"], capsys)
+    assert code == 0 and "W811" not in err  # nothing is computed: nothing to compare

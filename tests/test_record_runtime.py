@@ -194,7 +194,7 @@ def test_deepseek_records_what_the_graph_does_not_model() -> None:
     _, rec = recorded("deepseek_v4_flash_decode", SIGS / "deepseek_v4_flash_decode.pto",
                       "DecodeFwdEP2TP2")
     un = rec.unmodelled
-    assert (len(un.early_resolve), len(un.predicates), len(un.host_writes)) == (5517, 8256, 0)
+    assert (len(un.early_resolve), len(un.predicates), un.computed_reads) == (5517, 8256, 0)
     assert {p.op for p in un.predicates} == {">"}
     g = rec.graph
     writers: dict[int, set[str]] = {}

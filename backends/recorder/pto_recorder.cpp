@@ -420,10 +420,11 @@ uint64_t pto_rec_get(const PtoRecTensor &t, uint32_t ndims, const uint32_t idx[]
                      int line) {
     if (g_fatal) return 0;
     void *p = element_address(t, ndims, idx, "get_tensor_data of", file, line);
-    put_access('R', t, ndims, idx, file, line);
-    end_line();
     uint64_t bits = 0;
     if (p != nullptr) std::memcpy(&bits, p, pto_rec_dtype_size(t.dtype));
+    put_access('R', t, ndims, idx, file, line);
+    put_u(bits);  // the value the orchestration got (pto-run compares the simulated one)
+    end_line();
     return bits;
 }
 
@@ -432,6 +433,7 @@ void pto_rec_set(const PtoRecTensor &t, uint32_t ndims, const uint32_t idx[], ui
     if (g_fatal) return;
     void *p = element_address(t, ndims, idx, "set_tensor_data of", file, line);
     put_access('W', t, ndims, idx, file, line);
+    put_u(bits);  // the value written (pto-run writes it on the simulator too)
     end_line();
     if (p != nullptr) std::memcpy(p, &bits, pto_rec_dtype_size(t.dtype));
 }

@@ -37,11 +37,13 @@ def differences(program: ir.Program, expected: TaskGraph, actual: TaskGraph,
     got = [(s.decl.mode, s.path(), s.depth) for s in actual.scopes]
     if scopes != got:
         out.append(f"scopes: expected {scopes[:4]}..., recorded {got[:4]}...")
-    reads = [(r.access.buffer.id, r.access.region, r.after_tasks) for r in expected.host_reads]
-    got_reads = [(r.access.buffer.id, r.access.region, r.after_tasks) for r in actual.host_reads]
+    reads = [(r.access.buffer.id, r.access.region, r.after_tasks, r.write)
+             for r in expected.host_reads]
+    got_reads = [(r.access.buffer.id, r.access.region, r.after_tasks, r.write)
+                 for r in actual.host_reads]
     if reads != got_reads:
-        out.append(f"orchestration reads: expected {len(reads)}, recorded {len(got_reads)}"
-                   " (or they differ)")
+        out.append(f"orchestration reads and writes: expected {len(reads)}, recorded "
+                   f"{len(got_reads)} (or they differ)")
     return out[:limit]
 
 

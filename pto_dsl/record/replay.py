@@ -22,7 +22,8 @@ The trace is one event per line, fields separated by spaces (see pto_recorder.cp
     P e                        the task allows early resolve
     P p op target h dtype manual nd layout.. offsets.. sizes.. index..   its dispatch predicate
     Z                          the end of the submit
-    R|W h dtype manual nd layout.. offsets.. sizes.. index.. f l   orchestration read/write
+    R|W h dtype manual nd layout.. offsets.. sizes.. index.. f l bits   orchestration
+                               read / write, with the bits of the value read or written
     L level func text          a log line
     X f l code func | text     a fatal report;  U f l text / I f l text  unsupported / misuse
     K signal f l               killed by a signal after the call at f:l
@@ -33,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from pto_dsl import instantiate_host as host
 from pto_dsl import ir
 from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
@@ -43,9 +45,9 @@ from pto_dsl.instantiate_submit import add_task
 from pto_dsl.record.child import entry_names
 from pto_dsl.record.fields import dep_clauses, scalar_value, typed_value
 from pto_dsl.record.spans import load, whole_line
-from pto_dsl.record.submit_checks import TAGS, SubmitChecks
+from pto_dsl.record.submit_checks import ACCEPTS, TAGS, SubmitChecks
 from pto_dsl.record.toolchain import no_entry
-from pto_dsl.record.unmodelled import HostWrite, Unmodelled
+from pto_dsl.record.unmodelled import Unmodelled
 from pto_dsl.regions import Overlap, Region, classify
 from pto_dsl.source import SourceFile, Span
 from pto_dsl.types import DTYPES
@@ -77,6 +79,9 @@ class Replay(SubmitChecks):
         self.decls: dict[tuple[int, int, bool, int | None], ir.ScopeDecl] = {}
         self.decl_stack: list[ir.ScopeDecl] = []
         self.kernels = _kernel_table(signature)
+        # func_ids that several kernels declare (views of one in-core kernel with other
+        # argument directions): each submit takes the one its arguments' tags fit
+        self.views = _shared_ids(signature)
         self.logs: list[str] = []
         self.expected_args: int | None = None
         self.last: tuple[int, int] = (-1, 0)
@@ -89,7 +94,8 @@ class Replay(SubmitChecks):
         self.outputs_seen: dict[str, tuple[str, Region]] = {}
         self.shapes: dict[tuple[str, str, int], tuple[list[str], list[int]]] = {}
         # what the orchestration did, in order, for pto-run (record/simulate.py): scope
-        # begins ("S", manual) and ends ("E",), submits ("T", task id), reads ("R", value)
+        # begins ("S", manual) and ends ("E",), submits ("T", task id), reads and writes
+        # ("R"/"W", tensor, index, span, bits read or written, read of computed data)
         self.events: list[tuple[Any, ...]] = []
         self.unmodelled = Unmodelled()
         self.types: dict[str, list[str]] = {}
@@ -200,6 +206,11 @@ class Replay(SubmitChecks):
                 dep_line = ln
             else:
                 extra.append(ln)
+        if kernel is not None and frozenset(kernel.func_ids) in self.views:
+            tags = "".join(a[2] for a in args)
+            kernel = next((k for k in self.views[frozenset(kernel.func_ids)]
+                           if _fits(k, tags)), kernel)
+            make = self.maker(self.site(fid, line, kernel))
         names, writes = self.param_names(kernel, args, len(scalars), fid, line)
         if extra:
             self.unmodelled_task(tid, extra, fid, line)
@@ -337,19 +348,16 @@ class Replay(SubmitChecks):
         for ln in extra:
             self.unmodelled.task_line(tid, ln.split(" "), span, self.buffers, self.region)
 
-    def write(self, f: list[str]) -> None:
-        handle, nd = int(f[1]), int(f[4])
-        fid, line = int(f[5 + 4 * nd]), int(f[6 + 4 * nd])
-        self.last = (fid, line)
-        span = self.span(fid, line)
-        region = self.region(f[:5 + 3 * nd], 4)
-        index = tuple(int(x) for x in f[5 + 3 * nd:5 + 4 * nd])
-        self.unmodelled.host_writes.append(HostWrite(self.buffers[handle].id, region, index,
-                                                     len(self.inst.graph), span))
-        self.unmodelled.seen("write", span)
-
-    # ---- orchestration reads --------------------------------------------------------------
+    # ---- orchestration reads and writes ---------------------------------------------------
     def read(self, f: list[str]) -> None:
+        self.element(f, False)
+
+    def write(self, f: list[str]) -> None:
+        self.element(f, True)
+
+    def element(self, f: list[str], write: bool) -> None:
+        """An element access, recorded with the runtime's wait (the C++ itself computed the
+        values, so none is needed here)."""
         handle, manual, nd = int(f[1]), f[3] == "1", int(f[4])
         nums = [int(x) for x in f[5:5 + 4 * nd]]
         fid, line = int(f[5 + 4 * nd]), int(f[6 + 4 * nd])
@@ -358,23 +366,27 @@ class Replay(SubmitChecks):
         region = Region(tuple(nums[:nd]), tuple(nums[nd:2 * nd]), tuple(nums[2 * nd:3 * nd]))
         index = tuple(nums[3 * nd:])
         span = self.span(fid, line)
-        self.events.append(("R", TensorVal(buf, region, manual), index, span))
-        point = Region(region.layout, tuple(o + i for o, i in zip(region.offsets, index)),
-                       (1,) * nd)
-        if handle < len(self.program.tensors) and not self.computed(buf, point):
-            self.inst.host_read(TensorVal(buf, region, manual), index, span)
-            return
-        if buf.owner is not None or handle < len(self.program.tensors):
-            self.inst.tmap.lookups += 1  # the runtime waits for the data's producers
-            self.unmodelled.computed_reads += 1
+        tv = TensorVal(buf, region, manual)
+        point = host.point(tv, index)
+        value = int(f[7 + 4 * nd]) if len(f) > 7 + 4 * nd else 0
+        computed = not write and (buf.owner is not None or self.computed(buf, point))
+        self.events.append(("W" if write else "R", tv, index, span, value, computed))
+        if computed:
+            self.unmodelled.computed_reads += 1  # the recording ran no kernel: its value
             self.unmodelled.seen("computed", span)
-        self.inst.graph.host_reads.append(HostRead(span, Access(buf, point, ir.Tag.INPUT, "",
-                                                                manual), len(self.inst.graph)))
+        if buf.owner is not None or handle < len(self.program.tensors):
+            host.record(self.inst, tv, point, span, write)
+            if write:
+                host.note_write(self.inst, tv, point, None)
+            return
+        tag = ir.Tag.OUTPUT_EXISTING if write else ir.Tag.INPUT
+        self.inst.graph.host_reads.append(HostRead(span, Access(buf, point, tag, "", manual),
+                                                   len(self.inst.graph), write=write))
 
     def computed(self, buf: Buffer, point: Region) -> bool:
-        """Whether a task has written this element of an entry tensor already."""
-        return any(classify(point, written) is not Overlap.NO_OVERLAP
-                   for written, _ in self.inst.written.get(buf.id, ()))
+        """Whether a task (not the orchestration) has written this element already."""
+        return any(task != host.HOST and classify(point, written) is not Overlap.NO_OVERLAP
+                   for written, task in self.inst.written.get(buf.id, ()))
 
     # ---- how a run ends early ------------------------------------------------------------------
     def fatal(self, f: list[str]) -> None:
@@ -412,3 +424,17 @@ def _ignore(f: list[str]) -> None:
 
 def _kernel_table(program: ir.Program) -> dict[frozenset[tuple[str, int]], ir.Kernel]:
     return {frozenset(k.func_ids): k for k in program.kernels.values()}
+
+
+def _shared_ids(program: ir.Program) -> dict[frozenset[tuple[str, int]], list[ir.Kernel]]:
+    by_ids: dict[frozenset[tuple[str, int]], list[ir.Kernel]] = {}
+    for k in program.kernels.values():
+        by_ids.setdefault(frozenset(k.func_ids), []).append(k)
+    return {ids: ks for ids, ks in by_ids.items() if len(ks) > 1}
+
+
+def _fits(kernel: ir.Kernel, tags: str) -> bool:
+    """Whether a submit's tensor tags fit the kernel's parameter directions."""
+    params = kernel.tensor_params
+    return len(params) == len(tags) and all(t in ACCEPTS[p.direction]
+                                            for p, t in zip(params, tags))

@@ -4,7 +4,8 @@ The recorder's run of the C++ decided everything the orchestration decides (its 
 branches, its reads of tensor contents); `TraceLowering` makes the same calls, in the same
 order, on the simulator's `Runtime`: scope begins and ends, every submit (kernel, dummy or
 alloc) with its tensors, scalars, explicit deps and launch, and every orchestration read
-(which waits for the data's producers, as the runtime does). The simulator then gives what
+and write (which wait for the data's producers, as the runtime does; a write writes the
+value the orchestration wrote). The simulator then gives what
 it gives for a .pto program: the edges it builds, the schedule and its time, and, for
 kernels with an `impl`, the numerics checked against the signature's golden.
 
@@ -24,8 +25,10 @@ from typing import Any
 import numpy as np
 
 from pto_dsl import ir
+from pto_dsl.diagnostics import Diagnostic, Note, Stage, warning
 from pto_dsl.graph import Access, Buffer, Task, TaskGraph
 from pto_dsl.instantiate import Frame
+from pto_dsl.record.fields import typed_value
 from pto_dsl.regions import Region
 from pto_dsl.sim.api import (
     INVALID_TASK_ID,
@@ -48,10 +51,10 @@ class TraceLowering(Lowering):
     """A Lowering whose entry body is a recorded run's events instead of a program's
     statements (the entry's tensors are laid out as for a .pto program)."""
 
-    def __init__(self, events: list[tuple[Any, ...]], graph: TaskGraph, *args: Any,
-                 **kwargs: Any) -> None:
+    def __init__(self, events: list[tuple[Any, ...]], graph: TaskGraph,
+                 diverged: list[Diagnostic], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.events, self.recorded = events, graph
+        self.events, self.recorded, self.diverged = events, graph, diverged
 
     def run_frame(self, frame: Frame) -> None:
         graph, rt = self.recorded, self.rt
@@ -71,7 +74,8 @@ class TraceLowering(Lowering):
             elif kind == "E":
                 rt.scope_end()
             else:
-                self.read_recorded(event[1], event[2], event[3])
+                self.element_recorded(event[1], event[2], event[3], kind == "W", event[4],
+                                      event[5])
             if rt.fatal_code:
                 self.check_fatal(where)
         rt.finish()
@@ -130,11 +134,22 @@ class TraceLowering(Lowering):
         return tensor
 
     # ---- orchestration reads ----------------------------------------------------------------
-    def read_recorded(self, tv: TensorVal, index: tuple[int, ...], span: Any) -> None:
-        """The read waits for the data's producers as the runtime's does; its value was
-        decided by the recording run."""
-        with contextlib.suppress(NoData):  # without numerics: the wait is what matters
-            self.rt.get_tensor_data(self.tensor(tv.buffer, tv.region, tv.manual_dep), index)
+    def element_recorded(self, tv: TensorVal, index: tuple[int, ...], span: Any, write: bool,
+                         bits: int, computed: bool) -> None:
+        """A read waits for the data's producers as the runtime's does (its value was
+        decided by the recording run: if the simulated kernels computed another, the run
+        simulated may not be the one the orchestration would make, which `diverged`
+        keeps); a write also waits for their consumers, then writes the value the
+        orchestration wrote."""
+        tensor = self.tensor(tv.buffer, tv.region, tv.manual_dep)
+        recorded = typed_value(bits, tv.buffer.dtype)
+        if write:
+            self.rt.set_tensor_data(tensor, index, recorded)
+        else:
+            with contextlib.suppress(NoData):  # without numerics: the wait is what matters
+                value = self.rt.get_tensor_data(tensor, index)
+                if computed and self.rt.numerics and value != recorded and not self.diverged:
+                    self.diverged.append(_diverged(span, tv, index, recorded, value))
         self.check_fatal(span)
 
 
@@ -149,6 +164,20 @@ def sim_program(recorded: ir.Program, signature: ir.Program) -> ir.Program:
     return dataclasses.replace(recorded, kernels=kernels, slot_count=signature.slot_count)
 
 
-def lowering_of(events: list[tuple[Any, ...]], graph: TaskGraph) -> Callable[..., Lowering]:
-    """What `pto_dsl.sim.run.simulate` runs the entry with."""
-    return functools.partial(TraceLowering, events, graph)
+def lowering_of(events: list[tuple[Any, ...]], graph: TaskGraph,
+                diverged: list[Diagnostic]) -> Callable[..., Lowering]:
+    """What `pto_dsl.sim.run.simulate` runs the entry with; the first read whose simulated
+    value differs from the recorded one goes to `diverged` (W811)."""
+    return functools.partial(TraceLowering, events, graph, diverged)
+
+
+def _diverged(span: Any, tv: TensorVal, index: tuple[int, ...], recorded: Any,
+              value: Any) -> Diagnostic:
+    return warning(
+        "W811", f"this read of '{tv.buffer.name}' got {recorded!r} in the recording, but "
+        f"{value!r} in the simulation: from here on, the run simulated follows the calls the "
+        "orchestration made with the recorded value", span,
+        notes=(Note(f"element {list(index)} of the view"),),
+        help=("the recording runs no kernel; what the orchestration computes from this "
+              "value (its writes, its loops, its branches) may differ on the runtime",),
+        stage=Stage.SIMULATION)

@@ -1,6 +1,6 @@
 """What a recorded run did that pto-dsl's task graph has no place for yet: early-resolve
-hints, dispatch predicates, orchestration writes (`set_tensor_data`), and the values of
-orchestration reads of data a task computes (the recording runs no kernel).
+hints, dispatch predicates, and the values of orchestration reads of data a task computes
+(the recording runs no kernel).
 
 Each is recorded faithfully (which task, which element, which comparison) and kept beside
 the graph; the checks do not see it. One warning (W809) per kind, at its first call site,
@@ -34,22 +34,10 @@ class Predicate:
     target: int
 
 
-@dataclass(frozen=True)
-class HostWrite:
-    """An orchestration-side write of one element (`set_tensor_data`)."""
-
-    buffer: int
-    region: Region
-    index: tuple[int, ...]
-    after_tasks: int  # how many tasks were submitted before it
-    span: Span
-
-
 @dataclass
 class Unmodelled:
     early_resolve: list[int] = field(default_factory=list)  # task ids
     predicates: list[Predicate] = field(default_factory=list)
-    host_writes: list[HostWrite] = field(default_factory=list)
     computed_reads: int = 0  # orchestration reads of data a task computes
     first: dict[str, Span] = field(default_factory=dict)  # per kind, its first call site
     sites: dict[str, set[Span]] = field(default_factory=dict)
@@ -99,7 +87,7 @@ class Unmodelled:
     def warnings(self) -> list[Diagnostic]:
         out = []
         counts = {"early": len(self.early_resolve), "predicate": len(self.predicates),
-                  "write": len(self.host_writes), "computed": self.computed_reads}
+                  "computed": self.computed_reads}
         for kind, span in self.first.items():
             n, sites = counts[kind], len(self.sites[kind])
             one, many, effect = _TEXT[kind]
@@ -120,8 +108,6 @@ _TEXT = {  # one, several, what the checks do instead
     "predicate": ("task carries a dispatch predicate (set_predicate)",
                   "tasks carry a dispatch predicate (set_predicate)",
                   "the graph checks treat such a task as always dispatched"),
-    "write": ("orchestration write (set_tensor_data)", "orchestration writes (set_tensor_data)",
-              "the graph checks do not see these writes"),
     "computed": ("orchestration read of data a task computes (get_tensor_data)",
                  "orchestration reads of data a task computes (get_tensor_data)",
                  "the recording run saw the case's contents or zeros there, not the task's "
@@ -134,7 +120,6 @@ _HELP = {
              "edges it has",
     "predicate": "the runtime reads the predicate's element at dispatch; the recorder checks "
                  "that the tasks that write it are among the task's producers (E810)",
-    "write": "the runtime orders an orchestration write after the tasks that use the data",
     "computed": "pto-run makes the same read on the simulator, whose kernels (their impl) "
                 "compute the data, but follows the recorded run's calls",
 }

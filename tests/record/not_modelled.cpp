@@ -1,6 +1,6 @@
-// Early resolve, a dispatch predicate, an orchestration write and a read of data a task
-// computes: recorded, but the task graph has no place for them (or their values) yet
-// (W809, once per kind at its first call site).
+// Early resolve, a dispatch predicate and a read of data a task computes: recorded, but
+// the task graph has no place for them (or the value read) yet (W809, once per kind at its
+// first call site). The orchestration write is an access of the graph like the read.
 #include <cstdint>
 
 #include "pto_orchestration_api.h"
