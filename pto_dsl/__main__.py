@@ -42,11 +42,17 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{', '.join(COMMANDS)})", file=sys.stderr)
         return 2
     module, function, _ = found
-    tool = load_tool(module, function, f"python -m pto_dsl {args[0]}")
+    typed = f"python -m pto_dsl {args[0]}"
+    tool = load_tool(module, function, typed)
+    from pto_dsl import cli  # every tool has loaded it: its usage lines show `typed`
+
+    cli.invoked_as = typed
     try:
         return int(tool(args[1:]))
     except SystemExit as exc:  # argparse's --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    finally:
+        cli.invoked_as = None
 
 
 if __name__ == "__main__":

@@ -42,11 +42,17 @@ class UsageError(Exception):
     pass
 
 
+# How the user started the tool when it was not through its own script: `python -m pto_dsl
+# check` (set once, by pto_dsl.__main__), so that usage lines show the command typed.
+invoked_as: str | None = None
+
+
 class ToolParser(argparse.ArgumentParser):
     """argparse, plus the --json document for a bad command line (exit 2) when --json was
     asked for: every --json run prints one document, even this one."""
 
     json_wanted = False
+    tool = ""  # the tool's own name, pto-check ...
 
     def parse(self, argv: Sequence[str] | None) -> argparse.Namespace:
         argv = list(sys.argv[1:] if argv is None else argv)
@@ -55,7 +61,7 @@ class ToolParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         if self.json_wanted:
-            _print_json({"tool": self.prog, "version": __version__, "usage_error": message,
+            _print_json({"tool": self.tool, "version": __version__, "usage_error": message,
                          "exit_code": EXIT_USAGE, "errors": 0, "warnings": 0,
                          "diagnostics": []})
         super().error(message)
@@ -66,7 +72,8 @@ def tool_parser(prog: str, description: str, all_cases: str | None = None,
     """The options every tool shares; `all_cases` is the help of an --all-cases option (which
     excludes --case), for the tools that have one; `several`: the tool takes several files
     (in `args.files`; otherwise one, in `args.file`)."""
-    p = ToolParser(prog=prog, description=description)
+    p = ToolParser(prog=invoked_as or prog, description=description)
+    p.tool = prog
     if several:
         p.add_argument("files", type=Path, nargs="+", metavar="FILE",
                        help="one or more .pto programs ('-': standard input); each is "
@@ -101,7 +108,7 @@ def tool_parser(prog: str, description: str, all_cases: str | None = None,
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                    help="colour the diagnostics (auto: on a terminal, unless NO_COLOR is set; "
                    "FORCE_COLOR forces it)")
-    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--version", action="version", version=f"{prog} {__version__}")
     return p
 
 

@@ -16,6 +16,7 @@ from conftest import ci_profile_wanted
 from hypothesis import settings
 
 from pto_dsl.__main__ import main as module_main
+from pto_dsl.cli import check_main
 
 ROOT = Path(__file__).resolve().parent.parent
 CI_RUN = (ROOT / ".ci" / "run").read_text("utf-8")
@@ -92,6 +93,12 @@ def test_python_m_usage(capsys: pytest.CaptureFixture[str],
     assert module_main(["check", "--version"]) == 0
     assert capsys.readouterr().out == "pto-check 0.1.0\n"
     assert module_main(["check", "--bogus"]) == 2
+    assert capsys.readouterr().err.startswith("usage: python -m pto_dsl check [-h]")
+    assert module_main(["graph", "--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: python -m pto_dsl graph [-h]")
+    with pytest.raises(SystemExit):  # the console script's own name again
+        check_main(["--bogus"])
+    assert capsys.readouterr().err.startswith("usage: pto-check [-h]")
     chain = (ROOT / "examples" / "teaching" / "chain.pto").read_bytes()
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(chain)))
     assert module_main(["check", "-"]) == 0
