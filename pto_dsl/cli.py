@@ -260,8 +260,8 @@ def check_main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--suggest-deps", action="store_true", help="print the deps each manual "
                    "submission needs, inferred from every case (or the one given by --case)")
     p.add_argument("--jobs", type=positive, default=None, metavar="N",
-                   help="with --all-cases, check up to N cases at a time in worker processes "
-                   "(default: one per processor)")
+                   help="with --all-cases or --suggest-deps, check up to N cases at a time in "
+                   "worker processes (default: one per processor)")
     cli_record.add_options(p)
     args = p.parse(argv)
     if sum(1 for f in args.files if f == STDIN) > 1:
@@ -318,7 +318,7 @@ def _check_one(args: argparse.Namespace, path: Path, diags: list[Diagnostic],
     shown = progress_of("pto-check", args)
     if args.suggest_deps:
         try:
-            found = suggest_deps(checked, args.case, args.max_tasks, shown)
+            found = suggest_deps(checked, args.case, args.max_tasks, shown, args.jobs)
         except NoCase:
             raise UsageError(f"--suggest-deps infers from a case, and {display(path)} "
                              "declares none") from None
