@@ -260,6 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 SECTION_ARGS: dict[str, Callable[[argparse.Namespace], list[str]]] = {
     "targets": lambda a: (["--quick"] if a.quick else []) + (["--markdown"] if a.markdown
                                                               else []),
+    "stages": lambda a: ["--repeat", str(a.large_repeat)] + (["--markdown"] if a.markdown
+                                                               else []),
     "compile": lambda a: ["--repeat", str(min(a.repeat, 15))],
     "graph": lambda a: ["--markdown"] if a.markdown else [],
     "sim": lambda a: ["--repeat", str(a.large_repeat)] + (["--markdown"] if a.markdown else []),
@@ -267,7 +269,7 @@ SECTION_ARGS: dict[str, Callable[[argparse.Namespace], list[str]]] = {
     "numerics": lambda a: ["--repeat", str(a.large_repeat)]
     + (["--markdown"] if a.markdown else []),
 }
-SECTIONS = ("targets", "check", "compile", "graph", "sim", "startup", "numerics")
+SECTIONS = ("targets", "stages", "check", "compile", "graph", "sim", "startup", "numerics")
 
 
 def check_section(args: argparse.Namespace) -> None:
