@@ -29,7 +29,7 @@ MAX_INT = 2**64 - 1  # integers are int64/uint64 in the generated C++
 KEYWORDS = frozenset({"kernel", "entry", "case", "default", "seed", "from", "impl", "cost", "let",
                       "for", "in", "step", "if", "else", "scope", "blocks", "sync", "dep", "when",
                       "new", "alloc", "dummy", "none", "true", "false", "and", "or", "not",
-                      "extern"})
+                      "extern", "tasks", "fatal"})
 
 
 # Spellings from other languages, for a "did you mean" when no close match exists.
@@ -265,6 +265,18 @@ class Builder:
         assert isinstance(expr, (n.Call, n.Dummy))
         return n.ExprStmt(expr, self.deps(deps), self.span(tree), self.launch(launch))
 
+    def stmt_element_assign_stmt(self, tree: Tree[Token]) -> n.Stmt:
+        name, index, value, launch, deps = tree.children
+        assert isinstance(name, Token)
+        return n.ElementAssign(self.ident(name), self.expr(index), self.expr(value),
+                               self.deps(deps), self.span(tree), self.launch(launch))
+
+    def stmt_fatal_stmt(self, tree: Tree[Token]) -> n.Stmt:
+        code, message = tree.children
+        assert isinstance(code, Token) and isinstance(message, Token)
+        word = self.word(code, tuple(n.FATAL_CODES), "fatal code")
+        return n.Fatal(word, self.span(code), str(message)[1:-1], self.span(tree))
+
     def stmt_for_stmt(self, tree: Tree[Token]) -> n.Stmt:
         var, start, stop, step, body = tree.children
         assert isinstance(var, Token) and isinstance(body, Tree)
@@ -313,11 +325,11 @@ class Builder:
         assert isinstance(tree, Tree)
         items = []
         for item in _trees(tree):
-            name, guard = item.children
+            name, elements, guard = item.children
             assert isinstance(name, Token)
             items.append(n.DepItem(self.ident(name),
                                    self.expr(guard) if guard is not None else None,
-                                   self.span(item)))
+                                   self.span(item), self.subscript(elements)))
         return tuple(items)
 
     # ---- expressions --------------------------------------------------------
@@ -399,13 +411,26 @@ class Builder:
         out: list[n.Subscript] = []
         for s in subs:
             assert isinstance(s, Tree)
-            if s.data == "sub_index":
-                out.append(self.expr(s.children[0]))
-            else:
-                lo, hi = s.children
-                out.append(n.Slice(self.expr(lo) if lo is not None else None,
-                                   self.expr(hi) if hi is not None else None, self.span(s)))
+            sub = self.subscript(s)
+            assert sub is not None
+            out.append(sub)
         return n.Index(self.expr(base), tuple(out), self.span(t))
+
+    def subscript(self, s: Tree[Token] | Token | None) -> n.Subscript | None:
+        """One subscript (`i` or `a:b`); a `dep_elements` tree holds one."""
+        if s is None:
+            return None
+        assert isinstance(s, Tree)
+        if s.data == "dep_elements":
+            return self.subscript(s.children[0])
+        if s.data == "sub_index":
+            return self.expr(s.children[0])
+        lo, hi = s.children
+        return n.Slice(self.expr(lo) if lo is not None else None,
+                       self.expr(hi) if hi is not None else None, self.span(s))
+
+    def expr_task_array(self, t: Tree[Token]) -> n.Expr:
+        return n.TaskArray(self.expr(t.children[0]), self.span(t))
 
     def expr_attr(self, t: Tree[Token]) -> n.Expr:
         base, name = t.children

@@ -105,6 +105,7 @@ class Task:
     dep_items: tuple[int, ...] = ()  # for each, the index of its item in the dep clause
     blocks: int = 1  # SPMD block count (launch_spec.block_num)
     sync_start: bool = False  # launch_spec.require_sync_start
+    element: tuple[str, int] | None = None  # (array, index) of a task-id array it went into
 
     @property
     def scope_mode(self) -> str:

@@ -16,6 +16,7 @@ from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.dialects import DEFAULT_DIALECT, RuntimeRules
 from pto_dsl.graph import Access, Buffer, HostRead, ScopeInstance, Task, TaskGraph
+from pto_dsl.instantiate_arrays import compile_decl, compile_fatal
 from pto_dsl.instantiate_expr import compile_expr
 from pto_dsl.instantiate_submit import compile_alloc, compile_submit
 from pto_dsl.perf import paused_gc
@@ -189,6 +190,10 @@ class Instantiator:
             return compile_alloc(self, s)
         if isinstance(s, ir.ForStmt):
             return self.for_(s)
+        if isinstance(s, ir.TaskArrayDecl):
+            return compile_decl(s)
+        if isinstance(s, ir.FatalStmt):
+            return compile_fatal(self, s)
         if isinstance(s, ir.IfStmt):
             cond, then, orelse = self.expr(s.cond), self.block(s.then), self.block(s.orelse)
 

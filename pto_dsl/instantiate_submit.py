@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir, machine
 from pto_dsl.graph import Access, Origin, Task
+from pto_dsl.instantiate_arrays import compile_deps, element_store
 from pto_dsl.regions import Region
 from pto_dsl.tensormap import TensorMap
 from pto_dsl.types import MAX_DIM
@@ -33,6 +34,9 @@ AccessMaker = Callable[[Any, int, dict[str, Access]], Access]
 
 def _deps(inst: Instantiator,
           deps: tuple[ir.Dep, ...]) -> Callable[[Frame], list[tuple[int, int]]]:
+    with_arrays = compile_deps(inst, deps, lambda task: task.id)
+    if with_arrays is not None:
+        return with_arrays
     plan = [(d.var.slot, inst.expr(d.guard) if d.guard is not None else None) for d in deps]
 
     def explicit(f: Frame) -> list[tuple[int, int]]:
@@ -156,7 +160,8 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     scalar_evals = [inst.expr(a.value) for a in s.args if isinstance(a, ir.ScalarArg)]
     check_dims = dims_checker(inst, kernel, tensor_args)
     launch = launch_of(inst, kernel, s.launch)
-    target = s.target.slot if s.target is not None else None
+    target = s.target.slot if s.target is not None and s.index is None else None
+    store_at = element_store(inst, s) if s.index is not None else None
     make_task = inst.task_maker(site)
     writes = [i for i, a in enumerate(tensor_args)  # tags are fixed per argument
               if isinstance(a, ir.TensorArg) and a.tag is not INPUT]
@@ -164,6 +169,7 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     watch = factory(inst) if factory is not None else None
 
     def submit(f: Frame) -> None:
+        store = store_at(f) if store_at is not None else None
         blocks, sync = launch(f)
         explicit = explicit_of(f)
         tid = len(graph)
@@ -179,6 +185,8 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
             watch(f, task)
         if target is not None:
             f[target] = task
+        elif store is not None:
+            store(task)
     return submit
 
 

@@ -7,6 +7,7 @@ are written (the C++ backend lowers this, `instantiate` interprets it on a case)
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Union
@@ -70,7 +71,17 @@ class ListTy:
         return "list"
 
 
-Ty = Union[ScalarTy, TensorTy, TaskTy, ListTy]
+@dataclass(frozen=True)
+class TaskArrayTy:
+    """An array of task ids (`tasks[N]`) of a fixed length."""
+
+    length: int
+
+    def __str__(self) -> str:
+        return f"an array of {self.length} task ids"
+
+
+Ty = Union[ScalarTy, TensorTy, TaskTy, ListTy, TaskArrayTy]
 
 
 class Tag(enum.Enum):
@@ -322,6 +333,36 @@ class Dep:
     guard: Expr | None
     span: Span
     inferred: bool = False  # written by pto_dsl.infer, not by the user
+    # of a task-id array: one element (an index), a slice, or None for all of them
+    elements: Expr | SliceIR | None = None
+
+    @property
+    def array(self) -> bool:
+        return isinstance(self.var.ty, TaskArrayTy)
+
+    @property
+    def most_ids(self) -> int:
+        """The most task ids the item can add: 1, or what its slice of the array can hold."""
+        ty = self.var.ty
+        if not isinstance(ty, TaskArrayTy):
+            return 1
+        sel = self.elements
+        if sel is None:
+            return ty.length
+        if not isinstance(sel, SliceIR):
+            return 1
+        lo, hi = _const_int(sel.lo, 0), _const_int(sel.hi, ty.length)
+        if lo is not None and hi is not None:
+            return max(0, min(hi, ty.length) - max(lo, 0))
+        return ty.length - max(lo or 0, 0) if hi is None else min(hi, ty.length)
+
+    @property
+    def label(self) -> str:
+        """The dep as written, without its guard: `prev`, `ids`, `ids[i]`, `ids[:n]`."""
+        if self.elements is None:
+            return self.var.name
+        text = self.span.source.text[self.span.start:self.span.end]
+        return re.split(r"\bwhen\b", text)[0].strip()
 
 
 @dataclass(frozen=True)
@@ -341,6 +382,7 @@ class Submit:
     target: Var | None
     span: Span
     launch: Launch | None = None  # None: one block, no sync start
+    index: Expr | None = None  # `target[index] = ...`: the element of a task-id array
 
 
 @dataclass(frozen=True)
@@ -398,7 +440,27 @@ class ScopeStmt:
     span: Span
 
 
-Stmt = Union[LetStmt, AssignStmt, Submit, AllocStmt, ForStmt, IfStmt, ScopeStmt]
+@dataclass(frozen=True)
+class TaskArrayDecl:
+    """`let ids = tasks[N]`: N task ids, none assigned yet (invalid ids)."""
+
+    var: Var
+    length: int
+    span: Span
+
+
+@dataclass(frozen=True)
+class FatalStmt:
+    """`fatal CODE "message"`: the runtime's fatal report; the entry returns."""
+
+    code: str
+    number: int
+    message: str
+    span: Span
+
+
+Stmt = Union[LetStmt, AssignStmt, Submit, AllocStmt, ForStmt, IfStmt, ScopeStmt,
+             TaskArrayDecl, FatalStmt]
 
 
 
@@ -429,8 +491,11 @@ def own_exprs(s: Stmt, inferred_guards: bool = True) -> Iterator[Expr]:
                 yield a.value
         if s.launch is not None:
             yield s.launch.blocks
+        if s.index is not None:
+            yield s.index
         yield from (d.guard for d in s.deps
                     if d.guard is not None and (inferred_guards or not d.inferred))
+        yield from dep_element_exprs(s.deps)
     elif isinstance(s, AllocStmt):
         for item in s.items:
             yield from item.dims
@@ -438,6 +503,24 @@ def own_exprs(s: Stmt, inferred_guards: bool = True) -> Iterator[Expr]:
         yield from (e for e in (s.start, s.stop, s.step) if e is not None)
     elif isinstance(s, IfStmt):
         yield s.cond
+
+
+def _const_int(e: Expr | None, default: int) -> int | None:
+    if e is None:
+        return default
+    if isinstance(e, Const) and type(e.value) is int:
+        return e.value
+    return None
+
+
+def dep_element_exprs(deps: tuple[Dep, ...]) -> Iterator[Expr]:
+    """The index and slice bounds that task-id array deps evaluate."""
+    for d in deps:
+        if isinstance(d.elements, SliceIR):
+            yield from (e for e in (d.elements.lo, d.elements.hi) if e is not None)
+        elif d.elements is not None:
+            yield d.elements
+
 
 @dataclass
 class Program:

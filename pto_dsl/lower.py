@@ -12,7 +12,7 @@ import contextlib
 import difflib
 from collections.abc import Callable, Iterator
 
-from pto_dsl import ir, lower_submit
+from pto_dsl import ir, lower_arrays, lower_submit
 from pto_dsl import nodes as n
 from pto_dsl.diagnostics import Diagnostic, DiagnosticSink, Note, error
 from pto_dsl.lower_expr import BUILTINS, ERROR_SITE, lower_expr
@@ -294,10 +294,16 @@ class Lowerer:
             return self.for_(s)
         if isinstance(s, n.If):
             return self.if_(s)
+        if isinstance(s, n.ElementAssign):
+            return lower_arrays.element_assign(self, s)
+        if isinstance(s, n.Fatal):
+            return lower_arrays.fatal(s)
         return self.scope(s)
 
     def let(self, s: n.Let) -> ir.Stmt | None:
         value = s.value
+        if isinstance(value, n.TaskArray):
+            return lower_arrays.declare(self, s, value)
         if isinstance(value, (n.Call, n.Alloc, n.Dummy)) \
                 and lower_submit.is_submission(self, value):
             var = self.new_var(s, s.name.name, ir.TaskTy(frozenset(), False), s.name.span,
@@ -448,6 +454,13 @@ class Lowerer:
             self.report(error("E112", f"expected a condition (bool), got {expr.ty}", e.span,
                               help=("compare it, e.g. 'x != 0'",)))
         return expr
+
+    def array_dep(self, item: n.DepItem, var: ir.Var, guard: ir.Expr | None) -> ir.Dep | None:
+        """A dep item with elements, or on a task-id array (lower_arrays)."""
+        if not isinstance(var.ty, ir.TaskArrayTy):
+            lower_arrays.not_an_array(self, item, var)
+            return None
+        return lower_arrays.dep(self, item, var, guard)
 
     def sites_of(self, expr: ir.Expr) -> frozenset[int]:
         ty = expr.ty

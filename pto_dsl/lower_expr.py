@@ -63,6 +63,9 @@ def lower_expr(lw: Lowerer, e: n.Expr) -> ir.Expr:
     elif isinstance(e, n.Dummy):
         lw.report(error("E113", "a dummy task must be a statement of its own", e.span,
                         help=("submit it first: let d = dummy(...), then name d in deps",)))
+    elif isinstance(e, n.TaskArray):
+        lw.report(error("E136", "'tasks[...]' must be bound with 'let'", e.span,
+                        help=("write: let ids = tasks[N]",)))
     elif isinstance(e, n.ListLit):
         lw.report(error("E112", "a list is only allowed as the shape of 'reshape'", e.span))
     return ir.Const(0, ERR, e.span)

@@ -178,6 +178,14 @@ def _deps(lw: Lowerer, items: tuple[n.DepItem, ...]) -> tuple[ir.Dep, ...]:
         var = lw.resolve(item.name, "dep")
         if var is None or var.ty == ir.ERR:  # its definition failed and was reported
             continue
+        if isinstance(var.ty, ir.TaskArrayTy):
+            array_dep = lw.array_dep(item, var, guard)
+            if array_dep is not None:
+                out.append(array_dep)
+            continue
+        if item.elements is not None:
+            lw.array_dep(item, var, guard)  # reports that it is not an array
+            continue
         if not var.task_var:
             lw.report(error("E130", f"dep '{item.name.name}' is not a task", item.name.span,
                             notes=[Note(f"'{var.name}' is {var.ty}", var.span)],

@@ -146,7 +146,7 @@ class ListLit:
 
 
 Expr = Union[Name, IntLit, FloatLit, BoolLit, NoneLit, BinOp, Compare, Unary, Call, Index,
-             Attr, NewTensor, Alloc, ListLit, Dummy]
+             Attr, NewTensor, Alloc, ListLit, Dummy, "TaskArray"]
 
 
 # ---- statements ------------------------------------------------------------
@@ -156,6 +156,7 @@ class DepItem:
     name: Ident
     guard: Expr | None
     span: Span
+    elements: Expr | Slice | None = None  # `dep ids[i]` / `dep ids[a:b]` of a task-id array
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,39 @@ class Scope:
     infer: bool = False  # `scope manual infer`: the compiler writes the deps
 
 
-Stmt = Union[Let, Assign, ExprStmt, For, If, Scope]
+# ---- task-id arrays and fatal reports --------------------------------------
+
+@dataclass(frozen=True)
+class TaskArray:
+    """`tasks[N]`: an array of N task ids (the value of a `let`)."""
+
+    length: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class ElementAssign:
+    """`ids[i] = K(...)`: submit into one element of a task-id array."""
+
+    name: Ident
+    index: Expr
+    value: Expr
+    deps: tuple[DepItem, ...] | None
+    span: Span
+    launch: Launch | None = None
+
+
+@dataclass(frozen=True)
+class Fatal:
+    """`fatal CODE "message"`: the runtime's fatal report, then the entry returns."""
+
+    code: str
+    code_span: Span
+    message: str
+    span: Span
+
+
+Stmt = Union[Let, Assign, ExprStmt, For, If, Scope, ElementAssign, Fatal]
 
 
 @dataclass(frozen=True)
@@ -305,3 +338,11 @@ class Program:
     entries: tuple[Entry, ...]
     cases: tuple[Case, ...]
     span: Span
+
+
+# The orchestrator's fatal codes a `fatal` statement can report (the runtime's PTO2_ERROR_*
+# without the prefix, in both dialects: 6 is retired at HEAD), with their numbers.
+FATAL_CODES = {"SCOPE_DEADLOCK": 1, "HEAP_RING_DEADLOCK": 2, "FLOW_CONTROL_DEADLOCK": 3,
+               "DEP_POOL_OVERFLOW": 4, "INVALID_ARGS": 5,
+               "REQUIRE_SYNC_START_INVALID": 7, "TENSOR_WAIT_TIMEOUT": 8,
+               "EXPLICIT_ORCH_FATAL": 9}

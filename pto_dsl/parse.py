@@ -29,7 +29,7 @@ _TOKEN_NAMES = {
 
 # Every token that can start an operand (and 'not' a condition): shown as "an expression".
 _OPERAND_START = frozenset({"NAME", "INT", "FLOAT", "LPAR", "LSQB", "MINUS", "NEW", "ALLOC",
-                            "DUMMY", "NONE", "TRUE", "FALSE"})
+                            "TASKS", "DUMMY", "NONE", "TRUE", "FALSE"})
 _CLOSERS = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
 # Unexpected tokens that suggest an earlier bracket was left open.
 _AFTER_UNCLOSED = frozenset({"KERNEL", "ENTRY", "CASE", "DEFAULT", "RPAR", "RSQB", "RBRACE"})
@@ -197,7 +197,8 @@ def _unclosed(source: SourceFile, exc: UnexpectedInput, expected: set[str]) -> l
 def _misplaced_keyword(exc: UnexpectedToken, expected: set[str]) -> lark.Token | None:
     """A keyword read as the name starting a statement (e.g. 'kernel' inside the entry)."""
     before = _stack_tokens(exc)[-1:]
-    if expected == {"LPAR", "EQUAL"} and before and before[0].value in _KEYWORDS:
+    if expected in ({"LPAR", "EQUAL"}, {"LPAR", "EQUAL", "LSQB"}) and before \
+            and before[0].value in _KEYWORDS:
         return before[0]
     return None
 

@@ -15,9 +15,11 @@ import pytest
 from test_compile_support import GXX, compile_file, include_dir, syntax_check
 
 from pto_dsl.cases import case_names, default_case
+from pto_dsl.diagnostics import CompileError
 from pto_dsl.graph import TaskGraph
 from pto_dsl.pipeline import Checked, check_graph, front_end, instantiate_case, read_source
 from pto_dsl.sim.run import SimOptions, simulate
+from pto_dsl.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "examples" / "corpus"
@@ -68,6 +70,18 @@ TASKS: dict[str, dict[str, dict[str, int]]] = {
                                      "Case2": _pa_unroll(128, 64),
                                      "Case3": _pa_unroll(128, 64),
                                      "Small": _pa_unroll(3, 2)},
+    # n producers, the dummy barrier, the consumer
+    "dep_gen": {c: {"WRITE_CONST": n, "dummy": 1, "COPY_FIRST": 1} for c, n in (
+        ("n_64_no_chain", 64), ("n_65_single_overflow", 65), ("n_200_single_overflow", 200),
+        ("n_391_two_overflow", 391))},
+    # scenes 1-4: 1, 4, 1 and 18 dummy tasks between producer(s) and consumer
+    "dummy_task": {"SingleDummyAutoDep": {"WRITE_CONST": 1, "dummy": 1, "COPY_FIRST": 1},
+                   "LongDummyChain": {"WRITE_CONST": 1, "dummy": 4, "COPY_FIRST": 1},
+                   "DummyExplicitDepBarrier": {"WRITE_CONST": 2, "dummy": 1, "COPY_FIRST": 1},
+                   "DenseFanoutFanin": {"WRITE_CONST": 1, "dummy": 18, "COPY_FIRST": 1}},
+    # 64 producers and 64 consumers: dummy tasks, or the real kernel
+    "fanin_lookup_perf": {"LookupOnlyProducers64Consumers64": {"dummy": 128},
+                          "SwimlaneProducers64Consumers64": {"WRITE_CONST": 128}},
 }
 # Programs whose kernels have no NumPy implementation (their headers say so).
 NO_NUMERICS = {"sdma_async_completion_demo"}
@@ -138,6 +152,55 @@ def test_chained_mix_is_a_chain() -> None:
     # two TensorMap dependencies per step pair (one per workspace), one edge each
     graph = instantiate_case(_program("chip_swimlane"), "Default")
     assert _edges(graph) == {(0, 1), (1, 2)}
+
+
+def _explicit_fanin(graph: TaskGraph) -> dict[int, set[int]]:
+    out: dict[int, set[int]] = {}
+    for t in graph.tasks():
+        out[t.id] = set(t.explicit_deps)
+    return out
+
+
+@pytest.mark.parametrize("case", sorted(TASKS["dep_gen"]))
+def test_dep_gen_barrier_names_every_producer(case: str) -> None:
+    # the runtime test's check on deps.json: one task with n explicit predecessors, all
+    # of them producers, and the consumer's one explicit predecessor is that barrier
+    graph = instantiate_case(_program("dep_gen"), case)
+    n = TASKS["dep_gen"][case]["WRITE_CONST"]
+    fanin = _explicit_fanin(graph)
+    barrier = [t for t, preds in fanin.items() if len(preds) == n]
+    assert len(barrier) == 1 and fanin[barrier[0]] == set(range(n))
+    assert fanin[n + 1] == {barrier[0]}
+
+
+def test_dummy_task_dense_fanin_names_all_eighteen() -> None:
+    graph = instantiate_case(_program("dummy_task"), "DenseFanoutFanin")
+    fanin = _explicit_fanin(graph)
+    assert all(fanin[d] == {0} for d in range(1, 19))
+    assert fanin[19] == set(range(1, 19))
+
+
+def test_fanin_lookup_perf_is_a_complete_bipartite_graph() -> None:
+    for case in TASKS["fanin_lookup_perf"]:
+        graph = instantiate_case(_program("fanin_lookup_perf"), case)
+        assert _edges(graph) == {(p, 64 + c) for p in range(64) for c in range(64)}
+
+
+@pytest.mark.parametrize(("name", "item", "value"), [
+    ("dep_gen", "n = 64", "n = 501"), ("dep_gen", "n = 64", "n = 0"),
+    ("dummy_task", "case_id = 1", "case_id = 5"),
+    ("fanin_lookup_perf", "producer_count = 64, consumer_count = 64, use_real_kernels = 0",
+     "producer_count = 64, consumer_count = 65, use_real_kernels = 0")])
+def test_bad_scalars_are_the_runtime_fatal_report(name: str, item: str, value: str) -> None:
+    text = (CORPUS / f"{name}.pto").read_text(encoding="utf-8")
+    assert item in text
+    checked = front_end(SourceFile(f"{name}.pto", text.replace(item, value, 1)))
+    with pytest.raises(CompileError) as exc:
+        instantiate_case(checked, None)
+    (diag,) = exc.value.diagnostics
+    assert diag.code == "E186" and "code 5 (INVALID_ARGS)" in diag.message
+    assert diag.span is not None and "fatal INVALID_ARGS" in diag.span.source.line_text(
+        diag.span.line)
 
 
 @pytest.mark.skipif(GXX is None, reason="g++ is not installed: the C++ syntax check needs it")

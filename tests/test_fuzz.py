@@ -42,7 +42,7 @@ EXAMPLES = {p.relative_to(ROOT / "examples").as_posix(): _small_cases_only(
 VOCABULARY = (
     "kernel", "entry", "case", "default", "seed", "from", "impl", "cost", "let", "for", "in",
     "step", "if", "else", "scope", "manual", "auto", "infer", "dep", "when", "and", "or", "not",
-    "blocks", "sync", "dummy",
+    "blocks", "sync", "dummy", "tasks", "fatal", "INVALID_ARGS", "ids",
     "none", "true", "false", "new", "alloc", "aic", "aiv", "mix", "out", "inout", "f32", "bf16",
     "i32", "u64", "min", "max", "cdiv", "reshape", "manual_dep", "(", ")", "[", "]", "{", "}", ",",
     ":", ".", "..", "=", "==", "!=", "<", "<=", "+", "-", "*", "/", "%", "0", "1", "7", "2.5",
@@ -184,7 +184,10 @@ TENSOR = st.sampled_from(["x", "y", "t.b", "u.b", "acc.m", "manual_dep(x)", "res
 COND = st.one_of(st.builds("{} {} {}".format, INT, st.sampled_from(["<", "==", ">="]), INT),
                  st.sampled_from(["true", "not false", "N > 2 and N < 9"]))
 TASK = st.sampled_from(["t", "u"])
-DEPS = st.sampled_from(["", " dep t", " dep t, u when N > 2", " dep acc", " dep t, t"])
+DEPS = st.sampled_from(["", " dep t", " dep t, u when N > 2", " dep acc", " dep t, t",
+                        # task-id arrays: ids[0] and ids[1] are assigned in the prologue
+                        " dep ids[:n]", " dep ids[1]", " dep t, ids[n - 1] when N > 1",
+                        " dep ids", " dep ids[2:]", " dep ids[1:0]", " dep ids[5]"])
 # SPMD launches: valid counts, counts out of range, sync start within and beyond the machine
 LAUNCH = st.one_of(st.just(""), st.builds(" blocks {}{}".format, st.one_of(INT, st.sampled_from(
     ["48", "49", "32768", "n - 3", "2.5", "x"])), st.sampled_from(["", " sync"])))
@@ -202,6 +205,12 @@ SIMPLE = st.one_of(
                        max_size=3).map(", ".join),
               st.sampled_from(["", "", " blocks 2"]), DEPS),
     st.builds("let @ = {}{}".format, INT, st.sampled_from(["", " blocks 2 sync"])),
+    # task-id arrays (ids has 4 elements) and fatal reports
+    st.builds("ids[{}] = K({}, new f32[N]){}{}".format, INT, TENSOR, LAUNCH, DEPS),
+    st.builds("ids[{}] = dummy(){}".format, INT, DEPS),
+    st.builds("let @ = tasks[{}]".format, st.sampled_from(["1", "3", "0", "n", "70000"])),
+    st.builds('if {} {{ fatal {} "stop" }}'.format, COND,
+              st.sampled_from(["INVALID_ARGS", "EXPLICIT_ORCH_FATAL", "NO_SUCH_CODE"])),
 )
 
 
@@ -227,6 +236,7 @@ def random_program(statements: list[str]) -> str:
     return ("kernel K aiv 0 (in a: f32[M], out b: f32[M])\n"
             "entry e(in x: f32[N], out y: f32[N], in idx: i32[N]) {\n    let n = 2\n"
             "    let acc = alloc(m: f32[N])\n    let t = K(x, new f32[N])\n    let u = none\n"
+            "    let ids = tasks[4]\n    ids[0] = K(x, new f32[N])\n    ids[1] = K(x, new f32[N])\n"
             + _fresh_names("\n".join(statements)) + "\n}\ncase c { N = 4, idx = randint(0, 3) }\n")
 
 

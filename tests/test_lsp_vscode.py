@@ -61,4 +61,4 @@ def test_the_vsix_builds(tmp_path: Path) -> None:
             "extension/syntaxes/pto.tmLanguage.json",
             "extension/language-configuration.json"} <= names
     assert "extension/node_modules/vscode-languageclient/package.json" in names
-    assert not any(n.startswith("extension/test/") for n in names)
+    assert not any(n.startswith(("extension/test/", "extension/e2e/")) for n in names)

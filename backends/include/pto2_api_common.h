@@ -30,6 +30,17 @@ struct PTO2TaskId {
     bool operator!=(const PTO2TaskId &other) const;
 };
 
+// The orchestrator's fatal codes, as the runtime names them.
+#define PTO2_ERROR_NONE 0
+#define PTO2_ERROR_SCOPE_DEADLOCK 1
+#define PTO2_ERROR_HEAP_RING_DEADLOCK 2
+#define PTO2_ERROR_FLOW_CONTROL_DEADLOCK 3
+#define PTO2_ERROR_DEP_POOL_OVERFLOW 4
+#define PTO2_ERROR_INVALID_ARGS 5
+#define PTO2_ERROR_REQUIRE_SYNC_START_INVALID 7
+#define PTO2_ERROR_TENSOR_WAIT_TIMEOUT 8
+#define PTO2_ERROR_EXPLICIT_ORCH_FATAL 9
+
 enum class PTO2ScopeMode : uint8_t { AUTO = 0, MANUAL = 1 };
 
 // Kernel ids per slot of a cluster; unused slots hold INVALID_KERNEL_ID.

@@ -81,3 +81,6 @@ void rt_scope_begin(PTO2ScopeMode mode = PTO2ScopeMode::AUTO);
 void rt_scope_end();
 void rt_orchestration_done();
 bool rt_is_fatal();
+// Reports a fatal error with one of the PTO2_ERROR_* codes (the runtime's is a macro that
+// also names the calling function); every later call of the API does nothing.
+void rt_report_fatal(int32_t code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

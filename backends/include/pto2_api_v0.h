@@ -80,3 +80,6 @@ void pto2_rt_scope_begin(PTO2ScopeMode mode = PTO2ScopeMode::AUTO);
 void pto2_rt_scope_end();
 void pto2_rt_orchestration_done();
 bool pto2_rt_is_fatal();
+// Reports a fatal error with one of the PTO2_ERROR_* codes (the runtime's is a macro that
+// also names the calling function); every later call of the API does nothing.
+void pto2_rt_report_fatal(int32_t code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

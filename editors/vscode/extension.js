@@ -31,7 +31,8 @@ function start(context) {
   return client.start().catch((err) => {
     vscode.window.showErrorMessage(
       `pto-dsl: cannot start the language server '${command}': ${err.message}. ` +
-      'Install pto-dsl in the environment VS Code runs in, or set pto.server.command.');
+      'Its output (View: Output, pto-lsp) says why. Install pto-dsl in the environment ' +
+      'VS Code runs in, or set pto.server.command to its full path.');
   });
 }
 

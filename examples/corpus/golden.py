@@ -119,6 +119,36 @@ def chip_swimlane(inputs: dict[str, object]) -> dict[str, np.ndarray]:
             "aic_out": (s2 @ b).reshape(-1), "aiv_out": v2 + e}
 
 
+def _first_set(inputs: dict[str, object], *names: str) -> dict[str, np.ndarray]:
+    """The named tensors with 42 in their first element (the write_const/copy_first
+    scenes: whatever the task graph, the value that arrives is the producer's 42)."""
+    out = {}
+    for name in names:
+        t = _f32(inputs, name).copy()
+        t[0] = 42.0
+        out[name] = t
+    return out
+
+
+def dep_gen(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    return _first_set(inputs, "x", "y")
+
+
+def dummy_task(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    scene = int(inputs["case_id"])  # type: ignore[call-overload]
+    return _first_set(inputs, "x", "y", *(("w",) if scene == 3 else ()))
+
+
+def fanin_lookup_perf(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    out = {"producer_out": _f32(inputs, "producer_out").copy(),
+           "consumer_out": _f32(inputs, "consumer_out").copy()}
+    if int(inputs["use_real_kernels"]):  # type: ignore[call-overload]
+        for name, count in (("producer_out", "producer_count"),
+                            ("consumer_out", "consumer_count")):
+            out[name][: 16 * int(inputs[count]) : 16] = 42.0  # type: ignore[call-overload]
+    return out
+
+
 def prefetch_async_demo(inputs: dict[str, object]) -> dict[str, np.ndarray]:
     return {"out": _f32(inputs, "src").copy()}
 

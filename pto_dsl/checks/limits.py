@@ -21,10 +21,12 @@ def check(program: ir.Program, dialect: Dialect) -> list[Diagnostic]:
                     help=(f"{dialect.name}: {dialect.description}",)))
     found.extend(_dtypes(program, dialect))
     for stmt in _submits(program.body):
-        if dialect.max_deps is not None and len(stmt.deps) > dialect.max_deps:
+        count = sum(d.most_ids for d in stmt.deps)
+        if dialect.max_deps is not None and count > dialect.max_deps:
             inferred = sum(1 for d in stmt.deps if d.inferred)
-            what = f"needs {len(stmt.deps)} deps ({inferred} inferred)" if inferred else \
-                f"lists {len(stmt.deps)} deps"
+            what = f"needs {count} deps ({inferred} inferred)" if inferred else \
+                (f"lists {count} deps" if count == len(stmt.deps) else
+                 f"can name {count} task ids (a task-id array counts as its elements)")
             found.append(error(
                 "E151", f"this submission {what}; the {dialect.name} "
                 f"runtime allows {dialect.max_deps} per task", stmt.deps[0].span.to(

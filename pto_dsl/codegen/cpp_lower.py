@@ -14,6 +14,7 @@ from pto_dsl.diagnostics import CompileError, Stage, error
 from pto_dsl.source import Span
 from pto_dsl.types import DTYPE_INFO
 
+from . import cpp_arrays
 from . import cpp_expr as cx
 from .cpp_fold import same
 from .cpp_model import (
@@ -165,6 +166,10 @@ class _Lowerer:
             return self.for_(s)
         if isinstance(s, ir.IfStmt):
             return self.if_(s)
+        if isinstance(s, ir.TaskArrayDecl):
+            return cpp_arrays.declare(self.ctx, s)
+        if isinstance(s, ir.FatalStmt):
+            return cpp_arrays.fatal(self.ctx, s)
         mode = "PTO2ScopeMode::MANUAL" if s.scope.manual else ""
         return BlockView("scope", self.ctx.origin(s.span), (), None, "", mode,
                          self.block(s.body), (), False)
@@ -271,7 +276,8 @@ class _Lowerer:
         launch = self._launch(s.launch)
         args_name = ctx.namer.fresh(f"{base}_args")
         kernels_name, slots, call = self._call(kernel, base, args_name, s.span)
-        binding, target = self._bind(s.target, s.site)
+        binding, target = self._bind(s.target, s.site) if s.index is None or s.target is None \
+            else ("assign", cpp_arrays.element(ctx, s.target, s.index))
         return SubmitView(ctx.origin(s.span), ctx.take_setup(), args_name, tuple(tensors),
                           deps, ctx.namer.fresh(f"{base}_deps"),
                           ctx.namer.fresh(f"{base}_dep_count"), tuple(scalars),
@@ -312,6 +318,9 @@ class _Lowerer:
         return f"static_cast<{cpp}>({cx.scalar(self.ctx, arg.value)})"
 
     def _dep(self, d: ir.Dep) -> DepView:
+        if d.array:
+            guard = cx.scalar(self.ctx, d.guard) if d.guard is not None else None
+            return cpp_arrays.dep(self.ctx, d, guard)
         info = self.ctx.tasks[id(d.var)]
         conditions = []
         if d.guard is not None:

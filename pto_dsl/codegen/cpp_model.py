@@ -30,6 +30,9 @@ class DepView:
     task_id: str
     condition: str | None  # the `when` guard and/or the validity check; None: always
     inferred: bool = False  # derived by `scope manual infer`, not written in the program
+    # all or a slice of a task-id array: (start pointer, count, first, stop, loop variable)
+    run: tuple[str, str, str, str, str] | None = None
+    capacity: int = 1  # the most task ids it adds
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,19 @@ class SubmitView:
 
     @property
     def conditional_deps(self) -> bool:
-        return any(d.condition is not None for d in self.deps)
+        return any(d.condition is not None or d.run is not None for d in self.deps)
+
+    @property
+    def single_run(self) -> DepView | None:
+        """The one unguarded dep on all or a slice of a task-id array, passed as it is."""
+        if len(self.deps) == 1 and self.deps[0].run is not None \
+                and self.deps[0].condition is None:
+            return self.deps[0]
+        return None
+
+    @property
+    def deps_capacity(self) -> int:
+        return sum(d.capacity for d in self.deps)
 
     @property
     def inferred_deps(self) -> int:

@@ -55,6 +55,8 @@ def _target(s: ir.Stmt) -> ir.Var | None:
         return s.var
     if isinstance(s, (ir.Submit, ir.AllocStmt)):
         return s.target
+    if isinstance(s, ir.TaskArrayDecl):
+        return s.var
     return None
 
 

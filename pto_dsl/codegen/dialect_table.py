@@ -21,6 +21,7 @@ class CppDialect:
     submit_mixed: str
     submit_dummy: str | None  # a dependency-only task (None: the dialect has none)
     dep_style: str  # "add_dep": Arg::add_dep per id; "array": set_dependencies(ids, n)
+    report_fatal: str  # the macro that reports a fatal error to the runtime
     header: str  # the interface header of this project that declares the dialect's API
 
 
@@ -35,6 +36,7 @@ V0 = CppDialect(
     submit_mixed="pto2_rt_submit_task",
     submit_dummy=None,
     dep_style="add_dep",
+    report_fatal="pto2_rt_report_fatal",
     header="pto2_api_v0.h",
 )
 
@@ -49,6 +51,7 @@ CURRENT = CppDialect(
     submit_mixed="rt_submit_task",
     submit_dummy="rt_submit_dummy_task",
     dep_style="array",
+    report_fatal="rt_report_fatal",
     header="pto2_api_current.h",
 )
 

@@ -108,6 +108,8 @@ def _statement_names(stmt: ir.Stmt, program: ir.Program, sym: Callable[[ir.Var, 
             out.append(Occurrence(_name_at(stmt.span, stmt.target.name), target))
     elif isinstance(stmt, ir.ForStmt):
         sym(stmt.var, "loop")
+    elif isinstance(stmt, ir.TaskArrayDecl):
+        sym(stmt.var, "let")
     if isinstance(stmt, ir.Submit):
         for dep in stmt.deps:
             if not dep.inferred:

@@ -31,7 +31,11 @@ def dep_fix_edits(program: ir.Program, early: Task, late: Task) -> tuple[Fix, ..
 def _dep_name(program: ir.Program, early: Task, late: Task) -> str | None:
     reaching = program.sites[late.site].reaching
     names = sorted((len(sites), name) for name, sites in reaching.items() if early.site in sites)
-    return names[0][1] if names else None
+    if names:
+        return names[0][1]
+    if early.element is not None:  # the element of a task-id array it was stored in
+        return f"{early.element[0]}[{early.element[1]}]"
+    return None
 
 
 def submission(stmts: tuple[ir.Stmt, ...], site: int) -> ir.Submit | None:

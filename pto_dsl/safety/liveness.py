@@ -65,7 +65,7 @@ def _diagnostic(graph: TaskGraph, runtime: RuntimeConfig, dep: ir.Dep,
                 item: _Item) -> Diagnostic:
     producer, consumer = graph.task(item.example[0]), graph.task(item.example[1])
     return warning(
-        "W303", f"dep '{dep.var.name}' names a task that has certainly retired: the runtime "
+        "W303", f"dep '{dep.label}' names a task that has certainly retired: the runtime "
         "skips it", dep.span,
         notes=[Note(f"first instance: {producer.label} -> {consumer.label}; "
                     f"{item.example[2]} tasks were allocated after {producer.label} in ring "
@@ -114,7 +114,7 @@ def _consumed(graph: TaskGraph, dep: ir.Dep, item: _Item) -> Diagnostic:
     producer, consumer = graph.task(item.example[0]), graph.task(item.example[1])
     assert producer.scope is not None
     return warning(
-        "W304", f"dep '{dep.var.name}' names a task whose scope has ended: it may already be "
+        "W304", f"dep '{dep.label}' names a task whose scope has ended: it may already be "
         "CONSUMED, and this target links it anyway, which corrupts its slot's reference "
         "counts", dep.span,
         notes=[Note(f"first instance: {producer.label} -> {consumer.label}"

@@ -72,8 +72,10 @@ def _diagnostic(program: ir.Program, graph: TaskGraph, group: _Group) -> Diagnos
     did, does = _VERB[h.kind]
     acc = h.later.access
     params = ", ".join(f"'{p}'" for p in group.params)
+    element = (f" (element {early.element[1]} of task-id array '{early.element[0]}')"
+               if early.element is not None else "")
     message = (f"race ({h.kind.value}): '{late.kernel}' {does} {params}, which "
-               f"'{early.kernel}' {did}, and nothing orders '{late.kernel}' after "
+               f"'{early.kernel}'{element} {did}, and nothing orders '{late.kernel}' after "
                f"'{early.kernel}'")
     notes = [Note(f"'{early.kernel}' {did} it here", early.span),
              Note(f"first instance: {early.label} and {late.label}, buffer "

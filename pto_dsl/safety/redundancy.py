@@ -145,7 +145,7 @@ def _diagnostic(graph: TaskGraph, clause: tuple[ir.Dep, ...], index: int,
                 item: _Item) -> Diagnostic:
     assert item.example is not None
     dep = clause[index]
-    fix = remove_dep([d.span for d in clause], index, dep.var.name)
+    fix = remove_dep([d.span for d in clause], index, dep.label)
     producer, consumer = (graph.task(t) for t in item.example)
     why = ("the runtime creates this edge itself (a creator or TensorMap edge)"
            if item.by_runtime else
@@ -153,7 +153,7 @@ def _diagnostic(graph: TaskGraph, clause: tuple[ir.Dep, ...], index: int,
            "producers, and does not need it to keep a buffer alive")
     count = f"all {item.edges} instances" if item.edges > 1 else "its one instance"
     return warning(
-        "W302", f"dep '{dep.var.name}' is redundant: {why}", dep.span,
+        "W302", f"dep '{dep.label}' is redundant: {why}", dep.span,
         notes=[Note(f"in {count}, for example {producer.label} -> {consumer.label}")],
-        help=(f"remove '{dep.var.name}' from this dep clause",), stage=Stage.VALIDATION,
+        help=(f"remove '{dep.label}' from this dep clause",), stage=Stage.VALIDATION,
         fixes=(fix,) if fix else ())

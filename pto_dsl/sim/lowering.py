@@ -18,6 +18,7 @@ from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.graph import Buffer
 from pto_dsl.instantiate import DEFAULT_LIMITS, Frame, Instantiator, Limits, Run
+from pto_dsl.instantiate_arrays import compile_deps, element_store
 from pto_dsl.instantiate_submit import dims_checker
 from pto_dsl.regions import Region
 from pto_dsl.sim.api import (
@@ -156,7 +157,18 @@ class Lowering(Instantiator):
             return self.submit(s)
         if isinstance(s, ir.AllocStmt):
             return self.alloc(s)
+        if isinstance(s, ir.FatalStmt):
+            return self.fatal(s)
         return super().stmt(s)
+
+    def fatal(self, s: ir.FatalStmt) -> Run:
+        """`rt_report_fatal` and return: the runtime latches the code and stops."""
+        code, message, span, rt = ErrorCode(s.number), s.message, s.span, self.rt
+
+        def fatal(f: Frame) -> None:
+            rt.report_fatal(code, message)
+            self.check_fatal(span)
+        return fatal
 
     def scope(self, s: ir.ScopeStmt) -> Run:
         body, mode, span, rt = self.block(s.body), s.scope.manual, s.span, self.rt
@@ -171,6 +183,10 @@ class Lowering(Instantiator):
         return scope
 
     def deps(self, s: ir.Submit) -> Callable[[Frame], list[int]]:
+        with_arrays = compile_deps(self, s.deps, lambda task: task.task_id,
+                                   lambda d, i: INVALID_TASK_ID)
+        if with_arrays is not None:
+            return lambda f: [tid for tid, _ in with_arrays(f)]
         plan = [(d.var.slot, self.expr(d.guard) if d.guard is not None else None)
                 for d in s.deps]
 
@@ -195,7 +211,8 @@ class Lowering(Instantiator):
         scalars = [self.expr(a.value) for a in s.args if isinstance(a, ir.ScalarArg)]
         check_dims = dims_checker(self, kernel, tensor_args)
         new_names = [a.param.name for a in tensor_args if isinstance(a, ir.NewArg)]
-        target = s.target.slot if s.target is not None else None
+        target = s.target.slot if s.target is not None and s.index is None else None
+        store_at = element_store(self, s, mark=False) if s.index is not None else None
         blocks = self.expr(s.launch.blocks) if s.launch is not None else None
         dummy = kernel.core == "dummy"
         sync = s.launch is not None and s.launch.sync
@@ -205,6 +222,7 @@ class Lowering(Instantiator):
         new_at = [i for i, a in enumerate(tensor_args) if isinstance(a, ir.NewArg)]
 
         def submit(f: Frame) -> None:
+            store = store_at(f) if store_at is not None else None
             items = [make(f) for make in plan]
             if check_dims is not None:
                 sized = list(items)
@@ -222,9 +240,12 @@ class Lowering(Instantiator):
             self.count_task(span)
             if rt.fatal_code:
                 self.check_fatal(span)
+            value = SimTask(result.task_id, {
+                name: _as_value(out, name) for name, out in zip(new_names, result.outputs)})
             if target is not None:
-                f[target] = SimTask(result.task_id, {
-                    name: _as_value(out, name) for name, out in zip(new_names, result.outputs)})
+                f[target] = value
+            elif store is not None:
+                store(value)
         return submit
 
     def _tensor_plan(self, a: ir.TensorArg | ir.NewArg) -> Callable[[Frame], Any]:

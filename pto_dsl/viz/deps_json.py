@@ -95,7 +95,7 @@ class _Exporter:
         self.addresses: dict[int, int] = {}
         self.tensors: dict[int, Json] = {}  # by buffer id, in first-sighting order
         self._next_addr = ADDRESS_BASE
-        self._kernel_ids: dict[str, list[int]] = {}
+        self._kernel_ids: dict[int, list[int]] = {}
 
     def tensor_id(self, buf: Buffer) -> str:
         """The buffer's tensor id (as deps.json writes it: a decimal string), giving the
@@ -111,15 +111,16 @@ class _Exporter:
                 "buffer_numel": str(buffer_numel(buf))}
         return str(found["tensor_id"])
 
-    def kernel_ids(self, kernel_name: str) -> list[int]:
-        """The func ids of a kernel's slots (aic, aiv0, aiv1), -1 where it has none; one
-        list per kernel, shared by its tasks."""
-        found = self._kernel_ids.get(kernel_name)
+    def kernel_ids(self, site: int) -> list[int]:
+        """The func ids of the slots (aic, aiv0, aiv1) of a site's kernel, -1 where it has
+        none; one list per site, shared by its tasks."""
+        found = self._kernel_ids.get(site)
         if found is None:
-            slots = dict(self.program.kernels[kernel_name].func_ids)
+            kernel = self.program.sites[site].kernel  # a dummy task's is its site's own
+            slots = dict(kernel.func_ids) if kernel is not None else {}
             ids = [slots.get(s, slots.get("aiv") if s == "aiv0" else None) for s in SLOTS]
-            found = self._kernel_ids[kernel_name] = [
-                INVALID_KERNEL_ID if k is None else k for k in ids]
+            found = self._kernel_ids[site] = [INVALID_KERNEL_ID if k is None else k
+                                              for k in ids]
         return found
 
     def task(self, task: Task) -> Json:
@@ -134,7 +135,7 @@ class _Exporter:
                          "dtype": DTYPE_INFO[buf.dtype][0], "shape": shape,
                          "start_offset": start, "strides": strides})
         return {"task_id": str(self.ids[task.id]), "scope": task.scope_mode,
-                "early_dispatch": False, "kernel_ids": self.kernel_ids(task.kernel),
+                "early_dispatch": False, "kernel_ids": self.kernel_ids(task.site),
                 "block_num": 1, "args": args}
 
     def edges(self, task: Task, tmap: TensorMap) -> Iterator[Json]:
