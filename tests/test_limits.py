@@ -216,7 +216,8 @@ def test_a_terminal_gets_a_bar_even_without_a_size(tmp_path: Path) -> None:
     80 columns wide rather than hidden."""
     import pty
     program = tmp_path / "bar.pto"
-    program.write_text(LOOP.replace("for i in 0 .. n { K(buf) }", "for j in 0 .. 100 { "
+    # 300,000 tasks: instantiating them takes well over the second before a bar is drawn
+    program.write_text(LOOP.replace("for i in 0 .. n { K(buf) }", "for j in 0 .. 300 { "
                                     "scope { for i in 0 .. n { K(buf) } } }") % 1000)
     master, slave = pty.openpty()
     proc = subprocess.Popen([_script("pto-check"), str(program)], stdout=subprocess.DEVNULL,
