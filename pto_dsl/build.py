@@ -266,10 +266,12 @@ class Builder:
         return n.ExprStmt(expr, self.deps(deps), self.span(tree), self.launch(launch))
 
     def stmt_element_assign_stmt(self, tree: Tree[Token]) -> n.Stmt:
-        name, index, value, launch, deps = tree.children
+        name, *rest = tree.children
+        *indices, value, launch, deps = rest
         assert isinstance(name, Token)
-        return n.ElementAssign(self.ident(name), self.expr(index), self.expr(value),
-                               self.deps(deps), self.span(tree), self.launch(launch))
+        return n.ElementAssign(self.ident(name), tuple(self.expr(i) for i in indices),
+                               self.expr(value), self.deps(deps), self.span(tree),
+                               self.launch(launch))
 
     def stmt_fatal_stmt(self, tree: Tree[Token]) -> n.Stmt:
         code, message = tree.children
@@ -464,11 +466,12 @@ class Builder:
     def expr_alloc(self, t: Tree[Token]) -> n.Expr:
         items = []
         for item in _trees(t):
-            name, dtype, *dims = item.children
+            name, dtype, *dims, init = item.children
             assert isinstance(name, Token) and isinstance(dtype, Token)
             items.append(n.AllocItem(self.ident(name), self.word(dtype, DTYPES, "dtype"),
                                      tuple(self.expr(d) for d in dims if d is not None),
-                                     self.span(item)))
+                                     self.span(item),
+                                     self.expr(init) if init is not None else None))
         return n.Alloc(tuple(items), self.span(t))
 
     def expr_list_lit(self, t: Tree[Token]) -> n.Expr:

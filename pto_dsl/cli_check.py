@@ -66,6 +66,7 @@ class CaseSummary:
     records: tuple[tuple[str, int], ...]  # deps.json edge records by source
     scopes: int
     orchestration_reads: int
+    orchestration_writes: int
     tasks_per_kernel: tuple[tuple[str, int], ...]  # declaration order, then alloc
     scopes_by_mode: tuple[tuple[str, int], ...]
     edges_by_origin: tuple[tuple[str, int], ...]
@@ -78,7 +79,8 @@ class CaseSummary:
         records = tuple((src, g.records[src]) for src in ("explicit", "creator", "tensormap")
                         if g.records[src])
         return CaseSummary(name, len(g), g.edge_count(), records, len(g.scopes),
-                           len(g.host_reads),
+                           sum(not r.write for r in g.host_reads),
+                           sum(r.write for r in g.host_reads),
                            tuple((k, per_kernel[k]) for k in order if per_kernel[k]),
                            tuple(sorted(g.scopes_by_mode().items())),
                            tuple(sorted(g.edges_by_origin().items())),
@@ -88,6 +90,7 @@ class CaseSummary:
         return {"case": self.case, "tasks": self.tasks, "dependency_pairs": self.pairs,
                 "edge_records": dict(self.records),
                 "scopes": self.scopes, "orchestration_reads": self.orchestration_reads,
+                "orchestration_writes": self.orchestration_writes,
                 "tasks_per_kernel": dict(self.tasks_per_kernel),
                 "scopes_by_mode": dict(self.scopes_by_mode),
                 "pairs_by_origin": dict(self.edges_by_origin),
@@ -98,7 +101,9 @@ class CaseSummary:
                 f"{plural(self.pairs, 'dependency pair')}, "
                 f"{records_text(Counter(dict(self.records)))}, "
                 f"{plural(self.scopes, 'scope')}, "
-                f"{plural(self.orchestration_reads, 'orchestration read')}",
+                f"{plural(self.orchestration_reads, 'orchestration read')}"
+                + (f", {plural(self.orchestration_writes, 'orchestration write')}"
+                   if self.orchestration_writes else ""),
                 "  tasks per kernel  " + _counts(self.tasks_per_kernel),
                 "  scopes by mode    " + _counts(self.scopes_by_mode),
                 "  pairs by origin   " + _counts(self.edges_by_origin),

@@ -8,9 +8,9 @@ summary as a .pto program. No C++ compiler is exit 3.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pto_dsl.diagnostics import CompileError, Diagnostic, Note, Stage, error
 from pto_dsl.dialects import DIALECTS
@@ -33,6 +33,8 @@ class RecordedCase:
     name: str
     checked: Checked  # source: the C++ file; program: the recorded sites and scopes
     graph: TaskGraph
+    events: list[tuple[Any, ...]] = field(default_factory=list)  # for pto-run
+    signature: Checked | None = None
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
@@ -81,6 +83,7 @@ def record_one(args: argparse.Namespace, diags: list[Diagnostic]) -> RecordedCas
                                  raise_errors=False)
     if isinstance(result, list):
         raise CompileError(result)
+    diags.extend(result.checked.warnings)  # what the graph does not model yet (W809)
     return result
 
 
@@ -105,9 +108,11 @@ def record_cases(args: argparse.Namespace, signature: Checked, names: list[str],
             values = case_values(signature, name)
             rec = record.record(prepared, signature.program, values, args.timeout)
             checked = Checked(source, rec.program, signature.dialect)
+            checked.warnings.extend(rec.unmodelled.warnings())
+            checked.warnings.extend(rec.unmodelled.predicate_errors(rec.graph))
             if raise_errors:
                 checked.warnings.extend(check_graph(checked, rec.graph, args.runtime))
-            out.append((name, RecordedCase(name, checked, rec.graph)))
+            out.append((name, RecordedCase(name, checked, rec.graph, rec.events, signature)))
         except CompileError as exc:
             out.append((name, exc.diagnostics))
     return out

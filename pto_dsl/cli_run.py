@@ -10,15 +10,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pto_dsl import progress
+from pto_dsl import cli_record, progress
 from pto_dsl.cli import (
     EXIT_ERRORS,
     EXIT_OK,
+    EXIT_UNAVAILABLE,
     ToolParser,
     UsageError,
     guarded,
@@ -82,6 +84,7 @@ def _parser() -> ToolParser:
                    help="progress of a long run on stderr: a bar, a line when it turns long "
                    "and one at its end, or nothing (auto: a bar if stderr is a terminal, "
                    "lines otherwise, nothing with --quiet)")
+    cli_record.add_options(p)
     return p
 
 
@@ -111,7 +114,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pto_dsl.sim.run import SimOptions, simulate
 
         _check_outputs(args)
-        checked = load_program(args, diags)
+        lowering: Any = None
+        diverged: list[Diagnostic] = []
+        if args.signature is not None:  # a C++ orchestration: record it, then replay that
+            if args.explore:
+                raise UsageError("--explore runs .pto programs, not with --signature")
+            try:
+                checked, lowering, diverged = _recorded(args, diags)
+            except cli_record.Unavailable as exc:
+                print(f"pto-run: {exc}", file=sys.stderr)
+                return EXIT_UNAVAILABLE
+        else:
+            checked = load_program(args, diags)
         _check_outputs(args)  # again: the files the program names are known now
         if not checked.program.cases:
             raise UsageError(f"{args.file} declares no case: pto-run runs a case of the "
@@ -126,8 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             with _progress(args).stage(f"run case {args.case or 'default'}") as update:
                 options.progress = lambda rt: update(rt.seq)
                 try:
-                    result = simulate(checked, args.case, options)
+                    result = simulate(checked, args.case, options) if lowering is None \
+                        else simulate(checked, args.case, options, lowering)
                     update(result.runtime.seq)  # the count at the end, not the last tick
+                    diags.extend(diverged)
                 finally:
                     options.progress = None  # explore runs without it
         except CompileError:
@@ -135,7 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _explore(checked, args, options)
             raise
         if not args.json:  # with --json stdout holds only the diagnostics
-            for line in summary(result, checked.source.name):
+            for line in summary(result, str(args.file) if args.signature else
+                                checked.source.name):
                 print(line)
             print(f"  wall time         {time.perf_counter() - started:.2f} s")
         if args.stats_json:
@@ -151,6 +168,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = max(code, _explore(checked, args, options))
         return code
     return guarded("pto-run", args, body)
+
+
+def _recorded(args: argparse.Namespace,
+              diags: list[Diagnostic]) -> tuple[Checked, Any, list[Diagnostic]]:
+    """The signature with the recorded run's sites as its program, and what replays the
+    run on the simulator (pto_dsl.record.simulate)."""
+    from pto_dsl.pipeline import Checked
+    from pto_dsl.record.simulate import lowering_of, sim_program
+
+    recorded = cli_record.record_one(args, diags)
+    signature = recorded.signature
+    assert signature is not None
+    args.case = recorded.name
+    program = sim_program(recorded.checked.program, signature.program)
+    diverged: list[Diagnostic] = []  # W811, once the simulation has run
+    return Checked(signature.source, program, signature.dialect), \
+        lowering_of(recorded.events, recorded.graph, diverged), diverged
 
 
 def _params(args: argparse.Namespace) -> Params:

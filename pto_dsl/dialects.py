@@ -45,6 +45,10 @@ class RuntimeRules:
     # The heap rebases to offset 0 whenever no live packed buffer remains (current).
     heap_rebase: bool
     lookup_count: LookupCount
+    # An orchestration write waits for every consumer its producers hold (current); v0's
+    # wait counts the producer's scope reference among them once its scope has ended, so
+    # it may return while one consumer still runs: only an open scope's producers count.
+    exact_consumer_wait: bool = True
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ V0_RULES = RuntimeRules(
     drops_consumed_producers=False,
     heap_rebase=False,
     lookup_count=LookupCount.EVERY_CALL,
+    exact_consumer_wait=False,
 )
 CURRENT_RULES = RuntimeRules(
     overlap=OverlapRule.FLAT_THEN_BOX,

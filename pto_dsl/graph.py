@@ -130,11 +130,16 @@ class Task:
 
 @dataclass(frozen=True)
 class HostRead:
-    """An orchestration-side read (`get_tensor_data`, runtime-model.md)."""
+    """An orchestration-side access of one element, in program order: a read
+    (`get_tensor_data`) or, with `write`, a write (`set_tensor_data`, runtime-model.md)."""
 
     span: Span
     access: Access
-    after_tasks: int  # number of tasks submitted before the read
+    after_tasks: int  # number of tasks submitted before the access
+    # the tasks the runtime waits for before the access (the tensor's creator and
+    # overlapping TensorMap writers; for a write also their consumers), by task id
+    waited: tuple[int, ...] = ()
+    write: bool = False
 
 
 def plural(count: int, noun: str) -> str:
@@ -178,7 +183,12 @@ class TaskGraph:
         self._tasks.append(task)
         self._fanin.append(fanin)
         self._producers.append(tuple(fanin))
-        self._consumers = self._nx = None
+        self._nx = None
+        consumers = self._consumers
+        if consumers is not None:  # kept up to date once built (orchestration writes use it)
+            consumers.append([])
+            for p in fanin:
+                consumers[p].append(task.id)
 
     # ---- queries -------------------------------------------------------------
     @property

@@ -11,16 +11,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from pto_dsl import instantiate_host as host
 from pto_dsl import ir
 from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.dialects import DEFAULT_DIALECT, RuntimeRules
-from pto_dsl.graph import Access, Buffer, HostRead, ScopeInstance, Task, TaskGraph
+from pto_dsl.graph import Access, Buffer, ScopeInstance, Task, TaskGraph
 from pto_dsl.instantiate_arrays import compile_decl, compile_fatal
 from pto_dsl.instantiate_expr import compile_expr
 from pto_dsl.instantiate_submit import compile_alloc, compile_submit
 from pto_dsl.perf import paused_gc
-from pto_dsl.regions import Overlap, Region, classify
+from pto_dsl.regions import Region
 from pto_dsl.source import Span
 from pto_dsl.tensormap import TensorMap
 from pto_dsl.types import DEFAULT_MAX_TASKS, INT64_MAX, INT64_MIN
@@ -84,8 +85,12 @@ class Instantiator:
         self.manual_depth: int | None = None  # depth where the outermost manual scope began
         self.instance: tuple[tuple[str, int], ...] = ()
         self.placement = self.place()
-        # entry-tensor regions written by tasks so far (any mode), for orchestration reads
+        # regions written so far by tasks (any mode) or the orchestration (host.HOST), per
+        # buffer, for orchestration reads; the elements the orchestration wrote, by
+        # (buffer, flat index); initial values of allocated buffers
         self.written: dict[int, list[tuple[Region, int]]] = {}
+        self.host_values: dict[tuple[int, int], Any] = {}
+        self.initial_values: dict[int, Any] = {}
 
     # ---- errors ----------------------------------------------------------------
     def fail(self, code: str, message: str, span: Span, help: tuple[str, ...] = ()) -> NoReturn:
@@ -145,7 +150,10 @@ class Instantiator:
             frame[var.slot] = self.case.symbols[name]
         self.check_shapes()
         body = self.block(self.program.body)
-        body(frame)
+        try:
+            body(frame)
+        except host.UnknownUsed as exc:
+            host.unknown_error(self, exc)
         self.graph.tensormap_lookups = self.tmap.lookups
         self.graph.tensormap_inserts = self.tmap.inserts
         return self.graph
@@ -188,6 +196,8 @@ class Instantiator:
             return compile_submit(self, s)
         if isinstance(s, ir.AllocStmt):
             return compile_alloc(self, s)
+        if isinstance(s, ir.SetElement):
+            return host.compile_set(self, s)
         if isinstance(s, ir.ForStmt):
             return self.for_(s)
         if isinstance(s, ir.TaskArrayDecl):
@@ -269,28 +279,12 @@ class Instantiator:
         return make
 
     def host_read(self, tv: Tensor, index: tuple[int, ...], span: Span) -> Any:
-        """`get_tensor_data` (runtime-model.md): one TensorMap lookup, then the value.
+        """`get_tensor_data` (runtime-model.md): one TensorMap lookup, then the value."""
+        return host.host_read(self, tv, index, span)
 
-        Only contents the case gives can be read: an element that a task creates or has
-        written before this point is known only when the program runs.
-        """
-        region = Region(tv.region.layout,
-                        tuple(o + i for o, i in zip(tv.region.offsets, index)), (1,) * len(index))
-        self.tmap.lookups += 1
-        buf = tv.buffer
-        writer = buf.owner
-        for written, task in self.written.get(buf.id, ()):
-            if classify(region, written) is not Overlap.NO_OVERLAP:
-                writer = task
-        if writer is not None:
-            self.fail("E171", f"this element of '{buf.name}' is computed by task "
-                      f"{self.graph.task(writer).label}, so it is not known before the "
-                      "program runs", span,
-                      help=("only contents given by the case can be read when instantiating; "
-                            "read an entry tensor that no task writes first",))
-        self.graph.host_reads.append(HostRead(span, Access(buf, region, ir.Tag.INPUT, "",
-                                                           tv.manual_dep), len(self.graph)))
-        return self.case.element(buf.name, region.offsets)
+    def core_count(self, kind: str) -> int:
+        """rt_available_cluster_count (`cluster`) / rt_available_aiv_count (`aiv`)."""
+        return host.core_count(kind)
 
 
 def instantiate(program: ir.Program, case: CaseValues,

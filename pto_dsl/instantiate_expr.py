@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir
 from pto_dsl.graph import Task
+from pto_dsl.instantiate_host import Unknown, compile_core_count
 from pto_dsl.regions import Region
 from pto_dsl.source import Span
 from pto_dsl.types import INT64_MAX, INT64_MIN, MAX_DIM
@@ -16,10 +17,22 @@ from pto_dsl.values import Tensor, TensorVal
 if TYPE_CHECKING:
     from pto_dsl.instantiate import Eval, Frame, Instantiator
 
+def _min(a: Any, b: Any) -> Any:
+    if type(a) is Unknown or type(b) is Unknown:  # computed by a task: still computed
+        return a if type(a) is Unknown else b
+    return min(a, b)
+
+
+def _max(a: Any, b: Any) -> Any:
+    if type(a) is Unknown or type(b) is Unknown:
+        return a if type(a) is Unknown else b
+    return max(a, b)
+
+
 _DIRECT: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "==": operator.eq,
     "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-    "min": min, "max": max}
+    "min": _min, "max": _max}
 
 
 def compile_expr(inst: Instantiator, e: ir.Expr) -> Eval:
@@ -43,6 +56,8 @@ def compile_expr(inst: Instantiator, e: ir.Expr) -> Eval:
         return _view(inst, e)
     if isinstance(e, ir.Reshape):
         return _reshape(inst, e)
+    if isinstance(e, ir.CoreCount):
+        return compile_core_count(inst, e)
     if isinstance(e, ir.ManualDep):
         tensor = compile_expr(inst, e.tensor)
 
@@ -76,6 +91,8 @@ def _binary(inst: Instantiator, e: ir.Binary) -> Eval:
 
     def divide(f: Frame) -> Any:
         a, b = left(f), right(f)
+        if type(a) is Unknown or type(b) is Unknown:
+            return a if type(a) is Unknown else b
         if b == 0:
             inst.fail("E170", "division by zero", span)
         if not integer:
@@ -100,7 +117,7 @@ def _int64(inst: Instantiator, compute: Eval, span: Span) -> Eval:
 
     def checked(f: Frame) -> Any:
         value = compute(f)
-        if lo <= value <= hi:
+        if type(value) is Unknown or lo <= value <= hi:
             return value
         _overflow(inst, value, span)
     return checked

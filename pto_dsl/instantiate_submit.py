@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pto_dsl import ir, machine
 from pto_dsl.graph import Access, Origin, Task
 from pto_dsl.instantiate_arrays import compile_deps, element_store
+from pto_dsl.instantiate_host import known
 from pto_dsl.regions import Region
 from pto_dsl.tensormap import TensorMap
 from pto_dsl.types import MAX_DIM
@@ -177,7 +178,8 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
         accesses = [make(f, tid, outputs) for make in makers]
         if check_dims is not None:
             check_dims(accesses)
-        task = make_task(tid, tuple(accesses), tuple([e(f) for e in scalar_evals]), outputs,
+        task = make_task(tid, tuple(accesses), tuple([known(e(f)) for e in scalar_evals]),
+                         outputs,
                          tuple(p for p, _ in explicit), tuple(i for _, i in explicit))
         task.blocks, task.sync_start = blocks, sync
         add_task(inst, task, writes)
@@ -202,10 +204,9 @@ def add_task(inst: Instantiator, task: Task, writes: list[int]) -> None:
     if inst.manual_depth is None:
         _auto_fanin(inst.tmap, accesses, tid, fanin, records)
     written = inst.written
-    for i in writes:  # entry tensors written by tasks, for orchestration reads
+    for i in writes:  # regions written by tasks, for orchestration reads
         acc = accesses[i]
-        if acc.buffer.owner is None:
-            written.setdefault(acc.buffer.id, []).append((acc.region, tid))
+        written.setdefault(acc.buffer.id, []).append((acc.region, tid))
     inst.graph.add_task(task, fanin)
     inst.count_task(task.span)
 
@@ -237,18 +238,21 @@ def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:
     site, graph = s.site, inst.graph
     items: list[tuple[str, str, list[Eval], Any]] = [
         (i.name, i.dtype, [inst.expr(d) for d in i.dims], i.span) for i in s.items]
+    inits = [inst.expr(i.init) if i.init is not None else None for i in s.items]
     target = s.target.slot if s.target is not None else None
     make_task = inst.task_maker(site)
 
     def alloc(f: Frame) -> None:
         tid = len(graph)
         outputs: dict[str, Access] = {}
-        for name, dtype, dim_evals, span in items:
+        for (name, dtype, dim_evals, span), init in zip(items, inits):
             shape = tuple(d(f) for d in dim_evals)
             if not all(0 < d <= MAX_DIM for d in shape):
                 inst.fail("E170", f"'{name}' has shape {list(shape)}; every dimension must be "
                           "positive and fit in a uint32", span)
             buf = inst.new_buffer(f"alloc#{tid}.{name}", dtype, shape, tid)
+            if init is not None:  # what orchestration reads of it give until it is written
+                inst.initial_values[buf.id] = init(f)
             outputs[name] = Access(buf, Region(shape, (0,) * len(shape), shape), OUTPUT, name,
                                    False)
         task = make_task(tid, tuple(outputs.values()), (), outputs, ())

@@ -295,7 +295,18 @@ class OutputOf:
     span: Span
 
 
-Expr = Union[Const, Load, Binary, UnaryOp, ElementRead, View, Reshape, ManualDep, OutputOf]
+@dataclass(frozen=True)
+class CoreCount:
+    """`available_cluster_count()` / `available_aiv_count()`: a core count of the machine
+    the program runs on (the current runtime's rt_available_*_count)."""
+
+    kind: str  # "cluster" or "aiv"
+    ty: Ty
+    span: Span
+
+
+Expr = Union[Const, Load, Binary, UnaryOp, ElementRead, View, Reshape, ManualDep, OutputOf,
+             CoreCount]
 
 
 # ---- statements ----------------------------------------------------------------
@@ -391,6 +402,7 @@ class AllocItemIR:
     dtype: str
     dims: tuple[Expr, ...]
     span: Span
+    init: Expr | None = None  # the initial value of every element (set_initial_value)
 
 
 @dataclass(frozen=True)
@@ -441,6 +453,17 @@ class ScopeStmt:
 
 
 @dataclass(frozen=True)
+class SetElement:
+    """`t[i, ...] = v`: an orchestration-side write of one element (`set_tensor_data`,
+    runtime-model.md); `value` has the element's value type."""
+
+    tensor: Expr
+    indices: tuple[Expr, ...]
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
 class TaskArrayDecl:
     """`let ids = tasks[N]`: N task ids, none assigned yet (invalid ids)."""
 
@@ -460,7 +483,7 @@ class FatalStmt:
 
 
 Stmt = Union[LetStmt, AssignStmt, Submit, AllocStmt, ForStmt, IfStmt, ScopeStmt,
-             TaskArrayDecl, FatalStmt]
+             TaskArrayDecl, FatalStmt, SetElement]
 
 
 
@@ -499,10 +522,16 @@ def own_exprs(s: Stmt, inferred_guards: bool = True) -> Iterator[Expr]:
     elif isinstance(s, AllocStmt):
         for item in s.items:
             yield from item.dims
+            if item.init is not None:
+                yield item.init
     elif isinstance(s, ForStmt):
         yield from (e for e in (s.start, s.stop, s.step) if e is not None)
     elif isinstance(s, IfStmt):
         yield s.cond
+    elif isinstance(s, SetElement):
+        yield s.tensor
+        yield from s.indices
+        yield s.value
 
 
 def _const_int(e: Expr | None, default: int) -> int | None:

@@ -12,7 +12,7 @@ import contextlib
 import difflib
 from collections.abc import Callable, Iterator
 
-from pto_dsl import ir, lower_arrays, lower_submit
+from pto_dsl import ir, lower_arrays, lower_host, lower_submit
 from pto_dsl import nodes as n
 from pto_dsl.diagnostics import Diagnostic, DiagnosticSink, Note, error
 from pto_dsl.lower_expr import BUILTINS, ERROR_SITE, lower_expr
@@ -295,6 +295,11 @@ class Lowerer:
         if isinstance(s, n.If):
             return self.if_(s)
         if isinstance(s, n.ElementAssign):
+            target = self.visible(s.name.name)  # a tensor: an element write
+            if target is not None and isinstance(target.ty, ir.TensorTy):
+                return lower_host.element_assign(self, s)
+            if target is not None and isinstance(target.ty, ir.ScalarTy):
+                return lower_host.not_assignable(self, s, target)
             return lower_arrays.element_assign(self, s)
         if isinstance(s, n.Fatal):
             return lower_arrays.fatal(s)
@@ -473,14 +478,19 @@ class Lowerer:
 
 
 def _func_id_clash(k: n.Kernel, other: ir.Kernel) -> int | None:
-    """The func_id two kernels cannot share: the same id on different core types, or
-    on two single-core kernels (a mix kernel may reuse the id of a slot's kernel)."""
+    """The func_id two kernels cannot share: the same id on different core types, or on
+    two single-core kernels (a mix kernel may reuse the id of a slot's kernel), unless
+    both name the same implementation: two views of one in-core kernel (called with other
+    argument directions, as the runtime's C++ may)."""
+    same_kernel = k.impl is not None and other.impl is not None \
+        and k.impl.value == other.impl.value
     for slot, fid in k.func_ids:
         for other_slot, other_fid in other.func_ids:
             if fid != other_fid:
                 continue
             cube, other_cube = slot == "aic", other_slot == "aic"
-            if cube != other_cube or (k.core != "mix" and other.core != "mix"):
+            if cube != other_cube or (k.core != "mix" and other.core != "mix"
+                                      and not same_kernel):
                 return fid
     return None
 

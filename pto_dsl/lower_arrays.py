@@ -47,6 +47,10 @@ def element_assign(lw: Lowerer, s: n.ElementAssign) -> ir.Stmt | None:
                         notes=[Note(f"'{var.name}' is {_kind(var)}", var.span)],
                         help=("declare one with 'let NAME = tasks[LENGTH]'",)))
         return None
+    if len(s.indices) != 1:
+        lw.report(error("E107", f"a task-id array has one dimension, but {len(s.indices)} "
+                        "indices are given", s.span))
+        return None
     index = lw.int_expr(s.index)
     static_bounds(lw, var.ty, index, None)
     value = s.value

@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING
 from pto_dsl import ir
 from pto_dsl import nodes as n
 from pto_dsl.diagnostics import Note, error
+from pto_dsl.lower_host import CORE_COUNTS, core_count
 from pto_dsl.source import Span
 from pto_dsl.types import FLOAT_TYPES, INT64_MAX, INT64_MIN
 
 if TYPE_CHECKING:
     from pto_dsl.lower import Lowerer
 
-BUILTINS = ("min", "max", "cdiv", "reshape", "manual_dep")
+BUILTINS = ("min", "max", "cdiv", "reshape", "manual_dep", "available_cluster_count",
+            "available_aiv_count")
 ERR = ir.ERR
 # In a task variable's sites: it was assigned a call whose lowering failed, so what it
 # holds is unknown and its uses report nothing more (one root error, one diagnostic).
@@ -166,6 +168,8 @@ def _call(lw: Lowerer, e: n.Call) -> ir.Expr:
         return result
     if name == "reshape":
         return _reshape(lw, e)
+    if name in CORE_COUNTS:
+        return core_count(lw, e)
     if name == "manual_dep":
         if len(e.args) != 1:
             lw.report(error("E104", f"'manual_dep' takes 1 argument, {len(e.args)} given",

@@ -12,6 +12,7 @@ from pto_dsl import ir
 from pto_dsl import nodes as n
 from pto_dsl.dep_edits import remove_dep
 from pto_dsl.diagnostics import Note, error, warning
+from pto_dsl.lower_host import element_value
 from pto_dsl.source import Span
 
 if TYPE_CHECKING:
@@ -98,8 +99,9 @@ def _bind(lw: Lowerer, target: ir.Var | None, site: ir.Site) -> None:
 
 def _alloc_item(lw: Lowerer, item: n.AllocItem) -> ir.AllocItemIR:
     lw.check_rank(len(item.dims), item.span)
+    init = None if item.init is None else element_value(lw, item.dtype, item.init)
     return ir.AllocItemIR(item.name.name, item.dtype,
-                          tuple(lw.int_expr(d) for d in item.dims), item.span)
+                          tuple(lw.int_expr(d) for d in item.dims), item.span, init)
 
 
 def _call_args(lw: Lowerer, kernel: ir.Kernel, call: n.Call) -> tuple[ir.Arg, ...]:

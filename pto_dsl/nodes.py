@@ -131,6 +131,7 @@ class AllocItem:
     dtype: str
     dims: tuple[Expr, ...]
     span: Span
+    init: Expr | None = None  # `= v`: every element starts as v (set_initial_value)
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,7 @@ class Scope:
     infer: bool = False  # `scope manual infer`: the compiler writes the deps
 
 
-# ---- task-id arrays and fatal reports --------------------------------------
+# ---- task-id arrays, fatal reports and element writes ----------------------
 
 @dataclass(frozen=True)
 class TaskArray:
@@ -232,14 +233,20 @@ class TaskArray:
 
 @dataclass(frozen=True)
 class ElementAssign:
-    """`ids[i] = K(...)`: submit into one element of a task-id array."""
+    """`NAME[i, ...] = v`: submit into one element of a task-id array (`ids[i] = K(...)`),
+    or write one element of a tensor (`t[i, j] = v`, set_tensor_data)."""
 
     name: Ident
-    index: Expr
+    indices: tuple[Expr, ...]
     value: Expr
     deps: tuple[DepItem, ...] | None
     span: Span
     launch: Launch | None = None
+
+    @property
+    def index(self) -> Expr:
+        """The one index of a task-id array element (the lowering checks there is one)."""
+        return self.indices[0]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from test_compile_support import (
     CONSTRUCTS,
-    CURRENT_ONLY,
     DIALECT_NAMES,
     EXAMPLES,
     GOLDEN,
@@ -20,6 +19,7 @@ from test_compile_support import (
     compile_file,
     compile_text,
     doc_programs,
+    expressible,
     golden_name,
     include_dir,
     syntax_check,
@@ -38,10 +38,6 @@ def _comparable(path: Path, text: str) -> str:
     return ORIGIN.sub(r"\1:N", text) if path in EXAMPLES else text
 
 
-def _expressible(path: Path, dialect: str) -> bool:
-    return dialect != "v0" or path not in CURRENT_ONLY
-
-
 def _id(path: Path) -> str:
     return golden_name(path, "x").removesuffix(".x.cpp")
 
@@ -49,7 +45,7 @@ def _id(path: Path) -> str:
 @pytest.mark.parametrize("dialect", DIALECT_NAMES)
 @pytest.mark.parametrize("path", INPUTS, ids=_id)
 def test_golden(path: Path, dialect: str, update_golden: bool) -> None:
-    if not _expressible(path, dialect):
+    if not expressible(path, dialect):
         with pytest.raises(CompileError) as exc:
             compile_file(path, dialect)
         assert {d.code for d in exc.value.diagnostics} <= V0_REFUSALS
@@ -69,12 +65,12 @@ def test_golden(path: Path, dialect: str, update_golden: bool) -> None:
 @pytest.mark.parametrize("path", EXAMPLES, ids=_id)
 def test_output_is_deterministic(path: Path) -> None:
     for dialect in DIALECT_NAMES:
-        if _expressible(path, dialect):
+        if expressible(path, dialect):
             assert compile_file(path, dialect) == compile_file(path, dialect)
 
 
 def test_every_golden_has_an_input() -> None:
-    expected = {golden_name(p, d) for p in INPUTS for d in DIALECT_NAMES if _expressible(p, d)}
+    expected = {golden_name(p, d) for p in INPUTS for d in DIALECT_NAMES if expressible(p, d)}
     stale = sorted(p.name for p in GOLDEN.glob("*.cpp") if p.name not in expected)
     assert not stale, f"goldens without an input: {stale}"
 
@@ -86,7 +82,7 @@ def test_generated_code_compiles(dialect: str, tmp_path: Path) -> None:
     every complete program of the documentation, compiled in one g++ run per dialect."""
     sources = sorted(GOLDEN.glob(f"*.{dialect}.cpp"))
     for path in INPUTS:
-        if not _expressible(path, dialect):
+        if not expressible(path, dialect):
             continue
         text = compile_file(path, dialect)
         golden = GOLDEN / golden_name(path, dialect)

@@ -66,6 +66,15 @@ TASKS: dict[str, dict[str, dict[str, int]]] = {
     "prefetch_async_demo": {"prefetch_copy": {"PREFETCH_COPY": 1}},
     "sdma_async_completion_demo": {"peer_fetch": {"SDMA_TGET_ASYNC": 1, "CONSUMER": 1}},
     # Case1: 256 requests of 64 blocks (one group each); Case2/3: 64 of 128 blocks (two)
+    # six vector tasks (four ADD, two no-ops) and two alloc tasks around element access
+    "scalar_data": {"Default": {"ADD": 4, "NOOP": 1, "NOOP_OUT": 1, "alloc": 2}},
+    # SPMD tasks sized from the available core counts, with element writes of the layout
+    "available_aicore_counts": {"Default": {"SPMD_MIX": 1}},
+    "spmd_sync_start": {"Case1": {"SPMD_MIX": 4}},
+    "spmd_sync_start_aiv": {"Case1": {"SPMD_WRITE_AIV": 4}},
+    "spmd_sync_start_edge": {"Case1": {"SPMD_MIX": 5}},
+    # six rounds of four + two mixed and two + one vector tasks
+    "spmd_sync_start_stress": {"Case1": {"SPMD_MIX": 36, "SPMD_WRITE_AIV": 18}},
     "paged_attention_unroll_4dims": {"Case1": _pa_unroll(256, 256),
                                      "Case2": _pa_unroll(128, 64),
                                      "Case3": _pa_unroll(128, 64),
@@ -146,6 +155,29 @@ def test_spmd_programs_have_the_runtime_block_counts() -> None:
     assert launches["spmd_starvation"] == wave + [(6, True)] + wave + [(6, True)] + wave
     assert launches["merge_pipeline_barrier"] == [(8, False)]
     assert launches["spmd_basic"] == [(1, False)]
+
+
+def test_sync_start_programs_size_their_tasks_from_the_available_cores() -> None:
+    """24 clusters and 48 AIV cores: the block counts the runtime's cohorts give there,
+    and the orchestration's element writes of the layout, after the submit they follow."""
+    launches, writes = {}, {}
+    for name in ("available_aicore_counts", "spmd_sync_start", "spmd_sync_start_aiv",
+                 "spmd_sync_start_edge", "spmd_sync_start_stress"):
+        graph = instantiate_case(_program(name), None)
+        launches[name] = [(t.blocks, t.sync_start) for t in graph.tasks()]
+        writes[name] = [(r.access.buffer.name, r.access.region.offsets[0], r.after_tasks)
+                        for r in graph.host_reads if r.write]
+    assert launches["available_aicore_counts"] == [(24, True)]
+    assert writes["available_aicore_counts"] == [("shape", 0, 1), ("shape", 1, 1)]
+    assert launches["spmd_sync_start"] == [(2, True), (8, True), (2, False), (12, True)]
+    assert [(i, n) for _, i, n in writes["spmd_sync_start"]] == [
+        (i, i // 2 + 1) for i in range(8)]
+    assert launches["spmd_sync_start_aiv"] == [(4, True), (16, True), (4, False), (24, True)]
+    assert launches["spmd_sync_start_edge"] == [(1, True), (8, True), (9, True), (23, True),
+                                                (1, False)]
+    round_ = [(4, False)] * 4 + [(12, True)] * 2 + [(8, True)] * 2 + [(4, False)]
+    assert launches["spmd_sync_start_stress"] == round_ * 6
+    assert [n for _, _, n in writes["spmd_sync_start_stress"]] == [0] * 4
 
 
 def test_chained_mix_is_a_chain() -> None:

@@ -34,10 +34,12 @@ NOT_FROM_PTO_CHECK = {
     "E402": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",
     "E403": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",
     "E405": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",
+    "E406": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",
     **{code: "reported by pto-run only (the simulator; tests/test_sim_*.py), never by pto-check"
        for code in ("E501", "E502", "E503", "E504", "E505", "E506", "E507", "E510", "E511",
                     "E512", "E513")},
     "E404": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",
+    "W811": "reported by pto-run --signature only (tests/test_record_run.py)",
     "E808": "a bug detector: pto-compile --check-roundtrip on a broken backend "
             "(tests/test_record.py breaks it on purpose)",
     "E601": "only pto-graph --diff reads JSON files (tests/test_viz_deps.py covers it)",

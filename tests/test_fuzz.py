@@ -15,6 +15,7 @@ import io
 import itertools
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,7 @@ VOCABULARY = (
     "kernel", "entry", "case", "default", "seed", "from", "impl", "cost", "let", "for", "in",
     "step", "if", "else", "scope", "manual", "auto", "infer", "dep", "when", "and", "or", "not",
     "blocks", "sync", "dummy", "tasks", "fatal", "INVALID_ARGS", "ids",
+    "available_cluster_count", "available_aiv_count",
     "none", "true", "false", "new", "alloc", "aic", "aiv", "mix", "out", "inout", "f32", "bf16",
     "i32", "u64", "min", "max", "cdiv", "reshape", "manual_dep", "(", ")", "[", "]", "{", "}", ",",
     ":", ".", "..", "=", "==", "!=", "<", "<=", "+", "-", "*", "/", "%", "0", "1", "7", "2.5",
@@ -112,7 +114,11 @@ def check_text(tmp: Path, text: str) -> Run:
 
 @pytest.fixture(scope="module")
 def tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("fuzz")
+    """The folder fuzzed programs are written to, with the examples' case generators."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    for generator in (ROOT / "examples").rglob("cases.py"):
+        shutil.copy(generator, folder / generator.name)
+    return folder
 
 
 # ---- mutations ----------------------------------------------------------------------------
@@ -178,7 +184,8 @@ def test_token_soup(tmp: Path, words: list[str], prefix: str) -> None:
 # Random programs: "@" is a fresh name (numbered when the program is assembled), so most
 # programs are valid and reach instantiation; `t` and `u` are task variables, `acc` an alloc.
 INT = st.one_of(st.integers(0, 5).map(str),
-                st.sampled_from(["N", "N - 1", "cdiv(N, 2)", "min(N, 3)", "idx[1]", "n"]))
+                st.sampled_from(["N", "N - 1", "cdiv(N, 2)", "min(N, 3)", "idx[1]", "n",
+                                 "available_cluster_count() / 12", "available_aiv_count()"]))
 TENSOR = st.sampled_from(["x", "y", "t.b", "u.b", "acc.m", "manual_dep(x)", "reshape(x, [N])",
                           "x[0 : 2]", "y[1 :]", "x[1 : N]"])
 COND = st.one_of(st.builds("{} {} {}".format, INT, st.sampled_from(["<", "==", ">="]), INT),
@@ -205,6 +212,10 @@ SIMPLE = st.one_of(
                        max_size=3).map(", ".join),
               st.sampled_from(["", "", " blocks 2"]), DEPS),
     st.builds("let @ = {}{}".format, INT, st.sampled_from(["", " blocks 2 sync"])),
+    # element writes: writable or not, in or out of bounds, computed values, misplaced clauses
+    st.builds("{}[{}] = {}{}".format, st.sampled_from(["y", "w", "x", "idx", "n", "t"]), INT,
+              st.one_of(INT, st.sampled_from(["2.5", "true", "w[1]", "t.b[0] + 1.0", "y[0]"])),
+              st.sampled_from(["", "", " dep t", " blocks 2"])),
     # task-id arrays (ids has 4 elements) and fatal reports
     st.builds("ids[{}] = K({}, new f32[N]){}{}".format, INT, TENSOR, LAUNCH, DEPS),
     st.builds("ids[{}] = dummy(){}".format, INT, DEPS),
@@ -236,6 +247,7 @@ def random_program(statements: list[str]) -> str:
     return ("kernel K aiv 0 (in a: f32[M], out b: f32[M])\n"
             "entry e(in x: f32[N], out y: f32[N], in idx: i32[N]) {\n    let n = 2\n"
             "    let acc = alloc(m: f32[N])\n    let t = K(x, new f32[N])\n    let u = none\n"
+            "    let w = t.b\n"
             "    let ids = tasks[4]\n    ids[0] = K(x, new f32[N])\n    ids[1] = K(x, new f32[N])\n"
             + _fresh_names("\n".join(statements)) + "\n}\ncase c { N = 4, idx = randint(0, 3) }\n")
 

@@ -205,21 +205,37 @@ default case Small { N = 4, C = 2, lens = [0, 3, 0, 0] }
     assert g.tensormap_lookups == 1 + 1 + 3  # FILL's inout, the read, three USE inputs
 
 
-def test_reading_an_element_a_task_wrote_is_an_error() -> None:
+def test_an_element_a_task_wrote_cannot_steer_the_graph() -> None:
+    """pto-check runs no kernels: a read of task-written data is 'computed', which may be
+    combined and stored but not decide a branch (E171 at the read, naming the task)."""
     text = """
 kernel FILL aiv 0 (inout x: i32[N])
 entry e(inout lens: i32[N]) {
-    scope manual {
-        FILL(lens[0 : 2])
-        let k = lens[1]
-    }
+    FILL(lens[0 : 2])
+    let k = lens[1] * 2 + 1
+    lens[3] = k
+    if k > 0 { FILL(lens) }
 }
 default case Small { N = 4 }
 """
     with pytest.raises(CompileError) as info:
         graph(text)
     (diag,) = info.value.diagnostics
-    assert diag.code == "E171" and "FILL#0" in diag.message
+    assert diag.code == "E171" and "FILL#0" in diag.message and diag.span.line == 5
+    stored = graph(text.replace("if k > 0 { FILL(lens) }", "FILL(lens)"))
+    assert [(r.write, r.waited) for r in stored.host_reads] == [(False, (0,)), (True, (0,))]
+
+
+def test_an_element_the_orchestration_wrote_reads_back() -> None:
+    text = """
+kernel FILL aiv 0 (inout x: i32[N])
+entry e(inout lens: i32[N]) {
+    lens[1] = 3
+    for i in 0 .. lens[1] { FILL(lens[i : i + 1]) }
+}
+default case Small { N = 4 }
+"""
+    assert len(graph(text)) == 3
 
 
 def test_instances_name_the_loop_values() -> None:

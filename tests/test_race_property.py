@@ -103,3 +103,96 @@ def test_a_race_is_reported_iff_two_legal_executions_differ(text: str) -> None:
     reported = any(d.code in ("E201", "W201") for d in run_graph_checks(c.program, graph))
     outcomes = {_execute(graph, order) for order in itertools.islice(_orders(graph), 5040)}
     assert reported == (len(outcomes) > 1), text
+
+
+@st.composite
+def programs_with_accesses(draw: st.DrawFn) -> str:
+    """`programs()` with element reads and writes of the orchestration between the tasks
+    (at most 7 tasks and accesses together, so every order is enumerated)."""
+    text = draw(programs())
+    lines = text.split("\n")
+    body = [i for i, line in enumerate(lines) if line.startswith("    ") and "= none" not in line]
+    n_buffers = text.count("inout b")
+    room = max(0, 7 - len(instantiate_case(checked(text), None)))
+    accesses = draw(st.lists(st.tuples(st.sampled_from(body), st.booleans(),
+                                       st.integers(0, n_buffers - 1), st.integers(0, SIZE - 1)),
+                             max_size=min(room, 3)))
+    for k, (at, write, buf, index) in enumerate(sorted(accesses, reverse=True)):
+        line = lines[at]
+        indent = line[:len(line) - len(line.lstrip())]
+        access = f"b{buf}[{index}] = {k + 1}.5" if write else f"let r{k} = b{buf}[{index}]"
+        if line.rstrip().endswith("}") and "{" in line:  # a one-line scope: access inside it
+            lines[at] = line.rstrip()[:-1].rstrip() + f"\n        {access} }}"
+        else:
+            lines.insert(at + 1, f"{indent}{access}")
+    return "\n".join(lines)
+
+
+def _orders_with_accesses(graph: TaskGraph) -> Iterator[list[tuple[str, int]]]:
+    """Every legal execution: tasks after their producers; an access after the tasks it
+    waits for and after the previous access; a task after the accesses before its submission."""
+    nodes = [("t", t) for t in range(len(graph))] + [("h", k) for k in range(len(graph.host_reads))]
+    preds: dict[tuple[str, int], set[tuple[str, int]]] = {n: set() for n in nodes}
+    for t, producers in enumerate(graph.fanin_lists()):
+        preds[("t", t)] |= {("t", p) for p in producers}
+    for k, h in enumerate(graph.host_reads):
+        preds[("h", k)] |= {("t", w) for w in h.waited}
+        if k:
+            preds[("h", k)].add(("h", k - 1))
+        for t in range(h.after_tasks, len(graph)):
+            preds[("t", t)].add(("h", k))
+
+    def extend(done: list[tuple[str, int]], left: set[tuple[str, int]]
+               ) -> Iterator[list[tuple[str, int]]]:
+        if not left:
+            yield list(done)
+            return
+        for n in sorted(left):
+            if preds[n] <= set(done):
+                done.append(n)
+                yield from extend(done, left - {n})
+                done.pop()
+    yield from extend([], set(nodes))
+
+
+def _run(graph: TaskGraph, order: list[tuple[str, int]]) -> tuple[object, ...]:
+    memory = {b.id: [0] * SIZE for b in graph.buffers}
+    seen: dict[object, object] = {}
+    for kind, k in order:
+        if kind == "h":
+            h = graph.host_reads[k]
+            (i,) = h.access.region.offsets
+            if h.write:
+                memory[h.access.buffer.id][i] = hash(("h", k))
+            else:
+                seen[("h", k)] = memory[h.access.buffer.id][i]
+            continue
+        task = graph.task(k)
+        values: list[int] = []
+        for acc in task.accesses:
+            (lo,), (size,) = acc.region.offsets, acc.region.sizes
+            values.extend(memory[acc.buffer.id][lo:lo + size])
+        seen[("t", k)] = tuple(values)
+        result = hash((k, tuple(values)))
+        for acc in task.accesses:
+            if acc.tag is Tag.INOUT:
+                (lo,), (size,) = acc.region.offsets, acc.region.sizes
+                memory[acc.buffer.id][lo:lo + size] = [result] * size
+    return (tuple(sorted(seen.items(), key=repr)),
+            tuple(tuple(memory[b]) for b in sorted(memory)))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs_with_accesses())
+def test_with_orchestration_accesses_a_race_is_reported_iff_executions_differ(
+        text: str) -> None:
+    """Element reads and writes wait for the tasks the runtime waits for and order what is
+    submitted after them: E201/W201 (two tasks) or E204 (an access and a task) is reported
+    exactly when two legal executions differ in what a task or an access sees, or in memory."""
+    c = checked(text)
+    graph = instantiate_case(c, None)
+    reported = any(d.code in ("E201", "W201", "E204")
+                   for d in run_graph_checks(c.program, graph))
+    outcomes = {_run(graph, order)
+                for order in itertools.islice(_orders_with_accesses(graph), 5040)}
+    assert reported == (len(outcomes) > 1), text

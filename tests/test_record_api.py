@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,9 +36,10 @@ def test_tour_current() -> None:
     tasks = list(g.tasks())
     assert [(t.kernel, t.core) for t in tasks] == [
         ("A", "aic"), ("V", "aiv"), ("V", "aiv"), ("V", "aiv"), ("M", "mix"),
-        ("dummy", "mix"), ("alloc", "alloc"), ("V", "aiv")]
+        ("dummy", "dummy"), ("alloc", "alloc"), ("V", "aiv")]
     # the loop count came from the case's contents of idx (3), read once
-    assert len(g.host_reads) == 1 and g.host_reads[0].access.buffer.name == "idx"
+    [read] = [r for r in g.host_reads if not r.write]
+    assert read.access.buffer.name == "idx"
     # scalars as the kernel receives them: the entry scalar -3, float, double, u64
     assert tasks[0].scalars == (-3, 2.5, 1.25, 7)
     # manual scope by rt_scope_begin: explicit deps only, ring 1
@@ -60,6 +62,20 @@ def test_tour_current() -> None:
     # every task knows its C++ line
     assert tasks[0].span.file.endswith("tour.cpp") and tasks[0].span.line == 28
     assert rec.logs == ["I aicpu_orchestration_entry: rounds=3 s=-3"]
+    # recorded, but not modelled by the graph yet: one W809 per kind
+    un = rec.unmodelled
+    assert un.early_resolve == [7]
+    [pred] = un.predicates
+    assert (pred.task, pred.buffer, pred.index, pred.op, pred.target) == (
+        7, tasks[6].accesses[0].buffer.id, (2,), ">", 5)
+    # set_tensor_data is an orchestration write of the graph, after the 8 tasks
+    [write] = [r for r in g.host_reads if r.write]
+    x = next(a.buffer.id for t in tasks for a in t.accesses if a.buffer.name == "x")
+    assert (write.access.buffer.id, write.access.region.offsets, write.after_tasks) == (
+        x, (1,), 8)
+    assert sorted(d.message.split(":")[1].split(" at ")[0].strip() for d in un.warnings()) == [
+        "1 task allows early resolve (set_allow_early_resolve)",
+        "1 task carries a dispatch predicate (set_predicate)"]
 
 
 def test_tour_v0() -> None:
@@ -85,3 +101,67 @@ def test_config_must_match_the_signature(tmp_path: Path) -> None:
         record.record(prepared, signature.program, case_values(signature, None))
     [d] = exc.value.diagnostics
     assert d.code == "E807" and "expects 5 entry arguments" in d.message
+
+
+RESHAPE = """\
+#include "pto_orchestration_api.h"
+extern "C" void aicpu_orchestration_entry(const ChipTaskArgs &args) {
+    const ChipTensor &y = args.tensor(1).ref();  // f32[8]
+    uint32_t whole[2] = {4, 2}, rows[2] = {2, 2}, at[2] = {ROW, 0}, flat[NEW_ND] = {NEW};
+    ChipTensor grid = y.reshape(whole, 2);
+    ChipTensor part = grid.view(rows, at).reshape(flat, NEW_ND);
+    CoreTaskArgs v;
+    v.add_inout(part);
+    rt_submit_aiv_task(1, v);
+}
+"""
+
+
+def reshaped(tmp_path: Path, row: int, new: tuple[int, ...], rows: str = "2, 2") -> Any:
+    cpp = tmp_path / "reshape.cpp"
+    cpp.write_text(RESHAPE.replace("ROW", str(row)).replace("NEW_ND", str(len(new)))
+                   .replace("NEW", ", ".join(map(str, new))).replace("rows[2] = {2, 2}",
+                                                                     f"rows[2] = {{{rows}}}"))
+    signature = front_end(read_source(API / "tour.pto"))
+    prepared = record.prepare(cpp, read_source(cpp), DIALECTS["current"])
+    return record.record(prepared, signature.program, case_values(signature, None))
+
+
+@pytest.mark.parametrize(("row", "new", "region"), [
+    (1, (4,), ((8,), (2,), (4,))),  # elements 2-5 of y as a run of 8
+    (2, (1, 4), ((2, 4), (1, 0), (1, 4))),  # elements 4-7: the second row of 4
+])
+def test_reshape_of_a_contiguous_view(row: int, new: tuple[int, ...],
+                                      region: tuple[tuple[int, ...], ...],
+                                      tmp_path: Path) -> None:
+    """Two rows of a 4x2 view of y, reshaped: the same elements of the same buffer, in a
+    layout whose inner dimensions are the new shape's."""
+    rec = reshaped(tmp_path, row, new)
+    [a] = next(iter(rec.graph.tasks())).accesses
+    assert a.buffer.name == "y" and tuple(a.region) == region
+
+
+@pytest.mark.parametrize(("row", "new", "rows", "code", "text"), [
+    (1, (1, 4), "2, 2", "E806", "not at a multiple"),  # element 2 starts no row of 4
+    (0, (2,), "2, 1", "E807", "not contiguous"),  # a column: the runtime asserts
+])
+def test_reshape_of_a_view_that_cannot_be(row: int, new: tuple[int, ...], rows: str,
+                                          code: str, text: str, tmp_path: Path) -> None:
+    with pytest.raises(record.CompileError) as exc:
+        reshaped(tmp_path, row, new, rows)
+    [d] = exc.value.diagnostics
+    assert d.code == code and text in d.message and d.span is not None and d.span.line == 6
+
+
+def test_a_read_of_computed_data_is_an_orchestration_read(tmp_path: Path) -> None:
+    """get_tensor_data of a task's output: the orchestrator waits for it (a host read after
+    the task, in the graph), and W809 says the recorded value was not the task's."""
+    cpp = API.parent / "not_modelled.cpp"
+    signature = front_end(read_source(API.parent / "sig.pto"))
+    prepared = record.prepare(cpp, read_source(cpp), DIALECTS["current"])
+    rec = record.record(prepared, signature.program, case_values(signature, None))
+    [read] = [r for r in rec.graph.host_reads if not r.write]  # and set_tensor_data's write
+    producer = next(iter(rec.graph.tasks()))
+    assert read.access.buffer.owner == producer.id and read.after_tasks == 3
+    assert rec.unmodelled.computed_reads == 1
+    assert any("read of data a task computes" in d.message for d in rec.unmodelled.warnings())

@@ -10,8 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
+from test_compile_support import expressible
 from test_fuzz import STATEMENTS, random_program
 
 from pto_dsl import record
@@ -57,23 +58,10 @@ def small_cases(checked: Checked) -> list[str]:
     return out
 
 
-# Examples with dummy tasks: the recorder's replay gives a dummy task a stand-in mixed
-# kernel (func_id -1) where the .pto graph has a kernel-less dummy task, so the two graphs
-# differ in that field only (their edges, task-id arrays included, agree). Strict: the
-# test fails once the recorder records dummy tasks as such.
-DUMMY_EXAMPLES = {ROOT / "examples" / "corpus" / f"{n}.pto"
-                  for n in ("dep_gen", "dummy_task", "fanin_lookup_perf")}
-
-
-@pytest.mark.parametrize("dialect", ["current", "v0"])
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
-def test_example_roundtrip(path: Path, dialect: str, tmp_path: Path,
-                           request: pytest.FixtureRequest) -> None:
-    if path in DUMMY_EXAMPLES:
-        if dialect == "v0":
-            pytest.skip("the v0 API has no dummy tasks (pto-compile refuses it: E405)")
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="the recorder records a dummy task as a mixed task"))
+@pytest.mark.parametrize(("path", "dialect"), [
+    (p, d) for p in EXAMPLES for d in ("current", "v0") if expressible(p, d)],
+    ids=lambda v: v.stem if isinstance(v, Path) else v)
+def test_example_roundtrip(path: Path, dialect: str, tmp_path: Path) -> None:
     checked = front_end(read_source(path), DIALECTS[dialect])
     cases = small_cases(checked)
     assert cases
@@ -96,11 +84,74 @@ def test_a_difference_is_found(tmp_path: Path) -> None:
     assert found and found[0].startswith("task ") and "expected" in found[0]
 
 
+LAUNCHES = """\
+kernel K aiv 0 (in a: f32[N], out b: f32[N])
+kernel M aic 1 (in a: f32[N], inout b: f32[N])
+
+entry launches(in x: f32[N], inout y: f32[N]) {
+    scope manual {
+        let t = K(x, new f32[N]) blocks 4
+        DUMMY
+        M(t.b, y) blocks 2 sync dep LAST
+    }
+    M(x, y) blocks 1 sync
+}
+
+default case c { N = 8 }
+"""
+
+
+def launches(dialect: str) -> str:
+    if dialect == "v0":  # v0 has no dummy tasks
+        return LAUNCHES.replace("        DUMMY\n", "").replace("LAST", "t")
+    return LAUNCHES.replace("DUMMY", "let d = dummy(in t.b, inout y) dep t").replace("LAST", "d")
+
+
+@pytest.mark.parametrize("dialect", ["current", "v0"])
+def test_launches_and_dummies_roundtrip(dialect: str, tmp_path: Path) -> None:
+    """SPMD block counts, sync starts and dummy tasks are recorded as instantiated."""
+    checked = front_end(SourceFile("launches.pto", launches(dialect)), DIALECTS[dialect])
+    cpp = tmp_path / "launches.cpp"
+    assert roundtrip(checked, dialect, cpp, ["c"]) == {"c": []}
+    prepared = record.prepare(cpp, read_source(cpp), DIALECTS[dialect])
+    graph = record.record(prepared, checked.program, case_values(checked, "c")).graph
+    got = [(t.kernel, t.core, t.blocks, t.sync_start) for t in graph.tasks()]
+    dummy = [("dummy", "dummy", 1, False)] if dialect == "current" else []
+    assert got == [("K", "aiv", 4, False), *dummy, ("M", "aic", 2, True), ("M", "aic", 1, True)]
+
+
+@pytest.mark.parametrize(("old", "new", "what"), [
+    ("set_block_num(4)", "set_block_num(3)", "task 0"),
+    ("set_require_sync_start(true)", "set_require_sync_start(false)", "task 2"),
+    ("rt_submit_dummy_task(d_args)", "rt_submit_aiv_task(0, d_args)", "task 1"),
+])
+def test_a_launch_difference_is_found(old: str, new: str, what: str, tmp_path: Path) -> None:
+    """The comparison sees a block count, a sync start or a dummy task that differ."""
+    checked = front_end(SourceFile("launches.pto", launches("current")))
+    text = generate(checked.program, "current", "launches.pto")
+    assert old in text
+    cpp = tmp_path / "launches.cpp"
+    cpp.write_text(text.replace(old, new, 1), encoding="utf-8")
+    prepared = record.prepare(cpp, read_source(cpp), DIALECTS["current"])
+    try:
+        recorded = record.record(prepared, checked.program, case_values(checked, "c"))
+    except CompileError as exc:  # the dummy's arguments do not fit kernel K
+        assert new.startswith("rt_submit_aiv_task") and exc.diagnostics[0].code == "E807"
+        return
+    found = differences(checked.program, instantiate_case(checked, "c"), recorded.graph)
+    assert found and found[0].startswith(what + ":")
+
+
+EXAMPLE = ["t = K(x, new f32[N]) blocks 3 sync",
+           "scope manual {\nlet @ = dummy(in t.b, out y) dep t\n}"]
+
+
 @settings(max_examples=int(os.environ.get("PTO_FUZZ_RECORD_EXAMPLES", "3")), deadline=None,
           database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                  HealthCheck.filter_too_much])
 @given(statements=st.lists(STATEMENTS, min_size=1, max_size=6))
+@example(statements=EXAMPLE)
 def test_random_programs_roundtrip(statements: list[str], tmp_path: Path) -> None:
     text = random_program(statements)
     built = []
@@ -112,6 +163,12 @@ def test_random_programs_roundtrip(statements: list[str], tmp_path: Path) -> Non
         except CompileError:
             continue  # rejected by the front end, the backend or the case: nothing to compare
     assume(built)  # only programs with something to compare count as examples
+    tasks = list(built[0][3].tasks())
+    event(f"SPMD launches: {any(t.blocks > 1 or t.sync_start for t in tasks)}")
+    event(f"dummy tasks: {any(t.kernel == 'dummy' for t in tasks)}")
+    if statements == EXAMPLE:  # the explicit example has both (the strategy makes them too)
+        assert [(t.kernel, t.blocks, t.sync_start) for t in built[0][3].tasks()][2:] == [
+            ("K", 3, True), ("dummy", 1, False)]
     for dialect, checked, code, expected in built:
         cpp = tmp_path / f"random_{dialect}.cpp"
         cpp.write_text(code, encoding="utf-8")

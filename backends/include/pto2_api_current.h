@@ -77,6 +77,9 @@ template <typename T = uint64_t>
 void set_tensor_data(const ChipTensor &tensor, uint32_t ndims, const uint32_t indices[],
                      T value);
 
+int32_t rt_available_cluster_count();
+int32_t rt_available_aiv_count();
+
 void rt_scope_begin(PTO2ScopeMode mode = PTO2ScopeMode::AUTO);
 void rt_scope_end();
 void rt_orchestration_done();

@@ -155,6 +155,17 @@ PtoRecTensor whole(int32_t buffer, void *addr, const uint32_t shapes[], uint32_t
     return t;
 }
 
+// Whether a view's elements are one run of its buffer: leading dimensions of size 1, then
+// one partial dimension, then whole dimensions.
+bool contiguous(const PtoRecTensor &t) {
+    uint32_t d = 0;
+    while (d < t.ndims && t.shapes[d] == 1) ++d;
+    for (++d; d < t.ndims; ++d) {
+        if (t.shapes[d] != t.rec_layout[d]) return false;
+    }
+    return true;
+}
+
 const char TAGS[] = {'I', 'O', 'X', 'U', 'N'};
 
 // The flat element index of `idx` inside the view `t`, or -1 if it is out of bounds.
@@ -245,13 +256,33 @@ PtoRecTensor PtoRecTensor::reshape(const uint32_t new_shapes[], uint32_t new_ndi
     for (uint32_t d = 0; d < ndims && is_whole; ++d) {
         is_whole = rec_offsets[d] == 0 && shapes[d] == rec_layout[d];
     }
-    if (!is_whole) pto_rec_unsupported("reshape of a view (only whole tensors)", PTO_REC_HERE);
     uint64_t n = 1;
     for (uint32_t d = 0; d < new_ndims; ++d) n *= new_shapes[d];
     if (new_ndims == 0 || new_ndims > PTO_REC_MAX_DIMS || n != numel()) {
         pto_rec_invalid("reshape to a different number of elements", PTO_REC_HERE);
     }
-    return whole(rec_buffer, rec_addr, new_shapes, new_ndims, dtype, manual);
+    if (is_whole) return whole(rec_buffer, rec_addr, new_shapes, new_ndims, dtype, manual);
+    // A view: the runtime requires it to be contiguous and keeps its first element, with
+    // row-major strides for the new shape. In the recorder's terms the result is a box of
+    // a layout of the same buffer whose inner dimensions are the new shape's.
+    if (!contiguous(*this)) {
+        pto_rec_invalid("reshape of a view that is not contiguous (the runtime asserts "
+                        "is_contiguous)", PTO_REC_HERE);
+    }
+    uint64_t start = 0, total = 1, inner = 1;
+    for (uint32_t d = 0; d < rec_layout_ndims; ++d) {
+        start = start * rec_layout[d] + rec_offsets[d];
+        total *= rec_layout[d];
+    }
+    for (uint32_t d = 1; d < new_ndims; ++d) inner *= new_shapes[d];
+    if (total % inner != 0 || start % inner != 0) {
+        pto_rec_unsupported("reshape of a view whose first element is not at a multiple of the "
+                            "new shape's inner size", PTO_REC_HERE);
+    }
+    PtoRecTensor t = whole(rec_buffer, rec_addr, new_shapes, new_ndims, dtype, manual);
+    t.rec_layout[0] = static_cast<uint32_t>(total / inner);
+    t.rec_offsets[0] = static_cast<uint32_t>(start / inner);
+    return t;
 }
 
 PtoRecTensor PtoRecTensor::transpose(uint32_t, uint32_t, bool, const char *pto_rec_file,
@@ -297,6 +328,14 @@ PtoRecOutputs pto_rec_submit(PtoRecSubmit kind, const MixedKernels &mk, const Pt
                       args.error_msg ? args.error_msg : "invalid task arguments");
         return out;
     }
+    if (args.predicated()) {  // the runtime reads this element when it dispatches the task
+        const CorePredicateOperand &operand = args.predicate().operand;
+        if (operand.tensor->rec_buffer < 0 ||
+            element(*operand.tensor, operand.ndims, operand.indices) < 0) {
+            pto_rec_invalid("the dispatch predicate's operand is not an element of a valid "
+                            "tensor", file, line);
+        }
+    }
     file_id(file);
     put("T ");
     put(reinterpret_cast<const char *>(&kind), 1);
@@ -304,6 +343,7 @@ PtoRecOutputs pto_rec_submit(PtoRecSubmit kind, const MixedKernels &mk, const Pt
     put_i(mk.aiv0_kernel_id);
     put_i(mk.aiv1_kernel_id);
     put_i(args.launch_spec.block_num());
+    put_u(args.launch_spec.require_sync_start());
     site(file, line);
     end_line();
     uint32_t ring = g_depth < 3 ? g_depth : 3;
@@ -338,6 +378,20 @@ PtoRecOutputs pto_rec_submit(PtoRecSubmit kind, const MixedKernels &mk, const Pt
         for (uint32_t i = 0; i < args.explicit_dep_count(); ++i) put_u(args.explicit_dep(i).raw);
         end_line();
     }
+    if (args.allow_early_resolve()) put("P e\n");
+    if (args.predicated()) {  // P p OP TARGET buffer dtype manual box.. index..
+        const CoreTaskPredicate &pred = args.predicate();
+        const PtoRecTensor &t = *pred.operand.tensor;
+        put("P p");
+        put_u(static_cast<uint64_t>(pred.op));
+        put_i(pred.target);
+        put_i(t.rec_buffer);
+        put_u(static_cast<uint64_t>(t.dtype));
+        put_u(t.manual_dep);
+        put_box(t);
+        for (uint32_t i = 0; i < pred.operand.ndims; ++i) put_u(pred.operand.indices[i]);
+        end_line();
+    }
     put("Z\n");
     out.set_task_id(PTO2TaskId::make(ring, g_tasks++));
     return out;
@@ -366,10 +420,11 @@ uint64_t pto_rec_get(const PtoRecTensor &t, uint32_t ndims, const uint32_t idx[]
                      int line) {
     if (g_fatal) return 0;
     void *p = element_address(t, ndims, idx, "get_tensor_data of", file, line);
-    put_access('R', t, ndims, idx, file, line);
-    end_line();
     uint64_t bits = 0;
     if (p != nullptr) std::memcpy(&bits, p, pto_rec_dtype_size(t.dtype));
+    put_access('R', t, ndims, idx, file, line);
+    put_u(bits);  // the value the orchestration got (pto-run compares the simulated one)
+    end_line();
     return bits;
 }
 
@@ -378,6 +433,7 @@ void pto_rec_set(const PtoRecTensor &t, uint32_t ndims, const uint32_t idx[], ui
     if (g_fatal) return;
     void *p = element_address(t, ndims, idx, "set_tensor_data of", file, line);
     put_access('W', t, ndims, idx, file, line);
+    put_u(bits);  // the value written (pto-run writes it on the simulator too)
     end_line();
     if (p != nullptr) std::memcpy(p, &bits, pto_rec_dtype_size(t.dtype));
 }

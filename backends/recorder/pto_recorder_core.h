@@ -293,6 +293,7 @@ public:
         dep_count_ = own_dep_count_ = 0;
         early_ = false;
         predicated_ = false;
+        predicate_ = CoreTaskPredicate{};
         launch_spec = PTO2LaunchSpec{};
     }
     void reset() {
@@ -317,7 +318,15 @@ public:
     // as the runtime's argument containers: the i-th tensor slot and scalar
     const PtoRecArgSlot &tensor(int32_t i) const { return slots_[i]; }
     uint64_t scalar(int32_t i) const { return scalars_[i]; }
-    void set_predicate(const CoreTaskPredicate &) { predicated_ = true; }
+    // The operand's tensor is copied now (the runtime reads it through the pointer when
+    // the task is dispatched; the recorder records it at the submit).
+    void set_predicate(const CoreTaskPredicate &pred) {
+        predicate_ = pred;
+        predicated_ = pred.op != PredicateOp::NONE;
+        if (pred.operand.tensor != nullptr) predicate_tensor_ = *pred.operand.tensor;
+        predicate_.operand.tensor = &predicate_tensor_;
+    }
+    const CoreTaskPredicate &predicate() const { return predicate_; }
     bool predicated() const { return predicated_; }
     bool uses_dep_array() const { return deps_ != nullptr; }
 
@@ -358,6 +367,8 @@ private:
     char kinds_[PTO_REC_MAX_SCALARS]{};
     uint8_t sizes_[PTO_REC_MAX_SCALARS]{};
     bool predicated_{false};
+    CoreTaskPredicate predicate_{};
+    PtoRecTensor predicate_tensor_{};
     int32_t scalar_count_{0};
     const PTO2TaskId *deps_{nullptr};
     uint32_t dep_count_{0};

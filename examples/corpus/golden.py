@@ -105,6 +105,71 @@ def spmd_starvation(inputs: dict[str, object]) -> dict[str, np.ndarray]:
     return {"output": out}
 
 
+CLUSTERS = 24  # the width pto-run simulates by default (available_cluster_count())
+
+
+def _mix_lines(out: np.ndarray, blocks: int, base: int) -> None:
+    for slot in range(3):
+        out[(base + 3 * np.arange(blocks) + slot) * 16] = np.arange(blocks)
+
+
+def _aiv_lines(out: np.ndarray, blocks: int, base: int) -> None:
+    out[(base + np.arange(blocks)) * 16] = np.arange(blocks)
+
+
+def _layout(inputs: dict[str, object], widths: list[int], slots: int,
+            name: str = "output") -> dict[str, np.ndarray]:
+    """Tasks of `widths` blocks on consecutive lines, and the layout the orchestration
+    reports: (block count, first line) per task."""
+    out = _f32(inputs, name).copy()
+    layout, base = [], 0
+    for blocks in widths:
+        (_mix_lines if slots == 3 else _aiv_lines)(out, blocks, base)
+        layout += [blocks, base]
+        base += blocks * slots
+    return {name: out, "layout": np.array(layout, dtype=np.int32)}
+
+
+def available_aicore_counts(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    out = _f32(inputs, "block_lines").copy()
+    _mix_lines(out, CLUSTERS, 0)
+    return {"block_lines": out, "shape": np.array([CLUSTERS, 2 * CLUSTERS], dtype=np.int32)}
+
+
+def spmd_sync_start(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    return _layout(inputs, [max(CLUSTERS // d, 1) for d in (12, 3, 12, 2)], 3)
+
+
+def spmd_sync_start_aiv(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    return _layout(inputs, [max(2 * CLUSTERS // d, 1) for d in (12, 3, 12, 2)], 1)
+
+
+def spmd_sync_start_edge(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    widths = [1, CLUSTERS // 3, CLUSTERS // 3 + 1, CLUSTERS - 1, 1]
+    return _layout(inputs, widths, 3)
+
+
+def spmd_sync_start_stress(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    out = _f32(inputs, "output").copy()
+    normal_mix, sync_mix, sync_aiv, normal_aiv = (CLUSTERS // d for d in (6, 2, 3, 6))
+    line = 0
+    for _ in range(6):
+        for blocks, slots in ([(normal_mix, 3)] * 4 + [(sync_mix, 3)] * 2
+                              + [(sync_aiv, 1)] * 2 + [(normal_aiv, 1)]):
+            (_mix_lines if slots == 3 else _aiv_lines)(out, blocks, line)
+            line += blocks * slots
+    layout = np.array([normal_mix, sync_mix, sync_aiv, normal_aiv], dtype=np.int32)
+    return {"output": out, "layout": layout}
+
+
+def scalar_data(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    a, b = _f32(inputs, "a"), _f32(inputs, "b").copy()
+    c = a + b
+    check = [c[0], c[100], 77.0, 77.0, c[0] + 77.0, 42.0, 10.0 + a[0], 88.0, 55.0]
+    b[0] = 0.0  # the orchestration restores it before the last task
+    return {"result": a + b, "check": np.array(check, dtype=F32), "b": b}
+
+
 def merge_pipeline_barrier(inputs: dict[str, object]) -> dict[str, np.ndarray]:
     return {"result": 2.0 * _f32(inputs, "x") + 3.0}
 

@@ -47,7 +47,7 @@ _API_NAMES = frozenset(_words("""
 Arg CoreTaskArgs ChipTensor Tensor TensorCreateInfo TaskOutputTensors PTO2TaskId
 PTO2ScopeMode PTO2ScopeGuard MixedKernels DataType ContinuousTensor ChipStorageTaskArgs
 ChipTaskArgs PTO2OrchestrationConfig alloc_tensors make_tensor_external get_tensor_data
-set_tensor_data std orch_args config main pto_cdiv pto_read pto_scalar_bits int8_t
+set_tensor_data std orch_args config main pto_cdiv pto_read pto_write pto_scalar_bits int8_t
 int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t size_t"""))
 
 
@@ -136,6 +136,8 @@ def _scalar(ctx: Ctx, e: ir.Expr) -> str:
         return _binary(ctx, e)
     if isinstance(e, ir.ElementRead):
         return _read(ctx, e)
+    if isinstance(e, ir.CoreCount):
+        return _core_count(ctx, e)
     raise AssertionError(f"not a scalar expression: {type(e).__name__}")
 
 
@@ -192,6 +194,42 @@ def _read(ctx: Ctx, e: ir.ElementRead) -> str:
     # converted inside the helper: a compiler that sees the element type's range warns on
     # comparisons with values outside it (-Wtype-limits)
     return f"pto_read<{value}, {element}>({t.name}, {indices})"
+
+
+def _core_count(ctx: Ctx, e: ir.CoreCount) -> str:
+    form = ctx.dialect.core_count
+    if form is None:
+        return ctx.fail("E406", f"the {ctx.dialect.name} runtime API cannot tell the "
+                        f"available {e.kind} count", e.span,
+                        "rt_available_cluster_count() and rt_available_aiv_count() are in "
+                        "the current dialect only; in v0, pass the count as an entry scalar")
+    return f"static_cast<int64_t>({form.format(kind=e.kind)})"
+
+
+def write(ctx: Ctx, s: ir.SetElement) -> str:
+    """`set_tensor_data` of one element, through the `pto_write` helper (the value is
+    converted to the element type there)."""
+    assert isinstance(s.tensor.ty, ir.TensorTy)
+    dtype = s.tensor.ty.dtype
+    element = ELEMENT_CPP.get(dtype)
+    if element is None:
+        return ctx.fail("E403", f"pto-compile cannot write a {dtype} element in the "
+                        "orchestration", s.span, "C++17 has no type for this dtype; write "
+                        "an integer or f32 tensor")
+    ctx.helpers.add("write")
+    t = tensor(ctx, s.tensor, "write")
+    indices = ", ".join(scalar(ctx, i) for i in s.indices)
+    return f"pto_write<{element}>({t.name}, {scalar(ctx, s.value)}, {indices});"
+
+
+def initial_value(ctx: Ctx, create_info: str, dtype: str, value: ir.Expr) -> str:
+    """`set_initial_value` of a create-info, in the element's own type."""
+    element = ELEMENT_CPP.get(dtype)
+    if element is None:
+        return ctx.fail("E403", f"pto-compile cannot give a {dtype} buffer an initial value",
+                        value.span, "C++17 has no type for this dtype; use an integer or f32 "
+                        "buffer")
+    return f"{create_info}.set_initial_value(static_cast<{element}>({scalar(ctx, value)}));"
 
 
 def _strip(text: str) -> str:

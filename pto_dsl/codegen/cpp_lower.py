@@ -166,6 +166,9 @@ class _Lowerer:
             return self.for_(s)
         if isinstance(s, ir.IfStmt):
             return self.if_(s)
+        if isinstance(s, ir.SetElement):
+            text = cx.write(self.ctx, s)
+            return Code(self.ctx.origin(s.span), (*self.ctx.take_setup(), text))
         if isinstance(s, ir.TaskArrayDecl):
             return cpp_arrays.declare(self.ctx, s)
         if isinstance(s, ir.FatalStmt):
@@ -386,6 +389,8 @@ class _Lowerer:
         infos = []
         for index, item in enumerate(s.items):
             name, dims = self._create_info(f"{base}_{item.name}", item.dtype, item.dims)
+            if item.init is not None:
+                ctx.setup.append(cx.initial_value(ctx, name, item.dtype, item.init))
             ctx.outputs[(s.site.id, item.name)] = (index, dims)
             infos.append(name)
         binding, target = self._bind(s.target, s.site)

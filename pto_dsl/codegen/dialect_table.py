@@ -21,6 +21,8 @@ class CppDialect:
     submit_mixed: str
     submit_dummy: str | None  # a dependency-only task (None: the dialect has none)
     dep_style: str  # "add_dep": Arg::add_dep per id; "array": set_dependencies(ids, n)
+    # the machine's available core counts, `{kind}` is cluster or aiv (None: not in the API)
+    core_count: str | None
     report_fatal: str  # the macro that reports a fatal error to the runtime
     header: str  # the interface header of this project that declares the dialect's API
 
@@ -36,6 +38,7 @@ V0 = CppDialect(
     submit_mixed="pto2_rt_submit_task",
     submit_dummy=None,
     dep_style="add_dep",
+    core_count=None,
     report_fatal="pto2_rt_report_fatal",
     header="pto2_api_v0.h",
 )
@@ -51,6 +54,7 @@ CURRENT = CppDialect(
     submit_mixed="rt_submit_task",
     submit_dummy="rt_submit_dummy_task",
     dep_style="array",
+    core_count="rt_available_{kind}_count()",
     report_fatal="rt_report_fatal",
     header="pto2_api_current.h",
 )

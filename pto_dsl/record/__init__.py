@@ -12,6 +12,7 @@ from __future__ import annotations
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pto_dsl import ir
 from pto_dsl.cases import CaseValues
@@ -22,6 +23,7 @@ from pto_dsl.perf import paused_gc
 from pto_dsl.record import child, spans, toolchain
 from pto_dsl.record.replay import Replay, _Killed
 from pto_dsl.record.toolchain import ToolMissing
+from pto_dsl.record.unmodelled import Unmodelled
 from pto_dsl.source import SourceFile
 
 DEFAULT_TIMEOUT = 60.0
@@ -34,6 +36,8 @@ class Recorded:
     program: ir.Program  # the signature's kernels and entry, the C++ call sites as sites
     graph: TaskGraph
     logs: list[str] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)  # Replay.events
+    unmodelled: Unmodelled = field(default_factory=Unmodelled)
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ def record(prepared: Prepared, signature: ir.Program, case: CaseValues,
     if not replay.finished:
         _ended_badly(replay, outcome, None, timeout)
     _check_arg_count(replay, signature)
-    return Recorded(replay.program, graph, replay.logs)
+    return Recorded(replay.program, graph, replay.logs, replay.events, replay.unmodelled)
 
 
 def _ended_badly(replay: Replay, outcome: child.Outcome, sig: int | None,

@@ -1,7 +1,8 @@
 """Comparing two task graphs of one program and case, task by task: what the C++ recorder
 gives back for the C++ pto-compile writes must be the graph instantiation builds.
 
-Compares tasks in order (kernel, core, func_id, ring, mode, scope path), their arguments in
+Compares tasks in order (kernel, core, func_id, SPMD block count and sync start, ring,
+mode, scope path; a dummy task is the kernel 'dummy' on no core), their arguments in
 order (buffer, region, tag, manual_dep), scalar values (as the kernel's parameter type holds
 them), explicit deps, edges with their origins, scopes and orchestration reads. Buffers
 are compared by id, dtype, shape and owner, not by name (C++ has no names for alloc items).
@@ -36,11 +37,13 @@ def differences(program: ir.Program, expected: TaskGraph, actual: TaskGraph,
     got = [(s.decl.mode, s.path(), s.depth) for s in actual.scopes]
     if scopes != got:
         out.append(f"scopes: expected {scopes[:4]}..., recorded {got[:4]}...")
-    reads = [(r.access.buffer.id, r.access.region, r.after_tasks) for r in expected.host_reads]
-    got_reads = [(r.access.buffer.id, r.access.region, r.after_tasks) for r in actual.host_reads]
+    reads = [(r.access.buffer.id, r.access.region, r.after_tasks, r.write)
+             for r in expected.host_reads]
+    got_reads = [(r.access.buffer.id, r.access.region, r.after_tasks, r.write)
+                 for r in actual.host_reads]
     if reads != got_reads:
-        out.append(f"orchestration reads: expected {len(reads)}, recorded {len(got_reads)}"
-                   " (or they differ)")
+        out.append(f"orchestration reads and writes: expected {len(reads)}, recorded "
+                   f"{len(got_reads)} (or they differ)")
     return out[:limit]
 
 
@@ -55,7 +58,8 @@ def _task_key(program: ir.Program, t: Task) -> tuple[Any, ...]:
     types = [p.type for p in kernel.scalar_params] if kernel else []
     scalars = tuple(_scalar(v, types[i] if i < len(types) else "u64")
                     for i, v in enumerate(t.scalars))
-    return (t.kernel, t.core, t.func_id, t.ring, t.scope_mode, t.scope_path,
+    return (t.kernel, t.core, t.func_id, t.blocks, t.sync_start, t.ring, t.scope_mode,
+            t.scope_path,
             tuple(_access(a) for a in t.accesses), scalars, t.explicit_deps)
 
 

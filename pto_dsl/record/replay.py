@@ -14,13 +14,16 @@ The trace is one event per line, fields separated by spaces (see pto_recorder.cp
     N                          the program defines no entry function
     B h dtype nd shape.. f l   a buffer first made by make_tensor_external (unknown address)
     S M|A f l / E f l          scope begin (manual or auto) / end
-    T kind aic aiv0 aiv1 blocks f l   a submit (kind: k kernel, d dummy, a alloc_tensors)
+    T kind aic aiv0 aiv1 blocks sync f l   a submit (kind: k kernel, d dummy, a alloc_tensors)
     A tag h dtype manual nd layout.. offsets.. sizes..   one tensor argument (h is -1 for
                                a new output: it gets the next handle, as B buffers do)
     V kind size bits           one scalar argument: f float, i signed, u unsigned; its bytes
     D id..                     explicit deps, in order
+    P e                        the task allows early resolve
+    P p op target h dtype manual nd layout.. offsets.. sizes.. index..   its dispatch predicate
     Z                          the end of the submit
-    R|W h dtype manual nd layout.. offsets.. sizes.. index.. f l   orchestration read/write
+    R|W h dtype manual nd layout.. offsets.. sizes.. index.. f l bits   orchestration
+                               read / write, with the bits of the value read or written
     L level func text          a log line
     X f l code func | text     a fatal report;  U f l text / I f l text  unsupported / misuse
     K signal f l               killed by a signal after the call at f:l
@@ -31,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from pto_dsl import instantiate_host as host
 from pto_dsl import ir
 from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
@@ -41,20 +45,22 @@ from pto_dsl.instantiate_submit import add_task
 from pto_dsl.record.child import entry_names
 from pto_dsl.record.fields import dep_clauses, scalar_value, typed_value
 from pto_dsl.record.spans import load, whole_line
+from pto_dsl.record.submit_checks import ACCEPTS, TAGS, SubmitChecks
 from pto_dsl.record.toolchain import no_entry
-from pto_dsl.regions import Region
+from pto_dsl.record.unmodelled import Unmodelled
+from pto_dsl.regions import Overlap, Region, classify
 from pto_dsl.source import SourceFile, Span
 from pto_dsl.types import DTYPES
 from pto_dsl.values import TensorVal
 
-TAGS = {"I": ir.Tag.INPUT, "O": ir.Tag.OUTPUT, "X": ir.Tag.OUTPUT_EXISTING,
-        "U": ir.Tag.INOUT, "N": ir.Tag.INPUT}  # NO_DEP: read, never tracked
-ACCEPTS = {"in": ("I", "N"), "out": ("O", "X", "N"), "inout": ("U", "N")}
 INVALID_ID = (1 << 64) - 1
-DUMMY_IDS = (("aic", -1),)  # the stand-in kernel of rt_submit_dummy_task's tasks
 
 
-class Replay:
+# per distinct submit line: kernel, task maker, file id, line, launch (blocks, sync)
+Head = tuple[ir.Kernel | None, Callable[..., Any], int, int, tuple[int, bool] | None]
+
+
+class Replay(SubmitChecks):
     def __init__(self, signature: ir.Program, case: CaseValues, main: SourceFile,
                  main_path: str, dialect: Dialect = DEFAULT_DIALECT) -> None:
         self.dialect = dialect.name
@@ -73,17 +79,26 @@ class Replay:
         self.decls: dict[tuple[int, int, bool, int | None], ir.ScopeDecl] = {}
         self.decl_stack: list[ir.ScopeDecl] = []
         self.kernels = _kernel_table(signature)
+        # func_ids that several kernels declare (views of one in-core kernel with other
+        # argument directions): each submit takes the one its arguments' tags fit
+        self.views = _shared_ids(signature)
         self.logs: list[str] = []
         self.expected_args: int | None = None
         self.last: tuple[int, int] = (-1, 0)
         self.finished = False
         # parsed once per distinct line (loops repeat the same calls and descriptors)
-        self.heads: dict[str, tuple[ir.Kernel | None, Callable[..., Any], int, int]] = {}
+        self.heads: dict[str, Head] = {}
         self.accesses: dict[tuple[str, str], Access] = {}
         self.scalars: dict[tuple[str, str], int | float] = {}
         self.regions: dict[str, Region] = {}
         self.outputs_seen: dict[str, tuple[str, Region]] = {}
         self.shapes: dict[tuple[str, str, int], tuple[list[str], list[int]]] = {}
+        # what the orchestration did, in order, for pto-run (record/simulate.py): scope
+        # begins ("S", manual) and ends ("E",), submits ("T", task id), reads and writes
+        # ("R"/"W", tensor, index, span, bits read or written, read of computed data)
+        self.events: list[tuple[Any, ...]] = []
+        self.unmodelled = Unmodelled()
+        self.types: dict[str, list[str]] = {}
 
     # ---- locations ---------------------------------------------------------------------
     def span(self, fid: int, line: int) -> Span:
@@ -104,7 +119,7 @@ class Replay:
         self.inst.check_shapes()
         handlers = {"F": self.file, "C": self.config, "G": _ignore, "Q": self.done,
                     "B": self.buffer, "S": self.scope_begin, "E": self.scope_end,
-                    "R": self.read, "W": _ignore, "L": self.log, "X": self.fatal,
+                    "R": self.read, "W": self.write, "L": self.log, "X": self.fatal,
                     "U": self.unsupported, "I": self.invalid, "K": self.killed,
                     "N": self.no_entry}
         i, count = 0, len(lines)
@@ -161,11 +176,13 @@ class Replay:
             self.program.scopes.append(decl)
         self.decl_stack.append(decl)
         self.inst.open_scope(decl)
+        self.events.append(("S", manual))
 
     def scope_end(self, f: list[str]) -> None:
         self.last = (int(f[1]), int(f[2]))
         self.decl_stack.pop()
         self.inst.close_scope()
+        self.events.append(("E",))
 
     # ---- submits -------------------------------------------------------------------------
     def task(self, lines: list[str], start: int, end: int) -> None:
@@ -173,20 +190,30 @@ class Replay:
         head = self.heads.get(lines[start])
         if head is None:
             head = self.heads[lines[start]] = self.head(lines[start])
-        kernel, make, fid, line = head
+        kernel, make, fid, line, launch = head
         self.last = (fid, line)
         tid = len(self.inst.graph)
         args: list[str] = []
         scalars: list[str] = []
         dep_line = None
+        extra: list[str] = []
         for ln in lines[start + 1:end]:
             if ln[0] == "A":
                 args.append(ln)
             elif ln[0] == "V":
                 scalars.append(ln)
-            else:
+            elif ln[0] == "D":
                 dep_line = ln
+            else:
+                extra.append(ln)
+        if kernel is not None and frozenset(kernel.func_ids) in self.views:
+            tags = "".join(a[2] for a in args)
+            kernel = next((k for k in self.views[frozenset(kernel.func_ids)]
+                           if _fits(k, tags)), kernel)
+            make = self.maker(self.site(fid, line, kernel))
         names, writes = self.param_names(kernel, args, len(scalars), fid, line)
+        if extra:
+            self.unmodelled_task(tid, extra, fid, line)
         outputs: dict[str, Access] = {}
         accesses = tuple([self.access(a, name, kernel, tid, outputs)
                           for a, name in zip(args, names)])
@@ -195,19 +222,25 @@ class Replay:
                         for i, v in enumerate(scalars)])
         explicit, items = self.deps(dep_line, tid, fid, line) if dep_line else ((), ())
         task = make(tid, accesses, values, outputs, explicit, items)
+        if launch is not None:
+            task.blocks, task.sync_start = launch
+        self.events.append(("T", tid))
         if kernel is None:  # alloc_tensors: outputs only, no fanin (as the .pto path)
             self.inst.graph.add_task(task, {})
             return
         add_task(self.inst, task, writes)
 
-    def head(self, text: str) -> tuple[ir.Kernel | None, Callable[..., Any], int, int]:
+    def head(self, text: str) -> Head:
         """What a submit's first line decides once per distinct line: the kernel, the
-        site's task maker and the call site."""
+        site's task maker, the call site and the SPMD launch (None: one block)."""
         f = text.split(" ")
-        fid, line = int(f[6]), int(f[7])
+        fid, line = int(f[7]), int(f[8])
         self.last = (fid, line)
         kernel = self.kernel(f[1], [int(x) for x in f[2:5]], fid, line)
-        return kernel, self.maker(self.site(fid, line, kernel)), fid, line
+        launch = None
+        if f[1] == "k":  # a dummy task or an alloc ignores the launch settings
+            launch = self.launch(kernel, int(f[5]), f[6] == "1", fid, line)
+        return kernel, self.maker(self.site(fid, line, kernel)), fid, line, launch
 
     def scalar(self, text: str, type_name: str) -> int | float:
         """A scalar argument as the kernel reads its 64-bit slot: by the parameter's type
@@ -221,37 +254,14 @@ class Replay:
                                          scalar_value(f[1], int(f[2]), bits))
         return value
 
-    @staticmethod
-    def scalar_types(kernel: ir.Kernel | None) -> list[str]:
-        return [p.type for p in kernel.scalar_params] if kernel else []
-
-    def kernel(self, kind: str, ids: list[int], fid: int, line: int) -> ir.Kernel | None:
-        if kind == "a":
-            return None
-        if kind == "d":
-            return self.dummy()
-        slots = frozenset((slot, k) for slot, k in zip(("aic", "aiv0", "aiv1"), ids) if k >= 0)
-        found = self.kernels.get(slots)
-        if found is None and len(slots) == 1 and next(iter(slots))[0] == "aiv1":
-            found = self.kernels.get(frozenset({("aiv0", next(iter(slots))[1])}))
-        if found is None:
-            text = ", ".join(f"{s} {k}" for s, k in sorted(slots)) or "no kernel"
-            known = ", ".join(f"{k.name} ({', '.join(f'{s} {i}' for s, i in k.func_ids)})"
-                              for k in self.program.kernels.values() if k.name != "dummy"
-                              or k.func_ids != DUMMY_IDS) or "none"
-            self.fail("E805", f"this submit names func_id {text}, which no kernel of the "
-                      "signature has", fid, line,
-                      help=(f"the signature's kernels: {known}",
-                            "declare the kernel in the signature with the func_id the "
-                            "runtime registers it under"))
-        return found
-
-    def dummy(self) -> ir.Kernel:
-        kernel = self.program.kernels.get("dummy")
+    def scalar_types(self, kernel: ir.Kernel | None) -> list[str]:
+        """The kernel's scalar parameter types (once per kernel: every submit asks)."""
         if kernel is None:
-            kernel = ir.Kernel("dummy", "mix", DUMMY_IDS, (), None, None, self.main_span())
-            self.program.kernels["dummy"] = kernel
-        return kernel
+            return []
+        types = self.types.get(kernel.name)
+        if types is None:
+            types = self.types[kernel.name] = [p.type for p in kernel.scalar_params]
+        return types
 
     def main_span(self) -> Span:
         return whole_line(self.main, 1)
@@ -284,25 +294,6 @@ class Replay:
             writes = [i for i, t in enumerate(tags) if TAGS[t] is not ir.Tag.INPUT]
             found = self.shapes[key] = (names, writes)
         return found
-
-    def check_args(self, kernel: ir.Kernel | None, tags: str, scalars: int, fid: int,
-                   line: int) -> list[str]:
-        if kernel is None or kernel.name == "dummy":
-            return [f"out{i}" if kernel is None else f"arg{i}" for i in range(len(tags))]
-        params, sparams = kernel.tensor_params, kernel.scalar_params
-        if len(params) != len(tags) or len(sparams) != scalars:
-            self.fail("E807", f"this submit passes {len(tags)} tensor and {scalars} "
-                      f"scalar arguments, but kernel '{kernel.name}' takes {len(params)} and "
-                      f"{len(sparams)}", fid, line,
-                      notes=(Note("the kernel is declared here", kernel.span),))
-        for i, (p, tag) in enumerate(zip(params, tags)):
-            if tag not in ACCEPTS[p.direction]:
-                added = {"I": "add_input", "O": "add_output", "X": "add_output",
-                         "U": "add_inout", "N": "add_no_dep"}[tag]
-                self.fail("E807", f"tensor argument {i} of '{kernel.name}' is added with "
-                          f"{added}, but the kernel's parameter '{p.name}' is '{p.direction}'",
-                          fid, line, notes=(Note("the parameter is declared here", p.span),))
-        return [p.name for p in params]
 
     def access(self, text: str, name: str, kernel: ir.Kernel | None, tid: int,
                outputs: dict[str, Access]) -> Access:
@@ -351,8 +342,22 @@ class Replay:
             items.append(index)
         return tuple(explicit), tuple(items)
 
-    # ---- orchestration reads --------------------------------------------------------------
+    # ---- what the graph has no place for yet (record/unmodelled.py) -------------------------
+    def unmodelled_task(self, tid: int, extra: list[str], fid: int, line: int) -> None:
+        span = self.span(fid, line)
+        for ln in extra:
+            self.unmodelled.task_line(tid, ln.split(" "), span, self.buffers, self.region)
+
+    # ---- orchestration reads and writes ---------------------------------------------------
     def read(self, f: list[str]) -> None:
+        self.element(f, False)
+
+    def write(self, f: list[str]) -> None:
+        self.element(f, True)
+
+    def element(self, f: list[str], write: bool) -> None:
+        """An element access, recorded with the runtime's wait (the C++ itself computed the
+        values, so none is needed here)."""
         handle, manual, nd = int(f[1]), f[3] == "1", int(f[4])
         nums = [int(x) for x in f[5:5 + 4 * nd]]
         fid, line = int(f[5 + 4 * nd]), int(f[6 + 4 * nd])
@@ -361,13 +366,27 @@ class Replay:
         region = Region(tuple(nums[:nd]), tuple(nums[nd:2 * nd]), tuple(nums[2 * nd:3 * nd]))
         index = tuple(nums[3 * nd:])
         span = self.span(fid, line)
+        tv = TensorVal(buf, region, manual)
+        point = host.point(tv, index)
+        value = int(f[7 + 4 * nd]) if len(f) > 7 + 4 * nd else 0
+        computed = not write and (buf.owner is not None or self.computed(buf, point))
+        self.events.append(("W" if write else "R", tv, index, span, value, computed))
+        if computed:
+            self.unmodelled.computed_reads += 1  # the recording ran no kernel: its value
+            self.unmodelled.seen("computed", span)
         if buf.owner is not None or handle < len(self.program.tensors):
-            self.inst.host_read(TensorVal(buf, region, manual), index, span)
+            host.record(self.inst, tv, point, span, write)
+            if write:
+                host.note_write(self.inst, tv, point, None)
             return
-        point = Region(region.layout, tuple(o + i for o, i in zip(region.offsets, index)),
-                       (1,) * nd)
-        self.inst.graph.host_reads.append(HostRead(span, Access(buf, point, ir.Tag.INPUT, "",
-                                                                manual), len(self.inst.graph)))
+        tag = ir.Tag.OUTPUT_EXISTING if write else ir.Tag.INPUT
+        self.inst.graph.host_reads.append(HostRead(span, Access(buf, point, tag, "", manual),
+                                                   len(self.inst.graph), write=write))
+
+    def computed(self, buf: Buffer, point: Region) -> bool:
+        """Whether a task (not the orchestration) has written this element already."""
+        return any(task != host.HOST and classify(point, written) is not Overlap.NO_OVERLAP
+                   for written, task in self.inst.written.get(buf.id, ()))
 
     # ---- how a run ends early ------------------------------------------------------------------
     def fatal(self, f: list[str]) -> None:
@@ -405,3 +424,17 @@ def _ignore(f: list[str]) -> None:
 
 def _kernel_table(program: ir.Program) -> dict[frozenset[tuple[str, int]], ir.Kernel]:
     return {frozenset(k.func_ids): k for k in program.kernels.values()}
+
+
+def _shared_ids(program: ir.Program) -> dict[frozenset[tuple[str, int]], list[ir.Kernel]]:
+    by_ids: dict[frozenset[tuple[str, int]], list[ir.Kernel]] = {}
+    for k in program.kernels.values():
+        by_ids.setdefault(frozenset(k.func_ids), []).append(k)
+    return {ids: ks for ids, ks in by_ids.items() if len(ks) > 1}
+
+
+def _fits(kernel: ir.Kernel, tags: str) -> bool:
+    """Whether a submit's tensor tags fit the kernel's parameter directions."""
+    params = kernel.tensor_params
+    return len(params) == len(tags) and all(t in ACCEPTS[p.direction]
+                                            for p, t in zip(params, tags))

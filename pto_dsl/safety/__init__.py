@@ -9,13 +9,14 @@ from pto_dsl.diagnostics import Diagnostic
 from pto_dsl.dialects import DEFAULT_RUNTIME, RuntimeConfig
 from pto_dsl.graph import TaskGraph
 from pto_dsl.perf import paused_gc
-from pto_dsl.safety import capacity, liveness, races, redundancy, retention
+from pto_dsl.safety import capacity, host_races, liveness, races, redundancy, retention
 
 GraphCheck = Callable[[ir.Program, TaskGraph, RuntimeConfig], list[Diagnostic]]
 
 GRAPH_CHECKS: tuple[tuple[str, GraphCheck], ...] = (
     ("capacity", capacity.check),
     ("races", races.check),
+    ("host races", host_races.check),
     ("retention", retention.check),
     ("redundancy", redundancy.check),
     ("liveness", liveness.check),

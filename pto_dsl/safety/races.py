@@ -34,7 +34,7 @@ class _Group:
 
 def unordered(graph: TaskGraph, on_race: Callable[[Hazard], None]) -> None:
     """Call `on_race` for every hazard whose tasks the graph's edges do not order."""
-    order = Ordering(graph)
+    order = Ordering(graph, waits=True)
 
     def on_hazard(h: Hazard) -> None:
         if not order.ordered(h.earlier.task, h.later.task):

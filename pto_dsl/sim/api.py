@@ -125,6 +125,7 @@ class TensorCreateInfo(NamedTuple):
     shapes: tuple[int, ...]
     dtype: str
     manual_dep: bool = False
+    initial_value: int | float | bool | None = None  # set_initial_value: every element
 
     @property
     def nbytes(self) -> int:

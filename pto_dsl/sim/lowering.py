@@ -19,6 +19,7 @@ from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.graph import Buffer
 from pto_dsl.instantiate import DEFAULT_LIMITS, Frame, Instantiator, Limits, Run
 from pto_dsl.instantiate_arrays import compile_deps, element_store
+from pto_dsl.instantiate_host import check_index
 from pto_dsl.instantiate_submit import dims_checker
 from pto_dsl.regions import Region
 from pto_dsl.sim.api import (
@@ -157,6 +158,8 @@ class Lowering(Instantiator):
             return self.submit(s)
         if isinstance(s, ir.AllocStmt):
             return self.alloc(s)
+        if isinstance(s, ir.SetElement):
+            return self.set_element(s)
         if isinstance(s, ir.FatalStmt):
             return self.fatal(s)
         return super().stmt(s)
@@ -275,17 +278,19 @@ class Lowering(Instantiator):
 
     def alloc(self, s: ir.AllocStmt) -> Run:
         items = [(i.name, i.dtype, [self.expr(d) for d in i.dims], i.span) for i in s.items]
+        inits = [self.expr(i.init) if i.init is not None else None for i in s.items]
         target, rt, site, span = (s.target.slot if s.target is not None else None), self.rt, \
             s.site, s.span
 
         def alloc(f: Frame) -> None:
             infos = []
-            for name, dtype, dims, item_span in items:
+            for (name, dtype, dims, item_span), init in zip(items, inits):
                 shape = tuple(d(f) for d in dims)
                 if min(shape) <= 0:
                     self.fail("E170", f"'{name}' has shape {list(shape)}; every dimension "
                               "must be positive", item_span)
-                infos.append(TensorCreateInfo(shape, dtype))
+                infos.append(TensorCreateInfo(shape, dtype,
+                                              initial_value=init(f) if init else None))
             result = rt.alloc_tensors(*infos, tag=TaskTag(site, self.instance))
             self.count_task(span)
             self.check_fatal(span)
@@ -307,6 +312,25 @@ class Lowering(Instantiator):
             self._no_data(tv, span)
         self.check_fatal(span)
         return value
+
+    def set_element(self, s: ir.SetElement) -> Run:
+        """`set_tensor_data`: the orchestrator waits (producers and their consumers), then
+        writes simulated memory, which later reads and kernels see."""
+        tensor, value, span = self.expr(s.tensor), self.expr(s.value), s.span
+        indices = [self.expr(i) for i in s.indices]
+
+        def write(f: Frame) -> None:
+            tv = tensor(f)
+            index = tuple(i(f) for i in indices)
+            check_index(self, tv, index, span)
+            self.rt.set_tensor_data(to_runtime(tv), index, value(f))
+            self.check_fatal(span)
+        return write
+
+    def core_count(self, kind: str) -> int:
+        """The width of the simulated machine (--block-dim clusters)."""
+        params = self.rt.params
+        return params.block_dim if kind == "cluster" else params.block_dim * params.aiv_per_cluster
 
     def _no_data(self, tv: Any, span: Span) -> NoReturn:
         self.sim_fail("E506", f"this read of '{tv.buffer.name}' needs data that a task "

@@ -72,12 +72,14 @@ class Memory:
         self.dtypes[addr] = dtype
 
     def allocate(self, addr: int, dtype: str, numel: int,
-                 owner: int = INVALID_TASK_ID) -> None:
+                 owner: int = INVALID_TASK_ID, initial: Scalar | None = None) -> None:
+        """A runtime output: NaN (or 0) standing for uninitialised memory, or `initial`."""
         if dtype == "bf16":
-            self.arrays[addr] = np.full(numel, bf16.NAN_BITS, dtype=np.uint16)
+            bits = bf16.NAN_BITS if initial is None else bf16.to_bits(np.float32(initial))
+            self.arrays[addr] = np.full(numel, bits, dtype=np.uint16)
         else:
             kind = np.dtype(NP_DTYPES[dtype]).kind
-            fill = np.nan if kind == "f" else 0
+            fill = initial if initial is not None else np.nan if kind == "f" else 0
             self.arrays[addr] = np.full(numel, fill, dtype=NP_DTYPES[dtype])
         self.dtypes[addr] = dtype
         self.owners[addr] = owner
@@ -118,15 +120,26 @@ class Memory:
         target[...] = bf16.to_bits(data) if t.dtype == "bf16" else data
 
     def read(self, t: Tensor, indices: Sequence[int]) -> Scalar:
-        r = t.region
-        flat_index = 0
-        for dim, size in enumerate(r.layout):
-            flat_index = flat_index * size + r.offsets[dim] + indices[dim]
-        value = self.flat(t.addr)[flat_index]
+        value = self.flat(t.addr)[_flat_index(t, indices)]
         if t.dtype == "bf16":
             return float(bf16.to_float32(value))
         scalar: Scalar = value.item()
         return scalar
+
+
+    def write(self, t: Tensor, indices: Sequence[int], value: Scalar) -> None:
+        """One element, as set_tensor_data writes it (bf16 rounded to its bits)."""
+        arr = self.flat(t.addr)
+        arr[_flat_index(t, indices)] = bf16.to_bits(np.float32(value)) if t.dtype == "bf16" \
+            else value
+
+
+def _flat_index(t: Tensor, indices: Sequence[int]) -> int:
+    r = t.region
+    flat_index = 0
+    for dim, size in enumerate(r.layout):
+        flat_index = flat_index * size + r.offsets[dim] + indices[dim]
+    return flat_index
 
 
 WRITES = (TensorArgType.OUTPUT, TensorArgType.OUTPUT_EXISTING, TensorArgType.INOUT)

@@ -100,8 +100,10 @@ class SimResult:
                            span.start / 1e3, span.end / 1e3)
 
 
-def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> SimResult:
-    """Raises CompileError for problems in the program, its case, kernels or golden."""
+def simulate(checked: Checked, case_name: str | None, options: SimOptions,
+             lowering_class: Callable[..., Lowering] = Lowering) -> SimResult:
+    """Raises CompileError for problems in the program, its case, kernels or golden.
+    `lowering_class` runs the entry (the C++ front end's replays a recorded run)."""
     program = checked.program
     base_dir = Path(checked.source.name).resolve().parent
     case = cases.find_case(program, case_name)
@@ -132,7 +134,7 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions) -> Si
         rt.orch_trace = []
     tensors = {k: v for k, v in given.items() if k in {t.name for t in program.tensors}}
     dialect = checked.dialect
-    lowering = Lowering(program, values, rt, tensors, ArgLimits(
+    lowering = lowering_class(program, values, rt, tensors, ArgLimits(
         dialect.max_tensors, dialect.max_scalars, dialect.max_deps), Limits(options.max_tasks))
     result = SimResult(program.name, case.name.name, rt)
     frame = lowering.prepare()

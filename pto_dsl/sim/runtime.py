@@ -8,6 +8,7 @@ simulated clock advances.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -33,7 +34,7 @@ from pto_dsl.sim.api import (
 )
 from pto_dsl.sim.counts import EdgeCounts
 from pto_dsl.sim.deps import auto_fanin, boundary_fanin, explicit_deps
-from pto_dsl.sim.memory import KernelCycles, KernelImpl, Memory, Numerics
+from pto_dsl.sim.memory import KernelCycles, KernelImpl, Memory, NoData, Numerics
 from pto_dsl.sim.params import DEFAULT_PARAMS, Params
 from pto_dsl.sim.record import Recorder
 from pto_dsl.sim.ring import COMPLETED, Ring, TaskSlot
@@ -233,7 +234,8 @@ class Runtime:
             self._storage[addr] = size // dtype_size(info.dtype)
             self.tmap.reused(addr)
             if numerics:
-                self.memory.allocate(addr, info.dtype, region.numel, task_id)
+                self.memory.allocate(addr, info.dtype, region.numel, task_id,
+                                     info.initial_value)
             addr += size
         slot.out_addrs = tuple(t.addr for t in outputs)
         return outputs
@@ -454,26 +456,66 @@ class Runtime:
         """Wait for the tensor's creator and every overlapping TensorMap writer, then read
         one element (one TensorMap lookup, in any mode). NoData from the memory model
         means the model holds no contents there (a run without numerics)."""
+        if not self._wait_for_tensor(tensor, False, "get_tensor_data"):
+            return 0
+        self._cost(self.params.read_ns)
+        return self.memory.read(tensor, indices)
+
+    def set_tensor_data(self, tensor: Tensor, indices: Sequence[int],
+                        value: int | float | bool) -> None:
+        """Wait as get_tensor_data does and also for every consumer those producers hold,
+        then write one element (runtime-model.md); a buffer the model holds no contents
+        of (a run without numerics) is left as it is."""
+        if not self._wait_for_tensor(tensor, True, "set_tensor_data"):
+            return
+        self._cost(self.params.read_ns)
+        with contextlib.suppress(NoData):
+            self.memory.write(tensor, indices, value)
+
+    def _wait_for_tensor(self, tensor: Tensor, consumers: bool, caller: str) -> bool:
+        """The orchestrator stalls until the producers (and, for a write, their holding
+        consumers) complete: the scheduler runs on meanwhile. False after a fatal."""
         if self.is_fatal():
-            return 0
+            return False
         if tensor.addr == 0:
-            self.log.append("get_tensor_data: tensor has no buffer (addr 0)")
-            return 0
+            self.log.append(f"{caller}: tensor has no buffer (addr 0)")
+            return False
         self.sched.run_until(self.orch_time)
         producers = self.tmap.lookup(tensor.addr, tensor.region, tensor.version, False,
                                      self.storage(tensor))
         if tensor.owner != INVALID_TASK_ID:
             producers.append(tensor.owner)
         for pid in producers:
-            while (slot := self.live_slot(pid)) is not None and slot.state < COMPLETED:
-                if not self.sched.step():
-                    self.report_fatal(ErrorCode.TENSOR_WAIT_TIMEOUT, (
-                        f"Timeout (get_tensor_data): producer (ring={task_ring(pid)}, "
-                        f"local={task_local(pid)}) not completed"))
-                    return 0
-                self.orch_time = max(self.orch_time, self.sched.now)
-        self._cost(self.params.read_ns)
-        return self.memory.read(tensor, indices)
+            slot = self.live_slot(pid)
+            if slot is None:
+                continue
+            if not self._wait_until(_completed, slot, caller, "producer"):
+                return False
+            if consumers and not self._wait_until(self._released, slot, caller,
+                                                  "consumers of producer"):
+                return False
+        return True
+
+    def _released(self, producer: TaskSlot) -> bool:
+        """Whether every task that holds `producer` (in its fanin) has completed; at v0
+        the runtime's test, which takes a released scope reference for a consumer
+        (RuntimeRules.exact_consumer_wait)."""
+        if not self.rules.exact_consumer_wait:
+            return producer.fanout_refcount >= producer.fanout_count - 1
+        return not any(producer in s.fanin for ring in self.rings for s in ring.slots
+                       if s is not None and s.state < COMPLETED)
+
+    def _wait_until(self, done: Callable[[TaskSlot], bool], slot: TaskSlot, caller: str,
+                    what: str) -> bool:
+        pid = slot.task_id
+        while not done(slot):
+            if not self.sched.step():
+                self.report_fatal(ErrorCode.TENSOR_WAIT_TIMEOUT, (
+                    f"Timeout ({caller}): {what} (ring={task_ring(pid)}, "
+                    f"local={task_local(pid)}) not completed"))
+                return False
+            self.orch_time = max(self.orch_time, self.sched.now)
+        return True
 
     # ---- the executor's frame (runtime-model.md) ------------------------------------------------
     def begin(self) -> None:
@@ -494,6 +536,10 @@ class Runtime:
     @property
     def makespan(self) -> float:
         return max(self.sched.last_end, self.orch_time)
+
+
+def _completed(slot: TaskSlot) -> bool:
+    return slot.state >= COMPLETED
 
 
 def _longer(cp: float, seq: int, best: float, best_seq: int) -> bool:

@@ -59,10 +59,17 @@ void aicpu_orchestration_entry(const ChipTaskArgs &args) {
         TaskOutputTensors two = alloc_tensors(pair, 2);              // task 6
         CoreTaskArgs v;                                              // task 7
         v.add_no_dep(two.get_ref(1));
-        CoreTaskPredicate gate;
+        CoreTaskPredicate gate;  // dispatched only if element 2 of the pair's first > 5
+        gate.operand.tensor = &two.get_ref(0);
+        gate.operand.ndims = 1;
+        gate.operand.indices[0] = 2;
         gate.op = PredicateOp::GT;
+        gate.target = 5;
         v.set_predicate(gate);
+        v.set_allow_early_resolve(true);
         rt_submit_aiv_task(1, v);
+        uint32_t at[1] = {1};
+        set_tensor_data(x, 1, at, 2.0f);
     }
 }
 
