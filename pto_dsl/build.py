@@ -27,9 +27,9 @@ SCOPE_OPTIONS = ("infer",)
 MAX_STMT_DEPTH = 50
 MAX_INT = 2**64 - 1  # integers are int64/uint64 in the generated C++
 KEYWORDS = frozenset({"kernel", "entry", "case", "default", "seed", "from", "impl", "cost", "let",
-                      "for", "in", "step", "if", "else", "scope", "blocks", "sync", "dep", "when",
-                      "new", "alloc", "dummy", "none", "true", "false", "and", "or", "not",
-                      "extern", "tasks", "fatal"})
+                      "for", "in", "step", "if", "else", "scope", "blocks", "sync", "early",
+                      "predicate", "dep", "when", "new", "alloc", "dummy", "none", "true",
+                      "false", "and", "or", "not", "extern", "tasks", "fatal"})
 
 
 # Spellings from other languages, for a "did you mean" when no close match exists.
@@ -248,30 +248,31 @@ class Builder:
                             stage=Stage.SYNTAX))
 
     def stmt_let_stmt(self, tree: Tree[Token]) -> n.Stmt:
-        name, value, launch, deps = tree.children
+        name, value, launch, early, pred, deps = tree.children
         assert isinstance(name, Token)
         return n.Let(self.ident(name), self.expr(value), self.deps(deps), self.span(tree),
-                     self.launch(launch))
+                     self.launch(launch), self.dispatch(early, pred))
 
     def stmt_assign_stmt(self, tree: Tree[Token]) -> n.Stmt:
-        name, value, launch, deps = tree.children
+        name, value, launch, early, pred, deps = tree.children
         assert isinstance(name, Token)
         return n.Assign(self.ident(name), self.expr(value), self.deps(deps), self.span(tree),
-                        self.launch(launch))
+                        self.launch(launch), self.dispatch(early, pred))
 
     def stmt_expr_stmt(self, tree: Tree[Token]) -> n.Stmt:
-        call, launch, deps = tree.children
+        call, launch, early, pred, deps = tree.children
         expr = self.expr(call)
         assert isinstance(expr, (n.Call, n.Dummy))
-        return n.ExprStmt(expr, self.deps(deps), self.span(tree), self.launch(launch))
+        return n.ExprStmt(expr, self.deps(deps), self.span(tree), self.launch(launch),
+                          self.dispatch(early, pred))
 
     def stmt_element_assign_stmt(self, tree: Tree[Token]) -> n.Stmt:
         name, *rest = tree.children
-        *indices, value, launch, deps = rest
+        *indices, value, launch, early, pred, deps = rest
         assert isinstance(name, Token)
         return n.ElementAssign(self.ident(name), tuple(self.expr(i) for i in indices),
                                self.expr(value), self.deps(deps), self.span(tree),
-                               self.launch(launch))
+                               self.launch(launch), self.dispatch(early, pred))
 
     def stmt_fatal_stmt(self, tree: Tree[Token]) -> n.Stmt:
         code, message = tree.children
@@ -320,6 +321,18 @@ class Builder:
         assert isinstance(tree, Tree)
         blocks, sync = tree.children
         return n.Launch(self.expr(blocks), sync is not None, self.span(tree))
+
+    def dispatch(self, early: Tree[Token] | Token | None,
+                 pred: Tree[Token] | Token | None) -> n.Dispatch | None:
+        """`early` and `predicate EXPR` (the expression is checked when lowering)."""
+        if early is None and pred is None:
+            return None
+        early_span = self.span(early) if isinstance(early, Token) else None
+        expr = None
+        if isinstance(pred, Tree):
+            expr = self.expr(pred.children[0])
+        spans = [s for s in (early_span, self.span(pred) if pred is not None else None) if s]
+        return n.Dispatch(early_span, expr, spans[0].to(spans[-1]))
 
     def deps(self, tree: Tree[Token] | Token | None) -> tuple[n.DepItem, ...] | None:
         if tree is None:

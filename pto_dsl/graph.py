@@ -106,6 +106,9 @@ class Task:
     blocks: int = 1  # SPMD block count (launch_spec.block_num)
     sync_start: bool = False  # launch_spec.require_sync_start
     element: tuple[str, int] | None = None  # (array, index) of a task-id array it went into
+    early_resolve: bool = False  # set_allow_early_resolve (runtime-model.md)
+    # set_predicate: (op, target); the element is the task's last access (it takes no edge)
+    predicate: tuple[str, int] | None = None
 
     @property
     def scope_mode(self) -> str:
@@ -122,10 +125,23 @@ class Task:
 
     @property
     def launch_text(self) -> str:
-        """` x24` for an SPMD task of 24 blocks, ` x24 sync` with require_sync_start."""
-        if self.blocks == 1 and not self.sync_start:
-            return ""
-        return f" x{self.blocks}" + (" sync" if self.sync_start else "")
+        """` x24` for an SPMD task of 24 blocks, ` x24 sync` with require_sync_start,
+        then ` early` and ` if[i] > 0` (its predicate) when set."""
+        text = ""
+        if self.blocks != 1 or self.sync_start:
+            text = f" x{self.blocks}" + (" sync" if self.sync_start else "")
+        if self.early_resolve:
+            text += " early"
+        if self.predicate is not None:
+            acc = self.accesses[-1]
+            index = ", ".join(str(o) for o in acc.region.offsets)
+            text += f" if {acc.buffer.name}[{index}] {self.predicate[0]} {self.predicate[1]}"
+        return text
+
+    @property
+    def edge_accesses(self) -> tuple[Access, ...]:
+        """The accesses the runtime looks up and records: all but a predicate's element."""
+        return self.accesses if self.predicate is None else self.accesses[:-1]
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pto_dsl import ir, machine
 from pto_dsl.graph import Access, Origin, Task
 from pto_dsl.instantiate_arrays import compile_deps, element_store
+from pto_dsl.instantiate_dispatch import predicate_of
 from pto_dsl.instantiate_host import known
 from pto_dsl.regions import Region
 from pto_dsl.tensormap import TensorMap
@@ -161,6 +162,7 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
     scalar_evals = [inst.expr(a.value) for a in s.args if isinstance(a, ir.ScalarArg)]
     check_dims = dims_checker(inst, kernel, tensor_args)
     launch = launch_of(inst, kernel, s.launch)
+    predicate, early = predicate_of(inst, s.predicate), s.early is not None
     target = s.target.slot if s.target is not None and s.index is None else None
     store_at = element_store(inst, s) if s.index is not None else None
     make_task = inst.task_maker(site)
@@ -178,10 +180,16 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
         accesses = [make(f, tid, outputs) for make in makers]
         if check_dims is not None:
             check_dims(accesses)
+        pred = None
+        if predicate is not None:
+            element, op, value = predicate(f)
+            accesses.append(element)
+            pred = (op, value)
         task = make_task(tid, tuple(accesses), tuple([known(e(f)) for e in scalar_evals]),
                          outputs,
                          tuple(p for p, _ in explicit), tuple(i for _, i in explicit))
         task.blocks, task.sync_start = blocks, sync
+        task.early_resolve, task.predicate = early, pred
         add_task(inst, task, writes)
         if watch is not None:
             watch(f, task)
@@ -197,7 +205,7 @@ def add_task(inst: Instantiator, task: Task, writes: list[int]) -> None:
     deps, then (outside manual scopes) creator and TensorMap edges. `writes` are the indices
     of its accesses that may write an existing buffer. The C++ recorder's replay adds its
     tasks through here too, so both front ends build their edges by the same rules."""
-    tid, accesses = task.id, task.accesses
+    tid, accesses = task.id, task.edge_accesses
     fanin: dict[int, list[Origin]] = {p: [EXPLICIT] for p in task.explicit_deps}
     records = inst.graph.records
     records["explicit"] += len(fanin)

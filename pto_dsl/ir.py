@@ -103,6 +103,7 @@ class Var:
     ty: Ty
     span: Span
     task_var: bool = False  # holds task values / none: may be reassigned
+    mutable: bool = False  # an int declared by `let`: may be reassigned an int
 
 
 @dataclass(frozen=True)
@@ -394,6 +395,9 @@ class Submit:
     span: Span
     launch: Launch | None = None  # None: one block, no sync start
     index: Expr | None = None  # `target[index] = ...`: the element of a task-id array
+    early: Span | None = None  # set_allow_early_resolve (the word's span): consumers may
+    # be staged on cores while it runs
+    predicate: Predicate | None = None  # set_predicate: dispatched only if it holds
 
 
 @dataclass(frozen=True)
@@ -482,6 +486,19 @@ class FatalStmt:
     span: Span
 
 
+@dataclass(frozen=True)
+class Predicate:
+    """A dispatch predicate: one element of a tensor (`tensor[indices]`, read by the
+    scheduler when the task is ready, never by the orchestration) compared with an
+    integer; the op is one of == != > < >= <=."""
+
+    tensor: Expr
+    indices: tuple[Expr, ...]
+    op: str
+    target: Expr
+    span: Span
+
+
 Stmt = Union[LetStmt, AssignStmt, Submit, AllocStmt, ForStmt, IfStmt, ScopeStmt,
              TaskArrayDecl, FatalStmt, SetElement]
 
@@ -516,6 +533,10 @@ def own_exprs(s: Stmt, inferred_guards: bool = True) -> Iterator[Expr]:
             yield s.launch.blocks
         if s.index is not None:
             yield s.index
+        if s.predicate is not None:
+            yield s.predicate.tensor
+            yield from s.predicate.indices
+            yield s.predicate.target
         yield from (d.guard for d in s.deps
                     if d.guard is not None and (inferred_guards or not d.inferred))
         yield from dep_element_exprs(s.deps)

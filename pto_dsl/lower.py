@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pto_dsl import ir, lower_arrays, lower_host, lower_submit
 from pto_dsl import nodes as n
 from pto_dsl.diagnostics import Diagnostic, DiagnosticSink, Note, error
+from pto_dsl.lower_dispatch import dispatch_of
 from pto_dsl.lower_expr import BUILTINS, ERROR_SITE, lower_expr
 from pto_dsl.source import Span
 from pto_dsl.types import MAX_DIMS
@@ -313,13 +314,15 @@ class Lowerer:
                 and lower_submit.is_submission(self, value):
             var = self.new_var(s, s.name.name, ir.TaskTy(frozenset(), False), s.name.span,
                                task_var=True)
-            sub = lower_submit.submission(self, value, s.deps, var, s.span, s.launch)
+            sub = lower_submit.submission(self, value, s.deps, var, s.span, s.launch,
+                                          s.dispatch)
             self.declare(s.name, var)
             return sub
-        self.no_deps(s.deps, value, s.launch)
+        self.no_deps(s.deps, value, s.launch, s.dispatch)
         expr = self.expr(value)
         task_var = isinstance(expr.ty, ir.TaskTy)
         var = self.new_var(s, s.name.name, expr.ty, s.name.span, task_var=task_var)
+        var.mutable = expr.ty == ir.INT
         self.declare(s.name, var)
         if task_var:
             self.state[var] = self.sites_of(expr)
@@ -329,18 +332,22 @@ class Lowerer:
         var = self.resolve(s.name)
         if var is None:
             return None
+        if var.mutable:
+            return self.int_assign(s, var)
         if not var.task_var:
             self.report(error("E111", f"'{s.name.name}' cannot be reassigned", s.name.span,
                               notes=[Note(f"'{s.name.name}' is defined here as {var.ty}",
                                           var.span)],
-                              help=("only task variables (a task or none) can be reassigned; "
-                                    "use a new 'let' for other values",)))
+                              help=("only task variables (a task or none) and integers "
+                                    "declared with 'let' can be reassigned; use a new 'let' "
+                                    "for other values",)))
             return None
         value = s.value
         if isinstance(value, (n.Call, n.Alloc, n.Dummy)) \
                 and lower_submit.is_submission(self, value):
-            return lower_submit.submission(self, value, s.deps, var, s.span, s.launch)
-        self.no_deps(s.deps, value, s.launch)
+            return lower_submit.submission(self, value, s.deps, var, s.span, s.launch,
+                                           s.dispatch)
+        self.no_deps(s.deps, value, s.launch, s.dispatch)
         expr = self.expr(value)
         if expr.ty == ERR:
             self.state[var] = frozenset({ERROR_SITE})
@@ -352,9 +359,24 @@ class Lowerer:
         self.state[var] = self.sites_of(expr)
         return ir.AssignStmt(var, expr, s.span)
 
+    def int_assign(self, s: n.Assign, var: ir.Var) -> ir.Stmt | None:
+        """`n = EXPR` for an int declared by `let`: an int of the same semantics (int64)."""
+        self.no_deps(s.deps, s.value, s.launch, s.dispatch)
+        if isinstance(s.value, (n.Call, n.Alloc, n.Dummy)) \
+                and lower_submit.is_submission(self, s.value):
+            self.report(error("E111", f"'{var.name}' holds an int, not a task", s.value.span,
+                              notes=[Note(f"'{var.name}' is defined here as int", var.span)],
+                              help=("declare a task variable with its own 'let'",)))
+            return None
+        expr = self.int_expr(s.value)
+        if expr.ty != ir.INT:
+            return None
+        return ir.AssignStmt(var, expr, s.span)
+
     def expr_stmt(self, s: n.ExprStmt) -> ir.Stmt | None:
         if lower_submit.is_submission(self, s.call):
-            return lower_submit.submission(self, s.call, s.deps, None, s.span, s.launch)
+            return lower_submit.submission(self, s.call, s.deps, None, s.span, s.launch,
+                                           s.dispatch)
         assert isinstance(s.call, n.Call)  # a dummy is always a submission
         if s.call.func.name in BUILTINS:
             self.report(error("E116", f"the value of '{s.call.func.name}(...)' is unused",
@@ -364,9 +386,10 @@ class Lowerer:
         return None
 
     def no_deps(self, deps: tuple[n.DepItem, ...] | None, value: n.Expr | None = None,
-                launch: n.Launch | None = None) -> None:
+                launch: n.Launch | None = None, dispatch: n.Dispatch | None = None) -> None:
         if launch is not None:
             lower_submit.no_launch(self, launch, "only a kernel call can have a 'blocks' clause")
+        dispatch_of(self, dispatch, "value")
         unknown = isinstance(value, n.Call) and value.func.name not in BUILTINS
         if deps and not unknown:  # an unknown kernel (E103) may well be meant to take them
             self.report(error("E115", "only a task submission can have a dep clause",

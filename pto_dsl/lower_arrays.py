@@ -60,9 +60,10 @@ def element_assign(lw: Lowerer, s: n.ElementAssign) -> ir.Stmt | None:
                         help=("the element holds the id of the task submitted here",)))
         lw.expr(value)
         return None
-    sub = lower_submit.submission(lw, value, s.deps, None, s.span, s.launch)
+    sub = lower_submit.submission(lw, value, s.deps, None, s.span, s.launch, s.dispatch)
     assert isinstance(sub, ir.Submit)
-    return ir.Submit(sub.site, sub.args, sub.deps, var, sub.span, sub.launch, index)
+    return ir.Submit(sub.site, sub.args, sub.deps, var, sub.span, sub.launch, index,
+                     sub.early, sub.predicate)
 
 
 def dep(lw: Lowerer, item: n.DepItem, var: ir.Var, guard: ir.Expr | None) -> ir.Dep | None:

@@ -38,7 +38,7 @@ def core_count(lw: Lowerer, e: n.Call) -> ir.Expr:
 def not_assignable(lw: Lowerer, s: n.ElementAssign, var: ir.Var) -> ir.Stmt | None:
     """E109: `NAME[i] = v` where NAME is a number or a bool (a task variable is the task-id
     arrays' business: they say how to declare one)."""
-    lw.no_deps(s.deps, None, s.launch)
+    lw.no_deps(s.deps, None, s.launch, s.dispatch)
     for e in (*s.indices, s.value):  # their own mistakes are reported too
         lw.expr(e)
     if var.ty != ir.ERR:
@@ -50,7 +50,7 @@ def not_assignable(lw: Lowerer, s: n.ElementAssign, var: ir.Var) -> ir.Stmt | No
 
 def element_assign(lw: Lowerer, s: n.ElementAssign) -> ir.Stmt | None:
     """`t[i, ...] = v`: one element of a writable tensor, a value of the element's type."""
-    lw.no_deps(s.deps, None, s.launch)
+    lw.no_deps(s.deps, None, s.launch, s.dispatch)
     var = lw.resolve(s.name)
     indices = tuple(lw.int_expr(i) for i in s.indices)
     value = lw.expr(s.value)

@@ -12,6 +12,7 @@ from pto_dsl import ir
 from pto_dsl import nodes as n
 from pto_dsl.dep_edits import remove_dep
 from pto_dsl.diagnostics import Note, error, warning
+from pto_dsl.lower_dispatch import dispatch_of
 from pto_dsl.lower_host import element_value
 from pto_dsl.source import Span
 
@@ -41,8 +42,10 @@ def _site(lw: Lowerer, node: object, kernel: ir.Kernel | None,
 
 def submission(lw: Lowerer, call: n.Call | n.Alloc | n.Dummy,
                deps: tuple[n.DepItem, ...] | None,
-               target: ir.Var | None, span: Span, launch: n.Launch | None = None) -> ir.Stmt:
+               target: ir.Var | None, span: Span, launch: n.Launch | None = None,
+               dispatch: n.Dispatch | None = None) -> ir.Stmt:
     if isinstance(call, n.Alloc):
+        dispatch_of(lw, dispatch, "alloc")
         if launch is not None:
             no_launch(lw, launch, "'alloc' takes no 'blocks' clause")
         if deps:
@@ -57,6 +60,7 @@ def submission(lw: Lowerer, call: n.Call | n.Alloc | n.Dummy,
         return ir.AllocStmt(site, items, target, span)
     dep_ir = _deps(lw, deps or ())
     node: object = call  # the site's key: the same node on every pass over a loop
+    early, pred = dispatch_of(lw, dispatch, "dummy" if isinstance(call, n.Dummy) else "kernel")
     if isinstance(call, n.Dummy):
         if launch is not None:
             no_launch(lw, launch, "a dummy task takes no 'blocks' clause")
@@ -75,7 +79,7 @@ def submission(lw: Lowerer, call: n.Call | n.Alloc | n.Dummy,
     launch_ir = None
     if launch is not None:
         launch_ir = ir.Launch(lw.int_expr(launch.blocks), launch.sync, launch.span)
-    return ir.Submit(site, args, dep_ir, target, span, launch_ir)
+    return ir.Submit(site, args, dep_ir, target, span, launch_ir, early=early, predicate=pred)
 
 
 def no_launch(lw: Lowerer, launch: n.Launch, message: str) -> None:

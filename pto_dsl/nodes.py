@@ -170,12 +170,22 @@ class Launch:
 
 
 @dataclass(frozen=True)
+class Dispatch:
+    """`early` and/or `predicate ELEMENT OP N` after a submission (its dispatch settings)."""
+
+    early: Span | None
+    predicate: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
 class Let:
     name: Ident
     value: Expr
     deps: tuple[DepItem, ...] | None
     span: Span
     launch: Launch | None = None
+    dispatch: Dispatch | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +195,7 @@ class Assign:
     deps: tuple[DepItem, ...] | None
     span: Span
     launch: Launch | None = None
+    dispatch: Dispatch | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +204,7 @@ class ExprStmt:
     deps: tuple[DepItem, ...] | None
     span: Span
     launch: Launch | None = None
+    dispatch: Dispatch | None = None
 
 
 @dataclass(frozen=True)
@@ -242,6 +254,7 @@ class ElementAssign:
     deps: tuple[DepItem, ...] | None
     span: Span
     launch: Launch | None = None
+    dispatch: Dispatch | None = None
 
     @property
     def index(self) -> Expr:

@@ -35,8 +35,13 @@ _CLOSERS = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
 _AFTER_UNCLOSED = frozenset({"KERNEL", "ENTRY", "CASE", "DEFAULT", "RPAR", "RSQB", "RBRACE"})
 # Words the contextual lexer reads as a name where their keyword is not allowed.
 _KEYWORDS = frozenset({"kernel", "entry", "case", "default", "let", "for", "if", "else", "scope",
-                       "dep", "when", "blocks", "sync", "dummy", "step", "seed", "from", "impl",
-                       "cost"})
+                       "dep", "when", "blocks", "sync", "early", "predicate", "dummy", "step",
+                       "seed", "from", "impl", "cost"})
+
+# The clauses after a submission, in the order the grammar takes them.
+_CLAUSE_WORDS = frozenset({"blocks", "early", "predicate", "dep"})
+_CLAUSE_ORDER = ("a submission's clauses come in this order: 'blocks N [sync]', 'early', "
+                 "'predicate ELEMENT OP N', 'dep ...'")
 
 _MLIR_MARKERS = re.compile(
     r"^\s*(module\b.*\{|func\.func\b|%[\w.]+\s*=|\"?builtin\.module|pto\.\w+|!pto\.)", re.M)
@@ -211,6 +216,8 @@ def _token_help(source: SourceFile, tok: lark.Token, expected: set[str]) -> tupl
         return ("'else' must follow the '}' of an 'if' block",)
     if tok.type == "SYNC":
         return ("'sync' follows a block count: 'blocks N sync'",)
+    if str(tok.value) in _CLAUSE_WORDS:
+        return (_CLAUSE_ORDER,)
     start = tok.start_pos or 0
     line = source.text[source.text.rfind("\n", 0, start) + 1 : start]
     if tok.type in ("RPAR", "COMMA") and re.search(r"\bdummy\s*\([^()]*$", line):
@@ -224,6 +231,8 @@ def _keyword_diagnostic(source: SourceFile, tok: lark.Token) -> Diagnostic:
     word, start = str(tok.value), tok.start_pos or 0
     if word in ("kernel", "entry", "case", "default"):
         help_ = f"'{word}' declarations go at the top level, not inside the entry's body"
+    elif word in _CLAUSE_WORDS:
+        help_ = _CLAUSE_ORDER
     else:
         help_ = f"'{word}' is a keyword and cannot start a statement here"
     return error("E002", f"unexpected '{word}'", Span(source, start, start + len(word)),

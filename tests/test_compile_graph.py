@@ -21,6 +21,9 @@ from pto_dsl.codegen.cpp_model import BlockView, Code, FileView, Node, SubmitVie
 from pto_dsl.graph import TaskGraph
 from pto_dsl.pipeline import Checked, case_values, instantiate_case
 
+# (kernel, explicit deps, early resolve, (predicate op, target) or None)
+Submitted = tuple[str, tuple[int, ...], bool, "tuple[str, int] | None"]
+
 
 @dataclass(frozen=True)
 class TaskId:
@@ -53,9 +56,13 @@ _ARRAY = re.compile(r"uint32_t (\w+)\[\d+\] = \{(.*)\};$")
 _TENSOR = re.compile(r"(?:\[\[maybe_unused\]\] )?(?:const )?(?:Tensor|ChipTensor) &?(\w+) = (.*);$")
 _EXTERNAL = re.compile(r"make_tensor_external\(orch_args\.tensor\((\d+)\).*?, (\w+), \d+, ")
 _VIEW = re.compile(r"(\w+)\.(view|reshape)\((\w+), (\w+)")
-_DECL = re.compile(r"(?:\[\[maybe_unused\]\] )?(?:const (?:int64_t|double|float|bool)|PTO2TaskId)"
-                   r" (\w+) = (.*);$")
+_DECL = re.compile(r"(?:\[\[maybe_unused\]\] )?"
+                   r"(?:(?:const )?(?:int64_t|double|float|bool)|PTO2TaskId) (\w+) = (.*);$")
 _ASSIGN = re.compile(r"(\w+) = (.*);$")
+# a CoreTaskPredicate and its fields (set up before the submit that passes it)
+_PRED_DECL = re.compile(r"CoreTaskPredicate (\w+);$")
+_PRED_FIELD = re.compile(r"(\w+)\.(operand\.\w+|op|target)(?:\[\d+\])? = (.*);$")
+_PRED_OPS = {"EQ": "==", "NE": "!=", "GT": ">", "LT": "<", "GE": ">=", "LE": "<="}
 _WRITE = re.compile(r"pto_write<\w+>\((.*)\);$")
 _TASK_ARRAY = re.compile(r"PTO2TaskId (\w+)\[(\d+)\];$")
 _FILL = re.compile(r"std::fill_n\((\w+), (\d+), PTO2TaskId::invalid\(\)\);$")
@@ -115,7 +122,8 @@ class Interpreter:
         self.arrays: dict[str, list[int]] = {}
         self.tensors: dict[str, TensorRef] = {}
         self.kernels = {k.name: k.comment.split()[0] for k in model.kernels}
-        self.tasks: list[tuple[str, tuple[int, ...]]] = []
+        self.tasks: list[Submitted] = []
+        self.predicates: dict[str, dict[str, Any]] = {}
 
     def _scalar(self, index: int) -> Any:
         return self.values.scalars[self.program.scalars[index].name]
@@ -173,7 +181,7 @@ class Interpreter:
         elif value in self.tensors:
             self.tensors[name] = self.tensors[value]
 
-    def run(self) -> list[tuple[str, tuple[int, ...]]]:
+    def run(self) -> list[Submitted]:
         try:
             self.nodes(self.model.prologue)
             self.nodes(self.model.body)
@@ -207,11 +215,22 @@ class Interpreter:
                 self.arrays[array.group(1)] = self._items(array.group(2))
             elif tensor:
                 self.tensor(tensor.group(1), tensor.group(2))
+            elif _PRED_DECL.match(line) or _PRED_FIELD.match(line):
+                self.predicate(line)
             elif not line.startswith(("TensorCreateInfo", "//")) \
                     and ".set_initial_value(" not in line:  # no task-graph effect
                 match = _DECL.match(line) or _ASSIGN.match(line)
                 assert match, line
                 self.env[match.group(1)] = self.eval(match.group(2))
+
+    def predicate(self, line: str) -> None:
+        decl, field = _PRED_DECL.match(line), _PRED_FIELD.match(line)
+        if decl:
+            self.predicates[decl.group(1)] = {}
+        elif field and field.group(2) == "op":
+            self.predicates[field.group(1)]["op"] = _PRED_OPS[field.group(3).split("::")[1]]
+        elif field and field.group(2) == "target":
+            self.predicates[field.group(1)]["target"] = self.eval(field.group(3))
 
     def _items(self, text: str, evaluate: bool = True) -> list[Any]:
         """The items of a brace or argument list, split at top-level commas."""
@@ -226,6 +245,7 @@ class Interpreter:
         return items
 
     def submit(self, s: SubmitView) -> None:
+        self.code(s.setup)
         deps = []
         for d in s.deps:
             if d.condition is None or self.eval(d.condition):
@@ -241,12 +261,21 @@ class Interpreter:
             kernel = "dummy"
         elif s.kernels_name is not None:  # a mix kernel: MixedKernels names every slot
             kernel = self.kernels[s.kernel_slots[0][1]]
+        elif s.call.startswith("rt_submit_dummy_task("):
+            kernel = "dummy"
         else:
             const = re.match(r"\w+\((\w+),", s.call)
             assert const is not None
             kernel = self.kernels[const.group(1)]
+        early = "set_allow_early_resolve(true)" in s.launch
+        pred = None
+        for call in s.launch:
+            named = re.fullmatch(r"set_predicate\((\w+)\)", call)
+            if named:
+                fields = self.predicates[named.group(1)]
+                pred = (fields["op"], fields["target"])
         result = TaskId(len(self.tasks))
-        self.tasks.append((str(kernel), tuple(deps)))
+        self.tasks.append((str(kernel), tuple(deps), early, pred))
         element = re.fullmatch(r"(\w+)\[(.*)\]", s.target or "")
         if element is not None:  # an element of a task-id array
             self.env[element.group(1)][self.eval(element.group(2))] = result
@@ -270,8 +299,9 @@ class Interpreter:
                 self.env[loop.var] += step
 
 
-def graph_tasks(graph: TaskGraph) -> list[tuple[str, tuple[int, ...]]]:
-    return [(t.kernel, tuple(t.explicit_deps)) for t in graph.tasks()]
+def graph_tasks(graph: TaskGraph) -> list[Submitted]:
+    return [(t.kernel, tuple(t.explicit_deps), t.early_resolve, t.predicate)
+            for t in graph.tasks()]
 
 
 def _small_cases(checked: Checked) -> list[str]:
@@ -280,8 +310,10 @@ def _small_cases(checked: Checked) -> list[str]:
             or c in ("CaseSmall1", "CaseSmall2", "CaseVarSeq2", "CaseVarSeq4")]
 
 
+CURRENT_CONSTRUCTS = sorted((ROOT / "tests" / "compile" / "current").glob("*.pto"))
 PARAMS = [(p, d) for p in [*EXAMPLES, *sorted((ROOT / "tests" / "compile").glob("*.pto"))]
-          for d in DIALECT_NAMES if expressible(p, d)]
+          for d in DIALECT_NAMES if expressible(p, d)] + [
+              (p, "current") for p in CURRENT_CONSTRUCTS]
 
 
 @pytest.mark.parametrize(("path", "dialect"), PARAMS,

@@ -36,6 +36,13 @@ def _pa_unroll(groups: int, scopes: int) -> dict[str, int]:
     return {"alloc": scopes, **_per_iteration(groups, QK=1, SF=1, PV=1, UP=1)}
 
 
+# spmd_paged_attention_highperf: the block count of each case (the test's tiling routine)
+HIGHPERF_BLOCKS = {"b1_h32_kv8_s128_bs128_fp16": 16, "b4_h32_kv8_s512_bs128_fp16": 24,
+                   "b1_h32_kv8_s16384_bs128_fp16": 24, "b1_h32_kv8_s4096_bs128_fp16": 24,
+                   "b1_h32_kv8_s6144_bs128_fp16": 24, "b1_h32_kv8_s8192_bs128_fp16": 24,
+                   "b2_h32_kv8_s4096_bs128_fp16": 24, "b2_h32_kv8_s8192_bs128_fp16": 24,
+                   "Small": 16}
+
 # Tasks per kernel on each case, as the runtime's C++ submits them.
 TASKS: dict[str, dict[str, dict[str, int]]] = {
     # t0 at the entry's level, t1..t4 in the inner scope
@@ -62,6 +69,26 @@ TASKS: dict[str, dict[str, dict[str, int]]] = {
     "spmd_starvation": {"Case1": {"SPMD_MIX": 20}},
     # one vector task of 8 blocks
     "merge_pipeline_barrier": {"merge": {"MERGE_PIPELINE": 1}},
+    # a flagged producer of 50 cube blocks and a sync-start consumer over every cluster;
+    # a flagged producer over every AIV core and a sync-start consumer over every cluster
+    "spmd_sync_start_early_dispatch": {"Case1": {"SPMD_WRITE_AIC": 1, "SPMD_MIX": 1}},
+    "spmd_sync_start_mix_spill": {"Case1": {"SPMD_WRITE_AIV": 1, "SPMD_MIX": 1}},
+    # the gate writer, x's writer, the predicated clobber and the copy, on both cases
+    "predicated_dispatch": {c: {"WRITE_GATE": 1, "WRITE_CONST": 1, "CLOBBER": 1,
+                                "COPY_FIRST": 1}
+                            for c in ("PredicateFalseSkips", "PredicateTrueDispatches")},
+    # per head tile and chunk of 16 requests: an alloc, then QK, SF, PV, UP per block index
+    # below the largest block count: Case1 16 chunks x 64, Case2/3 4 x 128, small 1 x max_bn
+    "batch_paged_attention": {c: {"alloc": chunks, **_per_iteration(chunks * bn, QK=1, SF=1,
+                                                                    PV=1, UP=1)}
+                              for c, chunks, bn in (
+                                  ("Case1", 16, 64), ("Case2", 4, 128), ("Case3", 4, 128),
+                                  ("CaseSmall1", 1, 3), ("CaseSmall2", 1, 2),
+                                  ("CaseSmall3", 1, 8), ("CaseVarSeq2", 1, 3),
+                                  ("CaseVarSeq4", 1, 8))},
+    # one SPMD mixed task of 24 blocks per case; one whose block count is a scalar
+    "spmd_paged_attention": {c: {"PA": 1} for c in ("Case1", "Case2", "SmallCase1", "Small")},
+    "spmd_paged_attention_highperf": {c: {"PA_HIGHPERF": 1} for c in HIGHPERF_BLOCKS},
     "chip_swimlane": {"Default": {"MATMUL_ADD": 3}},
     "prefetch_async_demo": {"prefetch_copy": {"PREFETCH_COPY": 1}},
     "sdma_async_completion_demo": {"peer_fetch": {"SDMA_TGET_ASYNC": 1, "CONSUMER": 1}},
@@ -92,10 +119,14 @@ TASKS: dict[str, dict[str, dict[str, int]]] = {
     "fanin_lookup_perf": {"LookupOnlyProducers64Consumers64": {"dummy": 128},
                           "SwimlaneProducers64Consumers64": {"WRITE_CONST": 128}},
 }
+# Findings of pto-check that a file's header lists and explains, by (program, case).
+FINDINGS = {("batch_paged_attention", c): ["E201"] for c in ("Case1", "Case2", "Case3")} | {
+    ("spmd_sync_start_mix_spill", "Case1"): ["W302"]}
 # Programs whose kernels have no NumPy implementation (their headers say so).
-NO_NUMERICS = {"sdma_async_completion_demo"}
-# Cases that are not the runtime's (the header says so): none but this one.
-OWN_CASES = {("paged_attention_unroll_4dims", "Small")}
+NO_NUMERICS = {"sdma_async_completion_demo", "spmd_paged_attention_highperf"}
+# Cases that are not the runtime's (the file says so): none but these.
+OWN_CASES = {("paged_attention_unroll_4dims", "Small"), ("spmd_paged_attention", "Small"),
+             ("spmd_paged_attention_highperf", "Small")}
 
 
 def _program(name: str) -> Checked:
@@ -117,7 +148,16 @@ def test_checks_clean_with_the_runtime_task_count(name: str, case: str) -> None:
     checked = _program(name)
     assert checked.warnings == []
     graph = instantiate_case(checked, case)
-    assert check_graph(checked, graph) == []
+    expected = FINDINGS.get((name, case))
+    if expected is None:
+        assert check_graph(checked, graph) == []
+    else:
+        try:
+            found = check_graph(checked, graph)
+        except CompileError as err:
+            found = err.diagnostics
+        assert [d.code for d in found] == expected
+        assert all(d.code in _header(name) for d in found)
     assert Counter(t.kernel for t in graph.tasks()) == Counter(TASKS[name][case])
 
 
@@ -155,6 +195,26 @@ def test_spmd_programs_have_the_runtime_block_counts() -> None:
     assert launches["spmd_starvation"] == wave + [(6, True)] + wave + [(6, True)] + wave
     assert launches["merge_pipeline_barrier"] == [(8, False)]
     assert launches["spmd_basic"] == [(1, False)]
+
+
+def test_spmd_paged_attentions_have_the_runtime_block_counts() -> None:
+    checked = _program("spmd_paged_attention")
+    for case in TASKS["spmd_paged_attention"]:
+        assert [t.blocks for t in instantiate_case(checked, case).tasks()] == [24]
+    checked = _program("spmd_paged_attention_highperf")
+    for case, blocks in HIGHPERF_BLOCKS.items():
+        assert [t.blocks for t in instantiate_case(checked, case).tasks()] == [blocks]
+
+
+def test_predicated_dispatch_skips_the_clobber_only_when_the_gate_is_zero() -> None:
+    checked = _program("predicated_dispatch")
+    for case, counts in (("PredicateFalseSkips", [0, 1]), ("PredicateTrueDispatches", [1, 0])):
+        graph = instantiate_case(checked, case)
+        assert graph.task(2).predicate == (">", 0)
+        assert set(graph.producers(2)) == {0, 1}  # the dep on the gate, x's writer
+        result = simulate(checked, case, SimOptions())
+        assert result.passed, result.checks
+        assert result.runtime.sched.predicated == counts
 
 
 def test_sync_start_programs_size_their_tasks_from_the_available_cores() -> None:

@@ -64,8 +64,8 @@ NAMED = re.compile(r"^```pto\s+file=(\S+)", re.M)
 # the simulator reports (E5xx: runtime fatal errors, kernel impls, goldens, --inputs files;
 # tests/test_sim_*.py have them), and what only the language server reports (E701, W702,
 # W703; tests/test_lsp_*.py have them).
-NO_INLINE_EXAMPLE = {"E005", "E006", "E152", "E164", "E401", "E402", "E403", "E405", "E406", "E601",
-                     "E602",
+NO_INLINE_EXAMPLE = {"E005", "E006", "E152", "E164", "E401", "E402", "E403", "E405", "E406",
+                     "E407", "E408", "E601", "E602",
                      "E501", "E502", "E503", "E504", "E505", "E506", "E507", "E510", "E511",
                      "E512", "E513", "E404", "E701", "W702", "W703",
                      # reported on C++ orchestrations (tests/record/ has one per code)

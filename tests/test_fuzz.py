@@ -44,7 +44,7 @@ VOCABULARY = (
     "kernel", "entry", "case", "default", "seed", "from", "impl", "cost", "let", "for", "in",
     "step", "if", "else", "scope", "manual", "auto", "infer", "dep", "when", "and", "or", "not",
     "blocks", "sync", "dummy", "tasks", "fatal", "INVALID_ARGS", "ids",
-    "available_cluster_count", "available_aiv_count",
+    "available_cluster_count", "available_aiv_count", "early", "predicate",
     "none", "true", "false", "new", "alloc", "aic", "aiv", "mix", "out", "inout", "f32", "bf16",
     "i32", "u64", "min", "max", "cdiv", "reshape", "manual_dep", "(", ")", "[", "]", "{", "}", ",",
     ":", ".", "..", "=", "==", "!=", "<", "<=", "+", "-", "*", "/", "%", "0", "1", "7", "2.5",
@@ -198,26 +198,38 @@ DEPS = st.sampled_from(["", " dep t", " dep t, u when N > 2", " dep acc", " dep 
 # SPMD launches: valid counts, counts out of range, sync start within and beyond the machine
 LAUNCH = st.one_of(st.just(""), st.builds(" blocks {}{}".format, st.one_of(INT, st.sampled_from(
     ["48", "49", "32768", "n - 3", "2.5", "x"])), st.sampled_from(["", " sync"])))
+# dispatch settings: early resolve, predicates on elements written by tasks or not, in and
+# out of bounds, malformed ones (a float element, no comparison, not an element)
+DISPATCH = st.builds("{}{}".format, st.sampled_from(["", "", " early"]), st.one_of(
+    st.just(""), st.builds(" predicate {}[{}] {} {}".format, st.sampled_from(
+        ["idx", "t.b", "acc.m", "x", "y"]), INT, st.sampled_from([">", "==", "<=", "!="]), INT),
+    st.sampled_from([" predicate n > 0", " predicate idx[0]", " predicate idx[0] > 0.5"])))
 SIMPLE = st.one_of(
     st.builds("let @ = {}".format, st.one_of(INT, TENSOR, COND, st.just("none"), TASK)),
     st.builds("{} = {}".format, TASK, st.sampled_from(["none", "t", "u", "1"])),
     st.builds("let @ = K({}, {}){}{}".format, TENSOR, st.sampled_from(
         ["new f32[N]", "new f32[2]", "y", "acc.m", "x", "new i32[N]"]), LAUNCH, DEPS),
-    st.builds("{} = K({}, new f32[{}]){}{}".format, TASK, TENSOR, INT, LAUNCH, DEPS),
-    st.builds("let @ = alloc(m: f32[{}]){}".format, INT, st.sampled_from(["", " blocks 2"])),
+    st.builds("{} = K({}, new f32[{}]){}{}{}".format, TASK, TENSOR, INT, LAUNCH, DISPATCH,
+              DEPS),
+    st.builds("let @ = alloc(m: f32[{}]){}".format, INT,
+              st.sampled_from(["", " blocks 2", " early"])),
     # dummy tasks: directions and tensors, deps, a misplaced launch
     st.builds("{}dummy({}){}{}".format, st.sampled_from(["", "let @ = ", "u = "]),
               st.lists(st.builds("{} {}".format, st.sampled_from(["in", "out", "inout"]),
                                  st.one_of(TENSOR, st.just("new f32[N]"))),
                        max_size=3).map(", ".join),
-              st.sampled_from(["", "", " blocks 2"]), DEPS),
+              st.sampled_from(["", "", " blocks 2", " early", " predicate idx[0] > 0"]), DEPS),
     st.builds("let @ = {}{}".format, INT, st.sampled_from(["", " blocks 2 sync"])),
+    # the integer variable n accumulated (and misused: a float, a task, a dep clause)
+    st.builds("n = {}".format, st.sampled_from(
+        ["max(n, idx[1])", "n + 1", "min(n, 3) - 1", "cdiv(n, 2)", "1.5", "K(x, new f32[N])",
+         "n + 1 dep t"])),
     # element writes: writable or not, in or out of bounds, computed values, misplaced clauses
     st.builds("{}[{}] = {}{}".format, st.sampled_from(["y", "w", "x", "idx", "n", "t"]), INT,
               st.one_of(INT, st.sampled_from(["2.5", "true", "w[1]", "t.b[0] + 1.0", "y[0]"])),
               st.sampled_from(["", "", " dep t", " blocks 2"])),
     # task-id arrays (ids has 4 elements) and fatal reports
-    st.builds("ids[{}] = K({}, new f32[N]){}{}".format, INT, TENSOR, LAUNCH, DEPS),
+    st.builds("ids[{}] = K({}, new f32[N]){}{}{}".format, INT, TENSOR, LAUNCH, DISPATCH, DEPS),
     st.builds("ids[{}] = dummy(){}".format, INT, DEPS),
     st.builds("let @ = tasks[{}]".format, st.sampled_from(["1", "3", "0", "n", "70000"])),
     st.builds('if {} {{ fatal {} "stop" }}'.format, COND,

@@ -56,13 +56,16 @@ def test_tour_current() -> None:
     # alloc_tensors from an array: two buffers owned by the alloc task
     assert [a.buffer.owner for a in tasks[6].accesses] == [6, 6]
     # add_no_dep: read, never tracked; the creator edge still holds the buffer
-    [nodep] = tasks[7].accesses
+    [nodep] = tasks[7].edge_accesses
     assert nodep.manual_dep and nodep.buffer.owner == 6
     assert g.origins(6, 7) == (Origin.CREATOR,)
     # every task knows its C++ line
     assert tasks[0].span.file.endswith("tour.cpp") and tasks[0].span.line == 28
     assert rec.logs == ["I aicpu_orchestration_entry: rounds=3 s=-3"]
-    # recorded, but not modelled by the graph yet: one W809 per kind
+    # early resolve and the predicate are the task's, as the .pto graph has them (the
+    # predicate's element a read named 'predicate'), and kept beside it: one W809 per kind
+    assert tasks[7].early_resolve and tasks[7].predicate == (">", 5)
+    assert tasks[7].accesses[-1].param == "predicate"
     un = rec.unmodelled
     assert un.early_resolve == [7]
     [pred] = un.predicates

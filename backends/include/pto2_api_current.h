@@ -48,14 +48,34 @@ public:
     int32_t scalar_count() const;
 };
 
+// A dispatch predicate: one element of a tensor (borrowed: it must outlive the submit)
+// compared with an integer when the task is ready; NONE dispatches always.
+enum class PredicateOp : uint8_t { NONE = 0, EQ, NE, GT, LT, GE, LE };
+struct CorePredicateOperand {
+    const ChipTensor *tensor{nullptr};
+    uint32_t ndims{0};
+    uint32_t indices[5]{};
+};
+struct CoreTaskPredicate {
+    CorePredicateOperand operand;
+    PredicateOp op{PredicateOp::NONE};
+    int64_t target{0};
+};
+
 // At most 32 tensors and 16 scalars per task; explicit deps through a caller-owned array
-// that must outlive the submit, set at most once.
+// that must outlive the submit, set at most once. Early resolve lets the scheduler stage
+// the task's consumers on cores while it runs; a predicate decides at dispatch whether
+// its kernel runs.
 class CoreTaskArgs : public PtoDslArgsBase<ChipTensor> {
 public:
     CoreTaskArgs();
     CoreTaskArgs(const CoreTaskArgs &) = delete;
     CoreTaskArgs &operator=(const CoreTaskArgs &) = delete;
     void set_dependencies(const PTO2TaskId *deps, uint32_t count);
+    void set_allow_early_resolve(bool v = true);
+    bool allow_early_resolve() const;
+    void set_predicate(const CoreTaskPredicate &pred);
+    const CoreTaskPredicate &predicate() const;
 };
 
 using TaskOutputTensors = PtoDslOutputs<ChipTensor>;

@@ -162,6 +162,122 @@ def online_update_4d(mij: np.ndarray, lij: np.ndarray, oi_new: np.ndarray, mi: n
                       is_first, is_last)
 
 
+# spmd_paged_attention.pto: one SPMD block's stride loop over the logical blocks
+# (request, head tile), each running the paged-attention pipeline over the request's KV
+# blocks with the kernels of examples/paged_attention.
+def spmd_paged_attention(query: np.ndarray, key_cache: np.ndarray, value_cache: np.ndarray,
+                         block_table: np.ndarray, context_lens: np.ndarray, out: np.ndarray,
+                         sij_fifo: np.ndarray, pij_fifo: np.ndarray, oi_fifo: np.ndarray,
+                         scale: float, num_heads: int, head_dim: int, block_size: int,
+                         max_blocks: int, q_loop: int, total: int, q_tile: int, *,
+                         block_idx: int, block_num: int) -> None:
+    del sij_fifo, pij_fifo, oi_fifo, head_dim, max_blocks
+    for logical in range(block_idx, total, block_num):
+        b, t = divmod(logical, q_loop)
+        row0 = b * num_heads + t * q_tile
+        rows = min(q_tile, num_heads - t * q_tile)
+        _pa_request(query[row0 : row0 + rows], key_cache, value_cache, block_table[b],
+                    int(context_lens[b]), out[row0 : row0 + rows], scale, block_size)
+
+
+def _pa_request(qi: np.ndarray, key_cache: np.ndarray, value_cache: np.ndarray,
+                table: np.ndarray, length: int, dst: np.ndarray, scale: float,
+                bs: int) -> None:
+    rows, dim = qi.shape
+    mi, li, oi = np.empty(rows, F32), np.empty(rows, F32), np.empty((rows, dim), F32)
+    nblk = -(-length // bs)
+    for bn in range(nblk):
+        blk, valid = int(table[bn]), min(bs, length - bn * bs)
+        sij = np.empty((rows, valid), F32)
+        _PA.qk(qi, key_cache[blk * bs : blk * bs + valid], sij)
+        pij, mij, lij = np.empty((rows, bs), F32), np.empty(rows, F32), np.empty(rows, F32)
+        _PA.softmax_prepare(sij, pij, mij, lij, scale)
+        oi_new = np.empty((rows, dim), F32)
+        _PA.pv(pij, value_cache[blk * bs : blk * bs + bs], oi_new)
+        _PA.online_update(mij, lij, oi_new, mi, li, oi, dst, bn == 0, bn == nblk - 1)
+
+
+# batch_paged_attention.pto: the kernels of examples/paged_attention applied to each request
+# of a chunk (request batch_start + i takes rows i * q_tile .. of the chunk's tensors).
+def _chunk_rows(total: int, chunk_bc: int, i: int) -> slice:
+    q_tile = total // chunk_bc
+    return slice(i * q_tile, (i + 1) * q_tile)
+
+
+def batch_qk(query: np.ndarray, key_cache: np.ndarray, block_table: np.ndarray,
+             sij: np.ndarray, chunk_bc: int, bn: int, q_offset: int, block_num: int,
+             num_heads: int, batch_start: int) -> None:
+    del block_num
+    bs = sij.shape[1]
+    for i in range(chunk_bc):
+        b, rows = batch_start + i, _chunk_rows(sij.shape[0], chunk_bc, i)
+        q0 = b * num_heads + q_offset
+        blk = int(block_table[b, bn])
+        _PA.qk(query[q0 : q0 + rows.stop - rows.start], key_cache[blk * bs : blk * bs + bs],
+               sij[rows])
+
+
+def batch_softmax_prepare(sij: np.ndarray, context_lens: np.ndarray, pij: np.ndarray,
+                          mij: np.ndarray, lij: np.ndarray, scale: float, chunk_bc: int,
+                          bn: int, batch_start: int) -> None:
+    """A block past the request's end: mij = -1e30 (not -inf, which would make the update
+    NaN), lij = 0, pij = 0, as the runtime's kernel writes."""
+    bs = sij.shape[1]
+    for i in range(chunk_bc):
+        rows = _chunk_rows(sij.shape[0], chunk_bc, i)
+        valid = min(max(int(context_lens[batch_start + i]) - bn * bs, 0), bs)
+        if valid == 0:
+            pij[rows], mij[rows], lij[rows] = 0.0, F32(-1e30), 0.0
+            continue
+        _PA.softmax_prepare(sij[rows, :valid], pij[rows], mij[rows], lij[rows], scale)
+
+
+def batch_pv(pij: np.ndarray, value_cache: np.ndarray, block_table: np.ndarray,
+             oi_new: np.ndarray, chunk_bc: int, bn: int, block_num: int,
+             batch_start: int) -> None:
+    del block_num
+    bs = pij.shape[1]
+    for i in range(chunk_bc):
+        rows = _chunk_rows(pij.shape[0], chunk_bc, i)
+        blk = int(block_table[batch_start + i, bn])
+        _PA.pv(pij[rows], value_cache[blk * bs : blk * bs + bs], oi_new[rows])
+
+
+def batch_online_update(mij: np.ndarray, lij: np.ndarray, oi_new: np.ndarray, mi: np.ndarray,
+                        li: np.ndarray, oi: np.ndarray, out: np.ndarray, is_first: int,
+                        is_last: int, chunk_bc: int, q_offset: int, num_heads: int,
+                        batch_start: int) -> None:
+    for i in range(chunk_bc):
+        rows = _chunk_rows(mij.shape[0], chunk_bc, i)
+        o0 = (batch_start + i) * num_heads + q_offset
+        _PA.online_update(mij[rows], lij[rows], oi_new[rows], mi[rows], li[rows], oi[rows],
+                          out[o0 : o0 + rows.stop - rows.start], is_first, is_last)
+
+
+# predicated_dispatch.pto
+def clobber(x: np.ndarray) -> None:
+    x.reshape(-1)[0] = F32(999.0)
+
+
+def write_gate(gate: np.ndarray, value: int) -> None:
+    gate.reshape(-1)[0] = value
+
+
 # scalar_data.pto: the no-op kernel (it registers a dependency and changes nothing)
 def noop(x: np.ndarray) -> None:
     del x
+
+
+# spmd_sync_start_early_dispatch.pto: the producer's block writes its line (the runtime's
+# kernel spins first to stay on its core; the model's timing comes from `cost`)
+def spmd_write_slow(output: np.ndarray, base_cl: int, spin_iters: int, *, block_idx: int,
+                    block_num: int) -> None:
+    del spin_iters
+    spmd_write_aiv(output, base_cl, block_idx=block_idx, block_num=block_num)
+
+
+# spmd_sync_start_mix_spill.pto: the consumer's block, three lines (it does not spin)
+def spmd_write_mix_slow(output: np.ndarray, base_cl: int, spin_iters: int, *, block_idx: int,
+                        block_num: int) -> None:
+    del spin_iters
+    spmd_write_mix(output, base_cl, block_idx=block_idx, block_num=block_num)

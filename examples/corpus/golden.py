@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -218,14 +219,58 @@ def prefetch_async_demo(inputs: dict[str, object]) -> dict[str, np.ndarray]:
     return {"out": _f32(inputs, "src").copy()}
 
 
-def paged_attention_unroll_4dims(inputs: dict[str, object]) -> dict[str, np.ndarray]:
-    """The paged-attention golden of examples/paged_attention on [B, H, D] query and
-    output: the 4-D tensors have a unit second dimension."""
+def _paged_attention_golden() -> ModuleType:
     path = Path(__file__).resolve().parent.parent / "paged_attention" / "golden.py"
     spec = importlib.util.spec_from_file_location("corpus_paged_attention_golden", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def paged_attention_unroll_4dims(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    """The paged-attention golden of examples/paged_attention on [B, H, D] query and
+    output: the 4-D tensors have a unit second dimension."""
     flat = dict(inputs, query=_f32(inputs, "query")[:, 0], out=_f32(inputs, "out")[:, 0])
-    out = module.paged_attention(flat)["out"]
+    out = _paged_attention_golden().paged_attention(flat)["out"]
     return {"out": out[:, None]}
+
+
+def spmd_paged_attention(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    """The paged-attention golden of examples/paged_attention: the SPMD task computes the
+    same attention."""
+    return _paged_attention_golden().paged_attention(inputs)
+
+
+def batch_paged_attention(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    """The paged-attention golden of examples/paged_attention: chunking the requests
+    changes which task computes what, not the result."""
+    return _paged_attention_golden().paged_attention(inputs)
+
+
+def predicated_dispatch(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    """The clobber runs only for case 2, whose gate is 1: x[0] and y[0] are 999, else 42."""
+    gate_value = 1 if int(inputs["case_id"]) == 2 else 0  # type: ignore[call-overload]
+    x, y = _f32(inputs, "x").copy(), _f32(inputs, "y").copy()
+    gate = np.asarray(inputs["gate"], dtype=np.int32).copy()
+    gate[0] = gate_value
+    x[0] = y[0] = 999.0 if gate_value else 42.0
+    return {"x": x, "y": y, "gate": gate}
+
+
+def spmd_sync_start_early_dispatch(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    """50 producer lines, then the consumer's three lines per block, over every cluster."""
+    out = _f32(inputs, "output").copy()
+    out[np.arange(50) * 16] = np.arange(50)
+    for slot in range(3):
+        out[(50 + 3 * np.arange(CLUSTERS) + slot) * 16] = np.arange(CLUSTERS)
+    return {"output": out, "layout": np.array([CLUSTERS], dtype=np.int32)}
+
+
+def spmd_sync_start_mix_spill(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    """A line per AIV core, then three lines per cluster; the layout has both widths."""
+    out, aivs = _f32(inputs, "output").copy(), 2 * CLUSTERS
+    out[np.arange(aivs) * 16] = np.arange(aivs)
+    for slot in range(3):
+        out[(aivs + 3 * np.arange(CLUSTERS) + slot) * 16] = np.arange(CLUSTERS)
+    return {"output": out, "layout": np.array([aivs, CLUSTERS], dtype=np.int32)}

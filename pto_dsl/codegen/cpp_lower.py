@@ -16,6 +16,7 @@ from pto_dsl.types import DTYPE_INFO
 
 from . import cpp_arrays
 from . import cpp_expr as cx
+from .cpp_dispatch import dispatch_calls
 from .cpp_fold import same
 from .cpp_model import (
     BlockView,
@@ -152,6 +153,9 @@ class _Lowerer:
     def stmt(self, s: ir.Stmt) -> Node:
         if isinstance(s, ir.LetStmt):
             return self.let(s)
+        if isinstance(s, ir.AssignStmt) and not s.var.task_var:  # an int accumulated
+            name, value = self.ctx.namer.var(s.var), cx.scalar(self.ctx, s.value)
+            return Code(self.ctx.origin(s.span), (*self.ctx.take_setup(), f"{name} = {value};"))
         if isinstance(s, ir.AssignStmt):
             name, value = self.ctx.namer.var(s.var), self.task_id(s.value)
             # `t = t` changes nothing, and compilers warn about it (clang's -Wself-assign)
@@ -195,7 +199,8 @@ class _Lowerer:
             text = f"{self._unused(var)}PTO2TaskId {name} = {self.task_id(s.value)};"
             return Code(origin, (*ctx.take_setup(), text))
         value = cx.scalar(ctx, s.value)
-        text = f"{self._unused(var)}const {cx.VALUE_CPP[str(var.ty)]} {name} = {value};"
+        const = "" if var in self.uses.reassigned else "const "
+        text = f"{self._unused(var)}{const}{cx.VALUE_CPP[str(var.ty)]} {name} = {value};"
         return Code(origin, (*ctx.take_setup(), text))
 
     def _folded(self, s: ir.LetStmt, name: str) -> Node:
@@ -276,7 +281,7 @@ class _Lowerer:
             else:
                 scalars.append(self._scalar_arg(arg))
         deps = tuple(self._dep(d) for d in s.deps)
-        launch = self._launch(s.launch)
+        launch = self._launch(s.launch) + dispatch_calls(ctx, s, base)
         args_name = ctx.namer.fresh(f"{base}_args")
         kernels_name, slots, call = self._call(kernel, base, args_name, s.span)
         binding, target = self._bind(s.target, s.site) if s.index is None or s.target is None \

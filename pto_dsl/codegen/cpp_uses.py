@@ -22,6 +22,7 @@ class Uses:
     maybe_none: set[ir.Var] = field(default_factory=set)  # may hold `none` when read
     folded_entries: set[ir.Var] = field(default_factory=set)
     folded_lets: set[ir.Var] = field(default_factory=set)
+    reassigned: set[ir.Var] = field(default_factory=set)  # ints assigned after their let
 
     def loaded_vars(self) -> dict[ir.Var, int]:
         return self.loads
@@ -37,6 +38,8 @@ def collect_uses(program: ir.Program) -> Uses:
         for e in _exprs(stmt):
             _count(e, uses.loads)
         target = _target(stmt)
+        if isinstance(stmt, ir.AssignStmt) and not stmt.var.task_var:
+            uses.reassigned.add(stmt.var)
         if target is not None:
             uses.names.add(target.name)
             if target.task_var:

@@ -24,6 +24,8 @@ class CppDialect:
     # the machine's available core counts, `{kind}` is cluster or aiv (None: not in the API)
     core_count: str | None
     report_fatal: str  # the macro that reports a fatal error to the runtime
+    early_resolve: bool  # Arg::set_allow_early_resolve exists
+    predicate: bool  # Arg::set_predicate and CoreTaskPredicate exist
     header: str  # the interface header of this project that declares the dialect's API
 
 
@@ -40,6 +42,8 @@ V0 = CppDialect(
     dep_style="add_dep",
     core_count=None,
     report_fatal="pto2_rt_report_fatal",
+    early_resolve=False,
+    predicate=False,
     header="pto2_api_v0.h",
 )
 
@@ -56,6 +60,8 @@ CURRENT = CppDialect(
     dep_style="array",
     core_count="rt_available_{kind}_count()",
     report_fatal="rt_report_fatal",
+    early_resolve=True,
+    predicate=True,
     header="pto2_api_current.h",
 )
 

@@ -101,7 +101,7 @@ def _statement_names(stmt: ir.Stmt, program: ir.Program, sym: Callable[[ir.Var, 
     if isinstance(stmt, ir.LetStmt):
         sym(stmt.var, "task" if stmt.var.task_var else "let")
     elif isinstance(stmt, ir.AssignStmt):
-        out.append(Occurrence(_name_at(stmt.span, stmt.var.name), sym(stmt.var, "task")))
+        out.append(Occurrence(_name_at(stmt.span, stmt.var.name), sym(stmt.var, _kind(stmt.var))))
     elif isinstance(stmt, (ir.Submit, ir.AllocStmt)) and stmt.target is not None:
         target = sym(stmt.target, "task")
         if stmt.span.start != _let_start(stmt.span, stmt.target):

@@ -60,7 +60,8 @@ def _task_key(program: ir.Program, t: Task) -> tuple[Any, ...]:
                     for i, v in enumerate(t.scalars))
     return (t.kernel, t.core, t.func_id, t.blocks, t.sync_start, t.ring, t.scope_mode,
             t.scope_path,
-            tuple(_access(a) for a in t.accesses), scalars, t.explicit_deps)
+            tuple(_access(a) for a in t.accesses), scalars, t.explicit_deps, t.early_resolve,
+            t.predicate)
 
 
 def _access(a: Access) -> tuple[Any, ...]:

@@ -41,13 +41,14 @@ from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.dialects import DEFAULT_DIALECT, Dialect
 from pto_dsl.graph import Access, Buffer, HostRead, TaskGraph
 from pto_dsl.instantiate import Instantiator
+from pto_dsl.instantiate_dispatch import PREDICATE_PARAM
 from pto_dsl.instantiate_submit import add_task
 from pto_dsl.record.child import entry_names
 from pto_dsl.record.fields import dep_clauses, scalar_value, typed_value
 from pto_dsl.record.spans import load, whole_line
 from pto_dsl.record.submit_checks import ACCEPTS, TAGS, SubmitChecks
 from pto_dsl.record.toolchain import no_entry
-from pto_dsl.record.unmodelled import Unmodelled
+from pto_dsl.record.unmodelled import OPS, Unmodelled
 from pto_dsl.regions import Overlap, Region, classify
 from pto_dsl.source import SourceFile, Span
 from pto_dsl.types import DTYPES
@@ -221,14 +222,41 @@ class Replay(SubmitChecks):
         values = tuple([self.scalar(v, types[i] if i < len(types) else "")
                         for i, v in enumerate(scalars)])
         explicit, items = self.deps(dep_line, tid, fid, line) if dep_line else ((), ())
+        early, predicate = self.dispatch(extra)
+        if predicate is not None:  # the element the scheduler reads: a read, no edge
+            accesses = (*accesses, predicate[0])
         task = make(tid, accesses, values, outputs, explicit, items)
         if launch is not None:
             task.blocks, task.sync_start = launch
+        task.early_resolve = early
+        task.predicate = predicate[1] if predicate is not None else None
         self.events.append(("T", tid))
         if kernel is None:  # alloc_tensors: outputs only, no fanin (as the .pto path)
             self.inst.graph.add_task(task, {})
             return
         add_task(self.inst, task, writes)
+
+    def dispatch(self, extra: list[str]) -> tuple[bool, tuple[Access, tuple[str, int]] | None]:
+        """The task's dispatch settings from its `P` lines, as the .pto graph has them:
+        `P e` (set_allow_early_resolve) and `P p op target h dtype manual nd box.. index..`
+        (set_predicate: the element becomes a read of the task named `predicate`)."""
+        early, predicate = False, None
+        for ln in extra:
+            f = ln.split(" ")
+            if f[0] != "P":
+                continue
+            if f[1] == "e":
+                early = True
+                continue
+            nd = int(f[7])
+            box = self.region(f[:8 + 3 * nd], 7)
+            index = tuple(int(x) for x in f[8 + 3 * nd:])
+            region = Region(box.layout, tuple(o + i for o, i in zip(box.offsets, index)),
+                            (1,) * len(index))
+            access = Access(self.buffers[int(f[4])], region, ir.Tag.INPUT, PREDICATE_PARAM,
+                            True)
+            predicate = (access, (OPS.get(int(f[2]), "?"), int(f[3])))
+        return early, predicate
 
     def head(self, text: str) -> Head:
         """What a submit's first line decides once per distinct line: the kernel, the

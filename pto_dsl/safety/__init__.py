@@ -9,7 +9,7 @@ from pto_dsl.diagnostics import Diagnostic
 from pto_dsl.dialects import DEFAULT_RUNTIME, RuntimeConfig
 from pto_dsl.graph import TaskGraph
 from pto_dsl.perf import paused_gc
-from pto_dsl.safety import capacity, host_races, liveness, races, redundancy, retention
+from pto_dsl.safety import capacity, host_races, liveness, races, redundancy, retention, skipped
 
 GraphCheck = Callable[[ir.Program, TaskGraph, RuntimeConfig], list[Diagnostic]]
 
@@ -20,6 +20,7 @@ GRAPH_CHECKS: tuple[tuple[str, GraphCheck], ...] = (
     ("retention", retention.check),
     ("redundancy", redundancy.check),
     ("liveness", liveness.check),
+    ("skipped", skipped.check),
 )
 
 

@@ -166,13 +166,16 @@ class Arg:
     """The task-argument builder (runtime-model.md): tensors with tags, then scalars, and
     explicit deps; the first misuse is latched and fails the submit (runtime-model.md)."""
 
-    __slots__ = ("block_num", "deps", "error", "limits", "require_sync_start", "scalars",
-                 "tags", "tensors")
+    __slots__ = ("allow_early_resolve", "block_num", "deps", "error", "limits", "predicate",
+                 "require_sync_start", "scalars", "tags", "tensors")
 
     def __init__(self, limits: ArgLimits | None = None) -> None:
         self.limits = limits or V0_LIMITS
         self.block_num = 1  # launch_spec: SPMD blocks (runtime-model.md)
         self.require_sync_start = False
+        self.allow_early_resolve = False  # set_allow_early_resolve (runtime-model.md)
+        # set_predicate (runtime-model.md): the element's tensor and indices, op, target
+        self.predicate: tuple[Tensor, tuple[int, ...], str, int] | None = None
         self.tensors: list[Tensor | TensorCreateInfo] = []
         self.tags: list[TensorArgType] = []
         self.scalars: list[int | float | bool] = []

@@ -219,6 +219,8 @@ class Lowering(Instantiator):
         blocks = self.expr(s.launch.blocks) if s.launch is not None else None
         dummy = kernel.core == "dummy"
         sync = s.launch is not None and s.launch.sync
+        early = s.early is not None
+        predicate = self._predicate(s.predicate)
 
         tags = [_TAGS[a.tag] if isinstance(a, ir.TensorArg) else TensorArgType.OUTPUT
                 for a in tensor_args]
@@ -238,6 +240,9 @@ class Lowering(Instantiator):
             arg.add_dep(*deps(f))
             if blocks is not None:
                 arg.block_num, arg.require_sync_start = blocks(f), sync
+            arg.allow_early_resolve = early
+            if predicate is not None:
+                arg.predicate = predicate(f)
             result = rt.submit_dummy_task(arg, TaskTag(site, self.instance)) if dummy \
                 else rt.submit_task(kernels, arg, TaskTag(site, self.instance))
             self.count_task(span)
@@ -250,6 +255,22 @@ class Lowering(Instantiator):
             elif store is not None:
                 store(value)
         return submit
+
+    def _predicate(self, pred: ir.Predicate | None) -> Callable[[Frame], Any] | None:
+        """set_predicate's operand (the tensor and its indices), op and target; the graph's
+        instantiation has checked the indices and the target on this case."""
+        if pred is None:
+            return None
+        tensor, target = self.expr(pred.tensor), self.expr(pred.target)
+        indices, op = [self.expr(i) for i in pred.indices], pred.op
+
+        def evaluate(f: Frame) -> tuple[Tensor, tuple[int, ...], str, int]:
+            tv = tensor(f)
+            owner = tv.buffer.owner
+            t = Tensor(tv.buffer.id, tv.buffer.dtype, tv.region,
+                       INVALID_TASK_ID if owner is None else owner, tv.manual_dep)
+            return t, tuple(i(f) for i in indices), op, target(f)
+        return evaluate
 
     def _tensor_plan(self, a: ir.TensorArg | ir.NewArg) -> Callable[[Frame], Any]:
         if isinstance(a, ir.NewArg):

@@ -59,6 +59,9 @@ class Params:
     default_cost_cycles: float = DEFAULT_COST_CYCLES
     # A core's pickup of a dispatched task before its kernel runs: [SOM] ~0.8 us.
     launch_ns: float = 800.0
+    # A block staged early (gated on its core) starts when the doorbell write reaches the
+    # core: [MMIO] ~140 ns after the AICPU writes it.
+    doorbell_ns: float = 140.0
 
     # ---- scheduler threads ----------------------------------------------------------------
     # Thread time to hand one ready task to a core: the ready-queue pop, payload build,

@@ -56,6 +56,10 @@ def stats(result: SimResult) -> dict[str, Any]:
                     "scheduler_threads": rt.params.scheduler_threads},
         "outputs": {c.name: {"max_error": _number(c.max_error), "pass": c.passed}
                     for c in result.checks or ()},
+        # set_predicate: predicated tasks that ran their kernel and that were skipped;
+        # early resolve: blocks staged on cores before their task was ready
+        "predicated": {"dispatched": rt.sched.predicated[0], "skipped": rt.sched.predicated[1]},
+        "early_staged_blocks": rt.sched.staged_blocks,
     }
 
 
@@ -90,6 +94,7 @@ def summary(result: SimResult, file: str) -> list[str]:
              f"  critical path     {_chain(result)}",
              f"  utilization       AIC {s['utilization']['AIC']:.1%}, "
              f"AIV {s['utilization']['AIV']:.1%} ({s['machine']['block_dim']} clusters)"]
+    lines += _dispatch_lines(s, result.runtime.numerics)
     if not result.runtime.numerics:
         lines.append("  numerics          off (--no-numerics)")
     elif result.checks is None:
@@ -98,6 +103,19 @@ def summary(result: SimResult, file: str) -> list[str]:
     else:
         lines += [_check_line(c) for c in result.checks]
     return lines
+
+
+def _dispatch_lines(s: dict[str, Any], numerics: bool) -> list[str]:
+    """Predicated tasks and early staging, when the run had any."""
+    out = []
+    ran, skipped = s["predicated"]["dispatched"], s["predicated"]["skipped"]
+    if ran or skipped:
+        how = "" if numerics else " (no data without numerics: every predicate holds)"
+        out.append(f"  predicated        {ran} dispatched, {skipped} skipped{how}")
+    if s["early_staged_blocks"]:
+        out.append(f"  early resolve     {plural(s['early_staged_blocks'], 'block')} staged "
+                   "on cores before their task was ready")
+    return out
 
 
 def _pairs(pairs: dict[str, Any]) -> str:

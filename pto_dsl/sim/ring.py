@@ -19,10 +19,11 @@ class TaskSlot:
     what the scheduler needs to run it (kernels, arguments, cost) and its timing."""
 
     __slots__ = ("args", "blocks", "blocks_left", "core", "cp", "cp_ns", "cp_prev", "cycles",
-                 "duration", "end", "fanin", "fanin_count",
+                 "dispatch_fanin", "duration", "early", "early_ok", "end", "fanin", "fanin_count",
                  "fanin_refcount", "fanout", "fanout_count", "fanout_refcount", "heap_end",
-                 "kernels", "local", "out_addrs", "pending", "ready_time", "ring", "running",
-                 "seq", "shape", "stale", "start", "state", "sync", "tag", "task_id")
+                 "kernels", "local", "out_addrs", "pending", "predicate", "ready_time", "ring",
+                 "running", "seq", "shape", "staged", "stale", "start", "state", "sync", "tag",
+                 "task_id")
 
     def __init__(self, task_id: int, ring: int, local: int, seq: int) -> None:
         self.task_id, self.ring, self.local, self.seq = task_id, ring, local, seq
@@ -44,6 +45,14 @@ class TaskSlot:
         self.blocks = self.blocks_left = 1  # SPMD blocks, and those not yet dispatched
         self.running = 0  # blocks on a core now
         self.sync = False  # require_sync_start: every block starts at once
+        # early resolve (runtime-model.md): this task's flag; whether it may be staged off
+        # its producers (all flagged, no predicate); producers fully on cores or done; and
+        # the cores of its blocks staged (gated) before it is ready
+        self.early = False
+        self.early_ok = False
+        self.dispatch_fanin = 0
+        self.staged: list[list[int]] = []
+        self.predicate: Any = None  # (tensor, indices, op, target): set_predicate
         self.duration = 0.0
         self.cycles = 0.0  # the kernel's cost
         # the heaviest chain of kernel costs ending with this task (cycles, as pto-graph

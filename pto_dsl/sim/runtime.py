@@ -34,6 +34,7 @@ from pto_dsl.sim.api import (
 )
 from pto_dsl.sim.counts import EdgeCounts
 from pto_dsl.sim.deps import auto_fanin, boundary_fanin, explicit_deps
+from pto_dsl.sim.dispatch import early_wiring, predicate_holds
 from pto_dsl.sim.memory import KernelCycles, KernelImpl, Memory, NoData, Numerics
 from pto_dsl.sim.params import DEFAULT_PARAMS, Params
 from pto_dsl.sim.record import Recorder
@@ -90,6 +91,8 @@ class Runtime:
         self._storage: dict[int, int] = {}  # runtime output address -> its elements
         executor = Numerics(self.memory, self.kernels) if numerics else None
         self.sched = Scheduler(params, self.rings, executor, rng)
+        if numerics:
+            self.sched.predicate_holds = lambda slot: predicate_holds(self.memory, slot)
         self.scope_tasks: list[TaskSlot] = []
         self.scope_starts: list[int] = []
         self.manual_begin_depth = NO_MANUAL
@@ -326,9 +329,11 @@ class Runtime:
         elif self.boundary:
             boundary_fanin(self, slot, tensors, tags, fanin)
         slot.kernels, slot.shape = kind.kernels, "dummy" if dummy else kind.shape or ""
-        if not dummy:  # a dummy task ignores the launch settings
+        slot.early = args.allow_early_resolve
+        if not dummy:  # a dummy task ignores the launch settings and any predicate
             slot.blocks = slot.blocks_left = args.block_num
             slot.sync = args.block_num > 1 and args.require_sync_start
+            slot.predicate = args.predicate
         kind.tasks += 1
         slot.args = (tensors, tags, args.scalars)
         p = self.params
@@ -379,6 +384,7 @@ class Runtime:
             return EMPTY_RESULT
         outputs = self._materialize(slot, infos, aligned)
         slot.state = COMPLETED
+        slot.early = True  # the runtime flags every alloc task (runtime-model.md)
         self.allocs += 1
         self._cost(self.params.alloc_ns)
         return TaskOutputTensors(slot.task_id, tuple(outputs))
@@ -435,6 +441,7 @@ class Runtime:
                 p.fanout.append(slot)
         slot.fanin = [p for p in producers if p.seq in holding]
         slot.fanin_count, slot.fanin_refcount = len(producers), done
+        early_wiring(self.sched, slot, producers, done)
         # the heaviest chain of kernel costs that ends with this task, and its time
         longest, best = slot.cp, None  # slot.cp: from producers whose edge was skipped
         for q in producers:

@@ -7,6 +7,10 @@ runs each block on its own cores (a cluster per block for MIX) as they become id
 completes when its last block ends; a require_sync_start task goes before every other
 ready task and starts all its blocks at once, and while it waits for enough idle cores
 nothing else is dispatched (the runtime's stop-the-world drain, runtime-model.md).
+Early resolve (runtime-model.md): once every producer of a task is flagged and fully on
+cores (or done), the task's blocks may be staged, gated, on idle cores that no ready task
+of its shape wants; they start, by a doorbell, the moment the task becomes ready. A task
+with a dispatch predicate that fails when it becomes ready completes without a core.
 Scheduler threads own the clusters round-robin and spend time per dispatch and per
 completion. Completion follows runtime-model.md: COMPLETED, fanout walk (consumers become
 ready), release of the fanin producers, CONSUMED check, and `last_task_alive` advance
@@ -73,6 +77,12 @@ class Scheduler:
         self.holds: dict[int, float] = {}
         self.stretches: dict[int, float] = {}
         self.held: list[tuple[float, int, TaskSlot]] = []
+        self.early: list[TaskSlot] = []  # early-dispatch candidates, in the order found
+        self.staged_blocks = 0  # blocks started by a doorbell after early staging
+        # set_predicate: whether a ready task's predicate holds (the runtime model reads
+        # the element); how many predicated tasks ran and were skipped
+        self.predicate_holds: Callable[[TaskSlot], bool] = lambda slot: True
+        self.predicated = [0, 0]
 
     # ---- cores ----------------------------------------------------------------------
     def cluster_of(self, core: int) -> int:
@@ -90,11 +100,70 @@ class Scheduler:
     # ---- readiness and dispatch -----------------------------------------------------
     def make_ready(self, slot: TaskSlot, t: float) -> None:
         slot.ready_time = t
+        if slot.predicate is not None:
+            holds = self.predicate_holds(slot)
+            self.predicated[0 if holds else 1] += 1
+            if not holds:  # retired inline through the dependency-only path
+                self.ready["dummy"].append(slot)
+                return
         if self.holds and slot.seq in self.holds:
             slot.ready_time = t + self.holds[slot.seq]
             heapq.heappush(self.held, (slot.ready_time, next(self._counter), slot))
+            if slot.staged:
+                self._ring(slot)
             return
+        if slot.staged:
+            self._ring(slot)
+            if slot.blocks_left == 0:
+                return
         self.ready["sync" if slot.sync else slot.shape].append(slot)
+
+    # ---- early resolve (runtime-model.md) -------------------------------------------
+    def early_candidate(self, slot: TaskSlot) -> None:
+        """Every producer of `slot` is flagged and fully on cores or done: its blocks may
+        be staged on idle cores before it is ready."""
+        self.early.append(slot)
+
+    def _propagate(self, slot: TaskSlot) -> None:
+        """A flagged task has all its blocks on cores: count it for its consumers."""
+        for c in slot.fanout:
+            if c.early_ok:
+                c.dispatch_fanin += 1
+                if c.dispatch_fanin == c.fanin_count:
+                    self.early.append(c)
+
+    def _stage_early(self) -> None:
+        """Stage candidates' blocks, gated, on idle cores that no ready task of their shape
+        wants; a sync-start task all at once or not at all."""
+        keep: list[TaskSlot] = []
+        for slot in self.early:
+            if slot.fanin_refcount == slot.fanin_count or slot.blocks_left == 0:
+                continue  # ready meanwhile (it went the normal way), or fully staged
+            keep.append(slot)
+            if self.ready[slot.shape] or self.ready["sync"]:
+                continue  # normal dispatch first
+            places = self._places(slot, slot.blocks_left)
+            if slot.sync and len(places) < slot.blocks_left:
+                continue
+            n = self.n_clusters
+            for cores in places:
+                for core in cores:
+                    self.idle["aic" if core < n else "aiv"].remove(core)
+                thread = self.cluster_of(cores[0]) % len(self.thread_clock)
+                self.thread_clock[thread] = max(self.thread_clock[thread],
+                                                self.now) + self.params.dispatch_ns
+                slot.staged.append(cores)
+                slot.blocks_left -= 1
+            if slot.blocks_left == 0 and slot.early:
+                self._propagate(slot)
+        self.early = [s for s in keep if s.blocks_left > 0]
+
+    def _ring(self, slot: TaskSlot) -> None:
+        """The task is ready: its staged blocks start at once (the doorbell)."""
+        staged, slot.staged = slot.staged, []
+        for cores in staged:
+            self.staged_blocks += 1
+            self._start(slot, cores, slot.ready_time + self.params.doorbell_ns)
 
     def _pick(self, queue: deque[TaskSlot]) -> int:
         """The queue position to dispatch next: the head, or under --explore any task."""
@@ -123,6 +192,8 @@ class Scheduler:
             for core in cores:
                 self.idle["aic" if core < n else "aiv"].remove(core)
             self._start(slot, cores)
+        if slot.early and slot.blocks_left == 0 and slot.fanout:
+            self._propagate(slot)  # fully published: consumers may be staged
 
     def dispatch(self) -> None:
         dummies = self.ready["dummy"]
@@ -137,6 +208,11 @@ class Scheduler:
                 return
             sync.popleft()
             self._take(slot, places)
+        self._dispatch_shapes()
+        if self.early:
+            self._stage_early()
+
+    def _dispatch_shapes(self) -> None:
         for shape in ("mix", "aic", "aiv"):
             queue = self.ready[shape]
             while queue:
@@ -149,16 +225,21 @@ class Scheduler:
                 if slot.blocks_left == 0:
                     del queue[i]
 
-    def _start(self, slot: TaskSlot, cores: list[int]) -> None:
-        """Start one block of `slot` on `cores` (a task of one block: the whole task)."""
-        thread = self.cluster_of(cores[0]) % len(self.thread_clock)
-        start = self.now
-        if slot.ready_time > start:
-            start = slot.ready_time
-        if self.thread_clock[thread] > start:
-            start = self.thread_clock[thread]
-        start += self.params.dispatch_ns
-        self.thread_clock[thread] = start
+    def _start(self, slot: TaskSlot, cores: list[int], at: float | None = None) -> None:
+        """Start one block of `slot` on `cores` (a task of one block: the whole task); at
+        `at` for a block staged earlier, else when its thread has dispatched it."""
+        if at is None:
+            thread = self.cluster_of(cores[0]) % len(self.thread_clock)
+            start = self.now
+            if slot.ready_time > start:
+                start = slot.ready_time
+            if self.thread_clock[thread] > start:
+                start = self.thread_clock[thread]
+            start += self.params.dispatch_ns
+            self.thread_clock[thread] = start
+        else:
+            start = at
+            slot.blocks_left += 1  # counted as dispatched when staged
         duration = slot.duration
         if self.rng is not None:  # --explore: durations vary, and a quarter of the tasks
             duration *= self.rng.uniform(0.5, 1.5)  # are slow (interference, contention)
@@ -166,10 +247,9 @@ class Scheduler:
                 duration *= self.rng.uniform(1.0, 8.0)
         if self.stretches:
             duration += self.stretches.get(slot.seq, 0.0)
-        first = slot.blocks_left == slot.blocks
         slot.blocks_left -= 1
         slot.running += 1
-        if first:
+        if not slot.core:  # its first block
             slot.core, slot.start, slot.end = cores, start, start + duration
             if self.executor is not None:  # the kernel reads its inputs as it starts
                 self.executor.start(slot)
@@ -189,7 +269,8 @@ class Scheduler:
         if self.held and (not self.events or self.held[0][0] <= self.events[0][0]):
             when, _, held = heapq.heappop(self.held)
             self.now = max(self.now, when)
-            self.ready["sync" if held.sync else held.shape].append(held)
+            if held.blocks_left:  # (blocks staged early have started already)
+                self.ready["sync" if held.sync else held.shape].append(held)
             self.dispatch()
             return True
         if not self.events:

@@ -98,10 +98,11 @@ def task_costs(program: ir.Program, graph: TaskGraph) -> list[float]:
         if fn is None:
             out.append(0.0)
             continue
-        key = (task.kernel, task.scalars, *(acc.region.sizes for acc in task.accesses))
+        accesses = task.edge_accesses
+        key = (task.kernel, task.scalars, *(acc.region.sizes for acc in accesses))
         cost = cache.get(key)
         if cost is None:
-            cost = cache[key] = fn(task.accesses, task.scalars)
+            cost = cache[key] = fn(accesses, task.scalars)
         out.append(cost)
     return out
 

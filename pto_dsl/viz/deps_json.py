@@ -125,7 +125,7 @@ class _Exporter:
 
     def task(self, task: Task) -> Json:
         args: list[Json] = []
-        for i, acc in enumerate(task.accesses):
+        for i, acc in enumerate(task.edge_accesses):
             if acc.tag is Tag.OUTPUT:  # an OUTPUT has no tensor before it is created
                 args.append({"idx": i, "type": OUTPUT_TYPE})
                 continue
@@ -135,7 +135,8 @@ class _Exporter:
                          "dtype": DTYPE_INFO[buf.dtype][0], "shape": shape,
                          "start_offset": start, "strides": strides})
         return {"task_id": str(self.ids[task.id]), "scope": task.scope_mode,
-                "early_dispatch": False, "kernel_ids": self.kernel_ids(task.site),
+                "early_dispatch": task.early_resolve,
+                "kernel_ids": self.kernel_ids(task.site),
                 "block_num": 1, "args": args}
 
     def edges(self, task: Task, tmap: TensorMap) -> Iterator[Json]:
@@ -152,7 +153,7 @@ class _Exporter:
                        "source": "explicit", "flags": FLAGS[Origin.EXPLICIT]}
         if task.in_manual:
             return
-        for i, acc in enumerate(task.accesses):
+        for i, acc in enumerate(task.edge_accesses):
             if acc.tag is Tag.OUTPUT:
                 continue
             owner = acc.buffer.owner
@@ -164,7 +165,7 @@ class _Exporter:
                 for entry, overlap in sorted(hits, key=lambda h: -h[0].producer):
                     seen.add(entry.producer)
                     yield self._tensormap_row(entry, overlap, succ, i, acc)
-        for acc in task.accesses:
+        for acc in task.edge_accesses:
             if acc.tag in REGISTERED and not acc.manual_dep:
                 tmap.insert(acc.buffer, acc.region, task.id)
 

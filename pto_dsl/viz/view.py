@@ -141,9 +141,14 @@ def _task_details(graph: TaskGraph, task: Task, findings: Findings) -> list[tupl
            ("scope", f"{task.scope_mode}, ring {task.ring}"),
            ("instance", instance_text(task.instance) or "-"),
            ("cost", f"{findings.costs[task.id]:g}" if findings.costs else "-")]
-    if task.launch_text:
+    if task.blocks != 1 or task.sync_start:
         out.append(("blocks", f"{task.blocks}" + (", require_sync_start" if task.sync_start
                                                    else "")))
+    if task.early_resolve:
+        out.append(("early resolve", "its consumers may be staged on cores while it runs"))
+    if task.predicate is not None:
+        out.append(("predicate", task.launch_text.split(" if ", 1)[1]
+                    + " (the kernel runs only if it holds)"))
     for acc in task.accesses:
         flag = " manual_dep" if acc.manual_dep else ""
         out.append((f"arg {acc.param}", f"{acc.tag.value} {acc.buffer.name}{acc.region}{flag}"))
