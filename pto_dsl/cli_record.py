@@ -83,7 +83,7 @@ def record_one(args: argparse.Namespace, diags: list[Diagnostic]) -> RecordedCas
                                  raise_errors=False)
     if isinstance(result, list):
         raise CompileError(result)
-    diags.extend(result.checked.warnings)  # what the graph does not model yet (W809)
+    diags.extend(result.checked.warnings)  # reads whose values needed the kernels (W809)
     return result
 
 
@@ -109,7 +109,6 @@ def record_cases(args: argparse.Namespace, signature: Checked, names: list[str],
             rec = record.record(prepared, signature.program, values, args.timeout)
             checked = Checked(source, rec.program, signature.dialect)
             checked.warnings.extend(rec.unmodelled.warnings())
-            checked.warnings.extend(rec.unmodelled.predicate_errors(rec.graph))
             if raise_errors:
                 checked.warnings.extend(check_graph(checked, rec.graph, args.runtime))
             out.append((name, RecordedCase(name, checked, rec.graph, rec.events, signature)))

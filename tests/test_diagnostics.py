@@ -28,9 +28,6 @@ CASES = sorted(BAD.glob("*.pto"))
 
 # Codes that no input can make `pto-check` report, with the reason.
 NOT_FROM_PTO_CHECK = {
-    "E810": "superseded: the recorded graph has the predicate's element as a read of the "
-            "task, so the race check reports an unordered writer first (E201, "
-            "tests/record/predicate_unordered.err)",
     "E164": "pto-check rejects an unknown --case as a usage error (exit 2) before "
             "instantiating, and checks a program without cases structurally only",
     "E401": "only pto-compile rejects it (tests/compile/errors/, tests/test_compile_cli.py)",

@@ -213,8 +213,6 @@ class Replay(SubmitChecks):
                            if _fits(k, tags)), kernel)
             make = self.maker(self.site(fid, line, kernel))
         names, writes = self.param_names(kernel, args, len(scalars), fid, line)
-        if extra:
-            self.unmodelled_task(tid, extra, fid, line)
         outputs: dict[str, Access] = {}
         accesses = tuple([self.access(a, name, kernel, tid, outputs)
                           for a, name in zip(args, names)])
@@ -370,12 +368,6 @@ class Replay(SubmitChecks):
             items.append(index)
         return tuple(explicit), tuple(items)
 
-    # ---- what the graph has no place for yet (record/unmodelled.py) -------------------------
-    def unmodelled_task(self, tid: int, extra: list[str], fid: int, line: int) -> None:
-        span = self.span(fid, line)
-        for ln in extra:
-            self.unmodelled.task_line(tid, ln.split(" "), span, self.buffers, self.region)
-
     # ---- orchestration reads and writes ---------------------------------------------------
     def read(self, f: list[str]) -> None:
         self.element(f, False)
@@ -400,8 +392,7 @@ class Replay(SubmitChecks):
         computed = not write and (buf.owner is not None or self.computed(buf, point))
         self.events.append(("W" if write else "R", tv, index, span, value, computed))
         if computed:
-            self.unmodelled.computed_reads += 1  # the recording ran no kernel: its value
-            self.unmodelled.seen("computed", span)
+            self.unmodelled.computed_read(span)  # the recording ran no kernel: its value
         if buf.owner is not None or handle < len(self.program.tensors):
             host.record(self.inst, tv, point, span, write)
             if write:

@@ -38,6 +38,26 @@ class _Group:
 def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list[Diagnostic]:
     held = oldest_held(graph, graph.rules.retaining_origins)
     order = Ordering(graph)
+    groups = _groups(graph, held, order)
+    if not groups:
+        return []
+    every = frozenset(o.value for _, _, origins in graph.edges() for o in origins)
+    held_by_any = oldest_held(graph, every) if every != graph.rules.retaining_origins else held
+    held_if_live = oldest_held(graph, graph.rules.retaining_origins, need_open=False)
+    return [_diagnostic(program, graph, order, g, held_by_any, held_if_live)
+            for g in groups.values()]
+
+
+def unheld_users(graph: TaskGraph) -> list[int]:
+    """The tasks a W301 warning is about, the first instance of each pair of sites: each
+    uses a buffer that nothing it waits for keeps alive (the explorer runs them long)."""
+    groups = _groups(graph, oldest_held(graph, graph.rules.retaining_origins), Ordering(graph))
+    return [g.reader.id for g in groups.values()]
+
+
+def _groups(graph: TaskGraph, held: list[list[int]],
+            order: Ordering) -> dict[tuple[int, int], _Group]:
+    """The uses of buffers whose creator nothing holds, per (creator site, user site)."""
     groups: dict[tuple[int, int], _Group] = {}
     for task in graph.tasks():
         mine = held[task.id]
@@ -57,13 +77,7 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
             group.count += 1
             for acc in accesses:
                 group.params.setdefault(acc.param, None)
-    if not groups:
-        return []
-    every = frozenset(o.value for _, _, origins in graph.edges() for o in origins)
-    held_by_any = oldest_held(graph, every) if every != graph.rules.retaining_origins else held
-    held_if_live = oldest_held(graph, graph.rules.retaining_origins, need_open=False)
-    return [_diagnostic(program, graph, order, g, held_by_any, held_if_live)
-            for g in groups.values()]
+    return groups
 
 
 def oldest_held(graph: TaskGraph, retaining: frozenset[str],

@@ -8,9 +8,11 @@ the later task's access comes first: a write-after-read's reader is held back be
 starts (it reads at its start), the writer of a read- or write-after-write runs long (its
 writes land at its end; two read-modify-writes then overlap and one update is lost). A
 pair that one run cannot reverse gets another try while the budget lasts, and so does a
-pair never seen in submission order (its later task held back). The remaining
-runs are random: ready queues drained in random order, random kernel durations and
-orchestrator speed. For every hazard the result says in how many of its task pairs each
+pair never seen in submission order (its later task held back). Then the tasks of the
+retention warnings (W301) run long together, so that a buffer nothing keeps alive is
+reclaimed while its user still runs, if the runtime can do so. The remaining runs are
+random: ready queues drained in random order, random kernel durations and orchestrator
+speed. For every hazard the result says in how many of its task pairs each
 order was seen.
 """
 
@@ -26,6 +28,7 @@ from pto_dsl.graph import TaskGraph
 from pto_dsl.pipeline import Checked, instantiate_case
 from pto_dsl.safety.hazards import Hazard, Kind
 from pto_dsl.safety.races import unordered
+from pto_dsl.safety.retention import unheld_users
 from pto_dsl.sim.ring import TaskSlot
 from pto_dsl.sim.run import SimOptions, SimResult, simulate
 from pto_dsl.sim.scheduler import Executor
@@ -90,6 +93,12 @@ def explore(checked: Checked, case_name: str | None, options: SimOptions, runs: 
         stretches = {d.delayed: delay for d in chosen if d.stretch}
         state.run(f"adversarial run {adversarial}",
                   dataclasses.replace(base, holds=holds, stretches=stretches), checked,
+                  case_name, seen)
+    users = unheld_users(graph) if graph is not None else []
+    if users and state.count < runs:
+        adversarial += 1
+        state.run(f"adversarial run {adversarial} (unheld buffer users run long)",
+                  dataclasses.replace(base, stretches=dict.fromkeys(users, delay)), checked,
                   case_name, seen)
     seed = first_seed + 1
     while state.count < runs:

@@ -1,6 +1,7 @@
-// Early resolve, a dispatch predicate and a read of data a task computes: recorded, but
-// the task graph has no place for them (or the value read) yet (W809, once per kind at its
-// first call site). The orchestration write is an access of the graph like the read.
+// Early resolve and a dispatch predicate (settings of their tasks in the graph) and a read
+// of data a task computes, whose value the recording cannot know without the kernels
+// (W809, at the first such read). The orchestration write is an access of the graph like
+// the read.
 #include <cstdint>
 
 #include "pto_orchestration_api.h"
