@@ -1,5 +1,9 @@
 """Benchmark: every section, one command (`python bench/run.py`, see docs/performance.md).
 
+By default it runs section `targets` (bench/targets.py): every speed target of the checker
+with its figure, target and MET or MISSED, and the scaling of the full check to 1M tasks;
+`--quick` runs each fewer times, `--all` runs every section.
+
 Section `check` times parse, the front end, instantiation and the graph checks of every
 bundled example (one row per example and case, median and minimum over repeated runs), the
 growth of the full check with the task count, and dependency inference; sections `compile`,
@@ -228,13 +232,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="runs per measurement of Case1/Case2 (default: %(default)s)")
     ap.add_argument("--no-large", action="store_true", help="skip Case1/Case2")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    ap.add_argument("--quick", action="store_true",
+                    help="fewer runs per target (section targets)")
     ap.add_argument("--only", choices=SECTIONS, action="append",
-                    help="run only this section (repeatable; default: all of "
-                    f"{', '.join(SECTIONS)})")
+                    help=f"run this section (repeatable; one of {', '.join(SECTIONS)}; "
+                    "default: targets)")
+    ap.add_argument("--all", action="store_true", help="run every section")
     args = ap.parse_args(argv)
     if args.repeat < 1 or args.large_repeat < 1:
         ap.error("repeat counts must be at least 1")
-    sections = args.only or list(SECTIONS)
+    sections = list(SECTIONS) if args.all else args.only or ["targets"]
     print(machine())
     start = time.perf_counter()
     status = 0
@@ -251,6 +258,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # Arguments of each tool benchmark, from this script's options.
 SECTION_ARGS: dict[str, Callable[[argparse.Namespace], list[str]]] = {
+    "targets": lambda a: (["--quick"] if a.quick else []) + (["--markdown"] if a.markdown
+                                                              else []),
+    "stages": lambda a: ["--repeat", str(a.large_repeat)] + (["--markdown"] if a.markdown
+                                                               else []),
     "compile": lambda a: ["--repeat", str(min(a.repeat, 15))],
     "graph": lambda a: ["--markdown"] if a.markdown else [],
     "sim": lambda a: ["--repeat", str(a.large_repeat)] + (["--markdown"] if a.markdown else []),
@@ -258,7 +269,7 @@ SECTION_ARGS: dict[str, Callable[[argparse.Namespace], list[str]]] = {
     "numerics": lambda a: ["--repeat", str(a.large_repeat)]
     + (["--markdown"] if a.markdown else []),
 }
-SECTIONS = ("check", "compile", "graph", "sim", "startup", "numerics")
+SECTIONS = ("targets", "stages", "check", "compile", "graph", "sim", "startup", "numerics")
 
 
 def check_section(args: argparse.Namespace) -> None:

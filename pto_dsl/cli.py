@@ -259,6 +259,9 @@ def check_main(argv: Sequence[str] | None = None) -> int:
                     several=True)
     p.add_argument("--suggest-deps", action="store_true", help="print the deps each manual "
                    "submission needs, inferred from every case (or the one given by --case)")
+    p.add_argument("--jobs", type=positive, default=None, metavar="N",
+                   help="with --all-cases or --suggest-deps, check up to N cases at a time in "
+                   "worker processes (default: one per processor)")
     cli_record.add_options(p)
     args = p.parse(argv)
     if sum(1 for f in args.files if f == STDIN) > 1:
@@ -300,23 +303,22 @@ def _check_file(args: argparse.Namespace, path: Path, diags: list[Diagnostic],
 
 def _check_one(args: argparse.Namespace, path: Path, diags: list[Diagnostic],
                record: Data) -> int:
+    from pto_dsl.case_pool import check_cases
     from pto_dsl.cases import case_names, default_case
     from pto_dsl.cli_check import (
-        CaseSummary,
         NoCase,
         merge_cases,
         program_data,
         suggest_deps,
         summary_text,
     )
-    from pto_dsl.pipeline import check_graph, instantiate_case
 
     checked = load_program(args, diags, path)
     record.update(program_data(checked))
     shown = progress_of("pto-check", args)
     if args.suggest_deps:
         try:
-            found = suggest_deps(checked, args.case, args.max_tasks, shown)
+            found = suggest_deps(checked, args.case, args.max_tasks, shown, args.jobs)
         except NoCase:
             raise UsageError(f"--suggest-deps infers from a case, and {display(path)} "
                              "declares none") from None
@@ -329,19 +331,12 @@ def _check_one(args: argparse.Namespace, path: Path, diags: list[Diagnostic],
     else:
         default = default_case(checked.program)
         chosen = [args.case] if args.case else [default.name.name] if default else []
-    cases: list[CaseSummary] = []
-    found_per_case: list[tuple[str, list[Diagnostic]]] = []
     with shown.stage("check cases", len(chosen), "case") if len(chosen) > 1 else \
             QUIET.stage("") as cases_done:
-        for done, name in enumerate(chosen):  # every case, even after one fails
-            try:
-                graph = instantiate_case(checked, name, args.runtime, args.max_tasks, shown)
-                found_per_case.append((name, check_graph(checked, graph, args.runtime)))
-                cases.append(CaseSummary.of(checked, name, graph))
-            except CompileError as exc:
-                found_per_case.append((name, exc.diagnostics))
-            cases_done(done + 1)
-    merged = merge_cases(found_per_case)
+        results = check_cases(checked, chosen, args.runtime, args.max_tasks, args.jobs, shown,
+                              cases_done)
+    cases = [r.summary for r in results if r.summary is not None]
+    merged = merge_cases([(r.name, r.diagnostics) for r in results])
     if any(d.is_error for d in merged):
         raise CompileError(merged)
     diags.extend(merged)

@@ -197,9 +197,10 @@ class Suggested:
 
 
 def suggest_deps(checked: Checked, case: str | None, max_tasks: int = DEFAULT_MAX_TASKS,
-                 shown: Progress = QUIET) -> Suggested:
+                 shown: Progress = QUIET, jobs: int | None = 1) -> Suggested:
     """The deps every manual submission needs, inferred from every case (or `case`), beside
-    those written. Raises NoCase for a program without cases."""
+    those written, the cases analysed by up to `jobs` processes (None: one per processor).
+    Raises NoCase for a program without cases."""
     from pto_dsl import infer  # only --suggest-deps needs it
 
     program = checked.program
@@ -214,7 +215,7 @@ def suggest_deps(checked: Checked, case: str | None, max_tasks: int = DEFAULT_MA
     with shown.stage(f"infer deps from {len(names)} case{plural}") as update:
         _, found = infer.infer(program, values, chosen, keep_written=False,
                                rules=checked.dialect.rules,
-                               limits=Limits(max_tasks, None, update))
+                               limits=Limits(max_tasks, None, update), jobs=jobs)
     return Suggested(checked.source.name, tuple(SuggestedDeps.of(s) for s in found),
                      len(names), sum(s.instances for s in found))
 

@@ -96,6 +96,10 @@ class CompileError(Exception):
         first = self.diagnostics[0] if self.diagnostics else None
         super().__init__(first.message if first else "compilation failed")
 
+    def __reduce__(self) -> tuple[type[CompileError], tuple[list[Diagnostic]]]:
+        """Pickled with its diagnostics (a worker process raises it to the parent)."""
+        return (type(self), (self.diagnostics,))
+
 
 class DiagnosticSink:
     """Collects the diagnostics of a stage; `raise_if_errors` ends the stage."""

@@ -1,6 +1,7 @@
 """The console scripts' entry points: each imports its tool with Ctrl-C already answered by
 one line and exit 130, so an interrupt while the tool's modules load (before the tool's own
-handler runs) gives no traceback either. Nothing else happens here."""
+handler runs) gives no traceback either, and marks the process a one-shot run
+(`perf.one_shot`). Nothing else happens here."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ def load_tool(module: str, function: str, prog: str) -> Callable[..., int]:
         sys.stderr.flush()
         os._exit(EXIT_INTERRUPTED)
 
+    from pto_dsl.perf import one_shot
+
+    one_shot()
     previous = signal.signal(signal.SIGINT, interrupted)
     try:
         tool: Callable[..., int] = getattr(importlib.import_module(module), function)

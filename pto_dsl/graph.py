@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from pto_dsl.dialects import DEFAULT_DIALECT, RuntimeRules
 from pto_dsl.ir import ScopeDecl, Tag
@@ -21,6 +21,8 @@ from pto_dsl.source import Span
 
 if TYPE_CHECKING:
     import networkx as nx
+
+T = TypeVar("T")
 
 
 class Origin(enum.Enum):
@@ -187,6 +189,9 @@ class TaskGraph:
     # distinct explicit dep, one creator record per (producer, consumer) not named
     # earlier in the submit, one per TensorMap hit (viz/deps_json writes the records)
     records: Counter[str] = field(default_factory=Counter)
+    # values derived from the whole graph, shared by passes: key -> (task count, value)
+    _derived: dict[object, tuple[int, object]] = field(default_factory=dict, repr=False,
+                                                       compare=False)
 
     # ---- building ----------------------------------------------------------
     def add_task(self, task: Task, fanin: dict[int, list[Origin]]) -> None:
@@ -249,6 +254,21 @@ class TaskGraph:
     def origins(self, producer: int, consumer: int) -> tuple[Origin, ...]:
         """Why the runtime creates the edge producer -> consumer (KeyError if it does not)."""
         return tuple(self._fanin[consumer][producer])
+
+    def fanin_origins(self) -> list[dict[int, list[Origin]]]:
+        """Every task's fanin, producer -> origins, indexed by task id (read-only; for
+        passes that walk every edge)."""
+        return self._fanin
+
+    def derived(self, key: object, compute: Callable[[], T]) -> T:
+        """`compute()`, made once per graph and `key` while no task is added (passes
+        that need the same whole-graph value share it); treat the value as read-only."""
+        hit = self._derived.get(key)
+        if hit is not None and hit[0] == len(self._tasks):
+            return hit[1]  # type: ignore[return-value]
+        value = compute()
+        self._derived[key] = (len(self._tasks), value)
+        return value
 
     def edges(self) -> Iterator[tuple[int, int, tuple[Origin, ...]]]:
         """Every edge (producer, consumer, origins), by consumer in submission order."""

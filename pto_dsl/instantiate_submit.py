@@ -65,14 +65,18 @@ def _new_maker(inst: Instantiator, kernel: ir.Kernel, a: ir.NewArg) -> AccessMak
     dims, name, dtype, span = [inst.expr(d) for d in a.dims], a.param.name, a.dtype, a.span
     prefix, label = f"{kernel.name}#", f".{name}"
 
+    whole: dict[tuple[int, ...], Region] = {}  # one region (and shape) per shape made
+
     def make(f: Frame, tid: int, outputs: dict[str, Access]) -> Access:
         shape = tuple([d(f) for d in dims])
-        if min(shape) <= 0 or max(shape) > MAX_DIM:
-            inst.fail("E170", f"output '{name}' has shape {list(shape)}; every dimension "
-                      "must be positive and fit in a uint32", span)
-        buf = inst.new_buffer(prefix + str(tid) + label, dtype, shape, tid)
-        acc = outputs[name] = Access(buf, Region(shape, (0,) * len(shape), shape), OUTPUT,
-                                     name, False)
+        region = whole.get(shape)
+        if region is None:
+            if min(shape) <= 0 or max(shape) > MAX_DIM:
+                inst.fail("E170", f"output '{name}' has shape {list(shape)}; every "
+                          "dimension must be positive and fit in a uint32", span)
+            region = whole[shape] = Region(shape, (0,) * len(shape), shape)
+        buf = inst.new_buffer(prefix + str(tid) + label, dtype, region.sizes, tid)
+        acc = outputs[name] = Access(buf, region, OUTPUT, name, False)
         return acc
     return make
 

@@ -6,6 +6,19 @@ import contextlib
 import gc
 from collections.abc import Iterator
 
+_freeze = False  # a one-shot process: see one_shot()
+
+
+def one_shot() -> None:
+    """Declare this process a one-shot tool run (the console scripts, not the language
+    server): the objects a paused burst made are then frozen when it ends (`gc.freeze`),
+    so the collector never walks them. Without that, the first collection after a burst
+    walks everything the burst made (a fifth of a full check's time), and each later full
+    collection again. Refcounting still frees frozen objects; only a cycle among them would
+    live until the process ends, which for one run is no loss."""
+    global _freeze
+    _freeze = True
+
 
 @contextlib.contextmanager
 def paused_gc() -> Iterator[None]:
@@ -20,4 +33,6 @@ def paused_gc() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if _freeze:
+                gc.freeze()
             gc.enable()

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from pto_dsl.dialects import PACKED_OUTPUT_ALIGN, OverlapRule
 from pto_dsl.graph import Buffer
-from pto_dsl.regions import Overlap, RangeIndex, Region, classifier
+from pto_dsl.regions import Overlap, RangeIndex, Region, classifier, classify_boxes
 from pto_dsl.types import dtype_size
 
 
@@ -39,10 +39,14 @@ class TensorMap:
     are found by flat range; v0's per-dimension test can also call views in another layout
     overlapping when their flat ranges are disjoint, so those are all examined (rare)."""
 
-    def __init__(self, rule: OverlapRule) -> None:
+    def __init__(self, rule: OverlapRule, general: bool = False) -> None:
         self._buffers: dict[int, dict[tuple[int, ...], RangeIndex[Entry]]] = {}
         self._classify = classifier(rule)
         self._by_range_only = rule is not OverlapRule.PER_DIM
+        # the current target's test on candidates found by range, taken per layout at
+        # once (`_flat_hits`); `general` keeps the classifier for every candidate (the
+        # definition the fast path is tested against)
+        self._flat = rule is OverlapRule.FLAT_THEN_BOX and not general
         self._storage: dict[int, int] = {}
         self.lookups = 0
         self.inserts = 0
@@ -65,6 +69,8 @@ class TensorMap:
         if lo == hi:
             return []
         storage, classify = self._storage[buffer.id], self._classify
+        if self._flat:
+            return _flat_hits(layouts, region, lo, hi, storage, remove_covered)
         found: list[tuple[Entry, Overlap]] = []
         for layout, entries in layouts.items():
             if self._by_range_only or layout == region.layout:
@@ -96,3 +102,39 @@ class TensorMap:
         if entries is None:
             entries = layouts[region.layout] = RangeIndex()
         entries.add(lo, hi, Entry(region, producer))
+
+
+def _flat_hits(layouts: dict[tuple[int, ...], RangeIndex[Entry]], region: Region, lo: int,
+               hi: int, storage: int, remove_covered: bool) -> list[tuple[Entry, Overlap]]:
+    """`TensorMap.hits` under `classify_flat_then_box`, which for a candidate (its flat
+    range meets the reader's, both non-empty) depends on the entry only through its layout
+    (the same as the reader's, and the storage a whole number of its rows: the box test;
+    else OTHER): so the layout test is made once per layout, not per candidate.
+    `tests/test_tensormap_fast.py` checks it against the classifier."""
+    found: list[tuple[Entry, Overlap]] = []
+    for layout, entries in layouts.items():
+        candidates = entries.candidates(lo, hi)
+        if not candidates:
+            continue
+        if layout != region.layout or storage % _row(layout):
+            found += [(entry, Overlap.OTHER) for _, entry in candidates]
+            continue
+        doomed: list[int] = []
+        for k, entry in candidates:
+            overlap = classify_boxes(region, entry.region)
+            if overlap is Overlap.NO_OVERLAP:
+                continue
+            found.append((entry, overlap))
+            if remove_covered and overlap is Overlap.COVERED:
+                doomed.append(k)
+        if doomed:
+            entries.remove(doomed)
+    return found
+
+
+def _row(layout: tuple[int, ...]) -> int:
+    """Elements in one outermost row of a layout."""
+    row = 1
+    for d in layout[1:]:
+        row *= d
+    return row

@@ -135,9 +135,13 @@ def test_pto_check_all_cases_reports_long_stages(tmp_path: Path,
     monkeypatch.setattr(progress, "LONG_S", 0.0)
     program = tmp_path / "two.pto"
     program.write_text((LOOP % 5000) + "case D { n = 10 }\n")
-    assert cli.check_main([str(program), "--all-cases"]) == 0
+    assert cli.check_main([str(program), "--all-cases", "--jobs", "1"]) == 0
     err = capsys.readouterr().err.splitlines()
     assert any(line.startswith("pto-check: instantiate case C: 5000 tasks in ") for line in err)
+    assert err[-1].startswith("pto-check: check cases: 2 cases in ")
+    # worker processes show only the count of cases done (their lines would interleave)
+    assert cli.check_main([str(program), "--all-cases", "--jobs", "2"]) == 0
+    err = capsys.readouterr().err.splitlines()
     assert err[-1].startswith("pto-check: check cases: 2 cases in ")
     assert cli.check_main([str(program), "--all-cases", "--quiet"]) == 0
     assert capsys.readouterr().err == ""
@@ -212,7 +216,8 @@ def test_a_terminal_gets_a_bar_even_without_a_size(tmp_path: Path) -> None:
     80 columns wide rather than hidden."""
     import pty
     program = tmp_path / "bar.pto"
-    program.write_text(LOOP.replace("for i in 0 .. n { K(buf) }", "for j in 0 .. 100 { "
+    # 300,000 tasks: instantiating them takes well over the second before a bar is drawn
+    program.write_text(LOOP.replace("for i in 0 .. n { K(buf) }", "for j in 0 .. 300 { "
                                     "scope { for i in 0 .. n { K(buf) } } }") % 1000)
     master, slave = pty.openpty()
     proc = subprocess.Popen([_script("pto-check"), str(program)], stdout=subprocess.DEVNULL,

@@ -26,6 +26,8 @@ from pto_dsl.graph import Task, TaskGraph
 from pto_dsl.infer.guards import Atom, Guard, atoms_for, choose
 from pto_dsl.infer.needs import required
 from pto_dsl.instantiate import DEFAULT_LIMITS, Frame, Instantiator, Limits, Watch, instantiate
+from pto_dsl.perf import paused_gc
+from pto_dsl.workers import mapped
 
 
 @dataclass(frozen=True)
@@ -144,30 +146,58 @@ def _value(guard: Callable[[Frame], object], frame: Frame) -> bool | None:
 
 def infer(program: ir.Program, cases: Sequence[CaseValues], chosen: Sequence[Target],
           keep_written: bool = True, rules: RuntimeRules = DEFAULT_DIALECT.rules,
-          limits: Limits = DEFAULT_LIMITS) -> tuple[ir.Program, list[Suggestion]]:
+          limits: Limits = DEFAULT_LIMITS,
+          jobs: int | None = 1) -> tuple[ir.Program, list[Suggestion]]:
     """Infer the deps of the `chosen` submissions from every case; return the program with
     them (after any the user wrote, unless `keep_written` is false) and one suggestion per
-    submission. Raises CompileError (E210) when a needed producer is in no variable."""
+    submission. Raises CompileError (E210) when a needed producer is in no variable.
+
+    Each case is instantiated and analysed on its own: with `jobs` other than 1, by up to
+    that many worker processes (None: one per processor; `workers.mapped`), whose findings
+    are then combined in the cases' order, as one process combines them."""
+    with paused_gc():  # graphs, instances and needs: many objects that stay alive
+        return _infer(program, chosen, keep_written, cases, rules, limits, jobs)
+
+
+def _infer(program: ir.Program, chosen: Sequence[Target], keep_written: bool,
+           cases: Sequence[CaseValues], rules: RuntimeRules, limits: Limits,
+           jobs: int | None) -> tuple[ir.Program, list[Suggestion]]:
     written = {t.submit.site.id: t.submit.deps if keep_written else () for t in chosen}
     base = with_deps(program, written)
     sites = {t.submit.site.id: _Site(t, tuple(sorted(t.submit.site.task_vars)),
                                      atoms_for(t.loops)) for t in chosen}
-    for case in cases:
-        first = {sid: len(s.instances) for sid, s in sites.items()}
-        graph = instantiate(base, case, {sid: s.watcher for sid, s in sites.items()}, rules,
-                            limits)
-        needs = required(graph, set(sites))
-        for sid, s in sites.items():
-            for inst in s.instances[first[sid]:]:
-                inst.needed = frozenset(needs[inst.task])
-                if s.missing is None:
-                    s.missing = _missing(s, inst, graph)
+    alone = jobs == 1 or len(cases) < 2
+    quiet = limits if alone else dataclasses.replace(limits, progress=None)
+
+    def one(case: CaseValues) -> dict[int, tuple[list[_Instance], Diagnostic | None]]:
+        return _observe(base, case, sites, rules, quiet)
+    for found in mapped(one, cases, jobs):
+        for sid, (instances, missing) in found.items():
+            s = sites[sid]
+            s.instances += instances
+            s.missing = s.missing or missing
     problems = [s.missing for s in sites.values() if s.missing is not None]
     if problems:
         raise CompileError(problems)
     suggestions = [_generalize(s) for s in sites.values()]
     merged = {sg.submit.site.id: written[sg.submit.site.id] + sg.deps for sg in suggestions}
     return with_deps(program, merged), suggestions
+
+
+def _observe(base: ir.Program, case: CaseValues, sites: dict[int, _Site], rules: RuntimeRules,
+             limits: Limits) -> dict[int, tuple[list[_Instance], Diagnostic | None]]:
+    """One case: per site, its task instances with the producers each needs, and the first
+    needed producer that no task variable holds (E210), if any."""
+    fresh = {sid: dataclasses.replace(s, instances=[], missing=None) for sid, s in sites.items()}
+    graph = instantiate(base, case, {sid: s.watcher for sid, s in fresh.items()}, rules,
+                        limits)
+    needs = required(graph, set(fresh))
+    for s in fresh.values():
+        for inst in s.instances:
+            inst.needed = frozenset(needs[inst.task])
+            if s.missing is None:
+                s.missing = _missing(s, inst, graph)
+    return {sid: (s.instances, s.missing) for sid, s in fresh.items()}
 
 
 def _missing(s: _Site, inst: _Instance, graph: TaskGraph) -> Diagnostic | None:

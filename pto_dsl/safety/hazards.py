@@ -18,7 +18,7 @@ from pto_dsl.graph import Access, TaskGraph
 from pto_dsl.ir import Tag
 from pto_dsl.regions import Overlap, RangeIndex, Region
 
-INPUT = Tag.INPUT
+INPUT, INOUT = Tag.INPUT, Tag.INOUT
 
 
 class Kind(enum.Enum):
@@ -51,7 +51,8 @@ def _kind(earlier: Use, later: Use) -> Kind | None:
 
 
 def _use(task: int, acc: Access) -> Use:
-    return Use(task, acc, acc.writes, acc.reads)
+    tag = acc.tag  # Access.writes and Access.reads, without two property calls
+    return Use(task, acc, tag is not INPUT, tag is INPUT or tag is INOUT)
 
 
 def by_buffer(graph: TaskGraph) -> dict[int, list[tuple[int, Access]]]:
@@ -139,7 +140,7 @@ def _single_writer(w: Use, accesses: list[tuple[int, Access]],
                    unless: Callable[[int, int], bool] | None) -> None:
     region = w.access.region
     whole = region.sizes == w.access.buffer.shape and not any(region.offsets)
-    w_lo, w_hi = region.flat_range()
+    w_lo, w_hi = (0, 0) if whole else region.flat_range()  # a whole writer needs no range
     for tid, acc in accesses:
         if tid == w.task:
             continue

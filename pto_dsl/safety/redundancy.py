@@ -12,6 +12,7 @@ keep later buffers alive: docs/runtime-model.md, Retention).
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pto_dsl import ir
@@ -35,7 +36,7 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
     order = Ordering(graph)
     preds = graph.fanin_lists()
     succs = graph.fanout_lists()
-    keeps = _KeepsRing(graph, order)
+    keeps = _Lazy(lambda: _KeepsRing(graph, order))  # needed by few programs' deps
     items: dict[tuple[int, int], _Item] = {}
     for task in graph.tasks():
         if not task.explicit_deps:
@@ -68,6 +69,20 @@ def _retains(graph: TaskGraph, order: Ordering, succs: list[list[int]], producer
     if not any(acc.buffer.owner == producer for acc in task.accesses):
         return False
     return not any(c != task.id and order.ordered(task.id, c) for c in succs[producer])
+
+
+class _Lazy:
+    """A `_KeepsRing` built at its first call (it walks the whole graph)."""
+
+    def __init__(self, make: Callable[[], _KeepsRing]) -> None:
+        self._make = make
+        self._made: _KeepsRing | None = None
+
+    def __call__(self, producer: int, consumer: int) -> bool:
+        made = self._made
+        if made is None:
+            made = self._made = self._make()
+        return made(producer, consumer)
 
 
 class _KeepsRing:

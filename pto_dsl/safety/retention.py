@@ -84,29 +84,41 @@ def oldest_held(graph: TaskGraph, retaining: frozenset[str],
                 need_open: bool = True) -> list[list[int]]:
     """Per task R and ring, the oldest task of that ring held until R finishes: by a
     retaining edge into R or into a task R reaches, from a producer whose scope is open
-    when that consumer is submitted (unless not `need_open`; NONE_HELD if none)."""
+    when that consumer is submitted (unless not `need_open`; NONE_HELD if none).
+
+    Computed once per graph and question (the retention and redundancy checks share it);
+    `tests/test_checks_fast.py` pins it to the plain definition."""
+    return graph.derived(("oldest_held", retaining, need_open),
+                         lambda: _oldest_held(graph, retaining, need_open))
+
+
+def _oldest_held(graph: TaskGraph, retaining: frozenset[str],
+                 need_open: bool) -> list[list[int]]:
+    """Consumers from last to first: a task's row is the per-ring minimum of its
+    successors' rows (every edge orders), lowered by its own retaining fanin."""
     n = len(graph)
-    held = [[NONE_HELD] * RINGS for _ in range(n)]
-    succs = graph.fanout_lists()
+    held: list[list[int]] = [[]] * n
+    succs, fanin = graph.fanout_lists(), graph.fanin_origins()
+    tasks = list(graph.tasks())
+    rings = [t.ring for t in tasks]
+    keep = frozenset(o for o in Origin if o.value in retaining)
     open_at = ScopeTest()
+    none = [NONE_HELD] * RINGS
     for c in range(n - 1, -1, -1):
-        mine = held[c]
-        for s in succs[c]:  # every edge orders: a successor finishes after c
-            theirs = held[s]
-            for r in range(RINGS):
-                if theirs[r] < mine[r]:
-                    mine[r] = theirs[r]
-        consumer = graph.task(c)
-        for h, _, origins in _fanin(graph, c):
-            producer = graph.task(h)
-            if h < mine[producer.ring] and any(o.value in retaining for o in origins) \
-                    and (not need_open or open_at(producer, consumer)):
-                mine[producer.ring] = h
+        after = succs[c]
+        if not after:
+            mine = none.copy()
+        elif len(after) == 1:
+            mine = held[after[0]].copy()
+        else:
+            mine = list(map(min, *[held[s] for s in after]))
+        for h, origins in fanin[c].items():
+            ring = rings[h]
+            if h < mine[ring] and not keep.isdisjoint(origins) \
+                    and (not need_open or open_at(tasks[h], tasks[c])):
+                mine[ring] = h
+        held[c] = mine
     return held
-
-
-def _fanin(graph: TaskGraph, consumer: int) -> list[tuple[int, int, tuple[Origin, ...]]]:
-    return [(p, consumer, graph.origins(p, consumer)) for p in graph.fanin_lists()[consumer]]
 
 
 class ScopeTest:

@@ -29,6 +29,9 @@ SLOTS = ("aic", "aiv0", "aiv1")
 FLAGS = {Origin.EXPLICIT: ["wait", "retain"], Origin.CREATOR: ["wait", "retain"],
          Origin.TENSORMAP: ["wait"]}
 OVERLAP = {Overlap.COVERED: "covered", Overlap.OTHER: "other"}
+OUTPUT_TYPE = Tag.OUTPUT.value
+TYPE = {tag: tag.value for tag in Tag}  # an enum's .value is a slow property lookup
+SOURCE = {origin: origin.value for origin in Origin}
 LOOKED_UP = (Tag.INPUT, Tag.INOUT)  # Step B
 REGISTERED = (Tag.INOUT, Tag.OUTPUT_EXISTING)  # Step 4
 
@@ -92,37 +95,48 @@ class _Exporter:
         self.addresses: dict[int, int] = {}
         self.tensors: dict[int, Json] = {}  # by buffer id, in first-sighting order
         self._next_addr = ADDRESS_BASE
+        self._kernel_ids: dict[int, list[int]] = {}
 
-    def tensor_id(self, buf: Buffer) -> int:
-        if buf.id not in self.tensors:
+    def tensor_id(self, buf: Buffer) -> str:
+        """The buffer's tensor id (as deps.json writes it: a decimal string), giving the
+        buffer its synthetic address at its first sighting."""
+        found = self.tensors.get(buf.id)
+        if found is None:
             addr = self._next_addr
             size = _numel(buf.shape) * DTYPE_INFO[buf.dtype][1]
             self._next_addr += -(-max(size, 1) // ADDRESS_ALIGN) * ADDRESS_ALIGN
-            self.tensors[buf.id] = {
+            found = self.tensors[buf.id] = {
                 "tensor_id": str(fnv1a_tensor_id(addr, 0)), "buffer_addr": str(addr),
                 "version": 0, "dtype": DTYPE_INFO[buf.dtype][0],
                 "buffer_numel": str(buffer_numel(buf))}
-        return int(self.tensors[buf.id]["tensor_id"])
+        return str(found["tensor_id"])
 
-    def geometry(self, acc: Access, role: str) -> Json:
-        shape, start, strides = _geometry(acc.region)
-        return {f"{role}shape": shape, f"{role}start_offset": start, f"{role}strides": strides}
+    def kernel_ids(self, site: int) -> list[int]:
+        """The func ids of the slots (aic, aiv0, aiv1) of a site's kernel, -1 where it has
+        none; one list per site, shared by its tasks."""
+        found = self._kernel_ids.get(site)
+        if found is None:
+            kernel = self.program.sites[site].kernel  # a dummy task's is its site's own
+            slots = dict(kernel.func_ids) if kernel is not None else {}
+            ids = [slots.get(s, slots.get("aiv") if s == "aiv0" else None) for s in SLOTS]
+            found = self._kernel_ids[site] = [INVALID_KERNEL_ID if k is None else k
+                                              for k in ids]
+        return found
 
     def task(self, task: Task) -> Json:
-        kernel = self.program.sites[task.site].kernel  # a dummy task's is its site's own
-        slots = dict(kernel.func_ids) if kernel is not None else {}
-        args = []
+        args: list[Json] = []
         for i, acc in enumerate(task.edge_accesses):
-            arg: Json = {"idx": i, "type": acc.tag.value}
-            if acc.tag is not Tag.OUTPUT:  # an OUTPUT has no tensor before it is created
-                arg["tensor_id"] = str(self.tensor_id(acc.buffer))
-                arg["dtype"] = DTYPE_INFO[acc.buffer.dtype][0]
-                arg.update(self.geometry(acc, ""))
-            args.append(arg)
-        kernel_ids = [slots.get(s, slots.get("aiv") if s == "aiv0" else None) for s in SLOTS]
+            if acc.tag is Tag.OUTPUT:  # an OUTPUT has no tensor before it is created
+                args.append({"idx": i, "type": OUTPUT_TYPE})
+                continue
+            buf = acc.buffer
+            shape, start, strides = _geometry(acc.region)
+            args.append({"idx": i, "type": TYPE[acc.tag], "tensor_id": self.tensor_id(buf),
+                         "dtype": DTYPE_INFO[buf.dtype][0], "shape": shape,
+                         "start_offset": start, "strides": strides})
         return {"task_id": str(self.ids[task.id]), "scope": task.scope_mode,
                 "early_dispatch": task.early_resolve,
-                "kernel_ids": [INVALID_KERNEL_ID if k is None else k for k in kernel_ids],
+                "kernel_ids": self.kernel_ids(task.site),
                 "block_num": 1, "args": args}
 
     def edges(self, task: Task, tmap: TensorMap) -> Iterator[Json]:
@@ -157,12 +171,14 @@ class _Exporter:
 
     def _row(self, pred: int, succ: str, arg: int, acc: Access, origin: Origin) -> Json:
         row: Json = {"pred": str(self.ids[pred]), "succ": succ, "arg": arg,
-                     "source": origin.value, "flags": FLAGS[origin]}
+                     "source": SOURCE[origin], "flags": FLAGS[origin]}
         if origin is Origin.TENSORMAP:
             row["overlap"] = "other"  # set by the caller; kept here for the field order
-        row["tensor_id"] = str(self.tensor_id(acc.buffer))
+        row["tensor_id"] = self.tensor_id(acc.buffer)
         row["consumer_dtype"] = DTYPE_INFO[acc.buffer.dtype][0]
-        row.update(self.geometry(acc, "consumer_"))
+        shape, start, strides = _geometry(acc.region)
+        row.update({"consumer_shape": shape, "consumer_start_offset": start,
+                    "consumer_strides": strides})
         return row
 
     def _tensormap_row(self, entry: Entry, overlap: Overlap, succ: str, arg: int,
