@@ -9,6 +9,7 @@ runtime builds when every producer is live.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from pto_dsl.dialects import PACKED_OUTPUT_ALIGN, OverlapRule
@@ -77,16 +78,8 @@ class TensorMap:
                 candidates = entries.candidates(lo, hi)
             else:
                 candidates = [(k, item) for k, (_, item) in enumerate(entries.items)]
-            doomed: list[int] = []
-            for k, entry in candidates:
-                overlap = classify(region, entry.region, storage)
-                if overlap is Overlap.NO_OVERLAP:
-                    continue
-                found.append((entry, overlap))
-                if remove_covered and overlap is Overlap.COVERED:
-                    doomed.append(k)
-            if doomed:
-                entries.remove(doomed)
+            _collect(found, entries, candidates,
+                     lambda entry: classify(region, entry.region, storage), remove_covered)
         return found
 
     def insert(self, buffer: Buffer, region: Region, producer: int) -> None:
@@ -119,17 +112,26 @@ def _flat_hits(layouts: dict[tuple[int, ...], RangeIndex[Entry]], region: Region
         if layout != region.layout or storage % _row(layout):
             found += [(entry, Overlap.OTHER) for _, entry in candidates]
             continue
-        doomed: list[int] = []
-        for k, entry in candidates:
-            overlap = classify_boxes(region, entry.region)
-            if overlap is Overlap.NO_OVERLAP:
-                continue
-            found.append((entry, overlap))
-            if remove_covered and overlap is Overlap.COVERED:
-                doomed.append(k)
-        if doomed:
-            entries.remove(doomed)
+        _collect(found, entries, candidates, lambda entry: classify_boxes(region, entry.region),
+                 remove_covered)
     return found
+
+
+def _collect(found: list[tuple[Entry, Overlap]], entries: RangeIndex[Entry],
+             candidates: list[tuple[int, Entry]], overlap_of: Callable[[Entry], Overlap],
+             remove_covered: bool) -> None:
+    """Append each candidate that overlaps, with its status, to `found`; drop the covered
+    ones from `entries` when asked (the runtime's lookup removes what a write covers)."""
+    doomed: list[int] = []
+    for k, entry in candidates:
+        overlap = overlap_of(entry)
+        if overlap is Overlap.NO_OVERLAP:
+            continue
+        found.append((entry, overlap))
+        if remove_covered and overlap is Overlap.COVERED:
+            doomed.append(k)
+    if doomed:
+        entries.remove(doomed)
 
 
 def _row(layout: tuple[int, ...]) -> int:
