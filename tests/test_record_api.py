@@ -101,6 +101,12 @@ def test_config_must_match_the_signature(tmp_path: Path) -> None:
         record.record(prepared, signature.program, case_values(signature, None))
     [d] = exc.value.diagnostics
     assert d.code == "E807" and "expects 5 entry arguments" in d.message
+    # more arguments than the config expects: the runtime runs it (its check is actual <
+    # expected), and so does the recorder
+    fewer = tmp_path / "tour3.cpp"
+    fewer.write_text(text.replace("PTO2OrchestrationConfig{5}", "PTO2OrchestrationConfig{3}"))
+    prepared = record.prepare(fewer, read_source(fewer), DIALECTS["current"])
+    assert len(record.record(prepared, signature.program, case_values(signature, None)).graph)
 
 
 RESHAPE = """\

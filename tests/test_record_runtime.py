@@ -129,7 +129,20 @@ SAME = [("examples", "paged_attention", "paged_attention/auto.pto", c)
         ("tests/st", "spmd_starvation", "Case1"),
         ("examples", "vector_example", "Default"),
         ("tests/st", "dummy_task", "DenseFanoutFanin"),
-        ("tests/st", "fanin_lookup_perf", "SwimlaneProducers64Consumers64"))] + [
+        ("tests/st", "fanin_lookup_perf", "SwimlaneProducers64Consumers64"),
+        ("tests/st", "spmd_paged_attention", "Case2"),
+        ("tests/st", "spmd_paged_attention_highperf", "b2_h32_kv8_s8192_bs128_fp16"),
+        ("tests/st", "batch_paged_attention", "Case1"),
+        ("examples", "scalar_data", "Default"),
+        ("tests/st", "available_aicore_counts", "Default"),
+        ("tests/st", "spmd_sync_start", "Case1"),
+        ("tests/st", "spmd_sync_start_aiv", "Case1"),
+        ("tests/st", "spmd_sync_start_edge", "Case1"),
+        ("tests/st", "spmd_sync_start_stress", "Case1"),
+        ("tests/st", "predicated_dispatch", "PredicateFalseSkips"),
+        ("tests/st", "predicated_dispatch", "PredicateTrueDispatches"),
+        ("tests/st", "spmd_sync_start_early_dispatch", "Case1"),
+        ("tests/st", "spmd_sync_start_mix_spill", "Case1"))] + [
     ("tests/st", "dfx/dep_gen", "corpus/dep_gen.pto", "n_65_single_overflow")]
 
 

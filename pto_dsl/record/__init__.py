@@ -108,12 +108,14 @@ def _signal_name(number: int) -> str:
 
 
 def _check_arg_count(replay: Replay, signature: ir.Program) -> None:
+    """The runtime refuses a run given fewer arguments than the config's expected count (a
+    positive one); more are accepted (the executor's check is `actual < expected`)."""
     expected = replay.expected_args
     have = len(signature.tensors) + len(signature.scalars)
-    if expected is not None and expected != have:
+    if expected is not None and have < expected:
         raise CompileError([error(
             "E807", f"aicpu_orchestration_config expects {expected} entry arguments, but the "
-            f"signature's entry '{signature.name}' declares {have}", replay.main_span(),
+            f"signature's entry '{signature.name}' declares only {have}", replay.main_span(),
             notes=(Note("the entry is declared here", signature.span),) if signature.span
             else (), help=("the signature's entry lists the orchestration's tensor and "
                            "scalar arguments in order",), stage=Stage.INSTANTIATION)])
