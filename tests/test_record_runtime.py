@@ -142,7 +142,10 @@ SAME = [("examples", "paged_attention", "paged_attention/auto.pto", c)
         ("tests/st", "predicated_dispatch", "PredicateFalseSkips"),
         ("tests/st", "predicated_dispatch", "PredicateTrueDispatches"),
         ("tests/st", "spmd_sync_start_early_dispatch", "Case1"),
-        ("tests/st", "spmd_sync_start_mix_spill", "Case1"))] + [
+        ("tests/st", "spmd_sync_start_mix_spill", "Case1"),
+        ("examples", "prefetch_async_demo", "prefetch_copy"))] + [
+    ("tests/st", "dfx/chip_swimlane/kernels/orchestration/chained_mix_orch.cpp",
+     "corpus/chip_swimlane.pto", "Default")] + [
     ("tests/st", "dfx/dep_gen", "corpus/dep_gen.pto", "n_65_single_overflow")]
 
 
@@ -153,7 +156,9 @@ def test_paged_attention_is_the_example(where: str, name: str, example: str, cas
     attentions, the corpus), recorded, are the programs' graphs: the same tasks (kernel,
     core, block count, sync start), arguments, scalars, explicit deps and edges."""
     assert SIMPLER is not None
-    [path] = (SIMPLER / where / RUNTIME / name).rglob("kernels/orchestration/*.cpp")
+    target = SIMPLER / where / RUNTIME / name  # a program, or one of its orchestrations
+    [path] = [target] if target.suffix == ".cpp" else \
+        target.rglob("kernels/orchestration/*.cpp")
     checked = front_end(read_source(ROOT / "examples" / example))
     prepared = record.prepare(path, read_source(path), CURRENT)
     rec = record.record(prepared, checked.program, case_values(checked, case))

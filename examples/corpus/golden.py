@@ -215,7 +215,7 @@ def fanin_lookup_perf(inputs: dict[str, object]) -> dict[str, np.ndarray]:
     return out
 
 
-def prefetch_async_demo(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+def prefetch_async_orchestration(inputs: dict[str, object]) -> dict[str, np.ndarray]:
     return {"out": _f32(inputs, "src").copy()}
 
 
