@@ -57,6 +57,7 @@ SIGS = ROOT / "tests" / "record" / "runtime"
 # (orchestration under examples/, signature, case, tasks, edges, codes of the findings)
 RECORDED = [
     ("vector_example", SIGS / "vector_example.pto", "Test", 5, 6, []),
+    ("dfx/args_dump", SIGS / "args_dump.pto", "Default", 5, 6, []),
     ("paged_attention", PA, "CaseVarSeq4", 68, 92, []),
     ("paged_attention_manual_scope", PA, "CaseVarSeq4", 68, 64, []),
     ("qwen3_14b_decode", SIGS / "qwen3_14b_decode.pto", "Test", 11166, 23605,
