@@ -47,6 +47,7 @@ HIGHPERF_BLOCKS = {"b1_h32_kv8_s128_bs128_fp16": 16, "b4_h32_kv8_s512_bs128_fp16
 TASKS: dict[str, dict[str, dict[str, int]]] = {
     # t0 at the entry's level, t1..t4 in the inner scope
     "vector_example": {"Default": {"ADD": 2, "ADD_SCALAR": 2, "MUL": 1}},
+    "args_dump": {"Default": {"ADD": 2, "ADD_SCALAR": 2, "MUL": 1}},
     # batch*M/matmul_batch matmul groups and batch*N/add_batch add groups
     "alternating_matmul_add": {"Default": {"MATMUL": 1, "ADD": 1},
                                "Case1": {"MATMUL": 500, "ADD": 500},

@@ -57,7 +57,6 @@ SIGS = ROOT / "tests" / "record" / "runtime"
 # (orchestration under examples/, signature, case, tasks, edges, codes of the findings)
 RECORDED = [
     ("vector_example", SIGS / "vector_example.pto", "Test", 5, 6, []),
-    ("dfx/args_dump", SIGS / "args_dump.pto", "Default", 5, 6, []),
     ("paged_attention", PA, "CaseVarSeq4", 68, 92, []),
     ("paged_attention_manual_scope", PA, "CaseVarSeq4", 68, 64, []),
     ("qwen3_14b_decode", SIGS / "qwen3_14b_decode.pto", "Test", 11166, 23605,
@@ -145,6 +144,7 @@ SAME = [("examples", "paged_attention", "paged_attention/auto.pto", c)
         ("tests/st", "spmd_sync_start_early_dispatch", "Case1"),
         ("tests/st", "spmd_sync_start_mix_spill", "Case1"),
         ("examples", "prefetch_async_demo", "prefetch_copy"))] + [
+    ("tests/st", "dfx/args_dump", "corpus/args_dump.pto", "Default")] + [
     ("tests/st", "dfx/chip_swimlane/kernels/orchestration/chained_mix_orch.cpp",
      "corpus/chip_swimlane.pto", "Default")] + [
     ("tests/st", "dfx/dep_gen", "corpus/dep_gen.pto", "n_65_single_overflow")]

@@ -28,6 +28,12 @@ def mul(a: np.ndarray, b: np.ndarray, c: np.ndarray, count: int) -> None:
     c[...] = a * b
 
 
+# args_dump.pto: MUL is given its count twice
+def mul_twice(a: np.ndarray, b: np.ndarray, c: np.ndarray, count: int, again: int) -> None:
+    del count, again
+    c[...] = a * b
+
+
 # alternating_matmul_add.pto, chip_swimlane.pto, mixed_example.pto
 def tile_matmul(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> None:
     """c = a @ b for each 128x128 tile of the flat views."""

@@ -23,6 +23,10 @@ def vector_example(inputs: dict[str, object]) -> dict[str, np.ndarray]:
     return {"f": (s + 1) * (s + 2) + s}
 
 
+def args_dump(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    return vector_example(inputs)
+
+
 def _tiles(x: np.ndarray, n: int) -> np.ndarray:
     return x.reshape(-1, n, n)
 
