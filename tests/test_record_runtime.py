@@ -62,6 +62,14 @@ RECORDED = [
     ("qwen3_14b_decode", SIGS / "qwen3_14b_decode.pto", "Test", 11166, 23605,
      ["E201", "W301"]),
     ("spmd_paged_attention", SIGS / "spmd_paged_attention.pto", "SmallCase1", 1, 0, []),
+    # the C++ reads its configuration (lengths) through the argument's host pointer, which
+    # the runtime does not track, where the programs make orchestration reads: same tasks
+    # and edges
+    ("benchmark_bgemm", ROOT / "examples" / "corpus" / "benchmark_bgemm.pto", "Case0", 1000,
+     750, []),
+    ("paged_attention_unroll_4dims",
+     ROOT / "examples" / "corpus" / "paged_attention_unroll_4dims.pto", "Case1", 1280, 1280,
+     []),
     ("batch_paged_attention", SIGS / "batch_paged_attention.pto", "CaseVarSeq2", 13, 17, []),
     ("batch_paged_attention", SIGS / "batch_paged_attention.pto", "Case1", 4112, 6128,
      ["E201"]),
