@@ -49,8 +49,7 @@ def orchestrations() -> list[Path]:
 
 
 # Orchestrations that include headers of the platform, not of the orchestration API.
-PLATFORM = {"sync_start_early_local_owner_orch.cpp": "aicpu/cache_maintenance.h",
-            "sdma_async_completion_orch.cpp": "platform_comm/comm_context.h"}
+PLATFORM = {"sync_start_early_local_owner_orch.cpp": "aicpu/cache_maintenance.h"}
 
 PA = ROOT / "examples" / "paged_attention" / "manual.pto"
 SIGS = ROOT / "tests" / "record" / "runtime"
@@ -151,7 +150,8 @@ SAME = [("examples", "paged_attention", "paged_attention/auto.pto", c)
         ("tests/st", "predicated_dispatch", "PredicateTrueDispatches"),
         ("tests/st", "spmd_sync_start_early_dispatch", "Case1"),
         ("tests/st", "spmd_sync_start_mix_spill", "Case1"),
-        ("examples", "prefetch_async_demo", "prefetch_copy"))] + [
+        ("examples", "prefetch_async_demo", "prefetch_copy"),
+        ("examples", "sdma_async_completion_demo", "peer_fetch"))] + [
     ("tests/st", "dfx/args_dump", "corpus/args_dump.pto", "Default")] + [
     ("tests/st", "dfx/chip_swimlane/kernels/orchestration/chained_mix_orch.cpp",
      "corpus/chip_swimlane.pto", "Default")] + [
