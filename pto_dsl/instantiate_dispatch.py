@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from pto_dsl import ir
 from pto_dsl.graph import Access
-from pto_dsl.regions import Region
+from pto_dsl.instantiate_host import check_index, point
 from pto_dsl.types import INT64_MAX, INT64_MIN
 
 if TYPE_CHECKING:
@@ -39,16 +39,10 @@ def predicate_of(inst: Instantiator,
     def evaluate(f: Frame) -> Evaluated:
         tv = tensor(f)
         index = tuple(i(f) for i in indices)
-        for dim, (i, size) in enumerate(zip(index, tv.region.sizes)):
-            if not 0 <= i < size:
-                inst.fail("E172", f"predicate index {i} is out of bounds for dimension {dim} "
-                          f"of size {size}", span)
+        check_index(inst, tv, index, span, "predicate index")
         n = target(f)
         if not INT64_MIN <= n <= INT64_MAX:
             inst.fail("E170", f"the predicate's target {n} does not fit in an int64", span,
                       help=("the runtime's predicate target is an int64",))
-        region = Region(tv.region.layout,
-                        tuple(o + i for o, i in zip(tv.region.offsets, index)),
-                        (1,) * len(index))
-        return Access(tv.buffer, region, ir.Tag.INPUT, PREDICATE_PARAM, True), op, n
+        return Access(tv.buffer, point(tv, index), ir.Tag.INPUT, PREDICATE_PARAM, True), op, n
     return evaluate

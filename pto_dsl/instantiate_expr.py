@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir
 from pto_dsl.graph import Task
-from pto_dsl.instantiate_host import Unknown, compile_core_count
+from pto_dsl.instantiate_host import Unknown, check_index, compile_core_count
 from pto_dsl.regions import Region
 from pto_dsl.source import Span
 from pto_dsl.types import INT64_MAX, INT64_MIN, MAX_DIM
@@ -154,10 +154,7 @@ def _element_read(inst: Instantiator, e: ir.ElementRead) -> Eval:
     def read(f: Frame) -> Any:
         tv = tensor(f)
         index = tuple(i(f) for i in indices)
-        for dim, (i, size) in enumerate(zip(index, tv.region.sizes)):
-            if not 0 <= i < size:
-                inst.fail("E172", f"index {i} is out of bounds for dimension {dim} of size "
-                          f"{size}", span)
+        check_index(inst, tv, index, span)
         return inst.host_read(tv, index, span)
     return read
 

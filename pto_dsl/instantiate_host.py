@@ -80,10 +80,12 @@ def point(tv: Tensor, index: tuple[int, ...]) -> Region:
     return Region(r.layout, tuple(o + i for o, i in zip(r.offsets, index)), (1,) * len(index))
 
 
-def check_index(inst: Instantiator, tv: Tensor, index: tuple[int, ...], span: Span) -> None:
+def check_index(inst: Instantiator, tv: Tensor, index: tuple[int, ...], span: Span,
+                what: str = "index") -> None:
+    """E172 at `span` for an element index outside the view (`what` names the index)."""
     for dim, (i, size) in enumerate(zip(index, tv.region.sizes)):
         if not 0 <= i < size:
-            inst.fail("E172", f"index {i} is out of bounds for dimension {dim} of size "
+            inst.fail("E172", f"{what} {i} is out of bounds for dimension {dim} of size "
                       f"{size}", span)
 
 
