@@ -9,7 +9,6 @@ runtime builds when every producer is live.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 from pto_dsl.dialects import PACKED_OUTPUT_ALIGN, OverlapRule
@@ -79,7 +78,8 @@ class TensorMap:
             else:
                 candidates = [(k, item) for k, (_, item) in enumerate(entries.items)]
             _collect(found, entries, candidates,
-                     lambda entry: classify(region, entry.region, storage), remove_covered)
+                     [classify(region, entry.region, storage) for _, entry in candidates],
+                     remove_covered)
         return found
 
     def insert(self, buffer: Buffer, region: Region, producer: int) -> None:
@@ -112,19 +112,20 @@ def _flat_hits(layouts: dict[tuple[int, ...], RangeIndex[Entry]], region: Region
         if layout != region.layout or storage % _row(layout):
             found += [(entry, Overlap.OTHER) for _, entry in candidates]
             continue
-        _collect(found, entries, candidates, lambda entry: classify_boxes(region, entry.region),
+        _collect(found, entries, candidates,
+                 [classify_boxes(region, entry.region) for _, entry in candidates],
                  remove_covered)
     return found
 
 
 def _collect(found: list[tuple[Entry, Overlap]], entries: RangeIndex[Entry],
-             candidates: list[tuple[int, Entry]], overlap_of: Callable[[Entry], Overlap],
+             candidates: list[tuple[int, Entry]], overlaps: list[Overlap],
              remove_covered: bool) -> None:
-    """Append each candidate that overlaps, with its status, to `found`; drop the covered
-    ones from `entries` when asked (the runtime's lookup removes what a write covers)."""
+    """Append each candidate that overlaps, with its status (`overlaps`, in the same order),
+    to `found`; drop the covered ones from `entries` when asked (the runtime's lookup
+    removes what a write covers)."""
     doomed: list[int] = []
-    for k, entry in candidates:
-        overlap = overlap_of(entry)
+    for (k, entry), overlap in zip(candidates, overlaps):
         if overlap is Overlap.NO_OVERLAP:
             continue
         found.append((entry, overlap))
