@@ -9,7 +9,7 @@ together with the pair, so a pass decides what an unordered one means.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -55,18 +55,23 @@ def _use(task: int, acc: Access) -> Use:
     return Use(task, acc, tag is not INPUT, tag is INPUT or tag is INOUT)
 
 
-def by_buffer(graph: TaskGraph) -> dict[int, list[tuple[int, Access]]]:
-    """Every data access of every task, per buffer, in submission order. An alloc task
-    creates its buffers without writing them, so it has none."""
+def by_buffer(graph: TaskGraph,
+              only: Collection[int] | None = None) -> dict[int, list[tuple[int, Access]]]:
+    """Every data access of every task, per buffer, in submission order; with `only`, of
+    those buffer ids alone. An alloc task creates its buffers without writing them, so it
+    has none."""
     out: dict[int, list[tuple[int, Access]]] = {}
     for task in graph.tasks():
         if task.core == "alloc":
             continue
         tid = task.id
         for acc in task.accesses:
-            bucket = out.get(acc.buffer.id)
+            key = acc.buffer.id
+            if only is not None and key not in only:
+                continue
+            bucket = out.get(key)
             if bucket is None:
-                out[acc.buffer.id] = [(tid, acc)]
+                out[key] = [(tid, acc)]
             else:
                 bucket.append((tid, acc))
     return out

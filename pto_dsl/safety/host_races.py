@@ -36,7 +36,7 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
     if not graph.host_reads:
         return []
     first = first_waits(graph)
-    buffers = by_buffer(graph)
+    buffers = by_buffer(graph, {h.access.buffer.id for h in graph.host_reads})
     groups: dict[tuple[int, int], _Group] = {}
     for index, h in enumerate(graph.host_reads):
         for tid, acc in buffers.get(h.access.buffer.id, ()):
