@@ -9,9 +9,9 @@ together with the pair, so a pass decides what an unordered one means.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from itertools import pairwise
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pto_dsl.element_sets import overlap
 from pto_dsl.graph import Access, TaskGraph
@@ -55,12 +55,16 @@ def _use(task: int, acc: Access) -> Use:
     return Use(task, acc, tag is not INPUT, tag is INPUT or tag is INOUT)
 
 
-def by_buffer(graph: TaskGraph,
-              only: Collection[int] | None = None) -> dict[int, list[tuple[int, Access]]]:
+# Per buffer, its uses flat: task id, Access, task id, Access, ... (no pair tuple per access:
+# on a million tasks that is a third of a gigabyte); `pairs` walks them.
+Flat = list[Any]  # alternately int and Access
+
+
+def by_buffer(graph: TaskGraph, only: Collection[int] | None = None) -> dict[int, Flat]:
     """Every data access of every task, per buffer, in submission order; with `only`, of
     those buffer ids alone. An alloc task creates its buffers without writing them, so it
     has none."""
-    out: dict[int, list[tuple[int, Access]]] = {}
+    out: dict[int, Flat] = {}
     for task in graph.tasks():
         if task.core == "alloc":
             continue
@@ -71,10 +75,17 @@ def by_buffer(graph: TaskGraph,
                 continue
             bucket = out.get(key)
             if bucket is None:
-                out[key] = [(tid, acc)]
+                out[key] = [tid, acc]
             else:
-                bucket.append((tid, acc))
+                bucket.append(tid)
+                bucket.append(acc)
     return out
+
+
+def pairs(flat: Flat) -> Iterator[tuple[int, Access]]:
+    """The (task id, access) pairs of one buffer's flat uses, in order."""
+    items = iter(flat)
+    return zip(items, items)
 
 
 def find(graph: TaskGraph, on_hazard: Callable[[Hazard], None],
@@ -87,12 +98,13 @@ def find(graph: TaskGraph, on_hazard: Callable[[Hazard], None],
     `unless(earlier, later)`, single-writer pairs it accepts are passed over without being
     built (a pass that wants only unordered hazards saves most of its time so).
     """
-    for accesses in by_buffer(graph).values():
-        writers = [(t, a) for t, a in accesses if a.tag is not INPUT]  # Access.writes
+    for flat in by_buffer(graph).values():
+        writers = [k for k in range(1, len(flat), 2) if flat[k].tag is not INPUT]  # writes
         if len(writers) == 1:
-            _single_writer(_use(*writers[0]), accesses, on_hazard, unless)
+            w = writers[0]
+            _single_writer(_use(flat[w - 1], flat[w]), flat, on_hazard, unless)
         elif writers:
-            uses = [_use(t, a) for t, a in accesses]
+            uses = [_use(t, a) for t, a in pairs(flat)]
             chains = _disjoint_chains(uses)
             if chains is None:
                 _frontier(uses, on_hazard)
@@ -140,13 +152,13 @@ def _chain(uses: list[Use], on_hazard: Callable[[Hazard], None]) -> None:
             reads.append(use)
 
 
-def _single_writer(w: Use, accesses: list[tuple[int, Access]],
+def _single_writer(w: Use, flat: Flat,
                    on_hazard: Callable[[Hazard], None],
                    unless: Callable[[int, int], bool] | None) -> None:
     region = w.access.region
     whole = region.sizes == w.access.buffer.shape and not any(region.offsets)
     w_lo, w_hi = (0, 0) if whole else region.flat_range()  # a whole writer needs no range
-    for tid, acc in accesses:
+    for tid, acc in pairs(flat):
         if tid == w.task:
             continue
         if not whole:  # views are never empty, so a whole-buffer writer overlaps every use

@@ -20,7 +20,7 @@ from pto_dsl.element_sets import overlap
 from pto_dsl.graph import Access, HostRead, Task, TaskGraph
 from pto_dsl.regions import Overlap
 from pto_dsl.safety.fixes import more_instances
-from pto_dsl.safety.hazards import by_buffer
+from pto_dsl.safety.hazards import by_buffer, pairs
 from pto_dsl.safety.ordering import first_waits
 
 
@@ -39,7 +39,7 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
     buffers = by_buffer(graph, {h.access.buffer.id for h in graph.host_reads})
     groups: dict[tuple[int, int], _Group] = {}
     for index, h in enumerate(graph.host_reads):
-        for tid, acc in buffers.get(h.access.buffer.id, ()):
+        for tid, acc in pairs(buffers.get(h.access.buffer.id, [])):
             if tid >= h.after_tasks:
                 break
             if not (acc.writes or h.write) or first[tid] <= index:
