@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
@@ -31,6 +31,22 @@ class Origin(enum.Enum):
     EXPLICIT = "explicit"  # add_dep / set_dependencies
     CREATOR = "creator"  # Step A: the owner task of a runtime-allocated buffer
     TENSORMAP = "tensormap"  # Step B: an overlapping earlier writer
+
+
+Origins = tuple[Origin, ...]  # an edge's origins, in the order found; shared (see add_origin)
+_SHARED: dict[Origins, Origins] = {}
+
+
+def add_origin(origins: Origins, origin: Origin) -> Origins:
+    """`origins` with `origin` after them (unless there). The few distinct tuples are made
+    once and shared by every edge: a million-task graph holds no tuple or list per edge."""
+    if origin in origins:
+        return origins
+    joined = (*origins, origin)
+    return _SHARED.setdefault(joined, joined)
+
+
+EXPLICIT_ONLY: Origins = add_origin((), Origin.EXPLICIT)
 
 
 class Buffer(NamedTuple):
@@ -176,8 +192,7 @@ class TaskGraph:
     case: str
     rules: RuntimeRules = DEFAULT_DIALECT.rules  # the target's rules the edges follow
     _tasks: list[Task] = field(default_factory=list, repr=False)
-    _fanin: list[dict[int, list[Origin]]] = field(default_factory=list, repr=False)
-    _producers: list[tuple[int, ...]] = field(default_factory=list, repr=False)
+    _fanin: list[dict[int, Origins]] = field(default_factory=list, repr=False)
     _consumers: list[list[int]] | None = field(default=None, repr=False)
     _nx: nx.DiGraph | None = field(default=None, repr=False)
     scopes: list[ScopeInstance] = field(default_factory=list)
@@ -194,11 +209,10 @@ class TaskGraph:
                                                        compare=False)
 
     # ---- building ----------------------------------------------------------
-    def add_task(self, task: Task, fanin: dict[int, list[Origin]]) -> None:
+    def add_task(self, task: Task, fanin: dict[int, Origins]) -> None:
         """Append a task with its fanin: producer -> the origins of that edge."""
         self._tasks.append(task)
         self._fanin.append(fanin)
-        self._producers.append(tuple(fanin))
         self._nx = None
         consumers = self._consumers
         if consumers is not None:  # kept up to date once built (orchestration writes use it)
@@ -216,7 +230,7 @@ class TaskGraph:
 
             graph = nx.DiGraph()
             graph.add_nodes_from(range(len(self._tasks)))
-            graph.add_edges_from([(p, t, {"origins": tuple(origins)})
+            graph.add_edges_from([(p, t, {"origins": origins})
                                   for t, fanin in enumerate(self._fanin)
                                   for p, origins in fanin.items()])
             self._nx = graph
@@ -231,31 +245,32 @@ class TaskGraph:
     def task(self, task_id: int) -> Task:
         return self._tasks[task_id]
 
-    def fanin_lists(self) -> list[tuple[int, ...]]:
-        """The producers of every task, indexed by task id (for passes that walk a lot)."""
-        return self._producers
+    def fanin_lists(self) -> Sequence[Collection[int]]:
+        """The producers of every task, indexed by task id, each in the order its edges were
+        made (for passes that walk a lot; `in` is a hash lookup). Read-only."""
+        return self._fanin
 
     def fanout_lists(self) -> list[list[int]]:
         """The consumers of every task, indexed by task id, in submission order."""
         if self._consumers is None:
             consumers: list[list[int]] = [[] for _ in self._tasks]
-            for consumer, producers in enumerate(self._producers):
+            for consumer, producers in enumerate(self._fanin):
                 for p in producers:
                     consumers[p].append(consumer)
             self._consumers = consumers
         return self._consumers
 
     def producers(self, task_id: int) -> list[int]:
-        return sorted(self._producers[task_id])
+        return sorted(self._fanin[task_id])
 
     def consumers(self, task_id: int) -> list[int]:
         return list(self.fanout_lists()[task_id])
 
     def origins(self, producer: int, consumer: int) -> tuple[Origin, ...]:
         """Why the runtime creates the edge producer -> consumer (KeyError if it does not)."""
-        return tuple(self._fanin[consumer][producer])
+        return self._fanin[consumer][producer]
 
-    def fanin_origins(self) -> list[dict[int, list[Origin]]]:
+    def fanin_origins(self) -> list[dict[int, Origins]]:
         """Every task's fanin, producer -> origins, indexed by task id (read-only; for
         passes that walk every edge)."""
         return self._fanin
@@ -274,12 +289,12 @@ class TaskGraph:
         """Every edge (producer, consumer, origins), by consumer in submission order."""
         for consumer, fanin in enumerate(self._fanin):
             for producer, origins in fanin.items():
-                yield producer, consumer, tuple(origins)
+                yield producer, consumer, origins
 
     def edge_count(self) -> int:
         """Dependency pairs: distinct (producer, consumer) tasks, the runtime's fanin
         entries; `records` counts the deps.json rows, which may be more."""
-        return sum(len(p) for p in self._producers)
+        return sum(len(p) for p in self._fanin)
 
     def edge_units(self) -> str:
         """Both edge counts, each named: `17 dependency pairs, 23 deps.json edge records

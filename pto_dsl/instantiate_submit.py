@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir, machine
-from pto_dsl.graph import Access, Origin, Task
+from pto_dsl.graph import EXPLICIT_ONLY, Access, Origin, Origins, Task
 from pto_dsl.instantiate_arrays import compile_deps, element_store
 from pto_dsl.instantiate_dispatch import predicate_of
 from pto_dsl.instantiate_host import known
@@ -206,7 +206,7 @@ def add_task(inst: Instantiator, task: Task, writes: list[int]) -> None:
     of its accesses that may write an existing buffer. The C++ recorder's replay adds its
     tasks through here too, so both front ends build their edges by the same rules."""
     tid, accesses = task.id, task.edge_accesses
-    fanin: dict[int, list[Origin]] = {p: [EXPLICIT] for p in task.explicit_deps}
+    fanin: dict[int, Origins] = dict.fromkeys(task.explicit_deps, EXPLICIT_ONLY)
     records = inst.graph.records
     records["explicit"] += len(fanin)
     if inst.manual_depth is None:
@@ -220,7 +220,7 @@ def add_task(inst: Instantiator, task: Task, writes: list[int]) -> None:
 
 
 def _auto_fanin(tmap: TensorMap, accesses: Sequence[Access], tid: int,
-                fanin: dict[int, list[Origin]], records: Counter[str]) -> None:
+                fanin: dict[int, Origins], records: Counter[str]) -> None:
     """Steps A, B and 4, counting deps.json records as the runtime's replay writes them:
     a creator record only for a producer not yet in the fanin, one per TensorMap hit."""
     for acc in accesses:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Protocol
 
-from pto_dsl.graph import Buffer, Origin
+from pto_dsl.graph import Buffer, Origin, Origins, add_origin
 from pto_dsl.regions import Region
 
 
@@ -32,10 +32,6 @@ class TensorVal(NamedTuple):
     manual_dep: bool
 
 
-def add_fanin(fanin: dict[int, list[Origin]], producer: int, origin: Origin) -> None:
+def add_fanin(fanin: dict[int, Origins], producer: int, origin: Origin) -> None:
     """Record one more reason for an edge; the runtime keeps one edge per producer."""
-    origins = fanin.get(producer)
-    if origins is None:
-        fanin[producer] = [origin]
-    elif origin not in origins:
-        origins.append(origin)
+    fanin[producer] = add_origin(fanin.get(producer, ()), origin)

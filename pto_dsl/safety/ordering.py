@@ -5,7 +5,7 @@ submits nothing while it waits, runtime-model.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from pto_dsl.graph import TaskGraph
 
@@ -39,7 +39,7 @@ class Ordering:
     """
 
     def __init__(self, graph: TaskGraph, waits: bool = False) -> None:
-        self._preds: Sequence[Sequence[int]] = graph.fanin_lists()
+        self._preds: Sequence[Collection[int]] = graph.fanin_lists()
         self._done_by: list[int] | None = None
         if waits and graph.host_reads:
             after = [a.after_tasks for a in graph.host_reads]
