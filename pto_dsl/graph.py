@@ -114,7 +114,6 @@ class Task:
     ring: int
     accesses: tuple[Access, ...]
     scalars: tuple[int | float | bool, ...]
-    outputs: dict[str, Access]
     instance: tuple[tuple[str, int], ...]
     span: Span
     explicit_deps: tuple[int, ...] = ()  # producers named by deps, in dep-clause order
@@ -125,6 +124,15 @@ class Task:
     early_resolve: bool = False  # set_allow_early_resolve (runtime-model.md)
     # set_predicate: (op, target); the element is the task's last access (it takes no edge)
     predicate: tuple[str, int] | None = None
+
+    def output(self, name: str) -> Access:
+        """The runtime-allocated output `name` (a `new` argument or an alloc item): the
+        access of tag OUTPUT with that parameter name (KeyError if there is none). Found in
+        the accesses, not kept in a dict per task: a million tasks' dicts are 150 MB."""
+        for acc in self.accesses:
+            if acc.param == name and acc.tag is Tag.OUTPUT:
+                return acc
+        raise KeyError(name)
 
     @property
     def scope_mode(self) -> str:

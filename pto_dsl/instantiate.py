@@ -271,11 +271,10 @@ class Instantiator:
                  kernel.func_id if kernel and kernel.func_ids else None)
 
         def make(tid: int, accesses: tuple[Access, ...], scalars: tuple[Any, ...],
-                 outputs: dict[str, Access], explicit: tuple[int, ...] = (),
-                 dep_items: tuple[int, ...] = ()) -> Task:
+                 explicit: tuple[int, ...] = (), dep_items: tuple[int, ...] = ()) -> Task:
             top, manual, ring = self.placement
-            return Task(tid, *fixed, top, manual, ring, accesses, scalars, outputs,
-                        self.instance, site.span, explicit, dep_items)
+            return Task(tid, *fixed, top, manual, ring, accesses, scalars, self.instance,
+                        site.span, explicit, dep_items)
         return make
 
     def host_read(self, tv: Tensor, index: tuple[int, ...], span: Span) -> Any:

@@ -217,9 +217,12 @@ def _output_of(inst: Instantiator, e: ir.Expr) -> Eval:
     task_e, name, span = compile_expr(inst, e.task), e.name, e.span
 
     def output(f: Frame) -> Tensor:
-        task: Task | None = task_e(f)
+        task: Any = task_e(f)  # a Task, or the simulator's task value (sim.lowering)
         if task is None:
             inst.fail("E174", f"the task variable is none here, so it has no output '{name}'",
                       span, help=("guard the use, or assign a task first",))
-        return task.outputs[name]  # an OUTPUT access: a whole buffer, manual_dep false
+        if type(task) is Task:  # an OUTPUT access: a whole buffer, manual_dep false
+            return task.output(name)
+        out: Tensor = task.outputs[name]  # the simulator's task values keep a dict
+        return out
     return output

@@ -30,8 +30,8 @@ INPUT, INOUT = ir.Tag.INPUT, ir.Tag.INOUT
 OUTPUT, OUTPUT_EXISTING = ir.Tag.OUTPUT, ir.Tag.OUTPUT_EXISTING
 EXPLICIT, CREATOR, TENSORMAP = Origin.EXPLICIT, Origin.CREATOR, Origin.TENSORMAP
 
-# (frame, task id, outputs) -> the argument's access; registers `new` outputs.
-AccessMaker = Callable[[Any, int, dict[str, Access]], Access]
+# (frame, task id) -> the argument's access.
+AccessMaker = Callable[[Any, int], Access]
 
 
 def _deps(inst: Instantiator,
@@ -55,7 +55,7 @@ def _deps(inst: Instantiator,
 def _tensor_maker(inst: Instantiator, a: ir.TensorArg) -> AccessMaker:
     value, tag, name = inst.expr(a.tensor), a.tag, a.param.name
 
-    def make(f: Frame, tid: int, outputs: dict[str, Access]) -> Access:
+    def make(f: Frame, tid: int) -> Access:
         tv = value(f)
         return Access(tv.buffer, tv.region, tag, name, tv.manual_dep)
     return make
@@ -67,7 +67,7 @@ def _new_maker(inst: Instantiator, kernel: ir.Kernel, a: ir.NewArg) -> AccessMak
 
     whole: dict[tuple[int, ...], Region] = {}  # one region (and shape) per shape made
 
-    def make(f: Frame, tid: int, outputs: dict[str, Access]) -> Access:
+    def make(f: Frame, tid: int) -> Access:
         shape = tuple([d(f) for d in dims])
         region = whole.get(shape)
         if region is None:
@@ -76,8 +76,7 @@ def _new_maker(inst: Instantiator, kernel: ir.Kernel, a: ir.NewArg) -> AccessMak
                           "dimension must be positive and fit in a uint32", span)
             region = whole[shape] = Region(shape, (0,) * len(shape), shape)
         buf = inst.new_buffer(prefix + str(tid) + label, dtype, region.sizes, tid)
-        acc = outputs[name] = Access(buf, region, OUTPUT, name, False)
-        return acc
+        return Access(buf, region, OUTPUT, name, False)
     return make
 
 
@@ -176,8 +175,7 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
         blocks, sync = launch(f)
         explicit = explicit_of(f)
         tid = len(graph)
-        outputs: dict[str, Access] = {}
-        accesses = [make(f, tid, outputs) for make in makers]
+        accesses = [make(f, tid) for make in makers]
         if check_dims is not None:
             check_dims(accesses)
         pred = None
@@ -186,7 +184,6 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
             accesses.append(element)
             pred = (op, value)
         task = make_task(tid, tuple(accesses), tuple([known(e(f)) for e in scalar_evals]),
-                         outputs,
                          tuple(p for p, _ in explicit), tuple(i for _, i in explicit))
         task.blocks, task.sync_start = blocks, sync
         task.early_resolve, task.predicate = early, pred
@@ -252,7 +249,7 @@ def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:
 
     def alloc(f: Frame) -> None:
         tid = len(graph)
-        outputs: dict[str, Access] = {}
+        outputs: list[Access] = []
         for (name, dtype, dim_evals, span), init in zip(items, inits):
             shape = tuple(d(f) for d in dim_evals)
             if not all(0 < d <= MAX_DIM for d in shape):
@@ -261,9 +258,9 @@ def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:
             buf = inst.new_buffer(f"alloc#{tid}.{name}", dtype, shape, tid)
             if init is not None:  # what orchestration reads of it give until it is written
                 inst.initial_values[buf.id] = init(f)
-            outputs[name] = Access(buf, Region(shape, (0,) * len(shape), shape), OUTPUT, name,
-                                   False)
-        task = make_task(tid, tuple(outputs.values()), (), outputs, ())
+            outputs.append(Access(buf, Region(shape, (0,) * len(shape), shape), OUTPUT, name,
+                                  False))
+        task = make_task(tid, tuple(outputs), ())
         graph.add_task(task, {})
         inst.count_task(s.span)
         if target is not None:

@@ -223,7 +223,7 @@ class Replay(SubmitChecks):
         early, predicate = self.dispatch(extra)
         if predicate is not None:  # the element the scheduler reads: a read, no edge
             accesses = (*accesses, predicate[0])
-        task = make(tid, accesses, values, outputs, explicit, items)
+        task = make(tid, accesses, values, explicit, items)
         if launch is not None:
             task.blocks, task.sync_start = launch
         task.early_resolve = early
