@@ -80,11 +80,12 @@ def _new_maker(inst: Instantiator, kernel: ir.Kernel, a: ir.NewArg) -> AccessMak
     return make
 
 
-def dims_checker(inst: Instantiator, kernel: ir.Kernel,
-                  args: list[ir.TensorArg | ir.NewArg]) -> Callable[[list[Access]], None] | None:
+def dims_checker(inst: Instantiator, kernel: ir.Kernel, args: list[ir.TensorArg | ir.NewArg],
+                 fast: bool = True) -> Callable[[list[Access]], None] | None:
     """A check of the actual sizes against the kernel's signature, or None if it has
     nothing to check: (argument, dim) places that must equal a fixed size, or each other
-    where one symbol names several dims (a symbol used once constrains nothing)."""
+    where one symbol names several dims (a symbol used once constrains nothing). `fast`
+    (the default) puts a flat test of the common case in front of the general check."""
     plan: list[tuple[int | None, list[tuple[int, int]]]] = []
     shared: dict[str, list[tuple[int, int]]] = {}
     for ai, a in enumerate(args):
@@ -103,7 +104,28 @@ def dims_checker(inst: Instantiator, kernel: ir.Kernel,
             for ai, d in places:
                 if accesses[ai].region.sizes[d] != first:
                     _dim_error(inst, kernel, want, args, places, accesses, (ai, d))
-    return check
+    return _fast_dims(plan, check) if fast else check
+
+
+def _fast_dims(plan: list[tuple[int | None, list[tuple[int, int]]]],
+               check: Callable[[list[Access]], None]) -> Callable[[list[Access]], None]:
+    """`check`, with the common case (every size as the signature says) tested as flat
+    comparisons of (argument, dim) places; `check` itself reports a mismatch, so the
+    diagnostic is the general one (tests/test_instantiate_fast.py pins the two)."""
+    fixed = [(ai, d, want) for want, places in plan if want is not None
+             for ai, d in places]
+    same = [(places[0][0], places[0][1], ai, d) for want, places in plan if want is None
+            for ai, d in places[1:]]
+
+    def fast(accesses: list[Access]) -> None:
+        for ai, d, want in fixed:
+            if accesses[ai].region.sizes[d] != want:
+                return check(accesses)
+        for ai, d, aj, dj in same:
+            if accesses[ai].region.sizes[d] != accesses[aj].region.sizes[dj]:
+                return check(accesses)
+        return None
+    return fast
 
 
 def _dim_error(inst: Instantiator, kernel: ir.Kernel, want: int | None,
@@ -124,11 +146,12 @@ def _dim_error(inst: Instantiator, kernel: ir.Kernel, want: int | None,
 
 
 def launch_of(inst: Instantiator, kernel: ir.Kernel,
-              launch: ir.Launch | None) -> Callable[[Frame], tuple[int, bool]]:
+              launch: ir.Launch | None) -> Callable[[Frame], tuple[int, bool]] | None:
     """The (block count, require_sync_start) of each task, checked as the runtime does:
-    at least one block, an int16, and a sync-start task no wider than the machine."""
+    at least one block, an int16, and a sync-start task no wider than the machine; None
+    without a launch clause (one block, no sync start: the Task's defaults)."""
     if launch is None:
-        return lambda f: (1, False)
+        return None
     blocks, sync, span = inst.expr(launch.blocks), launch.sync, launch.span
     limit = machine.sync_start_limit(kernel.shape)
     cores = "AIV cores" if kernel.shape == "aiv" else "clusters"
@@ -172,7 +195,7 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
 
     def submit(f: Frame) -> None:
         store = store_at(f) if store_at is not None else None
-        blocks, sync = launch(f)
+        launched = launch(f) if launch is not None else None
         explicit = explicit_of(f)
         tid = len(graph)
         accesses = [make(f, tid) for make in makers]
@@ -183,10 +206,18 @@ def compile_submit(inst: Instantiator, s: ir.Submit) -> Run:
             element, op, value = predicate(f)
             accesses.append(element)
             pred = (op, value)
-        task = make_task(tid, tuple(accesses), tuple([known(e(f)) for e in scalar_evals]),
-                         tuple(p for p, _ in explicit), tuple(i for _, i in explicit))
-        task.blocks, task.sync_start = blocks, sync
-        task.early_resolve, task.predicate = early, pred
+        scalars = tuple([known(e(f)) for e in scalar_evals]) if scalar_evals else ()
+        if explicit:
+            task = make_task(tid, tuple(accesses), scalars, tuple([p for p, _ in explicit]),
+                             tuple([i for _, i in explicit]))
+        else:
+            task = make_task(tid, tuple(accesses), scalars)
+        if launched is not None:  # the Task's defaults otherwise
+            task.blocks, task.sync_start = launched
+        if early:
+            task.early_resolve = True
+        if pred is not None:
+            task.predicate = pred
         add_task(inst, task, writes)
         if watch is not None:
             watch(f, task)
