@@ -67,3 +67,48 @@ def test_the_fast_signature_check_is_the_general_one(call: tuple[list[Any], list
     assert (fast is None) == (general is None)
     if fast is not None:
         assert outcome(fast, accesses) == outcome(general, accesses)
+
+
+# ---- integer arithmetic: one fused closure per `var op const` shape ---------------------
+
+BIG = 2**63
+ints = st.one_of(st.integers(-5, 5), st.integers(-BIG, BIG - 1),
+                 st.sampled_from([BIG - 1, -BIG, BIG // 2, -(BIG // 2), 3037000500]))
+
+
+@st.composite
+def operands(draw: st.DrawFn, slot: int) -> tuple[Any, Any]:
+    """An operand (a Load of `slot` or a Const) and the frame value it reads, if any."""
+    from pto_dsl import ir
+    from pto_dsl.instantiate_host import Unknown
+
+    value = draw(st.one_of(ints, st.just(Unknown(None, "T#0"))))  # type: ignore[arg-type]
+    if isinstance(value, int) and draw(st.booleans()):
+        return ir.Const(value, ir.INT, None), None  # type: ignore[arg-type]
+    var = ir.Var(f"v{slot}", slot, ir.INT, None)  # type: ignore[arg-type]
+    return ir.Load(var, ir.INT, None), value  # type: ignore[arg-type]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from("+-*"), operands(0), operands(1))
+def test_fused_integer_arithmetic_is_the_checked_general_one(
+        op: str, left: tuple[Any, Any], right: tuple[Any, Any]) -> None:
+    from pto_dsl import ir
+    from pto_dsl.instantiate_expr import _DIRECT, _int64, compile_expr
+
+    e = ir.Binary(op, left[0], right[0], ir.INT, None)  # type: ignore[arg-type]
+    inst = FakeInst()
+    fast = compile_expr(inst, e)  # type: ignore[arg-type]
+    lf, rf = compile_expr(inst, e.left), compile_expr(inst, e.right)  # type: ignore[arg-type]
+    direct = _DIRECT[op]
+    general = _int64(inst, lambda f: direct(lf(f), rf(f)), None)  # type: ignore[arg-type]
+    frame = [left[1], right[1]]
+    assert evaluated(fast, frame) == evaluated(general, frame)
+
+
+def evaluated(compute: Any, frame: list[Any]) -> tuple[Any, ...]:
+    """The value (an int, or the Unknown itself), or the diagnostic's arguments."""
+    try:
+        return ("value", compute(frame))
+    except Failed as exc:
+        return ("failed", *exc.args)
