@@ -200,6 +200,8 @@ def _view(inst: Instantiator, e: ir.View) -> Eval:
     tensor = compile_expr(inst, e.tensor)
     bounds = [(compile_expr(inst, s.lo) if s.lo else None,
                compile_expr(inst, s.hi) if s.hi else None, s.span) for s in e.slices]
+    # a site's views have a few distinct shapes: one tuple each, shared by its regions
+    shapes: dict[tuple[int, ...], tuple[int, ...]] = {}
 
     def view(f: Frame) -> TensorVal:
         tv = tensor(f)
@@ -213,8 +215,10 @@ def _view(inst: Instantiator, e: ir.View) -> Eval:
                 _bad_slice(inst, lo, hi, len(offsets), size, span)
             offsets.append(base + lo)
             shape.append(hi - lo)
+        sizes = tuple(shape)
+        sizes = shapes.setdefault(sizes, sizes)
         # like the runtime's view(), a view does not inherit manual_dep
-        return TensorVal(tv.buffer, Region(region.layout, tuple(offsets), tuple(shape)), False)
+        return TensorVal(tv.buffer, Region(region.layout, tuple(offsets), sizes), False)
     return view
 
 

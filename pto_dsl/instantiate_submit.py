@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir, machine
-from pto_dsl.graph import EXPLICIT_ONLY, Access, Origin, Origins, Task
+from pto_dsl.graph import EXPLICIT_ONLY, Access, Buffer, Origin, Origins, Task
 from pto_dsl.instantiate_arrays import compile_deps, element_store
 from pto_dsl.instantiate_dispatch import predicate_of
 from pto_dsl.instantiate_host import known
@@ -64,6 +64,7 @@ def _tensor_maker(inst: Instantiator, a: ir.TensorArg) -> AccessMaker:
 def _new_maker(inst: Instantiator, kernel: ir.Kernel, a: ir.NewArg) -> AccessMaker:
     dims, name, dtype, span = [inst.expr(d) for d in a.dims], a.param.name, a.dtype, a.span
     prefix, label = f"{kernel.name}#", f".{name}"
+    buffers = inst.graph.buffers  # inst.new_buffer, inline
 
     whole: dict[tuple[int, ...], Region] = {}  # one region (and shape) per shape made
 
@@ -75,7 +76,8 @@ def _new_maker(inst: Instantiator, kernel: ir.Kernel, a: ir.NewArg) -> AccessMak
                 inst.fail("E170", f"output '{name}' has shape {list(shape)}; every "
                           "dimension must be positive and fit in a uint32", span)
             region = whole[shape] = Region(shape, (0,) * len(shape), shape)
-        buf = inst.new_buffer(prefix + str(tid) + label, dtype, region.sizes, tid)
+        buf = Buffer(len(buffers), prefix + str(tid) + label, dtype, region.sizes, tid)
+        buffers.append(buf)
         return Access(buf, region, OUTPUT, name, False)
     return make
 
@@ -233,10 +235,14 @@ def add_task(inst: Instantiator, task: Task, writes: list[int]) -> None:
     deps, then (outside manual scopes) creator and TensorMap edges. `writes` are the indices
     of its accesses that may write an existing buffer. The C++ recorder's replay adds its
     tasks through here too, so both front ends build their edges by the same rules."""
-    tid, accesses = task.id, task.edge_accesses
-    fanin: dict[int, Origins] = dict.fromkeys(task.explicit_deps, EXPLICIT_ONLY)
+    tid = task.id
+    accesses = task.accesses if task.predicate is None else task.accesses[:-1]  # edge_accesses
     records = inst.graph.records
-    records["explicit"] += len(fanin)
+    if task.explicit_deps:
+        fanin: dict[int, Origins] = dict.fromkeys(task.explicit_deps, EXPLICIT_ONLY)
+        records["explicit"] += len(fanin)
+    else:
+        fanin = {}
     if inst.manual_depth is None:
         _auto_fanin(inst.tmap, accesses, tid, fanin, records)
     written = inst.written
