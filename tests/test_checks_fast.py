@@ -15,9 +15,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from pto_dsl.diagnostics import CompileError
+from pto_dsl.diagnostics import CompileError, render_text
+from pto_dsl.dialects import DEFAULT_RUNTIME
 from pto_dsl.graph import TaskGraph
 from pto_dsl.pipeline import front_end, instantiate_case, read_source
+from pto_dsl.safety import redundancy
 from pto_dsl.safety.retention import NONE_HELD, RINGS, ScopeTest, oldest_held
 from pto_dsl.source import SourceFile
 
@@ -138,3 +140,29 @@ def test_a_derived_value_is_made_again_after_a_task_is_added() -> None:
     assert graph.derived("k", lambda: calls.append(len(graph)) or len(calls)) == 1
     graph.add_task(graph.task(1), {})
     assert graph.derived("k", lambda: calls.append(len(graph)) or len(calls)) == 2
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                    HealthCheck.filter_too_much])
+@given(programs(), st.integers(1, 3))
+def test_redundancy_examines_an_item_until_an_instance_needs_it(text: str, rounds: int) -> None:
+    """The redundancy check stops examining a dep item's instances at the first that needs
+    its edge: the same findings as examining every instance (the program's body runs
+    `rounds` times, so items have several instances)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("let t"))
+    end = len(lines) - 2  # the entry's closing brace, then the case
+    looped = lines[:start] + [f"for r in 0 .. {rounds} {{"] + \
+        [line for line in lines[start:end] if not line.startswith("let t")] + ["}"] + \
+        lines[end:]
+    looped[start:start] = [line for line in lines[start:end] if line.startswith("let t")]
+    try:
+        checked = front_end(SourceFile("t.pto", "\n".join(looped) + "\n"))
+        graph = instantiate_case(checked, None)
+    except CompileError:
+        assume(False)
+        raise
+    fast = redundancy.check(checked.program, graph, DEFAULT_RUNTIME)
+    full = redundancy.check(checked.program, graph, DEFAULT_RUNTIME, exhaustive=True)
+    assert len(fast) == len(full)
+    assert render_text(fast) == render_text(full), looped

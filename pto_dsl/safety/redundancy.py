@@ -32,7 +32,11 @@ class _Item:
     by_runtime: bool = True  # every redundant instance is also a creator/TensorMap edge
 
 
-def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list[Diagnostic]:
+def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig,
+          exhaustive: bool = False) -> list[Diagnostic]:
+    """W302 per redundant dep item. Once one instance of an item needs its edge the item is
+    not reported, so its later instances are only counted (`exhaustive` examines them all:
+    the same findings, tests/test_checks_fast.py)."""
     order = Ordering(graph)
     preds = graph.fanin_lists()
     succs = graph.fanout_lists()
@@ -45,6 +49,8 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
         for producer, index in zip(task.explicit_deps, task.dep_items):
             item = items.setdefault((task.site, index), _Item())
             item.edges += 1
+            if item.redundant < item.edges - 1 and not exhaustive:
+                continue  # an earlier instance needs the edge: the item is kept anyway
             origins = graph.origins(producer, task.id)
             by_runtime = len(origins) > 1 or origins[0] is not Origin.EXPLICIT
             # a task's only producer is implied by nothing else (the common case)
