@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir, machine
-from pto_dsl.graph import EXPLICIT_ONLY, Access, Buffer, Origin, Origins, Task
+from pto_dsl.graph import EXPLICIT_ONLY, Access, Buffer, Origin, Origins, Task, add_origin
 from pto_dsl.instantiate_arrays import compile_deps, element_store
 from pto_dsl.instantiate_dispatch import predicate_of
 from pto_dsl.instantiate_host import known
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 INPUT, INOUT = ir.Tag.INPUT, ir.Tag.INOUT
 OUTPUT, OUTPUT_EXISTING = ir.Tag.OUTPUT, ir.Tag.OUTPUT_EXISTING
 EXPLICIT, CREATOR, TENSORMAP = Origin.EXPLICIT, Origin.CREATOR, Origin.TENSORMAP
+CREATOR_ONLY = add_origin((), CREATOR)
 
 # (frame, task id) -> the argument's access.
 AccessMaker = Callable[[Any, int], Access]
@@ -257,6 +258,7 @@ def _auto_fanin(tmap: TensorMap, accesses: Sequence[Access], tid: int,
                 fanin: dict[int, Origins], records: Counter[str]) -> None:
     """Steps A, B and 4, counting deps.json records as the runtime's replay writes them:
     a creator record only for a producer not yet in the fanin, one per TensorMap hit."""
+    creators = hits = 0
     for acc in accesses:
         tag = acc.tag
         if tag is OUTPUT:
@@ -264,13 +266,20 @@ def _auto_fanin(tmap: TensorMap, accesses: Sequence[Access], tid: int,
         owner = acc.buffer.owner
         if owner is not None:  # Step A: creator retention
             if owner not in fanin:
-                records["creator"] += 1
-            add_fanin(fanin, owner, CREATOR)
+                creators += 1
+                fanin[owner] = CREATOR_ONLY
+            else:
+                add_fanin(fanin, owner, CREATOR)
         if not acc.manual_dep and (tag is INPUT or tag is INOUT):  # Step B
             found = tmap.lookup(acc.buffer, acc.region, tag is INOUT)
-            records["tensormap"] += len(found)
-            for p in found:
-                add_fanin(fanin, p, TENSORMAP)
+            if found:
+                hits += len(found)
+                for p in found:
+                    add_fanin(fanin, p, TENSORMAP)
+    if creators:
+        records["creator"] += creators
+    if hits:
+        records["tensormap"] += hits
     for acc in accesses:  # Step 4: register this task as the latest writer
         if not acc.manual_dep and (acc.tag is INOUT or acc.tag is OUTPUT_EXISTING):
             tmap.insert(acc.buffer, acc.region, tid)

@@ -56,6 +56,9 @@ class TensorMap:
 
         With `remove_covered` (an INOUT argument), entries the region covers are removed.
         """
+        if buffer.id not in self._buffers:  # never written through the map (most reads)
+            self.lookups += 1
+            return []
         return [entry.producer for entry, _ in self.hits(buffer, region, remove_covered)]
 
     def hits(self, buffer: Buffer, region: Region,
