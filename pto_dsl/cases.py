@@ -52,24 +52,26 @@ class CaseValues:
 
     def contents(self, tensor: str) -> np.ndarray:
         """The tensor's contents (made on first use, reproducibly)."""
+        made = self._made.get(tensor)
+        if made is not None:
+            return made
         import numpy as np
 
-        if tensor not in self._made:
-            shape, dtype = self._shapes[tensor]
-            rng = np.random.default_rng([self.seed, zlib.crc32(tensor.encode())])
-            maker = self._makers.get(tensor, _zeros)
-            try:
-                made = maker(shape, dtype, rng)
-                if dtype == "bf16" and made.dtype != np.uint16:
-                    from pto_dsl import bf16
+        shape, dtype = self._shapes[tensor]
+        rng = np.random.default_rng([self.seed, zlib.crc32(tensor.encode())])
+        maker = self._makers.get(tensor, _zeros)
+        try:
+            made = maker(shape, dtype, rng)
+            if dtype == "bf16" and made.dtype != np.uint16:
+                from pto_dsl import bf16
 
-                    made = bf16.to_bits(made)
-                self._made[tensor] = made
-            except (MemoryError, ValueError) as exc:  # e.g. a shape too large to hold
-                raise CompileError([error(
-                    "E162", f"the contents of '{tensor}' (shape {list(shape)}) cannot be made: "
-                    f"{exc}", self._spans.get(tensor), stage=Stage.CASE)]) from None
-        return self._made[tensor]
+                made = bf16.to_bits(made)
+        except (MemoryError, ValueError) as exc:  # e.g. a shape too large to hold
+            raise CompileError([error(
+                "E162", f"the contents of '{tensor}' (shape {list(shape)}) cannot be made: "
+                f"{exc}", self._spans.get(tensor), stage=Stage.CASE)]) from None
+        self._made[tensor] = made
+        return made
 
     def take(self, tensor: str) -> np.ndarray:
         """The contents, no longer kept here: the caller owns the only copy."""
@@ -78,12 +80,12 @@ class CaseValues:
         return made
 
     def element(self, tensor: str, index: tuple[int, ...]) -> int | float | bool:
-        value = self.contents(tensor)[index]
+        contents = self.contents(tensor)
         if self._shapes[tensor][1] == "bf16":
             from pto_dsl import bf16
 
-            return float(bf16.to_float32(value))
-        return value.item()  # type: ignore[no-any-return]
+            return float(bf16.to_float32(contents[index]))
+        return contents.item(index)  # type: ignore[no-any-return]
 
 
 def _zeros(shape: tuple[int, ...], dtype: str, rng: np.random.Generator) -> np.ndarray:

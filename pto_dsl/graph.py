@@ -168,7 +168,7 @@ class Task:
         return self.accesses if self.predicate is None else self.accesses[:-1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HostRead:
     """An orchestration-side access of one element, in program order: a read
     (`get_tensor_data`) or, with `write`, a write (`set_tensor_data`, runtime-model.md)."""

@@ -122,13 +122,15 @@ def record(inst: Instantiator, tv: Tensor, region: Region, span: Span, write: bo
 def read_value(inst: Instantiator, tv: Tensor, region: Region, span: Span) -> Any:
     """The element's value as the orchestration knows it when it reads (see module doc)."""
     buf = tv.buffer
-    flat = region.flat_range()[0]
-    for written, writer in reversed(inst.written.get(buf.id, ())):
-        if writer == HOST:
-            if written.flat_range()[0] == flat:
-                return inst.host_values[(buf.id, flat)]
-        elif classify(region, written) is not Overlap.NO_OVERLAP:
-            return Unknown(span, inst.graph.task(writer).label)
+    writes = inst.written.get(buf.id)
+    if writes:  # an entry tensor nothing writes (a table read for indices) skips this
+        flat = region.flat_range()[0]
+        for written, writer in reversed(writes):
+            if writer == HOST:
+                if written.flat_range()[0] == flat:
+                    return inst.host_values[(buf.id, flat)]
+            elif classify(region, written) is not Overlap.NO_OVERLAP:
+                return Unknown(span, inst.graph.task(writer).label)
     if buf.owner is None:
         return inst.case.element(buf.name, region.offsets)
     creator = inst.graph.task(buf.owner)
