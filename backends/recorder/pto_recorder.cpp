@@ -8,6 +8,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -91,16 +92,11 @@ struct EntryBuffer {
     uint64_t nbytes;
 };
 // Runtime API calls that record something (submits, scopes, element reads and writes):
-// between two of them device memory does not change in a recording. The last range
-// invalidated, and the count of such calls when it was.
+// between two of them device memory does not change in a recording. The ranges
+// invalidated since the last such call, and the count of calls they belong to.
 uint64_t g_calls = 0;
-struct Invalidated {
-    const void *addr;
-    size_t size;
-    uint64_t calls;
-    bool valid;
-};
-Invalidated g_invalidated{nullptr, 0, 0, false};
+std::set<std::pair<const void *, size_t>> g_invalidated;
+uint64_t g_invalidated_at = 0;
 std::unordered_map<void *, int32_t> g_by_addr;
 std::vector<EntryBuffer> g_entry;
 
@@ -460,12 +456,16 @@ void pto_rec_set(const PtoRecTensor &t, uint32_t ndims, const uint32_t idx[], ui
     if (p != nullptr) std::memcpy(p, &bits, pto_rec_dtype_size(t.dtype));
 }
 
-// Invalidating the range invalidated last, with no recording call since, reads memory a
-// running kernel writes again: the orchestration polls it, and nothing here can change it.
+// Invalidating a range again with no recording call since its last invalidation reads
+// memory a running kernel writes again: the orchestration polls it (one range or several
+// in turn), and nothing here can change it. Also after a fatal report, which stops the
+// recording but not the orchestration's own loops.
 void pto_rec_cache_invalidate(const void *addr, size_t size, const char *file, int line) {
-    if (g_fatal) return;
-    const Invalidated &last = g_invalidated;
-    if (last.valid && last.addr == addr && last.size == size && last.calls == g_calls) {
+    if (g_invalidated_at != g_calls) {
+        g_invalidated.clear();
+        g_invalidated_at = g_calls;
+    }
+    if (!g_invalidated.emplace(addr, size).second) {
         file_id(file);
         put("M");
         site(file, line);
@@ -473,7 +473,6 @@ void pto_rec_cache_invalidate(const void *addr, size_t size, const char *file, i
         end_line();
         stop(0);
     }
-    g_invalidated = Invalidated{addr, size, g_calls, true};
 }
 
 void pto_rec_cache_flush(const void *, size_t, const char *, int) {}

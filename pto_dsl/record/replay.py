@@ -427,8 +427,8 @@ class Replay(SubmitChecks):
     def poll(self, f: list[str]) -> None:
         self.fail("E810", "orchestration polls device memory that a task writes; a recording "
                   "runs no kernel, so the poll can never end", int(f[1]), int(f[2]),
-                  notes=(Note(f"it invalidates the same {f[3]} bytes again with no runtime API "
-                              "call since the last time"),),
+                  notes=(Note(f"it invalidates the same {f[3]} bytes again, with no submit, "
+                              "scope or element read or write since it last did"),),
                   help=("record a case whose path does not wait on device memory; the graph "
                         "up to here is not checked",))
 

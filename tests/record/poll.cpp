@@ -1,6 +1,7 @@
-// The orchestration waits until the task it submitted has written a flag into acc, by
-// invalidating acc's first element and reading it again and again. A recording runs no
-// kernel, so the flag never comes: the run stops at the second invalidation (E810).
+// The orchestration waits until the task it submitted has written two flags into acc, by
+// invalidating acc's first and second elements in turn and reading them, again and again.
+// A recording runs no kernel, so the flags never come: the run stops at the first range's
+// second invalidation (E810).
 #include <cstdint>
 
 #include "aicpu/cache_maintenance.h"
@@ -27,7 +28,8 @@ void aicpu_orchestration_entry(const ChipTaskArgs &args) {
     volatile float *flag = acc.data_as<float>();
     while (!rt_is_fatal()) {
         cache_invalidate_range(const_cast<float *>(flag), sizeof(float));
-        if (flag[0] == 1.0F) break;
+        cache_invalidate_range(const_cast<float *>(flag + 1), sizeof(float));
+        if (flag[0] == 1.0F && flag[1] == 1.0F) break;
         SPIN_WAIT_HINT();
     }
 }
