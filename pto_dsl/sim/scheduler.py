@@ -50,6 +50,10 @@ class Span(NamedTuple):
 
 
 class Scheduler:
+    # one-core shapes dispatched in ready order without copying the idle queues (no
+    # --explore); tests/test_sim_fast.py turns it off to compare with the general loop
+    fast_dispatch = True
+
     def __init__(self, params: Params, rings: list[Ring], executor: Executor | None,
                  rng: random.Random | None) -> None:
         self.params, self.rings, self.executor, self.rng = params, rings, executor, rng
@@ -213,8 +217,14 @@ class Scheduler:
             self._stage_early()
 
     def _dispatch_shapes(self) -> None:
+        ready, one_core = self.ready, self.rng is None and self.fast_dispatch
         for shape in ("mix", "aic", "aiv"):
-            queue = self.ready[shape]
+            queue = ready[shape]
+            if not queue:
+                continue
+            if one_core and shape != "mix":
+                self._dispatch_in_order(queue, self.idle[shape])
+                continue
             while queue:
                 i = self._pick(queue)
                 slot = queue[i]
@@ -225,11 +235,26 @@ class Scheduler:
                 if slot.blocks_left == 0:
                     del queue[i]
 
+    def _dispatch_in_order(self, queue: deque[TaskSlot], idle: deque[int]) -> None:
+        """The loop of `_dispatch_shapes` for a one-core shape in ready order (no
+        --explore): the head task's blocks take the longest idle cores, as `_places`
+        picks them and `_take` starts them, without copying the idle queue."""
+        while queue and idle:
+            slot = queue[0]
+            for _ in range(min(slot.blocks_left, len(idle))):
+                self._start(slot, [idle.popleft()])
+            if slot.blocks_left == 0:
+                if slot.early and slot.fanout:
+                    self._propagate(slot)  # fully published: consumers may be staged
+                queue.popleft()
+
     def _start(self, slot: TaskSlot, cores: list[int], at: float | None = None) -> None:
         """Start one block of `slot` on `cores` (a task of one block: the whole task); at
         `at` for a block staged earlier, else when its thread has dispatched it."""
         if at is None:
-            thread = self.cluster_of(cores[0]) % len(self.thread_clock)
+            core, n = cores[0], self.n_clusters  # cluster_of, inline: once per block
+            thread = (core if core < n else (core - n) // self.params.aiv_per_cluster) \
+                % len(self.thread_clock)
             start = self.now
             if slot.ready_time > start:
                 start = slot.ready_time
