@@ -99,7 +99,7 @@ def task_costs(program: ir.Program, graph: TaskGraph) -> list[float]:
             out.append(0.0)
             continue
         accesses = task.edge_accesses
-        key = (task.kernel, task.scalars, *(acc.region.sizes for acc in accesses))
+        key = (task.kernel, task.scalars, *[acc.region.sizes for acc in accesses])
         cost = cache.get(key)
         if cost is None:
             cost = cache[key] = fn(accesses, task.scalars)
