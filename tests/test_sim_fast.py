@@ -1,17 +1,21 @@
 """The simulator's fast paths against its general ones: the same schedules, times and
 counts on every example, with the machine as wide as the default and one cluster wide
-(where ready tasks wait for cores and SPMD tasks start in parts)."""
+(where ready tasks wait for cores and SPMD tasks start in parts); the Arg builder's
+bulk form against its calls."""
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pto_dsl.cases import case_names
 from pto_dsl.diagnostics import CompileError
 from pto_dsl.pipeline import front_end, read_source
+from pto_dsl.sim.api import V0_LIMITS, Arg, ArgLimits, TensorArgType, make_tensor_external
 from pto_dsl.sim.params import TARGET_PARAMS
 from pto_dsl.sim.run import SimOptions, simulate
 from pto_dsl.sim.scheduler import Scheduler
@@ -74,3 +78,29 @@ def test_fast_dispatch_schedules_as_the_general_loop(block_dim: int, tmp_path: P
     assert spmd  # SPMD tasks (several blocks of one-core shapes) among them
     early = _run(tmp_path / "early_spmd.pto", "S", block_dim)
     assert isinstance(early, tuple) and early[4] == 1  # its consumer's block was staged
+
+
+def _counts(limit: int | None) -> list[int]:
+    return [0, 1, 3] if limit is None else [0, limit - 1, limit, limit + 1]
+
+
+@pytest.mark.parametrize("limits", [V0_LIMITS, ArgLimits(32, 16, None)])
+def test_arg_of_is_the_builder_called_in_order(limits: ArgLimits) -> None:
+    """Arg.of (what the lowering calls) holds what add_tensors, add_scalar and add_dep
+    make, at each limit and past it (the first misuse's message latched)."""
+    for tensors, scalars, deps in itertools.product(_counts(limits.tensors),
+                                                    _counts(limits.scalars),
+                                                    _counts(limits.deps)):
+        kinds = [TensorArgType.INPUT, TensorArgType.OUTPUT, TensorArgType.INOUT]
+        tags = [kinds[i % 3] for i in range(tensors)]
+        items: list[Any] = [make_tensor_external(0x1000 * (i + 1), (4,), "f32")
+                            for i in range(tensors)]
+        values: list[int | float | bool] = [float(i) for i in range(scalars)]
+        ids = list(range(deps))
+        general = Arg(limits)
+        general.add_tensors(tags, items)
+        general.add_scalar(*values)
+        general.add_dep(*ids)
+        fast = Arg.of(limits, tags, list(items), list(values), list(ids))
+        assert {k: getattr(fast, k) for k in Arg.__slots__} == \
+            {k: getattr(general, k) for k in Arg.__slots__}, (tensors, scalars, deps)
