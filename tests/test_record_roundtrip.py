@@ -29,6 +29,9 @@ EXAMPLES = sorted((ROOT / "examples").rglob("*.pto"))
 # Cases whose entry tensors hold more elements than this (the 65,792-task paged-attention
 # cases) are left to pto-compile --check-roundtrip and the benchmark, to keep tests fast.
 MAX_ELEMENTS = 1 << 24
+# ... but for programs whose only case has huge weights and 11,166 tasks that nothing reads
+# (the 40-layer decoder): recorded on that case in about 5 s.
+HUGE_ONLY = {"qwen3_14b_decode": "StressBatch16Seq3500"}
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
 
 
@@ -63,8 +66,7 @@ def small_cases(checked: Checked) -> list[str]:
     ids=lambda v: v.stem if isinstance(v, Path) else v)
 def test_example_roundtrip(path: Path, dialect: str, tmp_path: Path) -> None:
     checked = front_end(read_source(path), DIALECTS[dialect])
-    cases = small_cases(checked)
-    assert cases
+    cases = small_cases(checked) or [HUGE_ONLY[path.stem]]
     diffs = roundtrip(checked, dialect, tmp_path / f"{path.stem}.cpp", cases)
     assert diffs == {name: [] for name in cases}
 
