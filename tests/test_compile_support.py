@@ -23,7 +23,7 @@ CURRENT_ONLY = {ROOT / "examples" / "corpus" / f"{name}.pto" for name in (
     "dep_gen", "dummy_task", "fanin_lookup_perf", "available_aicore_counts", "spmd_sync_start",
     "spmd_sync_start_aiv", "spmd_sync_start_edge", "spmd_sync_start_stress",
     "predicated_dispatch", "spmd_sync_start_early_dispatch", "spmd_sync_start_mix_spill",
-    "qwen3_14b_decode")}
+    "chip_swimlane_sync_start_early_local_owner", "qwen3_14b_decode")}
 V0_REFUSALS = frozenset({"E150", "E151", "E405", "E406", "E407", "E408"})
 GOLDEN = ROOT / "tests" / "golden" / "compile"
 
