@@ -1,0 +1,420 @@
+"""Writes deepseek_v4_flash_decode.pto from the pieces below (tests/test_corpus.py checks that
+the committed file is what this writes):
+
+    python3 examples/corpus/deepseek_v4_flash_decode_gen.py > \
+        examples/corpus/deepseek_v4_flash_decode.pto
+
+The runtime's decoder repeats a few blocks of submissions (the hyper-connection prologue of
+every sub-layer, the attention projections, the output projection, the MoE FFN), and every
+repetition submits its own copy of the kernels (its own func_ids). A `.pto` program has no
+functions, so the repetitions are written out: each piece here is `.pto` text, `@name(` is a
+kernel call whose kernel is the next unused copy of `name` in the kernel table (the table is
+in func_id order, the order in which the runtime's program first submits each copy), and
+`{x}` is a parameter of the piece.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import deque
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+# The signature of the runtime's C++ (its kernel table and entry), written from the runtime's
+# own tables by tests/record/runtime/deepseek_signature.py.
+SIGNATURE = ROOT / "tests" / "record" / "runtime" / "deepseek_v4_flash_decode.pto"
+# Entry tensors the test hands over as inputs that the orchestration's tasks write (the comm
+# windows the dispatch and combine fill): writable here.
+WRITTEN = {"recv_meta_buf": "inout", "recv_x_buf": "inout", "recv_aux_buf": "inout",
+           "recv_route_buf": "inout", "routed_y_buf_buf": "inout"}
+
+def fill(text: str, **values: str) -> str:
+    """`text` with each `{name}` replaced (block braces of .pto are never `{word}`)."""
+    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], text)
+
+
+HEADER = """\
+# The runtime's DeepSeek-V4 flash decoder (examples/a2a3/tensormap_and_ringbuffer/
+# deepseek_v4_flash_decode, decode_fwd.cpp), one decode step of 43 layers on one rank of
+# an expert-parallel pair: the same task graph as the C++ on the runtime test's case
+# (see tests/test_record_runtime.py), written from deepseek_v4_flash_decode_gen.py.
+#
+# Status: the prologue and layer 0 (sliding-window attention and the hash-routed MoE FFN);
+# the rest of the decoder is not written yet (see docs/corpus.md).
+#
+# Every sub-layer starts with the hyper-connection pre-mix (4 residual streams of D
+# columns mixed into one: rms, linear, reduce, split, Sinkhorn, mix), and ends with the
+# post-mix back into the streams. The attention projects q (low rank, int8) and kv,
+# writes the kv cache and attends over it; its output projection runs 8 groups of
+# heads in a manual scope. The FFN routes the 8 tokens to experts, dispatches them to
+# the expert owners (comm buffers, signalled through the comm contexts), runs the 32
+# local experts tile by tile under dispatch predicates on the experts' row counts, and
+# combines the results back.
+"""
+
+PROLOGUE = """\
+    let T = 8                 # tokens of this step (4 requests x 2 rows)
+    let TM = 16               # T rounded up to the matmul tile
+    let D = 4096              # hidden size
+    let HC = 4                # hyper-connection streams
+    let KV_BLOCKS = 128       # kv_cache blocks of one layer (5504 over 43 layers)
+    let EXPERT_ROWS = 16      # rows budgeted per expert (its tile grid is fixed)
+
+    # Slot mappings and the residual streams that live through every layer.
+    let meta = alloc(
+        ori_slot_mapping: i64[T], swa_slot_mapping: i64[T], swa_indices: i32[T, 128],
+        swa_lens: i32[T], hca_cmp_slot_mapping: i64[T], hca_state_slot_mapping: i64[T],
+        csa_cmp_slot_mapping: i64[T], csa_idx_slot_mapping: i64[T],
+        csa_state_slot_mapping: i64[T], csa_inner_state_slot_mapping: i64[T],
+        x_hc: f32[T, HC, D], x_attn0: f32[T, HC, D], x_attn1: f32[T, HC, D],
+        hidden: f32[T, HC, D], x_attn_last: f32[T, HC, D], x_head: bf16[T, D],
+    )
+    @decode_build_swa_metadata(position_ids, block_table, meta.swa_indices) blocks 8
+    @decode_build_swa_scalar_metadata(position_ids, block_table, meta.swa_slot_mapping,
+                                      meta.swa_lens, 0, 0)
+    @decode_build_cache_metadata(
+        position_ids, block_table, meta.ori_slot_mapping, block_counts, cmp_block_table,
+        meta.hca_cmp_slot_mapping, idx_block_table, meta.csa_cmp_slot_mapping,
+        meta.csa_idx_slot_mapping, hca_compress_state_block_table, meta.hca_state_slot_mapping,
+        csa_compress_state_block_table, meta.csa_state_slot_mapping,
+        csa_inner_compress_state_block_table, meta.csa_inner_state_slot_mapping,
+    )
+    @pack_x_hc(reshape(meta.x_hc, [T * HC, D]), input_ids, embed_weight) blocks 48
+
+    # The most tokens any owner sends (the dispatch's row budget).
+    let nt = 0
+    for owner in 0 .. 2 {
+        nt = max(nt, num_tokens_per_owner[owner])
+    }
+
+    # Rope tables: the sliding-window profile and the compressed one.
+    let swa_cos = reshape(freqs_cos, [2 * 16384, 64])[0 : 16384, :]
+    let swa_sin = reshape(freqs_sin, [2 * 16384, 64])[0 : 16384, :]
+    let kv_flat = reshape(kv_cache, [5504 * 128, 512])
+"""
+
+# The hyper-connection pre-mix of a sub-layer: {x} (streams) mixed into {a}.x_mixed with
+# the layer's {hc}_fn / {hc}_scale / {hc}_base; {a}.post and {a}.comb keep the post-mix.
+HC_PRE = """\
+        let x_flat = reshape({x}, [T, HC * D])
+        let hc1 = alloc(inv_rms: f32[TM, 1])
+        let hc2 = alloc(mixes: f32[TM, 32])
+        let hc3 = alloc(partials: f32[TM * 4, 32])
+        let hc_scale = {hc}_scale[layer * 3 : layer * 3 + 3]
+        @hc_pre_rms(x_flat, hc1.inv_rms) blocks T / 8 early
+        @hc_pre_linear(x_flat, {hc}_fn[layer * 24 : layer * 24 + 24, :], hc3.partials, T, TM)
+            blocks TM / 16 * 4 early
+        @hc_pre_linear_reduce(hc3.partials, hc2.mixes, TM) blocks TM / 16 early
+        let hc4 = alloc(pre: f32[TM, 8])
+        @split_pre_post(hc1.inv_rms, {hc}_base[layer * 24 : layer * 24 + 24], hc2.mixes, hc4.pre,
+                        {post}, hc_scale)
+            blocks T / 8 early
+        @comb_sinkhorn(hc1.inv_rms, hc2.mixes, reshape({hc}_base, [43, 24])[layer : layer + 1, :],
+                       {comb}, hc_scale)
+            blocks T / 8 early
+        @mix_x(hc4.pre, {a}.x_mixed, x_flat) blocks T / 8 * 4 early
+"""
+
+# q (low-rank, int8 quantised, rope) and kv projections of an attention layer.
+Q_KV_PROJ = """\
+        let r1 = alloc(cos_il: f32[T, 64])
+        let r2 = alloc(sin_signed: f32[T, 64])
+        let r3 = alloc(swap_idx: i32[T, 64])
+        @q_rope_prepare(a.rope_cos, a.rope_sin, r1.cos_il, r2.sin_signed, r3.swap_idx)
+            blocks T / 8 early
+        let p1 = alloc(qr: f32[TM, 1024])
+        let p2 = alloc(qr_partials: f32[TM * 2, 1024])
+        let p3 = alloc(qr_i8: i8[TM, 1024])
+        @qr_proj_matmul(p2.qr_partials, a.x_normed, wq_a[layer * D : layer * D + D, :], TM, T)
+            blocks 16 early
+        @qr_proj_reduce(p2.qr_partials, p1.qr, TM) blocks TM / 16 * 8 early
+        @qr_rms_norm_quant(p1.qr, gamma_cq[layer * 1024 : layer * 1024 + 1024], {qr_scale},
+                           p3.qr_i8, {qr})
+            blocks T / 8 early
+        let p4 = alloc(q_i32: i32[TM, 32768])
+        @qproj_matmul(p4.q_i32, p3.qr_i8, wq_b[layer * 1024 : layer * 1024 + 1024, :], TM)
+            blocks 64
+        @qproj_dequant_rms_nope_rope(
+            reshape(a.q, [T, 64 * 512]), {qr_scale}, r1.cos_il, r2.sin_signed, r3.swap_idx,
+            p4.q_i32, wq_b_scale[layer * 32768 : layer * 32768 + 32768], 0, T,
+        ) blocks 16 early
+        let p5 = alloc(kv: f32[TM, 512])
+        let p6 = alloc(kv_partials: f32[TM * 4, 512])
+        @kv_proj_matmul(p6.kv_partials, a.x_normed, wkv[layer * D : layer * D + D, :], TM, T)
+            blocks 16 dep fence
+        @kv_proj_reduce(p6.kv_partials, p5.kv, TM) blocks TM / 16 * 4 early
+        @kv_rms_norm_rope(p5.kv, a.kv, gamma_ckv[layer * 512 : layer * 512 + 512], r1.cos_il,
+                          r2.sin_signed, r3.swap_idx)
+            blocks T / 8
+"""
+
+# The output projection: 8 groups of heads (a, quantise, b) chained in a manual scope, then
+# the activation once every group's b is done.
+PROJ_OUT = """\
+        let proj_b = tasks[8]
+        scope manual {
+            for g in 0 .. 8 {
+                let pa = @proj_a_mm({o_packed}, wo_a[layer * 8 : layer * 8 + 8, :, :], {o_r_pad},
+                                    g * 8, g, g * 1024)
+                    blocks 8 early dep merge
+                let q = @quant({act}, {o_r_i8}, {o_r_pad}, g * 1024, g) early dep pa
+                proj_b[g] = @proj_b_mm({partials}, {o_r_i8}, wo_b[layer * D : layer * D + D, :], 0,
+                                       g * 1024, g)
+                    blocks 8 early dep q
+            }
+        }
+        @proj_b_act(wo_b_scale[layer * D : layer * D + D], {partials}, {act}, {attn_out})
+            blocks 8 early dep proj_b
+        @hc_post(reshape({y}, [T, HC * D]), a.post, {attn_out}, a.comb, reshape({x}, [T, HC * D]))
+            blocks T / 4 * 4
+    }
+"""
+
+ATTN_ALLOCS = """\
+        let a = alloc(
+            x_mixed: bf16[T, D], post: f32[T, HC], comb: f32[T, HC * HC],
+            rope_cos: bf16[T, 64], rope_sin: bf16[T, 64], x_normed: bf16[T, D],
+            q: bf16[T, 64, 512], kv: bf16[T, 512], qr: i8[T, 1024], qr_scale: f32[T, 1],
+            sparse_bias: f32[T, 128], attn_out: bf16[T, D], partials: i32[TM, 32768],
+            act_scale_dq: f32[T, 8], swa_kv: bf16[1024, 512], o_packed_heads: bf16[512, 512],
+        )
+        let b = alloc(
+            blk_mi: f32[512, 1], blk_li: f32[512, 1], blk_oi: f32[512, 512],
+            pipe: f32[32768 * 8], rope_cos_il: f32[T, 64], rope_sin_signed: f32[T, 64],
+            rope_swap_idx: i32[TM, 64], o_r_pad: f32[TM, 8192], o_r_i8_pad: i8[TM, 8192],
+        )
+"""
+
+ATTN_SWA = """\
+    # ---- layer {layer}: sliding-window attention, {x} -> {y} ----
+    scope {
+        let layer = {layer}
+""" + ATTN_ALLOCS + "{hc_pre}" + """\
+        @swa_rope_step(a.rope_cos, a.rope_sin, position_ids, swa_cos, swa_sin)
+        let rms = @rms_norm(a.x_mixed, a.x_normed, attn_norm_w[layer * D : layer * D + D])
+            blocks T / 8 early
+        let fence = dummy() dep rms
+""" + fill(Q_KV_PROJ, qr="a.qr", qr_scale="a.qr_scale") + """\
+        let kv_layer = kv_flat[layer * KV_BLOCKS * 128 : (layer + 1) * KV_BLOCKS * 128, :]
+        @swa_cache_insert_valid_bias(kv_layer, meta.swa_slot_mapping, a.kv, meta.swa_lens,
+                                     a.sparse_bias)
+        let gathered = @swa_gather_kv(a.swa_kv, meta.swa_indices, kv_layer) blocks 32
+        let qk = @qk_pv(a.sparse_bias, a.swa_kv, b.blk_li, b.blk_mi, b.blk_oi,
+                        reshape(a.q, [512, 512]), manual_dep(b.pipe))
+            blocks 8 early dep gathered
+        let rope = @rope_cs(b.rope_swap_idx, b.rope_cos_il, b.rope_sin_signed, a.rope_cos,
+                            a.rope_sin)
+        let sink = attn_sink[layer * 64 : layer * 64 + 64]
+        let merge = @merge_norm(b.blk_mi, b.blk_li, b.blk_oi, sink, b.rope_swap_idx,
+                                b.rope_cos_il, b.rope_sin_signed, a.o_packed_heads)
+            blocks 32 early dep qk, rope
+""" + fill(PROJ_OUT, o_packed="reshape(a.o_packed_heads, [64, D])", o_r_pad="b.o_r_pad",
+           o_r_i8="b.o_r_i8_pad", act="a.act_scale_dq", partials="a.partials",
+           attn_out="a.attn_out", x="{x}", y="{y}")
+
+# The token-to-expert routing of hash-routed layers (the first three): the expert ids come
+# from a table indexed by the token id.
+ROUTE_HASH = """\
+        @route_hash(input_ids, tid2eid[layer * 129280 : layer * 129280 + 129280, :],
+                    f.route_scores, f.indices, f.weights, active)
+            blocks cdiv(active, 8) early
+"""
+
+# The MoE FFN of a layer, {x} -> {y}: the pre-mix, the gate and the routing ({route}), the
+# shared expert, the dispatch of the tokens to their experts' owners, the 32 local
+# experts tile by tile (each tile's tasks run only if the expert received rows past the
+# tile's first: a dispatch predicate on the count dispatch_meta writes), the combine back
+# and the post-mix.
+FFN = """\
+    # ---- layer {layer}: MoE FFN, {x} -> {y} ----
+    scope {
+        let layer = {layer}
+        let f = alloc(
+            x_mixed: bf16[T, D], post: f32[T, HC], comb: f32[T, HC * HC], x_norm_i8: i8[T, D],
+            x_norm_scale: f32[T, 1], indices: i32[T, 6], weights: f32[T, 6], xg: f32[TM, D],
+            inv_rms: f32[TM, 1], xn_scale: f32[TM, 1], route_scores: f32[TM, 256],
+            biased_scores: f32[TM, 256], sh: bf16[T, D], recv_x: i8[32, 16, D],
+            recv_scale: f32[32, 16], recv_w: f32[32, 16],
+        )
+        let r = alloc(recv_route: i32[32, 16], recv_count: i32[32, 1], meta_local: i32[2, 32])
+""" + "{hc_pre}" + """\
+        let active = min(nt, T)
+        let gate_tiles = cdiv(active, 16)
+        let gate_tokens = min(gate_tiles * 16, T)
+        @ffn_norm(f.x_mixed, reshape(norm_w, [43, D])[layer : layer + 1, :], f.xg, f.inv_rms,
+                  manual_dep(f.x_norm_scale), f.xn_scale)
+            blocks gate_tokens early
+        let quant_fence = dummy()
+        for t0 in 0 .. gate_tokens step 8 {
+            @x_norm_quant(f.xn_scale, f.x_norm_i8, f.xg, t0) early dep quant_fence
+        }
+        @gate_pre_route(manual_dep(f.x_norm_scale), f.indices, f.weights, f.biased_scores, active)
+        let pipe = alloc(pipe: f32[8192])
+        @gate(gate_bias[layer * 64 : layer * 64 + 64], f.xg,
+              gate_w[layer * 64 : layer * 64 + 64, :], f.inv_rms, f.route_scores,
+              manual_dep(pipe.pipe))
+            blocks gate_tiles * 4 early
+{route}
+        # The shared expert, one tile of 16 tokens.
+        for mt in 0 .. 1 {
+            let s = alloc(gate: i32[16, 2048], up: i32[16, 2048], h: f32[16, 2048],
+                          h_i8: i8[16, 2048], h_scale: f32[16, 8], y: i32[16, D])
+            @sh_gate_mm(f.x_norm_i8, shared_w1[layer * 2048 : layer * 2048 + 2048, :], s.gate, 0)
+                blocks 8 early
+            @sh_up_mm(f.x_norm_i8, shared_w3[layer * 2048 : layer * 2048 + 2048, :], s.up, 0)
+                blocks 8 early
+            @sh_gate_up_act_q(manual_dep(f.x_norm_scale), s.h, s.gate, s.up,
+                              shared_w1_scale[layer * 2048 : layer * 2048 + 2048],
+                              shared_w3_scale[layer * 2048 : layer * 2048 + 2048],
+                              manual_dep(s.h_scale), s.h_i8, 0, 0)
+                blocks 4
+            @sh_w2_mm(s.h_i8, shared_w2[layer * D : layer * D + D, :], s.y) blocks 16
+            @sh_w2_act(manual_dep(s.h_scale), f.sh, s.y, shared_w2_scale[layer * D : layer * D + D],
+                       0, 0)
+                blocks 1 early
+        }
+
+        # Dispatch: the routing metadata, the token rows pushed to their experts' owners,
+        # the wait for every owner's rows, and the gather of the rows this rank received.
+        let dmeta = @dispatch_meta(f.indices, recv_meta_buf, arrived_buf, manual_dep(r.meta_local),
+                                   r.recv_count, nt, rank, comm_ctx0, comm_ctx4)
+            early
+        let push = @dispatch_push(f.indices, recv_x_buf, f.x_norm_i8, manual_dep(f.x_norm_scale),
+                                  f.weights, recv_aux_buf, recv_route_buf, data_arrived_buf,
+                                  nt, rank, comm_ctx1, comm_ctx2, comm_ctx3, comm_ctx5)
+            blocks 32 early
+        let wait = @dispatch_wait(f.indices, data_arrived_buf, rank, comm_ctx5) early dep push
+        @dispatch_gather(reshape(f.recv_x, [32 * 16, D]), manual_dep(r.meta_local), recv_x_buf,
+                         recv_aux_buf, manual_dep(f.recv_scale), manual_dep(f.recv_w),
+                         recv_route_buf, manual_dep(r.recv_route), comm_ctx1, comm_ctx2, comm_ctx3)
+            blocks 32 dep wait, dmeta
+
+        scope {
+            let o = alloc(recv_y: bf16[32, 16, D], ffn_out: bf16[T, D])
+            let recv_x = reshape(f.recv_x, [32 * 16, D])
+            let recv_y = reshape(o.recv_y, [32 * 16, D])
+            let experts = layer * 32
+            scope {
+                let h = alloc(h_i8: i8[32 * 16, 2048], h_scale: f32[32 * 16, 1])
+                # Gate and up projections of every expert's tiles, then the activation.
+                for e in 0 .. 32 {
+                    for t in 0 .. cdiv(EXPERT_ROWS, 16) {
+                        let row = e * 16 + t * 16
+                        scope {
+                            let x = alloc(gate: i32[16, 2048], up: i32[16, 2048], h: f32[16, 2048])
+                            @exp_gate_mm(x.gate, recv_x, routed_w1[experts : experts + 32, :, :],
+                                         row, e)
+                                blocks 2 predicate r.recv_count[e, 0] > t * 16
+                            @exp_up_mm(x.up, recv_x, routed_w3[experts : experts + 32, :, :],
+                                       row, e)
+                                blocks 2 predicate r.recv_count[e, 0] > t * 16
+                            @exp_gate_up_act(x.h, x.gate, x.up, manual_dep(f.recv_scale),
+                                             routed_w1_scale[experts : experts + 32, :],
+                                             routed_w3_scale[experts : experts + 32, :],
+                                             r.recv_count, e, t * 16)
+                                blocks 4 predicate r.recv_count[e, 0] > t * 16
+                            @exp_h_q(x.h, h.h_scale[row : row + 16, :], h.h_i8[row : row + 16, :])
+                                predicate r.recv_count[e, 0] > t * 16
+                        }
+                    }
+                }
+                # Down projections.
+                scope {
+                    for e in 0 .. 32 {
+                        for t in 0 .. cdiv(EXPERT_ROWS, 16) {
+                            let row = e * 16 + t * 16
+                            let y = alloc(y: i32[16, D])
+                            @exp_w2_mm(y.y, h.h_i8[row : row + 16, :],
+                                       routed_w2[experts : experts + 32, :, :], e)
+                                blocks 4 early predicate r.recv_count[e, 0] > t * 16
+                            @exp_w2_act(manual_dep(f.recv_w), h.h_scale[row : row + 16, :],
+                                        recv_y[row : row + 16, :], y.y,
+                                        routed_w2_scale[experts : experts + 32, :], e, t * 16)
+                                blocks 1 early predicate r.recv_count[e, 0] > t * 16
+                        }
+                    }
+                }
+            }
+            # Combine: the expert outputs back to the tokens' owners, then shared + routed.
+            let comb_push = @combine(manual_dep(r.meta_local), manual_dep(r.recv_route),
+                                   routed_y_buf_buf, recv_y, comm_ctx6)
+                blocks 32
+            let cwait = @combine_wait(combine_arrived_buf, rank, comm_ctx7) dep comb_push, push
+            @shared_routed(f.sh, routed_y_buf_buf, o.ffn_out, min(nt, T), comm_ctx6)
+                blocks 8 dep cwait
+            @hc_post(reshape({y}, [T, HC * D]), manual_dep(f.post), o.ffn_out, f.comb,
+                     reshape({x}, [T, HC * D]))
+                blocks T / 4 * 4
+        }
+    }
+"""
+
+CASE = """\
+
+# The runtime test's case (DecodeFwdEP2TP2) as rank 0 runs it: every owner's token count 8
+# (the test's fill), the comm-context pointers any non-zero value.
+default case DecodeFwdEP2TP2 {
+    num_tokens_per_owner = fill(8), rank = 0,
+    comm_ctx0 = 4096, comm_ctx1 = 8192, comm_ctx2 = 12288, comm_ctx3 = 16384,
+    comm_ctx4 = 20480, comm_ctx5 = 24576, comm_ctx6 = 28672, comm_ctx7 = 32768,
+    comm_ctx8 = 36864, comm_ctx9 = 40960, comm_ctx10 = 45056, comm_ctx11 = 49152,
+}
+"""
+
+
+class Kernels:
+    """The kernel table, and the next unused copy of each kernel."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.copies: dict[str, deque[str]] = {}
+        for line in lines:
+            name = line.split()[1]
+            self.copies.setdefault(re.sub(r"_\d+$", "", name), deque()).append(name)
+
+    def bind(self, text: str) -> str:
+        return re.sub(r"@(\w+)\(", lambda m: self.copies[m.group(1)].popleft() + "(", text)
+
+
+def attn_swa(kernels: Kernels, layer: int, x: str, y: str) -> str:
+    hc_pre = fill(HC_PRE, x=x, hc="hc_attn", a="a", post="a.post", comb="a.comb")
+    return kernels.bind(fill(ATTN_SWA, hc_pre=hc_pre, layer=str(layer), x=x, y=y))
+
+
+def ffn(kernels: Kernels, layer: int, x: str, y: str, route: str) -> str:
+    hc_pre = fill(HC_PRE, x=x, hc="hc_ffn", a="f", post="manual_dep(f.post)", comb="f.comb")
+    return kernels.bind(fill(FFN, hc_pre=hc_pre, route=route, layer=str(layer), x=x, y=y))
+
+
+def signature() -> tuple[list[str], str]:
+    """The kernel table and the entry's parameters (with WRITTEN's directions)."""
+    lines = SIGNATURE.read_text(encoding="utf-8").splitlines()
+    kernels = [line for line in lines if line.startswith("kernel ")]
+    start = lines.index("extern entry decode_fwd(")
+    end = lines.index(")", start)
+    params = []
+    for line in lines[start + 1:end]:
+        words = line.split()
+        if words[0] in ("in", "out", "inout") and words[1].rstrip(":") in WRITTEN:
+            line = line.replace(words[0], WRITTEN[words[1].rstrip(":")], 1)
+        params.append(line)
+    return kernels, "entry decode_fwd(\n" + "\n".join(params) + "\n)"
+
+
+def program() -> str:
+    table, entry = signature()
+    kernels = Kernels(table)
+    body = [
+        kernels.bind(PROLOGUE),
+        attn_swa(kernels, 0, "meta.x_hc", "meta.x_attn0"),
+        ffn(kernels, 0, "meta.x_attn0", "meta.hidden", ROUTE_HASH),
+        attn_swa(kernels, 1, "meta.hidden", "meta.x_attn1"),
+        ffn(kernels, 1, "meta.x_attn1", "meta.hidden", ROUTE_HASH),
+    ]
+    return (HEADER + "\n" + "\n".join(table) + "\n\n" + entry + " {\n" + "\n".join(body)
+            + "}\n" + CASE)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(program())
