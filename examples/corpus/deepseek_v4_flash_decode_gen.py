@@ -60,6 +60,8 @@ PROLOGUE = """\
     let HC = 4                # hyper-connection streams
     let KV_BLOCKS = 128       # kv_cache blocks of one layer (5504 over 43 layers)
     let EXPERT_ROWS = 16      # rows budgeted per expert (its tile grid is fixed)
+    let CMP_BLOCKS = 32       # cmp_kv blocks of one layer (1376 over 43 layers)
+    let IDX_BLOCKS = 64       # idx_kv_cache blocks of one CSA layer (1344 over 21)
 
     # Slot mappings and the residual streams that live through every layer.
     let meta = alloc(
@@ -91,7 +93,10 @@ PROLOGUE = """\
     # Rope tables: the sliding-window profile and the compressed one.
     let swa_cos = reshape(freqs_cos, [2 * 16384, 64])[0 : 16384, :]
     let swa_sin = reshape(freqs_sin, [2 * 16384, 64])[0 : 16384, :]
+    let cmp_cos_tab = reshape(freqs_cos, [2 * 16384, 64])[16384 : 2 * 16384, :]
+    let cmp_sin_tab = reshape(freqs_sin, [2 * 16384, 64])[16384 : 2 * 16384, :]
     let kv_flat = reshape(kv_cache, [5504 * 128, 512])
+    let cmp_kv_flat = reshape(cmp_kv, [1376 * 128, 512])
 """
 
 # The hyper-connection pre-mix of a sub-layer: {x} (streams) mixed into {a}.x_mixed with
@@ -221,6 +226,12 @@ ROUTE_HASH = """\
             blocks cdiv(active, 8) early
 """
 
+# The routing of the other layers: the top experts by the biased gate scores.
+ROUTE_SORT = """\
+        @route_sort(f.biased_scores, f.route_scores, f.indices, f.weights, active)
+            blocks cdiv(active, 8) early
+"""
+
 # The MoE FFN of a layer, {x} -> {y}: the pre-mix, the gate and the routing ({route}), the
 # shared expert, the dispatch of the tokens to their experts' owners, the 32 local
 # experts tile by tile (each tile's tasks run only if the expert received rows past the
@@ -250,10 +261,9 @@ FFN = """\
             @x_norm_quant(f.xn_scale, f.x_norm_i8, f.xg, t0) early dep quant_fence
         }
         @gate_pre_route(manual_dep(f.x_norm_scale), f.indices, f.weights, f.biased_scores, active)
-        let pipe = alloc(pipe: f32[8192])
+        let pipe = alloc(pipe: f32[2048 * gate_tiles * 4])
         @gate(gate_bias[layer * 64 : layer * 64 + 64], f.xg,
-              gate_w[layer * 64 : layer * 64 + 64, :], f.inv_rms, f.route_scores,
-              manual_dep(pipe.pipe))
+              gate_w[layer * 64 : layer * 64 + 64, :], f.inv_rms, {gate_tail})
             blocks gate_tiles * 4 early
 {route}
         # The shared expert, one tile of 16 tokens.
@@ -278,13 +288,13 @@ FFN = """\
         # Dispatch: the routing metadata, the token rows pushed to their experts' owners,
         # the wait for every owner's rows, and the gather of the rows this rank received.
         let dmeta = @dispatch_meta(f.indices, recv_meta_buf, arrived_buf, manual_dep(r.meta_local),
-                                   r.recv_count, nt, rank, comm_ctx0, comm_ctx4)
+                                   r.recv_count, nt, rank, {epoch}comm_ctx0, comm_ctx4)
             early
         let push = @dispatch_push(f.indices, recv_x_buf, f.x_norm_i8, manual_dep(f.x_norm_scale),
                                   f.weights, recv_aux_buf, recv_route_buf, data_arrived_buf,
                                   nt, rank, comm_ctx1, comm_ctx2, comm_ctx3, comm_ctx5)
             blocks 32 early
-        let wait = @dispatch_wait(f.indices, data_arrived_buf, rank, comm_ctx5) early dep push
+        let wait = @dispatch_wait(f.indices, data_arrived_buf, rank, {epoch}comm_ctx5) early dep push
         @dispatch_gather(reshape(f.recv_x, [32 * 16, D]), manual_dep(r.meta_local), recv_x_buf,
                          recv_aux_buf, manual_dep(f.recv_scale), manual_dep(f.recv_w),
                          recv_route_buf, manual_dep(r.recv_route), comm_ctx1, comm_ctx2, comm_ctx3)
@@ -340,13 +350,248 @@ FFN = """\
             let comb_push = @combine(manual_dep(r.meta_local), manual_dep(r.recv_route),
                                    routed_y_buf_buf, recv_y, comm_ctx6)
                 blocks 32
-            let cwait = @combine_wait(combine_arrived_buf, rank, comm_ctx7) dep comb_push, push
+            let cwait = @combine_wait(combine_arrived_buf, rank, {epoch}comm_ctx7) dep comb_push, push
             @shared_routed(f.sh, routed_y_buf_buf, o.ffn_out, min(nt, T), comm_ctx6)
                 blocks 8 dep cwait
             @hc_post(reshape({y}, [T, HC * D]), manual_dep(f.post), o.ffn_out, f.comb,
                      reshape({x}, [T, HC * D]))
                 blocks T / 4 * 4
         }
+    }
+"""
+
+# The attention of a compressed-sparse layer (CSA {ci} of 21): besides the sliding window,
+# a compressor pools the layer's kv into a compressed cache, an indexer scores every
+# compressed block and keeps the top ones, and the attention runs over both.
+ATTN_CSA = """\
+    # ---- layer {layer}: compressed sparse attention, {x} -> {y} ----
+    scope {
+        let layer = {layer}
+        let ci = {ci}
+        let a = alloc(
+            x_mixed: bf16[T, D], post: f32[T, HC], comb: f32[T, HC * HC], rope_cos: bf16[T, 64],
+            rope_sin: bf16[T, 64], step_cos: f32[4, 32], step_sin: f32[4, 32],
+            step_cos_il: f32[4, 64], step_sin_signed: f32[4, 64], cmp_cos: f32[4, 32],
+            cmp_sin: f32[4, 32], cmp_cos_il: f32[4, 64], cmp_sin_signed: f32[4, 64],
+            x_normed: bf16[T, D], q: bf16[T, 64, 512], kv: bf16[T, 512],
+        )
+        let c = alloc(
+            qr: i8[T, 1024], qr_scale: f32[T, 1], cmp_out: f32[4, 2, 512],
+            cmp_kv_proj: f32[TM, 1024], cmp_score_proj: f32[TM, 1024], pooled_kv: f32[TM, 512],
+            normed_kv: f32[TM, 512], idx_kv: f32[4, 2, 128], idx_score: f32[4, 2, 4096],
+            idx_topk: i32[4, 2, 4096], qr_acc: i32[TM, 8192], qr_proj: f32[T, 8192],
+            qr_bf16: bf16[512, 128], rope_swap_idx_t: i32[32, 64], qh_acc: f32[512, 128],
+            qr_hadamard_i8: i8[512, 128],
+        )
+        let d = alloc(
+            qr_hadamard_scale: f32[512, 1], weights: f32[TM, 64], weights_partial: f32[64, 64],
+            kv_proj: f32[TM, 256], score_proj: f32[TM, 256], inner_pooled_kv: f32[TM, 128],
+            inner_normed_kv: bf16[TM, 128], kv_final: f32[TM, 128], score_pipe: f32[16384 * 16],
+            attn_out: bf16[T, D], sparse_bias: f32[T, 640], cmp_sparse_indices: i32[T, 512],
+            valid_block_mask: i32[T, 5], qk_order: i32[40], qk_wcur: i32[1], blk_mi: f32[2560, 1],
+        )
+        let b = alloc(
+            blk_li: f32[2560, 1], blk_oi: f32[2560, 512], pipe: f32[32768 * 24],
+            rope_cos_il: f32[T, 64], rope_sin_signed: f32[T, 64], rope_swap_idx: i32[TM, 64],
+            o_packed: bf16[64, D], o_r_pad: f32[TM, 8192], o_r_i8_pad: i8[TM, 8192],
+            act_scale_dq: f32[T, 8], partials: i32[TM, 32768],
+        )
+""" + "{hc_pre}" + """\
+        @csa_rope_step(a.rope_cos, a.rope_sin, a.step_cos, a.step_sin, position_ids, cmp_cos_tab,
+                       cmp_sin_tab)
+        @rope_interleave(a.step_cos, a.step_cos_il, a.step_sin, a.step_sin_signed) early
+        @csa_cmp_rope(a.cmp_cos, a.cmp_sin, position_ids, cmp_cos_tab, cmp_sin_tab)
+        @rope_interleave(a.cmp_cos, a.cmp_cos_il, a.cmp_sin, a.cmp_sin_signed) early
+        let rms = @rms_norm(a.x_mixed, a.x_normed, attn_norm_w[layer * D : layer * D + D])
+            blocks T / 8 early
+        let fence = dummy() dep rms
+""" + fill(Q_KV_PROJ, qr="c.qr", qr_scale="c.qr_scale") + """\
+        let kv_layer = kv_flat[layer * KV_BLOCKS * 128 : (layer + 1) * KV_BLOCKS * 128, :]
+        let cmp_layer = cmp_kv_flat[layer * CMP_BLOCKS * 128 : (layer + 1) * CMP_BLOCKS * 128, :]
+        let positions = reshape(position_ids, [4, 2])
+        @csa_cache_writeback(kv_layer, meta.ori_slot_mapping, a.kv) blocks 1
+
+        # Compressor: kv and score projections pooled into the compress state, normalised,
+        # roped and written to the compressed cache.
+        @kv_score_proj(a.x_normed, csa_cmp_wkv[ci * 1024 : ci * 1024 + 1024, :],
+                       csa_cmp_wgate[ci * 1024 : ci * 1024 + 1024, :], c.cmp_kv_proj,
+                       c.cmp_score_proj)
+            blocks 16 dep fence
+        @scatter_softmax_pool(reshape(csa_compress_state, [1365 * 4, 2048])[ci * 260 : ci * 260 + 260, :],
+                              c.pooled_kv, positions, reshape(meta.csa_state_slot_mapping, [4, 2]),
+                              c.cmp_kv_proj, c.cmp_score_proj, csa_cmp_ape[ci * 4 : ci * 4 + 4, :],
+                              csa_compress_state_block_table)
+        @rmsnorm_rope_cache_write(a.cmp_cos_il, a.cmp_sin_signed, c.pooled_kv, c.normed_kv,
+                                  reshape(csa_cmp_norm_w, [21, 512])[ci : ci + 1, :], cmp_layer,
+                                  reshape(c.cmp_out, [T, 512]), positions,
+                                  reshape(meta.csa_cmp_slot_mapping, [4, 2]))
+            early
+
+        # Indexer query: q projected again, roped, Hadamard-rotated and quantised; its
+        # per-head weights.
+        @idx_qr_proj_matmul(c.qr_acc, c.qr, csa_idx_wq_b[ci * 1024 : ci * 1024 + 1024, :])
+            blocks 8 early
+        @idx_qr_proj_dequant(csa_idx_wq_b_scale[ci * 8192 : ci * 8192 + 8192], c.qr_acc,
+                             c.qr_scale, c.qr_proj)
+            blocks 8 early
+        @qr_rope_swap_idx(c.rope_swap_idx_t) early
+        @qr_rope(c.rope_swap_idx_t, a.step_cos_il, a.step_sin_signed,
+                 reshape(c.qr_proj, [512, 128]), c.qr_bf16)
+            blocks 16 early
+        let hadamard = csa_hadamard_idx[ci * 128 : ci * 128 + 128, :]
+        @qr_hadamard_matmul(c.qr_bf16, hadamard, c.qh_acc) blocks 8 early
+        @qr_hadamard_quant(c.qh_acc, d.qr_hadamard_scale, c.qr_hadamard_i8) blocks 8 early
+        @weights_proj(a.x_normed, csa_weights_proj[ci * D : ci * D + D, :], d.weights_partial)
+            blocks 4 dep fence
+        @weights_proj_reduce(d.weights_partial, d.weights) early
+
+        # Indexer keys: the inner compressor, rotated, quantised into the index cache.
+        @kv_score_proj(a.x_normed, csa_inner_wkv[ci * 256 : ci * 256 + 256, :],
+                       csa_inner_wgate[ci * 256 : ci * 256 + 256, :], d.kv_proj, d.score_proj)
+            blocks 8 dep fence
+        @scatter_softmax_pool(reshape(csa_inner_compress_state, [1365 * 4, 512])[ci * 260 : ci * 260 + 260, :],
+                              d.inner_pooled_kv, positions,
+                              reshape(meta.csa_inner_state_slot_mapping, [4, 2]), d.kv_proj,
+                              d.score_proj, csa_inner_ape[ci * 4 : ci * 4 + 4, :],
+                              csa_inner_compress_state_block_table)
+            early
+        @rmsnorm_rope(a.step_cos_il, a.step_sin_signed, d.inner_pooled_kv, d.inner_normed_kv,
+                      reshape(csa_inner_norm_w, [21, 128])[ci : ci + 1, :])
+        @kv_hadamard(d.inner_normed_kv, d.kv_final, hadamard)
+        let idx_rows = ci * IDX_BLOCKS * 128
+        let idx_cache = reshape(idx_kv_cache, [1344 * 128, 128])[idx_rows : idx_rows + IDX_BLOCKS * 128, :]
+        let idx_scale = reshape(idx_kv_scale, [1344 * 128, 1])[idx_rows : idx_rows + IDX_BLOCKS * 128, :]
+        @kv_and_cache_write(d.kv_final, idx_cache, reshape(c.idx_kv, [T, 128]), positions,
+                            reshape(meta.csa_idx_slot_mapping, [4, 2]), idx_scale)
+            early
+
+        # Score the compressed blocks, keep the top ones, plan the sparse attention.
+        let scores = reshape(c.idx_score, [T, 4096])
+        let top_blocks = reshape(c.idx_topk, [T, 4096])
+        @score(kv_seq_lens, positions, c.qr_hadamard_i8, d.qr_hadamard_scale, d.weights, scores,
+               reshape(idx_block_table, [4 * 64]), idx_cache, idx_scale, manual_dep(d.score_pipe))
+            blocks 16 early
+        @topk(top_blocks, kv_seq_lens, positions, scores) blocks 8 early
+        @kv_touch(kv_layer) early
+        let plan = @csa_slots_build_valid_qk_plan(top_blocks, reshape(position_ids, [T, 1]),
+                                                  d.cmp_sparse_indices, d.valid_block_mask,
+                                                  meta.swa_indices, d.sparse_bias, d.qk_wcur,
+                                                  d.qk_order)
+            early
+        let qk = @qk_pv(b.blk_li, d.blk_mi, b.blk_oi, d.qk_order, d.sparse_bias,
+                        d.valid_block_mask, reshape(position_ids, [T, 1]), meta.swa_indices,
+                        kv_layer, d.cmp_sparse_indices, cmp_block_table, cmp_layer,
+                        reshape(a.q, [512, 512]), manual_dep(b.pipe))
+            blocks 24 early dep plan
+        @rope_cs(b.rope_swap_idx, a.rope_cos, a.rope_sin, b.rope_cos_il, b.rope_sin_signed) early
+        let merge = @merge_norm(d.blk_mi, b.blk_li, b.blk_oi, attn_sink[layer * 64 : layer * 64 + 64],
+                                b.rope_cos_il, b.rope_sin_signed, b.rope_swap_idx, b.o_packed)
+            blocks 32
+""" + fill(PROJ_OUT, o_packed="b.o_packed", o_r_pad="b.o_r_pad", o_r_i8="b.o_r_i8_pad",
+           act="b.act_scale_dq", partials="b.partials", attn_out="d.attn_out", x="{x}", y="{y}")
+
+# The attention of a heavily-compressed layer (HCA {hi} of 20): the compressed cache only,
+# its top blocks picked by position, gathered with the window.
+ATTN_HCA = """\
+    # ---- layer {layer}: heavily compressed attention, {x} -> {y} ----
+    scope {
+        let layer = {layer}
+        let hi = {hi}
+        let a = alloc(
+            x_mixed: bf16[T, D], post: f32[T, HC], comb: f32[T, HC * HC], rope_cos: bf16[T, 64],
+            rope_sin: bf16[T, 64], cmp_cos: f32[4, 32], cmp_sin: f32[4, 32],
+            cmp_cos_il: f32[4, 64], cmp_sin_signed: f32[4, 64], x_normed: bf16[T, D],
+            q: bf16[T, 64, 512], kv: bf16[T, 512], qr: i8[T, 1024], qr_scale: f32[T, 1],
+            cmp_out: f32[4, 2, 512], kv_proj: f32[TM, 512],
+        )
+        let b = alloc(
+            score_proj: f32[TM, 512], pooled_kv: f32[TM, 512], normed_kv: f32[TM, 512],
+            attn_out: bf16[T, D], topk_idxs: i32[T, 128], sparse_bias: f32[T, 256],
+            gathered_kv: bf16[2048, 512], o_packed: bf16[64, D], blk_mi: f32[1024, 1],
+            blk_li: f32[1024, 1], blk_oi: f32[1024, 512], pipe: f32[32768 * 16],
+            rope_cos_il: f32[T, 64], rope_sin_signed: f32[T, 64], rope_swap_idx: i32[TM, 64],
+            o_r_pad: f32[TM, 8192],
+        )
+        let c = alloc(o_r_i8_pad: i8[TM, 8192], act_scale_dq: f32[T, 8], partials: i32[TM, 32768])
+""" + "{hc_pre}" + """\
+        @hca_rope(a.cmp_cos, a.cmp_sin, a.rope_cos, a.rope_sin, position_ids, cmp_cos_tab,
+                  cmp_sin_tab)
+        @rope_interleave(a.cmp_cos, a.cmp_cos_il, a.cmp_sin, a.cmp_sin_signed) early
+        let rms = @rms_norm(a.x_mixed, a.x_normed, attn_norm_w[layer * D : layer * D + D])
+            blocks T / 8 early
+        let fence = dummy() dep rms
+""" + fill(Q_KV_PROJ, qr="a.qr", qr_scale="a.qr_scale") + """\
+        let kv_layer = kv_flat[layer * KV_BLOCKS * 128 : (layer + 1) * KV_BLOCKS * 128, :]
+        let cmp_layer = cmp_kv_flat[layer * CMP_BLOCKS * 128 : (layer + 1) * CMP_BLOCKS * 128, :]
+        let positions = reshape(position_ids, [4, 2])
+        @hca_cache_writeback(kv_layer, meta.ori_slot_mapping, a.kv)
+
+        # Compressor (128 tokens per block): pooled, normalised, roped, cached.
+        @kv_score_proj(a.x_normed, hca_cmp_wkv[hi * 512 : hi * 512 + 512, :],
+                       hca_cmp_wgate[hi * 512 : hi * 512 + 512, :], a.kv_proj, b.score_proj, 8)
+            blocks 8 dep fence
+        let pool = @scatter_softmax_pool(
+            reshape(hca_compress_state, [1280 * 8, 1024])[hi * 512 : hi * 512 + 512, :],
+            b.pooled_kv, positions, reshape(meta.hca_state_slot_mapping, [4, 2]), a.kv_proj,
+            b.score_proj, hca_cmp_ape[hi * 128 : hi * 128 + 128, :],
+            hca_compress_state_block_table, 4, 2,
+        )
+        @rmsnorm_rope_cache_write(a.cmp_cos_il, a.cmp_sin_signed, b.pooled_kv, b.normed_kv,
+                                  reshape(hca_cmp_norm_w, [20, 512])[hi : hi + 1, :], cmp_layer,
+                                  reshape(a.cmp_out, [T, 512]), positions,
+                                  reshape(meta.hca_cmp_slot_mapping, [4, 2]), 4, 2)
+            dep pool
+
+        # The top compressed blocks by position, gathered with the window, attended.
+        @hca_cache_topk(position_ids, kv_seq_lens, b.topk_idxs)
+        @build_valid(meta.swa_indices, b.topk_idxs, b.sparse_bias) early
+        let gathered = @hca_gather_kv(b.gathered_kv, meta.swa_indices, kv_layer, b.topk_idxs,
+                                      cmp_block_table, cmp_layer)
+            blocks 32
+        let qk = @qk_pv(b.sparse_bias, b.gathered_kv, b.blk_li, b.blk_mi, b.blk_oi,
+                        reshape(a.q, [512, 512]), manual_dep(b.pipe))
+            blocks 16 early dep gathered
+        @rope_swap(b.rope_swap_idx)
+        @rope_cs(a.rope_cos, a.rope_sin, b.rope_cos_il, b.rope_sin_signed) blocks 2
+        let merge = @merge_norm(b.blk_mi, b.blk_li, b.blk_oi, attn_sink[layer * 64 : layer * 64 + 64],
+                                b.rope_cos_il, b.rope_sin_signed, b.rope_swap_idx, b.o_packed)
+            blocks 32
+""" + fill(PROJ_OUT, o_packed="b.o_packed", o_r_pad="b.o_r_pad", o_r_i8="c.o_r_i8_pad",
+           act="c.act_scale_dq", partials="c.partials", attn_out="b.attn_out", x="{x}", y="{y}")
+
+# The head: the hyper-connection streams folded into one, the final norm, and the lm head
+# split over the two ranks (hidden rows pushed to the owner of each logit row, logits
+# computed and pushed back), then the greedy sample.
+HEAD = """\
+    # ---- the head ----
+    scope {
+        let h = alloc(hidden: bf16[T, D], hidden_rows: bf16[TM, D], logits_part: f32[TM, 64640])
+        let hr = alloc(inv_rms: f32[TM, 8])
+        let streams = reshape(pre_hc_hidden_out, [T, HC * D])
+        @hc_head_rms(streams, hr.inv_rms) blocks 16
+        let mixes = @hc_head_mixes_zero(new f32[16, 16])
+        @hc_head_linear(streams, hc_head_fn, mixes.t0) blocks 16 dep mixes
+        @hc_head_reduce(hc_head_scale, hc_head_base, hr.inv_rms, mixes.t0, meta.x_head, streams)
+            blocks 8
+        @rms_norm(meta.x_head, hidden_out, final_norm_w) blocks T / 8 early
+        @lm_head_dispatch_push(hidden_out, logit_row_indices, h.hidden, lm_head_hidden_window_buf,
+                               lm_head_hidden_done_buf, rank, comm_ctx8, comm_ctx9)
+            blocks 8
+        let hidden_wait = @lm_head_dispatch_wait(hidden_out, lm_head_hidden_done_buf, rank,
+                                                 comm_ctx9)
+        @lm_head_dispatch_gather(lm_head_hidden_window_buf, h.hidden_rows, comm_ctx8)
+            blocks 8 dep hidden_wait
+        @lm_head_matmul(h.logits_part, h.hidden_rows, lm_head_weight) blocks 24
+        @lm_head_combine_push(lm_head_logits_window_buf, h.logits_part, lm_head_logits_done_buf,
+                              rank, comm_ctx10, comm_ctx11)
+            blocks 24
+        let logits_wait = @lm_head_combine_wait(h.logits_part, lm_head_logits_done_buf, rank,
+                                                comm_ctx11)
+        @lm_head_combine_gather(logits, lm_head_logits_window_buf, comm_ctx10)
+            blocks 24 dep logits_wait
+        @lm_head_signal_clear(logits, lm_head_hidden_done_buf, lm_head_logits_done_buf, comm_ctx9,
+                              comm_ctx11)
+        @lm_head_greedy_sample(logits, sampled_ids) blocks 8
     }
 """
 
@@ -377,14 +622,25 @@ class Kernels:
         return re.sub(r"@(\w+)\(", lambda m: self.copies[m.group(1)].popleft() + "(", text)
 
 
-def attn_swa(kernels: Kernels, layer: int, x: str, y: str) -> str:
-    hc_pre = fill(HC_PRE, x=x, hc="hc_attn", a="a", post="a.post", comb="a.comb")
-    return kernels.bind(fill(ATTN_SWA, hc_pre=hc_pre, layer=str(layer), x=x, y=y))
+def indent(text: str, spaces: int) -> str:
+    return "".join(" " * spaces + line if line.strip() else line
+                   for line in text.splitlines(keepends=True))
 
 
-def ffn(kernels: Kernels, layer: int, x: str, y: str, route: str) -> str:
-    hc_pre = fill(HC_PRE, x=x, hc="hc_ffn", a="f", post="manual_dep(f.post)", comb="f.comb")
-    return kernels.bind(fill(FFN, hc_pre=hc_pre, route=route, layer=str(layer), x=x, y=y))
+def hc_pre(x: str, sub: str) -> str:
+    if sub == "attn":
+        return fill(HC_PRE, x=x, hc="hc_attn", a="a", post="a.post", comb="a.comb")
+    return fill(HC_PRE, x=x, hc="hc_ffn", a="f", post="manual_dep(f.post)", comb="f.comb")
+
+
+def attn(kernels: Kernels, piece: str, x: str, y: str, **values: str) -> str:
+    return kernels.bind(fill(piece, hc_pre=hc_pre(x, "attn"), x=x, y=y, **values))
+
+
+def ffn(kernels: Kernels, layer: str, x: str, y: str, route: str, gate_tail: str,
+        epoch: str) -> str:
+    return kernels.bind(fill(FFN, hc_pre=hc_pre(x, "ffn"), route=route, layer=layer, x=x, y=y,
+                             gate_tail=gate_tail, epoch=epoch))
 
 
 def signature() -> tuple[list[str], str]:
@@ -404,15 +660,41 @@ def signature() -> tuple[list[str], str]:
 
 def program() -> str:
     table, entry = signature()
-    kernels = Kernels(table)
-    body = [
-        kernels.bind(PROLOGUE),
-        attn_swa(kernels, 0, "meta.x_hc", "meta.x_attn0"),
-        ffn(kernels, 0, "meta.x_attn0", "meta.hidden", ROUTE_HASH),
-        attn_swa(kernels, 1, "meta.hidden", "meta.x_attn1"),
-        ffn(kernels, 1, "meta.x_attn1", "meta.hidden", ROUTE_HASH),
+    k = Kernels(table)
+    gate_l01 = "f.route_scores, manual_dep(pipe.pipe)"
+    route_either = ("        if layer < 3 {\n" + indent(ROUTE_HASH, 4) + "        } else {\n"
+                    + indent(ROUTE_SORT, 4) + "        }\n")
+    layers = [
+        k.bind(PROLOGUE),
+        attn(k, ATTN_SWA, "meta.x_hc", "meta.x_attn0", layer="0"),
+        ffn(k, "0", "meta.x_attn0", "meta.hidden", ROUTE_HASH, gate_l01, ""),
+        attn(k, ATTN_SWA, "meta.hidden", "meta.x_attn1", layer="1"),
+        ffn(k, "1", "meta.x_attn1", "meta.hidden", ROUTE_HASH, gate_l01, ""),
     ]
-    return (HEADER + "\n" + "\n".join(table) + "\n\n" + entry + " {\n" + "\n".join(body)
+    pair = [
+        attn(k, ATTN_CSA, "meta.hidden", "lp.x_attn_csa", layer="2 + 2 * i", ci="i"),
+        ffn(k, "2 + 2 * i", "lp.x_attn_csa", "lp.hidden_mid", route_either,
+            "f.route_scores, f.biased_scores, manual_dep(pipe.pipe), 4, layer", "layer + 1, "),
+        attn(k, ATTN_HCA, "lp.hidden_mid", "lp.x_attn_hca", layer="3 + 2 * i", hi="i"),
+        ffn(k, "3 + 2 * i", "lp.x_attn_hca", "meta.hidden", ROUTE_SORT,
+            "f.route_scores, f.biased_scores, manual_dep(pipe.pipe), 4", "layer + 1, "),
+    ]
+    layers.append(
+        "    # ---- layers 2 .. 41: pairs of a compressed-sparse and a heavily-compressed layer ----\n"
+        "    for i in 0 .. 20 {\n"
+        "        let lp = alloc(x_attn_csa: f32[T, HC, D], x_attn_hca: f32[T, HC, D],\n"
+        "                       hidden_mid: f32[T, HC, D])\n"
+        + "\n".join(indent(piece, 4) for piece in pair) + "    }\n")
+    layers += [
+        attn(k, ATTN_CSA, "meta.hidden", "meta.x_attn_last", layer="42", ci="20"),
+        ffn(k, "42", "meta.x_attn_last", "pre_hc_hidden_out", ROUTE_SORT,
+            "f.route_scores, f.biased_scores, manual_dep(pipe.pipe)", "layer + 1, "),
+        k.bind("    # Clear the MoE signals for the next step.\n"
+               "    @moe_signal_clear(pre_hc_hidden_out, arrived_buf, data_arrived_buf,\n"
+               "                      combine_arrived_buf, comm_ctx4, comm_ctx5, comm_ctx7)\n"),
+        k.bind(HEAD),
+    ]
+    return (HEADER + "\n" + "\n".join(table) + "\n\n" + entry + " {\n" + "\n".join(layers)
             + "}\n" + CASE)
 
 
