@@ -106,17 +106,17 @@ HC_PRE = """\
         let hc1 = alloc(inv_rms: f32[TM, 1])
         let hc2 = alloc(mixes: f32[TM, 32])
         let hc3 = alloc(partials: f32[TM * 4, 32])
+        let hc_fn = {hc}_fn[layer * 24 : layer * 24 + 24, :]
         let hc_scale = {hc}_scale[layer * 3 : layer * 3 + 3]
+        let hc_base = {hc}_base[layer * 24 : layer * 24 + 24]
+        let hc_base_row = reshape({hc}_base, [43, 24])[layer : layer + 1, :]
         @hc_pre_rms(x_flat, hc1.inv_rms) blocks T / 8 early
-        @hc_pre_linear(x_flat, {hc}_fn[layer * 24 : layer * 24 + 24, :], hc3.partials, T, TM)
-            blocks TM / 16 * 4 early
+        @hc_pre_linear(x_flat, hc_fn, hc3.partials, T, TM) blocks TM / 16 * 4 early
         @hc_pre_linear_reduce(hc3.partials, hc2.mixes, TM) blocks TM / 16 early
         let hc4 = alloc(pre: f32[TM, 8])
-        @split_pre_post(hc1.inv_rms, {hc}_base[layer * 24 : layer * 24 + 24], hc2.mixes, hc4.pre,
-                        {post}, hc_scale)
+        @split_pre_post(hc1.inv_rms, hc_base, hc2.mixes, hc4.pre, {post}, hc_scale)
             blocks T / 8 early
-        @comb_sinkhorn(hc1.inv_rms, hc2.mixes, reshape({hc}_base, [43, 24])[layer : layer + 1, :],
-                       {comb}, hc_scale)
+        @comb_sinkhorn(hc1.inv_rms, hc2.mixes, hc_base_row, {comb}, hc_scale)
             blocks T / 8 early
         @mix_x(hc4.pre, {a}.x_mixed, x_flat) blocks T / 8 * 4 early
 """
@@ -157,21 +157,24 @@ Q_KV_PROJ = """\
 # The output projection: 8 groups of heads (a, quantise, b) chained in a manual scope, then
 # the activation once every group's b is done.
 PROJ_OUT = """\
+        let wo_a_l = wo_a[layer * 8 : layer * 8 + 8, :, :]
+        let wo_b_l = wo_b[layer * D : layer * D + D, :]
         let proj_b = tasks[8]
         scope manual {
             for g in 0 .. 8 {
-                let pa = @proj_a_mm({o_packed}, wo_a[layer * 8 : layer * 8 + 8, :, :], {o_r_pad},
-                                    g * 8, g, g * 1024)
+                let pa = @proj_a_mm({o_packed}, wo_a_l, {o_r_pad}, g * 8, g, g * 1024)
                     blocks 8 early dep merge
-                let q = @quant({act}, {o_r_i8}, {o_r_pad}, g * 1024, g) early dep pa
-                proj_b[g] = @proj_b_mm({partials}, {o_r_i8}, wo_b[layer * D : layer * D + D, :], 0,
-                                       g * 1024, g)
+                let q = @quant({act}, {o_r_i8}, {o_r_pad}, g * 1024, g)
+                    early dep pa
+                proj_b[g] = @proj_b_mm({partials}, {o_r_i8}, wo_b_l, 0, g * 1024, g)
                     blocks 8 early dep q
             }
         }
-        @proj_b_act(wo_b_scale[layer * D : layer * D + D], {partials}, {act}, {attn_out})
+        let wo_b_scale_l = wo_b_scale[layer * D : layer * D + D]
+        @proj_b_act(wo_b_scale_l, {partials}, {act}, {attn_out})
             blocks 8 early dep proj_b
-        @hc_post(reshape({y}, [T, HC * D]), a.post, {attn_out}, a.comb, reshape({x}, [T, HC * D]))
+        @hc_post(reshape({y}, [T, HC * D]), a.post, {attn_out}, a.comb,
+                 reshape({x}, [T, HC * D]))
             blocks T / 4 * 4
     }
 """
@@ -214,7 +217,8 @@ ATTN_SWA = """\
         let merge = @merge_norm(b.blk_mi, b.blk_li, b.blk_oi, sink, b.rope_swap_idx,
                                 b.rope_cos_il, b.rope_sin_signed, a.o_packed_heads)
             blocks 32 early dep qk, rope
-""" + fill(PROJ_OUT, o_packed="reshape(a.o_packed_heads, [64, D])", o_r_pad="b.o_r_pad",
+        let o_packed = reshape(a.o_packed_heads, [64, D])
+""" + fill(PROJ_OUT, o_packed="o_packed", o_r_pad="b.o_r_pad",
            o_r_i8="b.o_r_i8_pad", act="a.act_scale_dq", partials="a.partials",
            attn_out="a.attn_out", x="{x}", y="{y}")
 
@@ -260,51 +264,64 @@ FFN = """\
         for t0 in 0 .. gate_tokens step 8 {
             @x_norm_quant(f.xn_scale, f.x_norm_i8, f.xg, t0) early dep quant_fence
         }
-        @gate_pre_route(manual_dep(f.x_norm_scale), f.indices, f.weights, f.biased_scores, active)
+        @gate_pre_route(manual_dep(f.x_norm_scale), f.indices, f.weights, f.biased_scores,
+                        active)
         let pipe = alloc(pipe: f32[2048 * gate_tiles * 4])
-        @gate(gate_bias[layer * 64 : layer * 64 + 64], f.xg,
-              gate_w[layer * 64 : layer * 64 + 64, :], f.inv_rms, {gate_tail})
-            blocks gate_tiles * 4 early
+        let gate_bias_l = gate_bias[layer * 64 : layer * 64 + 64]
+        let gate_w_l = gate_w[layer * 64 : layer * 64 + 64, :]
+        @gate(
+            gate_bias_l, f.xg, gate_w_l, f.inv_rms, f.route_scores,
+            {gate_tail},
+        ) blocks gate_tiles * 4 early
 {route}
         # The shared expert, one tile of 16 tokens.
         for mt in 0 .. 1 {
             let s = alloc(gate: i32[16, 2048], up: i32[16, 2048], h: f32[16, 2048],
                           h_i8: i8[16, 2048], h_scale: f32[16, 8], y: i32[16, D])
-            @sh_gate_mm(f.x_norm_i8, shared_w1[layer * 2048 : layer * 2048 + 2048, :], s.gate, 0)
+            let rows = layer * 2048
+            @sh_gate_mm(f.x_norm_i8, shared_w1[rows : rows + 2048, :], s.gate, 0)
                 blocks 8 early
-            @sh_up_mm(f.x_norm_i8, shared_w3[layer * 2048 : layer * 2048 + 2048, :], s.up, 0)
+            @sh_up_mm(f.x_norm_i8, shared_w3[rows : rows + 2048, :], s.up, 0)
                 blocks 8 early
-            @sh_gate_up_act_q(manual_dep(f.x_norm_scale), s.h, s.gate, s.up,
-                              shared_w1_scale[layer * 2048 : layer * 2048 + 2048],
-                              shared_w3_scale[layer * 2048 : layer * 2048 + 2048],
-                              manual_dep(s.h_scale), s.h_i8, 0, 0)
-                blocks 4
+            @sh_gate_up_act_q(
+                manual_dep(f.x_norm_scale), s.h, s.gate, s.up,
+                shared_w1_scale[rows : rows + 2048], shared_w3_scale[rows : rows + 2048],
+                manual_dep(s.h_scale), s.h_i8, 0, 0,
+            ) blocks 4
             @sh_w2_mm(s.h_i8, shared_w2[layer * D : layer * D + D, :], s.y) blocks 16
-            @sh_w2_act(manual_dep(s.h_scale), f.sh, s.y, shared_w2_scale[layer * D : layer * D + D],
-                       0, 0)
+            @sh_w2_act(manual_dep(s.h_scale), f.sh, s.y,
+                       shared_w2_scale[layer * D : layer * D + D], 0, 0)
                 blocks 1 early
         }
 
         # Dispatch: the routing metadata, the token rows pushed to their experts' owners,
         # the wait for every owner's rows, and the gather of the rows this rank received.
-        let dmeta = @dispatch_meta(f.indices, recv_meta_buf, arrived_buf, manual_dep(r.meta_local),
-                                   r.recv_count, nt, rank, {epoch}comm_ctx0, comm_ctx4)
-            early
-        let push = @dispatch_push(f.indices, recv_x_buf, f.x_norm_i8, manual_dep(f.x_norm_scale),
-                                  f.weights, recv_aux_buf, recv_route_buf, data_arrived_buf,
-                                  nt, rank, comm_ctx1, comm_ctx2, comm_ctx3, comm_ctx5)
-            blocks 32 early
-        let wait = @dispatch_wait(f.indices, data_arrived_buf, rank, {epoch}comm_ctx5) early dep push
-        @dispatch_gather(reshape(f.recv_x, [32 * 16, D]), manual_dep(r.meta_local), recv_x_buf,
-                         recv_aux_buf, manual_dep(f.recv_scale), manual_dep(f.recv_w),
-                         recv_route_buf, manual_dep(r.recv_route), comm_ctx1, comm_ctx2, comm_ctx3)
-            blocks 32 dep wait, dmeta
+        let dmeta = @dispatch_meta(
+            f.indices, recv_meta_buf, arrived_buf, manual_dep(r.meta_local), r.recv_count, nt,
+            rank, {epoch}comm_ctx0, comm_ctx4,
+        ) early
+        let push = @dispatch_push(
+            f.indices, recv_x_buf, f.x_norm_i8, manual_dep(f.x_norm_scale), f.weights,
+            recv_aux_buf, recv_route_buf, data_arrived_buf, nt, rank, comm_ctx1, comm_ctx2,
+            comm_ctx3, comm_ctx5,
+        ) blocks 32 early
+        let wait = @dispatch_wait(f.indices, data_arrived_buf, rank, {epoch}comm_ctx5)
+            early dep push
+        @dispatch_gather(
+            reshape(f.recv_x, [32 * 16, D]), manual_dep(r.meta_local), recv_x_buf, recv_aux_buf,
+            manual_dep(f.recv_scale), manual_dep(f.recv_w), recv_route_buf,
+            manual_dep(r.recv_route), comm_ctx1, comm_ctx2, comm_ctx3,
+        ) blocks 32 dep wait, dmeta
 
         scope {
             let o = alloc(recv_y: bf16[32, 16, D], ffn_out: bf16[T, D])
             let recv_x = reshape(f.recv_x, [32 * 16, D])
             let recv_y = reshape(o.recv_y, [32 * 16, D])
             let experts = layer * 32
+            let w1 = routed_w1[experts : experts + 32, :, :]
+            let w3 = routed_w3[experts : experts + 32, :, :]
+            let w1_scale = routed_w1_scale[experts : experts + 32, :]
+            let w3_scale = routed_w3_scale[experts : experts + 32, :]
             scope {
                 let h = alloc(h_i8: i8[32 * 16, 2048], h_scale: f32[32 * 16, 1])
                 # Gate and up projections of every expert's tiles, then the activation.
@@ -312,19 +329,17 @@ FFN = """\
                     for t in 0 .. cdiv(EXPERT_ROWS, 16) {
                         let row = e * 16 + t * 16
                         scope {
-                            let x = alloc(gate: i32[16, 2048], up: i32[16, 2048], h: f32[16, 2048])
-                            @exp_gate_mm(x.gate, recv_x, routed_w1[experts : experts + 32, :, :],
-                                         row, e)
+                            let x = alloc(gate: i32[16, 2048], up: i32[16, 2048],
+                                          h: f32[16, 2048])
+                            @exp_gate_mm(x.gate, recv_x, w1, row, e)
                                 blocks 2 predicate r.recv_count[e, 0] > t * 16
-                            @exp_up_mm(x.up, recv_x, routed_w3[experts : experts + 32, :, :],
-                                       row, e)
+                            @exp_up_mm(x.up, recv_x, w3, row, e)
                                 blocks 2 predicate r.recv_count[e, 0] > t * 16
                             @exp_gate_up_act(x.h, x.gate, x.up, manual_dep(f.recv_scale),
-                                             routed_w1_scale[experts : experts + 32, :],
-                                             routed_w3_scale[experts : experts + 32, :],
-                                             r.recv_count, e, t * 16)
+                                             w1_scale, w3_scale, r.recv_count, e, t * 16)
                                 blocks 4 predicate r.recv_count[e, 0] > t * 16
-                            @exp_h_q(x.h, h.h_scale[row : row + 16, :], h.h_i8[row : row + 16, :])
+                            @exp_h_q(x.h, h.h_scale[row : row + 16, :],
+                                     h.h_i8[row : row + 16, :])
                                 predicate r.recv_count[e, 0] > t * 16
                         }
                     }
@@ -348,13 +363,14 @@ FFN = """\
             }
             # Combine: the expert outputs back to the tokens' owners, then shared + routed.
             let comb_push = @combine(manual_dep(r.meta_local), manual_dep(r.recv_route),
-                                   routed_y_buf_buf, recv_y, comm_ctx6)
+                                     routed_y_buf_buf, recv_y, comm_ctx6)
                 blocks 32
-            let cwait = @combine_wait(combine_arrived_buf, rank, {epoch}comm_ctx7) dep comb_push, push
+            let cwait = @combine_wait(combine_arrived_buf, rank, {epoch}comm_ctx7)
+                dep comb_push, push
             @shared_routed(f.sh, routed_y_buf_buf, o.ffn_out, min(nt, T), comm_ctx6)
                 blocks 8 dep cwait
-            @hc_post(reshape({y}, [T, HC * D]), manual_dep(f.post), o.ffn_out, f.comb,
-                     reshape({x}, [T, HC * D]))
+            @hc_post(reshape({y}, [T, HC * D]), manual_dep(f.post), o.ffn_out,
+                     f.comb, reshape({x}, [T, HC * D]))
                 blocks T / 4 * 4
         }
     }
@@ -369,26 +385,30 @@ ATTN_CSA = """\
         let layer = {layer}
         let ci = {ci}
         let a = alloc(
-            x_mixed: bf16[T, D], post: f32[T, HC], comb: f32[T, HC * HC], rope_cos: bf16[T, 64],
-            rope_sin: bf16[T, 64], step_cos: f32[4, 32], step_sin: f32[4, 32],
-            step_cos_il: f32[4, 64], step_sin_signed: f32[4, 64], cmp_cos: f32[4, 32],
-            cmp_sin: f32[4, 32], cmp_cos_il: f32[4, 64], cmp_sin_signed: f32[4, 64],
-            x_normed: bf16[T, D], q: bf16[T, 64, 512], kv: bf16[T, 512],
+            x_mixed: bf16[T, D], post: f32[T, HC], comb: f32[T, HC * HC],
+            rope_cos: bf16[T, 64], rope_sin: bf16[T, 64], step_cos: f32[4, 32],
+            step_sin: f32[4, 32], step_cos_il: f32[4, 64], step_sin_signed: f32[4, 64],
+            cmp_cos: f32[4, 32], cmp_sin: f32[4, 32], cmp_cos_il: f32[4, 64],
+            cmp_sin_signed: f32[4, 64], x_normed: bf16[T, D], q: bf16[T, 64, 512],
+            kv: bf16[T, 512],
         )
         let c = alloc(
             qr: i8[T, 1024], qr_scale: f32[T, 1], cmp_out: f32[4, 2, 512],
-            cmp_kv_proj: f32[TM, 1024], cmp_score_proj: f32[TM, 1024], pooled_kv: f32[TM, 512],
-            normed_kv: f32[TM, 512], idx_kv: f32[4, 2, 128], idx_score: f32[4, 2, 4096],
+            cmp_kv_proj: f32[TM, 1024], cmp_score_proj: f32[TM, 1024],
+            pooled_kv: f32[TM, 512], normed_kv: f32[TM, 512], idx_kv: f32[4, 2, 128],
+            idx_score: f32[4, 2, 4096],
             idx_topk: i32[4, 2, 4096], qr_acc: i32[TM, 8192], qr_proj: f32[T, 8192],
             qr_bf16: bf16[512, 128], rope_swap_idx_t: i32[32, 64], qh_acc: f32[512, 128],
             qr_hadamard_i8: i8[512, 128],
         )
         let d = alloc(
-            qr_hadamard_scale: f32[512, 1], weights: f32[TM, 64], weights_partial: f32[64, 64],
-            kv_proj: f32[TM, 256], score_proj: f32[TM, 256], inner_pooled_kv: f32[TM, 128],
-            inner_normed_kv: bf16[TM, 128], kv_final: f32[TM, 128], score_pipe: f32[16384 * 16],
-            attn_out: bf16[T, D], sparse_bias: f32[T, 640], cmp_sparse_indices: i32[T, 512],
-            valid_block_mask: i32[T, 5], qk_order: i32[40], qk_wcur: i32[1], blk_mi: f32[2560, 1],
+            qr_hadamard_scale: f32[512, 1], weights: f32[TM, 64],
+            weights_partial: f32[64, 64], kv_proj: f32[TM, 256], score_proj: f32[TM, 256],
+            inner_pooled_kv: f32[TM, 128], inner_normed_kv: bf16[TM, 128],
+            kv_final: f32[TM, 128], score_pipe: f32[16384 * 16], attn_out: bf16[T, D],
+            sparse_bias: f32[T, 640], cmp_sparse_indices: i32[T, 512],
+            valid_block_mask: i32[T, 5], qk_order: i32[40], qk_wcur: i32[1],
+            blk_mi: f32[2560, 1],
         )
         let b = alloc(
             blk_li: f32[2560, 1], blk_oi: f32[2560, 512], pipe: f32[32768 * 24],
@@ -397,8 +417,8 @@ ATTN_CSA = """\
             act_scale_dq: f32[T, 8], partials: i32[TM, 32768],
         )
 """ + "{hc_pre}" + """\
-        @csa_rope_step(a.rope_cos, a.rope_sin, a.step_cos, a.step_sin, position_ids, cmp_cos_tab,
-                       cmp_sin_tab)
+        @csa_rope_step(a.rope_cos, a.rope_sin, a.step_cos, a.step_sin, position_ids,
+                       cmp_cos_tab, cmp_sin_tab)
         @rope_interleave(a.step_cos, a.step_cos_il, a.step_sin, a.step_sin_signed) early
         @csa_cmp_rope(a.cmp_cos, a.cmp_sin, position_ids, cmp_cos_tab, cmp_sin_tab)
         @rope_interleave(a.cmp_cos, a.cmp_cos_il, a.cmp_sin, a.cmp_sin_signed) early
@@ -407,25 +427,29 @@ ATTN_CSA = """\
         let fence = dummy() dep rms
 """ + fill(Q_KV_PROJ, qr="c.qr", qr_scale="c.qr_scale") + """\
         let kv_layer = kv_flat[layer * KV_BLOCKS * 128 : (layer + 1) * KV_BLOCKS * 128, :]
-        let cmp_layer = cmp_kv_flat[layer * CMP_BLOCKS * 128 : (layer + 1) * CMP_BLOCKS * 128, :]
+        let cmp_rows = layer * CMP_BLOCKS * 128
+        let cmp_layer = cmp_kv_flat[cmp_rows : cmp_rows + CMP_BLOCKS * 128, :]
         let positions = reshape(position_ids, [4, 2])
         @csa_cache_writeback(kv_layer, meta.ori_slot_mapping, a.kv) blocks 1
 
         # Compressor: kv and score projections pooled into the compress state, normalised,
         # roped and written to the compressed cache.
+        let state_rows = ci * 65 * 4     # the compress state's 1365 blocks over 21 CSA layers
+        let cmp_state = reshape(csa_compress_state, [1365 * 4, 2048])
         @kv_score_proj(a.x_normed, csa_cmp_wkv[ci * 1024 : ci * 1024 + 1024, :],
                        csa_cmp_wgate[ci * 1024 : ci * 1024 + 1024, :], c.cmp_kv_proj,
                        c.cmp_score_proj)
             blocks 16 dep fence
-        @scatter_softmax_pool(reshape(csa_compress_state, [1365 * 4, 2048])[ci * 260 : ci * 260 + 260, :],
-                              c.pooled_kv, positions, reshape(meta.csa_state_slot_mapping, [4, 2]),
-                              c.cmp_kv_proj, c.cmp_score_proj, csa_cmp_ape[ci * 4 : ci * 4 + 4, :],
-                              csa_compress_state_block_table)
-        @rmsnorm_rope_cache_write(a.cmp_cos_il, a.cmp_sin_signed, c.pooled_kv, c.normed_kv,
-                                  reshape(csa_cmp_norm_w, [21, 512])[ci : ci + 1, :], cmp_layer,
-                                  reshape(c.cmp_out, [T, 512]), positions,
-                                  reshape(meta.csa_cmp_slot_mapping, [4, 2]))
-            early
+        @scatter_softmax_pool(
+            cmp_state[state_rows : state_rows + 260, :], c.pooled_kv, positions,
+            reshape(meta.csa_state_slot_mapping, [4, 2]), c.cmp_kv_proj, c.cmp_score_proj,
+            csa_cmp_ape[ci * 4 : ci * 4 + 4, :], csa_compress_state_block_table,
+        )
+        @rmsnorm_rope_cache_write(
+            a.cmp_cos_il, a.cmp_sin_signed, c.pooled_kv, c.normed_kv,
+            reshape(csa_cmp_norm_w, [21, 512])[ci : ci + 1, :], cmp_layer,
+            reshape(c.cmp_out, [T, 512]), positions, reshape(meta.csa_cmp_slot_mapping, [4, 2]),
+        ) early
 
         # Indexer query: q projected again, roped, Hadamard-rotated and quantised; its
         # per-head weights.
@@ -449,18 +473,19 @@ ATTN_CSA = """\
         @kv_score_proj(a.x_normed, csa_inner_wkv[ci * 256 : ci * 256 + 256, :],
                        csa_inner_wgate[ci * 256 : ci * 256 + 256, :], d.kv_proj, d.score_proj)
             blocks 8 dep fence
-        @scatter_softmax_pool(reshape(csa_inner_compress_state, [1365 * 4, 512])[ci * 260 : ci * 260 + 260, :],
-                              d.inner_pooled_kv, positions,
-                              reshape(meta.csa_inner_state_slot_mapping, [4, 2]), d.kv_proj,
-                              d.score_proj, csa_inner_ape[ci * 4 : ci * 4 + 4, :],
-                              csa_inner_compress_state_block_table)
-            early
+        let inner_state = reshape(csa_inner_compress_state, [1365 * 4, 512])
+        @scatter_softmax_pool(
+            inner_state[state_rows : state_rows + 260, :], d.inner_pooled_kv, positions,
+            reshape(meta.csa_inner_state_slot_mapping, [4, 2]), d.kv_proj, d.score_proj,
+            csa_inner_ape[ci * 4 : ci * 4 + 4, :], csa_inner_compress_state_block_table,
+        ) early
         @rmsnorm_rope(a.step_cos_il, a.step_sin_signed, d.inner_pooled_kv, d.inner_normed_kv,
                       reshape(csa_inner_norm_w, [21, 128])[ci : ci + 1, :])
         @kv_hadamard(d.inner_normed_kv, d.kv_final, hadamard)
         let idx_rows = ci * IDX_BLOCKS * 128
-        let idx_cache = reshape(idx_kv_cache, [1344 * 128, 128])[idx_rows : idx_rows + IDX_BLOCKS * 128, :]
-        let idx_scale = reshape(idx_kv_scale, [1344 * 128, 1])[idx_rows : idx_rows + IDX_BLOCKS * 128, :]
+        let idx_end = idx_rows + IDX_BLOCKS * 128
+        let idx_cache = reshape(idx_kv_cache, [1344 * 128, 128])[idx_rows : idx_end, :]
+        let idx_scale = reshape(idx_kv_scale, [1344 * 128, 1])[idx_rows : idx_end, :]
         @kv_and_cache_write(d.kv_final, idx_cache, reshape(c.idx_kv, [T, 128]), positions,
                             reshape(meta.csa_idx_slot_mapping, [4, 2]), idx_scale)
             early
@@ -468,24 +493,26 @@ ATTN_CSA = """\
         # Score the compressed blocks, keep the top ones, plan the sparse attention.
         let scores = reshape(c.idx_score, [T, 4096])
         let top_blocks = reshape(c.idx_topk, [T, 4096])
-        @score(kv_seq_lens, positions, c.qr_hadamard_i8, d.qr_hadamard_scale, d.weights, scores,
-               reshape(idx_block_table, [4 * 64]), idx_cache, idx_scale, manual_dep(d.score_pipe))
-            blocks 16 early
+        @score(
+            kv_seq_lens, positions, c.qr_hadamard_i8, d.qr_hadamard_scale, d.weights, scores,
+            reshape(idx_block_table, [4 * 64]), idx_cache, idx_scale, manual_dep(d.score_pipe),
+        ) blocks 16 early
         @topk(top_blocks, kv_seq_lens, positions, scores) blocks 8 early
         @kv_touch(kv_layer) early
-        let plan = @csa_slots_build_valid_qk_plan(top_blocks, reshape(position_ids, [T, 1]),
-                                                  d.cmp_sparse_indices, d.valid_block_mask,
-                                                  meta.swa_indices, d.sparse_bias, d.qk_wcur,
-                                                  d.qk_order)
+        let plan = @csa_slots_build_valid_qk_plan(
+            top_blocks, reshape(position_ids, [T, 1]), d.cmp_sparse_indices, d.valid_block_mask,
+            meta.swa_indices, d.sparse_bias, d.qk_wcur, d.qk_order,
+        ) early
+        let qk = @qk_pv(
+            b.blk_li, d.blk_mi, b.blk_oi, d.qk_order, d.sparse_bias, d.valid_block_mask,
+            reshape(position_ids, [T, 1]), meta.swa_indices, kv_layer, d.cmp_sparse_indices,
+            cmp_block_table, cmp_layer, reshape(a.q, [512, 512]), manual_dep(b.pipe),
+        ) blocks 24 early dep plan
+        @rope_cs(b.rope_swap_idx, a.rope_cos, a.rope_sin, b.rope_cos_il, b.rope_sin_signed)
             early
-        let qk = @qk_pv(b.blk_li, d.blk_mi, b.blk_oi, d.qk_order, d.sparse_bias,
-                        d.valid_block_mask, reshape(position_ids, [T, 1]), meta.swa_indices,
-                        kv_layer, d.cmp_sparse_indices, cmp_block_table, cmp_layer,
-                        reshape(a.q, [512, 512]), manual_dep(b.pipe))
-            blocks 24 early dep plan
-        @rope_cs(b.rope_swap_idx, a.rope_cos, a.rope_sin, b.rope_cos_il, b.rope_sin_signed) early
-        let merge = @merge_norm(d.blk_mi, b.blk_li, b.blk_oi, attn_sink[layer * 64 : layer * 64 + 64],
-                                b.rope_cos_il, b.rope_sin_signed, b.rope_swap_idx, b.o_packed)
+        let sink = attn_sink[layer * 64 : layer * 64 + 64]
+        let merge = @merge_norm(d.blk_mi, b.blk_li, b.blk_oi, sink, b.rope_cos_il,
+                                b.rope_sin_signed, b.rope_swap_idx, b.o_packed)
             blocks 32
 """ + fill(PROJ_OUT, o_packed="b.o_packed", o_r_pad="b.o_r_pad", o_r_i8="b.o_r_i8_pad",
            act="b.act_scale_dq", partials="b.partials", attn_out="d.attn_out", x="{x}", y="{y}")
@@ -498,11 +525,11 @@ ATTN_HCA = """\
         let layer = {layer}
         let hi = {hi}
         let a = alloc(
-            x_mixed: bf16[T, D], post: f32[T, HC], comb: f32[T, HC * HC], rope_cos: bf16[T, 64],
-            rope_sin: bf16[T, 64], cmp_cos: f32[4, 32], cmp_sin: f32[4, 32],
-            cmp_cos_il: f32[4, 64], cmp_sin_signed: f32[4, 64], x_normed: bf16[T, D],
-            q: bf16[T, 64, 512], kv: bf16[T, 512], qr: i8[T, 1024], qr_scale: f32[T, 1],
-            cmp_out: f32[4, 2, 512], kv_proj: f32[TM, 512],
+            x_mixed: bf16[T, D], post: f32[T, HC], comb: f32[T, HC * HC],
+            rope_cos: bf16[T, 64], rope_sin: bf16[T, 64], cmp_cos: f32[4, 32],
+            cmp_sin: f32[4, 32], cmp_cos_il: f32[4, 64], cmp_sin_signed: f32[4, 64],
+            x_normed: bf16[T, D], q: bf16[T, 64, 512], kv: bf16[T, 512], qr: i8[T, 1024],
+            qr_scale: f32[T, 1], cmp_out: f32[4, 2, 512], kv_proj: f32[TM, 512],
         )
         let b = alloc(
             score_proj: f32[TM, 512], pooled_kv: f32[TM, 512], normed_kv: f32[TM, 512],
@@ -512,7 +539,8 @@ ATTN_HCA = """\
             rope_cos_il: f32[T, 64], rope_sin_signed: f32[T, 64], rope_swap_idx: i32[TM, 64],
             o_r_pad: f32[TM, 8192],
         )
-        let c = alloc(o_r_i8_pad: i8[TM, 8192], act_scale_dq: f32[T, 8], partials: i32[TM, 32768])
+        let c = alloc(o_r_i8_pad: i8[TM, 8192], act_scale_dq: f32[T, 8],
+                      partials: i32[TM, 32768])
 """ + "{hc_pre}" + """\
         @hca_rope(a.cmp_cos, a.cmp_sin, a.rope_cos, a.rope_sin, position_ids, cmp_cos_tab,
                   cmp_sin_tab)
@@ -522,7 +550,8 @@ ATTN_HCA = """\
         let fence = dummy() dep rms
 """ + fill(Q_KV_PROJ, qr="a.qr", qr_scale="a.qr_scale") + """\
         let kv_layer = kv_flat[layer * KV_BLOCKS * 128 : (layer + 1) * KV_BLOCKS * 128, :]
-        let cmp_layer = cmp_kv_flat[layer * CMP_BLOCKS * 128 : (layer + 1) * CMP_BLOCKS * 128, :]
+        let cmp_rows = layer * CMP_BLOCKS * 128
+        let cmp_layer = cmp_kv_flat[cmp_rows : cmp_rows + CMP_BLOCKS * 128, :]
         let positions = reshape(position_ids, [4, 2])
         @hca_cache_writeback(kv_layer, meta.ori_slot_mapping, a.kv)
 
@@ -530,17 +559,19 @@ ATTN_HCA = """\
         @kv_score_proj(a.x_normed, hca_cmp_wkv[hi * 512 : hi * 512 + 512, :],
                        hca_cmp_wgate[hi * 512 : hi * 512 + 512, :], a.kv_proj, b.score_proj, 8)
             blocks 8 dep fence
+        let state_rows = hi * 64 * 8     # the compress state's 1280 blocks over 20 HCA layers
         let pool = @scatter_softmax_pool(
-            reshape(hca_compress_state, [1280 * 8, 1024])[hi * 512 : hi * 512 + 512, :],
+            reshape(hca_compress_state, [1280 * 8, 1024])[state_rows : state_rows + 512, :],
             b.pooled_kv, positions, reshape(meta.hca_state_slot_mapping, [4, 2]), a.kv_proj,
             b.score_proj, hca_cmp_ape[hi * 128 : hi * 128 + 128, :],
             hca_compress_state_block_table, 4, 2,
         )
-        @rmsnorm_rope_cache_write(a.cmp_cos_il, a.cmp_sin_signed, b.pooled_kv, b.normed_kv,
-                                  reshape(hca_cmp_norm_w, [20, 512])[hi : hi + 1, :], cmp_layer,
-                                  reshape(a.cmp_out, [T, 512]), positions,
-                                  reshape(meta.hca_cmp_slot_mapping, [4, 2]), 4, 2)
-            dep pool
+        @rmsnorm_rope_cache_write(
+            a.cmp_cos_il, a.cmp_sin_signed, b.pooled_kv, b.normed_kv,
+            reshape(hca_cmp_norm_w, [20, 512])[hi : hi + 1, :], cmp_layer,
+            reshape(a.cmp_out, [T, 512]), positions, reshape(meta.hca_cmp_slot_mapping, [4, 2]),
+            4, 2,
+        ) dep pool
 
         # The top compressed blocks by position, gathered with the window, attended.
         @hca_cache_topk(position_ids, kv_seq_lens, b.topk_idxs)
@@ -553,8 +584,9 @@ ATTN_HCA = """\
             blocks 16 early dep gathered
         @rope_swap(b.rope_swap_idx)
         @rope_cs(a.rope_cos, a.rope_sin, b.rope_cos_il, b.rope_sin_signed) blocks 2
-        let merge = @merge_norm(b.blk_mi, b.blk_li, b.blk_oi, attn_sink[layer * 64 : layer * 64 + 64],
-                                b.rope_cos_il, b.rope_sin_signed, b.rope_swap_idx, b.o_packed)
+        let sink = attn_sink[layer * 64 : layer * 64 + 64]
+        let merge = @merge_norm(b.blk_mi, b.blk_li, b.blk_oi, sink, b.rope_cos_il,
+                                b.rope_sin_signed, b.rope_swap_idx, b.o_packed)
             blocks 32
 """ + fill(PROJ_OUT, o_packed="b.o_packed", o_r_pad="b.o_r_pad", o_r_i8="c.o_r_i8_pad",
            act="c.act_scale_dq", partials="c.partials", attn_out="b.attn_out", x="{x}", y="{y}")
@@ -619,7 +651,25 @@ class Kernels:
             self.copies.setdefault(re.sub(r"_\d+$", "", name), deque()).append(name)
 
     def bind(self, text: str) -> str:
-        return re.sub(r"@(\w+)\(", lambda m: self.copies[m.group(1)].popleft() + "(", text)
+        """`text` with every `@name(` replaced by the next copy of `name`; lines continuing
+        a call's arguments under its parenthesis move with it."""
+        out: list[str] = []
+        column, shift, depth = -1, 0, 0
+        for line in text.splitlines(keepends=True):
+            if depth > 0:
+                if len(line) - len(line.lstrip(" ")) == column and line.strip():
+                    line = " " * (column + shift) + line.lstrip(" ")
+                depth += line.count("(") - line.count(")")
+                out.append(line)
+                continue
+            match = re.search(r"@(\w+)\(", line)
+            if match:
+                name = self.copies[match.group(1)].popleft()
+                column, shift = match.end(), len(name) - len(match.group(1)) - 1
+                line = line[:match.start()] + name + line[match.start() + len(match.group(1)) + 1:]
+                depth = line[match.start():].count("(") - line[match.start():].count(")")
+            out.append(line)
+        return "".join(out)
 
 
 def indent(text: str, spaces: int) -> str:
@@ -661,7 +711,7 @@ def signature() -> tuple[list[str], str]:
 def program() -> str:
     table, entry = signature()
     k = Kernels(table)
-    gate_l01 = "f.route_scores, manual_dep(pipe.pipe)"
+    gate_l01 = "manual_dep(pipe.pipe)"
     route_either = ("        if layer < 3 {\n" + indent(ROUTE_HASH, 4) + "        } else {\n"
                     + indent(ROUTE_SORT, 4) + "        }\n")
     layers = [
@@ -674,13 +724,13 @@ def program() -> str:
     pair = [
         attn(k, ATTN_CSA, "meta.hidden", "lp.x_attn_csa", layer="2 + 2 * i", ci="i"),
         ffn(k, "2 + 2 * i", "lp.x_attn_csa", "lp.hidden_mid", route_either,
-            "f.route_scores, f.biased_scores, manual_dep(pipe.pipe), 4, layer", "layer + 1, "),
+            "f.biased_scores, manual_dep(pipe.pipe), 4, layer", "layer + 1, "),
         attn(k, ATTN_HCA, "lp.hidden_mid", "lp.x_attn_hca", layer="3 + 2 * i", hi="i"),
         ffn(k, "3 + 2 * i", "lp.x_attn_hca", "meta.hidden", ROUTE_SORT,
-            "f.route_scores, f.biased_scores, manual_dep(pipe.pipe), 4", "layer + 1, "),
+            "f.biased_scores, manual_dep(pipe.pipe), 4", "layer + 1, "),
     ]
     layers.append(
-        "    # ---- layers 2 .. 41: pairs of a compressed-sparse and a heavily-compressed layer ----\n"
+        "    # ---- layers 2 .. 41: pairs of a compressed-sparse and a heavily-compressed layer\n"
         "    for i in 0 .. 20 {\n"
         "        let lp = alloc(x_attn_csa: f32[T, HC, D], x_attn_hca: f32[T, HC, D],\n"
         "                       hidden_mid: f32[T, HC, D])\n"
@@ -688,7 +738,7 @@ def program() -> str:
     layers += [
         attn(k, ATTN_CSA, "meta.hidden", "meta.x_attn_last", layer="42", ci="20"),
         ffn(k, "42", "meta.x_attn_last", "pre_hc_hidden_out", ROUTE_SORT,
-            "f.route_scores, f.biased_scores, manual_dep(pipe.pipe)", "layer + 1, "),
+            "f.biased_scores, manual_dep(pipe.pipe)", "layer + 1, "),
         k.bind("    # Clear the MoE signals for the next step.\n"
                "    @moe_signal_clear(pre_hc_hidden_out, arrived_buf, data_arrived_buf,\n"
                "                      combine_arrived_buf, comm_ctx4, comm_ctx5, comm_ctx7)\n"),
