@@ -58,8 +58,15 @@ def small_cases(checked: Checked) -> list[str]:
     return out
 
 
+# Its one case (the runtime test's) is far above MAX_ELEMENTS: test_record_runtime records
+# the runtime's own C++ of it and compares with the program, and test_compile_graph the edges
+# of its generated C++.
+LARGE_ONLY = {"deepseek_v4_flash_decode"}
+
+
 @pytest.mark.parametrize(("path", "dialect"), [
-    (p, d) for p in EXAMPLES for d in ("current", "v0") if expressible(p, d)],
+    (p, d) for p in EXAMPLES for d in ("current", "v0")
+    if expressible(p, d) and p.stem not in LARGE_ONLY],
     ids=lambda v: v.stem if isinstance(v, Path) else v)
 def test_example_roundtrip(path: Path, dialect: str, tmp_path: Path) -> None:
     checked = front_end(read_source(path), DIALECTS[dialect])

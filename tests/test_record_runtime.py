@@ -155,7 +155,9 @@ SAME = [("examples", "paged_attention", "paged_attention/auto.pto", c)
     ("tests/st", "dfx/args_dump", "corpus/args_dump.pto", "Default")] + [
     ("tests/st", "dfx/chip_swimlane/kernels/orchestration/chained_mix_orch.cpp",
      "corpus/chip_swimlane.pto", "Default")] + [
-    ("tests/st", "dfx/dep_gen", "corpus/dep_gen.pto", "n_65_single_overflow")]
+    ("tests/st", "dfx/dep_gen", "corpus/dep_gen.pto", "n_65_single_overflow")] + [
+    ("examples", "deepseek_v4_flash_decode", "corpus/deepseek_v4_flash_decode.pto",
+     "DecodeFwdEP2TP2")]
 
 
 @pytest.mark.parametrize(("where", "name", "example", "case"), SAME,
