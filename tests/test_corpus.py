@@ -143,6 +143,10 @@ TASKS: dict[str, dict[str, dict[str, int]]] = {
     "spmd_paged_attention": {c: {"PA": 1} for c in ("Case1", "Case2", "SmallCase1", "Small")},
     "spmd_paged_attention_highperf": {c: {"PA_HIGHPERF": 1} for c in HIGHPERF_BLOCKS},
     "chip_swimlane": {"Default": {"MATMUL_ADD": 3}},
+    # the flagged one-block producer and the sync-start consumer (8 or 4 blocks)
+    "chip_swimlane_sync_start_early_local_owner": {
+        c: {"SLOW_FLAGGED_PRODUCER_AIC": 1, "SYNC_START_CONSUMER_AIV": 1}
+        for c in ("single_scheduler_idle", "three_schedulers_idle")},
     "prefetch_async_demo": {"prefetch_copy": {"PREFETCH_COPY": 1}},
     "sdma_async_completion_demo": {"peer_fetch": {"SDMA_TGET_ASYNC": 1, "CONSUMER": 1}},
     # Case1: 256 requests of 64 blocks (one group each); Case2/3: 64 of 128 blocks (two)
@@ -322,6 +326,26 @@ def test_chained_mix_is_a_chain() -> None:
     # two TensorMap dependencies per step pair (one per workspace), one edge each
     graph = instantiate_case(_program("chip_swimlane"), "Default")
     assert _edges(graph) == {(0, 1), (1, 2)}
+
+
+def test_local_owner_is_a_flagged_producer_and_a_sync_start_cohort() -> None:
+    """The idle cases: one block of the producer with early resolve, then the consumer's
+    cohort of 8 or 4 vector blocks with sync start and one explicit dep on it, in a MANUAL
+    scope; the pending mode (which polls device memory) is refused, not approximated."""
+    checked = _program("chip_swimlane_sync_start_early_local_owner")
+    for case, blocks in (("single_scheduler_idle", 8), ("three_schedulers_idle", 4)):
+        graph = instantiate_case(checked, case)
+        assert [(t.core, t.blocks, t.sync_start, t.early_resolve, t.explicit_deps,
+                 t.scope_mode) for t in graph.tasks()] == [
+            ("aic", 1, False, True, (), "manual"), ("aiv", blocks, True, False, (0,), "manual")]
+    text = (CORPUS / "chip_swimlane_sync_start_early_local_owner.pto").read_text(
+        encoding="utf-8")
+    pending = text + "case pending { N = 1296, mode = 1, consumer_blocks = 8 }\n"
+    checked = front_end(SourceFile("local_owner.pto", pending))
+    with pytest.raises(CompileError) as exc:
+        instantiate_case(checked, "pending")
+    assert exc.value.diagnostics[0].code == "E186"
+    assert "polls device memory" in exc.value.diagnostics[0].message
 
 
 def _explicit_fanin(graph: TaskGraph) -> dict[int, set[int]]:

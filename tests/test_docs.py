@@ -70,7 +70,7 @@ NO_INLINE_EXAMPLE = {"E005", "E006", "E152", "E164", "E401", "E402", "E403", "E4
                      "E512", "E513", "E404", "E701", "W702", "W703",
                      # reported on C++ orchestrations (tests/record/ has one per code)
                      "E801", "E802", "E803", "E804", "E805", "E806", "E807", "E808", "W809",
-                     "W811"}
+                     "E810", "W811"}
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """Differential tests of the C++ front end: the C++ that pto-compile writes for a program,
 recorded, gives back the graph the .pto instantiation builds, for every example and every
-case small enough for a unit test, in both dialects, and for random programs."""
+case (the 65,792-task paged attentions included), in both dialects, and for random
+programs. One test per example, dialect and case; the C++ is built once per example and
+dialect."""
 
 from __future__ import annotations
 
-import math
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -26,9 +28,6 @@ from pto_dsl.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").rglob("*.pto"))
-# Cases whose entry tensors hold more elements than this (the 65,792-task paged-attention
-# cases) are left to pto-compile --check-roundtrip and the benchmark, to keep tests fast.
-MAX_ELEMENTS = 1 << 24
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
 
 
@@ -49,31 +48,35 @@ def roundtrip(checked: Checked, dialect: str, cpp: Path, cases: list[str]) -> di
     return out
 
 
-def small_cases(checked: Checked) -> list[str]:
+def _example_cases() -> list[tuple[Path, str, str]]:
+    """(example, dialect, case) for every example, every dialect that expresses it and
+    every case of it."""
     out = []
-    for name in case_names(checked.program):
-        values = case_values(checked, name)
-        if sum(math.prod(values.shape(t.name)) for t in checked.program.tensors) <= MAX_ELEMENTS:
-            out.append(name)
+    for path in EXAMPLES:
+        names = case_names(front_end(read_source(path)).program)
+        assert names, f"{path} has no case"
+        out += [(path, d, c) for d in ("current", "v0") if expressible(path, d) for c in names]
     return out
 
 
-# Its one case (the runtime test's) is far above MAX_ELEMENTS: test_record_runtime records
-# the runtime's own C++ of it and compares with the program, and test_compile_graph the edges
-# of its generated C++.
-LARGE_ONLY = {"deepseek_v4_flash_decode"}
-
-
-@pytest.mark.parametrize(("path", "dialect"), [
-    (p, d) for p in EXAMPLES for d in ("current", "v0")
-    if expressible(p, d) and p.stem not in LARGE_ONLY],
-    ids=lambda v: v.stem if isinstance(v, Path) else v)
-def test_example_roundtrip(path: Path, dialect: str, tmp_path: Path) -> None:
+@functools.cache
+def _built(path: Path, dialect: str, where: Path) -> tuple[Checked, record.Prepared]:
+    """The example checked for a dialect, and its generated C++ built (once per session)."""
     checked = front_end(read_source(path), DIALECTS[dialect])
-    cases = small_cases(checked)
-    assert cases
-    diffs = roundtrip(checked, dialect, tmp_path / f"{path.stem}.cpp", cases)
-    assert diffs == {name: [] for name in cases}
+    cpp = where / f"{path.parent.name}_{path.stem}.{dialect}.cpp"
+    cpp.write_text(generate(checked.program, dialect, checked.source.name), encoding="utf-8")
+    return checked, record.prepare(cpp, read_source(cpp), DIALECTS[dialect])
+
+
+@pytest.mark.parametrize(("path", "dialect", "case"), _example_cases(),
+                         ids=lambda v: f"{v.parent.name}/{v.stem}" if isinstance(v, Path)
+                         else v)
+def test_example_roundtrip(path: Path, dialect: str, case: str,
+                           tmp_path_factory: pytest.TempPathFactory) -> None:
+    checked, prepared = _built(path, dialect, tmp_path_factory.getbasetemp())
+    expected = instantiate_case(checked, case)
+    recorded = record.record(prepared, checked.program, case_values(checked, case))
+    assert differences(checked.program, expected, recorded.graph) == []
 
 
 def test_a_difference_is_found(tmp_path: Path) -> None:

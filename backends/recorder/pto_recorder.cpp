@@ -2,12 +2,13 @@
 // Written for this project. Compiled once per dialect (the dialect's directory first on the
 // include path) and linked with one orchestration source. The program loads a case (entry
 // tensors and scalars) from the file named by argv[1], runs aicpu_orchestration_entry on it
-// and writes a line-oriented trace to the file descriptor argv[2]; pto_dsl/record/trace.py
+// and writes a line-oriented trace to the file descriptor argv[2]; pto_dsl/record/replay.py
 // documents and reads the format.
 #include <csignal>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -16,6 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "aicpu/cache_maintenance.h"
 #include "pto_orchestration_api.h"
 
 #ifdef PTO_REC_DIALECT_V0
@@ -89,6 +91,12 @@ struct EntryBuffer {
     bool loaded;
     uint64_t nbytes;
 };
+// Runtime API calls that record something (submits, scopes, element reads and writes):
+// between two of them device memory does not change in a recording. The ranges
+// invalidated since the last such call, and the count of calls they belong to.
+uint64_t g_calls = 0;
+std::set<std::pair<const void *, size_t>> g_invalidated;
+uint64_t g_invalidated_at = 0;
 std::unordered_map<void *, int32_t> g_by_addr;
 std::vector<EntryBuffer> g_entry;
 
@@ -245,6 +253,10 @@ PtoRecTensor PtoRecTensor::view(const uint32_t view_shapes[], const uint32_t vie
         t.shapes[d] = view_shapes[d];
         t.rec_offsets[d] = rec_offsets[d] + view_offsets[d];
     }
+    t.start_offset = 0;
+    for (uint32_t d = 0; d < t.rec_layout_ndims; ++d) {
+        t.start_offset = t.start_offset * t.rec_layout[d] + t.rec_offsets[d];
+    }
     t.manual_dep = manual;
     return t;
 }
@@ -282,6 +294,7 @@ PtoRecTensor PtoRecTensor::reshape(const uint32_t new_shapes[], uint32_t new_ndi
     PtoRecTensor t = whole(rec_buffer, rec_addr, new_shapes, new_ndims, dtype, manual);
     t.rec_layout[0] = static_cast<uint32_t>(total / inner);
     t.rec_offsets[0] = static_cast<uint32_t>(start / inner);
+    t.start_offset = start;
     return t;
 }
 
@@ -323,6 +336,7 @@ PtoRecOutputs pto_rec_submit(PtoRecSubmit kind, const MixedKernels &mk, const Pt
                              const char *file, int line) {
     PtoRecOutputs out;
     if (g_fatal) return out;
+    ++g_calls;
     if (args.has_error) {
         pto_rec_fatal(PTO2_ERROR_INVALID_ARGS, "submit", file, line, "%s",
                       args.error_msg ? args.error_msg : "invalid task arguments");
@@ -399,6 +413,7 @@ PtoRecOutputs pto_rec_submit(PtoRecSubmit kind, const MixedKernels &mk, const Pt
 
 void pto_rec_scope_begin(PTO2ScopeMode mode, const char *file, int line) {
     if (g_fatal) return;
+    ++g_calls;
     ++g_depth;
     file_id(file);
     put(mode == PTO2ScopeMode::MANUAL ? "S M" : "S A");
@@ -408,6 +423,7 @@ void pto_rec_scope_begin(PTO2ScopeMode mode, const char *file, int line) {
 
 void pto_rec_scope_end(const char *file, int line) {
     if (g_fatal) return;
+    ++g_calls;
     if (g_depth == 0) pto_rec_invalid("scope end without an open scope", file, line);
     --g_depth;
     file_id(file);
@@ -419,6 +435,7 @@ void pto_rec_scope_end(const char *file, int line) {
 uint64_t pto_rec_get(const PtoRecTensor &t, uint32_t ndims, const uint32_t idx[], const char *file,
                      int line) {
     if (g_fatal) return 0;
+    ++g_calls;
     void *p = element_address(t, ndims, idx, "get_tensor_data of", file, line);
     uint64_t bits = 0;
     if (p != nullptr) std::memcpy(&bits, p, pto_rec_dtype_size(t.dtype));
@@ -431,12 +448,34 @@ uint64_t pto_rec_get(const PtoRecTensor &t, uint32_t ndims, const uint32_t idx[]
 void pto_rec_set(const PtoRecTensor &t, uint32_t ndims, const uint32_t idx[], uint64_t bits,
                  const char *file, int line) {
     if (g_fatal) return;
+    ++g_calls;
     void *p = element_address(t, ndims, idx, "set_tensor_data of", file, line);
     put_access('W', t, ndims, idx, file, line);
     put_u(bits);  // the value written (pto-run writes it on the simulator too)
     end_line();
     if (p != nullptr) std::memcpy(p, &bits, pto_rec_dtype_size(t.dtype));
 }
+
+// Invalidating a range again with no recording call since its last invalidation reads
+// memory a running kernel writes again: the orchestration polls it (one range or several
+// in turn), and nothing here can change it. Also after a fatal report, which stops the
+// recording but not the orchestration's own loops.
+void pto_rec_cache_invalidate(const void *addr, size_t size, const char *file, int line) {
+    if (g_invalidated_at != g_calls) {
+        g_invalidated.clear();
+        g_invalidated_at = g_calls;
+    }
+    if (!g_invalidated.emplace(addr, size).second) {
+        file_id(file);
+        put("M");
+        site(file, line);
+        put_u(size);
+        end_line();
+        stop(0);
+    }
+}
+
+void pto_rec_cache_flush(const void *, size_t, const char *, int) {}
 
 void pto_rec_unsupported(const char *what, const char *file, int line) {
     file_id(file);

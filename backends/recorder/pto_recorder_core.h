@@ -115,6 +115,7 @@ public:
     uint32_t ndims{0};
     DataType dtype{DataType::FLOAT32};
     bool manual_dep{false};
+    uint64_t start_offset{0};  // the first element's offset in the buffer, in elements
 
     int32_t rec_buffer{-1};
     uint32_t rec_layout[PTO_REC_MAX_DIMS]{};
@@ -463,6 +464,11 @@ private:
 #define LOG_INFO(fmt, ...) pto_rec_log('I', __FUNCTION__, fmt, ##__VA_ARGS__)
 #define LOG_DEBUG(fmt, ...) pto_rec_log('D', __FUNCTION__, fmt, ##__VA_ARGS__)
 #define LOG_TIMING(fmt, ...) pto_rec_log('T', __FUNCTION__, fmt, ##__VA_ARGS__)
+
+// The hint an orchestration gives inside a wait loop (a no-op here, as on the device).
+#ifndef SPIN_WAIT_HINT
+#define SPIN_WAIT_HINT() ((void)0)
+#endif
 
 // Error codes orchestrations pass to the fatal report (the runtime's numbers).
 #define PTO2_ERROR_NONE 0

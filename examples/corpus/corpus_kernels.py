@@ -287,3 +287,12 @@ def spmd_write_mix_slow(output: np.ndarray, base_cl: int, spin_iters: int, *, bl
                         block_num: int) -> None:
     del spin_iters
     spmd_write_mix(output, base_cl, block_idx=block_idx, block_num=block_num)
+
+
+# chip_swimlane_sync_start_early_local_owner.pto: a blocker block publishes 1.0 at its
+# status line, holds its core for a while, and clears the status again
+def spin_blocker(output: np.ndarray, status_base_cl: int, count: int, *, block_idx: int,
+                 block_num: int) -> None:
+    del block_num
+    if 0 <= block_idx < count:
+        output[(status_base_cl + block_idx) * 16] = 0.0

@@ -278,3 +278,12 @@ def spmd_sync_start_mix_spill(inputs: dict[str, object]) -> dict[str, np.ndarray
     for slot in range(3):
         out[(aivs + 3 * np.arange(CLUSTERS) + slot) * 16] = np.arange(CLUSTERS)
     return {"output": out, "layout": np.array([aivs, CLUSTERS], dtype=np.int32)}
+
+
+def sync_start_early_local_owner(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    """The producer's block 0 at line 0, the consumer's block b at line 1 + b."""
+    out = _f32(inputs, "output").copy()
+    blocks = int(inputs["consumer_blocks"])  # type: ignore[call-overload]
+    out[0] = 0.0
+    out[(1 + np.arange(blocks)) * 16] = np.arange(blocks)
+    return {"output": out}

@@ -2,7 +2,7 @@
 
 Writes the entry tensors (contents of those small enough to load) and scalars of a case in
 the recorder's binary case format, runs the executable in a child process with a timeout,
-and returns its trace and how it ended. It does not interpret the trace (trace.py does).
+and returns its trace and how it ended. It does not interpret the trace (replay.py does).
 """
 
 from __future__ import annotations

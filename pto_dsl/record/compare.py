@@ -10,33 +10,43 @@ are compared by id, dtype, shape and owner, not by name (C++ has no names for al
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 import numpy as np
 
 from pto_dsl import ir
 from pto_dsl.graph import Access, Task, TaskGraph
+from pto_dsl.perf import paused_gc
 
 
 def differences(program: ir.Program, expected: TaskGraph, actual: TaskGraph,
                 limit: int = 5) -> list[str]:
     """The first `limit` differences, as sentences; empty if the graphs agree."""
+    with paused_gc():  # a burst of short-lived keys over two large graphs
+        return _differences(program, expected, actual, limit)
+
+
+def _differences(program: ir.Program, expected: TaskGraph, actual: TaskGraph,
+                 limit: int) -> list[str]:
     out: list[str] = []
     if len(expected) != len(actual):
         out.append(f"{len(expected)} tasks expected, {len(actual)} recorded")
+    keys = _Keys(program)
+    want, got = _Fanin(expected), _Fanin(actual)
     for a, b in zip(expected.tasks(), actual.tasks()):
-        if _task_key(program, a) != _task_key(program, b):
-            out.append(f"task {a.id}: expected {_task_key(program, a)}, "
-                       f"recorded {_task_key(program, b)}")
-        elif _fanin(expected, a.id) != _fanin(actual, b.id):
-            out.append(f"task {a.id}: expected fanin {_fanin(expected, a.id)}, "
-                       f"recorded {_fanin(actual, b.id)}")
+        if keys.task(a) != keys.task(b):
+            out.append(f"task {a.id}: expected {_plain(keys.task(a))}, "
+                       f"recorded {_plain(keys.task(b))}")
+        elif want.of(a.id) != got.of(b.id):
+            out.append(f"task {a.id}: expected fanin {_plain(want.of(a.id))}, "
+                       f"recorded {_plain(got.of(b.id))}")
         if len(out) >= limit:
             return out
     scopes = [(s.decl.mode, s.path(), s.depth) for s in expected.scopes]
-    got = [(s.decl.mode, s.path(), s.depth) for s in actual.scopes]
-    if scopes != got:
-        out.append(f"scopes: expected {scopes[:4]}..., recorded {got[:4]}...")
+    got_scopes = [(s.decl.mode, s.path(), s.depth) for s in actual.scopes]
+    if scopes != got_scopes:
+        out.append(f"scopes: expected {scopes[:4]}..., recorded {got_scopes[:4]}...")
     reads = [(r.access.buffer.id, r.access.region, r.after_tasks, r.write)
              for r in expected.host_reads]
     got_reads = [(r.access.buffer.id, r.access.region, r.after_tasks, r.write)
@@ -47,26 +57,62 @@ def differences(program: ir.Program, expected: TaskGraph, actual: TaskGraph,
     return out[:limit]
 
 
-def _fanin(graph: TaskGraph, task: int) -> list[tuple[int, tuple[str, ...]]]:
-    """The producers in the order the runtime found them, with each edge's origins."""
-    return [(p, tuple(o.value for o in graph.origins(p, task)))
-            for p in graph.fanin_lists()[task]]
+class _Fanin:
+    """The producers of each task in the order the runtime found them, with each edge's
+    origins (enum members: equal across graphs, rendered only for a difference)."""
+
+    def __init__(self, graph: TaskGraph) -> None:
+        self.producers = graph.fanin_lists()
+        self.origins = graph.fanin_origins()
+
+    def of(self, task: int) -> list[tuple[int, tuple[Any, ...]]]:
+        origins = self.origins[task]
+        return [(p, tuple(origins[p])) for p in self.producers[task]]
 
 
-def _task_key(program: ir.Program, t: Task) -> tuple[Any, ...]:
-    kernel = program.kernels.get(t.kernel)
-    types = [p.type for p in kernel.scalar_params] if kernel else []
-    scalars = tuple(_scalar(v, types[i] if i < len(types) else "u64")
-                    for i, v in enumerate(t.scalars))
-    return (t.kernel, t.core, t.func_id, t.blocks, t.sync_start, t.ring, t.scope_mode,
-            t.scope_path,
-            tuple(_access(a) for a in t.accesses), scalars, t.explicit_deps, t.early_resolve,
-            t.predicate)
+class _Keys:
+    """What is compared of a task: kernel, core, func_id, launch, ring, scope mode and path,
+    arguments, scalars as the kernel's parameter types hold them, explicit deps, early
+    resolve, predicate. Scalar types and scope paths are looked up once each."""
+
+    def __init__(self, program: ir.Program) -> None:
+        self.program = program
+        self.types: dict[str, list[str]] = {}
+        self.paths: dict[int, tuple[int, ...]] = {}
+
+    def task(self, t: Task) -> tuple[Any, ...]:
+        types = self.types.get(t.kernel)
+        if types is None:
+            kernel = self.program.kernels.get(t.kernel)
+            types = self.types[t.kernel] = [p.type for p in kernel.scalar_params] \
+                if kernel else []
+        scalars = tuple(_scalar(v, types[i] if i < len(types) else "u64")
+                        for i, v in enumerate(t.scalars))
+        return (t.kernel, t.core, t.func_id, t.blocks, t.sync_start, t.ring, t.scope_mode,
+                self.path(t), tuple(_access(a) for a in t.accesses), scalars,
+                t.explicit_deps, t.early_resolve, t.predicate)
+
+    def path(self, t: Task) -> tuple[int, ...]:
+        if t.scope is None:
+            return ()
+        found = self.paths.get(id(t.scope))
+        if found is None:
+            found = self.paths[id(t.scope)] = t.scope.path()
+        return found
 
 
 def _access(a: Access) -> tuple[Any, ...]:
     b = a.buffer
-    return (b.id, b.dtype, b.shape, b.owner, tuple(a.region), a.tag.value, a.manual_dep)
+    return (b.id, b.dtype, b.shape, b.owner, tuple(a.region), a.tag, a.manual_dep)
+
+
+def _plain(value: Any) -> Any:
+    """A key with its enum members as their values, for a message."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (tuple, list)):
+        return type(value)(_plain(v) for v in value)
+    return value
 
 
 def _scalar(value: Any, type_name: str) -> int | float:

@@ -27,6 +27,7 @@ The trace is one event per line, fields separated by spaces (see pto_recorder.cp
     L level func text          a log line
     X f l code func | text     a fatal report;  U f l text / I f l text  unsupported / misuse
     K signal f l               killed by a signal after the call at f:l
+    M f l size                 the same device memory invalidated again: a poll
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ class Replay(SubmitChecks):
                     "B": self.buffer, "S": self.scope_begin, "E": self.scope_end,
                     "R": self.read, "W": self.write, "L": self.log, "X": self.fatal,
                     "U": self.unsupported, "I": self.invalid, "K": self.killed,
-                    "N": self.no_entry}
+                    "M": self.poll, "N": self.no_entry}
         i, count = 0, len(lines)
         while i < count:
             line = lines[i]
@@ -422,6 +423,14 @@ class Replay(SubmitChecks):
 
     def invalid(self, f: list[str]) -> None:
         self.fail("E807", f"the runtime rejects this: {' '.join(f[3:])}", int(f[1]), int(f[2]))
+
+    def poll(self, f: list[str]) -> None:
+        self.fail("E810", "orchestration polls device memory that a task writes; a recording "
+                  "runs no kernel, so the poll can never end", int(f[1]), int(f[2]),
+                  notes=(Note(f"it invalidates the same {f[3]} bytes again, with no submit, "
+                              "scope or element read or write since it last did"),),
+                  help=("record a case whose path does not wait on device memory; the graph "
+                        "up to here is not checked",))
 
     def no_entry(self, f: list[str]) -> None:
         raise CompileError([no_entry(self.main, entry_names(self.program), self.dialect)])

@@ -1,6 +1,6 @@
 // A dispatch predicate on an element that a task writes without being a producer of the
 // predicated task: in the manual scope nothing orders CONSUME after PRODUCE, so the
-// scheduler may evaluate the predicate before y[0] is written (E810).
+// scheduler may evaluate the predicate before y[0] is written (E201).
 #include <cstdint>
 
 #include "pto_orchestration_api.h"
