@@ -37,8 +37,12 @@ def _small_cases_only(text: str) -> str:
     return kept if "default case" in kept else text
 
 
+# Not fuzzed: the DeepSeek decoder (15,971 tasks on its only case, which has the runtime C++'s
+# races: pto-check exits 1 on it unmutated; tests/test_corpus.py checks it).
+LARGE = {"deepseek_v4_flash_decode.pto"}
 EXAMPLES = {p.relative_to(ROOT / "examples").as_posix(): _small_cases_only(
-    p.read_text(encoding="utf-8")) for p in sorted((ROOT / "examples").rglob("*.pto"))}
+    p.read_text(encoding="utf-8")) for p in sorted((ROOT / "examples").rglob("*.pto"))
+    if p.name not in LARGE}
 
 VOCABULARY = (
     "kernel", "entry", "case", "default", "seed", "from", "impl", "cost", "let", "for", "in",
