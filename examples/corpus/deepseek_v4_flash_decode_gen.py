@@ -72,7 +72,8 @@ HEADER = """\
 #   made with manual_dep (the C++'s create-info flag), so the runtime tracks only its
 #   creator: ffn_norm writes it, gate_pre_route reads and rewrites it (INOUT) and
 #   sh_gate_up_act_q reads it, with nothing ordering them (ffn_norm -> gate_pre_route,
-#   gate_pre_route -> sh_gate_up_act_q).
+#   gate_pre_route -> sh_gate_up_act_q). Whether the hardware's dispatch order hides it
+#   was not checked on hardware.
 # * W302 x16, harmless (each costs a fanin slot): 11 explicit deps that a creator or
 #   TensorMap edge duplicates (qk_pv on the gather, merge_norm on qk_pv and rope_cs in the
 #   window layers, qk_pv on the plan in the CSA layers, the HCA cache write on the pool,
