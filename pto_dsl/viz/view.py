@@ -186,6 +186,11 @@ def summary_view(program: ir.Program, graph: TaskGraph, findings: Findings,
     return view
 
 
+# A site's launches listed in its summary node: a site whose tasks have many (a predicate
+# on each expert's count) shows the first few and how many there are.
+MAX_LAUNCHES = 4
+
+
 def _site_node(site: ir.Site, tasks: list[Task], findings: Findings,
                critical: bool) -> VNode:
     first = tasks[0]
@@ -193,7 +198,9 @@ def _site_node(site: ir.Site, tasks: list[Task], findings: Findings,
     lines = [ranges] if ranges else []
     launches = sorted({t.launch_text for t in tasks})
     if launches != [""]:
-        lines.append("blocks" + ",".join(t or " x1" for t in launches))
+        shown = launches if len(launches) <= MAX_LAUNCHES else \
+            [*launches[:MAX_LAUNCHES - 1], f" ... ({len(launches)} kinds)"]
+        lines.append("blocks" + ",".join(t or " x1" for t in shown))
     lines.append(f"line {site.span.line}")
     total = sum(findings.costs[t.id] for t in tasks) if findings.costs else 0.0
     details = [("site", f"{site.label} at {site.span.file}:{site.span.line}:{site.span.col}"),
