@@ -74,6 +74,9 @@ class Scheduler:
         self.now = 0.0
         self.last_end = 0.0
         self.schedule: list[Span] | None = []  # None: not recorded (saves memory)
+        # dummy tasks run on no core, so they have no row in the schedule; their spans
+        # (core -1) keep the critical path's chain through them
+        self.dummy_spans: dict[int, Span] = {}
         self.completed = 0
         self.on_consumed: Callable[[TaskSlot], None] = lambda slot: None
         # --explore's adversarial schedules: tasks (by seq) held back this long once ready,
@@ -203,7 +206,11 @@ class Scheduler:
         dummies = self.ready["dummy"]
         while dummies:  # dependency-only tasks take no core: complete them at once
             slot = dummies.popleft()
-            self.complete(slot, max(self.now, slot.ready_time) + self.params.complete_ns)
+            done = max(self.now, slot.ready_time) + self.params.complete_ns
+            if self.schedule is not None:
+                self.dummy_spans[slot.seq] = Span(slot.seq, slot.tag, -1, done, done,
+                                                  slot.cp_prev)
+            self.complete(slot, done)
         sync = self.ready["sync"]
         while sync:  # sync-start tasks first, all blocks at once; until then nothing else
             slot = sync[0]
