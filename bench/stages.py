@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
-import json
 import pstats
 import statistics
 import sys
@@ -82,11 +81,9 @@ def stages(file: str, case: str, repeat: int) -> list[list[str]]:
     row("pto-graph: costs, critical path", t, "")
     t, view = cpu(lambda: summary_view(checked.program, graph, found, "bench"), repeat)
     row("pto-graph: summary view", t, f"{len(view.nodes)} nodes")
-    t, doc = cpu(lambda: deps_json.export(checked.program, graph), repeat)
-    row("deps.json: build", t, f"{len(doc['edges']):,} edge records")
-    t, text = cpu(lambda: json.dumps(doc, separators=(",", ":")), repeat)
-    row("deps.json: json.dumps", t, f"{len(text) / 1e6:.1f} MB")
-    doc = text = ""  # free them before the simulation
+    t, data = cpu(lambda: deps_json.export_bytes(checked.program, graph), repeat)
+    row("deps.json: records and text", t, f"{len(data) / 1e6:.1f} MB")
+    data = b""  # free it before the simulation
     t, _ = cpu(lambda: simulate(checked, case, SimOptions(numerics=False)), repeat)
     row("pto-run --no-numerics: simulate", t, "instantiation included")
     rows.append(["TensorMap and regions, share of instantiate", f"{_share(checked, case):.0%}",

@@ -115,47 +115,60 @@ def _check_paths(args: argparse.Namespace) -> None:
 
 
 def _view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
-          found: list[Diagnostic]) -> View:
+          findings: Findings) -> View:
     from pto_dsl.perf import paused_gc
-    from pto_dsl.viz.analysis import analyse
 
-    findings = analyse(checked.program, graph, found)
     with paused_gc():  # views of large graphs allocate much that stays alive
-        return _build_view(args, checked, graph, findings)
+        view = _build_view(args, checked, graph, findings)
+    view.notes += _notes(graph, findings)
+    return view
+
+
+def _summary(args: argparse.Namespace, graph: TaskGraph) -> bool:
+    """Whether the picture collapses (--summary, --summary-above)."""
+    mode: str = args.summary
+    above: int = args.summary_above
+    return mode == "always" or (mode == "auto" and len(graph) > above)
 
 
 def _build_view(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
                 findings: Findings) -> View:
-    from pto_dsl.graph import plural, records_text
     from pto_dsl.viz.view import full_view, summary_view
     from pto_dsl.viz.view_ends import ends_view
 
     title = f"{Path(checked.source.name).name}: entry {checked.program.name}, case {graph.case}"
-    summary = args.summary == "always" or (args.summary == "auto"
-                                           and len(graph) > args.summary_above)
-    if not summary:
-        view = full_view(graph, findings, title)
-    elif args.collapse == "ends":
-        view = ends_view(checked.program, graph, findings, title, args.keep)
-    else:
-        view = summary_view(checked.program, graph, findings, title)
-    # one line each under a picture's title: counts with the first edge unit, the critical
-    # path, the second edge unit (docs/graph.md)
-    view.notes += [f"{len(graph)} tasks, {plural(graph.edge_count(), 'dependency pair')}, "
-                   f"{len(findings.races)} races",
-                   f"critical path {len(findings.critical)} tasks (cost "
-                   f"{findings.critical_cost:g})", records_text(graph.records)]
-    return view
+    if not _summary(args, graph):
+        return full_view(graph, findings, title)
+    if args.collapse == "ends":
+        return ends_view(checked.program, graph, findings, title, args.keep)
+    return summary_view(checked.program, graph, findings, title)
+
+
+def _notes(graph: TaskGraph, findings: Findings) -> list[str]:
+    """One line each under a picture's title: counts with the first edge unit, the
+    critical path, the second edge unit (docs/graph.md)."""
+    from pto_dsl.graph import plural, records_text
+
+    return [f"{len(graph)} tasks, {plural(graph.edge_count(), 'dependency pair')}, "
+            f"{len(findings.races)} races",
+            f"critical path {len(findings.critical)} tasks (cost "
+            f"{findings.critical_cost:g})", records_text(graph.records)]
 
 
 def _write(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
            found: list[Diagnostic], info: TextIO) -> int:
     from pto_dsl.viz import graphviz
-    from pto_dsl.viz.output import render
+    from pto_dsl.viz.analysis import analyse
+    from pto_dsl.viz.output import deps_bytes, render
 
     out: Path = args.output
     fmt = out.suffix.lower()
-    view = _view(args, checked, graph, found)
+    findings = analyse(checked.program, graph, found)
+    if fmt == ".json":  # the records of the graph: no view to build, only its notes
+        stats = "; ".join(_notes(graph, findings))
+        _save(out, deps_bytes(checked.program, graph))
+        return _wrote(args, out, _summary(args, graph), stats, info)
+    view = _view(args, checked, graph, findings)
     stats = "; ".join(view.notes[-3:])
     try:
         data = render(fmt, view, checked.program, graph)
@@ -167,7 +180,12 @@ def _write(args: argparse.Namespace, checked: Checked, graph: TaskGraph,
               file=sys.stderr)
         return EXIT_UNAVAILABLE
     _save(out, data)
-    how = "one node per task" if not view.summary else "one node per submission site" \
+    return _wrote(args, out, view.summary, stats, info)
+
+
+def _wrote(args: argparse.Namespace, out: Path, summary: bool, stats: str,
+           info: TextIO) -> int:
+    how = "one node per task" if not summary else "one node per submission site" \
         if args.collapse == "sites" else f"first and last {args.keep} iterations"
     print(f"pto-graph: wrote {out} ({how}; {stats})", file=info)
     return EXIT_OK

@@ -17,7 +17,7 @@ from pto_dsl.cases import CaseValues
 from pto_dsl.diagnostics import CompileError, Note, Stage, error
 from pto_dsl.dialects import DEFAULT_DIALECT, RuntimeRules
 from pto_dsl.graph import Access, Buffer, ScopeInstance, Task, TaskGraph
-from pto_dsl.instantiate_arrays import compile_decl, compile_fatal
+from pto_dsl.instantiate_arrays import compile_copy, compile_decl, compile_fatal
 from pto_dsl.instantiate_expr import compile_expr
 from pto_dsl.instantiate_submit import compile_alloc, compile_submit
 from pto_dsl.perf import paused_gc
@@ -202,6 +202,8 @@ class Instantiator:
             return self.for_(s)
         if isinstance(s, ir.TaskArrayDecl):
             return compile_decl(s)
+        if isinstance(s, ir.CopyTaskId):
+            return compile_copy(self, s)
         if isinstance(s, ir.FatalStmt):
             return compile_fatal(self, s)
         if isinstance(s, ir.IfStmt):

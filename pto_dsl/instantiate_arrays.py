@@ -27,6 +27,20 @@ def compile_decl(s: ir.TaskArrayDecl) -> Run:
     return declare
 
 
+def compile_copy(inst: Instantiator, s: ir.CopyTaskId) -> Run:
+    """`ids[i] = t`: the element holds t's task (None, an invalid id, for `none`). The task
+    keeps the element it was submitted into, if any, for messages."""
+    slot, name, index, span = s.array.slot, s.array.name, inst.expr(s.index), s.index.span
+    value = inst.expr(s.value)
+
+    def copy(f: Frame) -> None:
+        i = index(f)
+        array = f[slot]
+        check_index(inst, name, len(array), i, span)
+        array[i] = value(f)
+    return copy
+
+
 def compile_fatal(inst: Instantiator, s: ir.FatalStmt) -> Run:
     def fatal(f: Frame) -> None:
         inst.fail("E186", f"this case reaches a fatal report: the runtime stops with code "

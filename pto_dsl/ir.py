@@ -103,7 +103,8 @@ class Var:
     ty: Ty
     span: Span
     task_var: bool = False  # holds task values / none: may be reassigned
-    mutable: bool = False  # an int declared by `let`: may be reassigned an int
+    # an int or a tensor declared by `let`: may be reassigned a value of its type
+    mutable: bool = False
 
 
 @dataclass(frozen=True)
@@ -499,8 +500,18 @@ class Predicate:
     span: Span
 
 
+@dataclass(frozen=True)
+class CopyTaskId:
+    """`ids[i] = t`: element i of a task-id array takes the task t holds (or none)."""
+
+    array: Var
+    index: Expr
+    value: Expr  # a Load of a task variable, or Const(None)
+    span: Span
+
+
 Stmt = Union[LetStmt, AssignStmt, Submit, AllocStmt, ForStmt, IfStmt, ScopeStmt,
-             TaskArrayDecl, FatalStmt, SetElement]
+             TaskArrayDecl, FatalStmt, SetElement, CopyTaskId]
 
 
 
@@ -552,6 +563,9 @@ def own_exprs(s: Stmt, inferred_guards: bool = True) -> Iterator[Expr]:
     elif isinstance(s, SetElement):
         yield s.tensor
         yield from s.indices
+        yield s.value
+    elif isinstance(s, CopyTaskId):
+        yield s.index
         yield s.value
 
 

@@ -322,7 +322,7 @@ class Lowerer:
         expr = self.expr(value)
         task_var = isinstance(expr.ty, ir.TaskTy)
         var = self.new_var(s, s.name.name, expr.ty, s.name.span, task_var=task_var)
-        var.mutable = expr.ty == ir.INT
+        var.mutable = expr.ty == ir.INT or isinstance(expr.ty, ir.TensorTy)
         self.declare(s.name, var)
         if task_var:
             self.state[var] = self.sites_of(expr)
@@ -332,15 +332,19 @@ class Lowerer:
         var = self.resolve(s.name)
         if var is None:
             return None
+        if var.mutable and isinstance(var.ty, ir.TensorTy):
+            submits = isinstance(s.value, (n.Call, n.Alloc, n.Dummy)) \
+                and lower_submit.is_submission(self, s.value)
+            return lower_host.tensor_assign(self, s, var, submits)
         if var.mutable:
             return self.int_assign(s, var)
         if not var.task_var:
             self.report(error("E111", f"'{s.name.name}' cannot be reassigned", s.name.span,
                               notes=[Note(f"'{s.name.name}' is defined here as {var.ty}",
                                           var.span)],
-                              help=("only task variables (a task or none) and integers "
-                                    "declared with 'let' can be reassigned; use a new 'let' "
-                                    "for other values",)))
+                              help=("only task variables (a task or none), integers and "
+                                    "tensors declared with 'let' can be reassigned; use a "
+                                    "new 'let' for other values",)))
             return None
         value = s.value
         if isinstance(value, (n.Call, n.Alloc, n.Dummy)) \

@@ -1,9 +1,10 @@
 """Lowering of task-id arrays and fatal reports (part of the lowering stage).
 
 `let ids = tasks[N]` declares N task ids, `ids[i] = K(...)` submits into one element,
-and `dep ids`, `dep ids[i]`, `dep ids[a:b]` name all, one or a slice of them; `fatal CODE
-"message"` is the runtime's fatal report. Bounds known here are checked here (E172); the
-others, and unassigned elements, when a case is instantiated.
+`ids[i] = t` copies the task a task variable holds into one, and `dep ids`, `dep ids[i]`,
+`dep ids[a:b]` name all, one or a slice of them; `fatal CODE "message"` is the runtime's
+fatal report. Bounds known here are checked here (E172); the others, and unassigned
+elements, when a case is instantiated.
 """
 
 from __future__ import annotations
@@ -55,15 +56,27 @@ def element_assign(lw: Lowerer, s: n.ElementAssign) -> ir.Stmt | None:
     static_bounds(lw, var.ty, index, None)
     value = s.value
     if not (isinstance(value, (n.Call, n.Dummy)) and lower_submit.is_submission(lw, value)):
-        lw.report(error("E136", "an element of a task-id array can only be assigned a kernel "
-                        "call or a dummy task", value.span,
-                        help=("the element holds the id of the task submitted here",)))
-        lw.expr(value)
-        return None
+        return copy(lw, s, var, index)
     sub = lower_submit.submission(lw, value, s.deps, None, s.span, s.launch, s.dispatch)
     assert isinstance(sub, ir.Submit)
     return ir.Submit(sub.site, sub.args, sub.deps, var, sub.span, sub.launch, index,
                      sub.early, sub.predicate)
+
+
+def copy(lw: Lowerer, s: n.ElementAssign, var: ir.Var, index: ir.Expr) -> ir.Stmt | None:
+    """`ids[i] = t`: the element takes the task a task variable holds (or `none`), as the
+    C++ copies a `PTO2TaskId` into an array."""
+    lw.no_deps(s.deps, s.value, s.launch, s.dispatch)
+    value = lw.expr(s.value)
+    if value.ty == ir.ERR:
+        return None
+    if not isinstance(value.ty, ir.TaskTy):
+        lw.report(error("E136", f"an element of a task-id array holds a task, not {value.ty}",
+                        s.value.span,
+                        help=("assign a kernel call or a dummy task (submitted here), a task "
+                              "variable or 'none'",)))
+        return None
+    return ir.CopyTaskId(var, index, value, s.span)
 
 
 def dep(lw: Lowerer, item: n.DepItem, var: ir.Var, guard: ir.Expr | None) -> ir.Dep | None:

@@ -1,5 +1,6 @@
 """Lowering of orchestration-side data access (part of the lowering stage): element
-writes `t[i, ...] = v` (set_tensor_data) and the machine's core counts as values.
+writes `t[i, ...] = v` (set_tensor_data), the machine's core counts as values, and tensor
+variables reassigned another descriptor (`x = t`).
 
 Reads `t[i, ...]` are ordinary expressions (`lower_expr`); this module only types the
 constructs that the orchestration itself performs on tensor contents and the machine.
@@ -93,3 +94,32 @@ def element_value(lw: Lowerer, dtype: str, e: n.Expr) -> ir.Expr | None:
 
 def _a(ty: ir.ScalarTy) -> str:
     return {"int": "an int", "float": "a number", "bool": "a bool"}[ty.kind]
+
+
+def tensor_assign(lw: Lowerer, s: n.Assign, var: ir.Var, submits: bool) -> ir.Stmt | None:
+    """`x = TENSOR` for a tensor declared by `let`: x names another tensor of its dtype and
+    rank from here on (the C++ assigns the descriptor), even after that tensor's scope."""
+    ty = var.ty
+    assert isinstance(ty, ir.TensorTy)
+    lw.no_deps(s.deps, s.value, s.launch, s.dispatch)
+    if submits:
+        lw.report(error("E111", f"'{var.name}' holds a tensor, not a task", s.value.span,
+                        notes=[Note(f"'{var.name}' is defined here as {ty}", var.span)],
+                        help=("declare a task variable with its own 'let'",)))
+        return None
+    expr = lw.expr(s.value)
+    if expr.ty == ir.ERR:
+        return None
+    got = expr.ty
+    if not isinstance(got, ir.TensorTy) or (got.dtype, got.rank) != (ty.dtype, ty.rank):
+        lw.report(error("E112", f"'{var.name}' is declared as {ty} and cannot take {got}",
+                        expr.span, notes=[Note(f"'{var.name}' is defined here", var.span)]))
+        return None
+    if ty.writable and not got.writable:
+        lw.report(error("E105", f"'{var.name}' is a writable tensor, and this one is "
+                        "read-only", expr.span,
+                        notes=[Note(f"'{var.name}' is defined here", var.span)],
+                        help=("declare the variable from a read-only tensor if it may hold "
+                              "one",)))
+        return None
+    return ir.AssignStmt(var, expr, s.span)

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from test_compile_support import GXX, compile_file, include_dir, syntax_check
 
-from pto_dsl import record
+from pto_dsl import pipeline, record
 from pto_dsl.cases import case_names
 from pto_dsl.codegen.cpp import generate
 from pto_dsl.diagnostics import CompileError
 from pto_dsl.dialects import DIALECTS
 from pto_dsl.graph import Origin
+from pto_dsl.lsp.index import build_index
 from pto_dsl.pipeline import case_values, check_graph, front_end, instantiate_case, read_source
 from pto_dsl.record.compare import differences
 from pto_dsl.sim.run import SimOptions, simulate
@@ -109,7 +110,9 @@ def test_static_mistakes() -> None:
     assert _codes("let ids = tasks[2]\nP(x) dep ids[1:3]") == ["E172"]
     assert _codes("let ids = tasks[2]\nP(x) dep ids[2:1]") == ["E172"]
     assert _codes("let ids = tasks[2]\nids = P(x)") == ["E111"]
-    assert _codes("let ids = tasks[2]\nids[0] = none") == ["E136"]
+    assert _codes("let ids = tasks[2]\nids[0] = 1.5") == ["E136"]
+    assert _codes("let ids = tasks[2]\nlet t = P(x)\nids[2] = t") == ["E172"]
+    assert _codes("let ids = tasks[2]\nlet t = P(x)\nids[0] = t dep t") == ["E115"]
     assert _codes("let ids = tasks[2]\nP(ids)") == ["E106"]
     assert _codes("let ids = tasks[2]\nlet k = ids[0]") == ["E109"]
     assert _codes("let t = P(x)\nt[0] = P(x)") == ["E109"]
@@ -132,7 +135,8 @@ def test_current_dialect_uses_the_runtime_array_form() -> None:
     text = compile_file(CONSTRUCT, "current")
     assert "PTO2TaskId ids[6];" in text and "std::fill_n(ids, 6, PTO2TaskId::invalid());" in text
     assert "ids[i] = rt_submit_aic_task(FUNC_P, ids_args).task_id();" in text
-    assert "last_args.set_dependencies(ids, static_cast<uint32_t>(n));" in text
+    assert "first_args.set_dependencies(ids, static_cast<uint32_t>(n));" in text
+    assert "last[0] = first.task_id();" in text
     assert "c_args.set_dependencies(last, 3);" in text
     assert 'rt_report_fatal(PTO2_ERROR_INVALID_ARGS, "%s", "n must be in 2..6, or 100% wrong");' \
         "\n        return;" in text
@@ -142,7 +146,7 @@ def test_current_dialect_uses_the_runtime_array_form() -> None:
 def test_v0_dialect_adds_each_element() -> None:
     text = compile_file(CONSTRUCT, "v0")
     assert "for (int64_t ids_i = 0; ids_i < n; ++ids_i) {\n" \
-           "            last_args.add_dep(ids[ids_i]);" in text
+           "            first_args.add_dep(ids[ids_i]);" in text
     assert "pto2_rt_report_fatal(PTO2_ERROR_INVALID_ARGS," in text
     assert "set_dependencies" not in text
 
@@ -196,3 +200,68 @@ def test_simulator_stops_at_a_fatal_report_like_the_runtime() -> None:
 def test_simulator_rejects_an_unassigned_element_like_the_runtime() -> None:
     message = _sim_error(_program().replace("dep ids[:n]", "dep ids"))
     assert "FATAL(code=5 INVALID_ARGS)" in message and "valid task id" in message
+
+
+COPIES = """
+kernel P aiv 0 (inout y: f32[4])
+kernel C aiv 1 (in x: f32[N], out y: f32[N])
+
+entry e(inout x: f32[N], out r: f32[N]) {
+    scope manual {
+        let ids = tasks[4]
+        let wide = P(x[0:4])
+        for i in 0 .. 3 {
+            ids[i] = wide
+        }
+        ids[3] = P(x[4:8])
+        C(x, r) dep ids
+    }
+}
+
+default case c { N = 8 }
+"""
+
+
+def test_a_copied_id_is_named_once_per_element_as_the_cpp_does() -> None:
+    g = graph(COPIES)
+    assert [t.kernel for t in g.tasks()] == ["P", "P", "C"]
+    assert g.task(2).explicit_deps == (0, 0, 0, 1)
+    assert g.task(0).element is None and g.task(1).element == ("ids", 3)
+    assert set(g.producers(2)) == {0, 1}
+
+
+def test_a_copied_none_is_an_unassigned_element() -> None:
+    with pytest.raises(CompileError) as err:
+        graph(COPIES.replace("ids[i] = wide", "ids[i] = none"))
+    (diag,) = err.value.diagnostics
+    assert diag.code == "E185" and "element 0" in diag.message
+
+
+def test_copies_simulate_and_record_like_submissions(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    c = checked(COPIES)
+    result = simulate(c, None, SimOptions(numerics=False))
+    assert sum(result.runtime.task_counts.values()) == 3
+    if shutil.which("g++") is None:
+        return
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for dialect in ("current", "v0"):
+        text = generate(c.program, dialect, "copies.pto")
+        assert "ids[i] = wide" in text.replace(".task_id()", "")
+        cpp = tmp_path / f"copies.{dialect}.cpp"
+        cpp.write_text(text, encoding="utf-8")
+        prepared = record.prepare(cpp, read_source(cpp), DIALECTS[dialect])
+        recorded = record.record(prepared, c.program, case_values(c, "c"))
+        assert differences(c.program, instantiate_case(c, "c"), recorded.graph) == []
+
+
+def test_the_language_server_finds_the_copies() -> None:
+    source = SourceFile("t.pto", COPIES)
+    ast = pipeline.syntax_tree(source)
+    program = pipeline.check_syntax_tree(ast, source, DIALECTS["current"]).program
+    index = build_index(ast, program)
+    found = index.at(COPIES.index("ids[i] = wide") + 1)
+    assert found is not None and found.symbol.name == "ids"
+    assert len(index.references(found.symbol)) == 4  # let, the copy, the submission, the dep
+    wide = index.at(COPIES.index("= wide") + 3)
+    assert wide is not None and wide.symbol.name == "wide"

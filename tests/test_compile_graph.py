@@ -59,6 +59,7 @@ _VIEW = re.compile(r"(\w+)\.(view|reshape)\((\w+), (\w+)")
 _DECL = re.compile(r"(?:\[\[maybe_unused\]\] )?"
                    r"(?:(?:const )?(?:int64_t|double|float|bool)|PTO2TaskId) (\w+) = (.*);$")
 _ASSIGN = re.compile(r"(\w+) = (.*);$")
+_ELEMENT = re.compile(r"(\w+)\[(.*)\] = (.*);$")  # an id copied into a task-id array
 # a CoreTaskPredicate and its fields (set up before the submit that passes it)
 _PRED_DECL = re.compile(r"CoreTaskPredicate (\w+);$")
 _PRED_FIELD = re.compile(r"(\w+)\.(operand\.\w+|op|target)(?:\[\d+\])? = (.*);$")
@@ -121,6 +122,7 @@ class Interpreter:
         self.writes: list[tuple[str, int]] = []  # element writes of entry tensors, in order
         self.arrays: dict[str, list[int]] = {}
         self.tensors: dict[str, TensorRef] = {}
+        self.tensor_names: set[str] = set()  # every descriptor declared, entry-backed or not
         self.kernels = {k.name: k.comment.split()[0] for k in model.kernels}
         self.tasks: list[Submitted] = []
         self.predicates: dict[str, dict[str, Any]] = {}
@@ -163,6 +165,9 @@ class Interpreter:
         return eval(compile(tree, "<generated>", "eval"), self.env)  # our own generated code
 
     def tensor(self, name: str, value: str) -> None:
+        """A descriptor declared or assigned: entry-backed ones are followed for reads."""
+        self.tensor_names.add(name)
+        self.tensors.pop(name, None)
         external = _EXTERNAL.search(value)
         view = _VIEW.search(value)
         if external:
@@ -217,6 +222,12 @@ class Interpreter:
                 self.tensor(tensor.group(1), tensor.group(2))
             elif _PRED_DECL.match(line) or _PRED_FIELD.match(line):
                 self.predicate(line)
+            elif (element := _ELEMENT.match(line)) is not None:
+                array = self.env[element.group(1)]
+                array[self.eval(element.group(2))] = self.eval(element.group(3))
+            elif (assign := _ASSIGN.match(line)) is not None \
+                    and assign.group(1) in self.tensor_names:  # a tensor variable reassigned
+                self.tensor(assign.group(1), assign.group(2))
             elif not line.startswith(("TensorCreateInfo", "//")) \
                     and ".set_initial_value(" not in line:  # no task-graph effect
                 match = _DECL.match(line) or _ASSIGN.match(line)

@@ -15,15 +15,17 @@ from pto_dsl.source import SourceFile
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").rglob("*.pto"))
 CONSTRUCTS = sorted((ROOT / "tests" / "compile").glob("*.pto"))
-# Examples the v0 API cannot express (dummy tasks E405, more than 16 deps per task E151, the
-# available core counts E406, early resolve E407, dispatch predicates E408): pto-compile
-# --dialect v0 refuses them with located errors, tested as such, and they have no v0 golden.
+# Examples the v0 API cannot express (more than 16 tensors per task E150, dummy tasks E405,
+# more than 16 deps per task E151, the available core counts E406, early resolve E407,
+# dispatch predicates E408, more than 64 entry tensors E152): pto-compile --dialect v0
+# refuses them with located errors, tested as such, and they have no v0 golden.
 CURRENT_ONLY = {ROOT / "examples" / "corpus" / f"{name}.pto" for name in (
     "dep_gen", "dummy_task", "fanin_lookup_perf", "available_aicore_counts", "spmd_sync_start",
     "spmd_sync_start_aiv", "spmd_sync_start_edge", "spmd_sync_start_stress",
     "predicated_dispatch", "spmd_sync_start_early_dispatch", "spmd_sync_start_mix_spill",
-    "chip_swimlane_sync_start_early_local_owner")}
-V0_REFUSALS = frozenset({"E151", "E405", "E406", "E407", "E408"})
+    "chip_swimlane_sync_start_early_local_owner", "qwen3_14b_decode",
+    "deepseek_v4_flash_decode")}
+V0_REFUSALS = frozenset({"E150", "E151", "E152", "E405", "E406", "E407", "E408"})
 GOLDEN = ROOT / "tests" / "golden" / "compile"
 
 

@@ -90,7 +90,12 @@ def test_every_tool_names_both_edge_units_alike(tmp_path: Path,
                                       "tensormap": 8}
 
 
-EXAMPLES = sorted((PA.parent / "teaching").glob("*.pto")) + sorted(PA.glob("*.pto"))
+# the corpus's dummy tasks lie on critical paths (pto-run once stopped its chain at the first
+# one, as a dependency-only task has no row in the schedule); the decoders are left out for
+# time, their critical path is the same rule on more tasks
+EXAMPLES = sorted((PA.parent / "teaching").glob("*.pto")) + sorted(PA.glob("*.pto")) + [
+    p for p in sorted((PA.parent / "corpus").glob("*.pto"))
+    if "decode" not in p.name and p.name != "scalar_data.pto"]  # (needs numerics)
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)

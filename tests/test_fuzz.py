@@ -37,8 +37,13 @@ def _small_cases_only(text: str) -> str:
     return kept if "default case" in kept else text
 
 
-EXAMPLES = {p.relative_to(ROOT / "examples").as_posix(): _small_cases_only(
-    p.read_text(encoding="utf-8")) for p in sorted((ROOT / "examples").rglob("*.pto"))}
+# The decoders' only cases have 11,166 and 15,971 tasks and the findings their headers
+# explain (E201 among them): not clean seeds, and slow to mutate; their constructs are fuzzed
+# below.
+NOT_SEEDS = {"corpus/qwen3_14b_decode.pto", "corpus/deepseek_v4_flash_decode.pto"}
+EXAMPLES = {name: _small_cases_only(p.read_text(encoding="utf-8"))
+            for p in sorted((ROOT / "examples").rglob("*.pto"))
+            if (name := p.relative_to(ROOT / "examples").as_posix()) not in NOT_SEEDS}
 
 VOCABULARY = (
     "kernel", "entry", "case", "default", "seed", "from", "impl", "cost", "let", "for", "in",
@@ -231,6 +236,12 @@ SIMPLE = st.one_of(
     # task-id arrays (ids has 4 elements) and fatal reports
     st.builds("ids[{}] = K({}, new f32[N]){}{}{}".format, INT, TENSOR, LAUNCH, DISPATCH, DEPS),
     st.builds("ids[{}] = dummy(){}".format, INT, DEPS),
+    # ids copied into elements (a task variable, none, and what is not a task)
+    st.builds("ids[{}] = {}{}".format, INT, st.sampled_from(["t", "u", "none", "1.5", "w"]),
+              st.sampled_from(["", "", " dep t"])),
+    # the tensor variable w reassigned (writable f32 tensors; read-only, other dtypes, tasks)
+    st.builds("w = {}".format, st.one_of(TENSOR, st.sampled_from(
+        ["y", "acc.m", "t.b", "x", "idx", "K(x, new f32[N])", "none"]))),
     st.builds("let @ = tasks[{}]".format, st.sampled_from(["1", "3", "0", "n", "70000"])),
     st.builds('if {} {{ fatal {} "stop" }}'.format, COND,
               st.sampled_from(["INVALID_ARGS", "EXPLICIT_ORCH_FATAL", "NO_SUCH_CODE"])),

@@ -157,7 +157,10 @@ SAME = [("examples", "paged_attention", "paged_attention/auto.pto", c)
      "corpus/chip_swimlane.pto", "Default")] + [
     ("tests/st", str(LOCAL_OWNER), f"corpus/{LOCAL_OWNER_PTO}", case)
     for case in ("single_scheduler_idle", "three_schedulers_idle")] + [
-    ("tests/st", "dfx/dep_gen", "corpus/dep_gen.pto", "n_65_single_overflow")]
+    ("tests/st", "dfx/dep_gen", "corpus/dep_gen.pto", "n_65_single_overflow")] + [
+    ("examples", "qwen3_14b_decode", "corpus/qwen3_14b_decode.pto", "StressBatch16Seq3500")] + [
+    ("examples", "deepseek_v4_flash_decode", "corpus/deepseek_v4_flash_decode.pto",
+     "DecodeFwdEP2TP2")]
 
 
 @pytest.mark.parametrize(("where", "name", "example", "case"), SAME,

@@ -249,3 +249,51 @@ def test_diff_file_missing_is_a_usage_error(tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(PA / "manual.pto"), "--diff", str(tmp_path / "none.json")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+PARTIAL_OVERLAP = """\
+kernel W aiv 0 (inout y: f32[M, C])
+kernel Rd aiv 1 (in a: f32[M, C], out w: f32[M, C])
+kernel Rw aiv 2 (in a: f32[N, C], out w: f32[M, C])
+entry e(inout t: f32[N, C], out o: f32[M, C]) {
+    W(t[0 : 8, :])
+    Rd(t[4 : 12, :], o)
+    Rw(t, o)
+}
+default case S { N = 16, C = 16, M = 8 }
+"""
+
+
+def _every_example_case(tmp_path: Path) -> list[tuple[Path, str]]:
+    from pto_dsl.cases import case_names
+
+    partial = tmp_path / "partial.pto"  # a TensorMap hit of overlap "other"
+    partial.write_text(PARTIAL_OVERLAP)
+    found = [(partial, "S")]
+    for path in sorted((ROOT / "examples").rglob("*.pto")):
+        try:
+            checked = front_end(read_source(path))
+        except Exception:
+            continue
+        found += [(path, case) for case in case_names(checked.program)  # all but the
+                  if path.parent != PA or case not in ("Case1", "Case2")]  # full-size ones
+    return found
+
+
+def test_the_fast_writer_writes_the_bytes_of_json_dumps(tmp_path: Path) -> None:
+    """`export_bytes` (what pto-graph writes) is byte for byte `json.dumps` of `export`,
+    on every example's every small case; together they have every kind of record."""
+    seen: set[str] = set()
+    for path, case in _every_example_case(tmp_path):
+        checked = front_end(read_source(path))
+        graph = instantiate_case(checked, case)
+        doc = deps_json.export(checked.program, graph)
+        general = (json.dumps(doc, separators=(",", ":")) + "\n").encode("utf-8")
+        assert deps_json.export_bytes(checked.program, graph) == general, (path, case)
+        seen |= {e["source"] + e.get("overlap", "") for e in doc["edges"]}  # type: ignore[attr-defined, operator]
+        seen |= {a["type"] for t in doc["tasks"] for a in t["args"]}  # type: ignore[attr-defined, index]
+        seen |= {f"early {t['early_dispatch']}" for t in doc["tasks"]}  # type: ignore[attr-defined, index]
+        seen |= {t["scope"] for t in doc["tasks"]}  # type: ignore[attr-defined, index]
+    assert seen >= {"explicit", "creator", "tensormapcovered", "tensormapother", "INPUT",
+                    "INOUT", "OUTPUT", "OUTPUT_EXISTING", "early True", "early False",
+                    "auto", "manual"}, seen

@@ -335,5 +335,13 @@ def declare_named(ctx: Ctx, e: ir.Expr, name: str) -> TensorInfo:
     return TensorInfo(name, found.dims)
 
 
+def declare_variable(ctx: Ctx, e: ir.Expr, name: str, rank: int) -> TensorInfo:
+    """A `let` tensor that is reassigned later: a descriptor of its own (a copy) whose sizes
+    are read from it, since they may change with the tensor it holds."""
+    found = tensor(ctx, e, name)
+    ctx.setup.append(f"{ctx.dialect.tensor_type} {name} = {found.name};")
+    return TensorInfo(name, tuple(f"{name}.shapes[{k}]" for k in range(rank)))
+
+
 def _list(ctx: Ctx, items: tuple[str, ...]) -> str:
     return ", ".join(u32(ctx, i) for i in items)

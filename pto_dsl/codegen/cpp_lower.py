@@ -153,6 +153,9 @@ class _Lowerer:
     def stmt(self, s: ir.Stmt) -> Node:
         if isinstance(s, ir.LetStmt):
             return self.let(s)
+        if isinstance(s, ir.AssignStmt) and isinstance(s.var.ty, ir.TensorTy):
+            name, value = self.ctx.namer.var(s.var), cx.tensor(self.ctx, s.value, "value").name
+            return Code(self.ctx.origin(s.span), (*self.ctx.take_setup(), f"{name} = {value};"))
         if isinstance(s, ir.AssignStmt) and not s.var.task_var:  # an int accumulated
             name, value = self.ctx.namer.var(s.var), cx.scalar(self.ctx, s.value)
             return Code(self.ctx.origin(s.span), (*self.ctx.take_setup(), f"{name} = {value};"))
@@ -175,6 +178,9 @@ class _Lowerer:
             return Code(self.ctx.origin(s.span), (*self.ctx.take_setup(), text))
         if isinstance(s, ir.TaskArrayDecl):
             return cpp_arrays.declare(self.ctx, s)
+        if isinstance(s, ir.CopyTaskId):
+            text = f"{cpp_arrays.element(self.ctx, s.array, s.index)} = {self.task_id(s.value)};"
+            return Code(self.ctx.origin(s.span), (*self.ctx.take_setup(), text))
         if isinstance(s, ir.FatalStmt):
             return cpp_arrays.fatal(self.ctx, s)
         mode = "PTO2ScopeMode::MANUAL" if s.scope.manual else ""
@@ -187,6 +193,12 @@ class _Lowerer:
         origin = ctx.origin(s.span)
         if var in self.uses.folded_lets:
             return self._folded(s, name)
+        if isinstance(var.ty, ir.TensorTy) and var in self.uses.reassigned:
+            ctx.tensors[id(var)] = cx.declare_variable(ctx, s.value, name, var.ty.rank)
+            lines = list(ctx.take_setup())
+            if var not in self.uses.loaded_vars():
+                lines[-1] = "[[maybe_unused]] " + lines[-1]
+            return Code(origin, tuple(lines))
         if isinstance(var.ty, ir.TensorTy):
             ctx.tensors[id(var)] = cx.declare_named(ctx, s.value, name)
             lines = list(ctx.take_setup())

@@ -128,7 +128,8 @@ def _fold_reshapes(program: ir.Program, uses: Uses) -> None:
     lets: dict[ir.Var, list[ir.Var]] = {}
     for s in program.body:
         if (isinstance(s, ir.LetStmt) and isinstance(s.value, ir.Reshape)
-                and isinstance(s.value.tensor, ir.Load) and s.value.tensor.var in entries):
+                and isinstance(s.value.tensor, ir.Load) and s.value.tensor.var in entries
+                and s.var not in uses.reassigned):
             lets.setdefault(s.value.tensor.var, []).append(s.var)
     for entry, folded in lets.items():
         if uses.loads.get(entry, 0) == len(folded):

@@ -110,6 +110,8 @@ def _statement_names(stmt: ir.Stmt, program: ir.Program, sym: Callable[[ir.Var, 
         sym(stmt.var, "loop")
     elif isinstance(stmt, ir.TaskArrayDecl):
         sym(stmt.var, "let")
+    elif isinstance(stmt, ir.CopyTaskId):
+        out.append(Occurrence(_name_at(stmt.span, stmt.array.name), sym(stmt.array, "let")))
     if isinstance(stmt, ir.Submit):
         for dep in stmt.deps:
             if not dep.inferred:

@@ -182,6 +182,23 @@ class Arg:
         self.deps: list[int] = []
         self.error: str | None = None
 
+    @classmethod
+    def of(cls, limits: ArgLimits, tags: list[TensorArgType],
+           tensors: list[Tensor | TensorCreateInfo], scalars: list[int | float | bool],
+           deps: list[int]) -> Arg:
+        """`Arg(limits)`, then `add_tensors`, `add_scalar` and `add_dep` in that order: at
+        once when every count is within its limit (the lists are taken, not copied), else
+        call by call, latching the first misuse's message."""
+        arg = cls(limits)
+        if len(tensors) <= limits.tensors and len(scalars) <= limits.scalars \
+                and (limits.deps is None or len(deps) <= limits.deps):
+            arg.tensors, arg.tags, arg.scalars, arg.deps = tensors, list(tags), scalars, deps
+        else:
+            arg.add_tensors(tags, tensors)
+            arg.add_scalar(*scalars)
+            arg.add_dep(*deps)
+        return arg
+
     def _latch(self, message: str) -> None:
         if self.error is None:
             self.error = message

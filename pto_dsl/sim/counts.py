@@ -26,7 +26,7 @@ class EdgeCounts:
 
     def submit(self) -> None:
         """A new consumer: its submit names producers afresh."""
-        self._named = set()
+        self._named.clear()
 
     def name(self, producer_id: int, origin: str, wired: bool) -> None:
         """The current submit names a producer (`wired`: the runtime links it)."""

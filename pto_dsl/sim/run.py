@@ -81,7 +81,9 @@ class SimResult:
     def critical_path(self) -> list[ScheduleRow]:
         """The tasks of the longest chain of kernel times, first to last (needs the
         schedule record)."""
-        spans = {s.seq: s for s in self.runtime.sched.schedule or ()}
+        sched = self.runtime.sched
+        spans = {s.seq: s for s in sched.schedule or ()}
+        spans.update(sched.dummy_spans)  # a chain may pass through dependency-only tasks
         chain: list[Span] = []
         seq = self.runtime.critical_end
         while seq in spans:
@@ -96,7 +98,8 @@ class SimResult:
         tag = span.tag
         label = tag.label if isinstance(tag, TaskTag) else str(tag)
         kernel = tag.site.label if isinstance(tag, TaskTag) else "?"
-        return ScheduleRow(span.seq, label, kernel, self.runtime.sched.core_names[span.core],
+        core = self.runtime.sched.core_names[span.core] if span.core >= 0 else "none"
+        return ScheduleRow(span.seq, label, kernel, core,
                            span.start / 1e3, span.end / 1e3)
 
 

@@ -89,6 +89,8 @@ class Runtime:
         self.tmap = RuntimeTensorMap(params.rings, lambda r: self.rings[r].last_alive,
                                      classifier(rules.overlap), rules.lookup_count)
         self._storage: dict[int, int] = {}  # runtime output address -> its elements
+        self._sizes: dict[tuple[tuple[int, ...], str], int] = {}  # an output's aligned bytes
+        self._regions: dict[tuple[int, ...], Region] = {}  # a whole output's region
         executor = Numerics(self.memory, self.kernels) if numerics else None
         self.sched = Scheduler(params, self.rings, executor, rng)
         if numerics:
@@ -221,21 +223,32 @@ class Runtime:
 
     def _aligned(self, infos: Sequence[TensorCreateInfo]) -> list[int]:
         """Each output's size in the task's packed buffer: 1024-B aligned (runtime-model.md)."""
-        align = self.params.output_align
-        return [(i.nbytes + align - 1) // align * align for i in infos]
+        sizes = self._sizes
+        out = []
+        for i in infos:
+            key = (i.shapes, i.dtype)
+            size = sizes.get(key)
+            if size is None:
+                align = self.params.output_align
+                size = sizes[key] = (i.nbytes + align - 1) // align * align
+            out.append(size)
+        return out
 
     def _materialize(self, slot: TaskSlot, infos: Sequence[TensorCreateInfo],
                      aligned: Sequence[int]) -> list[Tensor]:
         """Each output at its place in the task's packed buffer, owned by the task."""
         addr = self.rings[slot.ring].base + slot.heap_end - sum(aligned)
         outputs: list[Tensor] = []
-        task_id, numerics = slot.task_id, self.numerics
+        task_id, numerics, regions = slot.task_id, self.numerics, self._regions
+        storage, reused = self._storage, self.tmap.reused
         for info, size in zip(infos, aligned):
             shape = info.shapes
-            region = Region(shape, (0,) * len(shape), shape)
+            region = regions.get(shape)
+            if region is None:  # one (immutable) region per output shape
+                region = regions[shape] = Region(shape, (0,) * len(shape), shape)
             outputs.append(Tensor(addr, info.dtype, region, task_id, info.manual_dep))
-            self._storage[addr] = size // dtype_size(info.dtype)
-            self.tmap.reused(addr)
+            storage[addr] = size // dtype_size(info.dtype)
+            reused(addr)
             if numerics:
                 self.memory.allocate(addr, info.dtype, region.numel, task_id,
                                      info.initial_value)
@@ -288,7 +301,7 @@ class Runtime:
     def submit_task(self, kernels: MixedKernels, args: Arg,
                     tag: object = None, dummy: bool = False) -> TaskOutputTensors:
         """`tag` labels the task in traces (the model's addition; not a runtime argument)."""
-        if self.is_fatal():
+        if self.fatal_code:  # is_fatal(), inline: once per submit
             return EMPTY_RESULT
         started = self.orch_time
         if args.error is not None:
@@ -305,7 +318,8 @@ class Runtime:
         if not dummy and not self._launch_ok(kind.shape or "", args):
             return EMPTY_RESULT
         tags = args.tags
-        infos = [t for t, tag_ in zip(args.tensors, tags) if tag_ is OUTPUT]
+        infos = [t for t, tag_ in zip(args.tensors, tags) if tag_ is OUTPUT] \
+            if OUTPUT in tags else []
         aligned = self._aligned(infos)  # type: ignore[arg-type]
         slot = self._prepare(aligned, tag)
         if slot is None:

@@ -50,6 +50,10 @@ class Span(NamedTuple):
 
 
 class Scheduler:
+    # one-core shapes dispatched in ready order without copying the idle queues (no
+    # --explore); tests/test_sim_fast.py turns it off to compare with the general loop
+    fast_dispatch = True
+
     def __init__(self, params: Params, rings: list[Ring], executor: Executor | None,
                  rng: random.Random | None) -> None:
         self.params, self.rings, self.executor, self.rng = params, rings, executor, rng
@@ -70,6 +74,9 @@ class Scheduler:
         self.now = 0.0
         self.last_end = 0.0
         self.schedule: list[Span] | None = []  # None: not recorded (saves memory)
+        # dummy tasks run on no core, so they have no row in the schedule; their spans
+        # (core -1) keep the critical path's chain through them
+        self.dummy_spans: dict[int, Span] = {}
         self.completed = 0
         self.on_consumed: Callable[[TaskSlot], None] = lambda slot: None
         # --explore's adversarial schedules: tasks (by seq) held back this long once ready,
@@ -199,7 +206,11 @@ class Scheduler:
         dummies = self.ready["dummy"]
         while dummies:  # dependency-only tasks take no core: complete them at once
             slot = dummies.popleft()
-            self.complete(slot, max(self.now, slot.ready_time) + self.params.complete_ns)
+            done = max(self.now, slot.ready_time) + self.params.complete_ns
+            if self.schedule is not None:
+                self.dummy_spans[slot.seq] = Span(slot.seq, slot.tag, -1, done, done,
+                                                  slot.cp_prev)
+            self.complete(slot, done)
         sync = self.ready["sync"]
         while sync:  # sync-start tasks first, all blocks at once; until then nothing else
             slot = sync[0]
@@ -213,8 +224,14 @@ class Scheduler:
             self._stage_early()
 
     def _dispatch_shapes(self) -> None:
+        ready, one_core = self.ready, self.rng is None and self.fast_dispatch
         for shape in ("mix", "aic", "aiv"):
-            queue = self.ready[shape]
+            queue = ready[shape]
+            if not queue:
+                continue
+            if one_core and shape != "mix":
+                self._dispatch_in_order(queue, self.idle[shape])
+                continue
             while queue:
                 i = self._pick(queue)
                 slot = queue[i]
@@ -225,11 +242,26 @@ class Scheduler:
                 if slot.blocks_left == 0:
                     del queue[i]
 
+    def _dispatch_in_order(self, queue: deque[TaskSlot], idle: deque[int]) -> None:
+        """The loop of `_dispatch_shapes` for a one-core shape in ready order (no
+        --explore): the head task's blocks take the longest idle cores, as `_places`
+        picks them and `_take` starts them, without copying the idle queue."""
+        while queue and idle:
+            slot = queue[0]
+            for _ in range(min(slot.blocks_left, len(idle))):
+                self._start(slot, [idle.popleft()])
+            if slot.blocks_left == 0:
+                if slot.early and slot.fanout:
+                    self._propagate(slot)  # fully published: consumers may be staged
+                queue.popleft()
+
     def _start(self, slot: TaskSlot, cores: list[int], at: float | None = None) -> None:
         """Start one block of `slot` on `cores` (a task of one block: the whole task); at
         `at` for a block staged earlier, else when its thread has dispatched it."""
         if at is None:
-            thread = self.cluster_of(cores[0]) % len(self.thread_clock)
+            core, n = cores[0], self.n_clusters  # cluster_of, inline: once per block
+            thread = (core if core < n else (core - n) // self.params.aiv_per_cluster) \
+                % len(self.thread_clock)
             start = self.now
             if slot.ready_time > start:
                 start = slot.ready_time

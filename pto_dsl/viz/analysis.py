@@ -99,7 +99,7 @@ def task_costs(program: ir.Program, graph: TaskGraph) -> list[float]:
             out.append(0.0)
             continue
         accesses = task.edge_accesses
-        key = (task.kernel, task.scalars, *(acc.region.sizes for acc in accesses))
+        key = (task.kernel, task.scalars, *[acc.region.sizes for acc in accesses])
         cost = cache.get(key)
         if cost is None:
             cost = cache[key] = fn(accesses, task.scalars)
@@ -121,9 +121,9 @@ def critical_path(graph: TaskGraph, costs: list[float]) -> tuple[list[int], floa
                 start, via = finish[p], p
         finish[t] = start + costs[t]
         best_pred[t] = via
-    if not costs:
+    end = max(range(len(costs)), key=lambda t: (finish[t], -t), default=-1)
+    if end == -1 or finish[end] == 0.0:  # no kernel work (only dummy and alloc tasks)
         return [], 0.0
-    end = max(range(len(costs)), key=lambda t: (finish[t], -t))
     path = [end]
     while best_pred[path[-1]] != -1:
         path.append(best_pred[path[-1]])

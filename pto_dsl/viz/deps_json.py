@@ -12,6 +12,8 @@ synthetic, deterministic one.
 from __future__ import annotations
 
 import functools
+import json
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,12 +32,16 @@ FLAGS = {Origin.EXPLICIT: ["wait", "retain"], Origin.CREATOR: ["wait", "retain"]
          Origin.TENSORMAP: ["wait"]}
 OVERLAP = {Overlap.COVERED: "covered", Overlap.OTHER: "other"}
 OUTPUT_TYPE = Tag.OUTPUT.value
+OUTPUT = Tag.OUTPUT
 TYPE = {tag: tag.value for tag in Tag}  # an enum's .value is a slow property lookup
 SOURCE = {origin: origin.value for origin in Origin}
 LOOKED_UP = (Tag.INPUT, Tag.INOUT)  # Step B
 REGISTERED = (Tag.INOUT, Tag.OUTPUT_EXISTING)  # Step 4
 
 Json = dict[str, Any]
+# one edge record before it is written: producer, argument (-1: an explicit dep), the
+# consumer's access (None: explicit), the TensorMap entry hit and its overlap (None: creator)
+Record = tuple[int, int, Access | None, Entry | None, Overlap | None]
 
 
 def task_ids(graph: TaskGraph) -> list[int]:
@@ -59,10 +65,7 @@ def fnv1a_tensor_id(addr: int, version: int) -> int:
 
 
 def _numel(shape: tuple[int, ...]) -> int:
-    total = 1
-    for d in shape:
-        total *= d
-    return total
+    return math.prod(shape)
 
 
 def buffer_numel(buf: Buffer) -> int:
@@ -139,18 +142,16 @@ class _Exporter:
                 "kernel_ids": self.kernel_ids(task.site),
                 "block_num": 1, "args": args}
 
-    def edges(self, task: Task, tmap: TensorMap) -> Iterator[Json]:
+    def records(self, task: Task, tmap: TensorMap) -> Iterator[Record]:
         """The records of one consumer in the replay's order: explicit deps (step 1), then
         per argument its creator (step A) unless the producer already has a record here,
         and every TensorMap hit (step B), newest entry first; then its writes enter the
         map (step 4). Manual-scope submits take no step A, B or 4."""
-        succ = str(self.ids[task.id])
         seen: set[int] = set()
         for p in task.explicit_deps:
             if p not in seen:
                 seen.add(p)
-                yield {"pred": str(self.ids[p]), "succ": succ, "arg": -1,
-                       "source": "explicit", "flags": FLAGS[Origin.EXPLICIT]}
+                yield p, -1, None, None, None
         if task.in_manual:
             return
         for i, acc in enumerate(task.edge_accesses):
@@ -159,38 +160,40 @@ class _Exporter:
             owner = acc.buffer.owner
             if owner is not None and owner not in seen:
                 seen.add(owner)
-                yield self._row(owner, succ, i, acc, Origin.CREATOR)
+                yield owner, i, acc, None, None
             if acc.tag in LOOKED_UP and not acc.manual_dep:
                 hits = tmap.hits(acc.buffer, acc.region, acc.tag is Tag.INOUT)
                 for entry, overlap in sorted(hits, key=lambda h: -h[0].producer):
                     seen.add(entry.producer)
-                    yield self._tensormap_row(entry, overlap, succ, i, acc)
+                    yield entry.producer, i, acc, entry, overlap
         for acc in task.edge_accesses:
             if acc.tag in REGISTERED and not acc.manual_dep:
                 tmap.insert(acc.buffer, acc.region, task.id)
 
-    def _row(self, pred: int, succ: str, arg: int, acc: Access, origin: Origin) -> Json:
+    def row(self, succ: str, record: Record) -> Json:
+        """One record as deps.json's edge object."""
+        pred, arg, acc, entry, overlap = record
+        origin = Origin.EXPLICIT if acc is None else Origin.CREATOR if entry is None \
+            else Origin.TENSORMAP
         row: Json = {"pred": str(self.ids[pred]), "succ": succ, "arg": arg,
                      "source": SOURCE[origin], "flags": FLAGS[origin]}
-        if origin is Origin.TENSORMAP:
-            row["overlap"] = "other"  # set by the caller; kept here for the field order
+        if acc is None:
+            return row
+        if entry is not None:
+            # the lookup's own status: "covered" when the consumer's slice contains the
+            # producer's (the runtime's check_overlap; dep-gen.md's prose says the reverse,
+            # but the replay writes this status)
+            assert overlap is not None
+            row["overlap"] = OVERLAP[overlap]
         row["tensor_id"] = self.tensor_id(acc.buffer)
         row["consumer_dtype"] = DTYPE_INFO[acc.buffer.dtype][0]
         shape, start, strides = _geometry(acc.region)
         row.update({"consumer_shape": shape, "consumer_start_offset": start,
                     "consumer_strides": strides})
-        return row
-
-    def _tensormap_row(self, entry: Entry, overlap: Overlap, succ: str, arg: int,
-                       acc: Access) -> Json:
-        row = self._row(entry.producer, succ, arg, acc, Origin.TENSORMAP)
-        # the lookup's own status: "covered" when the consumer's slice contains the
-        # producer's (the runtime's check_overlap; dep-gen.md's prose says the reverse,
-        # but the replay writes this status)
-        row["overlap"] = OVERLAP[overlap]
-        shape, start, strides = _geometry(entry.region)
-        row.update({"producer_shape": shape, "producer_start_offset": start,
-                    "producer_strides": strides})
+        if entry is not None:
+            shape, start, strides = _geometry(entry.region)
+            row.update({"producer_shape": shape, "producer_start_offset": start,
+                        "producer_strides": strides})
         return row
 
 
@@ -201,9 +204,104 @@ def export(program: ir.Program, graph: TaskGraph) -> Json:
     tmap = TensorMap(graph.rules.overlap)  # the target's own overlap test
     tasks: list[Json] = []
     edges: list[Json] = []
+    ids = ex.ids
     for task in graph.tasks():
         if task.core != "alloc":
             tasks.append(ex.task(task))
-        edges.extend(ex.edges(task, tmap))
+        succ = str(ids[task.id])
+        edges.extend(ex.row(succ, record) for record in ex.records(task, tmap))
     return {"tasks": tasks, "tensors": list(ex.tensors.values()), "edges": edges}
 
+
+def export_bytes(program: ir.Program, graph: TaskGraph) -> bytes:
+    """`export` as the bytes `json.dumps(export(...), separators=(",", ":")) + "\\n"`
+    gives, written straight from the records: no dict per task, argument and edge.
+    Every string it writes is ASCII without characters JSON escapes (decimal ids, the
+    fixed names of tags, sources, dtypes and scopes), so it needs no escaping;
+    `tests/test_viz_deps.py` pins it to `json.dumps` of `export`."""
+    ex = _Exporter(program, graph)
+    text = _Text(ex)
+    tmap = TensorMap(graph.rules.overlap)
+    tasks: list[str] = []
+    edges: list[str] = []
+    ids, row = ex.ids, text.row
+    for task in graph.tasks():
+        if task.core != "alloc":
+            tasks.append(text.task(task))
+        succ = f'"succ":"{ids[task.id]}","arg":'
+        edges.extend([row(succ, record) for record in ex.records(task, tmap)])
+    tensors = json.dumps(list(ex.tensors.values()), separators=(",", ":"))
+    return "".join(['{"tasks":[', ",".join(tasks), '],"tensors":', tensors, ',"edges":[',
+                    ",".join(edges), "]}\n"]).encode("ascii")
+
+
+def _ints(values: list[int]) -> str:
+    return "[" + ",".join([str(v) for v in values]) + "]"
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _geometry_text(region: Region) -> tuple[str, str, str]:
+    """`_geometry` as JSON values: the shape, the start offset and the strides."""
+    shape, start, strides = _geometry(region)
+    return _ints(shape), start, _ints(strides)
+
+
+class _Text:
+    """The JSON text of tasks and records; per site, per buffer and per region cached."""
+
+    def __init__(self, ex: _Exporter) -> None:
+        self.ex = ex
+        self._task_head: dict[tuple[int, bool, bool], str] = {}
+        self._buffers: dict[int, str] = {}
+
+    def buffer(self, buf: Buffer) -> str:
+        """`"tensor_id":...,"dtype":...` of a buffer (`tensor_id` names it when new)."""
+        found = self._buffers.get(buf.id)
+        if found is None:
+            found = self._buffers[buf.id] = (f'"tensor_id":"{self.ex.tensor_id(buf)}",'
+                                             f'"dtype":"{DTYPE_INFO[buf.dtype][0]}"')
+        return found
+
+    def task(self, task: Task) -> str:
+        key = (task.site, task.in_manual, task.early_resolve)
+        head = self._task_head.get(key)
+        if head is None:
+            head = self._task_head[key] = (
+                f'","scope":"{task.scope_mode}","early_dispatch":'
+                f'{"true" if task.early_resolve else "false"},"kernel_ids":'
+                f'{_ints(self.ex.kernel_ids(task.site))},"block_num":1,"args":[')
+        args = []
+        buffers, buffer, geometry = self._buffers, self.buffer, _geometry_text
+        for i, acc in enumerate(task.edge_accesses):
+            tag = acc.tag
+            if tag is OUTPUT:
+                args.append(f'{{"idx":{i},"type":"{OUTPUT_TYPE}"}}')
+                continue
+            buf = acc.buffer
+            tensor = buffers.get(buf.id) or buffer(buf)
+            shape, start, strides = geometry(acc.region)
+            args.append(f'{{"idx":{i},"type":"{_type(tag)}",{tensor},"shape":{shape},'
+                        f'"start_offset":"{start}","strides":{strides}}}')
+        return f'{{"task_id":"{self.ex.ids[task.id]}{head}{",".join(args)}]}}'
+
+    def row(self, succ: str, record: Record) -> str:
+        pred, arg, acc, entry, overlap = record
+        head = f'{{"pred":"{self.ex.ids[pred]}",{succ}{arg},"source":'
+        if acc is None:
+            return head + '"explicit","flags":["wait","retain"]}'
+        shape, start, strides = _geometry_text(acc.region)
+        consumer = (self.buffer(acc.buffer).replace('"dtype"', '"consumer_dtype"')
+                    + f',"consumer_shape":{shape},"consumer_start_offset":"{start}",'
+                    f'"consumer_strides":{strides}')
+        if entry is None:
+            return f'{head}"creator","flags":["wait","retain"],{consumer}}}'
+        assert overlap is not None
+        shape, start, strides = _geometry_text(entry.region)
+        return (f'{head}"tensormap","flags":["wait"],"overlap":"{OVERLAP[overlap]}",'
+                f'{consumer},"producer_shape":{shape},"producer_start_offset":"{start}",'
+                f'"producer_strides":{strides}}}')
+
+
+def _type(tag: Tag) -> str:
+    """`TYPE[tag]` without hashing the enum (a Python-level hash)."""
+    return "INPUT" if tag is Tag.INPUT else "INOUT" if tag is Tag.INOUT else TYPE[tag]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # FORMATS is read for pto-graph's --help: the rest comes with render
@@ -13,17 +12,23 @@ if TYPE_CHECKING:  # FORMATS is read for pto-graph's --help: the rest comes with
 FORMATS = (".dot", ".svg", ".png", ".html", ".json")
 
 
+def deps_bytes(program: ir.Program, graph: TaskGraph) -> bytes:
+    """The graph's deps.json (format .json): its records, no view needed."""
+    from pto_dsl.perf import paused_gc
+    from pto_dsl.viz import deps_json
+
+    with paused_gc():  # a string per task, argument and edge
+        return deps_json.export_bytes(program, graph)
+
+
 def render(fmt: str, view: View, program: ir.Program, graph: TaskGraph) -> bytes:
     """The bytes of `fmt` (an extension in FORMATS). SVG and PNG need Graphviz
     (GraphvizMissing otherwise); HTML uses it when present, else its own layout."""
-    from pto_dsl.perf import paused_gc
-    from pto_dsl.viz import deps_json, graphviz, html
+    from pto_dsl.viz import graphviz, html
     from pto_dsl.viz.dot import to_dot
 
     if fmt == ".json":
-        with paused_gc():  # a row per edge and argument: hundreds of thousands of dicts
-            doc = deps_json.export(program, graph)
-        return (json.dumps(doc, separators=(",", ":")) + "\n").encode("utf-8")
+        return deps_bytes(program, graph)
     if fmt == ".dot":
         return to_dot(view).encode("utf-8")
     if fmt == ".html":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from pto_dsl import ir
 from pto_dsl.graph import Origin, ScopeInstance, Task, TaskGraph
@@ -185,6 +186,11 @@ def summary_view(program: ir.Program, graph: TaskGraph, findings: Findings,
     return view
 
 
+# A site's launches listed in its summary node: a site whose tasks have many (a predicate
+# on each expert's count) shows the first few and how many there are.
+MAX_LAUNCHES = 4
+
+
 def _site_node(site: ir.Site, tasks: list[Task], findings: Findings,
                critical: bool) -> VNode:
     first = tasks[0]
@@ -192,7 +198,9 @@ def _site_node(site: ir.Site, tasks: list[Task], findings: Findings,
     lines = [ranges] if ranges else []
     launches = sorted({t.launch_text for t in tasks})
     if launches != [""]:
-        lines.append("blocks" + ",".join(t or " x1" for t in launches))
+        shown = launches if len(launches) <= MAX_LAUNCHES else \
+            [*launches[:MAX_LAUNCHES - 1], f" ... ({len(launches)} kinds)"]
+        lines.append("blocks" + ",".join(t or " x1" for t in shown))
     lines.append(f"line {site.span.line}")
     total = sum(findings.costs[t.id] for t in tasks) if findings.costs else 0.0
     details = [("site", f"{site.label} at {site.span.file}:{site.span.line}:{site.span.col}"),
@@ -213,6 +221,30 @@ def _site_node(site: ir.Site, tasks: list[Task], findings: Findings,
 
 def _ranges(tasks: list[Task]) -> str:
     """The range of each loop variable over the tasks of a site: `b 0..255, bn 0..63`."""
+    columns = _columns([t.instance for t in tasks])
+    if columns is None:
+        return _ranges_general(tasks)
+    return ", ".join(f"{k} {lo}" if lo == hi else f"{k} {lo}..{hi}"
+                     for k, lo, hi in ((k, min(v), max(v)) for k, v in columns))
+
+
+def _columns(instances: list[tuple[tuple[str, int], ...]]
+             ) -> list[tuple[str, list[int]]] | None:
+    """Each loop variable with its values, when every instance names the same distinct
+    variables in the same order (a site's loop nest; always, in practice); else None."""
+    if len({len(i) for i in instances}) != 1:
+        return None
+    out = []
+    for column in zip(*instances):
+        names = {k for k, _ in column}
+        if len(names) != 1:
+            return None
+        out.append((column[0][0], [v for _, v in column]))
+    return out if len({k for k, _ in out}) == len(out) else None
+
+
+def _ranges_general(tasks: list[Task]) -> str:
+    """`_ranges` for any instances: each variable in the order it is first seen."""
     lo: dict[str, int] = {}
     hi: dict[str, int] = {}
     for task in tasks:
@@ -226,15 +258,23 @@ def _ranges(tasks: list[Task]) -> str:
 def _site_edges(graph: TaskGraph, findings: Findings) -> list[VEdge]:
     site = [t.site for t in graph.tasks()]
     path_edges = {(site[p], site[c]) for p, c in zip(findings.critical, findings.critical[1:])}
-    merged: dict[tuple[int, int], tuple[set[str], int, int]] = {}
+    merged: dict[tuple[int, int], list[Any]] = {}  # [origins, edges, redundant ones]
+    flagged = findings.redundant
     for p, c, origins in graph.edges():
         key = (site[p], site[c])
-        names, count, redundant = merged.get(key, (set(), 0, 0))
-        names.update(o.value for o in origins)
-        merged[key] = (names, count + 1, redundant + ((p, c) in findings.redundant))
-    edges = [VEdge(f"s{a}", f"s{b}", tuple(o for o in ORIGIN_ORDER if o in names),
-                   redundant=redundant == count, critical=(a, b) in path_edges, count=count)
-             for (a, b), (names, count, redundant) in merged.items()]
+        entry = merged.get(key)
+        if entry is None:
+            entry = merged[key] = [set(), 0, 0]
+        entry[0].update(origins)
+        entry[1] += 1
+        if flagged and (p, c) in flagged:
+            entry[2] += 1
+    edges = []
+    for (a, b), (origins, count, redundant) in merged.items():
+        names = {o.value for o in origins}
+        edges.append(VEdge(f"s{a}", f"s{b}", tuple(o for o in ORIGIN_ORDER if o in names),
+                           redundant=redundant == count, critical=(a, b) in path_edges,
+                           count=count))
     races: dict[tuple[int, int], tuple[str, bool, int]] = {}
     for (p, c), race in sorted(findings.races.items()):
         key = (site[p], site[c])

@@ -35,30 +35,30 @@ aicpu_orchestration_config(const ChipTaskArgs &orch_args) {
 
 __attribute__((visibility("default"))) void
 aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
-    // task_arrays.pto:6
+    // task_arrays.pto:7
     const int64_t N = static_cast<int64_t>(orch_args.tensor(0).ref().shapes[0]);
-    // task_arrays.pto:6
+    // task_arrays.pto:7
     const int64_t n = static_cast<int64_t>(pto_scalar_bits<int32_t>(orch_args.scalar(0)));
-    // task_arrays.pto:6
+    // task_arrays.pto:7
     uint32_t x_shapes[1] = {static_cast<uint32_t>(N)};
     ChipTensor x = make_tensor_external(orch_args.tensor(0).ref().data_as<void>(), x_shapes, 1, DataType::FLOAT32);
-    // task_arrays.pto:6
+    // task_arrays.pto:7
     uint32_t y_shapes[1] = {static_cast<uint32_t>(N)};
     ChipTensor y = make_tensor_external(orch_args.tensor(1).ref().data_as<void>(), y_shapes, 1, DataType::FLOAT32);
-    // task_arrays.pto:7
+    // task_arrays.pto:8
     if ((n < 2) || (n > 6)) {
-        // task_arrays.pto:8
+        // task_arrays.pto:9
         rt_report_fatal(PTO2_ERROR_INVALID_ARGS, "%s", "n must be in 2..6, or 100% wrong");
         return;
     }
-    // task_arrays.pto:10
+    // task_arrays.pto:11
     PTO2_SCOPE(PTO2ScopeMode::MANUAL) {
-        // task_arrays.pto:11
+        // task_arrays.pto:12
         PTO2TaskId ids[6];
         std::fill_n(ids, 6, PTO2TaskId::invalid());
-        // task_arrays.pto:12
+        // task_arrays.pto:13
         for (int64_t i = 0; i < n; ++i) {
-            // task_arrays.pto:13
+            // task_arrays.pto:14
             uint32_t ids_x_shapes[1] = {4};
             uint32_t ids_x_offsets[1] = {static_cast<uint32_t>(i * 4)};
             ChipTensor ids_x = x.view(ids_x_shapes, ids_x_offsets);
@@ -66,57 +66,59 @@ aicpu_orchestration_entry(const ChipTaskArgs &orch_args) {
             ids_args.add_inout(ids_x);
             ids[i] = rt_submit_aic_task(FUNC_P, ids_args).task_id();
         }
-        // task_arrays.pto:15
+        // task_arrays.pto:16
         PTO2TaskId last[3];
         std::fill_n(last, 3, PTO2TaskId::invalid());
-        // task_arrays.pto:16
-        uint32_t last_y_shapes[1] = {4};
-        uint32_t last_y_offsets[1] = {0};
+        // task_arrays.pto:17
+        uint32_t first_y_shapes[1] = {4};
+        uint32_t first_y_offsets[1] = {0};
+        ChipTensor first_y = y.view(first_y_shapes, first_y_offsets);
+        CoreTaskArgs first_args;
+        first_args.add_input(x);
+        first_args.add_inout(first_y);
+        first_args.set_dependencies(ids, static_cast<uint32_t>(n));
+        TaskOutputTensors first = rt_submit_aic_task(FUNC_C, first_args);
+        // task_arrays.pto:18
+        last[0] = first.task_id();
+        // task_arrays.pto:19
+        uint32_t last_y_shapes[1] = {static_cast<uint32_t>(8 - 4)};
+        uint32_t last_y_offsets[1] = {4};
         ChipTensor last_y = y.view(last_y_shapes, last_y_offsets);
         CoreTaskArgs last_args;
         last_args.add_input(x);
         last_args.add_inout(last_y);
-        last_args.set_dependencies(ids, static_cast<uint32_t>(n));
-        last[0] = rt_submit_aic_task(FUNC_C, last_args).task_id();
-        // task_arrays.pto:17
-        uint32_t last_y_2_shapes[1] = {static_cast<uint32_t>(8 - 4)};
-        uint32_t last_y_2_offsets[1] = {4};
+        PTO2TaskId last_deps[6];
+        uint32_t last_dep_count = 0;
+        for (int64_t ids_i_2 = 1; ids_i_2 < n; ++ids_i_2) {
+            last_deps[last_dep_count++] = ids[ids_i_2];
+        }
+        if (n > 1) {
+            last_deps[last_dep_count++] = ids[0];
+        }
+        last_args.set_dependencies(last_deps, last_dep_count);
+        last[1] = rt_submit_aic_task(FUNC_C, last_args).task_id();
+        // task_arrays.pto:20
+        uint32_t last_y_2_shapes[1] = {static_cast<uint32_t>(12 - 8)};
+        uint32_t last_y_2_offsets[1] = {8};
         ChipTensor last_y_2 = y.view(last_y_2_shapes, last_y_2_offsets);
         CoreTaskArgs last_args_2;
         last_args_2.add_input(x);
         last_args_2.add_inout(last_y_2);
-        PTO2TaskId last_deps_2[6];
+        PTO2TaskId last_deps_2[12];
         uint32_t last_dep_count_2 = 0;
-        for (int64_t ids_i_2 = 1; ids_i_2 < n; ++ids_i_2) {
-            last_deps_2[last_dep_count_2++] = ids[ids_i_2];
-        }
-        if (n > 1) {
-            last_deps_2[last_dep_count_2++] = ids[0];
-        }
-        last_args_2.set_dependencies(last_deps_2, last_dep_count_2);
-        last[1] = rt_submit_aic_task(FUNC_C, last_args_2).task_id();
-        // task_arrays.pto:18
-        uint32_t last_y_3_shapes[1] = {static_cast<uint32_t>(12 - 8)};
-        uint32_t last_y_3_offsets[1] = {8};
-        ChipTensor last_y_3 = y.view(last_y_3_shapes, last_y_3_offsets);
-        CoreTaskArgs last_args_3;
-        last_args_3.add_input(x);
-        last_args_3.add_inout(last_y_3);
-        PTO2TaskId last_deps_3[12];
-        uint32_t last_dep_count_3 = 0;
         if (n == 6) {
             for (int64_t ids_i_3 = 0; ids_i_3 < 6; ++ids_i_3) {
-                last_deps_3[last_dep_count_3++] = ids[ids_i_3];
+                last_deps_2[last_dep_count_2++] = ids[ids_i_3];
             }
         }
         if (n < 6) {
             for (int64_t ids_i_4 = 0; ids_i_4 < n; ++ids_i_4) {
-                last_deps_3[last_dep_count_3++] = ids[ids_i_4];
+                last_deps_2[last_dep_count_2++] = ids[ids_i_4];
             }
         }
-        last_args_3.set_dependencies(last_deps_3, last_dep_count_3);
-        last[2] = rt_submit_aic_task(FUNC_C, last_args_3).task_id();
-        // task_arrays.pto:19
+        last_args_2.set_dependencies(last_deps_2, last_dep_count_2);
+        last[2] = rt_submit_aic_task(FUNC_C, last_args_2).task_id();
+        // task_arrays.pto:21
         uint32_t c_y_shapes[1] = {static_cast<uint32_t>(16 - 12)};
         uint32_t c_y_offsets[1] = {12};
         ChipTensor c_y = y.view(c_y_shapes, c_y_offsets);
