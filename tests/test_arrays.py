@@ -7,10 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_compile_support import GXX, compile_file, include_dir, syntax_check
+from test_compile_support import GXX, assert_both_dialects_agree, compile_file
 
 from pto_dsl import pipeline, record
-from pto_dsl.cases import case_names
 from pto_dsl.codegen.cpp import generate
 from pto_dsl.diagnostics import CompileError
 from pto_dsl.dialects import DIALECTS
@@ -153,25 +152,10 @@ def test_v0_dialect_adds_each_element() -> None:
 
 @pytest.mark.skipif(GXX is None, reason="g++ is not installed: the C++ syntax check needs it")
 @pytest.mark.parametrize("dialect", ["current", "v0"])
-def test_both_dialects_compile(dialect: str, tmp_path: Path) -> None:
-    out = tmp_path / f"arrays.{dialect}.cpp"
-    out.write_text(compile_file(CONSTRUCT, dialect), encoding="utf-8")
-    result = syntax_check([out], include_dir(tmp_path / "inc", dialect))
-    assert result.returncode == 0, result.stderr[-4000:]
-
-
-@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
-@pytest.mark.parametrize("dialect", ["current", "v0"])
-def test_the_recorded_cpp_has_the_same_graph(dialect: str, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_both_dialects_compile_and_record_the_same_graph(dialect: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    c = front_end(read_source(CONSTRUCT), DIALECTS[dialect])
-    cpp = tmp_path / "arrays.cpp"
-    cpp.write_text(generate(c.program, dialect, c.source.name), encoding="utf-8")
-    prepared = record.prepare(cpp, read_source(cpp), DIALECTS[dialect])
-    for case in case_names(c.program):
-        recorded = record.record(prepared, c.program, case_values(c, case))
-        assert differences(c.program, instantiate_case(c, case), recorded.graph) == []
+    assert_both_dialects_agree(CONSTRUCT, dialect, tmp_path)
 
 
 def test_simulator_waits_for_every_element() -> None:

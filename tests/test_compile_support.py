@@ -87,3 +87,25 @@ def doc_programs() -> list[tuple[str, str]]:
 def compile_text(name: str, text: str, dialect: str) -> str:
     checked = front_end(SourceFile(f"{name}.pto", text), DIALECTS[dialect])
     return generate(checked.program, dialect, checked.source.name)
+
+
+def assert_both_dialects_agree(construct: Path, dialect: str, where: Path) -> None:
+    """A construct's program in one dialect: its C++ passes g++ -Werror against our headers
+    (when g++ is installed) and, recorded on every case, gives back the instantiated graph."""
+    from pto_dsl import record
+    from pto_dsl.cases import case_names
+    from pto_dsl.pipeline import case_values, instantiate_case
+    from pto_dsl.record.compare import differences
+
+    out = where / f"{construct.stem}.{dialect}.cpp"
+    out.write_text(compile_file(construct, dialect), encoding="utf-8")
+    result = syntax_check([out], include_dir(where / "inc", dialect))
+    assert result.returncode == 0, result.stderr[-4000:]
+    c = load(construct, dialect)
+    cpp = where / f"{construct.stem}.cpp"
+    cpp.write_text(generate(c.program, dialect, c.source.name), encoding="utf-8")
+    prepared = record.prepare(cpp, read_source(cpp), DIALECTS[dialect])
+    for case in case_names(c.program):
+        recorded = record.record(prepared, c.program, case_values(c, case))
+        assert differences(c.program, instantiate_case(c, case), recorded.graph) == []
+

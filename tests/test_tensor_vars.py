@@ -5,17 +5,12 @@ recorder's replay of that C++) and the checks that judge the escaped buffer (W30
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from test_compile_support import GXX, compile_file, include_dir, syntax_check
+from test_compile_support import GXX, assert_both_dialects_agree, compile_file
 
-from pto_dsl import record
-from pto_dsl.codegen.cpp import generate
-from pto_dsl.dialects import DIALECTS
-from pto_dsl.pipeline import case_values, check_graph, front_end, instantiate_case, read_source
-from pto_dsl.record.compare import differences
+from pto_dsl.pipeline import check_graph, front_end, instantiate_case, read_source
 from pto_dsl.sim.run import SimOptions, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,21 +50,7 @@ def test_the_cpp_copies_the_descriptor(dialect: str) -> None:
 
 @pytest.mark.skipif(GXX is None, reason="g++ is not installed: the C++ syntax check needs it")
 @pytest.mark.parametrize("dialect", ["current", "v0"])
-def test_both_dialects_compile(dialect: str, tmp_path: Path) -> None:
-    out = tmp_path / f"tensor_vars.{dialect}.cpp"
-    out.write_text(compile_file(CONSTRUCT, dialect), encoding="utf-8")
-    result = syntax_check([out], include_dir(tmp_path / "inc", dialect))
-    assert result.returncode == 0, result.stderr[-4000:]
-
-
-@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
-@pytest.mark.parametrize("dialect", ["current", "v0"])
-def test_the_recorded_cpp_has_the_same_graph(dialect: str, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_both_dialects_compile_and_record_the_same_graph(dialect: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    c = front_end(read_source(CONSTRUCT), DIALECTS[dialect])
-    cpp = tmp_path / "tensor_vars.cpp"
-    cpp.write_text(generate(c.program, dialect, c.source.name), encoding="utf-8")
-    prepared = record.prepare(cpp, read_source(cpp), DIALECTS[dialect])
-    recorded = record.record(prepared, c.program, case_values(c, "c"))
-    assert differences(c.program, instantiate_case(c, "c"), recorded.graph) == []
+    assert_both_dialects_agree(CONSTRUCT, dialect, tmp_path)
