@@ -23,7 +23,6 @@ from pto_dsl.viz.style import (
 )
 from pto_dsl.viz.view import VCluster, VEdge, View, VNode
 
-
 LARGE_VIEW_NODES = 400
 LARGE_VIEW_MCLIMIT = 0.1
 
