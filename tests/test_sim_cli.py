@@ -152,6 +152,33 @@ case c { N = 4 }
     assert "p.pto:4:5: error[E502]: kernel 'K' failed: ValueError: bad tile" in err
 
 
+def test_kernels_without_impl(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One E503 per kernel without an impl while some have one; a program none of whose
+    kernels has one (a decoder declares dozens) gets a single E503 at its first kernel."""
+    (tmp_path / "k.py").write_text("def copy(x, y):\n    y[:] = x\n")
+    text = """kernel K aiv 0 (in x: f32[N], out y: f32[N]) impl "k:copy"
+kernel L aiv 1 (in x: f32[N], out y: f32[N])
+kernel M aiv 2 (in x: f32[N], out y: f32[N])
+entry e(in x: f32[N]) {
+    let a = K(x, new f32[N])
+    let b = L(a.y, new f32[N])
+    M(b.y, new f32[N])
+}
+case c { N = 4 }
+"""
+    (tmp_path / "p.pto").write_text(text)
+    assert main([str(tmp_path / "p.pto")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("error[E503]") == 2 and "kernel 'L' has no impl" in err
+    (tmp_path / "p.pto").write_text(text.replace(' impl "k:copy"', ""))
+    assert main([str(tmp_path / "p.pto")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("error[E503]") == 1
+    assert "p.pto:1:1: error[E503]: none of the 3 kernels this program submits has an impl" \
+        in err and "--no-numerics" in err
+    assert main([str(tmp_path / "p.pto"), "--no-numerics"]) == 0
+
+
 def test_critical_path_of_the_manual_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(MANUAL)]) == 0  # CaseSmall1: QK -> SF -> PV -> UP, then the UP chain
     assert "critical path     6 tasks (cost 658): QK > SF > PV > UP x3" in capsys.readouterr().out

@@ -39,6 +39,8 @@ def build_registry(program: ir.Program, base_dir: Path, numerics: bool,
     """Raises CompileError (E503, E504) for kernels a numerics run cannot call; with
     `traceback`, an impl module that fails to import shows the user's frames."""
     used = {site.kernel.name for site in program.sites if site.kernel is not None}
+    if numerics:
+        _check_any_impl([k for k in program.kernels.values() if k.name in used])
     registry: dict[MixedKernels, KernelImpl] = {}
     problems = []
     for kernel in program.kernels.values():
@@ -53,6 +55,18 @@ def build_registry(program: ir.Program, base_dir: Path, numerics: bool,
     if problems:
         raise CompileError(problems)
     return registry
+
+
+def _check_any_impl(kernels: list[ir.Kernel]) -> None:
+    """A program none of whose submitted kernels has an impl is one E503, at the first
+    kernel, not one per kernel (a model decoder declares dozens)."""
+    if len(kernels) < 2 or any(k.impl is not None for k in kernels):
+        return
+    raise CompileError([error(
+        "E503", f"none of the {len(kernels)} kernels this program submits has an impl, so "
+        "pto-run cannot compute their results", kernels[0].span, stage=Stage.SIMULATION,
+        help=("run with --no-numerics (graph and timing only), or add "
+              "impl \"module:function\" to each kernel",))])
 
 
 def _load(kernel: ir.Kernel, base_dir: Path, traceback: bool) -> Callable[..., Any]:
