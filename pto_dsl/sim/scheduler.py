@@ -78,7 +78,6 @@ class Scheduler:
         # (core -1) keep the critical path's chain through them
         self.dummy_spans: dict[int, Span] = {}
         self.completed = 0
-        self.on_consumed: Callable[[TaskSlot], None] = lambda slot: None
         # --explore's adversarial schedules: tasks (by seq) held back this long once ready,
         # and tasks whose run takes this much longer (their writes land that much later)
         self.holds: dict[int, float] = {}
@@ -370,7 +369,6 @@ class Scheduler:
     def consumed(self, slot: TaskSlot) -> None:
         """CONSUMED: every reference released (runtime-model.md); the ring may advance."""
         slot.state = CONSUMED
-        self.on_consumed(slot)
         self.rings[slot.ring].advance()
 
     def utilization(self, makespan: float) -> dict[str, float]:
