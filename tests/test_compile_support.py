@@ -97,13 +97,11 @@ def assert_both_dialects_agree(construct: Path, dialect: str, where: Path) -> No
     from pto_dsl.pipeline import case_values, instantiate_case
     from pto_dsl.record.compare import differences
 
-    out = where / f"{construct.stem}.{dialect}.cpp"
-    out.write_text(compile_file(construct, dialect), encoding="utf-8")
-    result = syntax_check([out], include_dir(where / "inc", dialect))
-    assert result.returncode == 0, result.stderr[-4000:]
     c = load(construct, dialect)
-    cpp = where / f"{construct.stem}.cpp"
+    cpp = where / f"{construct.stem}.{dialect}.cpp"
     cpp.write_text(generate(c.program, dialect, c.source.name), encoding="utf-8")
+    result = syntax_check([cpp], include_dir(where / "inc", dialect))
+    assert result.returncode == 0, result.stderr[-4000:]
     prepared = record.prepare(cpp, read_source(cpp), DIALECTS[dialect])
     for case in case_names(c.program):
         recorded = record.record(prepared, c.program, case_values(c, case))
