@@ -17,7 +17,9 @@ from pto_dsl.diagnostics import CompileError
 from pto_dsl.pipeline import front_end, read_source
 from pto_dsl.sim.api import V0_LIMITS, Arg, ArgLimits, TensorArgType, make_tensor_external
 from pto_dsl.sim.params import TARGET_PARAMS
+from pto_dsl.sim.report import stats, to_json
 from pto_dsl.sim.run import SimOptions, simulate
+from pto_dsl.sim.runtime import Runtime
 from pto_dsl.sim.scheduler import Scheduler
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -50,33 +52,41 @@ def _cases(tmp_path: Path) -> list[tuple[Path, str]]:
         if path.parent.name != "paged_attention" or name not in FULL_SIZE]
 
 
-def _run(path: Path, case: str, block_dim: int) -> object:
-    """What a run shows: every span, the makespan, the critical path, the counts."""
+def _run(path: Path, case: str, block_dim: int, tensormap: str = "merged") -> object:
+    """What a run shows: every span, the makespan, the critical path, the counts, and the
+    stats pto-run writes (--stats-json)."""
     checked = front_end(read_source(path))
     params = dataclasses.replace(TARGET_PARAMS[checked.dialect.name], block_dim=block_dim)
     try:
-        result = simulate(checked, case, SimOptions(numerics=False, params=params))
+        result = simulate(checked, case, SimOptions(numerics=False, params=params,
+                                                    tensormap_rule=tensormap))
     except CompileError as exc:
         return [d.message for d in exc.diagnostics]
     rt = result.runtime
     return ([(s.seq, s.core, s.start, s.end, s.cp_prev) for s in rt.sched.schedule or ()],
             rt.makespan, rt.critical_path, rt.critical_end, rt.sched.staged_blocks,
-            rt.sched.busy, dict(rt.counts.wired), [r.peak_live for r in rt.rings])
+            rt.sched.busy, dict(rt.counts.wired), [r.peak_live for r in rt.rings],
+            to_json(stats(result)))
 
 
-@pytest.mark.parametrize("block_dim", [24, 1])
-def test_fast_dispatch_schedules_as_the_general_loop(block_dim: int, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("block_dim", "tensormap"),
+                         [(24, "merged"), (1, "merged"), (24, "boundary")])
+def test_fast_paths_schedule_as_the_general_ones(block_dim: int, tensormap: str,
+                                                 tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scheduler's fast dispatch and ready queueing, and the runtime's skipped no-op
+    calls of a submit (Runtime.fast_submit), against the general paths."""
     spmd = 0
     for path, case in _cases(tmp_path):
-        fast = _run(path, case, block_dim)
+        fast = _run(path, case, block_dim, tensormap)
         with monkeypatch.context() as m:
             m.setattr(Scheduler, "fast_dispatch", False)
-            general = _run(path, case, block_dim)
+            m.setattr(Runtime, "fast_submit", False)
+            general = _run(path, case, block_dim, tensormap)
         assert fast == general, (path, case)
         spmd += "spmd" in path.name
     assert spmd  # SPMD tasks (several blocks of one-core shapes) among them
-    early = _run(tmp_path / "early_spmd.pto", "S", block_dim)
+    early = _run(tmp_path / "early_spmd.pto", "S", block_dim, tensormap)
     assert isinstance(early, tuple) and early[4] == 1  # its consumer's block was staged
 
 

@@ -189,11 +189,14 @@ class Arg:
         """`Arg(limits)`, then `add_tensors`, `add_scalar` and `add_dep` in that order: at
         once when every count is within its limit (the lists are taken, not copied), else
         call by call, latching the first misuse's message."""
-        arg = cls(limits)
         if len(tensors) <= limits.tensors and len(scalars) <= limits.scalars \
                 and (limits.deps is None or len(deps) <= limits.deps):
+            arg = cls.__new__(cls)  # __init__'s fields, with the lists given
+            arg.limits, arg.block_num, arg.require_sync_start = limits, 1, False
+            arg.allow_early_resolve, arg.predicate, arg.error = False, None, None
             arg.tensors, arg.tags, arg.scalars, arg.deps = tensors, list(tags), scalars, deps
         else:
+            arg = cls(limits)
             arg.add_tensors(tags, tensors)
             arg.add_scalar(*scalars)
             arg.add_dep(*deps)

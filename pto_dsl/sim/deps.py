@@ -31,8 +31,10 @@ def explicit_deps(rt: Runtime, slot: TaskSlot, deps: Sequence[int]) -> dict[int,
         producer = ring.slots[local & ring.mask] if local >= ring.last_alive else None
         if producer is None:
             rt.skip_edge(slot, dep, "explicit")  # retired: already complete (runtime-model.md)
+        elif producer.state == CONSUMED and producer.seq not in fanin:  # link, inline
+            rt.consumed_edge(fanin, slot, producer, "explicit")
         else:
-            link(rt, fanin, slot, producer, "explicit")
+            rt.add_edge(fanin, slot, producer, "explicit")
     return fanin
 
 

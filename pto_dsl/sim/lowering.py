@@ -226,15 +226,21 @@ class Lowering(Instantiator):
                 for a in tensor_args]
         new_at = [i for i, a in enumerate(tensor_args) if isinstance(a, ir.NewArg)]
 
+        sized_of = _sized_of()
+
         def submit(f: Frame) -> None:
             store = store_at(f) if store_at is not None else None
             items = [make(f) for make in plan]
             if check_dims is not None:
-                sized = list(items)
-                for i in new_at:
-                    sized[i] = _Sized(_Sizes(items[i].shapes))
-                check_dims(sized)
-            arg = Arg.of(limits, tags, items, [e(f) for e in scalars], deps(f))
+                if new_at:  # a new output's sizes as an argument's region's sizes
+                    sized = list(items)
+                    for i in new_at:
+                        sized[i] = sized_of(items[i].shapes)
+                    check_dims(sized)
+                else:
+                    check_dims(items)
+            arg = Arg.of(limits, tags, items, [e(f) for e in scalars] if scalars else [],
+                         deps(f))
             if blocks is not None:
                 arg.block_num, arg.require_sync_start = blocks(f), sync
             arg.allow_early_resolve = early
@@ -245,8 +251,11 @@ class Lowering(Instantiator):
             self.count_task(span)
             if rt.fatal_code:
                 self.check_fatal(span)
+            outs = result.outputs  # each output as a value (_as_value, inline)
             value = SimTask(result.task_id, {
-                name: _as_value(out, name) for name, out in zip(new_names, result.outputs)})
+                name: TensorVal(Buffer(o.addr, name, o.dtype, o.region.layout, o.owner),
+                                o.region, o.manual_dep)
+                for name, o in zip(new_names, outs)} if outs else {})
             if target is not None:
                 f[target] = value
             elif store is not None:
@@ -367,6 +376,19 @@ class _Sizes(NamedTuple):
 
 class _Sized(NamedTuple):
     region: _Sizes
+
+
+def _sized_of() -> Callable[[tuple[int, ...]], _Sized]:
+    """A new output's shape as the dims check reads an argument (`.region.sizes`), one
+    per distinct shape of a submission site."""
+    made: dict[tuple[int, ...], _Sized] = {}
+
+    def sized(shape: tuple[int, ...]) -> _Sized:
+        found = made.get(shape)
+        if found is None:
+            found = made[shape] = _Sized(_Sizes(shape))
+        return found
+    return sized
 
 
 _FATAL_HELP = {

@@ -131,9 +131,11 @@ class Ring:
             return None
         return head if head + size < tail else None
 
-    def allocate(self, seq: int, task_id: int, offset: int, size: int) -> TaskSlot:
+    def allocate(self, seq: int, task_id: int, offset: int, size: int,
+                 tag: Any = None) -> TaskSlot:
         local = self.current
         slot = TaskSlot(task_id, self.index, local, seq)
+        slot.tag = tag
         self.slots[local & self.mask] = slot
         owed = self.credit.pop(local & self.mask, 0)
         if owed:  # releases meant for the slot's previous task land on this one
@@ -167,18 +169,19 @@ class Ring:
     def advance(self) -> int:
         """Move last_task_alive over the contiguous run of CONSUMED tasks; returns how many
         slots were reclaimed."""
-        slots, mask, n = self.slots, self.mask, 0
-        while self.last_alive < self.current:
-            slot = slots[self.last_alive & mask]
+        slots, mask, n, last = self.slots, self.mask, 0, self.last_alive
+        while last < self.current:
+            slot = slots[last & mask]
             if slot is None or slot.state != CONSUMED:
                 break
             if self.anchor < 0 or slot.local >= self.anchor:
                 self.anchor = -1
                 self.tail = slot.heap_end
             # what a later consumer that names this task still needs for the critical path
-            self.retired[self.last_alive & mask] = (slot.local, slot.cp, slot.cp_ns, slot.seq)
-            slots[self.last_alive & mask] = None
-            self.last_alive += 1
+            self.retired[last & mask] = (slot.local, slot.cp, slot.cp_ns, slot.seq)
+            slots[last & mask] = None
+            last += 1
+            self.last_alive = last  # (before the callback, which may read it)
             n += 1
             self.on_reclaim(slot)
         return n

@@ -12,6 +12,7 @@ import contextlib
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from pto_dsl import machine
 from pto_dsl.dialects import CURRENT_RULES, RuntimeRules
@@ -28,7 +29,6 @@ from pto_dsl.sim.api import (
     Tensor,
     TensorArgType,
     TensorCreateInfo,
-    make_task_id,
     task_local,
     task_ring,
 )
@@ -50,6 +50,14 @@ STALL_CHANCE, STALL_SUBMITS = 0.25, 40
 NO_MANUAL = 64  # manual_begin_depth sentinel = PTO2_MAX_SCOPE_DEPTH (runtime-model.md)
 
 
+class _Layout(NamedTuple):
+    """An output's place in its task's packed buffer (per shape and dtype)."""
+
+    size: int  # bytes, aligned
+    elements: int  # what the runtime records as its storage: the aligned size's elements
+    region: Region  # the whole output
+
+
 class Fatal(Exception):
     """Raised by `Runtime.check` once the runtime has latched a fatal error."""
 
@@ -69,6 +77,12 @@ class _Kind:
 
 
 class Runtime:
+    # skip what does nothing in the common case: the launch checks of a one-block task,
+    # the early-resolve wiring of a task whose first producer is not flagged, dropping
+    # stale TensorMap entries at a new output's address while the TensorMap is empty;
+    # tests/test_sim_fast.py turns it off to compare with the general paths
+    fast_submit = True
+
     def __init__(self, params: Params = DEFAULT_PARAMS,
                  kernels: dict[MixedKernels, KernelImpl] | None = None,
                  memory: Memory | None = None, numerics: bool = True,
@@ -89,8 +103,8 @@ class Runtime:
         self.tmap = RuntimeTensorMap(params.rings, lambda r: self.rings[r].last_alive,
                                      classifier(rules.overlap), rules.lookup_count)
         self._storage: dict[int, int] = {}  # runtime output address -> its elements
-        self._sizes: dict[tuple[tuple[int, ...], str], int] = {}  # an output's aligned bytes
-        self._regions: dict[tuple[int, ...], Region] = {}  # a whole output's region
+        # per output shape and dtype: its aligned bytes, elements stored and whole region
+        self._layouts: dict[tuple[tuple[int, ...], str], _Layout] = {}
         executor = Numerics(self.memory, self.kernels) if numerics else None
         self.sched = Scheduler(params, self.rings, executor, rng)
         if numerics:
@@ -182,8 +196,8 @@ class Runtime:
         self.sched.dispatch()
 
     # ---- slots and heap (runtime-model.md) --------------------------------------
-    def _prepare(self, aligned: Sequence[int], tag: object) -> TaskSlot | None:
-        """A slot and heap space for a task whose outputs take `aligned` bytes each."""
+    def _prepare(self, size: int, tag: object) -> TaskSlot | None:
+        """A slot and heap space for a task whose outputs take `size` bytes together."""
         events = self.sched.events
         if events and events[0][0] <= self.orch_time:
             self.sched.run_until(self.orch_time)
@@ -198,9 +212,10 @@ class Runtime:
                 "cannot be reclaimed before the scope ends, so the next submit would wait "
                 "forever (split the scope or raise PTO2_RING_TASK_WINDOW)"))
             return None
-        size = sum(aligned)
         while True:
-            offset = None if ring.window_full() else ring.heap_offset(size)
+            # window_full, inline: live tasks per ring stay <= window - 1
+            offset = None if ring.current - ring.last_alive + 1 >= ring.window \
+                else ring.heap_offset(size)
             if offset is not None:
                 break
             if not self.sched.step():  # nothing can finish: no slot will ever free up
@@ -211,8 +226,7 @@ class Runtime:
                     f"{'Task Ring Full!' if full else 'Heap Exhausted!'} (ring {ring_index})")
                 return None
             self.orch_time = max(self.orch_time, self.sched.now)
-        slot = ring.allocate(self.seq, make_task_id(ring_index, ring.current), offset, size)
-        slot.tag = tag
+        slot = ring.allocate(self.seq, (ring_index << 32) | ring.current, offset, size, tag)
         self.seq += 1
         if self.progress is not None and not self.seq % self.progress_every:
             self.progress(self)
@@ -221,39 +235,40 @@ class Runtime:
             self.recorder.submitted(slot.seq, slot.task_id, tag)
         return slot
 
-    def _aligned(self, infos: Sequence[TensorCreateInfo]) -> list[int]:
-        """Each output's size in the task's packed buffer: 1024-B aligned (runtime-model.md)."""
-        sizes = self._sizes
-        out = []
+    def _layouts_of(self, infos: Sequence[TensorCreateInfo]) -> list[_Layout]:
+        """Each output's place in the task's packed buffer: its size, 1024-B aligned
+        (runtime-model.md), the elements the runtime records and its whole region."""
+        layouts, out = self._layouts, []
         for i in infos:
             key = (i.shapes, i.dtype)
-            size = sizes.get(key)
-            if size is None:
-                align = self.params.output_align
-                size = sizes[key] = (i.nbytes + align - 1) // align * align
-            out.append(size)
+            found = layouts.get(key)
+            if found is None:
+                align, shape = self.params.output_align, i.shapes
+                size = (i.nbytes + align - 1) // align * align
+                found = layouts[key] = _Layout(size, size // dtype_size(i.dtype),
+                                               Region(shape, (0,) * len(shape), shape))
+            out.append(found)
         return out
 
     def _materialize(self, slot: TaskSlot, infos: Sequence[TensorCreateInfo],
-                     aligned: Sequence[int]) -> list[Tensor]:
+                     layouts: Sequence[_Layout], size: int) -> list[Tensor]:
         """Each output at its place in the task's packed buffer, owned by the task."""
-        addr = self.rings[slot.ring].base + slot.heap_end - sum(aligned)
+        addr = self.rings[slot.ring].base + slot.heap_end - size
         outputs: list[Tensor] = []
-        task_id, numerics, regions = slot.task_id, self.numerics, self._regions
-        storage, reused = self._storage, self.tmap.reused
-        for info, size in zip(infos, aligned):
-            shape = info.shapes
-            region = regions.get(shape)
-            if region is None:  # one (immutable) region per output shape
-                region = regions[shape] = Region(shape, (0,) * len(shape), shape)
+        addrs: list[int] = []
+        task_id, numerics = slot.task_id, self.numerics
+        storage, tmap = self._storage, self.tmap
+        for info, (aligned, elements, region) in zip(infos, layouts):
             outputs.append(Tensor(addr, info.dtype, region, task_id, info.manual_dep))
-            storage[addr] = size // dtype_size(info.dtype)
-            reused(addr)
+            addrs.append(addr)
+            storage[addr] = elements
+            if tmap.entries or not self.fast_submit:  # (none to drop in an empty one)
+                tmap.reused(addr)
             if numerics:
                 self.memory.allocate(addr, info.dtype, region.numel, task_id,
                                      info.initial_value)
-            addr += size
-        slot.out_addrs = tuple(t.addr for t in outputs)
+            addr += aligned
+        slot.out_addrs = tuple(addrs)
         return outputs
 
     def _kind(self, kernels: MixedKernels) -> _Kind:
@@ -280,8 +295,9 @@ class Runtime:
 
     def _reclaimed(self, slot: TaskSlot) -> None:
         self.tmap.retired(slot.ring, 1)
+        storage = self._storage
         for addr in slot.out_addrs:
-            self._storage.pop(addr, None)
+            storage.pop(addr, None)
         if self.numerics:
             for addr in slot.out_addrs:
                 self.memory.release(addr)
@@ -315,24 +331,32 @@ class Runtime:
             self.report_fatal(ErrorCode.INVALID_ARGS, "submit needs at least one active "
                               "kernel slot in MixedKernels")
             return EMPTY_RESULT
-        if not dummy and not self._launch_ok(kind.shape or "", args):
+        # (a launch of one block always passes the launch checks)
+        if not dummy and (args.block_num != 1 or not self.fast_submit) \
+                and not self._launch_ok(kind.shape or "", args):
             return EMPTY_RESULT
         tags = args.tags
-        infos = [t for t, tag_ in zip(args.tensors, tags) if tag_ is OUTPUT] \
-            if OUTPUT in tags else []
-        aligned = self._aligned(infos)  # type: ignore[arg-type]
-        slot = self._prepare(aligned, tag)
+        if OUTPUT in tags:
+            infos = [t for t, tag_ in zip(args.tensors, tags) if tag_ is OUTPUT]
+            layouts = self._layouts_of(infos)  # type: ignore[arg-type]
+            size = sum([layout[0] for layout in layouts])
+        else:
+            infos, layouts, size = [], [], 0
+        slot = self._prepare(size, tag)
         if slot is None:
             return EMPTY_RESULT
         self._holding.clear()
         self.counts.submit()
-        fanin = explicit_deps(self, slot, args.deps)
-        if fanin is None:
-            return EMPTY_RESULT
+        fanin: dict[int, TaskSlot] = {}
+        if args.deps:
+            found = explicit_deps(self, slot, args.deps)
+            if found is None:
+                return EMPTY_RESULT
+            fanin = found
         tensors: list[Tensor] = args.tensors  # type: ignore[assignment]
         outputs: list[Tensor] = []
         if infos:
-            outputs = self._materialize(slot, infos, aligned)  # type: ignore[arg-type]
+            outputs = self._materialize(slot, infos, layouts, size)  # type: ignore[arg-type]
             it = iter(outputs)
             tensors = [next(it) if tag_ is OUTPUT else t
                        for t, tag_ in zip(tensors, tags)]
@@ -345,8 +369,10 @@ class Runtime:
         slot.kernels, slot.shape = kind.kernels, "dummy" if dummy else kind.shape or ""
         slot.early = args.allow_early_resolve
         if not dummy:  # a dummy task ignores the launch settings and any predicate
-            slot.blocks = slot.blocks_left = args.block_num
-            slot.sync = args.block_num > 1 and args.require_sync_start
+            n = args.block_num
+            if n != 1:
+                slot.blocks = slot.blocks_left = n
+                slot.sync = n > 1 and args.require_sync_start
             slot.predicate = args.predicate
         kind.tasks += 1
         slot.args = (tensors, tags, args.scalars)
@@ -354,8 +380,12 @@ class Runtime:
         cycles = 0.0 if dummy else kind.cycles(tensors, args.scalars) \
             if kind.cycles is not None else p.default_cost_cycles
         slot.cycles, slot.duration = cycles, 0.0 if dummy else cycles / p.core_ghz + p.launch_ns
-        self._cost(p.submit_ns + p.lookup_ns * (tmap.lookups - lookups)
-                   + p.insert_ns * (tmap.inserts - inserts) + p.dep_ns * len(fanin))
+        ns = p.submit_ns + p.lookup_ns * (tmap.lookups - lookups) \
+            + p.insert_ns * (tmap.inserts - inserts) + p.dep_ns * len(fanin)
+        if self.rng is None:  # _cost, inline: once per submit
+            self.orch_time += ns
+        else:
+            self._cost(ns)
         self._wire(slot, list(fanin.values()), self._holding)
         if self.orch_trace is not None:
             self.orch_trace.append((tag, started, self.orch_time))
@@ -392,11 +422,12 @@ class Runtime:
             self.report_fatal(ErrorCode.INVALID_ARGS,
                               "alloc_tensors requires at least one TensorCreateInfo")
             return EMPTY_RESULT
-        aligned = self._aligned(infos)
-        slot = self._prepare(aligned, tag)
+        layouts = self._layouts_of(infos)
+        size = sum([layout[0] for layout in layouts])
+        slot = self._prepare(size, tag)
         if slot is None:
             return EMPTY_RESULT
-        outputs = self._materialize(slot, infos, aligned)
+        outputs = self._materialize(slot, infos, layouts, size)
         slot.state = COMPLETED
         slot.early = True  # the runtime flags every alloc task (runtime-model.md)
         self.allocs += 1
@@ -446,16 +477,20 @@ class Runtime:
         """fanout_count++ on each producer the edge retains, then count the done ones
         (runtime-model.md); an edge that only orders is released at wiring."""
         done = 0
+        held: list[TaskSlot] = []
         for p in producers:
             if p.seq in holding:
                 p.fanout_count += 1
+                held.append(p)
             if p.state >= COMPLETED:
                 done += 1
             else:
                 p.fanout.append(slot)
-        slot.fanin = [p for p in producers if p.seq in holding]
+        slot.fanin = held
         slot.fanin_count, slot.fanin_refcount = len(producers), done
-        early_wiring(self.sched, slot, producers, done)
+        # (early_wiring needs every producer flagged)
+        if producers and (producers[0].early or not self.fast_submit):
+            early_wiring(self.sched, slot, producers, done)
         # the heaviest chain of kernel costs that ends with this task, and its time
         longest, best = slot.cp, None  # slot.cp: from producers whose edge was skipped
         for q in producers:

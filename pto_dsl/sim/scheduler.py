@@ -51,7 +51,8 @@ class Span(NamedTuple):
 
 class Scheduler:
     # one-core shapes dispatched in ready order without copying the idle queues (no
-    # --explore); tests/test_sim_fast.py turns it off to compare with the general loop
+    # --explore), and a consumer without predicate, hold or staged blocks queued as ready
+    # inline; tests/test_sim_fast.py turns it off to compare with the general paths
     fast_dispatch = True
 
     def __init__(self, params: Params, rings: list[Ring], executor: Executor | None,
@@ -247,8 +248,11 @@ class Scheduler:
         picks them and `_take` starts them, without copying the idle queue."""
         while queue and idle:
             slot = queue[0]
-            for _ in range(min(slot.blocks_left, len(idle))):
+            if slot.blocks_left == 1:  # (the loop below, for one block)
                 self._start(slot, [idle.popleft()])
+            else:
+                for _ in range(min(slot.blocks_left, len(idle))):
+                    self._start(slot, [idle.popleft()])
             if slot.blocks_left == 0:
                 if slot.early and slot.fanout:
                     self._propagate(slot)  # fully published: consumers may be staged
@@ -297,64 +301,77 @@ class Scheduler:
     def step(self) -> bool:
         """Process the next block's end (or release of a held task); False if nothing is
         running or held. A task completes when its last block ends."""
-        if self.held and (not self.events or self.held[0][0] <= self.events[0][0]):
+        events = self.events
+        if self.held and (not events or self.held[0][0] <= events[0][0]):
             when, _, held = heapq.heappop(self.held)
             self.now = max(self.now, when)
             if held.blocks_left:  # (blocks staged early have started already)
                 self.ready["sync" if held.sync else held.shape].append(held)
             self.dispatch()
             return True
-        if not self.events:
+        if not events:
             return False
-        end, _, slot, cores, start = heapq.heappop(self.events)
+        end, _, slot, cores, start = heapq.heappop(events)
         if end > self.now:
             self.now = end
         if end > self.last_end:
             self.last_end = end
-        n, busy = self.n_clusters, self.busy
+        n, busy, idle = self.n_clusters, self.busy, self.idle
         for core in cores:
-            self.idle["aic" if core < n else "aiv"].append(core)
+            idle["aic" if core < n else "aiv"].append(core)
             busy[core] += end - start
         if self.schedule is not None:
             self.schedule.append(Span(slot.seq, slot.tag, cores[0], start, end,
                                       slot.cp_prev))
         slot.running -= 1
         if slot.running == 0 and slot.blocks_left == 0:
-            self._finish(slot, cores, end)
-        self.dispatch()
+            if self.executor is not None:
+                self.executor.finish(slot)
+            core, clocks = cores[0], self.thread_clock  # cluster_of, inline
+            thread = (core if core < n else (core - n) // self.params.aiv_per_cluster) \
+                % len(clocks)
+            done = clocks[thread]
+            if end > done:
+                done = end
+            done += self.params.complete_ns + self.params.complete_edge_ns * len(slot.fanout)
+            clocks[thread] = done
+            self.complete(slot, done)
+        ready = self.ready
+        if ready["mix"] or ready["aic"] or ready["aiv"] or ready["dummy"] or ready["sync"] \
+                or self.early:
+            self.dispatch()
         return True
-
-    def _finish(self, slot: TaskSlot, cores: list[int], end: float) -> None:
-        if self.executor is not None:
-            self.executor.finish(slot)
-        thread = self.cluster_of(cores[0]) % len(self.thread_clock)
-        done = self.thread_clock[thread]
-        if end > done:
-            done = end
-        done += self.params.complete_ns + self.params.complete_edge_ns * len(slot.fanout)
-        self.thread_clock[thread] = done
-        self.complete(slot, done)
 
     # ---- task life cycle (runtime-model.md) ---------------------------------------
     def complete(self, slot: TaskSlot, t: float) -> None:
         slot.state = COMPLETED
         self.completed += 1
-        for consumer in slot.fanout:
-            consumer.fanin_refcount += 1
-            if consumer.fanin_refcount == consumer.fanin_count:
-                self.make_ready(consumer, t)
-        slot.fanout = []
-        producers, slot.fanin = slot.fanin, []
-        for p in producers:  # release (inlined: the hot path of every completion)
-            p.fanout_refcount += 1
-            if p.state == COMPLETED and p.fanout_refcount == p.fanout_count:
-                self.consumed(p)
+        if slot.fanout:
+            ready, plain = self.ready, self.fast_dispatch and not self.holds
+            for consumer in slot.fanout:
+                consumer.fanin_refcount += 1
+                if consumer.fanin_refcount == consumer.fanin_count:
+                    if plain and consumer.predicate is None and not consumer.staged:
+                        consumer.ready_time = t  # make_ready's common case, inline
+                        ready["sync" if consumer.sync else consumer.shape].append(consumer)
+                    else:
+                        self.make_ready(consumer, t)
+            slot.fanout = []
+        rings = self.rings
+        if slot.fanin:
+            producers, slot.fanin = slot.fanin, []
+            for p in producers:  # release, then consumed (inlined: every completion)
+                p.fanout_refcount += 1
+                if p.state == COMPLETED and p.fanout_refcount == p.fanout_count:
+                    p.state = CONSUMED
+                    rings[p.ring].advance()
         for p in slot.stale:
-            landed = self.rings[p.ring].stale_release(p)
+            landed = rings[p.ring].stale_release(p)
             if landed is not None:
                 self.check_consumed(landed)
         if slot.fanout_refcount == slot.fanout_count:
-            self.consumed(slot)
+            slot.state = CONSUMED
+            rings[slot.ring].advance()
 
     def release(self, slot: TaskSlot) -> None:
         """Drop one reference to `slot` (a consumer finished, or its scope ended)."""

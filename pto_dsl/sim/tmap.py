@@ -32,6 +32,7 @@ class RuntimeTensorMap:
                  classify: Classifier, count: LookupCount = LookupCount.EVERY_CALL) -> None:
         self._classify = classify
         self._by_addr: dict[int, dict[int, Entry]] = {}
+        self.entries = self._by_addr  # empty: no entry at any address (read, never written)
         # Addresses whose hash bucket an insert has initialised in this run. The current
         # runtime counts a lookup only past its bucket's epoch check, which passes once any
         # insert reached the bucket, even if its entries were removed since. Real addresses
