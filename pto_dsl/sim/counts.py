@@ -14,29 +14,31 @@ from collections import Counter
 
 
 class EdgeCounts:
-    __slots__ = ("_named", "origins", "records", "retired", "wired")
+    __slots__ = ("_named", "_named_any", "origins", "records", "retired", "wired")
 
     def __init__(self) -> None:
         self.wired: Counter[str] = Counter()  # pairs by the origin that first named them
         self.retired: Counter[str] = Counter()  # the same, producer already retired
         self.origins: Counter[str] = Counter()  # each origin of a pair once
         self.records: Counter[str] = Counter()  # deps.json records by source
-        # (producer, origin) named so far in the current submit; None as origin: any
-        self._named: set[tuple[int, str | None]] = set()
+        # producers named so far in the current submit, and (producer, origin) pairs
+        self._named_any: set[int] = set()
+        self._named: set[tuple[int, str]] = set()
 
     def submit(self) -> None:
         """A new consumer: its submit names producers afresh."""
+        self._named_any.clear()
         self._named.clear()
 
     def name(self, producer_id: int, origin: str, wired: bool) -> None:
         """The current submit names a producer (`wired`: the runtime links it)."""
-        named = self._named
-        first = (producer_id, None) not in named
+        first = producer_id not in self._named_any
         if first:
-            named.add((producer_id, None))
+            self._named_any.add(producer_id)
             (self.wired if wired else self.retired)[origin] += 1
-        if (producer_id, origin) not in named:
-            named.add((producer_id, origin))
+        key = (producer_id, origin)
+        if key not in self._named:
+            self._named.add(key)
             self.origins[origin] += 1
         if first or origin == "tensormap":  # the replay writes every TensorMap hit
             self.records[origin] += 1

@@ -137,9 +137,8 @@ class Ring:
         slot = TaskSlot(task_id, self.index, local, seq)
         slot.tag = tag
         self.slots[local & self.mask] = slot
-        owed = self.credit.pop(local & self.mask, 0)
-        if owed:  # releases meant for the slot's previous task land on this one
-            slot.fanout_refcount += owed
+        if self.credit:  # releases meant for the slot's previous task land on this one
+            slot.fanout_refcount += self.credit.pop(local & self.mask, 0)
         self.current += 1
         self.head = offset + size
         slot.heap_end = self.head
