@@ -531,12 +531,14 @@ class Runtime:
     def _wait_for_tensor(self, tensor: Tensor, consumers: bool, caller: str) -> bool:
         """The orchestrator stalls until the producers (and, for a write, their holding
         consumers) complete: the scheduler runs on meanwhile. False after a fatal."""
-        if self.is_fatal():
+        if self.fatal_code:  # is_fatal(), inline
             return False
         if tensor.addr == 0:
             self.log.append(f"{caller}: tensor has no buffer (addr 0)")
             return False
-        self.sched.run_until(self.orch_time)
+        events = self.sched.events
+        if (events and events[0][0] <= self.orch_time) or self.sched.held:
+            self.sched.run_until(self.orch_time)
         producers = self.tmap.lookup(tensor.addr, tensor.region, tensor.version, False,
                                      self.storage(tensor))
         if tensor.owner != INVALID_TASK_ID:
