@@ -40,12 +40,22 @@ from pto_dsl.sim.runtime import Fatal, Runtime
 from pto_dsl.source import Span
 from pto_dsl.values import TensorVal
 
+# The per-task value tuples are made with tuple.__new__ and every field in order: a
+# NamedTuple's own __new__ is a Python call (for its defaults), the tuple the same. The
+# fields are checked here, so a change to one of these types fails at import, not later.
+_new = tuple.__new__
+assert Tensor._fields == ("addr", "dtype", "region", "owner", "manual_dep", "version")
+assert TensorCreateInfo._fields == ("shapes", "dtype", "manual_dep", "initial_value")
+assert TensorVal._fields == ("buffer", "region", "manual_dep")
+assert Buffer._fields == ("id", "name", "dtype", "shape", "owner")
+
 ENTRY_BASE = 0x10_0000  # entry tensors are laid out from here, 4 KiB aligned
 _SLOT = {"aic": 0, "aiv": 1, "aiv0": 1, "aiv1": 2}
 
 
 class TaskTag(NamedTuple):
-    """What a task is in the program: its submission site and loop iteration."""
+    """What a task is in the program: its submission site and loop iteration. Made with
+    every field (`submit`): give a new field no default."""
 
     site: ir.Site
     instance: tuple[tuple[str, int], ...]
@@ -57,7 +67,8 @@ class TaskTag(NamedTuple):
 
 
 class SimTask(NamedTuple):
-    """A task variable's value: the runtime's task id and the outputs by name."""
+    """A task variable's value: the runtime's task id and the outputs by name. Made with
+    every field (`submit`): give a new field no default."""
 
     task_id: int
     outputs: dict[str, TensorVal]
@@ -248,16 +259,17 @@ class Lowering(Instantiator):
             arg.allow_early_resolve = early
             if predicate is not None:
                 arg.predicate = predicate(f)
-            result = rt.submit_dummy_task(arg, TaskTag(site, self.instance)) if dummy \
-                else rt.submit_task(kernels, arg, TaskTag(site, self.instance))
+            tag = _new(TaskTag, (site, self.instance))
+            result = rt.submit_dummy_task(arg, tag) if dummy \
+                else rt.submit_task(kernels, arg, tag)
             self.count_task(span)
             if rt.fatal_code:
                 self.check_fatal(span)
             outs = result.outputs  # each output as a value (_as_value, inline)
-            value = SimTask(result.task_id, {
-                name: TensorVal(Buffer(o.addr, name, o.dtype, o.region.layout, o.owner),
-                                o.region, o.manual_dep)
-                for name, o in zip(new_names, outs)} if outs else {})
+            value = _new(SimTask, (result.task_id, {
+                name: _new(TensorVal, (_new(Buffer, (o.addr, name, o.dtype, o.region.layout,
+                                                     o.owner)), o.region, o.manual_dep))
+                for name, o in zip(new_names, outs)} if outs else {}))
             if target is not None:
                 f[target] = value
             elif store is not None:
@@ -289,7 +301,7 @@ class Lowering(Instantiator):
                 if min(shape) <= 0:
                     self.fail("E170", f"output '{name}' has shape {list(shape)}; every "
                               "dimension must be positive", span)
-                return TensorCreateInfo(shape, dtype)
+                return _new(TensorCreateInfo, (shape, dtype, False, None))
             return new
         value, writes = self.expr(a.tensor), a.tag is not ir.Tag.INPUT
         written = self.entry_written
@@ -305,7 +317,8 @@ class Lowering(Instantiator):
                 owner = INVALID_TASK_ID
                 if writes:
                     written.add(buf.id)
-            tensor = last[1] = Tensor(buf.id, buf.dtype, tv.region, owner, tv.manual_dep)
+            tensor = last[1] = _new(Tensor, (buf.id, buf.dtype, tv.region, owner,
+                                             tv.manual_dep, 0))
             last[0] = tv
             return tensor
         return existing

@@ -50,6 +50,12 @@ STALL_CHANCE, STALL_SUBMITS = 0.25, 40
 NO_MANUAL = 64  # manual_begin_depth sentinel = PTO2_MAX_SCOPE_DEPTH (runtime-model.md)
 
 
+# per-task tuples made with tuple.__new__ and every field (no Python-level __new__ call)
+_new = tuple.__new__
+assert Tensor._fields == ("addr", "dtype", "region", "owner", "manual_dep", "version")
+assert TaskOutputTensors._fields == ("task_id", "outputs")
+
+
 class _Layout(NamedTuple):
     """An output's place in its task's packed buffer (per shape and dtype)."""
 
@@ -259,7 +265,7 @@ class Runtime:
         task_id, numerics = slot.task_id, self.numerics
         storage, tmap = self._storage, self.tmap
         for info, (aligned, elements, region) in zip(infos, layouts):
-            outputs.append(Tensor(addr, info.dtype, region, task_id, info.manual_dep))
+            outputs.append(_new(Tensor, (addr, info.dtype, region, task_id, info.manual_dep, 0)))
             addrs.append(addr)
             storage[addr] = elements
             if tmap.entries or not self.fast_submit:  # (none to drop in an empty one)
@@ -389,7 +395,7 @@ class Runtime:
         self._wire(slot, list(fanin.values()), self._holding)
         if self.orch_trace is not None:
             self.orch_trace.append((tag, started, self.orch_time))
-        return TaskOutputTensors(slot.task_id, tuple(outputs))
+        return _new(TaskOutputTensors, (slot.task_id, tuple(outputs)))
 
     def _launch_ok(self, shape: str, args: Arg) -> bool:
         """The launch checks of the submit (runtime-model.md): a sync-start task wider than

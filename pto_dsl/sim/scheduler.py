@@ -39,7 +39,8 @@ class Executor(Protocol):
 
 
 class Span(NamedTuple):
-    """One task's run on a core: a row of the schedule (times in ns)."""
+    """One task's run on a core: a row of the schedule (times in ns). Made with every
+    field (`step`): give a new field no default."""
 
     seq: int
     tag: object
@@ -47,6 +48,9 @@ class Span(NamedTuple):
     start: float
     end: float
     cp_prev: int  # the task before this one on its longest chain of kernel times (-1: none)
+
+
+_new = tuple.__new__  # a Span per task without its Python-level __new__ (no defaults)
 
 
 class Scheduler:
@@ -321,8 +325,8 @@ class Scheduler:
             idle["aic" if core < n else "aiv"].append(core)
             busy[core] += end - start
         if self.schedule is not None:
-            self.schedule.append(Span(slot.seq, slot.tag, cores[0], start, end,
-                                      slot.cp_prev))
+            self.schedule.append(_new(Span, (slot.seq, slot.tag, cores[0], start, end,
+                                             slot.cp_prev)))
         slot.running -= 1
         if slot.running == 0 and slot.blocks_left == 0:
             if self.executor is not None:
