@@ -83,12 +83,10 @@ def _new_maker(inst: Instantiator, kernel: ir.Kernel, a: ir.NewArg) -> AccessMak
     return make
 
 
-def dims_checker(inst: Instantiator, kernel: ir.Kernel, args: list[ir.TensorArg | ir.NewArg],
-                 fast: bool = True) -> Callable[[list[Access]], None] | None:
-    """A check of the actual sizes against the kernel's signature, or None if it has
-    nothing to check: (argument, dim) places that must equal a fixed size, or each other
-    where one symbol names several dims (a symbol used once constrains nothing). `fast`
-    (the default) puts a flat test of the common case in front of the general check."""
+def _plan(args: list[ir.TensorArg | ir.NewArg]) -> list[tuple[int | None, list[tuple[int, int]]]]:
+    """What the kernel's signature constrains: (argument, dim) places that must equal a
+    fixed size, or each other where one symbol names several dims (a symbol used once
+    constrains nothing)."""
     plan: list[tuple[int | None, list[tuple[int, int]]]] = []
     shared: dict[str, list[tuple[int, int]]] = {}
     for ai, a in enumerate(args):
@@ -97,7 +95,27 @@ def dims_checker(inst: Instantiator, kernel: ir.Kernel, args: list[ir.TensorArg 
                 plan.append((sym, [(ai, d)]))
             elif sym != "_":
                 shared.setdefault(sym, []).append((ai, d))
-    plan += [(None, places) for places in shared.values() if len(places) > 1]
+    return plan + [(None, places) for places in shared.values() if len(places) > 1]
+
+
+def dims_plan(args: list[ir.TensorArg | ir.NewArg]
+              ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int, int]]]:
+    """The signature's constraints as flat tests: (argument, dim, size) places of a fixed
+    size, and (argument, dim, argument, dim) pairs that must be equal."""
+    plan = _plan(args)
+    fixed = [(ai, d, want) for want, places in plan if want is not None
+             for ai, d in places]
+    same = [(places[0][0], places[0][1], ai, d) for want, places in plan if want is None
+            for ai, d in places[1:]]
+    return fixed, same
+
+
+def dims_checker(inst: Instantiator, kernel: ir.Kernel, args: list[ir.TensorArg | ir.NewArg],
+                 fast: bool = True) -> Callable[[list[Access]], None] | None:
+    """A check of the actual sizes against the kernel's signature, or None if it has
+    nothing to check. `fast` (the default) puts a flat test of the common case in front of
+    the general check."""
+    plan = _plan(args)
     if not plan:
         return None
 
@@ -107,18 +125,15 @@ def dims_checker(inst: Instantiator, kernel: ir.Kernel, args: list[ir.TensorArg 
             for ai, d in places:
                 if accesses[ai].region.sizes[d] != first:
                     _dim_error(inst, kernel, want, args, places, accesses, (ai, d))
-    return _fast_dims(plan, check) if fast else check
+    return _fast_dims(args, check) if fast else check
 
 
-def _fast_dims(plan: list[tuple[int | None, list[tuple[int, int]]]],
+def _fast_dims(args: list[ir.TensorArg | ir.NewArg],
                check: Callable[[list[Access]], None]) -> Callable[[list[Access]], None]:
     """`check`, with the common case (every size as the signature says) tested as flat
     comparisons of (argument, dim) places; `check` itself reports a mismatch, so the
     diagnostic is the general one (tests/test_instantiate_fast.py pins the two)."""
-    fixed = [(ai, d, want) for want, places in plan if want is not None
-             for ai, d in places]
-    same = [(places[0][0], places[0][1], ai, d) for want, places in plan if want is None
-            for ai, d in places[1:]]
+    fixed, same = dims_plan(args)
 
     def fast(accesses: list[Access]) -> None:
         for ai, d, want in fixed:
