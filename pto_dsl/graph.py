@@ -168,10 +168,10 @@ class Task:
         return self.accesses if self.predicate is None else self.accesses[:-1]
 
 
-@dataclass(frozen=True, slots=True)
-class HostRead:
+class HostRead(NamedTuple):
     """An orchestration-side access of one element, in program order: a read
-    (`get_tensor_data`) or, with `write`, a write (`set_tensor_data`, runtime-model.md)."""
+    (`get_tensor_data`) or, with `write`, a write (`set_tensor_data`, runtime-model.md).
+    A NamedTuple for speed: a loop may read a table element per iteration."""
 
     span: Span
     access: Access

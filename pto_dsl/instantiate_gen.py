@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pto_dsl import ir
 from pto_dsl.graph import EXPLICIT_ONLY, Access, Buffer, Task
 from pto_dsl.instantiate_expr import _bad_slice, _max, _min, _overflow
-from pto_dsl.instantiate_host import Unknown, UnknownUsed
+from pto_dsl.instantiate_host import Unknown, UnknownUsed, check_index
 from pto_dsl.instantiate_submit import _auto_fanin, dims_checker, dims_plan
 from pto_dsl.regions import Region
 from pto_dsl.types import INT64_MAX, INT64_MIN, MAX_DIM
@@ -25,6 +25,8 @@ from pto_dsl.values import TensorVal
 if TYPE_CHECKING:
     from pto_dsl.instantiate import Instantiator, Run
 
+# Named tuples are made as `new(Access, (...))`, `tuple.__new__` of the class: what their
+# generated `__new__` does, without its Python frame.
 # Python allows 20 statically nested blocks; past this depth a statement runs its closure.
 MAX_DEPTH = 16
 _TAGS = {ir.Tag.INPUT: "INPUT", ir.Tag.INOUT: "INOUT", ir.Tag.OUTPUT: "OUTPUT",
@@ -54,11 +56,14 @@ class _Gen:
         self.ns: dict[str, Any] = {
             "inst": inst, "graph": graph, "tasks": graph._tasks, "buffers": graph.buffers,
             "records": graph.records, "written": inst.written, "tmap": inst.tmap,
-            "Access": Access, "Buffer": Buffer, "Task": Task, "Region": Region,
+            "new": tuple.__new__, "Access": Access, "Buffer": Buffer, "Task": Task,
+            "Region": Region,
             "TensorVal": TensorVal, "Unknown": Unknown, "UnknownUsed": UnknownUsed,
-            "EXPLICIT_ONLY": EXPLICIT_ONLY, "auto_fanin": _auto_fanin, "_min": _min,
-            "_max": _max, **{name: tag for tag, name in _TAGS.items()}}
+            "EXPLICIT_ONLY": EXPLICIT_ONLY, "check_index": check_index,
+            "auto_fanin": _auto_fanin, "_min": _min, "_max": _max,
+            **{name: tag for tag, name in _TAGS.items()}}
         self.count = 0
+        self.outputs: dict[tuple[int, str], int] | None = None  # see output_index
 
     # ---- names and lines -----------------------------------------------------------------
     def const(self, value: Any) -> str:
@@ -200,8 +205,8 @@ class _Gen:
 
     def tensor_arg(self, a: ir.TensorArg, kernel: ir.Kernel, tid: str, d: int) -> str:
         tv = self.expr(a.tensor, d)
-        return self.assign(d, f"Access({tv}.buffer, {tv}.region, {_TAGS[a.tag]}, "
-                              f"{a.param.name!r}, {tv}.manual_dep)")
+        return self.assign(d, f"new(Access, ({tv}.buffer, {tv}.region, {_TAGS[a.tag]}, "
+                              f"{a.param.name!r}, {tv}.manual_dep))")
 
     def new_arg(self, a: ir.NewArg, kernel: ir.Kernel, tid: str, d: int) -> str:
         """`_new_maker`: one region per shape made, a Buffer per task."""
@@ -218,10 +223,10 @@ class _Gen:
             return region
         region = self.assign(d, f"{self.const(whole)}.get({shape})")
         self.line(d, f"if {region} is None: {region} = {self.const(first)}({shape})")
-        buf = self.assign(d, f"Buffer(len(buffers), {kernel.name + '#'!r} + str({tid}) + "
-                             f"{'.' + name!r}, {a.dtype!r}, {region}.sizes, {tid})")
+        buf = self.assign(d, f"new(Buffer, (len(buffers), {kernel.name + '#'!r} + str({tid}) + "
+                             f"{'.' + name!r}, {a.dtype!r}, {region}.sizes, {tid}))")
         self.line(d, f"buffers.append({buf})")
-        return self.assign(d, f"Access({buf}, {region}, OUTPUT, {name!r}, False)")
+        return self.assign(d, f"new(Access, ({buf}, {region}, OUTPUT, {name!r}, False))")
 
     def check_dims(self, kernel: ir.Kernel, args: list[ir.TensorArg | ir.NewArg],
                    accesses: list[str], d: int) -> None:
@@ -272,6 +277,8 @@ class _Gen:
             return self.view(e, d)
         if isinstance(e, ir.OutputOf) and isinstance(e.task, ir.Load):
             return self.output_of(e, d)
+        if isinstance(e, ir.ElementRead) and len(e.indices) == _rank(e.tensor):
+            return self.element_read(e, d)
         return self.assign(d, f"{self.const(self.inst.expr(e))}(f)")
 
     def int64(self, value: str, span: Any, d: int) -> str:
@@ -307,16 +314,74 @@ class _Gen:
         self.line(d, f"{shape} = {shapes}.setdefault({shape}, {shape})")
         offsets = "(" + "".join(f"{region}.offsets[{dim}] + {lo}, "
                                 for dim, (lo, _) in enumerate(bounds)) + ")"
-        return self.assign(d, f"TensorVal({tv}.buffer, Region({region}.layout, {offsets}, "
-                              f"{shape}), False)")
+        return self.assign(d, f"new(TensorVal, ({tv}.buffer, new(Region, ({region}.layout, "
+                              f"{offsets}, {shape})), False))")
+
+    def element_read(self, e: ir.ElementRead, d: int) -> str:
+        """`_element_read`: the index checked as `check_index` does, then the read."""
+        tv = self.assign(d, self.expr(e.tensor, d))
+        index = [self.assign(d, self.expr(i, d)) for i in e.indices]
+        sizes = self.assign(d, f"{tv}.region.sizes")
+        inside = " and ".join(f"0 <= {i} < {sizes}[{dim}]" for dim, i in enumerate(index))
+        point, span = "(" + "".join(i + ", " for i in index) + ")", self.const(e.span)
+        self.line(d, f"if not ({inside}): check_index(inst, {tv}, {point}, {span})")
+        return self.assign(d, f"inst.host_read({tv}, {point}, {span})")
 
     def output_of(self, e: ir.OutputOf, d: int) -> str:
-        """`_output_of`: a graph Task's output; anything else (none) runs the closure."""
+        """`_output_of`: a graph Task's output (`Task.output`; for a task of a site whose
+        outputs are known here, the access at its index); anything else (none) runs the
+        closure."""
         assert isinstance(e.task, ir.Load)
         task = self.assign(d, f"f[{e.task.var.slot}]")
-        self.line(d, f"if type({task}) is Task: {task} = {task}.output({e.name!r})")
+        at = self.output_index(e)
+        if at is not None:
+            index, sites = at
+            self.line(d, f"if type({task}) is Task and {task}.site in {self.const(sites)}: "
+                         f"{task} = {task}.accesses[{index}]")
+            self.line(d, f"elif type({task}) is Task: {task} = {task}.output({e.name!r})")
+        else:
+            self.line(d, f"if type({task}) is Task: {task} = {task}.output({e.name!r})")
         self.line(d, f"else: {task} = {self.const(self.inst.expr(e))}(f)")
         return task
+
+    def output_index(self, e: ir.OutputOf) -> tuple[int, frozenset[int]] | None:
+        """The index of output `e.name` among the accesses of the tasks of most of the
+        sites the task may come from, and those sites (a kernel's parameter names are
+        distinct, so that access is the one `Task.output` finds)."""
+        ty = e.task.ty
+        if not isinstance(ty, ir.TaskTy):
+            return None
+        if self.outputs is None:
+            self.outputs = _output_indices(self.inst.program.body)
+        by_index: dict[int, set[int]] = {}
+        for site in ty.sites:
+            index = self.outputs.get((site, e.name))
+            if index is not None:
+                by_index.setdefault(index, set()).add(site)
+        if not by_index:
+            return None
+        index = max(by_index, key=lambda i: len(by_index[i]))
+        return index, frozenset(by_index[index])
+
+
+def _output_indices(body: tuple[ir.Stmt, ...]) -> dict[tuple[int, str], int]:
+    """(site id, output name) -> the index of that output among the site's tasks'
+    accesses: a `new` argument's among the tensor arguments, an alloc item's among the
+    items."""
+    found: dict[tuple[int, str], int] = {}
+    for s in body:
+        if isinstance(s, ir.Submit):
+            tensors = [a for a in s.args if not isinstance(a, ir.ScalarArg)]
+            found.update(((s.site.id, a.param.name), i) for i, a in enumerate(tensors)
+                         if isinstance(a, ir.NewArg))
+        elif isinstance(s, ir.AllocStmt):
+            found.update(((s.site.id, item.name), i) for i, item in enumerate(s.items))
+        elif isinstance(s, (ir.ForStmt, ir.ScopeStmt)):
+            found.update(_output_indices(s.body))
+        elif isinstance(s, ir.IfStmt):
+            found.update(_output_indices(s.then))
+            found.update(_output_indices(s.orelse))
+    return found
 
 
 def _rank(e: ir.Expr) -> int | None:

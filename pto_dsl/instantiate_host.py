@@ -95,7 +95,10 @@ def waited(inst: Instantiator, tv: Tensor, write: bool) -> tuple[int, ...]:
     each of those holds (fanout_count counts only edges that retain; at v0 only while the
     producer's scope is open, `RuntimeRules.exact_consumer_wait`)."""
     buf = tv.buffer
-    found = dict.fromkeys(inst.tmap.lookup(buf, tv.region, False))
+    hits = inst.tmap.lookup(buf, tv.region, False)
+    if not hits and buf.owner is None:  # most reads: a table no task writes
+        return ()
+    found = dict.fromkeys(hits)
     if buf.owner is not None:
         found[buf.owner] = None
     if write and found:
@@ -146,9 +149,15 @@ def read_value(inst: Instantiator, tv: Tensor, region: Region, span: Span) -> An
 
 
 def host_read(inst: Instantiator, tv: Tensor, index: tuple[int, ...], span: Span) -> Any:
-    """`get_tensor_data`: wait for the producers (recorded), then the element's value."""
-    region = point(tv, index)
-    record(inst, tv, region, span, False)
+    """`get_tensor_data`: wait for the producers (recorded), then the element's value
+    (`point`, `record` and `read_value` in one, for the reads of a loop)."""
+    r, buf, graph = tv.region, tv.buffer, inst.graph
+    region = Region(r.layout, tuple([o + i for o, i in zip(r.offsets, index)]),
+                    (1,) * len(index))
+    graph.host_reads.append(HostRead(span, Access(buf, region, ir.Tag.INPUT, "", tv.manual_dep),
+                                     len(graph), waited(inst, tv, False)))
+    if buf.owner is None and not inst.written.get(buf.id):  # an entry table no one writes
+        return inst.case.element(buf.name, region.offsets)
     return read_value(inst, tv, region, span)
 
 
