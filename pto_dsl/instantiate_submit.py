@@ -274,6 +274,7 @@ def _auto_fanin(tmap: TensorMap, accesses: Sequence[Access], tid: int,
     """Steps A, B and 4, counting deps.json records as the runtime's replay writes them:
     a creator record only for a producer not yet in the fanin, one per TensorMap hit."""
     creators = hits = 0
+    inout: list[tuple[Access, tuple[int, int]]] = []  # looked up, then inserted: one range
     for acc in accesses:
         tag = acc.tag
         if tag is OUTPUT:
@@ -285,19 +286,29 @@ def _auto_fanin(tmap: TensorMap, accesses: Sequence[Access], tid: int,
                 fanin[owner] = CREATOR_ONLY
             else:
                 add_fanin(fanin, owner, CREATOR)
-        if not acc.manual_dep and (tag is INPUT or tag is INOUT):  # Step B
-            found = tmap.lookup(acc.buffer, acc.region, tag is INOUT)
-            if found:
-                hits += len(found)
-                for p in found:
-                    add_fanin(fanin, p, TENSORMAP)
+        if acc.manual_dep:
+            continue
+        if tag is INPUT:  # Step B
+            found = tmap.lookup(acc.buffer, acc.region, False)
+        elif tag is INOUT:
+            flat = acc.region.flat_range()
+            inout.append((acc, flat))
+            found = tmap.lookup(acc.buffer, acc.region, True, flat)
+        else:
+            continue
+        if found:
+            hits += len(found)
+            for p in found:
+                add_fanin(fanin, p, TENSORMAP)
     if creators:
         records["creator"] += creators
     if hits:
         records["tensormap"] += hits
     for acc in accesses:  # Step 4: register this task as the latest writer
-        if not acc.manual_dep and (acc.tag is INOUT or acc.tag is OUTPUT_EXISTING):
+        if acc.tag is OUTPUT_EXISTING and not acc.manual_dep:
             tmap.insert(acc.buffer, acc.region, tid)
+        elif acc.tag is INOUT and not acc.manual_dep:
+            tmap.insert(acc.buffer, acc.region, tid, inout.pop(0)[1])
 
 
 def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:
