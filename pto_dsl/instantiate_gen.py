@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pto_dsl import ir
 from pto_dsl.graph import EXPLICIT_ONLY, Access, Buffer, Task
 from pto_dsl.instantiate_expr import _bad_slice, _max, _min, _overflow
-from pto_dsl.instantiate_host import Unknown, UnknownUsed, check_index
+from pto_dsl.instantiate_host import Unknown, UnknownUsed, check_index, read_point
 from pto_dsl.instantiate_submit import _auto_fanin, dims_checker, dims_plan
 from pto_dsl.regions import Region
 from pto_dsl.types import INT64_MAX, INT64_MIN, MAX_DIM
@@ -60,6 +60,7 @@ class _Gen:
             "Region": Region,
             "TensorVal": TensorVal, "Unknown": Unknown, "UnknownUsed": UnknownUsed,
             "EXPLICIT_ONLY": EXPLICIT_ONLY, "check_index": check_index,
+            "read_point": read_point,
             "auto_fanin": _auto_fanin, "_min": _min, "_max": _max,
             **{name: tag for tag, name in _TAGS.items()}}
         self.count = 0
@@ -325,7 +326,16 @@ class _Gen:
         inside = " and ".join(f"0 <= {i} < {sizes}[{dim}]" for dim, i in enumerate(index))
         point, span = "(" + "".join(i + ", " for i in index) + ")", self.const(e.span)
         self.line(d, f"if not ({inside}): check_index(inst, {tv}, {point}, {span})")
-        return self.assign(d, f"inst.host_read({tv}, {point}, {span})")
+        from pto_dsl.instantiate import Instantiator  # (it imports this module)
+
+        if type(self.inst).host_read is not Instantiator.host_read:  # a subclass reads
+            return self.assign(d, f"inst.host_read({tv}, {point}, {span})")
+        region = self.assign(d, f"{tv}.region")
+        offsets = "(" + "".join(f"{region}.offsets[{dim}] + {i}, "
+                                for dim, i in enumerate(index)) + ")"
+        ones = "(" + "1, " * len(index) + ")"
+        at = self.assign(d, f"new(Region, ({region}.layout, {offsets}, {ones}))")
+        return self.assign(d, f"read_point(inst, {tv}, {at}, {span})")
 
     def output_of(self, e: ir.OutputOf, d: int) -> str:
         """`_output_of`: a graph Task's output (`Task.output`; for a task of a site whose

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from pto_dsl.instantiate import Eval, Frame, Instantiator, Run
 
 HOST = -1  # the writer of an element the orchestration itself wrote
+INPUT = ir.Tag.INPUT
+_new = tuple.__new__  # a named tuple made without its Python-level __new__
 
 
 class UnknownUsed(Exception):
@@ -149,13 +151,16 @@ def read_value(inst: Instantiator, tv: Tensor, region: Region, span: Span) -> An
 
 
 def host_read(inst: Instantiator, tv: Tensor, index: tuple[int, ...], span: Span) -> Any:
-    """`get_tensor_data`: wait for the producers (recorded), then the element's value
-    (`point`, `record` and `read_value` in one, for the reads of a loop)."""
-    r, buf, graph = tv.region, tv.buffer, inst.graph
-    region = Region(r.layout, tuple([o + i for o, i in zip(r.offsets, index)]),
-                    (1,) * len(index))
-    graph.host_reads.append(HostRead(span, Access(buf, region, ir.Tag.INPUT, "", tv.manual_dep),
-                                     len(graph), waited(inst, tv, False)))
+    """`get_tensor_data`: wait for the producers (recorded), then the element's value."""
+    return read_point(inst, tv, point(tv, index), span)
+
+
+def read_point(inst: Instantiator, tv: Tensor, region: Region, span: Span) -> Any:
+    """`host_read` of the element `region` (`record` and `read_value` in one call: the
+    reads of a loop's table elements come here from the generated instantiation)."""
+    buf, graph = tv.buffer, inst.graph
+    graph.host_reads.append(_new(HostRead, (span, _new(Access, (
+        buf, region, INPUT, "", tv.manual_dep)), len(graph), waited(inst, tv, False), False)))
     if buf.owner is None and not inst.written.get(buf.id):  # an entry table no one writes
         return inst.case.element(buf.name, region.offsets)
     return read_value(inst, tv, region, span)
