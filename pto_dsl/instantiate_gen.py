@@ -38,7 +38,8 @@ def generate(inst: Instantiator, body: tuple[ir.Stmt, ...]) -> Run:
     """The body as one generated function of the frame."""
     gen = _Gen(inst)
     gen.block(body, 1)
-    source = "def run(f):\n" + "\n".join(gen.lines) + "\n"
+    source = "def run(f):\n" + "".join(f"    {line}\n" for line in gen.prologue) + \
+        "\n".join(gen.lines) + "\n"
     try:
         code = compile(source, f"<instantiation of {inst.program.name}>", "exec")
     except (SyntaxError, RecursionError, MemoryError):  # nested past Python's limits
@@ -52,6 +53,7 @@ class _Gen:
     def __init__(self, inst: Instantiator) -> None:
         self.inst = inst
         self.lines: list[str] = []
+        self.prologue: list[str] = []  # the function's first lines (locals kept across loops)
         graph = inst.graph
         self.ns: dict[str, Any] = {
             "inst": inst, "graph": graph, "tasks": graph._tasks, "buffers": graph.buffers,
@@ -205,9 +207,20 @@ class _Gen:
         return producers, items
 
     def tensor_arg(self, a: ir.TensorArg, kernel: ir.Kernel, tid: str, d: int) -> str:
+        """The argument's Access. A variable or an output often gives the same tensor value
+        to every task of a loop (a scope's buffer, a view made outside the loop): then
+        the access made last time is the one (accesses are immutable), shared."""
         tv = self.expr(a.tensor, d)
-        return self.assign(d, f"new(Access, ({tv}.buffer, {tv}.region, {_TAGS[a.tag]}, "
-                              f"{a.param.name!r}, {tv}.manual_dep))")
+        if not isinstance(a.tensor, ir.View):
+            tv = self.assign(d, tv)
+        make = (f"new(Access, ({tv}.buffer, {tv}.region, {_TAGS[a.tag]}, {a.param.name!r}, "
+                f"{tv}.manual_dep))")
+        if isinstance(a.tensor, ir.View):  # a new value each time
+            return self.assign(d, make)
+        seen, made = self.temp(), self.temp()
+        self.prologue += [f"{seen} = None", f"{made} = None"]
+        self.line(d, f"if {tv} is not {seen}: {made} = {make}; {seen} = {tv}")
+        return made
 
     def new_arg(self, a: ir.NewArg, kernel: ir.Kernel, tid: str, d: int) -> str:
         """`_new_maker`: one region per shape made, a Buffer per task."""
