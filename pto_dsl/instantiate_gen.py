@@ -14,13 +14,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir
-from pto_dsl.graph import EXPLICIT_ONLY, Access, Buffer, Task
+from pto_dsl.graph import EXPLICIT_ONLY, Access, Buffer, Origin, Task
 from pto_dsl.instantiate_expr import _bad_slice, _max, _min, _overflow
 from pto_dsl.instantiate_host import Unknown, UnknownUsed, check_index, read_point
-from pto_dsl.instantiate_submit import _auto_fanin, dims_checker, dims_plan
+from pto_dsl.instantiate_submit import CREATOR_ONLY, dims_checker, dims_plan
 from pto_dsl.regions import Region
 from pto_dsl.types import INT64_MAX, INT64_MIN, MAX_DIM
-from pto_dsl.values import TensorVal
+from pto_dsl.values import TensorVal, add_fanin
 
 if TYPE_CHECKING:
     from pto_dsl.instantiate import Instantiator, Run
@@ -63,7 +63,8 @@ class _Gen:
             "TensorVal": TensorVal, "Unknown": Unknown, "UnknownUsed": UnknownUsed,
             "EXPLICIT_ONLY": EXPLICIT_ONLY, "check_index": check_index,
             "read_point": read_point,
-            "auto_fanin": _auto_fanin, "_min": _min, "_max": _max,
+            "add_fanin": add_fanin, "CREATOR": Origin.CREATOR, "TENSORMAP": Origin.TENSORMAP,
+            "CREATOR_ONLY": CREATOR_ONLY, "_min": _min, "_max": _max,
             **{name: tag for tag, name in _TAGS.items()}}
         self.count = 0
         self.outputs: dict[tuple[int, str], int] | None = None  # see output_index
@@ -178,9 +179,9 @@ class _Gen:
             self.line(d + 1, f"{fanin} = {{}}")
         else:
             self.line(d, f"{fanin} = {{}}")
-        edge_accesses = "(" + "".join(a + ", " for a in accesses) + ")"
-        self.line(d, f"if inst.manual_depth is None: auto_fanin(tmap, {edge_accesses}, {tid}, "
-                     f"{fanin}, records)")
+        tags = [a.tag if isinstance(a, ir.TensorArg) else ir.Tag.OUTPUT for a in tensor_args]
+        self.line(d, "if inst.manual_depth is None:")
+        self.auto_fanin(list(zip(accesses, tags)), tid, fanin, d + 1)
         for a, acc in zip(tensor_args, accesses):  # regions written, for orchestration reads
             if isinstance(a, ir.TensorArg) and a.tag is not ir.Tag.INPUT:
                 self.line(d, f"written.setdefault({acc}.buffer.id, []).append(({acc}.region, "
@@ -189,6 +190,42 @@ class _Gen:
         self.line(d, f"inst.count_task({self.const(site.span)})")
         if s.target is not None:
             self.line(d, f"f[{s.target.slot}] = {task}")
+
+    def auto_fanin(self, accesses: list[tuple[str, ir.Tag]], tid: str, fanin: str,
+                   d: int) -> None:
+        """`instantiate_submit._auto_fanin` written out for the site's argument tags:
+        Steps A, B and 4 and the deps.json record counts, `OUTPUT` arguments skipped."""
+        looked = [(acc, tag) for acc, tag in accesses if tag is not ir.Tag.OUTPUT]
+        if not looked:
+            self.line(d, "pass")
+            return
+        creators, hits = self.assign(d, "0"), self.assign(d, "0")
+        ranges: dict[str, str] = {}  # an INOUT access's flat range, for its insert
+        for acc, tag in looked:
+            owner = self.assign(d, f"{acc}.buffer.owner")
+            self.line(d, f"if {owner} is not None:")
+            self.line(d + 1, f"if {owner} not in {fanin}: {creators} += 1; "
+                             f"{fanin}[{owner}] = CREATOR_ONLY")
+            self.line(d + 1, f"else: add_fanin({fanin}, {owner}, CREATOR)")
+            if tag is ir.Tag.OUTPUT_EXISTING:
+                continue
+            self.line(d, f"if not {acc}.manual_dep:")
+            if tag is ir.Tag.INOUT:
+                ranges[acc] = self.assign(d + 1, f"{acc}.region.flat_range()")
+                found = self.assign(d + 1, f"tmap.lookup({acc}.buffer, {acc}.region, True, "
+                                           f"{ranges[acc]})")
+            else:
+                found = self.assign(d + 1, f"tmap.lookup({acc}.buffer, {acc}.region, False)")
+            self.line(d + 1, f"if {found}:")
+            self.line(d + 2, f"{hits} += len({found})")
+            self.line(d + 2, f"for p in {found}: add_fanin({fanin}, p, TENSORMAP)")
+        self.line(d, f"if {creators}: records['creator'] += {creators}")
+        self.line(d, f"if {hits}: records['tensormap'] += {hits}")
+        for acc, tag in looked:
+            if tag is ir.Tag.INOUT or tag is ir.Tag.OUTPUT_EXISTING:
+                flat = f", {ranges[acc]}" if acc in ranges else ""
+                self.line(d, f"if not {acc}.manual_dep: tmap.insert({acc}.buffer, {acc}.region, "
+                             f"{tid}{flat})")
 
     def deps(self, deps: tuple[ir.Dep, ...], d: int) -> tuple[str | None, str | None]:
         """The producers and dep-item indices lists, as `_deps` builds them."""
