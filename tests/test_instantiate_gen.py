@@ -77,7 +77,7 @@ def example_cases() -> Iterator[Any]:
 @pytest.mark.parametrize(("path", "case"), list(example_cases()))
 def test_every_example_and_case(path: Path, case: str,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    checked = front_end(read_source(path, path.name))
+    checked = front_end(read_source(path))
     assert_same(checked, case, monkeypatch)
 
 
