@@ -11,6 +11,8 @@ code, and `tests/test_instantiate_gen.py` pins the two paths to the same graphs 
 
 from __future__ import annotations
 
+import functools
+from types import CodeType
 from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir
@@ -41,12 +43,19 @@ def generate(inst: Instantiator, body: tuple[ir.Stmt, ...]) -> Run:
     source = "def run(f):\n" + "".join(f"    {line}\n" for line in gen.prologue) + \
         "\n".join(gen.lines) + "\n"
     try:
-        code = compile(source, f"<instantiation of {inst.program.name}>", "exec")
+        code = _compiled(source, f"<instantiation of {inst.program.name}>")
     except (SyntaxError, RecursionError, MemoryError):  # nested past Python's limits
         return inst.block(body)
     exec(code, gen.ns)
     run: Run = gen.ns["run"]
     return run
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(source: str, name: str) -> CodeType:
+    """The code of a generated source: the same program gives the same source, so every
+    case of a program (and every re-check of an unchanged one) compiles it once."""
+    return compile(source, name, "exec")
 
 
 class _Gen:
