@@ -154,8 +154,7 @@ class Instantiator:
         for name, var in self.program.symbols.items():
             frame[var.slot] = self.case.symbols[name]
         self.check_shapes()
-        body = generate(self, self.program.body) if self.generated else \
-            self.block(self.program.body)
+        body = self.body(self.program.body)
         try:
             body(frame)
         except host.UnknownUsed as exc:
@@ -181,6 +180,11 @@ class Instantiator:
         return top, self.manual_depth is not None, min(len(self.scope_stack), MAX_RING)
 
     # ---- statements ------------------------------------------------------------
+    def body(self, stmts: tuple[ir.Stmt, ...]) -> Run:
+        """A block to run many times: generated Python (instantiate_gen) or, without
+        `generated`, the statements' closures."""
+        return generate(self, stmts) if self.generated else self.block(stmts)
+
     def block(self, stmts: tuple[ir.Stmt, ...]) -> Run:
         runs = [self.stmt(s) for s in stmts]
         if len(runs) == 1:

@@ -51,6 +51,12 @@ def generate(inst: Instantiator, body: tuple[ir.Stmt, ...]) -> Run:
     return run
 
 
+def _base() -> type[Instantiator]:
+    from pto_dsl.instantiate import Instantiator  # (it imports this module)
+
+    return Instantiator
+
+
 @functools.lru_cache(maxsize=16)
 def _compiled(source: str, name: str) -> CodeType:
     """The code of a generated source: the same program gives the same source, so every
@@ -76,6 +82,11 @@ class _Gen:
             "CREATOR_ONLY": CREATOR_ONLY, "_min": _min, "_max": _max,
             **{name: tag for tag, name in _TAGS.items()}}
         self.count = 0
+        # a subclass (the simulator's lowering) that makes its own submissions or scopes
+        # gets those through its `stmt`; loops, branches and expressions are written out
+        base = _base()
+        self.own_statements = type(inst).stmt is base.stmt
+        self.own_scopes = self.own_statements and type(inst).scope is base.scope
         self.outputs: dict[tuple[int, str], int] | None = None  # see output_index
 
     # ---- names and lines -----------------------------------------------------------------
@@ -120,11 +131,11 @@ class _Gen:
             if s.orelse:
                 self.line(d, "else:")
                 self.block(s.orelse, d + 1)
-        elif isinstance(s, ir.ScopeStmt):
+        elif isinstance(s, ir.ScopeStmt) and self.own_scopes:
             self.line(d, f"inst.open_scope({self.const(s.scope)})")
             self.block(s.body, d)
             self.line(d, "inst.close_scope()")
-        elif isinstance(s, ir.Submit) and self.plain(s):
+        elif isinstance(s, ir.Submit) and self.own_statements and self.plain(s):
             self.submit(s, d)
         else:
             self.line(d, f"{self.const(self.inst.stmt(s))}(f)")
@@ -385,9 +396,7 @@ class _Gen:
         inside = " and ".join(f"0 <= {i} < {sizes}[{dim}]" for dim, i in enumerate(index))
         point, span = "(" + "".join(i + ", " for i in index) + ")", self.const(e.span)
         self.line(d, f"if not ({inside}): check_index(inst, {tv}, {point}, {span})")
-        from pto_dsl.instantiate import Instantiator  # (it imports this module)
-
-        if type(self.inst).host_read is not Instantiator.host_read:  # a subclass reads
+        if type(self.inst).host_read is not _base().host_read:  # a subclass reads
             return self.assign(d, f"inst.host_read({tv}, {point}, {span})")
         region = self.assign(d, f"{tv}.region")
         offsets = "(" + "".join(f"{region}.offsets[{dim}] + {i}, "

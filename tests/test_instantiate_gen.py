@@ -109,3 +109,21 @@ def test_random_programs(statements: list[str]) -> None:
         return
     with pytest.MonkeyPatch.context() as monkeypatch:
         assert_same(checked, "c", monkeypatch)
+
+
+def test_a_subclass_keeps_its_own_statements(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An Instantiator subclass that compiles submissions and scopes itself (as the
+    simulator's lowering does) gets them through its `stmt` from the generated code."""
+    seen: list[str] = []
+
+    class Counting(Instantiator):
+        def stmt(self, s: Any) -> Any:
+            seen.append(type(s).__name__)
+            return super().stmt(s)
+
+    path = ROOT / "examples" / "paged_attention" / "manual.pto"
+    checked = front_end(read_source(path))
+    values = case_values(checked, "CaseSmall1")
+    graph = Counting(checked.program, values, checked.dialect.rules).run()
+    assert {"Submit", "ScopeStmt", "AllocStmt"} <= set(seen)
+    assert state(graph) == outcome(checked, "CaseSmall1", False, monkeypatch)[1]
