@@ -234,18 +234,13 @@ def _output_indices(body: tuple[ir.Stmt, ...]) -> dict[tuple[int, str], int]:
     accesses: a `new` argument's among the tensor arguments, an alloc item's among the
     items."""
     found: dict[tuple[int, str], int] = {}
-    for s in body:
+    for s in ir.walk_stmts(body):
         if isinstance(s, ir.Submit):
             tensors = [a for a in s.args if not isinstance(a, ir.ScalarArg)]
             found.update(((s.site.id, a.param.name), i) for i, a in enumerate(tensors)
                          if isinstance(a, ir.NewArg))
         elif isinstance(s, ir.AllocStmt):
             found.update(((s.site.id, item.name), i) for i, item in enumerate(s.items))
-        elif isinstance(s, (ir.ForStmt, ir.ScopeStmt)):
-            found.update(_output_indices(s.body))
-        elif isinstance(s, ir.IfStmt):
-            found.update(_output_indices(s.then))
-            found.update(_output_indices(s.orelse))
     return found
 
 
