@@ -101,6 +101,11 @@ def test_bad_programs_fail_alike(monkeypatch: pytest.MonkeyPatch) -> None:
 @example(["let a = 9223372036854775807 + n"])  # overflow of a generated addition
 @example(["let a = 9223372036854775805 + n", "let b = -9223372036854775806 - n"])  # the bounds
 @example(["let a = x[0 : N + 1]"])  # a view out of bounds
+@example(["for i in 0 .. N step 2 {\nlet a = K(x[i : i + 1], new f32[1])\n}",
+          "for i in 0 .. N step n - 3 {\n}"])  # a step, then a step that is not positive
+@example(["let a = -n", "let b = n < 1 or N > 2", "let c = not (n == 2) and -N < 0"])
+@example(["let v = K(x, y)", "let a = y[1]", "let b = a + 1", "if b > 0 {\n}"])  # computed
+@example(["let a = idx[N]", "let b = reshape(x, [N])[1 : 3]"])  # an index out of bounds
 def test_random_programs(statements: list[str]) -> None:
     text = random_program(statements)
     try:
