@@ -72,6 +72,9 @@ class Scheduler:
         self.ready: dict[str, deque[TaskSlot]] = {
             s: deque() for s in ("dummy", "sync", "mix", "aic", "aiv")}
         self.thread_clock = [0.0] * params.scheduler_threads
+        # the scheduler thread that owns each core's cluster (round-robin over clusters)
+        self.thread_of = [self.cluster_of(core) % params.scheduler_threads
+                          for core in range(len(self.core_names))]
         self.busy = [0.0] * len(self.core_names)
         # (end, tie-break, task, cores, start): one entry per running block
         self.events: list[tuple[float, int, TaskSlot, list[int], float]] = []
@@ -266,16 +269,14 @@ class Scheduler:
         """Start one block of `slot` on `cores` (a task of one block: the whole task); at
         `at` for a block staged earlier, else when its thread has dispatched it."""
         if at is None:
-            core, n = cores[0], self.n_clusters  # cluster_of, inline: once per block
-            thread = (core if core < n else (core - n) // self.params.aiv_per_cluster) \
-                % len(self.thread_clock)
+            thread, clocks = self.thread_of[cores[0]], self.thread_clock
             start = self.now
             if slot.ready_time > start:
                 start = slot.ready_time
-            if self.thread_clock[thread] > start:
-                start = self.thread_clock[thread]
+            if clocks[thread] > start:
+                start = clocks[thread]
             start += self.params.dispatch_ns
-            self.thread_clock[thread] = start
+            clocks[thread] = start
         else:
             start = at
             slot.blocks_left += 1  # counted as dispatched when staged
@@ -331,9 +332,7 @@ class Scheduler:
         if slot.running == 0 and slot.blocks_left == 0:
             if self.executor is not None:
                 self.executor.finish(slot)
-            core, clocks = cores[0], self.thread_clock  # cluster_of, inline
-            thread = (core if core < n else (core - n) // self.params.aiv_per_cluster) \
-                % len(clocks)
+            thread, clocks = self.thread_of[cores[0]], self.thread_clock
             done = clocks[thread]
             if end > done:
                 done = end
