@@ -99,18 +99,27 @@ def find(graph: TaskGraph, on_hazard: Callable[[Hazard], None],
     built (a pass that wants only unordered hazards saves most of its time so).
     """
     for flat in by_buffer(graph).values():
-        writers = [k for k in range(1, len(flat), 2) if flat[k].tag is not INPUT]  # writes
-        if len(writers) == 1:
-            w = writers[0]
-            _single_writer(_use(flat[w - 1], flat[w]), flat, on_hazard, unless)
-        elif writers:
-            uses = [_use(t, a) for t, a in pairs(flat)]
-            chains = _disjoint_chains(uses)
-            if chains is None:
-                _frontier(uses, on_hazard)
-            else:
-                for chain in chains:
-                    _chain(chain, on_hazard)
+        buffer_hazards(flat, on_hazard, unless)
+
+
+def buffer_hazards(flat: Flat, on_hazard: Callable[[Hazard], None],
+                   unless: Callable[[int, int], bool] | None = None,
+                   keep: Callable[[list[list[Use]]], list[list[Use]]] | None = None) -> None:
+    """`find` on one buffer's flat uses. With `keep`, a buffer used in disjoint regions
+    (one chain of uses per region) has only the chains `keep` returns searched: a pass
+    that wants only unordered hazards passes over the chains it finds all ordered."""
+    writers = [k for k in range(1, len(flat), 2) if flat[k].tag is not INPUT]  # writes
+    if len(writers) == 1:
+        w = writers[0]
+        _single_writer(_use(flat[w - 1], flat[w]), flat, on_hazard, unless)
+    elif writers:
+        uses = [_use(t, a) for t, a in pairs(flat)]
+        chains = _disjoint_chains(uses)
+        if chains is None:
+            _frontier(uses, on_hazard)
+        else:
+            for chain in chains if keep is None else keep(chains):
+                _chain(chain, on_hazard)
 
 
 def _disjoint_chains(uses: list[Use]) -> list[list[Use]] | None:

@@ -45,6 +45,12 @@ class Ordering:
             after = [a.after_tasks for a in graph.host_reads]
             self._done_by = [after[k] if k != NEVER else NEVER for k in first_waits(graph)]
 
+    @property
+    def done_by(self) -> list[int] | None:
+        """Per task, the number of tasks submitted before the first orchestration access
+        that waits for it to finish (NEVER if none; None without `waits` or accesses)."""
+        return self._done_by
+
     def ordered(self, earlier: int, later: int) -> bool:
         if earlier == later:
             return True

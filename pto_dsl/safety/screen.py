@@ -1,0 +1,89 @@
+"""Screening for the race check: the buffers, and within a buffer used in disjoint regions
+the chains of uses, that may hold an unordered hazard, found in bulk from the graph's
+columns; only those go through the general hazard search.
+
+Uses taken as one chain in submission order (a buffer's, whatever their regions, or one
+region's) are all ordered when each use is ordered after the last write before it and each
+read before the first write after it: ordering is transitive (a path of edges, or a wait
+of the orchestration, then a path), so every earlier write, and every read before a later
+write, is then ordered before the use too. Every hazard the general search can report
+among those uses is such a pair, so a chain whose pairs are all ordered has none. The
+pairs with an edge of their own (most) are cleared as a whole; the others ask
+`Ordering.ordered`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pto_dsl.graph import TaskGraph
+from pto_dsl.safety import columns
+from pto_dsl.safety.columns import Bools, Ints
+from pto_dsl.safety.hazards import Flat, Use
+from pto_dsl.safety.ordering import Ordering
+
+
+def chain_pairs(writes: Bools, task: Ints, starts: Ints) -> tuple[Ints, Ints, Ints]:
+    """The pairs to order of chains laid end to end (chain k is `starts[k]` up to
+    `starts[k + 1]`): (earlier task, later task, chain) of each use after the last write
+    before it and of each read before the first write after it."""
+    m = len(writes)
+    pos = np.arange(m, dtype=np.int64)
+    chain = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(starts))
+    prev = np.empty(m, np.int64)  # the last write before each use (of any chain)
+    prev[:1] = -1
+    prev[1:] = np.maximum.accumulate(np.where(writes, pos, -1))[:-1]
+    after = prev >= starts[chain]
+    nxt = np.empty(m, np.int64)  # the first write after each use (of any chain)
+    nxt[-1:] = m
+    nxt[:-1] = np.minimum.accumulate(np.where(writes, pos, m)[::-1])[::-1][1:]
+    del pos
+    before = ~writes & (nxt < starts[chain + 1])
+    earlier = np.concatenate((task[prev[after]], task[before]))
+    later = np.concatenate((task[after], task[nxt[before]]))
+    return earlier, later, np.concatenate((chain[after], chain[before]))
+
+
+def _unordered_chains(graph: TaskGraph, order: Ordering, writes: Bools, task: Ints,
+                      starts: Ints) -> set[int]:
+    """The chains (as `chain_pairs` numbers them) with a pair `order` does not order."""
+    earlier, later, chain = chain_pairs(writes, task, starts)
+    clear = earlier == later
+    clear |= columns.has_edges(columns.edge_keys(graph), len(graph), earlier, later)
+    if order.done_by is not None:
+        clear |= np.array(order.done_by, np.int64)[earlier] <= later
+    left = np.flatnonzero(~clear)
+    return {c for e, t, c in zip(earlier[left].tolist(), later[left].tolist(),
+                                 chain[left].tolist()) if not order.ordered(e, t)}
+
+
+def racy_runs(graph: TaskGraph, order: Ordering) -> list[Flat]:
+    """The uses (as `hazards.by_buffer` lists them) of every buffer whose uses, as one
+    chain, have a pair `order` does not order, in the order of the buffers' first uses."""
+    cols, groups = columns.access_columns(graph), columns.buffer_groups(graph)
+    if not len(groups.order):
+        return []
+    racy = _unordered_chains(graph, order, cols.writes[groups.order],
+                             cols.task[groups.order], groups.starts)
+    first = cols.first.tolist()
+    out = []
+    for run in sorted(racy, key=lambda r: int(groups.order[groups.starts[r]])):
+        flat: Flat = []
+        for k, t in zip(groups.run(run).tolist(), cols.task[groups.run(run)].tolist()):
+            flat.append(t)
+            flat.append(graph.task(t).accesses[k - first[t]])
+        out.append(flat)
+    return out
+
+
+def racy_chains(graph: TaskGraph, order: Ordering, chains: list[list[Use]]) -> list[list[Use]]:
+    """The chains of uses (each of one region, in order) with a pair `order` does not
+    order, in their order."""
+    sizes = np.fromiter(map(len, chains), np.int64, len(chains))
+    starts = np.zeros(len(chains) + 1, np.int64)
+    np.cumsum(sizes, out=starts[1:])
+    m = int(starts[-1])
+    writes = np.fromiter((u.writes for c in chains for u in c), np.bool_, m)
+    task = np.fromiter((u.task for c in chains for u in c), np.int64, m)
+    racy = _unordered_chains(graph, order, writes, task, starts)
+    return [c for k, c in enumerate(chains) if k in racy]

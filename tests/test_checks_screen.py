@@ -1,0 +1,134 @@
+"""Property: the bulk fast paths of the graph checks (pto_dsl.safety.columns, .screen)
+find what the general paths find.
+
+The race check's screen passes over every buffer, and every chain of a buffer used in
+disjoint regions, whose uses it finds ordered in bulk; `races.unordered(screened=False)`
+searches them all. Both must call back with the same hazards in the same order, on the
+random programs of the other property tests and on loops whose bodies use rows of a
+buffer, in manual and auto scopes, with random deps on this and the previous iteration.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import checked
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from test_checks_fast import programs as scoped_programs
+from test_race_property import programs_with_accesses
+
+from pto_dsl.diagnostics import CompileError
+from pto_dsl.graph import TaskGraph
+from pto_dsl.pipeline import front_end, instantiate_case, read_source
+from pto_dsl.safety import races
+from pto_dsl.safety.hazards import Hazard
+from pto_dsl.safety.ordering import Ordering
+from pto_dsl.safety.screen import racy_runs
+
+ROOT = Path(__file__).resolve().parent.parent
+WIDTH = 4
+SETTINGS = settings(max_examples=150, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+@st.composite
+def loops(draw: st.DrawFn) -> str:
+    """A loop over `R` iterations whose body (in a scope, manual or auto, or none) updates
+    and reads views of two buffers: a row of the iteration (`b0[i * 4 + a : i * 4 + c]`)
+    or a fixed range, with element reads and writes of the orchestration between; deps
+    name tasks of this iteration or, before they are submitted again, of the previous one."""
+    rounds = draw(st.integers(1, 4))
+    n_tasks = draw(st.integers(1, 5))
+
+    def view() -> str:
+        buf = draw(st.integers(0, 1))
+        if draw(st.booleans()):
+            lo = draw(st.integers(0, WIDTH - 1))
+            hi = draw(st.integers(lo + 1, WIDTH))
+            return f"b{buf}[i * {WIDTH} + {lo} : i * {WIDTH} + {hi}]"
+        lo = draw(st.integers(0, rounds * WIDTH - 1))
+        return f"b{buf}[{lo} : {draw(st.integers(lo + 1, rounds * WIDTH))}]"
+
+    body = []
+    for k in range(n_tasks):
+        if draw(st.integers(0, 3)) == 0:  # an element access of the orchestration
+            buf, at = draw(st.integers(0, 1)), draw(st.integers(0, WIDTH - 1))
+            body.append(f"b{buf}[i * {WIDTH} + {at}] = 1.5" if draw(st.booleans()) else
+                        f"let r{k} = b{buf}[i * {WIDTH} + {at}]")
+        kernel = draw(st.sampled_from(["RD", "UP", "MIX"]))
+        args = [view() for _ in range(1 if kernel != "MIX" else 2)]
+        deps = sorted(draw(st.sets(st.integers(0, n_tasks - 1), max_size=2)))
+        dep = (" dep " + ", ".join(f"t{d}" for d in deps)) if deps else ""
+        body.append(f"t{k} = {kernel}({', '.join(args)}){dep}")
+    mode = draw(st.sampled_from(["", "scope ", "scope manual "]))
+    inner = "\n".join(body)
+    loop_body = f"{mode}{{\n{inner}\n}}" if mode else inner
+    return "\n".join([
+        "kernel RD aiv 0 (in a: f32[_])",
+        "kernel UP aiv 1 (inout a: f32[_])",
+        "kernel MIX aiv 2 (in a: f32[_], inout b: f32[_])",
+        "entry e(inout b0: f32[N], inout b1: f32[N]) {",
+        *[f"let t{k} = none" for k in range(n_tasks)],
+        f"for i in 0 .. {rounds} {{", loop_body, "}", "}",
+        f"default case c {{ N = {rounds * WIDTH} }}", ""])
+
+
+def _hazards(graph: TaskGraph, screened: bool) -> list[Hazard]:
+    found: list[Hazard] = []
+    races.unordered(graph, found.append, screened=screened)
+    return found
+
+
+def _graph(text: str) -> TaskGraph:
+    try:
+        return instantiate_case(checked(text), None)
+    except CompileError:
+        assume(False)  # a program the front end rejects: no graph to compare on
+        raise
+
+
+def _same_races(text: str) -> None:
+    graph = _graph(text)
+    assert _hazards(graph, True) == _hazards(graph, False), text
+
+
+@SETTINGS
+@given(loops())
+def test_screened_races_of_loops_over_rows(text: str) -> None:
+    _same_races(text)
+
+
+@SETTINGS
+@given(programs_with_accesses())
+def test_screened_races_with_orchestration_accesses(text: str) -> None:
+    _same_races(text)
+
+
+@SETTINGS
+@given(scoped_programs())
+def test_screened_races_with_outputs_in_nested_scopes(text: str) -> None:
+    _same_races(text)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "examples").rglob("*.pto")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_screened_races_on_the_examples(path: Path) -> None:
+    """Every case of up to 5,000 tasks (larger ones stop at the limit)."""
+    c = front_end(read_source(path))
+    for case in c.program.cases:
+        try:
+            graph = instantiate_case(c, case.name.name, max_tasks=5000)
+        except CompileError:
+            continue
+        assert _hazards(graph, True) == _hazards(graph, False), case.name.name
+
+
+def test_the_screen_passes_over_ordered_buffers() -> None:
+    """Paged attention (manual), four sequences: of its buffers only the output, whose rows
+    the sequences update in chains one after another, is searched."""
+    c = front_end(read_source(ROOT / "examples/paged_attention/manual.pto"))
+    graph = instantiate_case(c, "CaseVarSeq4")
+    runs = racy_runs(graph, Ordering(graph, waits=True))
+    assert [{acc.buffer.name for acc in flat[1::2]} for flat in runs] == [{"out"}]
