@@ -11,7 +11,9 @@ buffer, in manual and auto scopes, with random deps on this and the previous ite
 from __future__ import annotations
 
 from pathlib import Path
+from unittest import mock
 
+import numpy as np
 import pytest
 from helpers import checked
 from hypothesis import HealthCheck, assume, given, settings
@@ -19,13 +21,16 @@ from hypothesis import strategies as st
 from test_checks_fast import programs as scoped_programs
 from test_race_property import programs_with_accesses
 
-from pto_dsl.diagnostics import CompileError
+from pto_dsl.diagnostics import CompileError, render_text
+from pto_dsl.dialects import DEFAULT_RUNTIME, DIALECTS, Dialect
 from pto_dsl.graph import TaskGraph
-from pto_dsl.pipeline import front_end, instantiate_case, read_source
-from pto_dsl.safety import races
+from pto_dsl.pipeline import Checked, front_end, instantiate_case, read_source
+from pto_dsl.safety import columns, hazards, host_races, races, retention
 from pto_dsl.safety.hazards import Hazard
 from pto_dsl.safety.ordering import Ordering
+from pto_dsl.safety.retention import ScopeTest, oldest_held
 from pto_dsl.safety.screen import racy_runs
+from pto_dsl.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH = 4
@@ -81,12 +86,17 @@ def _hazards(graph: TaskGraph, screened: bool) -> list[Hazard]:
     return found
 
 
-def _graph(text: str) -> TaskGraph:
+def _compiled(text: str) -> tuple[Checked, TaskGraph]:
     try:
-        return instantiate_case(checked(text), None)
+        c = checked(text)
+        return c, instantiate_case(c, None)
     except CompileError:
         assume(False)  # a program the front end rejects: no graph to compare on
         raise
+
+
+def _graph(text: str) -> TaskGraph:
+    return _compiled(text)[1]
 
 
 def _same_races(text: str) -> None:
@@ -132,3 +142,94 @@ def test_the_screen_passes_over_ordered_buffers() -> None:
     graph = instantiate_case(c, "CaseVarSeq4")
     runs = racy_runs(graph, Ordering(graph, waits=True))
     assert [{acc.buffer.name for acc in flat[1::2]} for flat in runs] == [{"out"}]
+
+
+def _same_retention(text: str) -> None:
+    c, graph = _compiled(text)
+    fast = retention.check(c.program, graph, DEFAULT_RUNTIME)
+    full = retention.check(c.program, graph, DEFAULT_RUNTIME, screened=False)
+    assert render_text(fast) == render_text(full), text
+    assert [d.fixes for d in fast] == [d.fixes for d in full]
+
+
+def _unheld(graph: TaskGraph) -> list[int]:
+    """The definition: the tasks using another task's buffer whose creator's ring has
+    no task held for them that is as old as the creator."""
+    held = oldest_held(graph, graph.rules.retaining_origins)
+    return sorted({t.id for t in graph.tasks() for acc in t.accesses
+                   if acc.buffer.owner is not None and acc.buffer.owner != t.id
+                   and held[t.id][graph.task(acc.buffer.owner).ring] > acc.buffer.owner})
+
+
+@SETTINGS
+@given(scoped_programs(), st.sampled_from(list(DIALECTS.values())))
+def test_screened_retention_with_outputs_in_nested_scopes(text: str, dialect: Dialect) -> None:
+    """Retention examines only the users the screen leaves: those whose use no retaining
+    edge from the creator holds directly, and whose oldest_held row of the creator's ring
+    is younger than the creator; exactly the users of the definition."""
+    _same_retention(text)
+    try:
+        graph = instantiate_case(front_end(SourceFile("t.pto", text), dialect), None)
+    except CompileError:
+        assume(False)
+        raise
+    assert retention._unscreened(graph) == _unheld(graph), text
+
+
+@SETTINGS
+@given(scoped_programs(), st.sampled_from(list(DIALECTS.values())))
+def test_buffer_groups_are_the_uses_by_buffer(text: str, dialect: Dialect) -> None:
+    """The columns group the data accesses as `hazards.by_buffer` does, and find each
+    edge, its origins' retaining flag and the scope test as the graph and ScopeTest do."""
+    try:
+        graph = instantiate_case(front_end(SourceFile("t.pto", text), dialect), None)
+    except CompileError:
+        assume(False)
+        raise
+    groups = columns.buffer_groups(graph)
+    expected = hazards.by_buffer(graph)
+    assert {int(b): columns.uses_of(graph, groups.run(g))
+            for g, b in enumerate(groups.buffers)} == expected
+    n, keys = len(graph), columns.edge_keys(graph)
+    retaining = graph.rules.retaining_origins
+    flags = columns.retaining_edges(graph, retaining)
+    edges = {(p, c): any(o.value in retaining for o in origins)
+             for p, c, origins in graph.edges()}
+    assert {(int(k % n), int(k // n)): bool(f) for k, f in zip(keys, flags)} == edges
+    pairs = np.array([(p, c) for p in range(n) for c in range(n)], np.int64).reshape(-1, 2)
+    found = columns.has_edges(keys, n, pairs[:, 0], pairs[:, 1])
+    assert {(int(p), int(c)) for (p, c), f in zip(pairs, found) if f} == set(edges)
+    scope_test = ScopeTest()
+    opened = columns.open_at(graph, pairs[:, 0], pairs[:, 1])
+    assert opened.tolist() == [scope_test(graph.task(int(p)), graph.task(int(c)))
+                               for p, c in pairs]
+
+
+@SETTINGS
+@given(programs_with_accesses())
+def test_host_races_pass_over_reads_of_buffers_no_task_writes(text: str) -> None:
+    """An orchestration read of a buffer that no task writes conflicts with nothing: the
+    host race check does not list its uses (the same findings as listing every one)."""
+    c, graph = _compiled(text)
+    fast = host_races.check(c.program, graph, DEFAULT_RUNTIME)
+    every = host_races._Uses.of
+
+    def of(uses: host_races._Uses, buffer_id: int, write: bool) -> object:
+        return every(uses, buffer_id, True)
+    with mock.patch.object(host_races._Uses, "of", of):
+        full = host_races.check(c.program, graph, DEFAULT_RUNTIME)
+    assert render_text(fast) == render_text(full), text
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "examples").rglob("*.pto")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_screened_retention_on_the_examples(path: Path) -> None:
+    c = front_end(read_source(path))
+    for case in c.program.cases:
+        try:
+            graph = instantiate_case(c, case.name.name, max_tasks=5000)
+        except CompileError:
+            continue
+        fast = retention.check(c.program, graph, DEFAULT_RUNTIME)
+        full = retention.check(c.program, graph, DEFAULT_RUNTIME, screened=False)
+        assert render_text(fast) == render_text(full), case.name.name

@@ -39,7 +39,6 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig,
     the same findings, tests/test_checks_fast.py)."""
     order = Ordering(graph)
     preds = graph.fanin_lists()
-    succs = graph.fanout_lists()
     keeps = _Lazy(lambda: _KeepsRing(graph, order))  # needed by few programs' deps
     items: dict[tuple[int, int], _Item] = {}
     for task in graph.tasks():
@@ -58,7 +57,7 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig,
                 q != producer and order.ordered(producer, q) for q in producers))
             # a creator edge also retains; a TensorMap edge orders only (as at HEAD)
             held = Origin.CREATOR in origins
-            if implied and (held or not (_retains(graph, order, succs, producer, task)
+            if implied and (held or not (_retains(graph, order, producer, task)
                                          or keeps(producer, task.id))):
                 item.redundant += 1
                 item.by_runtime = item.by_runtime and by_runtime
@@ -69,12 +68,12 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig,
             and not deps[site][index].inferred]  # the compiler's deps are its own business
 
 
-def _retains(graph: TaskGraph, order: Ordering, succs: list[list[int]], producer: int,
-             task: Task) -> bool:
+def _retains(graph: TaskGraph, order: Ordering, producer: int, task: Task) -> bool:
     """Whether the edge producer -> task is what keeps a buffer `task` uses alive."""
     if not any(acc.buffer.owner == producer for acc in task.accesses):
         return False
-    return not any(c != task.id and order.ordered(task.id, c) for c in succs[producer])
+    return not any(c != task.id and order.ordered(task.id, c)
+                   for c in graph.fanout_lists()[producer])
 
 
 class _Lazy:

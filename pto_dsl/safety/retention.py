@@ -13,12 +13,16 @@ pair of submission sites, with the number of instances and the cheapest dep that
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from pto_dsl import ir
 from pto_dsl.diagnostics import Diagnostic, Note, Stage, warning
 from pto_dsl.dialects import RuntimeConfig
-from pto_dsl.graph import Access, Origin, Task, TaskGraph
+from pto_dsl.graph import Access, Task, TaskGraph
+from pto_dsl.safety import columns
 from pto_dsl.safety.fixes import dep_fix, dep_fix_edits, more_instances
 from pto_dsl.safety.ordering import Ordering
 
@@ -35,10 +39,16 @@ class _Group:
     params: dict[str, None] = field(default_factory=dict)
 
 
-def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list[Diagnostic]:
+def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig,
+          screened: bool = True) -> list[Diagnostic]:
+    """W301 per pair of sites. Only the tasks `_unscreened` leaves are examined
+    (`screened=False` examines every task: the same findings, tests/test_checks_screen.py)."""
+    users = _unscreened(graph) if screened else range(len(graph))
+    if not users:
+        return []
     held = oldest_held(graph, graph.rules.retaining_origins)
     order = Ordering(graph)
-    groups = _groups(graph, held, order)
+    groups = _groups(graph, held, order, users)
     if not groups:
         return []
     every = frozenset(o.value for _, _, origins in graph.edges() for o in origins)
@@ -51,15 +61,41 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
 def unheld_users(graph: TaskGraph) -> list[int]:
     """The tasks a W301 warning is about, the first instance of each pair of sites: each
     uses a buffer that nothing it waits for keeps alive (the explorer runs them long)."""
-    groups = _groups(graph, oldest_held(graph, graph.rules.retaining_origins), Ordering(graph))
+    users = _unscreened(graph)
+    if not users:
+        return []
+    groups = _groups(graph, oldest_held(graph, graph.rules.retaining_origins), Ordering(graph),
+                     users)
     return [g.reader.id for g in groups.values()]
 
 
-def _groups(graph: TaskGraph, held: list[list[int]],
-            order: Ordering) -> dict[tuple[int, int], _Group]:
-    """The uses of buffers whose creator nothing holds, per (creator site, user site)."""
+def _unscreened(graph: TaskGraph) -> list[int]:
+    """The tasks, in order, with a use of another task's buffer whose creator may be
+    unheld: no retaining edge from the creator, whose scope is open at the user, holds it
+    directly (found in bulk), and the oldest task held of the creator's ring is younger."""
+    cols, owner = columns.access_columns(graph), columns.owners(graph)
+    used = np.flatnonzero((owner >= 0) & (owner != cols.task))
+    creator, user = owner[used], cols.task[used]
+    edge = columns.edge_index(columns.edge_keys(graph), len(graph), creator, user)
+    direct = edge >= 0
+    direct[direct] = columns.retaining_edges(graph, graph.rules.retaining_origins)[edge[direct]]
+    direct &= columns.open_at(graph, creator, user)
+    left = np.flatnonzero(~direct)
+    if not len(left):
+        return []
+    held = oldest_held(graph, graph.rules.retaining_origins)
+    creator, user = creator[left], user[left]
+    rings = columns.task_rings(graph)[creator]
+    return sorted({u for c, u, r in zip(creator.tolist(), user.tolist(), rings.tolist())
+                   if held[u][r] > c})
+
+
+def _groups(graph: TaskGraph, held: list[list[int]], order: Ordering,
+            users: Iterable[int]) -> dict[tuple[int, int], _Group]:
+    """The uses of buffers whose creator nothing holds, per (creator site, user site),
+    among the tasks `users` (ascending)."""
     groups: dict[tuple[int, int], _Group] = {}
-    for task in graph.tasks():
+    for task in map(graph.task, users):
         mine = held[task.id]
         lost: dict[int, list[Access]] = {}
         for acc in task.accesses:
@@ -95,28 +131,40 @@ def oldest_held(graph: TaskGraph, retaining: frozenset[str],
 def _oldest_held(graph: TaskGraph, retaining: frozenset[str],
                  need_open: bool) -> list[list[int]]:
     """Consumers from last to first: a task's row is the per-ring minimum of its
-    successors' rows (every edge orders), lowered by its own retaining fanin."""
+    successors' rows (every edge orders), lowered by its holders (the producers of its
+    retaining fanin, from a scope open at it: found in bulk). A row nothing lowers is
+    its only successor's row itself (rows are read-only), so no row is copied then."""
     n = len(graph)
-    held: list[list[int]] = [[]] * n
-    succs, fanin = graph.fanout_lists(), graph.fanin_origins()
-    tasks = list(graph.tasks())
-    rings = [t.ring for t in tasks]
-    keep = frozenset(o for o in Origin if o.value in retaining)
-    open_at = ScopeTest()
+    keys = columns.edge_keys(graph)
+    producer, consumer = keys % n, keys // n
+    holds = columns.retaining_edges(graph, retaining)
+    if need_open:
+        holds = holds & columns.open_at(graph, producer, consumer)
+    holders = producer[holds].tolist()
+    first_holder = np.searchsorted(consumer[holds], np.arange(n + 1)).tolist()
+    out_keys = np.sort(producer * n + consumer)
+    succs = (out_keys % n).tolist()
+    first_succ = np.searchsorted(out_keys, np.arange(n + 1, dtype=np.int64) * n).tolist()
+    del producer, consumer, out_keys
+    rings = columns.task_rings(graph).tolist()
     none = [NONE_HELD] * RINGS
+    held: list[list[int]] = [none] * n
     for c in range(n - 1, -1, -1):
-        after = succs[c]
-        if not after:
-            mine = none.copy()
-        elif len(after) == 1:
-            mine = held[after[0]].copy()
+        lo, hi = first_succ[c], first_succ[c + 1]
+        if lo == hi:
+            mine, fresh = none, False
+        elif hi - lo == 1:
+            mine, fresh = held[succs[lo]], False
         else:
-            mine = list(map(min, *[held[s] for s in after]))
-        for h, origins in fanin[c].items():
-            ring = rings[h]
-            if h < mine[ring] and not keep.isdisjoint(origins) \
-                    and (not need_open or open_at(tasks[h], tasks[c])):
-                mine[ring] = h
+            mine, fresh = list(map(min, *[held[s] for s in succs[lo:hi]])), True
+        lo, hi = first_holder[c], first_holder[c + 1]
+        if lo != hi:
+            for h in holders[lo:hi]:
+                ring = rings[h]
+                if h < mine[ring]:
+                    if not fresh:
+                        mine, fresh = mine.copy(), True
+                    mine[ring] = h
         held[c] = mine
     return held
 

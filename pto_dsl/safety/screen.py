@@ -65,15 +65,8 @@ def racy_runs(graph: TaskGraph, order: Ordering) -> list[Flat]:
         return []
     racy = _unordered_chains(graph, order, cols.writes[groups.order],
                              cols.task[groups.order], groups.starts)
-    first = cols.first.tolist()
-    out = []
-    for run in sorted(racy, key=lambda r: int(groups.order[groups.starts[r]])):
-        flat: Flat = []
-        for k, t in zip(groups.run(run).tolist(), cols.task[groups.run(run)].tolist()):
-            flat.append(t)
-            flat.append(graph.task(t).accesses[k - first[t]])
-        out.append(flat)
-    return out
+    return [columns.uses_of(graph, groups.run(run))
+            for run in sorted(racy, key=lambda r: int(groups.order[groups.starts[r]]))]
 
 
 def racy_chains(graph: TaskGraph, order: Ordering, chains: list[list[Use]]) -> list[list[Use]]:
