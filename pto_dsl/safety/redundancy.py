@@ -35,18 +35,23 @@ class _Item:
 def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig,
           exhaustive: bool = False) -> list[Diagnostic]:
     """W302 per redundant dep item. Once one instance of an item needs its edge the item is
-    not reported, so its later instances are only counted (`exhaustive` examines them all:
-    the same findings, tests/test_checks_fast.py)."""
+    not reported, so its later instances are only counted, and a task whose clause's items
+    are all so kept is passed over (`exhaustive` examines them all: the same findings,
+    tests/test_checks_fast.py)."""
     order = Ordering(graph)
     preds = graph.fanin_lists()
     keeps = _Lazy(lambda: _KeepsRing(graph, order))  # needed by few programs' deps
+    deps = dep_clauses(program.body)
     items: dict[tuple[int, int], _Item] = {}
+    needed = dict.fromkeys(deps, 0)  # per site, its items an instance needs
     for task in graph.tasks():
-        if not task.explicit_deps:
-            continue
+        if not task.explicit_deps or needed[task.site] == len(deps[task.site]):
+            continue  # every item of the clause is kept: its instances change nothing
         producers = preds[task.id]
         for producer, index in zip(task.explicit_deps, task.dep_items):
-            item = items.setdefault((task.site, index), _Item())
+            item = items.get((task.site, index))
+            if item is None:
+                item = items[(task.site, index)] = _Item()
             item.edges += 1
             if item.redundant < item.edges - 1 and not exhaustive:
                 continue  # an earlier instance needs the edge: the item is kept anyway
@@ -62,7 +67,8 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig,
                 item.redundant += 1
                 item.by_runtime = item.by_runtime and by_runtime
                 item.example = item.example or (producer, task.id)
-    deps = dep_clauses(program.body)
+            elif item.redundant == item.edges - 1 and not exhaustive:
+                needed[task.site] += 1  # this instance is the item's first to need it
     return [_diagnostic(graph, deps[site], index, item) for (site, index), item in items.items()
             if item.edges and item.redundant == item.edges
             and not deps[site][index].inferred]  # the compiler's deps are its own business
