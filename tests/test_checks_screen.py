@@ -18,6 +18,7 @@ import pytest
 from helpers import checked
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from test_checks_fast import RETAINING
 from test_checks_fast import programs as scoped_programs
 from test_race_property import programs_with_accesses
 
@@ -25,11 +26,11 @@ from pto_dsl.diagnostics import CompileError, render_text
 from pto_dsl.dialects import DEFAULT_RUNTIME, DIALECTS, Dialect
 from pto_dsl.graph import TaskGraph
 from pto_dsl.pipeline import Checked, front_end, instantiate_case, read_source
-from pto_dsl.safety import columns, hazards, host_races, races, retention
+from pto_dsl.safety import columns, hazards, host_races, races, retention, screen
 from pto_dsl.safety.hazards import Hazard
+from pto_dsl.safety.held import RINGS, held_in_ring, oldest_held
 from pto_dsl.safety.ordering import Ordering
-from pto_dsl.safety.retention import ScopeTest, oldest_held
-from pto_dsl.safety.screen import racy_runs
+from pto_dsl.safety.retention import ScopeTest
 from pto_dsl.source import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,11 +138,16 @@ def test_screened_races_on_the_examples(path: Path) -> None:
 
 def test_the_screen_passes_over_ordered_buffers() -> None:
     """Paged attention (manual), four sequences: of its buffers only the output, whose rows
-    the sequences update in chains one after another, is searched."""
+    the sequences update one after another, has unordered uses as one chain; as one chain
+    per row, its uses are ordered too, so no buffer is searched."""
     c = front_end(read_source(ROOT / "examples/paged_attention/manual.pto"))
     graph = instantiate_case(c, "CaseVarSeq4")
-    runs = racy_runs(graph, Ordering(graph, waits=True))
-    assert [{acc.buffer.name for acc in flat[1::2]} for flat in runs] == [{"out"}]
+    order = Ordering(graph, waits=True)
+    cols, groups = columns.access_columns(graph), columns.buffer_groups(graph)
+    racy = screen._unordered_chains(graph, order, cols.writes[groups.order],
+                                    cols.task[groups.order], groups.starts)
+    assert {graph.buffers[int(groups.buffers[r])].name for r in racy} == {"out"}
+    assert screen.racy_runs(graph, order) == []
 
 
 def _same_retention(text: str) -> None:
@@ -174,6 +180,12 @@ def test_screened_retention_with_outputs_in_nested_scopes(text: str, dialect: Di
         assume(False)
         raise
     assert retention._unscreened(graph) == _unheld(graph), text
+    for retaining in RETAINING:
+        for need_open in (True, False):
+            rows = oldest_held(graph, retaining, need_open)
+            for ring in range(RINGS):
+                assert held_in_ring(graph, retaining, ring, need_open) == \
+                    [row[ring] for row in rows], text
 
 
 @SETTINGS

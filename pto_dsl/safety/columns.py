@@ -23,7 +23,8 @@ Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 
 _ACCESSES, _CORE, _ID = attrgetter("accesses"), attrgetter("core"), itemgetter(0)
-_TAG, _SCOPE, _RING = itemgetter(2), attrgetter("scope"), attrgetter("ring")
+_TAG, _OWNER = itemgetter(2), itemgetter(4)
+_SCOPE, _RING = attrgetter("scope"), attrgetter("ring")
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,8 +177,9 @@ def edge_index(keys: Ints, n: int, producers: Ints, consumers: Ints) -> Ints:
 
 
 def _owners(graph: TaskGraph) -> Ints:
-    by_buffer = np.fromiter((-1 if b.owner is None else b.owner for b in graph.buffers),
-                            np.int64, len(graph.buffers))
+    # None (an entry tensor) becomes NaN, then -1; task ids are far below 2**53
+    column = np.array(list(map(_OWNER, graph.buffers)), np.float64)
+    by_buffer = np.where(np.isnan(column), -1, column).astype(np.int64)
     ids = np.fromiter(map(_ID, graph.buffers), np.int64, len(graph.buffers))
     if not np.array_equal(ids, np.arange(len(ids))):  # a graph not built by instantiation
         table = np.full(int(ids.max(initial=-1)) + 1, -1, np.int64)

@@ -9,7 +9,7 @@ together with the pair, so a pass decides what an unordered one means.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from itertools import pairwise
 from typing import Any, NamedTuple
 
@@ -134,13 +134,17 @@ def _disjoint_chains(uses: list[Use]) -> list[list[Use]] | None:
     for use in uses:
         groups.setdefault(use.access.region, []).append(use)
         tasks.add(use.task)
-    if len(tasks) != len(uses):
-        return None
-    hulls = sorted(chain[0].access.region.flat_range() for chain in groups.values())
-    if any(lo == hi for lo, hi in hulls) or any(
-            a[1] > b[0] for a, b in pairwise(hulls)):
+    if len(tasks) != len(uses) or not disjoint(groups):
         return None
     return list(groups.values())
+
+
+def disjoint(regions: Iterable[Region]) -> bool:
+    """Whether distinct regions of one buffer are pairwise disjoint and none is empty,
+    judged by their flat hulls."""
+    hulls = sorted(region.flat_range() for region in regions)
+    return not any(lo == hi for lo, hi in hulls) and not any(
+        a[1] > b[0] for a, b in pairwise(hulls))
 
 
 def _chain(uses: list[Use], on_hazard: Callable[[Hazard], None]) -> None:

@@ -24,10 +24,19 @@ from pto_dsl.dialects import RuntimeConfig
 from pto_dsl.graph import Access, Task, TaskGraph
 from pto_dsl.safety import columns
 from pto_dsl.safety.fixes import dep_fix, dep_fix_edits, more_instances
+from pto_dsl.safety.held import NONE_HELD, RINGS, held_in_ring, oldest_held
 from pto_dsl.safety.ordering import Ordering
 
-RINGS = 4
-NONE_HELD = 1 << 62
+__all__ = [
+    "NONE_HELD",
+    "RINGS",
+    "ScopeTest",
+    "cheapest_holder",
+    "check",
+    "oldest_held",
+    "unheld_users",
+]
+
 
 
 @dataclass
@@ -83,11 +92,15 @@ def _unscreened(graph: TaskGraph) -> list[int]:
     left = np.flatnonzero(~direct)
     if not len(left):
         return []
-    held = oldest_held(graph, graph.rules.retaining_origins)
     creator, user = creator[left], user[left]
     rings = columns.task_rings(graph)[creator]
-    return sorted({u for c, u, r in zip(creator.tolist(), user.tolist(), rings.tolist())
-                   if held[u][r] > c})
+    unheld: set[int] = set()
+    for ring in np.unique(rings).tolist():
+        held = held_in_ring(graph, graph.rules.retaining_origins, ring)
+        mine = rings == ring
+        unheld.update(u for c, u in zip(creator[mine].tolist(), user[mine].tolist())
+                      if held[u] > c)
+    return sorted(unheld)
 
 
 def _groups(graph: TaskGraph, held: list[list[int]], order: Ordering,
@@ -114,59 +127,6 @@ def _groups(graph: TaskGraph, held: list[list[int]], order: Ordering,
             for acc in accesses:
                 group.params.setdefault(acc.param, None)
     return groups
-
-
-def oldest_held(graph: TaskGraph, retaining: frozenset[str],
-                need_open: bool = True) -> list[list[int]]:
-    """Per task R and ring, the oldest task of that ring held until R finishes: by a
-    retaining edge into R or into a task R reaches, from a producer whose scope is open
-    when that consumer is submitted (unless not `need_open`; NONE_HELD if none).
-
-    Computed once per graph and question (the retention and redundancy checks share it);
-    `tests/test_checks_fast.py` pins it to the plain definition."""
-    return graph.derived(("oldest_held", retaining, need_open),
-                         lambda: _oldest_held(graph, retaining, need_open))
-
-
-def _oldest_held(graph: TaskGraph, retaining: frozenset[str],
-                 need_open: bool) -> list[list[int]]:
-    """Consumers from last to first: a task's row is the per-ring minimum of its
-    successors' rows (every edge orders), lowered by its holders (the producers of its
-    retaining fanin, from a scope open at it: found in bulk). A row nothing lowers is
-    its only successor's row itself (rows are read-only), so no row is copied then."""
-    n = len(graph)
-    keys = columns.edge_keys(graph)
-    producer, consumer = keys % n, keys // n
-    holds = columns.retaining_edges(graph, retaining)
-    if need_open:
-        holds = holds & columns.open_at(graph, producer, consumer)
-    holders = producer[holds].tolist()
-    first_holder = np.searchsorted(consumer[holds], np.arange(n + 1)).tolist()
-    out_keys = np.sort(producer * n + consumer)
-    succs = (out_keys % n).tolist()
-    first_succ = np.searchsorted(out_keys, np.arange(n + 1, dtype=np.int64) * n).tolist()
-    del producer, consumer, out_keys
-    rings = columns.task_rings(graph).tolist()
-    none = [NONE_HELD] * RINGS
-    held: list[list[int]] = [none] * n
-    for c in range(n - 1, -1, -1):
-        lo, hi = first_succ[c], first_succ[c + 1]
-        if lo == hi:
-            mine, fresh = none, False
-        elif hi - lo == 1:
-            mine, fresh = held[succs[lo]], False
-        else:
-            mine, fresh = list(map(min, *[held[s] for s in succs[lo:hi]])), True
-        lo, hi = first_holder[c], first_holder[c + 1]
-        if lo != hi:
-            for h in holders[lo:hi]:
-                ring = rings[h]
-                if h < mine[ring]:
-                    if not fresh:
-                        mine, fresh = mine.copy(), True
-                    mine[ring] = h
-        held[c] = mine
-    return held
 
 
 class ScopeTest:

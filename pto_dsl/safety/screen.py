@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from pto_dsl.graph import TaskGraph
-from pto_dsl.safety import columns
+from pto_dsl.regions import Region
+from pto_dsl.safety import columns, hazards
 from pto_dsl.safety.columns import Bools, Ints
 from pto_dsl.safety.hazards import Flat, Use
 from pto_dsl.safety.ordering import Ordering
@@ -66,7 +67,27 @@ def racy_runs(graph: TaskGraph, order: Ordering) -> list[Flat]:
     racy = _unordered_chains(graph, order, cols.writes[groups.order],
                              cols.task[groups.order], groups.starts)
     return [columns.uses_of(graph, groups.run(run))
-            for run in sorted(racy, key=lambda r: int(groups.order[groups.starts[r]]))]
+            for run in sorted(racy, key=lambda r: int(groups.order[groups.starts[r]]))
+            if not _ordered_chains(graph, order, groups.run(run))]
+
+
+def _ordered_chains(graph: TaskGraph, order: Ordering, run: Ints) -> bool:
+    """Whether a buffer's uses (access indices, in order) are, per region, chains all
+    ordered, with the regions pairwise disjoint: every hazard is then between uses of
+    one region, so within a chain."""
+    cols = columns.access_columns(graph)
+    tasks = cols.task[run]
+    slots = (run - cols.first[tasks]).tolist()
+    chain_of: dict[Region, int] = {}
+    chain = np.fromiter((chain_of.setdefault(graph.task(t).accesses[j].region, len(chain_of))
+                         for t, j in zip(tasks.tolist(), slots)), np.int64, len(run))
+    if not hazards.disjoint(chain_of):
+        return False
+    by_chain = np.argsort(chain, kind="stable")
+    starts = np.zeros(len(chain_of) + 1, np.int64)
+    np.cumsum(np.bincount(chain, minlength=len(chain_of)), out=starts[1:])
+    return not _unordered_chains(graph, order, cols.writes[run][by_chain], tasks[by_chain],
+                                 starts)
 
 
 def racy_chains(graph: TaskGraph, order: Ordering, chains: list[list[Use]]) -> list[list[Use]]:
