@@ -23,10 +23,10 @@ from test_checks_fast import programs as scoped_programs
 from test_race_property import programs_with_accesses
 
 from pto_dsl.diagnostics import CompileError, render_text
-from pto_dsl.dialects import DEFAULT_RUNTIME, DIALECTS, Dialect
+from pto_dsl.dialects import DEFAULT_RUNTIME, DIALECTS, Dialect, RuntimeConfig
 from pto_dsl.graph import TaskGraph
 from pto_dsl.pipeline import Checked, front_end, instantiate_case, read_source
-from pto_dsl.safety import columns, hazards, host_races, races, retention, screen
+from pto_dsl.safety import capacity, columns, hazards, host_races, races, retention, screen
 from pto_dsl.safety.hazards import Hazard
 from pto_dsl.safety.held import RINGS, held_in_ring, oldest_held
 from pto_dsl.safety.ordering import Ordering
@@ -245,3 +245,16 @@ def test_screened_retention_on_the_examples(path: Path) -> None:
         fast = retention.check(c.program, graph, DEFAULT_RUNTIME)
         full = retention.check(c.program, graph, DEFAULT_RUNTIME, screened=False)
         assert render_text(fast) == render_text(full), case.name.name
+
+
+@SETTINGS
+@given(scoped_programs(), st.sampled_from([4, 8, 16]))
+def test_screened_capacity(text: str, window: int) -> None:
+    """Capacity skips its per-scope count when no scope holds a window's tasks, and its
+    shared-ring pass when no task of a scope is in ring 3 (small windows, so both find
+    something in some programs)."""
+    c, graph = _compiled(text)
+    runtime = RuntimeConfig(window)
+    fast = capacity.check(c.program, graph, runtime)
+    full = capacity.check(c.program, graph, runtime, screened=False)
+    assert render_text(fast) == render_text(full), text

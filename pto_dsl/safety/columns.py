@@ -92,6 +92,12 @@ def task_rings(graph: TaskGraph) -> Ints:
         map(_RING, graph.tasks()), np.int64, len(graph)))
 
 
+def task_scopes(graph: TaskGraph) -> Ints:
+    """Per task, the id of its scope instance (-1 for the entry's own level)."""
+    scopes: Ints = graph.derived("scope_spans", lambda: _scope_spans(graph))[0]
+    return scopes
+
+
 def open_at(graph: TaskGraph, producers: Ints, consumers: Ints) -> Bools:
     """Per pair, `retention.ScopeTest`: the producer's scope is the entry's own level or
     encloses the consumer's (scopes numbered in a depth-first walk of their tree)."""
