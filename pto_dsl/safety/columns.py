@@ -19,7 +19,7 @@ import numpy.typing as npt
 from pto_dsl.graph import Access, Origins, TaskGraph
 from pto_dsl.ir import Tag
 
-Ints = npt.NDArray[np.int64]
+Ints = npt.NDArray[np.integer[Any]]  # int32 per access (a million tasks: 4.5 million)
 Bools = npt.NDArray[np.bool_]
 
 _ACCESSES, _CORE, _ID = attrgetter("accesses"), attrgetter("core"), itemgetter(0)
@@ -32,8 +32,8 @@ class AccessColumns:
     """Every access of every task, in submission order (a task's in its order)."""
 
     first: Ints  # per task, the index of its first access; one more entry at the end
-    task: Ints  # per access, its task's id
-    buffer: Ints  # per access, its buffer's id
+    task: Ints  # per access, its task's id (int32)
+    buffer: Ints  # per access, its buffer's id (int32)
     writes: Bools  # per access, whether it writes (any tag but INPUT)
 
     def access(self, graph: TaskGraph, k: int) -> Access:
@@ -46,9 +46,9 @@ class BufferGroups:
     """The data accesses (those of tasks other than alloc tasks) grouped by buffer, each
     buffer's in submission order; buffers in the order of their ids."""
 
-    order: Ints  # access indices, by buffer and then position
+    order: Ints  # access indices, by buffer and then position (int32)
     starts: Ints  # where each buffer's run begins in `order`; one more entry at the end
-    buffers: Ints  # each run's buffer id (ascending)
+    buffers: Ints  # each run's buffer id (ascending, int32)
 
     def run(self, g: int) -> Ints:
         return self.order[self.starts[g]:self.starts[g + 1]]
@@ -73,8 +73,17 @@ def edge_keys(graph: TaskGraph) -> Ints:
 
 
 def owners(graph: TaskGraph) -> Ints:
-    """Per access, the task that created its buffer (-1 for an entry tensor)."""
-    return graph.derived("owners", lambda: _owners(graph))
+    """Per access, the task that created its buffer (-1 for an entry tensor); made anew
+    at each call (one pass needs it)."""
+    # None (an entry tensor) becomes NaN, then -1; task ids are far below 2**53
+    column = np.array(list(map(_OWNER, graph.buffers)), np.float64)
+    by_buffer = np.where(np.isnan(column), -1, column).astype(np.int32)
+    ids = np.fromiter(map(_ID, graph.buffers), np.int64, len(graph.buffers))
+    if not np.array_equal(ids, np.arange(len(ids))):  # a graph not built by instantiation
+        table = np.full(int(ids.max(initial=-1)) + 1, -1, np.int32)
+        table[ids] = by_buffer
+        by_buffer = table
+    return by_buffer[access_columns(graph).buffer]
 
 
 def retaining_edges(graph: TaskGraph, retaining: frozenset[str]) -> Bools:
@@ -89,7 +98,7 @@ def retaining_edges(graph: TaskGraph, retaining: frozenset[str]) -> Bools:
 def task_rings(graph: TaskGraph) -> Ints:
     """Per task, its ring."""
     return graph.derived("task_rings", lambda: np.fromiter(
-        map(_RING, graph.tasks()), np.int64, len(graph)))
+        map(_RING, graph.tasks()), np.int8, len(graph)))
 
 
 def task_scopes(graph: TaskGraph) -> Ints:
@@ -116,8 +125,8 @@ def _access_columns(graph: TaskGraph) -> AccessColumns:
     first = np.zeros(n + 1, np.int64)
     np.cumsum(counts, out=first[1:])
     m = int(first[-1])
-    task = np.repeat(np.arange(n, dtype=np.int64), counts)
-    buffer = np.fromiter(map(_ID, map(_ID, chain.from_iterable(per_task))), np.int64, m)
+    task = np.repeat(np.arange(n, dtype=np.int32), counts)
+    buffer = np.fromiter(map(_ID, map(_ID, chain.from_iterable(per_task))), np.int32, m)
     writes = np.fromiter(map(is_not, map(_TAG, chain.from_iterable(per_task)),
                              repeat(Tag.INPUT)), np.bool_, m)
     return AccessColumns(first, task, buffer, writes)
@@ -126,9 +135,12 @@ def _access_columns(graph: TaskGraph) -> AccessColumns:
 def _buffer_groups(graph: TaskGraph) -> BufferGroups:
     cols = access_columns(graph)
     alloc = np.fromiter(map("alloc".__eq__, map(_CORE, graph.tasks())), np.bool_, len(graph))
-    data = np.flatnonzero(~alloc[cols.task]) if alloc.any() else \
-        np.arange(len(cols.task), dtype=np.int64)
-    order = data[np.argsort(cols.buffer[data], kind="stable")]
+    if alloc.any():
+        data = np.flatnonzero(~alloc[cols.task]).astype(np.int32)
+        order = data[np.argsort(cols.buffer[data], kind="stable")]
+        del data
+    else:
+        order = np.argsort(cols.buffer, kind="stable").astype(np.int32)
     ids = cols.buffer[order]
     begins = np.flatnonzero(ids[1:] != ids[:-1]) + 1
     starts = np.concatenate(([0], begins, [len(order)])) if len(order) else \
@@ -153,7 +165,7 @@ def _edge_columns(graph: TaskGraph) -> _Edges:
     keys = np.fromiter(chain.from_iterable(fanin), np.int64, int(counts.sum()))
     keys += np.repeat(np.arange(n, dtype=np.int64) * n, counts)
     sort = np.argsort(keys, kind="stable")  # within a consumer only: nearly sorted
-    return _Edges(keys[sort], sort)
+    return _Edges(keys[sort], sort.astype(np.int32))
 
 
 def _edge_kinds(graph: TaskGraph) -> tuple[Ints, list[Origins]]:
@@ -161,7 +173,7 @@ def _edge_kinds(graph: TaskGraph) -> tuple[Ints, list[Origins]]:
     origins = list(chain.from_iterable(map(dict.values, graph.fanin_origins())))
     by_id = dict(zip(map(id, origins), origins))  # the tuples are shared: a few distinct
     codes = {k: code for code, k in enumerate(by_id)}
-    kind = np.fromiter(map(codes.__getitem__, map(id, origins)), np.int64, len(origins))
+    kind = np.fromiter(map(codes.__getitem__, map(id, origins)), np.int16, len(origins))
     return kind[_edges(graph).sort], list(by_id.values())
 
 
@@ -175,23 +187,11 @@ def edge_index(keys: Ints, n: int, producers: Ints, consumers: Ints) -> Ints:
     """Per pair, the index in `keys` of the edge producer -> consumer, or -1 if none."""
     if not len(keys):
         return np.full(len(producers), -1, np.int64)
-    wanted = consumers * n + producers
+    wanted = consumers.astype(np.int64) * n + producers
     at = np.searchsorted(keys, wanted)
     np.minimum(at, len(keys) - 1, out=at)
     at[keys[at] != wanted] = -1
     return at
-
-
-def _owners(graph: TaskGraph) -> Ints:
-    # None (an entry tensor) becomes NaN, then -1; task ids are far below 2**53
-    column = np.array(list(map(_OWNER, graph.buffers)), np.float64)
-    by_buffer = np.where(np.isnan(column), -1, column).astype(np.int64)
-    ids = np.fromiter(map(_ID, graph.buffers), np.int64, len(graph.buffers))
-    if not np.array_equal(ids, np.arange(len(ids))):  # a graph not built by instantiation
-        table = np.full(int(ids.max(initial=-1)) + 1, -1, np.int64)
-        table[ids] = by_buffer
-        by_buffer = table
-    return by_buffer[access_columns(graph).buffer]
 
 
 def _scope_spans(graph: TaskGraph) -> tuple[Ints, Ints, Ints]:
@@ -219,7 +219,7 @@ def _scope_spans(graph: TaskGraph) -> tuple[Ints, Ints, Ints]:
     ids = {id(s): s.id for s in scopes}
     ids[id(None)] = -1
     task_scope = np.fromiter(map(ids.__getitem__, map(id, map(_SCOPE, graph.tasks()))),
-                             np.int64, len(graph))
+                             np.int32, len(graph))
     begin = np.array(first, np.int64)
     return task_scope, begin, begin + np.array(size, np.int64)
 

@@ -19,7 +19,7 @@ from pto_dsl.graph import TaskGraph
 from pto_dsl.safety.fixes import dep_fix, dep_fix_edits, more_instances
 from pto_dsl.safety.hazards import Hazard, Kind, buffer_hazards, find
 from pto_dsl.safety.ordering import Ordering
-from pto_dsl.safety.screen import racy_chains, racy_runs
+from pto_dsl.safety.screen import Screen
 
 _VERB = {Kind.RAW: ("writes", "reads"), Kind.WAR: ("reads", "writes"),
          Kind.WAW: ("writes", "writes")}
@@ -46,9 +46,9 @@ def unordered(graph: TaskGraph, on_race: Callable[[Hazard], None],
     if not screened:
         find(graph, on_hazard, unless=order.ordered)
         return
-    for flat in racy_runs(graph, order):  # the others have no unordered hazard
-        buffer_hazards(flat, on_hazard, unless=order.ordered,
-                       keep=lambda chains: racy_chains(graph, order, chains))
+    screen = Screen(graph, order)
+    for flat in screen.racy_runs():  # the others have no unordered hazard
+        buffer_hazards(flat, on_hazard, unless=order.ordered, keep=screen.racy_chains)
 
 
 def is_error(graph: TaskGraph, h: Hazard) -> bool:

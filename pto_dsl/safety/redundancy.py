@@ -20,6 +20,7 @@ from pto_dsl.dep_edits import remove_dep
 from pto_dsl.diagnostics import Diagnostic, Note, Stage, warning
 from pto_dsl.dialects import RuntimeConfig
 from pto_dsl.graph import Origin, Task, TaskGraph
+from pto_dsl.safety.held import successors
 from pto_dsl.safety.ordering import Ordering
 from pto_dsl.safety.retention import ScopeTest, oldest_held
 
@@ -78,8 +79,9 @@ def _retains(graph: TaskGraph, order: Ordering, producer: int, task: Task) -> bo
     """Whether the edge producer -> task is what keeps a buffer `task` uses alive."""
     if not any(acc.buffer.owner == producer for acc in task.accesses):
         return False
+    first, succs = successors(graph)
     return not any(c != task.id and order.ordered(task.id, c)
-                   for c in graph.fanout_lists()[producer])
+                   for c in succs[first[producer]:first[producer + 1]])
 
 
 class _Lazy:

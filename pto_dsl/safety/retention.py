@@ -94,13 +94,13 @@ def _unscreened(graph: TaskGraph) -> list[int]:
         return []
     creator, user = creator[left], user[left]
     rings = columns.task_rings(graph)[creator]
-    unheld: set[int] = set()
+    unheld = np.zeros(len(user), np.bool_)
     for ring in np.unique(rings).tolist():
+        mine = np.flatnonzero(rings == ring)
         held = held_in_ring(graph, graph.rules.retaining_origins, ring)
-        mine = rings == ring
-        unheld.update(u for c, u in zip(creator[mine].tolist(), user[mine].tolist())
-                      if held[u] > c)
-    return sorted(unheld)
+        unheld[mine] = held[user[mine]] > creator[mine]
+    users: list[int] = np.unique(user[unheld]).tolist()
+    return users
 
 
 def _groups(graph: TaskGraph, held: list[list[int]], order: Ordering,

@@ -23,6 +23,8 @@ from pto_dsl.safety.columns import Bools, Ints
 from pto_dsl.safety.hazards import Flat, Use
 from pto_dsl.safety.ordering import Ordering
 
+CHUNK = 1 << 18  # uses screened at once (about 20 MB of arrays along the way)
+
 
 def chain_pairs(writes: Bools, task: Ints, starts: Ints) -> tuple[Ints, Ints, Ints]:
     """The pairs to order of chains laid end to end (chain k is `starts[k]` up to
@@ -30,7 +32,7 @@ def chain_pairs(writes: Bools, task: Ints, starts: Ints) -> tuple[Ints, Ints, In
     before it and of each read before the first write after it."""
     m = len(writes)
     pos = np.arange(m, dtype=np.int64)
-    chain = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(starts))
+    chain = np.repeat(np.arange(len(starts) - 1, dtype=np.int32), np.diff(starts))
     prev = np.empty(m, np.int64)  # the last write before each use (of any chain)
     prev[:1] = -1
     prev[1:] = np.maximum.accumulate(np.where(writes, pos, -1))[:-1]
@@ -45,59 +47,70 @@ def chain_pairs(writes: Bools, task: Ints, starts: Ints) -> tuple[Ints, Ints, In
     return earlier, later, np.concatenate((chain[after], chain[before]))
 
 
-def _unordered_chains(graph: TaskGraph, order: Ordering, writes: Bools, task: Ints,
-                      starts: Ints) -> set[int]:
-    """The chains (as `chain_pairs` numbers them) with a pair `order` does not order."""
-    earlier, later, chain = chain_pairs(writes, task, starts)
-    clear = earlier == later
-    clear |= columns.has_edges(columns.edge_keys(graph), len(graph), earlier, later)
-    if order.done_by is not None:
-        clear |= np.array(order.done_by, np.int64)[earlier] <= later
-    left = np.flatnonzero(~clear)
-    return {c for e, t, c in zip(earlier[left].tolist(), later[left].tolist(),
-                                 chain[left].tolist()) if not order.ordered(e, t)}
+class Screen:
+    """The screen of one graph under one `Ordering` (with the orchestration's waits)."""
 
+    def __init__(self, graph: TaskGraph, order: Ordering) -> None:
+        self.graph, self.order = graph, order
+        self.keys = columns.edge_keys(graph)
+        self.done_by = None if order.done_by is None else np.array(order.done_by, np.int64)
 
-def racy_runs(graph: TaskGraph, order: Ordering) -> list[Flat]:
-    """The uses (as `hazards.by_buffer` lists them) of every buffer whose uses, as one
-    chain, have a pair `order` does not order, in the order of the buffers' first uses."""
-    cols, groups = columns.access_columns(graph), columns.buffer_groups(graph)
-    if not len(groups.order):
-        return []
-    racy = _unordered_chains(graph, order, cols.writes[groups.order],
-                             cols.task[groups.order], groups.starts)
-    return [columns.uses_of(graph, groups.run(run))
-            for run in sorted(racy, key=lambda r: int(groups.order[groups.starts[r]]))
-            if not _ordered_chains(graph, order, groups.run(run))]
+    def unordered_chains(self, writes: Bools, task: Ints, starts: Ints) -> set[int]:
+        """The chains (as `chain_pairs` numbers them) with a pair not ordered."""
+        earlier, later, chain = chain_pairs(writes, task, starts)
+        clear = earlier == later
+        clear |= columns.has_edges(self.keys, len(self.graph), earlier, later)
+        if self.done_by is not None:
+            clear |= self.done_by[earlier] <= later
+        left = np.flatnonzero(~clear)
+        ordered = self.order.ordered
+        return {c for e, t, c in zip(earlier[left].tolist(), later[left].tolist(),
+                                     chain[left].tolist()) if not ordered(e, t)}
 
+    def racy_runs(self) -> list[Flat]:
+        """The uses (as `hazards.by_buffer` lists them) of every buffer whose uses, as
+        one chain and as one chain per region, have a pair not ordered, in the order of
+        the buffers' first uses."""
+        cols, groups = columns.access_columns(self.graph), columns.buffer_groups(self.graph)
+        racy: set[int] = set()
+        starts, runs = groups.starts, len(groups.buffers)
+        g = 0
+        while g < runs:  # in chunks of whole runs, to bound the arrays made along the way
+            h = max(g + 1, int(np.searchsorted(starts, starts[g] + CHUNK, "right")) - 1)
+            uses = groups.order[starts[g]:starts[h]]
+            racy.update(g + r for r in self.unordered_chains(
+                cols.writes[uses], cols.task[uses], starts[g:h + 1] - starts[g]))
+            g = h
+        return [columns.uses_of(self.graph, groups.run(run))
+                for run in sorted(racy, key=lambda r: int(groups.order[groups.starts[r]]))
+                if not self._ordered_regions(groups.run(run))]
 
-def _ordered_chains(graph: TaskGraph, order: Ordering, run: Ints) -> bool:
-    """Whether a buffer's uses (access indices, in order) are, per region, chains all
-    ordered, with the regions pairwise disjoint: every hazard is then between uses of
-    one region, so within a chain."""
-    cols = columns.access_columns(graph)
-    tasks = cols.task[run]
-    slots = (run - cols.first[tasks]).tolist()
-    chain_of: dict[Region, int] = {}
-    chain = np.fromiter((chain_of.setdefault(graph.task(t).accesses[j].region, len(chain_of))
-                         for t, j in zip(tasks.tolist(), slots)), np.int64, len(run))
-    if not hazards.disjoint(chain_of):
-        return False
-    by_chain = np.argsort(chain, kind="stable")
-    starts = np.zeros(len(chain_of) + 1, np.int64)
-    np.cumsum(np.bincount(chain, minlength=len(chain_of)), out=starts[1:])
-    return not _unordered_chains(graph, order, cols.writes[run][by_chain], tasks[by_chain],
-                                 starts)
+    def _ordered_regions(self, run: Ints) -> bool:
+        """Whether a buffer's uses (access indices, in order) are, per region, chains all
+        ordered, with the regions pairwise disjoint: every hazard is then between uses
+        of one region, so within a chain."""
+        graph, cols = self.graph, columns.access_columns(self.graph)
+        tasks = cols.task[run]
+        slots = (run - cols.first[tasks]).tolist()
+        chain_of: dict[Region, int] = {}
+        chain = np.fromiter((chain_of.setdefault(graph.task(t).accesses[j].region,
+                                                 len(chain_of))
+                             for t, j in zip(tasks.tolist(), slots)), np.int64, len(run))
+        if not hazards.disjoint(chain_of):
+            return False
+        by_chain = np.argsort(chain, kind="stable")
+        starts = np.zeros(len(chain_of) + 1, np.int64)
+        np.cumsum(np.bincount(chain, minlength=len(chain_of)), out=starts[1:])
+        return not self.unordered_chains(cols.writes[run][by_chain], tasks[by_chain], starts)
 
-
-def racy_chains(graph: TaskGraph, order: Ordering, chains: list[list[Use]]) -> list[list[Use]]:
-    """The chains of uses (each of one region, in order) with a pair `order` does not
-    order, in their order."""
-    sizes = np.fromiter(map(len, chains), np.int64, len(chains))
-    starts = np.zeros(len(chains) + 1, np.int64)
-    np.cumsum(sizes, out=starts[1:])
-    m = int(starts[-1])
-    writes = np.fromiter((u.writes for c in chains for u in c), np.bool_, m)
-    task = np.fromiter((u.task for c in chains for u in c), np.int64, m)
-    racy = _unordered_chains(graph, order, writes, task, starts)
-    return [c for k, c in enumerate(chains) if k in racy]
+    def racy_chains(self, chains: list[list[Use]]) -> list[list[Use]]:
+        """The chains of uses (each of one region, in order) with a pair not ordered, in
+        their order."""
+        sizes = np.fromiter(map(len, chains), np.int64, len(chains))
+        starts = np.zeros(len(chains) + 1, np.int64)
+        np.cumsum(sizes, out=starts[1:])
+        m = int(starts[-1])
+        writes = np.fromiter((u.writes for c in chains for u in c), np.bool_, m)
+        task = np.fromiter((u.task for c in chains for u in c), np.int64, m)
+        racy = self.unordered_chains(writes, task, starts)
+        return [c for k, c in enumerate(chains) if k in racy]
