@@ -19,6 +19,7 @@ from pto_dsl.dialects import DEFAULT_DIALECT, RuntimeRules
 from pto_dsl.graph import Access, Buffer, ScopeInstance, Task, TaskGraph
 from pto_dsl.instantiate_arrays import compile_copy, compile_decl, compile_fatal
 from pto_dsl.instantiate_expr import compile_expr
+from pto_dsl.instantiate_gen import generate
 from pto_dsl.instantiate_submit import compile_alloc, compile_submit
 from pto_dsl.perf import paused_gc
 from pto_dsl.regions import Region
@@ -69,6 +70,10 @@ class WindowPassed(Exception):
 
 
 class Instantiator:
+    # run the body as generated Python (instantiate_gen), not through the closures; the
+    # tests compare the two
+    generated = True
+
     def __init__(self, program: ir.Program, case: CaseValues, rules: RuntimeRules,
                  watchers: Mapping[int, WatchFactory] | None = None,
                  limits: Limits = DEFAULT_LIMITS) -> None:
@@ -149,7 +154,7 @@ class Instantiator:
         for name, var in self.program.symbols.items():
             frame[var.slot] = self.case.symbols[name]
         self.check_shapes()
-        body = self.block(self.program.body)
+        body = self.body(self.program.body)
         try:
             body(frame)
         except host.UnknownUsed as exc:
@@ -175,6 +180,11 @@ class Instantiator:
         return top, self.manual_depth is not None, min(len(self.scope_stack), MAX_RING)
 
     # ---- statements ------------------------------------------------------------
+    def body(self, stmts: tuple[ir.Stmt, ...]) -> Run:
+        """A block to run many times: generated Python (instantiate_gen) or, without
+        `generated`, the statements' closures."""
+        return generate(self, stmts) if self.generated else self.block(stmts)
+
     def block(self, stmts: tuple[ir.Stmt, ...]) -> Run:
         runs = [self.stmt(s) for s in stmts]
         if len(runs) == 1:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from pto_dsl.instantiate import Eval, Frame, Instantiator, Run
 
 HOST = -1  # the writer of an element the orchestration itself wrote
+INPUT = ir.Tag.INPUT
+_new = tuple.__new__  # a named tuple made without its Python-level __new__
 
 
 class UnknownUsed(Exception):
@@ -95,7 +97,10 @@ def waited(inst: Instantiator, tv: Tensor, write: bool) -> tuple[int, ...]:
     each of those holds (fanout_count counts only edges that retain; at v0 only while the
     producer's scope is open, `RuntimeRules.exact_consumer_wait`)."""
     buf = tv.buffer
-    found = dict.fromkeys(inst.tmap.lookup(buf, tv.region, False))
+    hits = inst.tmap.lookup(buf, tv.region, False)
+    if not hits and buf.owner is None:  # most reads: a table no task writes
+        return ()
+    found = dict.fromkeys(hits)
     if buf.owner is not None:
         found[buf.owner] = None
     if write and found:
@@ -147,8 +152,17 @@ def read_value(inst: Instantiator, tv: Tensor, region: Region, span: Span) -> An
 
 def host_read(inst: Instantiator, tv: Tensor, index: tuple[int, ...], span: Span) -> Any:
     """`get_tensor_data`: wait for the producers (recorded), then the element's value."""
-    region = point(tv, index)
-    record(inst, tv, region, span, False)
+    return read_point(inst, tv, point(tv, index), span)
+
+
+def read_point(inst: Instantiator, tv: Tensor, region: Region, span: Span) -> Any:
+    """`host_read` of the element `region` (`record` and `read_value` in one call: the
+    reads of a loop's table elements come here from the generated instantiation)."""
+    buf, graph = tv.buffer, inst.graph
+    graph.host_reads.append(_new(HostRead, (span, _new(Access, (
+        buf, region, INPUT, "", tv.manual_dep)), len(graph), waited(inst, tv, False), False)))
+    if buf.owner is None and not inst.written.get(buf.id):  # an entry table no one writes
+        return inst.case.element(buf.name, region.offsets)
     return read_value(inst, tv, region, span)
 
 

@@ -83,12 +83,10 @@ def _new_maker(inst: Instantiator, kernel: ir.Kernel, a: ir.NewArg) -> AccessMak
     return make
 
 
-def dims_checker(inst: Instantiator, kernel: ir.Kernel, args: list[ir.TensorArg | ir.NewArg],
-                 fast: bool = True) -> Callable[[list[Access]], None] | None:
-    """A check of the actual sizes against the kernel's signature, or None if it has
-    nothing to check: (argument, dim) places that must equal a fixed size, or each other
-    where one symbol names several dims (a symbol used once constrains nothing). `fast`
-    (the default) puts a flat test of the common case in front of the general check."""
+def _plan(args: list[ir.TensorArg | ir.NewArg]) -> list[tuple[int | None, list[tuple[int, int]]]]:
+    """What the kernel's signature constrains: (argument, dim) places that must equal a
+    fixed size, or each other where one symbol names several dims (a symbol used once
+    constrains nothing)."""
     plan: list[tuple[int | None, list[tuple[int, int]]]] = []
     shared: dict[str, list[tuple[int, int]]] = {}
     for ai, a in enumerate(args):
@@ -97,7 +95,27 @@ def dims_checker(inst: Instantiator, kernel: ir.Kernel, args: list[ir.TensorArg 
                 plan.append((sym, [(ai, d)]))
             elif sym != "_":
                 shared.setdefault(sym, []).append((ai, d))
-    plan += [(None, places) for places in shared.values() if len(places) > 1]
+    return plan + [(None, places) for places in shared.values() if len(places) > 1]
+
+
+def dims_plan(args: list[ir.TensorArg | ir.NewArg]
+              ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int, int]]]:
+    """The signature's constraints as flat tests: (argument, dim, size) places of a fixed
+    size, and (argument, dim, argument, dim) pairs that must be equal."""
+    plan = _plan(args)
+    fixed = [(ai, d, want) for want, places in plan if want is not None
+             for ai, d in places]
+    same = [(places[0][0], places[0][1], ai, d) for want, places in plan if want is None
+            for ai, d in places[1:]]
+    return fixed, same
+
+
+def dims_checker(inst: Instantiator, kernel: ir.Kernel, args: list[ir.TensorArg | ir.NewArg],
+                 fast: bool = True) -> Callable[[list[Access]], None] | None:
+    """A check of the actual sizes against the kernel's signature, or None if it has
+    nothing to check. `fast` (the default) puts a flat test of the common case in front of
+    the general check."""
+    plan = _plan(args)
     if not plan:
         return None
 
@@ -107,18 +125,15 @@ def dims_checker(inst: Instantiator, kernel: ir.Kernel, args: list[ir.TensorArg 
             for ai, d in places:
                 if accesses[ai].region.sizes[d] != first:
                     _dim_error(inst, kernel, want, args, places, accesses, (ai, d))
-    return _fast_dims(plan, check) if fast else check
+    return _fast_dims(args, check) if fast else check
 
 
-def _fast_dims(plan: list[tuple[int | None, list[tuple[int, int]]]],
+def _fast_dims(args: list[ir.TensorArg | ir.NewArg],
                check: Callable[[list[Access]], None]) -> Callable[[list[Access]], None]:
     """`check`, with the common case (every size as the signature says) tested as flat
     comparisons of (argument, dim) places; `check` itself reports a mismatch, so the
     diagnostic is the general one (tests/test_instantiate_fast.py pins the two)."""
-    fixed = [(ai, d, want) for want, places in plan if want is not None
-             for ai, d in places]
-    same = [(places[0][0], places[0][1], ai, d) for want, places in plan if want is None
-            for ai, d in places[1:]]
+    fixed, same = dims_plan(args)
 
     def fast(accesses: list[Access]) -> None:
         for ai, d, want in fixed:
@@ -259,6 +274,7 @@ def _auto_fanin(tmap: TensorMap, accesses: Sequence[Access], tid: int,
     """Steps A, B and 4, counting deps.json records as the runtime's replay writes them:
     a creator record only for a producer not yet in the fanin, one per TensorMap hit."""
     creators = hits = 0
+    inout: list[tuple[Access, tuple[int, int]]] = []  # looked up, then inserted: one range
     for acc in accesses:
         tag = acc.tag
         if tag is OUTPUT:
@@ -270,19 +286,29 @@ def _auto_fanin(tmap: TensorMap, accesses: Sequence[Access], tid: int,
                 fanin[owner] = CREATOR_ONLY
             else:
                 add_fanin(fanin, owner, CREATOR)
-        if not acc.manual_dep and (tag is INPUT or tag is INOUT):  # Step B
-            found = tmap.lookup(acc.buffer, acc.region, tag is INOUT)
-            if found:
-                hits += len(found)
-                for p in found:
-                    add_fanin(fanin, p, TENSORMAP)
+        if acc.manual_dep:
+            continue
+        if tag is INPUT:  # Step B
+            found = tmap.lookup(acc.buffer, acc.region, False)
+        elif tag is INOUT:
+            flat = acc.region.flat_range()
+            inout.append((acc, flat))
+            found = tmap.lookup(acc.buffer, acc.region, True, flat)
+        else:
+            continue
+        if found:
+            hits += len(found)
+            for p in found:
+                add_fanin(fanin, p, TENSORMAP)
     if creators:
         records["creator"] += creators
     if hits:
         records["tensormap"] += hits
     for acc in accesses:  # Step 4: register this task as the latest writer
-        if not acc.manual_dep and (acc.tag is INOUT or acc.tag is OUTPUT_EXISTING):
+        if acc.tag is OUTPUT_EXISTING and not acc.manual_dep:
             tmap.insert(acc.buffer, acc.region, tid)
+        elif acc.tag is INOUT and not acc.manual_dep:
+            tmap.insert(acc.buffer, acc.region, tid, inout.pop(0)[1])
 
 
 def compile_alloc(inst: Instantiator, s: ir.AllocStmt) -> Run:

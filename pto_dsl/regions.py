@@ -170,6 +170,10 @@ class RangeIndex(Generic[T]):
         return [(k, items[k][1]) for k in range(i, j) if items[k][0] > lo]
 
     def remove(self, positions: list[int]) -> None:
+        if len(positions) == 1:
+            del self.items[positions[0]]
+            del self.starts[positions[0]]
+            return
         for k in sorted(positions, reverse=True):
             del self.items[k]
             del self.starts[k]

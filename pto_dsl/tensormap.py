@@ -9,12 +9,15 @@ runtime builds when every producer is live.
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 from pto_dsl.dialects import PACKED_OUTPUT_ALIGN, OverlapRule
 from pto_dsl.graph import Buffer
 from pto_dsl.regions import Overlap, RangeIndex, Region, classifier, classify_boxes
 from pto_dsl.types import dtype_size
+
+NO_OVERLAP, COVERED = Overlap.NO_OVERLAP, Overlap.COVERED
 
 
 class Entry(NamedTuple):
@@ -51,15 +54,25 @@ class TensorMap:
         self.lookups = 0
         self.inserts = 0
 
-    def lookup(self, buffer: Buffer, region: Region, remove_covered: bool) -> list[int]:
+    def lookup(self, buffer: Buffer, region: Region, remove_covered: bool,
+               flat: tuple[int, int] | None = None) -> list[int]:
         """Producers of live entries overlapping `region`, in map order.
 
         With `remove_covered` (an INOUT argument), entries the region covers are removed.
+        `flat` is the region's flat range when the caller has it.
         """
-        if buffer.id not in self._buffers:  # never written through the map (most reads)
+        layouts = self._buffers.get(buffer.id)
+        if layouts is None:  # never written through the map (most reads)
             self.lookups += 1
             return []
-        return [entry.producer for entry, _ in self.hits(buffer, region, remove_covered)]
+        if not self._flat:
+            return [entry.producer for entry, _ in self.hits(buffer, region, remove_covered)]
+        self.lookups += 1
+        lo, hi = region.flat_range() if flat is None else flat
+        if lo == hi:
+            return []
+        return _flat_producers(layouts, region, lo, hi, self._storage[buffer.id],
+                               remove_covered)
 
     def hits(self, buffer: Buffer, region: Region,
              remove_covered: bool) -> list[tuple[Entry, Overlap]]:
@@ -85,9 +98,10 @@ class TensorMap:
                      remove_covered)
         return found
 
-    def insert(self, buffer: Buffer, region: Region, producer: int) -> None:
+    def insert(self, buffer: Buffer, region: Region, producer: int,
+               flat: tuple[int, int] | None = None) -> None:
         self.inserts += 1
-        lo, hi = region.flat_range()
+        lo, hi = region.flat_range() if flat is None else flat
         if lo == hi:
             return
         layouts = self._buffers.get(buffer.id)
@@ -121,6 +135,31 @@ def _flat_hits(layouts: dict[tuple[int, ...], RangeIndex[Entry]], region: Region
     return found
 
 
+def _flat_producers(layouts: dict[tuple[int, ...], RangeIndex[Entry]], region: Region,
+                    lo: int, hi: int, storage: int, remove_covered: bool) -> list[int]:
+    """The producers of `_flat_hits`, found without making its (entry, status) pairs: the
+    lookups of instantiation (`tests/test_tensormap_fast.py` compares the two)."""
+    found: list[int] = []
+    for layout, entries in layouts.items():
+        candidates = entries.candidates(lo, hi)
+        if not candidates:
+            continue
+        if layout != region.layout or storage % _row(layout):
+            found += [entry.producer for _, entry in candidates]
+            continue
+        doomed: list[int] = []
+        for k, entry in candidates:
+            overlap = classify_boxes(region, entry.region)
+            if overlap is NO_OVERLAP:
+                continue
+            found.append(entry.producer)
+            if remove_covered and overlap is COVERED:
+                doomed.append(k)
+        if doomed:
+            entries.remove(doomed)
+    return found
+
+
 def _collect(found: list[tuple[Entry, Overlap]], entries: RangeIndex[Entry],
              candidates: list[tuple[int, Entry]], overlaps: list[Overlap],
              remove_covered: bool) -> None:
@@ -138,6 +177,7 @@ def _collect(found: list[tuple[Entry, Overlap]], entries: RangeIndex[Entry],
         entries.remove(doomed)
 
 
+@functools.cache
 def _row(layout: tuple[int, ...]) -> int:
     """Elements in one outermost row of a layout."""
     row = 1

@@ -1,6 +1,7 @@
 """Property: the TensorMap's fast lookup under the current target's overlap test
-(`tensormap._flat_hits`, one layout test per layout) finds, classifies and removes exactly
-what the general lookup does with `classify_flat_then_box` on every candidate.
+(`tensormap._flat_hits`, one layout test per layout, and `_flat_producers`, its producers
+alone) finds, classifies and removes exactly what the general lookup does with
+`classify_flat_then_box` on every candidate.
 
 Random runs of inserts and lookups (INPUT, and INOUT, which removes covered entries) on
 one buffer of 24 elements seen through several layouts (reshapes), as an entry tensor
@@ -37,19 +38,27 @@ steps = st.lists(st.tuples(st.sampled_from(["insert", "input", "inout"]), region
 
 
 @settings(max_examples=300, deadline=None)
-@given(steps, st.booleans())
+@given(steps, st.booleans(), st.booleans())
 def test_the_fast_lookup_is_the_general_one(run: list[tuple[str, Region]],
-                                            owned: bool) -> None:
+                                            owned: bool, producers_only: bool) -> None:
+    """`hits` (with statuses, for deps.json) and `lookup` (producers only, with the flat
+    range given or not, for instantiation) against the general path."""
     buffer = Buffer(0, "b", "f32", (24,), 0 if owned else None)
     fast = TensorMap(OverlapRule.FLAT_THEN_BOX)
     general = TensorMap(OverlapRule.FLAT_THEN_BOX, general=True)
     for producer, (step, region) in enumerate(run):
         if step == "insert":
-            fast.insert(buffer, region, producer)
+            fast.insert(buffer, region, producer, region.flat_range() if owned else None)
             general.insert(buffer, region, producer)
+        elif producers_only:
+            remove = step == "inout"
+            flat = region.flat_range() if producer % 2 else None
+            assert fast.lookup(buffer, region, remove, flat) == [
+                entry.producer for entry, _ in general.hits(buffer, region, remove)]
         else:
             remove = step == "inout"
             assert fast.hits(buffer, region, remove) == general.hits(buffer, region, remove)
+    assert (fast.lookups, fast.inserts) == (general.lookups, general.inserts)
 
 
 def test_the_fast_lookup_is_taken_only_for_the_current_test() -> None:
