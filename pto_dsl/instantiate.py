@@ -224,10 +224,12 @@ class Instantiator:
             return if_
         return self.scope(s)
 
-    def for_(self, s: ir.ForStmt) -> Run:
+    def for_(self, s: ir.ForStmt, body: Run | None = None) -> Run:
+        """The loop; `body` runs each iteration (default: the body's closures)."""
         start, stop = self.expr(s.start), self.expr(s.stop)
         step = self.expr(s.step) if s.step is not None else (lambda f: 1)
-        slot, name, body = s.var.slot, s.var.name, self.block(s.body)
+        slot, name = s.var.slot, s.var.name
+        body = self.block(s.body) if body is None else body
 
         def loop(f: Frame) -> None:
             step_value = step(f)

@@ -26,6 +26,12 @@ if TYPE_CHECKING:
 
 # Python allows 20 statically nested blocks; past this depth a statement runs its closure.
 MAX_DEPTH = 16
+# Python compiles about 2.5 MB of source a second, and a loop's source saves about 7 µs
+# per task each time it runs, so a loop body must run some 80 times to pay for itself
+# whatever its size; a loop whose source is longer than this (about 200 submissions,
+# 0.1 s to compile) runs its closures, which bounds what a program that runs a long body
+# only a few times can lose.
+MAX_LOOP_SOURCE = 250_000
 _COMPARE = ("==", "!=", "<", "<=", ">", ">=")
 
 
@@ -56,12 +62,18 @@ class _Gen(Writer):
     def block(self, stmts: tuple[ir.Stmt, ...], depth: int) -> None:
         start = len(self.lines)
         for s in stmts:
+            mark = self.temps
             self.stmt(s, depth)
+            self.temps = mark  # its locals are dead: the next statement reuses the names
         if len(self.lines) == start:
             self.line(depth, "pass")
 
     def stmt(self, s: ir.Stmt, d: int) -> None:
-        if d > MAX_DEPTH:
+        """A statement written out; outside loops (run once: writing it out gains nothing
+        and a long straight program would be slow to compile) and past `MAX_DEPTH`, all
+        but loops, branches and scopes run their closures."""
+        if d > MAX_DEPTH or (not self.loops and not isinstance(
+                s, (ir.ForStmt, ir.IfStmt, ir.ScopeStmt))):
             self.line(d, f"{self.const(self.inst.stmt(s))}(f)")
         elif isinstance(s, (ir.LetStmt, ir.AssignStmt)):
             self.line(d, f"f[{s.var.slot}] = {self.expr(s.value, d)}")
@@ -83,7 +95,9 @@ class _Gen(Writer):
             self.line(d, f"{self.const(self.inst.stmt(s))}(f)")
 
     def for_(self, s: ir.ForStmt, d: int) -> None:
-        """`Instantiator.for_`, written out: step, its check, bounds, the iteration count."""
+        """`Instantiator.for_`, written out: step, its check, bounds, the iteration count.
+        A loop whose source is over `MAX_LOOP_SOURCE` is not written out (see there)."""
+        start = len(self.lines)
         step = "1"
         if s.step is not None:
             step = self.assign(d, self.expr(s.step, d))
@@ -101,8 +115,16 @@ class _Gen(Writer):
         self.line(d, f"for {i} in range({first}, {last}, {step}):")
         self.line(d + 1, f"f[{s.var.slot}] = {i}")
         self.line(d + 1, f"inst.instance = {outer} + (({s.var.name!r}, {i}),)")
+        self.loops += 1
         self.block(s.body, d + 1)
+        self.loops -= 1
         self.line(d, f"inst.instance = {outer}")
+        if sum(map(len, self.lines[start:])) > MAX_LOOP_SOURCE:
+            # too long to compile for what it may save: the loop runs as a closure, its
+            # body as a function of its own whose loops are written out (and the rest not)
+            del self.lines[start:]
+            loop = self.inst.for_(s, generate(self.inst, s.body))
+            self.line(d, f"{self.const(loop)}(f)")
     # ---- expressions ---------------------------------------------------------------------
     def expr(self, e: ir.Expr, d: int) -> str:
         """An atom (a constant, a frame slot or a local) holding `e`'s value, after lines

@@ -53,7 +53,9 @@ class Writer:
             "add_fanin": add_fanin, "CREATOR": Origin.CREATOR, "TENSORMAP": Origin.TENSORMAP,
             "CREATOR_ONLY": CREATOR_ONLY, "_min": _min, "_max": _max,
             **{name: tag for tag, name in TAGS.items()}}
-        self.count = 0
+        self.count = 0  # globals (k1, ...) and locals kept across iterations (c1, ...)
+        self.temps = 0  # the statement's locals (t1, ...)
+        self.loops = 0  # the loops around the statement being written
         # a subclass (the simulator's lowering) that makes its own submissions or scopes
         # gets those through its `stmt`; loops, branches and expressions are written out
         plain = base()
@@ -70,8 +72,10 @@ class Writer:
         return name
 
     def temp(self) -> str:
-        self.count += 1
-        return f"t{self.count}"
+        """A local for one statement: `block` gives its names back after each statement,
+        so a long body needs few locals (Python compiles a function of 10^5 locals slowly)."""
+        self.temps += 1
+        return f"t{self.temps}"
 
     def line(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
@@ -198,7 +202,8 @@ class Writer:
                 f"{tv}.manual_dep))")
         if isinstance(a.tensor, ir.View):  # a new value each time
             return self.assign(d, make)
-        seen, made = self.temp(), self.temp()
+        self.count += 2
+        seen, made = f"c{self.count - 1}", f"c{self.count}"
         self.prologue += [f"{seen} = None", f"{made} = None"]
         self.line(d, f"if {tv} is not {seen}: {made} = {make}; {seen} = {tv}")
         return made

@@ -71,8 +71,16 @@ class TensorMap:
         lo, hi = region.flat_range() if flat is None else flat
         if lo == hi:
             return []
-        return _flat_producers(layouts, region, lo, hi, self._storage[buffer.id],
-                               remove_covered)
+        storage = self._storage[buffer.id]
+        if len(layouts) == 1:  # a buffer rewritten in place (an accumulator): its last box
+            entries = layouts.get(region.layout)
+            if entries is not None and len(entries.items) == 1:
+                entry = entries.items[0][1]
+                if entry.region == region:  # the same non-empty box: COVERED, or OTHER
+                    if remove_covered and not storage % _row(region.layout):
+                        entries.remove([0])
+                    return [entry.producer]
+        return _flat_producers(layouts, region, lo, hi, storage, remove_covered)
 
     def hits(self, buffer: Buffer, region: Region,
              remove_covered: bool) -> list[tuple[Entry, Overlap]]:

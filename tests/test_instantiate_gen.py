@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_fuzz import STATEMENTS, random_program
 
+from pto_dsl import instantiate_gen
 from pto_dsl.diagnostics import CompileError, render_text
 from pto_dsl.graph import TaskGraph
 from pto_dsl.instantiate import Instantiator, Limits, instantiate
@@ -101,6 +102,11 @@ def test_bad_programs_fail_alike(monkeypatch: pytest.MonkeyPatch) -> None:
 @example(["let a = 9223372036854775807 + n"])  # overflow of a generated addition
 @example(["let a = 9223372036854775805 + n", "let b = -9223372036854775806 - n"])  # the bounds
 @example(["let a = x[0 : N + 1]"])  # a view out of bounds
+@example(["for i in 0 .. N step 2 {\nlet a = K(x[i : i + 1], new f32[1])\n}",
+          "for i in 0 .. N step n - 3 {\n}"])  # a step, then a step that is not positive
+@example(["let a = -n", "let b = n < 1 or N > 2", "let c = not (n == 2) and -N < 0"])
+@example(["let v = K(x, y)", "let a = y[1]", "let b = a + 1", "if b > 0 {\n}"])  # computed
+@example(["let a = idx[N]", "let b = reshape(x, [N])[1 : 3]"])  # an index out of bounds
 def test_random_programs(statements: list[str]) -> None:
     text = random_program(statements)
     try:
@@ -127,3 +133,21 @@ def test_a_subclass_keeps_its_own_statements(monkeypatch: pytest.MonkeyPatch) ->
     graph = Counting(checked.program, values, checked.dialect.rules).run()
     assert {"Submit", "ScopeStmt", "AllocStmt"} <= set(seen)
     assert state(graph) == outcome(checked, "CaseSmall1", False, monkeypatch)[1]
+
+
+def test_a_long_loop_body_runs_its_closures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past `MAX_LOOP_SOURCE` a loop is not written out (compiling it could cost more than
+    it saves): it runs as a closure whose body is a generated function of its own, in which
+    the inner loop is written out; the graph is the same either way."""
+    body = "\n".join(["for i in 0 .. 2 {", "for j in 0 .. 2 {", "K(x[j : j + 1], new f32[1])",
+                      "}", *["K(x, new f32[N])"] * 30, "}"])
+    checked = front_end(SourceFile("long.pto", random_program([body])))
+    monkeypatch.setattr(instantiate_gen, "MAX_LOOP_SOURCE", 3000)
+    sources: list[str] = []
+    compiled = instantiate_gen._compiled
+    monkeypatch.setattr(instantiate_gen, "_compiled",
+                        lambda source, name: sources.append(source) or compiled(source, name))
+    assert_same(checked, "c", monkeypatch)
+    loops = [[line for line in source.splitlines() if " in range(" in line]
+             for source in sources]
+    assert [len(found) for found in loops] == [1, 0], sources  # the inner loop; the entry

@@ -65,3 +65,27 @@ def test_the_fast_lookup_is_taken_only_for_the_current_test() -> None:
     assert TensorMap(OverlapRule.FLAT_THEN_BOX)._flat
     assert not TensorMap(OverlapRule.PER_DIM)._flat
     assert not TensorMap(OverlapRule.FLAT_THEN_BOX, general=True)._flat
+
+
+POOL = st.lists(regions(), min_size=1, max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(POOL.flatmap(lambda pool: st.lists(st.tuples(
+    st.sampled_from(["insert", "input", "inout"]), st.sampled_from(pool)), min_size=1,
+    max_size=20)), st.booleans())
+def test_a_box_looked_up_where_it_was_written(run: list[tuple[str, Region]],
+                                              owned: bool) -> None:
+    """Few distinct boxes, so a lookup often meets the very box the buffer's one entry
+    holds (the accumulator's fast path of `TensorMap.lookup`)."""
+    buffer = Buffer(0, "b", "f32", (24,), 0 if owned else None)
+    fast = TensorMap(OverlapRule.FLAT_THEN_BOX)
+    general = TensorMap(OverlapRule.FLAT_THEN_BOX, general=True)
+    for producer, (step, region) in enumerate(run):
+        if step == "insert":
+            fast.insert(buffer, region, producer)
+            general.insert(buffer, region, producer)
+        else:
+            remove = step == "inout"
+            assert fast.lookup(buffer, region, remove) == [
+                entry.producer for entry, _ in general.hits(buffer, region, remove)]
