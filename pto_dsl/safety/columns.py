@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pto_dsl.graph import Access, Origins, TaskGraph
+from pto_dsl.graph import Origins, TaskGraph
 from pto_dsl.ir import Tag
 
 Ints = npt.NDArray[np.integer[Any]]  # int32 per access (a million tasks: 4.5 million)
@@ -35,10 +35,6 @@ class AccessColumns:
     task: Ints  # per access, its task's id (int32)
     buffer: Ints  # per access, its buffer's id (int32)
     writes: Bools  # per access, whether it writes (any tag but INPUT)
-
-    def access(self, graph: TaskGraph, k: int) -> Access:
-        t = int(self.task[k])
-        return graph.task(t).accesses[k - int(self.first[t])]
 
 
 @dataclass(frozen=True, eq=False)
