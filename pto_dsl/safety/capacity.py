@@ -15,15 +15,34 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 
+import numpy as np
+
 from pto_dsl import ir
 from pto_dsl.diagnostics import Diagnostic, Note, Stage, error
 from pto_dsl.dialects import RuntimeConfig
 from pto_dsl.graph import ScopeInstance, TaskGraph
+from pto_dsl.safety import columns
 
 
 def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig,
-          prefix: bool = False) -> list[Diagnostic]:
-    """`prefix`: the graph is the part instantiated until a scope reached the window."""
+          prefix: bool = False, screened: bool = True) -> list[Diagnostic]:
+    """`prefix`: the graph is the part instantiated until a scope reached the window.
+    Each part is skipped when the tasks' scope and ring columns show it finds nothing
+    (`screened=False` runs both: the same findings, tests/test_checks_screen.py)."""
+    limit = runtime.task_window - 1
+    found: list[Diagnostic] = []
+    reported: set[int] = set()  # one diagnostic per scope block (or the entry's level)
+    scopes = columns.task_scopes(graph)
+    if not screened or (len(scopes) and int(np.bincount(scopes + 1).max()) > limit):
+        found = _too_big(program, graph, runtime, prefix, reported)
+    if not screened or ((columns.task_rings(graph) == SHARED_RING) & (scopes >= 0)).any():
+        found += _shared_ring(graph, runtime.task_window, reported)
+    return found
+
+
+def _too_big(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig, prefix: bool,
+             reported: set[int]) -> list[Diagnostic]:
+    """E202 per scope block with an instance (or the entry's level) over the window."""
     limit = runtime.task_window - 1
     sizes: Counter[int] = Counter()
     scopes: dict[int, ScopeInstance | None] = {}
@@ -32,7 +51,6 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig,
         sizes[key] += 1
         scopes[key] = task.scope
     found: list[Diagnostic] = []
-    reported: set[int] = set()  # one diagnostic per scope block (or the entry's level)
     for key, count in sizes.items():
         if count <= limit:
             continue
@@ -42,7 +60,7 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig,
             continue
         reported.add(decl)
         found.append(_diagnostic(program, graph, scope, count, runtime.task_window, prefix))
-    return found + _shared_ring(graph, runtime.task_window, reported)
+    return found
 
 
 SHARED_RING = 3  # ring = min(depth, 3): every scope from depth 3 on submits to ring 3

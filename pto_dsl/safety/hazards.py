@@ -9,7 +9,7 @@ together with the pair, so a pass decides what an unordered one means.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from itertools import pairwise
 from typing import Any, NamedTuple
 
@@ -99,18 +99,27 @@ def find(graph: TaskGraph, on_hazard: Callable[[Hazard], None],
     built (a pass that wants only unordered hazards saves most of its time so).
     """
     for flat in by_buffer(graph).values():
-        writers = [k for k in range(1, len(flat), 2) if flat[k].tag is not INPUT]  # writes
-        if len(writers) == 1:
-            w = writers[0]
-            _single_writer(_use(flat[w - 1], flat[w]), flat, on_hazard, unless)
-        elif writers:
-            uses = [_use(t, a) for t, a in pairs(flat)]
-            chains = _disjoint_chains(uses)
-            if chains is None:
-                _frontier(uses, on_hazard)
-            else:
-                for chain in chains:
-                    _chain(chain, on_hazard)
+        buffer_hazards(flat, on_hazard, unless)
+
+
+def buffer_hazards(flat: Flat, on_hazard: Callable[[Hazard], None],
+                   unless: Callable[[int, int], bool] | None = None,
+                   keep: Callable[[list[list[Use]]], list[list[Use]]] | None = None) -> None:
+    """`find` on one buffer's flat uses. With `keep`, a buffer used in disjoint regions
+    (one chain of uses per region) has only the chains `keep` returns searched: a pass
+    that wants only unordered hazards passes over the chains it finds all ordered."""
+    writers = [k for k in range(1, len(flat), 2) if flat[k].tag is not INPUT]  # writes
+    if len(writers) == 1:
+        w = writers[0]
+        _single_writer(_use(flat[w - 1], flat[w]), flat, on_hazard, unless)
+    elif writers:
+        uses = [_use(t, a) for t, a in pairs(flat)]
+        chains = _disjoint_chains(uses)
+        if chains is None:
+            _frontier(uses, on_hazard)
+        else:
+            for chain in chains if keep is None else keep(chains):
+                _chain(chain, on_hazard)
 
 
 def _disjoint_chains(uses: list[Use]) -> list[list[Use]] | None:
@@ -125,13 +134,17 @@ def _disjoint_chains(uses: list[Use]) -> list[list[Use]] | None:
     for use in uses:
         groups.setdefault(use.access.region, []).append(use)
         tasks.add(use.task)
-    if len(tasks) != len(uses):
-        return None
-    hulls = sorted(chain[0].access.region.flat_range() for chain in groups.values())
-    if any(lo == hi for lo, hi in hulls) or any(
-            a[1] > b[0] for a, b in pairwise(hulls)):
+    if len(tasks) != len(uses) or not disjoint(groups):
         return None
     return list(groups.values())
+
+
+def disjoint(regions: Iterable[Region]) -> bool:
+    """Whether distinct regions of one buffer are pairwise disjoint and none is empty,
+    judged by their flat hulls."""
+    hulls = sorted(region.flat_range() for region in regions)
+    return not any(lo == hi for lo, hi in hulls) and not any(
+        a[1] > b[0] for a, b in pairwise(hulls))
 
 
 def _chain(uses: list[Use], on_hazard: Callable[[Hazard], None]) -> None:

@@ -19,8 +19,10 @@ from pto_dsl.dialects import RuntimeConfig
 from pto_dsl.element_sets import overlap
 from pto_dsl.graph import Access, HostRead, Task, TaskGraph
 from pto_dsl.regions import Overlap
+from pto_dsl.safety import columns
+from pto_dsl.safety.columns import uses_of
 from pto_dsl.safety.fixes import more_instances
-from pto_dsl.safety.hazards import by_buffer, pairs
+from pto_dsl.safety.hazards import Flat, pairs
 from pto_dsl.safety.ordering import first_waits
 
 
@@ -35,11 +37,14 @@ class _Group:
 def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list[Diagnostic]:
     if not graph.host_reads:
         return []
-    first = first_waits(graph)
-    buffers = by_buffer(graph, {h.access.buffer.id for h in graph.host_reads})
+    uses = _Uses(graph)
     groups: dict[tuple[int, int], _Group] = {}
     for index, h in enumerate(graph.host_reads):
-        for tid, acc in pairs(buffers.get(h.access.buffer.id, [])):
+        flat = uses.of(h.access.buffer.id, h.write)
+        if not flat:
+            continue
+        first = first_waits(graph)
+        for tid, acc in pairs(flat):
             if tid >= h.after_tasks:
                 break
             if not (acc.writes or h.write) or first[tid] <= index:
@@ -57,6 +62,30 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
         else:
             merged[key] = group
     return [_diagnostic(g) for g in merged.values()]
+
+
+class _Uses:
+    """The task uses of a buffer, as `hazards.by_buffer` lists them, made at the first
+    access that can conflict with one: a write, or a read when some task writes it."""
+
+    def __init__(self, graph: TaskGraph) -> None:
+        self.graph = graph
+        self.cols, self.groups = columns.access_columns(graph), columns.buffer_groups(graph)
+        self.made: dict[int, tuple[bool, Flat | None]] = {}  # buffer -> (written, uses)
+
+    def of(self, buffer_id: int, write: bool) -> Flat:
+        written, flat = self.made.get(buffer_id, (None, None))
+        if written is None:
+            run = self.groups.find(buffer_id)
+            written = run is not None and bool(self.cols.writes[self.groups.run(run)].any())
+            self.made[buffer_id] = (written, None)
+        if not (written or write):
+            return []
+        if flat is None:
+            run = self.groups.find(buffer_id)
+            flat = [] if run is None else uses_of(self.graph, self.groups.run(run))
+            self.made[buffer_id] = (written, flat)
+        return flat
 
 
 def _diagnostic(g: _Group) -> Diagnostic:

@@ -15,7 +15,11 @@ NEVER = 1 << 62  # a task no orchestration access waits for
 def first_waits(graph: TaskGraph) -> list[int]:
     """Per task, the index (in `graph.host_reads`) of the first orchestration access before
     which it has certainly completed: one that waits for it or for a task after it on a
-    path of edges; NEVER if there is none."""
+    path of edges; NEVER if there is none. Made once per graph (read-only)."""
+    return graph.derived("first_waits", lambda: _first_waits(graph))
+
+
+def _first_waits(graph: TaskGraph) -> list[int]:
     first = [NEVER] * len(graph)
     preds = graph.fanin_lists()
     for index, access in enumerate(graph.host_reads):
@@ -44,6 +48,12 @@ class Ordering:
         if waits and graph.host_reads:
             after = [a.after_tasks for a in graph.host_reads]
             self._done_by = [after[k] if k != NEVER else NEVER for k in first_waits(graph)]
+
+    @property
+    def done_by(self) -> list[int] | None:
+        """Per task, the number of tasks submitted before the first orchestration access
+        that waits for it to finish (NEVER if none; None without `waits` or accesses)."""
+        return self._done_by
 
     def ordered(self, earlier: int, later: int) -> bool:
         if earlier == later:

@@ -17,8 +17,9 @@ from pto_dsl.diagnostics import Diagnostic, Note, Stage, error, warning
 from pto_dsl.dialects import RuntimeConfig
 from pto_dsl.graph import TaskGraph
 from pto_dsl.safety.fixes import dep_fix, dep_fix_edits, more_instances
-from pto_dsl.safety.hazards import Hazard, Kind, find
+from pto_dsl.safety.hazards import Hazard, Kind, buffer_hazards, find
 from pto_dsl.safety.ordering import Ordering
+from pto_dsl.safety.screen import Screen
 
 _VERB = {Kind.RAW: ("writes", "reads"), Kind.WAR: ("reads", "writes"),
          Kind.WAW: ("writes", "writes")}
@@ -32,14 +33,22 @@ class _Group:
     params: dict[str, None] = field(default_factory=dict)  # the later task's, in order
 
 
-def unordered(graph: TaskGraph, on_race: Callable[[Hazard], None]) -> None:
-    """Call `on_race` for every hazard whose tasks the graph's edges do not order."""
+def unordered(graph: TaskGraph, on_race: Callable[[Hazard], None],
+              screened: bool = True) -> None:
+    """Call `on_race` for every hazard whose tasks the graph's edges do not order, buffer
+    by buffer in the order of their first uses. Buffers the screen clears are skipped
+    (`screened=False` searches every one: the same calls, tests/test_checks_screen.py)."""
     order = Ordering(graph, waits=True)
 
     def on_hazard(h: Hazard) -> None:
         if not order.ordered(h.earlier.task, h.later.task):
             on_race(h)
-    find(graph, on_hazard, unless=order.ordered)
+    if not screened:
+        find(graph, on_hazard, unless=order.ordered)
+        return
+    screen = Screen(graph, order)
+    for flat in screen.racy_runs():  # the others have no unordered hazard
+        buffer_hazards(flat, on_hazard, unless=order.ordered, keep=screen.racy_chains)
 
 
 def is_error(graph: TaskGraph, h: Hazard) -> bool:

@@ -20,6 +20,7 @@ from pto_dsl.dep_edits import remove_dep
 from pto_dsl.diagnostics import Diagnostic, Note, Stage, warning
 from pto_dsl.dialects import RuntimeConfig
 from pto_dsl.graph import Origin, Task, TaskGraph
+from pto_dsl.safety.held import successors
 from pto_dsl.safety.ordering import Ordering
 from pto_dsl.safety.retention import ScopeTest, oldest_held
 
@@ -35,19 +36,23 @@ class _Item:
 def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig,
           exhaustive: bool = False) -> list[Diagnostic]:
     """W302 per redundant dep item. Once one instance of an item needs its edge the item is
-    not reported, so its later instances are only counted (`exhaustive` examines them all:
-    the same findings, tests/test_checks_fast.py)."""
+    not reported, so its later instances are only counted, and a task whose clause's items
+    are all so kept is passed over (`exhaustive` examines them all: the same findings,
+    tests/test_checks_fast.py)."""
     order = Ordering(graph)
     preds = graph.fanin_lists()
-    succs = graph.fanout_lists()
     keeps = _Lazy(lambda: _KeepsRing(graph, order))  # needed by few programs' deps
+    deps = dep_clauses(program.body)
     items: dict[tuple[int, int], _Item] = {}
+    needed = dict.fromkeys(deps, 0)  # per site, its items an instance needs
     for task in graph.tasks():
-        if not task.explicit_deps:
-            continue
+        if not task.explicit_deps or needed[task.site] == len(deps[task.site]):
+            continue  # every item of the clause is kept: its instances change nothing
         producers = preds[task.id]
         for producer, index in zip(task.explicit_deps, task.dep_items):
-            item = items.setdefault((task.site, index), _Item())
+            item = items.get((task.site, index))
+            if item is None:
+                item = items[(task.site, index)] = _Item()
             item.edges += 1
             if item.redundant < item.edges - 1 and not exhaustive:
                 continue  # an earlier instance needs the edge: the item is kept anyway
@@ -58,23 +63,25 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig,
                 q != producer and order.ordered(producer, q) for q in producers))
             # a creator edge also retains; a TensorMap edge orders only (as at HEAD)
             held = Origin.CREATOR in origins
-            if implied and (held or not (_retains(graph, order, succs, producer, task)
+            if implied and (held or not (_retains(graph, order, producer, task)
                                          or keeps(producer, task.id))):
                 item.redundant += 1
                 item.by_runtime = item.by_runtime and by_runtime
                 item.example = item.example or (producer, task.id)
-    deps = dep_clauses(program.body)
+            elif item.redundant == item.edges - 1 and not exhaustive:
+                needed[task.site] += 1  # this instance is the item's first to need it
     return [_diagnostic(graph, deps[site], index, item) for (site, index), item in items.items()
             if item.edges and item.redundant == item.edges
             and not deps[site][index].inferred]  # the compiler's deps are its own business
 
 
-def _retains(graph: TaskGraph, order: Ordering, succs: list[list[int]], producer: int,
-             task: Task) -> bool:
+def _retains(graph: TaskGraph, order: Ordering, producer: int, task: Task) -> bool:
     """Whether the edge producer -> task is what keeps a buffer `task` uses alive."""
     if not any(acc.buffer.owner == producer for acc in task.accesses):
         return False
-    return not any(c != task.id and order.ordered(task.id, c) for c in succs[producer])
+    first, succs = successors(graph)
+    return not any(c != task.id and order.ordered(task.id, c)
+                   for c in succs[first[producer]:first[producer + 1]])
 
 
 class _Lazy:

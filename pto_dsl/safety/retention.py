@@ -13,17 +13,30 @@ pair of submission sites, with the number of instances and the cheapest dep that
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from pto_dsl import ir
 from pto_dsl.diagnostics import Diagnostic, Note, Stage, warning
 from pto_dsl.dialects import RuntimeConfig
-from pto_dsl.graph import Access, Origin, Task, TaskGraph
+from pto_dsl.graph import Access, Task, TaskGraph
+from pto_dsl.safety import columns
 from pto_dsl.safety.fixes import dep_fix, dep_fix_edits, more_instances
+from pto_dsl.safety.held import NONE_HELD, RINGS, held_in_ring, oldest_held
 from pto_dsl.safety.ordering import Ordering
 
-RINGS = 4
-NONE_HELD = 1 << 62
+__all__ = [
+    "NONE_HELD",
+    "RINGS",
+    "ScopeTest",
+    "cheapest_holder",
+    "check",
+    "oldest_held",
+    "unheld_users",
+]
+
 
 
 @dataclass
@@ -35,10 +48,16 @@ class _Group:
     params: dict[str, None] = field(default_factory=dict)
 
 
-def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list[Diagnostic]:
+def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig,
+          screened: bool = True) -> list[Diagnostic]:
+    """W301 per pair of sites. Only the tasks `_unscreened` leaves are examined
+    (`screened=False` examines every task: the same findings, tests/test_checks_screen.py)."""
+    users = _unscreened(graph) if screened else range(len(graph))
+    if not users:
+        return []
     held = oldest_held(graph, graph.rules.retaining_origins)
     order = Ordering(graph)
-    groups = _groups(graph, held, order)
+    groups = _groups(graph, held, order, users)
     if not groups:
         return []
     every = frozenset(o.value for _, _, origins in graph.edges() for o in origins)
@@ -51,15 +70,45 @@ def check(program: ir.Program, graph: TaskGraph, runtime: RuntimeConfig) -> list
 def unheld_users(graph: TaskGraph) -> list[int]:
     """The tasks a W301 warning is about, the first instance of each pair of sites: each
     uses a buffer that nothing it waits for keeps alive (the explorer runs them long)."""
-    groups = _groups(graph, oldest_held(graph, graph.rules.retaining_origins), Ordering(graph))
+    users = _unscreened(graph)
+    if not users:
+        return []
+    groups = _groups(graph, oldest_held(graph, graph.rules.retaining_origins), Ordering(graph),
+                     users)
     return [g.reader.id for g in groups.values()]
 
 
-def _groups(graph: TaskGraph, held: list[list[int]],
-            order: Ordering) -> dict[tuple[int, int], _Group]:
-    """The uses of buffers whose creator nothing holds, per (creator site, user site)."""
+def _unscreened(graph: TaskGraph) -> list[int]:
+    """The tasks, in order, with a use of another task's buffer whose creator may be
+    unheld: no retaining edge from the creator, whose scope is open at the user, holds it
+    directly (found in bulk), and the oldest task held of the creator's ring is younger."""
+    cols, owner = columns.access_columns(graph), columns.owners(graph)
+    used = np.flatnonzero((owner >= 0) & (owner != cols.task))
+    creator, user = owner[used], cols.task[used]
+    edge = columns.edge_index(columns.edge_keys(graph), len(graph), creator, user)
+    direct = edge >= 0
+    direct[direct] = columns.retaining_edges(graph, graph.rules.retaining_origins)[edge[direct]]
+    direct &= columns.open_at(graph, creator, user)
+    left = np.flatnonzero(~direct)
+    if not len(left):
+        return []
+    creator, user = creator[left], user[left]
+    rings = columns.task_rings(graph)[creator]
+    unheld = np.zeros(len(user), np.bool_)
+    for ring in np.unique(rings).tolist():
+        mine = np.flatnonzero(rings == ring)
+        held = held_in_ring(graph, graph.rules.retaining_origins, ring)
+        unheld[mine] = held[user[mine]] > creator[mine]
+    users: list[int] = np.unique(user[unheld]).tolist()
+    return users
+
+
+def _groups(graph: TaskGraph, held: list[list[int]], order: Ordering,
+            users: Iterable[int]) -> dict[tuple[int, int], _Group]:
+    """The uses of buffers whose creator nothing holds, per (creator site, user site),
+    among the tasks `users` (ascending)."""
     groups: dict[tuple[int, int], _Group] = {}
-    for task in graph.tasks():
+    for task in map(graph.task, users):
         mine = held[task.id]
         lost: dict[int, list[Access]] = {}
         for acc in task.accesses:
@@ -78,47 +127,6 @@ def _groups(graph: TaskGraph, held: list[list[int]],
             for acc in accesses:
                 group.params.setdefault(acc.param, None)
     return groups
-
-
-def oldest_held(graph: TaskGraph, retaining: frozenset[str],
-                need_open: bool = True) -> list[list[int]]:
-    """Per task R and ring, the oldest task of that ring held until R finishes: by a
-    retaining edge into R or into a task R reaches, from a producer whose scope is open
-    when that consumer is submitted (unless not `need_open`; NONE_HELD if none).
-
-    Computed once per graph and question (the retention and redundancy checks share it);
-    `tests/test_checks_fast.py` pins it to the plain definition."""
-    return graph.derived(("oldest_held", retaining, need_open),
-                         lambda: _oldest_held(graph, retaining, need_open))
-
-
-def _oldest_held(graph: TaskGraph, retaining: frozenset[str],
-                 need_open: bool) -> list[list[int]]:
-    """Consumers from last to first: a task's row is the per-ring minimum of its
-    successors' rows (every edge orders), lowered by its own retaining fanin."""
-    n = len(graph)
-    held: list[list[int]] = [[]] * n
-    succs, fanin = graph.fanout_lists(), graph.fanin_origins()
-    tasks = list(graph.tasks())
-    rings = [t.ring for t in tasks]
-    keep = frozenset(o for o in Origin if o.value in retaining)
-    open_at = ScopeTest()
-    none = [NONE_HELD] * RINGS
-    for c in range(n - 1, -1, -1):
-        after = succs[c]
-        if not after:
-            mine = none.copy()
-        elif len(after) == 1:
-            mine = held[after[0]].copy()
-        else:
-            mine = list(map(min, *[held[s] for s in after]))
-        for h, origins in fanin[c].items():
-            ring = rings[h]
-            if h < mine[ring] and not keep.isdisjoint(origins) \
-                    and (not need_open or open_at(tasks[h], tasks[c])):
-                mine[ring] = h
-        held[c] = mine
-    return held
 
 
 class ScopeTest:
