@@ -10,6 +10,7 @@ buffer, in manual and auto scopes, with random deps on this and the previous ite
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
@@ -133,13 +134,18 @@ def test_screened_races_with_outputs_in_nested_scopes(text: str) -> None:
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_screened_races_on_the_examples(path: Path) -> None:
     """Every case of up to 5,000 tasks (larger ones stop at the limit)."""
+    for _, name, graph in _example_graphs(path):
+        assert _hazards(graph, True) == _hazards(graph, False), name
+
+
+def _example_graphs(path: Path) -> Iterator[tuple[Checked, str, TaskGraph]]:
+    """Each case's graph, for the cases of up to 5,000 tasks."""
     c = front_end(read_source(path))
     for case in c.program.cases:
         try:
-            graph = instantiate_case(c, case.name.name, max_tasks=5000)
+            yield c, case.name.name, instantiate_case(c, case.name.name, max_tasks=5000)
         except CompileError:
             continue
-        assert _hazards(graph, True) == _hazards(graph, False), case.name.name
 
 
 def test_the_screen_passes_over_ordered_buffers() -> None:
@@ -242,15 +248,10 @@ def test_host_races_pass_over_reads_of_buffers_no_task_writes(text: str) -> None
 @pytest.mark.parametrize("path", sorted((ROOT / "examples").rglob("*.pto")),
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_screened_retention_on_the_examples(path: Path) -> None:
-    c = front_end(read_source(path))
-    for case in c.program.cases:
-        try:
-            graph = instantiate_case(c, case.name.name, max_tasks=5000)
-        except CompileError:
-            continue
+    for c, name, graph in _example_graphs(path):
         fast = retention.check(c.program, graph, DEFAULT_RUNTIME)
         full = retention.check(c.program, graph, DEFAULT_RUNTIME, screened=False)
-        assert render_text(fast) == render_text(full), case.name.name
+        assert render_text(fast) == render_text(full), name
 
 
 @SETTINGS
