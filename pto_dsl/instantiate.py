@@ -181,8 +181,8 @@ class Instantiator:
 
     # ---- statements ------------------------------------------------------------
     def body(self, stmts: tuple[ir.Stmt, ...]) -> Run:
-        """A block to run many times: generated Python (instantiate_gen) or, without
-        `generated`, the statements' closures."""
+        """The entry's body (or a loop's, see instantiate_gen) as one function: generated
+        Python or, without `generated`, the statements' closures."""
         return generate(self, stmts) if self.generated else self.block(stmts)
 
     def block(self, stmts: tuple[ir.Stmt, ...]) -> Run:
