@@ -8,6 +8,7 @@ statements and expressions.
 
 from __future__ import annotations
 
+import abc
 from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir
@@ -22,8 +23,7 @@ from pto_dsl.values import TensorVal, add_fanin
 if TYPE_CHECKING:
     from pto_dsl.instantiate import Instantiator
 
-TAGS = {ir.Tag.INPUT: "INPUT", ir.Tag.INOUT: "INOUT", ir.Tag.OUTPUT: "OUTPUT",
-        ir.Tag.OUTPUT_EXISTING: "OUTPUT_EXISTING"}
+TAGS = {tag: tag.name for tag in ir.Tag}  # each tag, a global of the generated code
 
 
 def base() -> type[Instantiator]:
@@ -32,7 +32,7 @@ def base() -> type[Instantiator]:
     return Instantiator
 
 
-class Writer:
+class Writer(abc.ABC):
     """The generated function's lines, locals and globals, and its submissions. Named
     tuples are made as `new(Access, (...))`, `tuple.__new__` of the class: what their
     generated `__new__` does, without its Python frame."""
@@ -86,9 +86,9 @@ class Writer:
         self.line(depth, f"{t} = {text}")
         return t
 
+    @abc.abstractmethod
     def expr(self, e: ir.Expr, d: int) -> str:
         """An atom holding `e`'s value (`instantiate_gen` writes expressions)."""
-        raise NotImplementedError
 
     # ---- submissions ---------------------------------------------------------------------
     def plain(self, s: ir.Submit) -> bool:

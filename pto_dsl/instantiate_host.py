@@ -118,10 +118,10 @@ def waited(inst: Instantiator, tv: Tensor, write: bool) -> tuple[int, ...]:
 
 
 def record(inst: Instantiator, tv: Tensor, region: Region, span: Span, write: bool) -> None:
-    tag = ir.Tag.OUTPUT_EXISTING if write else ir.Tag.INPUT
+    tag = ir.Tag.OUTPUT_EXISTING if write else INPUT
     graph = inst.graph
-    graph.host_reads.append(HostRead(span, Access(tv.buffer, region, tag, "", tv.manual_dep),
-                                     len(graph), waited(inst, tv, write), write))
+    graph.host_reads.append(_new(HostRead, (span, _new(Access, (
+        tv.buffer, region, tag, "", tv.manual_dep)), len(graph), waited(inst, tv, write), write)))
 
 
 def read_value(inst: Instantiator, tv: Tensor, region: Region, span: Span) -> Any:
@@ -156,11 +156,10 @@ def host_read(inst: Instantiator, tv: Tensor, index: tuple[int, ...], span: Span
 
 
 def read_point(inst: Instantiator, tv: Tensor, region: Region, span: Span) -> Any:
-    """`host_read` of the element `region` (`record` and `read_value` in one call: the
-    reads of a loop's table elements come here from the generated instantiation)."""
-    buf, graph = tv.buffer, inst.graph
-    graph.host_reads.append(_new(HostRead, (span, _new(Access, (
-        buf, region, INPUT, "", tv.manual_dep)), len(graph), waited(inst, tv, False), False)))
+    """`host_read` of the element `region` (the generated instantiation makes the point
+    itself): recorded, then its value, a table's element read directly."""
+    record(inst, tv, region, span, False)
+    buf = tv.buffer
     if buf.owner is None and not inst.written.get(buf.id):  # an entry table no one writes
         return inst.case.element(buf.name, region.offsets)
     return read_value(inst, tv, region, span)
