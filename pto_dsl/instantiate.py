@@ -19,7 +19,7 @@ from pto_dsl.dialects import DEFAULT_DIALECT, RuntimeRules
 from pto_dsl.graph import Access, Buffer, ScopeInstance, Task, TaskGraph
 from pto_dsl.instantiate_arrays import compile_copy, compile_decl, compile_fatal
 from pto_dsl.instantiate_expr import compile_expr
-from pto_dsl.instantiate_gen import generate
+from pto_dsl.instantiate_gen import Gen, generate
 from pto_dsl.instantiate_submit import compile_alloc, compile_submit
 from pto_dsl.perf import paused_gc
 from pto_dsl.regions import Region
@@ -73,6 +73,7 @@ class Instantiator:
     # run the body as generated Python (instantiate_gen), not through the closures; the
     # tests compare the two
     generated = True
+    writer: type[Gen] = Gen  # what writes that Python
 
     def __init__(self, program: ir.Program, case: CaseValues, rules: RuntimeRules,
                  watchers: Mapping[int, WatchFactory] | None = None,

@@ -36,8 +36,9 @@ _COMPARE = ("==", "!=", "<", "<=", ">", ">=")
 
 
 def generate(inst: Instantiator, body: tuple[ir.Stmt, ...]) -> Run:
-    """The body as one generated function of the frame."""
-    gen = _Gen(inst)
+    """The body as one generated function of the frame, written by the instantiator's
+    `writer`."""
+    gen = inst.writer(inst)
     gen.block(body, 1)
     source = "def run(f):\n" + "".join(f"    {line}\n" for line in gen.prologue) + \
         "\n".join(gen.lines) + "\n"
@@ -57,7 +58,10 @@ def _compiled(source: str, name: str) -> CodeType:
     return compile(source, name, "exec")
 
 
-class _Gen(Writer):
+class Gen(Writer):
+    """Writes a body for `Instantiator`: the graph's tasks (a subclass of it, the
+    simulator's lowering, writes its own submissions and scopes)."""
+
     # ---- statements ----------------------------------------------------------------------
     def block(self, stmts: tuple[ir.Stmt, ...], depth: int) -> None:
         start = len(self.lines)
@@ -86,13 +90,17 @@ class _Gen(Writer):
                 self.line(d, "else:")
                 self.block(s.orelse, d + 1)
         elif isinstance(s, ir.ScopeStmt) and self.own_scopes:
-            self.line(d, f"inst.open_scope({self.const(s.scope)})")
-            self.block(s.body, d)
-            self.line(d, "inst.close_scope()")
+            self.scope(s, d)
         elif isinstance(s, ir.Submit) and self.own_statements and self.plain(s):
             self.submit(s, d)
         else:
             self.line(d, f"{self.const(self.inst.stmt(s))}(f)")
+
+    def scope(self, s: ir.ScopeStmt, d: int) -> None:
+        """`Instantiator.scope`, written out."""
+        self.line(d, f"inst.open_scope({self.const(s.scope)})")
+        self.block(s.body, d)
+        self.line(d, "inst.close_scope()")
 
     def for_(self, s: ir.ForStmt, d: int) -> None:
         """`Instantiator.for_`, written out: step, its check, bounds, the iteration count.
@@ -173,6 +181,11 @@ class _Gen(Writer):
 
     def view(self, e: ir.View, d: int) -> str:
         """`_view`, written out: per dimension lo, hi and their check, then the region."""
+        tv, region = self.view_region(e, d)
+        return self.assign(d, f"new(TensorVal, ({tv}.buffer, {region}, False))")
+
+    def view_region(self, e: ir.View, d: int) -> tuple[str, str]:
+        """The viewed tensor value (an atom) and the view's region (an expression)."""
         tv = self.assign(d, self.expr(e.tensor, d))
         region = self.assign(d, f"{tv}.region")
         sizes = self.assign(d, f"{region}.sizes")
@@ -194,8 +207,7 @@ class _Gen(Writer):
         self.line(d, f"{shape} = {shapes}.setdefault({shape}, {shape})")
         offsets = "(" + "".join(f"{region}.offsets[{dim}] + {lo}, "
                                 for dim, (lo, _) in enumerate(bounds)) + ")"
-        return self.assign(d, f"new(TensorVal, ({tv}.buffer, new(Region, ({region}.layout, "
-                              f"{offsets}, {shape})), False))")
+        return tv, f"new(Region, ({region}.layout, {offsets}, {shape}))"
 
     def element_read(self, e: ir.ElementRead, d: int) -> str:
         """`_element_read`: the index checked as `check_index` does, then the read."""

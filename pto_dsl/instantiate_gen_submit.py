@@ -107,7 +107,8 @@ class Writer(abc.ABC):
         tensor_args = [a for a in s.args if not isinstance(a, ir.ScalarArg)]
         accesses = [self.tensor_arg(a, kernel, tid, d) if isinstance(a, ir.TensorArg)
                     else self.new_arg(a, kernel, tid, d) for a in tensor_args]
-        self.check_dims(kernel, tensor_args, accesses, d)
+        self.check_dims(kernel, tensor_args, [f"{acc}.region.sizes" for acc in accesses],
+                        f"[{', '.join(accesses)}]", d)
         scalars = [self.scalar(a.value, d) for a in s.args if isinstance(a, ir.ScalarArg)]
         place = self.assign(d, "inst.placement")
         func_id = kernel.func_id if kernel.func_ids else None
@@ -229,15 +230,15 @@ class Writer(abc.ABC):
         return self.assign(d, f"new(Access, ({buf}, {region}, OUTPUT, {name!r}, False))")
 
     def check_dims(self, kernel: ir.Kernel, args: list[ir.TensorArg | ir.NewArg],
-                   accesses: list[str], d: int) -> None:
-        """`dims_checker`'s flat test written out; a mismatch runs the general check."""
+                   sizes: list[str], checked: str, d: int) -> None:
+        """`dims_checker`'s flat test written out, on each argument's `sizes` (an
+        expression); a mismatch runs the general check on `checked` (its list)."""
         fixed, same = dims_plan(args)
-        tests = [f"{accesses[ai]}.region.sizes[{dim}] != {want}" for ai, dim, want in fixed]
-        tests += [f"{accesses[ai]}.region.sizes[{di}] != {accesses[aj]}.region.sizes[{dj}]"
-                  for ai, di, aj, dj in same]
+        tests = [f"{sizes[ai]}[{dim}] != {want}" for ai, dim, want in fixed]
+        tests += [f"{sizes[ai]}[{di}] != {sizes[aj]}[{dj}]" for ai, di, aj, dj in same]
         if tests:
             check = dims_checker(self.inst, kernel, args, fast=False)
-            self.line(d, f"if {' or '.join(tests)}: {self.const(check)}([{', '.join(accesses)}])")
+            self.line(d, f"if {' or '.join(tests)}: {self.const(check)}({checked})")
 
     def scalar(self, e: ir.Expr, d: int) -> str:
         """A kernel scalar: `known` of its value."""

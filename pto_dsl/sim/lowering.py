@@ -35,6 +35,7 @@ from pto_dsl.sim.api import (
     TensorArgType,
     TensorCreateInfo,
 )
+from pto_dsl.sim.lowering_gen import LoweringGen, Sized, sized
 from pto_dsl.sim.memory import NoData
 from pto_dsl.sim.runtime import Fatal, Runtime
 from pto_dsl.source import Span
@@ -94,6 +95,8 @@ def to_runtime(tv: TensorVal) -> Tensor:
 class Lowering(Instantiator):
     """Runs a program on one case against a `Runtime`; `inputs` replaces the case's
     generated contents of entry tensors (by name) when given."""
+
+    writer = LoweringGen
 
     def __init__(self, program: ir.Program, case: CaseValues, runtime: Runtime,
                  inputs: dict[str, np.ndarray] | None = None,
@@ -156,7 +159,7 @@ class Lowering(Instantiator):
 
     def run_frame(self, frame: Frame) -> None:
         """Run the entry inside the executor's outer scope, then every task."""
-        body = self.block(self.program.body)
+        body = self.body(self.program.body)
         self.rt.begin()
         body(frame)
         self.rt.finish()
@@ -385,25 +388,17 @@ class Lowering(Instantiator):
                       help=("run without --no-numerics",))
 
 
-class _Sizes(NamedTuple):
-    sizes: tuple[int, ...]
+def _sized_of() -> Callable[[tuple[int, ...]], Sized]:
+    """A new output's shape as the dims check reads an argument, one per distinct shape of
+    a submission site."""
+    made: dict[tuple[int, ...], Sized] = {}
 
-
-class _Sized(NamedTuple):
-    region: _Sizes
-
-
-def _sized_of() -> Callable[[tuple[int, ...]], _Sized]:
-    """A new output's shape as the dims check reads an argument (`.region.sizes`), one
-    per distinct shape of a submission site."""
-    made: dict[tuple[int, ...], _Sized] = {}
-
-    def sized(shape: tuple[int, ...]) -> _Sized:
+    def sized_of(shape: tuple[int, ...]) -> Sized:
         found = made.get(shape)
         if found is None:
-            found = made[shape] = _Sized(_Sizes(shape))
+            found = made[shape] = sized(shape)
         return found
-    return sized
+    return sized_of
 
 
 _FATAL_HELP = {
