@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pto_dsl import ir
-from pto_dsl.graph import Task
 from pto_dsl.instantiate_host import Unknown, check_index, compile_core_count
 from pto_dsl.regions import Region
 from pto_dsl.source import Span
@@ -262,8 +261,6 @@ def _output_of(inst: Instantiator, e: ir.Expr) -> Eval:
         if task is None:
             inst.fail("E174", f"the task variable is none here, so it has no output '{name}'",
                       span, help=("guard the use, or assign a task first",))
-        if type(task) is Task:  # an OUTPUT access: a whole buffer, manual_dep false
-            return task.output(name)
-        out: Tensor = task.outputs[name]  # the simulator's task values keep a dict
+        out: Tensor = task.output(name)  # of a Task: its OUTPUT access, a whole buffer
         return out
     return output

@@ -181,11 +181,12 @@ class Gen(Writer):
 
     def view(self, e: ir.View, d: int) -> str:
         """`_view`, written out: per dimension lo, hi and their check, then the region."""
-        tv, region = self.view_region(e, d)
+        tv, region, _ = self.view_region(e, d)
         return self.assign(d, f"new(TensorVal, ({tv}.buffer, {region}, False))")
 
-    def view_region(self, e: ir.View, d: int) -> tuple[str, str]:
-        """The viewed tensor value (an atom) and the view's region (an expression)."""
+    def view_region(self, e: ir.View, d: int) -> tuple[str, str, str]:
+        """The viewed tensor value (an atom), the view's region (an expression) and its
+        sizes (an atom)."""
         tv = self.assign(d, self.expr(e.tensor, d))
         region = self.assign(d, f"{tv}.region")
         sizes = self.assign(d, f"{region}.sizes")
@@ -207,7 +208,7 @@ class Gen(Writer):
         self.line(d, f"{shape} = {shapes}.setdefault({shape}, {shape})")
         offsets = "(" + "".join(f"{region}.offsets[{dim}] + {lo}, "
                                 for dim, (lo, _) in enumerate(bounds)) + ")"
-        return tv, f"new(Region, ({region}.layout, {offsets}, {shape}))"
+        return tv, f"new(Region, ({region}.layout, {offsets}, {shape}))", shape
 
     def element_read(self, e: ir.ElementRead, d: int) -> str:
         """`_element_read`: the index checked as `check_index` does, then the read."""

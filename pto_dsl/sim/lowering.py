@@ -68,11 +68,15 @@ class TaskTag(NamedTuple):
 
 
 class SimTask(NamedTuple):
-    """A task variable's value: the runtime's task id and the outputs by name. Made with
-    every field (`submit`): give a new field no default."""
+    """A task variable's value: the runtime's task id and outputs by name. Made with every
+    field (`submit`): give a new field no default. The outputs stay the runtime's Tensors
+    (an output passed to a task is passed as it is); `output` is one as a value."""
 
     task_id: int
-    outputs: dict[str, TensorVal]
+    outputs: dict[str, Tensor]
+
+    def output(self, name: str) -> TensorVal:
+        return _as_value(self.outputs[name], name)
 
 
 class SimulationError(CompileError):
@@ -268,11 +272,7 @@ class Lowering(Instantiator):
             self.count_task(span)
             if rt.fatal_code:
                 self.check_fatal(span)
-            outs = result.outputs  # each output as a value (_as_value, inline)
-            value = _new(SimTask, (result.task_id, {
-                name: _new(TensorVal, (_new(Buffer, (o.addr, name, o.dtype, o.region.layout,
-                                                     o.owner)), o.region, o.manual_dep))
-                for name, o in zip(new_names, outs)} if outs else {}))
+            value = _new(SimTask, (result.task_id, dict(zip(new_names, result.outputs))))
             if target is not None:
                 f[target] = value
             elif store is not None:
@@ -346,8 +346,7 @@ class Lowering(Instantiator):
             self.check_fatal(span)
             if target is not None:
                 f[target] = SimTask(result.task_id, {
-                    name: _as_value(out, name) for (name, *_), out in zip(items,
-                                                                          result.outputs)})
+                    name: out for (name, *_), out in zip(items, result.outputs)})
         return alloc
 
     # ---- orchestration reads -----------------------------------------------------------------

@@ -71,14 +71,10 @@ class LoweringGen(Gen):
         items: list[str] = []
         sizes: list[str] = []
         for a in tensor_args:
-            if isinstance(a, ir.TensorArg):
-                item = self.tensor_item(a, d)
-                items.append(item)
-                sizes.append(f"{item}.region.sizes")
-            else:
-                shape, item = self.create_info(a, d)
-                items.append(item)
-                sizes.append(shape)
+            item, size = self.tensor_item(a, d) if isinstance(a, ir.TensorArg) \
+                else self.create_info(a, d)
+            items.append(item)
+            sizes.append(size)
         as_sized = self.const(sized)  # a new output's shape, for the general check
         checked = "[" + ", ".join(item if isinstance(a, ir.TensorArg) else f"{as_sized}({size})"
                                   for a, item, size in zip(tensor_args, items, sizes)) + "]"
@@ -97,29 +93,47 @@ class LoweringGen(Gen):
         tag = f"new(TaskTag, ({self.const(site)}, inst.instance))"
         call = f"rt.submit_dummy_task({arg}, {tag})" if kernel.core == "dummy" \
             else f"rt.submit_task({self.const(kernel_ids(kernel))}, {arg}, {tag})"
-        result = self.assign(d, call)
+        task_id, outs = self.temp(), self.temp()
+        self.line(d, f"{task_id}, {outs} = {call}")
         span = self.const(s.span)
         self.line(d, f"inst.count_task({span})")
         self.line(d, f"if rt.fatal_code: inst.check_fatal({span})")
         if s.target is not None:
-            self.line(d, f"f[{s.target.slot}] = {self.task_value(s, result, d)}")
+            self.line(d, f"f[{s.target.slot}] = {self.task_value(s, task_id, outs)}")
 
-    def tensor_item(self, a: ir.TensorArg, d: int) -> str:
+    def tensor_item(self, a: ir.TensorArg, d: int) -> tuple[str, str]:
         """`Lowering._tensor_plan`'s `existing`: the argument as a runtime Tensor (an entry
-        tensor's creator is the invalid id; one written is marked). A view's is made from
-        its region; another value's is the last one made while the value is the same."""
+        tensor's creator is the invalid id; one written is marked), and its sizes. A view's
+        is made from its region; another value's is the last one made while the value is
+        the same."""
         writes = a.tag is not ir.Tag.INPUT
         if isinstance(a.tensor, ir.View) and len(a.tensor.slices) == _rank(a.tensor.tensor):
-            tv, region = self.view_region(a.tensor, d)
-            return self.assign(d, self.runtime_tensor(tv, region, "False", writes, d))
+            tv, region, shape = self.view_region(a.tensor, d)
+            return self.assign(d, self.runtime_tensor(tv, region, "False", writes, d)), shape
+        if isinstance(a.tensor, ir.OutputOf) and isinstance(a.tensor.task, ir.Load):
+            return self.output_item(a, a.tensor, writes, d)
         tv = self.assign(d, self.expr(a.tensor, d))
-        self.count += 2
-        seen, made = f"c{self.count - 1}", f"c{self.count}"
-        self.prologue += [f"{seen} = None", f"{made} = None"]
+        self.count += 3
+        seen, made, sizes = (f"c{self.count - i}" for i in (2, 1, 0))
+        self.prologue += [f"{seen} = None", f"{made} = None", f"{sizes} = None"]
         self.line(d, f"if {tv} is not {seen}:")
         tensor = self.runtime_tensor(tv, f"{tv}.region", f"{tv}.manual_dep", writes, d + 1)
-        self.line(d + 1, f"{made} = {tensor}; {seen} = {tv}")
-        return made
+        self.line(d + 1, f"{made} = {tensor}; {seen} = {tv}; {sizes} = {tv}.region.sizes")
+        return made, sizes
+
+    def output_item(self, a: ir.TensorArg, e: ir.OutputOf, writes: bool,
+                    d: int) -> tuple[str, str]:
+        """A task's output passed to a task: the runtime's Tensor, which is what the value
+        `SimTask.output` makes gives back (anything else, none, runs the closure)."""
+        assert isinstance(e.task, ir.Load)
+        task = self.assign(d, f"f[{e.task.var.slot}]")
+        item = self.temp()
+        self.line(d, f"if type({task}) is SimTask: {item} = {task}.outputs[{e.name!r}]")
+        self.line(d, "else:")
+        tv = self.assign(d + 1, f"{self.const(self.inst.expr(e))}(f)")
+        tensor = self.runtime_tensor(tv, f"{tv}.region", f"{tv}.manual_dep", writes, d + 1)
+        self.line(d + 1, f"{item} = {tensor}")
+        return item, f"{item}.region.sizes"
 
     def runtime_tensor(self, tv: str, region: str, manual_dep: str, writes: bool,
                        d: int) -> str:
@@ -131,8 +145,8 @@ class LoweringGen(Gen):
         return f"new(Tensor, ({buf}.id, {buf}.dtype, {region}, {owner}, {manual_dep}, 0))"
 
     def create_info(self, a: ir.NewArg, d: int) -> tuple[str, str]:
-        """`Lowering._tensor_plan`'s `new`: the output's shape (checked) and create-info,
-        one per shape made (they are immutable)."""
+        """`Lowering._tensor_plan`'s `new`: the output's create-info, one per shape made
+        (they are immutable), and its shape (checked)."""
         dims = [self.expr(x, d) for x in a.dims]
         shape = self.assign(d, "(" + "".join(x + ", " for x in dims) + ")")
         inst, name, span, dtype = self.inst, a.param.name, a.span, a.dtype
@@ -146,7 +160,7 @@ class LoweringGen(Gen):
             return info
         info = self.assign(d, f"{self.const(made)}.get({shape})")
         self.line(d, f"if {info} is None: {info} = {self.const(first)}({shape})")
-        return shape, info
+        return info, shape
 
     def dep_ids(self, deps: tuple[ir.Dep, ...], d: int) -> str:
         """`Lowering.deps`' explicit list: the task ids of the deps that hold a task."""
@@ -162,29 +176,17 @@ class LoweringGen(Gen):
             self.line(depth, f"if {task} is not None: {ids}.append({task}.task_id)")
         return ids
 
-    def task_value(self, s: ir.Submit, result: str, d: int) -> str:
-        """The task's `SimTask`: its id and each `new` output as a value."""
-        names = [a.param.name for a in s.args if isinstance(a, ir.NewArg)]
-        if not names:
-            return f"new(SimTask, ({result}[0], {{}}))"
-        outs = self.assign(d, f"{result}[1]")
-        value = self.temp()
-        self.line(d, f"if {outs}:")
-        made = [self.temp() for _ in names]
-        self.line(d + 1, f"{''.join(o + ', ' for o in made)}= {outs}")
-        fields = ", ".join(
-            f"{name!r}: new(TensorVal, (new(Buffer, ({o}.addr, {name!r}, {o}.dtype, "
-            f"{o}.region.layout, {o}.owner)), {o}.region, {o}.manual_dep))"
-            for name, o in zip(names, made))
-        self.line(d + 1, f"{value} = new(SimTask, ({result}[0], {{{fields}}}))")
-        self.line(d, f"else: {value} = new(SimTask, ({result}[0], {{}}))")
-        return value
+    def task_value(self, s: ir.Submit, task_id: str, outs: str) -> str:
+        """The task's `SimTask`: its id and each `new` output by name."""
+        names = tuple(a.param.name for a in s.args if isinstance(a, ir.NewArg))
+        outputs = f"dict(zip({self.const(names)}, {outs}))" if names else "{}"
+        return f"new(SimTask, ({task_id}, {outputs}))"
 
     def output_of(self, e: ir.OutputOf, d: int) -> str:
         """`_output_of` of a task value (anything else, none, runs the closure)."""
         assert isinstance(e.task, ir.Load)
         task = self.assign(d, f"f[{e.task.var.slot}]")
-        self.line(d, f"if type({task}) is SimTask: {task} = {task}.outputs[{e.name!r}]")
+        self.line(d, f"if type({task}) is SimTask: {task} = {task}.output({e.name!r})")
         self.line(d, f"else: {task} = {self.const(self.inst.expr(e))}(f)")
         return task
 
