@@ -109,7 +109,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.error("--explore needs at least 2 runs")
 
     def body(diags: list[Diagnostic]) -> int:
-        from pto_dsl.sim.inputs import save
         from pto_dsl.sim.report import stats, summary, to_json, trace
         from pto_dsl.sim.run import SimOptions, simulate
 
@@ -162,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.gantt:
             _gantt(result, args.gantt, f"{args.file.name}, case {result.case}")
         if args.save:
+            from pto_dsl.sim.inputs import save
+
             save(args.save, checked.program, result.inputs, result.outputs)
         code = EXIT_OK if result.passed else EXIT_ERRORS
         if args.explore:

@@ -19,9 +19,9 @@ TOOLS = {"pto-check": "pto_dsl.cli:check_main", "pto-run": "pto_dsl.cli_run:main
          "pto-graph": "pto_dsl.cli_graph:main", "pto-compile": "pto_dsl.cli_compile:main"}
 
 
-def _imported(entry: str, *runs: list[str]) -> list[str]:
-    """The heavy packages a fresh interpreter holds after running the tool's main on each
-    argument list in turn (exits and output swallowed)."""
+def _imported(entry: str, *runs: list[str], modules: tuple[str, ...] = HEAVY) -> list[str]:
+    """The heavy packages (or other `modules`) a fresh interpreter holds after running the
+    tool's main on each argument list in turn (exits and output swallowed)."""
     module, func = entry.split(":")
     script = f"""
 import contextlib, io, json, sys
@@ -32,7 +32,7 @@ for argv in json.loads(sys.argv[1]):
             main(argv)
         except SystemExit:
             pass
-print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))
+print(json.dumps(sorted(m for m in {modules!r} if m in sys.modules)))
 """
     done = subprocess.run([sys.executable, "-c", script, json.dumps(runs)], cwd=ROOT,
                           capture_output=True, text=True, check=True)
@@ -49,6 +49,15 @@ def test_a_small_check_and_run_need_only_lark_and_numpy() -> None:
     assert _imported(TOOLS["pto-check"], [manual]) == ["lark", "numpy", "pto_dsl.ir"]
     assert _imported(TOOLS["pto-run"], [manual, "--case", "CaseSmall2"]) == [
         "lark", "numpy", "pto_dsl.ir"]
+
+
+def test_a_run_without_numerics_reads_no_golden_or_inputs() -> None:
+    manual = "examples/paged_attention/manual.pto"
+    modules = ("pto_dsl.sim.golden", "pto_dsl.sim.inputs")
+    assert _imported(TOOLS["pto-run"], [manual, "--case", "CaseSmall2", "--no-numerics"],
+                     modules=modules) == []
+    assert _imported(TOOLS["pto-run"], [manual, "--case", "CaseSmall2"],
+                     modules=modules) == ["pto_dsl.sim.golden"]
 
 
 def test_pto_compile_loads_jinja2_when_it_generates() -> None:

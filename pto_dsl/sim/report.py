@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pto_dsl.graph import plural, records_text
 from pto_dsl.sim.api import MixedKernels
-from pto_dsl.sim.golden import OutputCheck
 from pto_dsl.sim.lowering import TaskTag
 from pto_dsl.sim.run import SimResult
+
+if TYPE_CHECKING:
+    from pto_dsl.sim.golden import OutputCheck
 
 ORIGINS = ("explicit", "creator", "tensormap")
 

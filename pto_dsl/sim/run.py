@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,8 +19,6 @@ from pto_dsl.perf import paused_gc
 from pto_dsl.pipeline import Checked
 from pto_dsl.sim.api import ArgLimits, Tensor
 from pto_dsl.sim.frames import user_frames
-from pto_dsl.sim.golden import OutputCheck, compare, find_golden, run_golden
-from pto_dsl.sim.inputs import load_inputs
 from pto_dsl.sim.kernels import build_registry
 from pto_dsl.sim.lowering import Lowering, TaskTag
 from pto_dsl.sim.memory import FreedBuffer, KernelError
@@ -30,6 +28,9 @@ from pto_dsl.sim.ring import TaskSlot
 from pto_dsl.sim.runtime import Runtime
 from pto_dsl.sim.scheduler import Executor, Span
 from pto_dsl.types import DEFAULT_MAX_TASKS
+
+if TYPE_CHECKING:  # goldens and input files are read only by runs that have them
+    from pto_dsl.sim.golden import OutputCheck
 
 
 @dataclass
@@ -113,13 +114,18 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions,
     values = cases.evaluate(program, case, base_dir)
     given = dict(options.inputs or {})
     if options.inputs_file is not None:
+        from pto_dsl.sim.inputs import load_inputs
+
         given.update(load_inputs(options.inputs_file, program, values))
     values.scalars.update({s.name: given[s.name] for s in program.scalars if s.name in given})
     params = options.params or TARGET_PARAMS[checked.dialect.name]
     registry = build_registry(program, base_dir, options.numerics, params.default_cost_cycles,
                               options.traceback)
-    golden = find_golden(options.golden, base_dir, program.name) \
-        if options.numerics and options.check else None
+    golden = None
+    if options.numerics and options.check:
+        from pto_dsl.sim.golden import find_golden
+
+        golden = find_golden(options.golden, base_dir, program.name)
     rt = Runtime(params, registry, numerics=options.numerics,
                  tensormap_rule=options.tensormap_rule,
                  rng=random.Random(options.seed) if options.seed is not None else None,
@@ -162,6 +168,8 @@ def simulate(checked: Checked, case_name: str | None, options: SimOptions,
         result.outputs = {t.name: _contents(rt, lowering.entry[t.name]) for t in program.tensors
                           if t.direction != "in"}
         if golden is not None:
+            from pto_dsl.sim.golden import compare, run_golden
+
             where = next((t.span for t in program.tensors if t.direction != "in"), program.span)
             result.checks = compare(result.outputs, run_golden(golden, result.inputs,
                                                                options.traceback, where), where)
