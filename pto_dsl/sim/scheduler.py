@@ -24,7 +24,7 @@ import itertools
 import random
 from collections import deque
 from collections.abc import Callable
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from pto_dsl.sim.params import Params
 from pto_dsl.sim.ring import COMPLETED, CONSUMED, Ring, TaskSlot
@@ -43,7 +43,7 @@ class Span(NamedTuple):
     field (`step`): give a new field no default."""
 
     seq: int
-    tag: object
+    tag: Any
     core: int
     start: float
     end: float
