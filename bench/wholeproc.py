@@ -66,7 +66,16 @@ def machine() -> str:
         model = names[0] if names else model
     return (f"{os.cpu_count()} CPUs ({model}), python {platform.python_version()}, load "
             f"average {os.getloadavg()[0]:.2f}, "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {runtime_model()}")
+
+
+def runtime_model() -> str:
+    """Whether the simulator's runtime model runs compiled (a regular install, setup.py)
+    or as Python (an editable install): pto-run's times depend on it."""
+    from pto_dsl.sim import runtime
+
+    kind = "Python" if runtime.__file__.endswith(".py") else "compiled with mypyc"
+    return f"runtime model {kind} ({Path(runtime.__file__).parent.parent.parent})"
 
 
 def table(rows: Sequence[Sequence[str]], markdown: bool) -> str:

@@ -6,11 +6,15 @@ explicitly with PTO_DSL_SKIP_PACKAGING=1; without that variable a network failur
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import io
 import os
 import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -103,6 +107,85 @@ def test_installed_package_is_used_and_ships_the_grammar(venv_bin: Path, outside
     assert installed.is_relative_to(venv_bin.parent.resolve()), installed
     assert not installed.is_relative_to(ROOT)
     assert lines[1] == "True" and int(lines[2]) > 0
+
+
+def _compiled_modules() -> list[str]:
+    """The modules setup.py compiles with mypyc (its COMPILED list)."""
+    tree = ast.parse((ROOT / "setup.py").read_text("utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "COMPILED":
+            return [f"pto_dsl.sim.{name}" for name in ast.literal_eval(node.value)]
+    raise AssertionError("setup.py has no COMPILED list")
+
+
+def _can_compile() -> bool:
+    """A C compiler and Python's headers: what setup.py needs to compile."""
+    cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    headers = Path(sysconfig.get_paths()["include"], "Python.h")
+    return shutil.which(cc) is not None and headers.is_file()
+
+
+def test_runtime_model_is_compiled_where_the_build_can(venv_bin: Path, outside: Path) -> None:
+    """setup.py compiles the runtime model when the wheel is built with a C compiler;
+    without one the same modules install as Python."""
+    modules = _compiled_modules()
+    code = "; ".join(["import importlib", *(f"print(importlib.import_module('{m}').__file__)"
+                                             for m in modules)])
+    files = _ok([venv_bin / "python", "-c", code], outside).stdout.split()
+    compiled = [not f.endswith(".py") for f in files]
+    assert len(files) == len(modules) and compiled == [_can_compile()] * len(modules), files
+
+
+# Runs of the runtime model that reach its rules: explicit deps in manual scopes, the
+# TensorMap and the boundary rule, SPMD and sync-start tasks with early staging on one
+# cluster, predicates, the v0 rules (CONSUMED producers linked), heap rebasing, a fatal
+# scope deadlock, a model decoder.
+_RUNS = [
+    ("paged_attention/manual.pto", "--case", "CaseVarSeq4"),
+    ("paged_attention/auto.pto", "--case", "CaseVarSeq4", "--tensormap", "boundary"),
+    ("corpus/spmd_sync_start_early_dispatch.pto", "--block-dim", "1"),
+    ("corpus/predicated_dispatch.pto",),
+    ("corpus/dummy_task.pto", "--dialect", "v0"),
+    ("corpus/heap_empty_ring_rebase.pto",),
+    ("corpus/alternating_matmul_add.pto", "--task-window", "64"),
+    ("corpus/qwen3_14b_decode.pto",),
+]
+
+
+def _outputs(out: Path, stdout: str, stderr: str, code: int) -> list[str]:
+    """What a run shows: its exit status, its output (without the wall time), and the
+    stats and trace it writes."""
+    files = [p.read_text("utf-8") if p.exists() else "-" for p in
+             (out / "stats.json", out / "trace.json")]
+    return [str(code), re.sub(r"wall time .*", "wall time", stdout), stderr, *files]
+
+
+def test_compiled_runtime_model_runs_as_the_sources(venv_bin: Path, outside: Path,
+                                                     tmp_path: Path) -> None:
+    """The installed pto-run (its runtime model compiled where the build could) prints and
+    writes what the sources do, byte for byte."""
+    from pto_dsl.cli_run import main
+    from pto_dsl.sim import runtime
+
+    if not runtime.__file__.endswith(".py"):
+        pytest.skip("these tests run on a compiled install: no sources to compare with")
+    for i, run in enumerate(_RUNS):
+        program, *flags = run
+        args = [str(ROOT / "examples" / program), "--no-numerics", "-q", *flags]
+        installed, sources = tmp_path / f"installed{i}", tmp_path / f"sources{i}"
+        found = []
+        for out in (installed, sources):
+            out.mkdir()
+            writes = ["--stats-json", str(out / "stats.json"), "--trace", str(out / "trace.json")]
+            if out is installed:
+                proc = _run([venv_bin / "pto-run", *args, *writes], outside)
+                found.append(_outputs(out, proc.stdout, proc.stderr, proc.returncode))
+                continue
+            stdout, stderr = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+                code = main([*args, *writes])
+            found.append(_outputs(out, stdout.getvalue(), stderr.getvalue(), code))
+        assert found[0] == found[1], run
 
 
 def test_pto_check_runs_outside_the_repository(venv_bin: Path, outside: Path) -> None:

@@ -27,8 +27,19 @@ class EdgeCounts:
 
     def submit(self) -> None:
         """A new consumer: its submit names producers afresh."""
-        self._named_any.clear()
-        self._named.clear()
+        if self._named_any:
+            self._named_any.clear()
+            self._named.clear()
+
+    def wired_first(self, producers: list[int], origin: str) -> None:
+        """`name(p, origin, wired=True)` for each of `producers`: distinct, and the first
+        producers the current submit names."""
+        n = len(producers)
+        self.wired[origin] += n
+        self.origins[origin] += n
+        self.records[origin] += n
+        self._named_any.update(producers)
+        self._named.update([(p, origin) for p in producers])
 
     def name(self, producer_id: int, origin: str, wired: bool) -> None:
         """The current submit names a producer (`wired`: the runtime links it)."""

@@ -17,9 +17,11 @@ INPUT, OUTPUT, INOUT = TensorArgType.INPUT, TensorArgType.OUTPUT, TensorArgType.
 OUTPUT_EXISTING = TensorArgType.OUTPUT_EXISTING
 
 
-def explicit_deps(rt: Runtime, slot: TaskSlot, deps: Sequence[int]) -> dict[int, TaskSlot] | None:
-    """Explicit deps first, in both modes (runtime-model.md)."""
-    fanin: dict[int, TaskSlot] = {}
+def explicit_deps(rt: Runtime, slot: TaskSlot, deps: Sequence[int],
+                  fanin: dict[int, TaskSlot] | None = None) -> dict[int, TaskSlot] | None:
+    """Explicit deps first, in both modes (runtime-model.md); into `fanin` if given."""
+    if fanin is None:
+        fanin = {}
     rings = rt.rings
     for dep in deps:
         ring_index, local = dep >> 32, dep & 0xFFFFFFFF

@@ -25,19 +25,21 @@ class TaskSlot:
                  "running", "seq", "shape", "staged", "stale", "start", "state", "sync", "tag",
                  "task_id")
 
-    def __init__(self, task_id: int, ring: int, local: int, seq: int) -> None:
+    def __init__(self, task_id: int, ring: int, local: int, seq: int, tag: Any = None,
+                 heap_end: int = 0) -> None:
         self.task_id, self.ring, self.local, self.seq = task_id, ring, local, seq
+        self.tag = tag  # the caller's label for traces (not part of the runtime)
+        self.heap_end = heap_end  # the end of its packed outputs in its ring's heap
         self.state = PENDING
-        self.fanin: list[TaskSlot] = []  # producers this task holds (released when done)
+        # producers this task holds (released when done), consumers waiting for it to
+        # complete, and the owning scope's reference among its fanout (runtime-model.md)
+        self.fanin: list[TaskSlot] = []
+        self.fanout: list[TaskSlot] = []
+        self.fanin_count = self.fanin_refcount = self.fanout_refcount = 0
+        self.fanout_count = 1
         # v0: producers linked although CONSUMED; their release goes to whatever task
         # holds the slot when this task finishes (the refcount desync, runtime-model.md)
         self.stale: list[TaskSlot] = []
-        self.fanin_count = 0
-        self.fanin_refcount = 0
-        self.fanout: list[TaskSlot] = []  # consumers waiting for this task to complete
-        self.fanout_count = 1  # the owning scope's reference (runtime-model.md)
-        self.fanout_refcount = 0
-        self.heap_end = 0
         self.out_addrs: tuple[int, ...] = ()
         self.kernels: Any = None
         self.args: Any = None
@@ -48,22 +50,18 @@ class TaskSlot:
         # early resolve (runtime-model.md): this task's flag; whether it may be staged off
         # its producers (all flagged, no predicate); producers fully on cores or done; and
         # the cores of its blocks staged (gated) before it is ready
-        self.early = False
-        self.early_ok = False
+        self.early = self.early_ok = False
         self.dispatch_fanin = 0
         self.staged: list[list[int]] = []
         self.predicate: Any = None  # (tensor, indices, op, target): set_predicate
-        self.duration = 0.0
-        self.cycles = 0.0  # the kernel's cost
+        self.duration = self.cycles = 0.0  # its time on a core (ns) and its kernel's cost
         # the heaviest chain of kernel costs ending with this task (cycles, as pto-graph
         # weighs it), that chain's summed kernel time (ns) and the producer before it
-        self.cp = 0.0
-        self.cp_ns = 0.0
+        self.cp = self.cp_ns = 0.0
         self.cp_prev = -1  # seq (-1: none)
         self.ready_time = self.start = self.end = 0.0
         self.core: list[int] = []
         self.pending: Any = None  # numerics: results to store when the task ends
-        self.tag: Any = None  # the caller's label for traces (not part of the runtime)
 
 
 def align_up(n: int, a: int) -> int:
@@ -134,21 +132,18 @@ class Ring:
     def allocate(self, seq: int, task_id: int, offset: int, size: int,
                  tag: Any = None) -> TaskSlot:
         local = self.current
-        slot = TaskSlot(task_id, self.index, local, seq)
-        slot.tag = tag
-        self.slots[local & self.mask] = slot
+        head = self.head = offset + size
+        slot = self.slots[local & self.mask] = TaskSlot(task_id, self.index, local, seq, tag,
+                                                       head)
         if self.credit:  # releases meant for the slot's previous task land on this one
             slot.fanout_refcount += self.credit.pop(local & self.mask, 0)
-        self.current += 1
-        self.head = offset + size
-        slot.heap_end = self.head
-        used = self.head - self.tail if self.head >= self.tail else \
-            self.heap_size - self.tail + self.head
+        self.current = local + 1
+        tail = self.tail
+        used = head - tail if head >= tail else self.heap_size - tail + head
         if used > self.peak_heap:
             self.peak_heap = used
-        live = self.current - self.last_alive
-        if live > self.peak_live:
-            self.peak_live = live
+        if local + 1 - self.last_alive > self.peak_live:
+            self.peak_live = local + 1 - self.last_alive
         return slot
 
     def stale_release(self, producer: TaskSlot) -> TaskSlot | None:

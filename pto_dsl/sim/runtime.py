@@ -38,7 +38,7 @@ from pto_dsl.sim.dispatch import early_wiring, predicate_holds
 from pto_dsl.sim.memory import KernelCycles, KernelImpl, Memory, NoData, Numerics
 from pto_dsl.sim.params import DEFAULT_PARAMS, Params
 from pto_dsl.sim.record import Recorder
-from pto_dsl.sim.ring import COMPLETED, Ring, TaskSlot
+from pto_dsl.sim.ring import COMPLETED, CONSUMED, Ring, TaskSlot
 from pto_dsl.sim.scheduler import Scheduler
 from pto_dsl.sim.tmap import RuntimeTensorMap
 from pto_dsl.types import dtype_size
@@ -86,6 +86,7 @@ class Runtime:
     # skip what does nothing in the common case: the launch checks of a one-block task,
     # the early-resolve wiring of a task whose first producer is not flagged, dropping
     # stale TensorMap entries at a new output's address while the TensorMap is empty;
+    # and name explicit deps on live producers in bulk (`_explicit_deps`);
     # tests/test_sim_fast.py turns it off to compare with the general paths
     fast_submit = True
 
@@ -351,14 +352,16 @@ class Runtime:
         slot = self._prepare(size, tag)
         if slot is None:
             return EMPTY_RESULT
-        self._holding.clear()
+        holding = self._holding
+        if holding:
+            holding.clear()
         self.counts.submit()
         fanin: dict[int, TaskSlot] = {}
+        held_all = True  # every producer in fanin is held, none is named in the counts yet
         if args.deps:
-            found = explicit_deps(self, slot, args.deps)
-            if found is None:
+            held_all = self._explicit_deps(slot, args.deps, fanin)
+            if self.fatal_code:
                 return EMPTY_RESULT
-            fanin = found
         tensors: list[Tensor] = args.tensors  # type: ignore[assignment]
         outputs: list[Tensor] = []
         if infos:
@@ -368,10 +371,19 @@ class Runtime:
                        for t, tag_ in zip(tensors, tags)]
         tmap = self.tmap
         lookups, inserts = tmap.lookups, tmap.inserts
-        if len(self.scope_starts) - 1 < self.manual_begin_depth:
-            auto_fanin(self, slot, tensors, tags, fanin)
-        elif self.boundary:
-            boundary_fanin(self, slot, tensors, tags, fanin)
+        if len(self.scope_starts) - 1 < self.manual_begin_depth or self.boundary:
+            if held_all:  # more names follow: the counts and holds need these first
+                self._named_first([p.task_id for p in fanin.values()], fanin)
+                held_all = False
+            if len(self.scope_starts) - 1 < self.manual_begin_depth:
+                auto_fanin(self, slot, tensors, tags, fanin)
+            else:
+                boundary_fanin(self, slot, tensors, tags, fanin)
+        elif held_all and fanin:  # the explicit deps were the only names
+            counts, n = self.counts, len(fanin)
+            counts.wired["explicit"] += n
+            counts.origins["explicit"] += n
+            counts.records["explicit"] += n
         slot.kernels, slot.shape = kind.kernels, "dummy" if dummy else kind.shape or ""
         slot.early = args.allow_early_resolve
         if not dummy:  # a dummy task ignores the launch settings and any predicate
@@ -392,10 +404,48 @@ class Runtime:
             self.orch_time += ns
         else:
             self._cost(ns)
-        self._wire(slot, list(fanin.values()), self._holding)
+        self._wire(slot, list(fanin.values()), None if held_all else holding)
         if self.orch_trace is not None:
             self.orch_trace.append((tag, started, self.orch_time))
         return _new(TaskOutputTensors, (slot.task_id, tuple(outputs)))
+
+    def _explicit_deps(self, slot: TaskSlot, deps: list[int],
+                       fanin: dict[int, TaskSlot]) -> bool:
+        """Explicit deps first, in both modes (runtime-model.md): `deps.explicit_deps` with
+        the common case inline, a live producer that is not CONSUMED, for distinct deps.
+        True if every dep took that case: its producer is in `fanin`, held, and not yet
+        named in the counts (`submit_task` does it); False if the names
+        are in the counts and `_holding` (and after a fatal error, `fatal_code` set)."""
+        if self.fast_submit and self.recorder is None \
+                and (len(deps) == 1 or len(set(deps)) == len(deps)):
+            rings, wired = self.rings, []
+            for dep in deps:
+                ring_index, local = dep >> 32, dep & 0xFFFFFFFF
+                if ring_index < len(rings):
+                    ring = rings[ring_index]
+                    if ring.last_alive <= local < ring.current:
+                        producer = ring.slots[local & ring.mask]
+                        if producer is not None and producer.state != CONSUMED:
+                            fanin[producer.seq] = producer
+                            wired.append(dep)
+                            continue
+                self._named_first(wired, fanin)
+                wired = []
+                if explicit_deps(self, slot, (dep,), fanin) is None:
+                    return False
+            if len(wired) == len(deps) and "explicit" in self.rules.retaining_origins:
+                return True
+            self._named_first(wired, fanin)
+            return False
+        explicit_deps(self, slot, deps, fanin)
+        return False
+
+    def _named_first(self, wired: list[int], fanin: dict[int, TaskSlot]) -> None:
+        """Count the explicit deps wired so far in bulk (`add_edge`'s names and holds)."""
+        if wired:
+            self.counts.wired_first(wired, "explicit")
+            if "explicit" in self.rules.retaining_origins:
+                self._holding.update(fanin)
 
     def _launch_ok(self, shape: str, args: Arg) -> bool:
         """The launch checks of the submit (runtime-model.md): a sync-start task wider than
@@ -479,20 +529,30 @@ class Runtime:
         if known == local and _longer(cp, seq, consumer.cp, consumer.cp_prev):
             consumer.cp, consumer.cp_ns, consumer.cp_prev = cp, cp_ns, seq
 
-    def _wire(self, slot: TaskSlot, producers: list[TaskSlot], holding: set[int]) -> None:
-        """fanout_count++ on each producer the edge retains, then count the done ones
-        (runtime-model.md); an edge that only orders is released at wiring."""
+    def _wire(self, slot: TaskSlot, producers: list[TaskSlot], holding: set[int] | None) -> None:
+        """fanout_count++ on each producer the edge retains (`holding`; None: all), then
+        count the done ones (runtime-model.md); an edge that only orders is released at
+        wiring."""
         done = 0
-        held: list[TaskSlot] = []
-        for p in producers:
-            if p.seq in holding:
+        if holding is None:
+            for p in producers:
                 p.fanout_count += 1
-                held.append(p)
-            if p.state >= COMPLETED:
-                done += 1
-            else:
-                p.fanout.append(slot)
-        slot.fanin = held
+                if p.state >= COMPLETED:
+                    done += 1
+                else:
+                    p.fanout.append(slot)
+            slot.fanin = producers
+        else:
+            held: list[TaskSlot] = []
+            for p in producers:
+                if p.seq in holding:
+                    p.fanout_count += 1
+                    held.append(p)
+                if p.state >= COMPLETED:
+                    done += 1
+                else:
+                    p.fanout.append(slot)
+            slot.fanin = held
         slot.fanin_count, slot.fanin_refcount = len(producers), done
         # (early_wiring needs every producer flagged)
         if producers and (producers[0].early or not self.fast_submit):

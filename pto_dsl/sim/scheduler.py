@@ -24,7 +24,7 @@ import itertools
 import random
 from collections import deque
 from collections.abc import Callable
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from pto_dsl.sim.params import Params
 from pto_dsl.sim.ring import COMPLETED, CONSUMED, Ring, TaskSlot
@@ -43,7 +43,7 @@ class Span(NamedTuple):
     field (`step`): give a new field no default."""
 
     seq: int
-    tag: object
+    tag: Any
     core: int
     start: float
     end: float
@@ -69,6 +69,8 @@ class Scheduler:
         # idle cores per kind, the longest idle first (dispatch rotates over the cores)
         self.idle: dict[str, deque[int]] = {
             "aic": deque(range(n)), "aiv": deque(range(n, n + params.aiv_per_cluster * n))}
+        # each core's idle queue, by core
+        self.idle_of = [self.idle["aic"]] * n + [self.idle["aiv"]] * (params.aiv_per_cluster * n)
         self.ready: dict[str, deque[TaskSlot]] = {
             s: deque() for s in ("dummy", "sync", "mix", "aic", "aiv")}
         self.thread_clock = [0.0] * params.scheduler_threads
@@ -237,7 +239,9 @@ class Scheduler:
             if not queue:
                 continue
             if one_core and shape != "mix":
-                self._dispatch_in_order(queue, self.idle[shape])
+                idle = self.idle[shape]
+                if idle:
+                    self._dispatch_in_order(queue, idle)
                 continue
             while queue:
                 i = self._pick(queue)
@@ -253,9 +257,47 @@ class Scheduler:
         """The loop of `_dispatch_shapes` for a one-core shape in ready order (no
         --explore): the head task's blocks take the longest idle cores, as `_places`
         picks them and `_take` starts them, without copying the idle queue."""
+        if self.stretches:  # (the inline start below has none)
+            return self._dispatch_blocks(queue, idle)
+        events, counter, executor = self.events, self._counter, self.executor
+        clocks, thread_of, dispatch_ns = self.thread_clock, self.thread_of, self.params.dispatch_ns
+        now = self.now
         while queue and idle:
             slot = queue[0]
-            if slot.blocks_left == 1:  # (the loop below, for one block)
+            if slot.blocks_left == 1:  # _start, inline, for a task of one block
+                cores = [idle.popleft()]
+                thread = thread_of[cores[0]]
+                start = now
+                if slot.ready_time > start:
+                    start = slot.ready_time
+                if clocks[thread] > start:
+                    start = clocks[thread]
+                start += dispatch_ns
+                clocks[thread] = start
+                end = start + slot.duration
+                slot.blocks_left = 0
+                slot.running += 1
+                if not slot.core:
+                    slot.core, slot.start, slot.end = cores, start, end
+                    if executor is not None:
+                        executor.start(slot)
+                elif end > slot.end:
+                    slot.end = end
+                heapq.heappush(events, (end, next(counter), slot, cores, start))
+                if slot.early and slot.fanout:
+                    self._propagate(slot)
+                queue.popleft()
+                continue
+            self._dispatch_blocks(queue, idle, 1)
+
+    def _dispatch_blocks(self, queue: deque[TaskSlot], idle: deque[int],
+                         tasks: int = -1) -> None:
+        """`_dispatch_in_order`'s loop with `_start` for each block (at most `tasks` head
+        tasks when not negative)."""
+        while queue and idle and tasks:
+            tasks -= 1
+            slot = queue[0]
+            if slot.blocks_left == 1:
                 self._start(slot, [idle.popleft()])
             else:
                 for _ in range(min(slot.blocks_left, len(idle))):
@@ -321,9 +363,9 @@ class Scheduler:
             self.now = end
         if end > self.last_end:
             self.last_end = end
-        n, busy, idle = self.n_clusters, self.busy, self.idle
+        busy, idle_of = self.busy, self.idle_of
         for core in cores:
-            idle["aic" if core < n else "aiv"].append(core)
+            idle_of[core].append(core)
             busy[core] += end - start
         if self.schedule is not None:
             self.schedule.append(_new(Span, (slot.seq, slot.tag, cores[0], start, end,
@@ -367,14 +409,19 @@ class Scheduler:
                 p.fanout_refcount += 1
                 if p.state == COMPLETED and p.fanout_refcount == p.fanout_count:
                     p.state = CONSUMED
-                    rings[p.ring].advance()
-        for p in slot.stale:
-            landed = rings[p.ring].stale_release(p)
-            if landed is not None:
-                self.check_consumed(landed)
+                    ring = rings[p.ring]
+                    if p.local == ring.last_alive:  # (else the ring cannot advance yet)
+                        ring.advance()
+        if slot.stale:
+            for p in slot.stale:
+                landed = rings[p.ring].stale_release(p)
+                if landed is not None:
+                    self.check_consumed(landed)
         if slot.fanout_refcount == slot.fanout_count:
             slot.state = CONSUMED
-            rings[slot.ring].advance()
+            ring = rings[slot.ring]
+            if slot.local == ring.last_alive:
+                ring.advance()
 
     def release(self, slot: TaskSlot) -> None:
         """Drop one reference to `slot` (a consumer finished, or its scope ended)."""
