@@ -20,7 +20,6 @@ from pto_dsl.lower import lower
 from pto_dsl.parse import parse
 from pto_dsl.perf import paused_gc
 from pto_dsl.progress import QUIET, Progress
-from pto_dsl.safety import capacity, run_graph_checks
 from pto_dsl.source import SourceFile, Span
 from pto_dsl.types import DEFAULT_MAX_TASKS
 
@@ -141,6 +140,8 @@ def instantiate_case(checked: Checked, case_name: str | None,
             update(len(graph))
             return graph
         except WindowPassed as stop:
+            from pto_dsl.safety import capacity  # (the graph checks: see check_graph)
+
             assert runtime is not None
             raise CompileError(capacity.check(checked.program, stop.graph, runtime,
                                               prefix=True)) from None
@@ -150,6 +151,8 @@ def check_graph(checked: Checked, graph: TaskGraph,
                 runtime: RuntimeConfig = DEFAULT_RUNTIME) -> list[Diagnostic]:
     """Run the checks on an instantiated graph; raises CompileError if one finds an error,
     returns the warnings otherwise."""
+    from pto_dsl.safety import run_graph_checks  # loaded by the tools that check graphs
+
     sink = DiagnosticSink()
     sink.extend(run_graph_checks(checked.program, graph, runtime))
     sink.raise_if_errors()

@@ -51,9 +51,9 @@ def test_a_small_check_and_run_need_only_lark_and_numpy() -> None:
         "lark", "numpy", "pto_dsl.ir"]
 
 
-def test_a_run_without_numerics_reads_no_golden_or_inputs() -> None:
+def test_a_run_without_numerics_loads_no_golden_inputs_or_graph_checks() -> None:
     manual = "examples/paged_attention/manual.pto"
-    modules = ("pto_dsl.sim.golden", "pto_dsl.sim.inputs")
+    modules = ("pto_dsl.sim.golden", "pto_dsl.sim.inputs", "pto_dsl.safety")
     assert _imported(TOOLS["pto-run"], [manual, "--case", "CaseSmall2", "--no-numerics"],
                      modules=modules) == []
     assert _imported(TOOLS["pto-run"], [manual, "--case", "CaseSmall2"],
