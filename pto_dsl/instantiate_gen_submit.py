@@ -56,8 +56,9 @@ class Writer(abc.ABC):
         self.count = 0  # globals (k1, ...) and locals kept across iterations (c1, ...)
         self.temps = 0  # the statement's locals (t1, ...)
         self.loops = 0  # the loops around the statement being written
-        # a subclass (the simulator's lowering) that makes its own submissions or scopes
-        # gets those through its `stmt`; loops, branches and expressions are written out
+        # an Instantiator subclass that makes its own submissions or scopes, with no
+        # writer of its own (the simulator's lowering has one), gets those through its
+        # `stmt`; loops, branches and expressions are written out
         plain = base()
         self.own_statements = type(inst).stmt is plain.stmt
         self.own_scopes = self.own_statements and type(inst).scope is plain.scope

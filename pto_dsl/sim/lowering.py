@@ -35,7 +35,7 @@ from pto_dsl.sim.api import (
     TensorArgType,
     TensorCreateInfo,
 )
-from pto_dsl.sim.lowering_gen import LoweringGen, Sized, sized
+from pto_dsl.sim.lowering_gen import TAGS, LoweringGen, Sized, sized
 from pto_dsl.sim.memory import NoData
 from pto_dsl.sim.runtime import Fatal, Runtime
 from pto_dsl.source import Span
@@ -47,8 +47,6 @@ from pto_dsl.values import TensorVal
 _new = tuple.__new__
 assert Tensor._fields == ("addr", "dtype", "region", "owner", "manual_dep", "version")
 assert TensorCreateInfo._fields == ("shapes", "dtype", "manual_dep", "initial_value")
-assert TensorVal._fields == ("buffer", "region", "manual_dep")
-assert Buffer._fields == ("id", "name", "dtype", "shape", "owner")
 
 ENTRY_BASE = 0x10_0000  # entry tensors are laid out from here, 4 KiB aligned
 _SLOT = {"aic": 0, "aiv": 1, "aiv0": 1, "aiv1": 2}
@@ -242,7 +240,7 @@ class Lowering(Instantiator):
         early = s.early is not None
         predicate = self._predicate(s.predicate)
 
-        tags = [_TAGS[a.tag] if isinstance(a, ir.TensorArg) else TensorArgType.OUTPUT
+        tags = [TAGS[a.tag] if isinstance(a, ir.TensorArg) else TensorArgType.OUTPUT
                 for a in tensor_args]
         new_at = [i for i, a in enumerate(tensor_args) if isinstance(a, ir.NewArg)]
 
@@ -410,9 +408,6 @@ _FATAL_HELP = {
                                           "as the machine has clusters (AIV cores for a "
                                           "vector kernel)",
 }
-
-_TAGS = {ir.Tag.INPUT: TensorArgType.INPUT, ir.Tag.INOUT: TensorArgType.INOUT,
-         ir.Tag.OUTPUT_EXISTING: TensorArgType.OUTPUT_EXISTING}
 
 
 def _as_value(t: Tensor, name: str) -> TensorVal:

@@ -26,7 +26,8 @@ from pto_dsl.sim.api import (
 if TYPE_CHECKING:
     from pto_dsl.sim.lowering import Lowering
 
-_TAGS = {ir.Tag.INPUT: TensorArgType.INPUT, ir.Tag.INOUT: TensorArgType.INOUT,
+# an existing tensor argument's tag in the Arg (a `new` one is OUTPUT)
+TAGS = {ir.Tag.INPUT: TensorArgType.INPUT, ir.Tag.INOUT: TensorArgType.INOUT,
          ir.Tag.OUTPUT_EXISTING: TensorArgType.OUTPUT_EXISTING}
 
 
@@ -81,7 +82,7 @@ class LoweringGen(Gen):
         self.check_dims(kernel, tensor_args, sizes, checked, d)
         scalars = [self.expr(a.value, d) for a in s.args if isinstance(a, ir.ScalarArg)]
         deps = self.dep_ids(s.deps, d)
-        tags = self.const([_TAGS[a.tag] if isinstance(a, ir.TensorArg) else TensorArgType.OUTPUT
+        tags = self.const([TAGS[a.tag] if isinstance(a, ir.TensorArg) else TensorArgType.OUTPUT
                            for a in tensor_args])
         arg = self.assign(d, f"Arg.of(limits, {tags}, [{', '.join(items)}], "
                              f"[{', '.join(scalars)}], {deps})")
