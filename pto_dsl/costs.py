@@ -46,16 +46,14 @@ def cost_function(kernel: ir.Kernel, default: float) -> CostFunction:
                 names.setdefault(sym, f"t[{ti}].region.sizes[{d}]")
     for si, sp in enumerate(kernel.scalar_params):
         names[sp.name] = f"float(s[{si}])"
-    code = compile(f"lambda t, s: {_source(kernel.cost, names)}", f"<cost of {kernel.name}>",
-                   "eval")
-    fn = eval(code, {"cdiv": _cdiv, "min": min, "max": max})  # only checked arithmetic
-
-    def cost(tensors: Sequence[HasRegion], scalars: Sequence[Scalar]) -> float:
-        try:
-            return max(0.0, float(fn(tensors, scalars)))
-        except (ZeroDivisionError, OverflowError):
-            return 0.0
-    return cost
+    source = (f"def cost(t, s):\n"
+              f"    try:\n"
+              f"        return max(0.0, float({_source(kernel.cost, names)}))\n"
+              f"    except (ZeroDivisionError, OverflowError):\n"
+              f"        return 0.0\n")
+    namespace = {"cdiv": _cdiv, "min": min, "max": max}  # only checked arithmetic
+    exec(compile(source, f"<cost of {kernel.name}>", "exec"), namespace)
+    return namespace["cost"]  # type: ignore[return-value]
 
 
 def _source(e: n.Expr, names: dict[str, str]) -> str:

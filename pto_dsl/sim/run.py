@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +84,8 @@ class SimResult:
         """The tasks of the longest chain of kernel times, first to last (needs the
         schedule record)."""
         sched = self.runtime.sched
-        spans = {s.seq: s for s in sched.schedule or ()}
+        schedule = sched.schedule or []
+        spans = dict(zip(map(itemgetter(0), schedule), schedule))  # by seq
         spans.update(sched.dummy_spans)  # a chain may pass through dependency-only tasks
         chain: list[Span] = []
         seq = self.runtime.critical_end
