@@ -177,17 +177,22 @@ class Writer(abc.ABC):
                 self.line(d, f"if not {acc}.manual_dep: tmap.insert({acc}.buffer, {acc}.region, "
                              f"{tid}{flat})")
 
+    def dep_task(self, dep: ir.Dep, d: int) -> tuple[str, int]:
+        """A dep's task value (None: it names no task) under the dep's guard: its name and
+        the depth of the lines that use it."""
+        depth = d
+        if dep.guard is not None:
+            self.line(d, f"if {self.expr(dep.guard, d)}:")
+            depth = d + 1
+        return self.assign(depth, f"f[{dep.var.slot}]"), depth
+
     def deps(self, deps: tuple[ir.Dep, ...], d: int) -> tuple[str | None, str | None]:
         """The producers and dep-item indices lists, as `_deps` builds them."""
         if not deps:
             return None, None
         producers, items = self.assign(d, "[]"), self.assign(d, "[]")
         for index, dep in enumerate(deps):
-            depth = d
-            if dep.guard is not None:
-                self.line(d, f"if {self.expr(dep.guard, d)}:")
-                depth = d + 1
-            task = self.assign(depth, f"f[{dep.var.slot}]")
+            task, depth = self.dep_task(dep, d)
             self.line(depth, f"if {task} is not None:")
             self.line(depth + 1, f"{producers}.append({task}.id)")
             self.line(depth + 1, f"{items}.append({index})")

@@ -169,11 +169,7 @@ class LoweringGen(Gen):
             return "[]"
         ids = self.assign(d, "[]")
         for dep in deps:
-            depth = d
-            if dep.guard is not None:
-                self.line(d, f"if {self.expr(dep.guard, d)}:")
-                depth = d + 1
-            task = self.assign(depth, f"f[{dep.var.slot}]")
+            task, depth = self.dep_task(dep, d)
             self.line(depth, f"if {task} is not None: {ids}.append({task}.task_id)")
         return ids
 

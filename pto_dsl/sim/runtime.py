@@ -412,10 +412,10 @@ class Runtime:
     def _explicit_deps(self, slot: TaskSlot, deps: list[int],
                        fanin: dict[int, TaskSlot]) -> bool:
         """Explicit deps first, in both modes (runtime-model.md): `deps.explicit_deps` with
-        the common case inline, a live producer that is not CONSUMED, for distinct deps.
-        True if every dep took that case: its producer is in `fanin`, held, and not yet
-        named in the counts (`submit_task` does it); False if the names
-        are in the counts and `_holding` (and after a fatal error, `fatal_code` set)."""
+        the common case inline (distinct deps, each on a live producer not CONSUMED).
+        True if every dep took it: the producers are in `fanin`, all held, and not yet
+        named in the counts (`submit_task` names them); False if the names are in the
+        counts and the holds in `_holding` (and after a fatal error, `fatal_code` set)."""
         if self.fast_submit and self.recorder is None \
                 and (len(deps) == 1 or len(set(deps)) == len(deps)):
             rings, wired = self.rings, []
