@@ -34,12 +34,16 @@ class EdgeCounts:
     def wired_first(self, producers: list[int], origin: str) -> None:
         """`name(p, origin, wired=True)` for each of `producers`: distinct, and the first
         producers the current submit names."""
-        n = len(producers)
+        self.wired_only(len(producers), origin)
+        self._named_any.update(producers)
+        self._named.update([(p, origin) for p in producers])
+
+    def wired_only(self, n: int, origin: str) -> None:
+        """`wired_first` of `n` producers when the submit names no other (nothing needs
+        the names afterwards)."""
         self.wired[origin] += n
         self.origins[origin] += n
         self.records[origin] += n
-        self._named_any.update(producers)
-        self._named.update([(p, origin) for p in producers])
 
     def name(self, producer_id: int, origin: str, wired: bool) -> None:
         """The current submit names a producer (`wired`: the runtime links it)."""

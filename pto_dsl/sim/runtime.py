@@ -380,10 +380,7 @@ class Runtime:
             else:
                 boundary_fanin(self, slot, tensors, tags, fanin)
         elif held_all and fanin:  # the explicit deps were the only names
-            counts, n = self.counts, len(fanin)
-            counts.wired["explicit"] += n
-            counts.origins["explicit"] += n
-            counts.records["explicit"] += n
+            self.counts.wired_only(len(fanin), "explicit")
         slot.kernels, slot.shape = kind.kernels, "dummy" if dummy else kind.shape or ""
         slot.early = args.allow_early_resolve
         if not dummy:  # a dummy task ignores the launch settings and any predicate

@@ -257,47 +257,9 @@ class Scheduler:
         """The loop of `_dispatch_shapes` for a one-core shape in ready order (no
         --explore): the head task's blocks take the longest idle cores, as `_places`
         picks them and `_take` starts them, without copying the idle queue."""
-        if self.stretches:  # (the inline start below has none)
-            return self._dispatch_blocks(queue, idle)
-        events, counter, executor = self.events, self._counter, self.executor
-        clocks, thread_of, dispatch_ns = self.thread_clock, self.thread_of, self.params.dispatch_ns
-        now = self.now
         while queue and idle:
             slot = queue[0]
-            if slot.blocks_left == 1:  # _start, inline, for a task of one block
-                cores = [idle.popleft()]
-                thread = thread_of[cores[0]]
-                start = now
-                if slot.ready_time > start:
-                    start = slot.ready_time
-                if clocks[thread] > start:
-                    start = clocks[thread]
-                start += dispatch_ns
-                clocks[thread] = start
-                end = start + slot.duration
-                slot.blocks_left = 0
-                slot.running += 1
-                if not slot.core:
-                    slot.core, slot.start, slot.end = cores, start, end
-                    if executor is not None:
-                        executor.start(slot)
-                elif end > slot.end:
-                    slot.end = end
-                heapq.heappush(events, (end, next(counter), slot, cores, start))
-                if slot.early and slot.fanout:
-                    self._propagate(slot)
-                queue.popleft()
-                continue
-            self._dispatch_blocks(queue, idle, 1)
-
-    def _dispatch_blocks(self, queue: deque[TaskSlot], idle: deque[int],
-                         tasks: int = -1) -> None:
-        """`_dispatch_in_order`'s loop with `_start` for each block (at most `tasks` head
-        tasks when not negative)."""
-        while queue and idle and tasks:
-            tasks -= 1
-            slot = queue[0]
-            if slot.blocks_left == 1:
+            if slot.blocks_left == 1:  # (the loop below, for one block)
                 self._start(slot, [idle.popleft()])
             else:
                 for _ in range(min(slot.blocks_left, len(idle))):
